@@ -1,0 +1,1 @@
+"""Typed clients of outside systems (Khipu, the directory's indexer, SMTP)."""
