@@ -1,0 +1,1 @@
+"""Simulators of outside systems for dev and tests."""
