@@ -1,0 +1,1 @@
+"""MarketRed: a quote-based multi-vendor marketplace where every quote is a Temporal workflow."""

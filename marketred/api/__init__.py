@@ -1,0 +1,1 @@
+"""FastAPI application: REST API under /api/v1, webhooks, health and metrics."""

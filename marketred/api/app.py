@@ -1,0 +1,64 @@
+"""App factory. Settings are built by the caller and passed in; the lifespan owns the
+engine, the Temporal connection and the one shared httpx client."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import httpx
+from fastapi import FastAPI
+
+from marketred.api import middleware
+from marketred.api.errors import install_error_handlers
+from marketred.api.resources import Resources, TemporalHandle
+from marketred.api.routers import auth, health
+from marketred.logs import configure_logging
+from marketred.settings import Settings
+from marketred.store.session import create_engine, create_session_factory
+
+
+def build_resources(settings: Settings) -> Resources:
+    if not settings.database_url:
+        raise RuntimeError("DATABASE_URL is not set (marketred dev sets it for you)")
+    engine = create_engine(settings.database_url)
+    return Resources(
+        settings=settings,
+        engine=engine,
+        sessions=create_session_factory(engine),
+        temporal=TemporalHandle(settings),
+        http=httpx.AsyncClient(timeout=httpx.Timeout(10.0, connect=5.0)),
+    )
+
+
+def create_app(settings: Settings, resources: Resources | None = None) -> FastAPI:
+    """`resources` may be injected (tests); otherwise they are built at start-up."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        owned = resources is None
+        app.state.resources = resources or build_resources(settings)
+        try:
+            yield
+        finally:
+            if owned:
+                res: Resources = app.state.resources
+                await res.http.aclose()
+                await res.engine.dispose()
+
+    configure_logging(settings)
+    app = FastAPI(
+        title="MarketRed",
+        version="1.0",
+        lifespan=lifespan,
+        docs_url="/api/docs",
+        openapi_url="/api/openapi.json",
+    )
+    app.state.settings = settings
+    if resources is not None:
+        app.state.resources = resources
+    install_error_handlers(app)
+    app.middleware("http")(middleware.request_context)
+    for router in (health.router, auth.router):
+        app.include_router(router)
+    return app

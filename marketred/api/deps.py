@@ -1,0 +1,95 @@
+"""Request dependencies: settings, a transaction-owning session, Temporal, the caller."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.ext.asyncio import AsyncSession
+from temporalio.client import Client
+
+from marketred.api.resources import Resources
+from marketred.schemas.accounts import Principal
+from marketred.services import accounts, tokens
+from marketred.services.errors import Forbidden, Unauthorized, Unavailable
+from marketred.settings import Settings
+
+
+def get_resources(request: Request) -> Resources:
+    res: Resources = request.app.state.resources
+    return res
+
+
+def get_settings(request: Request) -> Settings:
+    return get_resources(request).settings
+
+
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """One transaction per request: committed when the handler returns, else rolled back."""
+    async with get_resources(request).sessions() as session:
+        try:
+            yield session
+            await session.commit()
+        except BaseException:
+            await session.rollback()
+            raise
+
+
+async def get_temporal(request: Request) -> Client:
+    try:
+        return await get_resources(request).temporal.get()
+    except Exception as exc:
+        raise Unavailable("the workflow engine is not reachable; try again shortly") from exc
+
+
+ResourcesDep = Annotated[Resources, Depends(get_resources)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+SessionDep = Annotated[AsyncSession, Depends(get_session)]
+TemporalDep = Annotated[Client, Depends(get_temporal)]
+
+_bearer = HTTPBearer(auto_error=False)
+
+
+async def get_optional_principal(
+    settings: SettingsDep,
+    session: SessionDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal | None:
+    if credentials is None:
+        return None
+    user_id = tokens.read_access_token(settings.secret_key, credentials.credentials)
+    user = await accounts.get_active_user(session, user_id)
+    return accounts.principal_of(user)
+
+
+async def get_principal(
+    principal: Annotated[Principal | None, Depends(get_optional_principal)],
+) -> Principal:
+    if principal is None:
+        raise Unauthorized(
+            "sign in first: send Authorization: Bearer <token>",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    return principal
+
+
+CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
+OptionalPrincipal = Annotated[Principal | None, Depends(get_optional_principal)]
+
+
+def _require(*roles: str):  # type: ignore[no-untyped-def]
+    async def dependency(principal: CurrentPrincipal) -> Principal:
+        if principal.role not in roles:
+            raise Forbidden(f"this action is for {' or '.join(roles)} accounts")
+        return principal
+
+    return dependency
+
+
+BuyerPrincipal = Annotated[Principal, Depends(_require("buyer"))]
+VendorPrincipal = Annotated[Principal, Depends(_require("vendor"))]
+OperatorPrincipal = Annotated[Principal, Depends(_require("operator"))]
+VendorOrOperator = Annotated[Principal, Depends(_require("vendor", "operator"))]
+BuyerOrOperator = Annotated[Principal, Depends(_require("buyer", "operator"))]

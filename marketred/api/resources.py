@@ -1,0 +1,38 @@
+"""Per-process resources the app holds: database engine, sessions, Temporal client, HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+
+import httpx
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from temporalio.client import Client
+
+from marketred.integrations import temporal
+from marketred.settings import Settings
+
+
+@dataclass
+class TemporalHandle:
+    """Connects lazily so the API can start (and report not-ready) before Temporal is up."""
+
+    settings: Settings
+    client: Client | None = None
+    _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    async def get(self) -> Client:
+        if self.client is None:
+            async with self._lock:
+                if self.client is None:
+                    self.client = await temporal.connect(self.settings)
+        return self.client
+
+
+@dataclass
+class Resources:
+    settings: Settings
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    temporal: TemporalHandle
+    http: httpx.AsyncClient

@@ -1,0 +1,56 @@
+"""SMTP sending (stdlib smtplib in a thread: mail is rare and small)."""
+
+from __future__ import annotations
+
+import asyncio
+import smtplib
+from dataclasses import dataclass
+from email.message import EmailMessage
+from urllib.parse import unquote, urlparse
+
+
+@dataclass(frozen=True)
+class OutgoingMail:
+    to: str
+    subject: str
+    text: str
+    html: str | None = None
+    # Stable id (e.g. "quote-<uuid>:accepted") so a re-sent message is recognisable.
+    message_key: str | None = None
+
+
+class Mailer:
+    def __init__(self, smtp_url: str, sender: str) -> None:
+        parsed = urlparse(smtp_url)
+        self._host = parsed.hostname or "127.0.0.1"
+        self._port = parsed.port or (465 if parsed.scheme == "smtps" else 25)
+        self._tls = parsed.scheme == "smtps"
+        self._starttls = parsed.scheme == "smtp+starttls"
+        self._user = unquote(parsed.username) if parsed.username else None
+        self._password = unquote(parsed.password) if parsed.password else None
+        self._sender = sender
+
+    def _build(self, mail: OutgoingMail) -> EmailMessage:
+        msg = EmailMessage()
+        msg["From"] = self._sender
+        msg["To"] = mail.to
+        msg["Subject"] = mail.subject
+        if mail.message_key:
+            msg["Message-ID"] = f"<{mail.message_key}@marketred>"
+            msg["X-MarketRed-Key"] = mail.message_key
+        msg.set_content(mail.text)
+        if mail.html:
+            msg.add_alternative(mail.html, subtype="html")
+        return msg
+
+    def _send_sync(self, mail: OutgoingMail) -> None:
+        smtp_cls = smtplib.SMTP_SSL if self._tls else smtplib.SMTP
+        with smtp_cls(self._host, self._port, timeout=15) as smtp:
+            if self._starttls:
+                smtp.starttls()
+            if self._user and self._password:
+                smtp.login(self._user, self._password)
+            smtp.send_message(self._build(mail))
+
+    async def send(self, mail: OutgoingMail) -> None:
+        await asyncio.to_thread(self._send_sync, mail)

@@ -1,0 +1,45 @@
+"""Account shapes crossing the API boundary."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Literal
+
+from pydantic import BaseModel, EmailStr, Field
+
+from marketred.schemas.common import StrictModel
+
+Role = Literal["buyer", "vendor", "operator"]
+
+
+class RegisterBuyer(StrictModel):
+    email: EmailStr
+    password: str = Field(min_length=10, max_length=200)
+    name: str = Field(default="", max_length=200)
+
+
+class UserOut(BaseModel):
+    id: uuid.UUID
+    email: str
+    name: str
+    role: Role
+    vendor: str | None = None
+
+
+class TokenOut(BaseModel):
+    access_token: str
+    token_type: Literal["bearer"] = "bearer"
+    expires_in: int
+
+
+class Principal(BaseModel):
+    """Who is calling: what every service receives to decide ownership."""
+
+    user_id: uuid.UUID
+    role: Role
+    vendor_id: uuid.UUID | None = None
+    email: str = ""
+
+    @property
+    def is_operator(self) -> bool:
+        return self.role == "operator"

@@ -1,0 +1,19 @@
+"""RFC 9457 problem details, the body of every API error."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+
+class FieldError(BaseModel):
+    field: str
+    message: str
+
+
+class Problem(BaseModel):
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str | None = None
+    instance: str | None = None
+    errors: list[FieldError] = Field(default_factory=list)

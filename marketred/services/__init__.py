@@ -1,0 +1,2 @@
+"""Domain rules per area. Handlers and activities call services; services call store/
+and integrations/."""

@@ -1,0 +1,98 @@
+"""Accounts: registration, password sign-in, admin creation of staff and operators."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from marketred.schemas.accounts import Principal, RegisterBuyer, Role, UserOut
+from marketred.services.errors import Conflict, InvalidInput, NotFound, Unauthorized
+from marketred.services.passwords import hash_password, verify_password
+from marketred.store.models import User, Vendor
+from marketred.store.repositories import users as users_repo
+from marketred.store.repositories import vendors as vendors_repo
+
+MIN_PASSWORD_LENGTH = 10
+
+
+def principal_of(user: User) -> Principal:
+    return Principal(
+        user_id=user.id,
+        role=user.role,  # type: ignore[arg-type]  # checked by a DB constraint
+        vendor_id=user.vendor_id,
+        email=user.email,
+    )
+
+
+async def to_user_out(session: AsyncSession, user: User) -> UserOut:
+    vendor = await session.get(Vendor, user.vendor_id) if user.vendor_id else None
+    return UserOut(
+        id=user.id,
+        email=user.email,
+        name=user.name,
+        role=user.role,  # type: ignore[arg-type]
+        vendor=vendor.slug if vendor else None,
+    )
+
+
+async def create_user(
+    session: AsyncSession,
+    *,
+    email: str,
+    password: str | None,
+    role: Role,
+    name: str = "",
+    vendor_slug: str | None = None,
+) -> User:
+    email = email.strip().lower()
+    if password is not None and len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidInput(
+            "password too short",
+            errors=[("password", f"must have at least {MIN_PASSWORD_LENGTH} characters")],
+        )
+    vendor_id: uuid.UUID | None = None
+    if role == "vendor":
+        if not vendor_slug:
+            raise InvalidInput("vendor staff need a vendor", errors=[("vendor", "required")])
+        vendor = await vendors_repo.get_by_slug(session, vendor_slug)
+        if vendor is None:
+            raise NotFound(f"vendor {vendor_slug!r} does not exist")
+        vendor_id = vendor.id
+    if await users_repo.get_by_email(session, email) is not None:
+        raise Conflict("an account with this email already exists", errors=[("email", "taken")])
+    user = User(
+        email=email,
+        password_hash=hash_password(password) if password is not None else None,
+        role=role,
+        name=name,
+        vendor_id=vendor_id,
+    )
+    try:
+        async with session.begin_nested():
+            await users_repo.add(session, user)
+    except IntegrityError as exc:  # a concurrent registration of the same email
+        raise Conflict("an account with this email already exists") from exc
+    return user
+
+
+async def register_buyer(session: AsyncSession, body: RegisterBuyer) -> User:
+    return await create_user(
+        session, email=str(body.email), password=body.password, role="buyer", name=body.name
+    )
+
+
+async def authenticate(session: AsyncSession, email: str, password: str) -> User:
+    user = await users_repo.get_by_email(session, email)
+    ok = verify_password(user.password_hash if user else None, password)
+    if user is None or not ok or not user.active:
+        raise Unauthorized("wrong email or password")
+    return user
+
+
+async def get_active_user(session: AsyncSession, user_id: uuid.UUID) -> User:
+    user = await users_repo.get(session, user_id)
+    if user is None or not user.active:
+        raise Unauthorized("the account no longer exists or is disabled")
+    return user

@@ -1,0 +1,29 @@
+"""All ORM models, imported here so Alembic and the session see one metadata."""
+
+from marketred.store.models.accounts import User
+from marketred.store.models.carts import Cart, CartItem
+from marketred.store.models.catalog import Product, Variant
+from marketred.store.models.idempotency import IdempotencyKey
+from marketred.store.models.ledger import LedgerEntry
+from marketred.store.models.payments import Payment, PaymentEvent
+from marketred.store.models.payouts import Payout, PayoutItem
+from marketred.store.models.quotes import Quote, QuoteEvent, QuoteLine
+from marketred.store.models.vendors import Vendor
+
+__all__ = [
+    "Cart",
+    "CartItem",
+    "IdempotencyKey",
+    "LedgerEntry",
+    "Payment",
+    "PaymentEvent",
+    "Payout",
+    "PayoutItem",
+    "Product",
+    "Quote",
+    "QuoteEvent",
+    "QuoteLine",
+    "User",
+    "Variant",
+    "Vendor",
+]

@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, Text, UniqueConstraint, true
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+from marketred.store.base import Base, Timestamps, UUIDPk
+
+
+class Product(UUIDPk, Timestamps, Base):
+    __tablename__ = "products"
+
+    vendor_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("vendors.id", ondelete="RESTRICT"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, server_default="")
+    keywords: Mapped[str] = mapped_column(Text, server_default="")
+    category: Mapped[str | None] = mapped_column(String(120))
+    image_urls: Mapped[list[Any]] = mapped_column(JSONB, server_default="[]")
+    active: Mapped[bool] = mapped_column(server_default=true())
+
+
+class Variant(UUIDPk, Timestamps, Base):
+    """A sellable option of a product (talla, color...). SKU is unique per vendor."""
+
+    __tablename__ = "variants"
+    __table_args__ = (
+        UniqueConstraint("vendor_id", "sku"),
+        CheckConstraint("price > 0 AND price <= 1000000000", name="price"),
+        CheckConstraint("stock IS NULL OR stock >= 0", name="stock"),
+    )
+
+    product_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("products.id", ondelete="CASCADE"), index=True
+    )
+    # Denormalized from the product so "SKU unique per vendor" is a real constraint.
+    vendor_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("vendors.id", ondelete="RESTRICT"))
+    sku: Mapped[str] = mapped_column(String(80))
+    options: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default="{}")
+    price: Mapped[int]
+    currency: Mapped[str] = mapped_column(String(3), server_default="CLP")
+    # NULL = stock not tracked.
+    stock: Mapped[int | None] = mapped_column(Integer)
+    active: Mapped[bool] = mapped_column(server_default=true())
+    position: Mapped[int] = mapped_column(Integer, server_default="0")

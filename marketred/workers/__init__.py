@@ -1,0 +1,1 @@
+"""Process entry points: the Temporal worker, the `marketred` CLI, the dev stack."""

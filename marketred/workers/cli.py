@@ -1,0 +1,233 @@
+"""The `marketred` command line (design.md §11)."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from typing import cast
+
+import typer
+
+from marketred.schemas.accounts import Role
+from marketred.settings import Settings
+
+app = typer.Typer(help="MarketRed: quote-based marketplace.", no_args_is_help=True)
+vendor_app = typer.Typer(help="Vendor administration.", no_args_is_help=True)
+user_app = typer.Typer(help="User administration.", no_args_is_help=True)
+sandbox_app = typer.Typer(help="Simulators of outside systems (dev and tests).")
+payouts_app = typer.Typer(help="Vendor payouts.", no_args_is_help=True)
+app.add_typer(vendor_app, name="vendor")
+app.add_typer(user_app, name="user")
+app.add_typer(sandbox_app, name="sandbox")
+app.add_typer(payouts_app, name="payouts")
+
+
+def _settings() -> Settings:
+    return Settings()
+
+
+def _db_url(settings: Settings) -> str:
+    if not settings.database_url:
+        typer.echo("DATABASE_URL is not set (marketred dev starts a database for you)", err=True)
+        raise typer.Exit(2)
+    return settings.database_url
+
+
+@app.command()
+def dev() -> None:
+    """Start the whole product on embedded defaults (what `make run` calls)."""
+    from marketred.workers.dev_stack import run_dev_stack
+
+    raise typer.Exit(run_dev_stack(_settings()))
+
+
+@app.command()
+def api() -> None:
+    """Run the API + web server (production process)."""
+    import uvicorn
+
+    from marketred.api.app import create_app
+
+    settings = _settings()
+    _db_url(settings)
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_level="warning",
+        proxy_headers=True,
+        timeout_graceful_shutdown=10,
+    )
+
+
+@app.command()
+def worker() -> None:
+    """Run the Temporal worker (production process)."""
+    from marketred.logs import configure_logging
+    from marketred.workers.worker import run_worker
+
+    settings = _settings()
+    _db_url(settings)
+    configure_logging(settings)
+    asyncio.run(run_worker(settings))
+
+
+@app.command()
+def migrate() -> None:
+    """Apply database migrations (alembic upgrade head)."""
+    from marketred.store.migrate import upgrade
+
+    upgrade(_db_url(_settings()))
+    typer.echo("database is at the latest migration")
+
+
+async def _in_transaction(settings: Settings, work):  # type: ignore[no-untyped-def]
+    from marketred.store.session import create_engine, create_session_factory, transaction
+
+    engine = create_engine(_db_url(settings), pool_size=1)
+    try:
+        async with transaction(create_session_factory(engine)) as session:
+            return await work(session)
+    finally:
+        await engine.dispose()
+
+
+def _fail(exc: Exception) -> typer.Exit:
+    typer.echo(f"error: {exc}", err=True)
+    return typer.Exit(1)
+
+
+@vendor_app.command("add")
+def vendor_add(
+    slug: str,
+    name: str = typer.Option(..., help="Company name"),
+    rut: str = typer.Option(..., help="RUT with check digit, e.g. 76.086.428-5"),
+    email: str | None = typer.Option(None),
+    commission_bps: int | None = typer.Option(None, help="Commission in basis points"),
+) -> None:
+    """Create a vendor."""
+    from marketred.services import vendors
+    from marketred.services.errors import DomainError
+
+    settings = _settings()
+
+    async def work(session):  # type: ignore[no-untyped-def]
+        return await vendors.create_vendor(
+            session,
+            name=name,
+            rut=rut,
+            slug=slug,
+            email=email,
+            commission_bps=settings.commission_bps if commission_bps is None else commission_bps,
+        )
+
+    try:
+        vendor = asyncio.run(_in_transaction(settings, work))
+    except DomainError as exc:
+        raise _fail(exc) from exc
+    typer.echo(f"vendor {vendor.slug} created ({vendor.id})")
+
+
+@user_app.command("add")
+def user_add(
+    email: str,
+    role: str = typer.Option(..., help="buyer, vendor or operator"),
+    vendor: str | None = typer.Option(None, help="Vendor slug (vendor staff only)"),
+    name: str = typer.Option(""),
+) -> None:
+    """Create a user; the password is read from standard input."""
+    from marketred.services import accounts
+    from marketred.services.errors import DomainError
+
+    if role not in ("buyer", "vendor", "operator"):
+        raise _fail(ValueError("role must be buyer, vendor or operator"))
+    if sys.stdin.isatty():
+        import getpass
+
+        password = getpass.getpass("Password: ")
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+    settings = _settings()
+
+    async def work(session):  # type: ignore[no-untyped-def]
+        return await accounts.create_user(
+            session,
+            email=email,
+            password=password,
+            role=cast(Role, role),  # checked above
+            name=name,
+            vendor_slug=vendor,
+        )
+
+    try:
+        user = asyncio.run(_in_transaction(settings, work))
+    except DomainError as exc:
+        raise _fail(exc) from exc
+    typer.echo(f"user {user.email} ({user.role}) created")
+
+
+@app.command("seed-demo")
+def seed_demo() -> None:
+    """Load the demo vendors, catalogs and accounts (does nothing if vendors exist)."""
+    from marketred.services import demo
+
+    settings = _settings()
+
+    async def work(session):  # type: ignore[no-untyped-def]
+        return await demo.seed(session, settings.commission_bps)
+
+    created = asyncio.run(_in_transaction(settings, work))
+    typer.echo("demo data loaded" if created else "vendors already exist; nothing changed")
+
+
+@sandbox_app.command("khipu")
+def sandbox_khipu() -> None:
+    """Run the Khipu v3 simulator."""
+    import uvicorn
+
+    from marketred.sandbox.khipu.app import create_app_from_settings
+
+    settings = _settings()
+    uvicorn.run(
+        create_app_from_settings(settings),
+        host="127.0.0.1",
+        port=settings.khipu_sandbox_port,
+        log_level="warning",
+    )
+
+
+@sandbox_app.command("directory")
+def sandbox_directory() -> None:
+    """Run the InforedChile directory simulator (site, indexer, OpenID provider)."""
+    import uvicorn
+
+    from marketred.sandbox.directory.app import create_app_from_settings
+
+    settings = _settings()
+    uvicorn.run(
+        create_app_from_settings(settings),
+        host="127.0.0.1",
+        port=settings.directory_sandbox_port,
+        log_level="warning",
+    )
+
+
+@sandbox_app.command("mail")
+def sandbox_mail() -> None:
+    """Run the SMTP mail catcher (messages listed at /dev/mail)."""
+    import signal
+    import threading
+
+    from marketred.sandbox.mailcatcher import start_catcher
+
+    settings = _settings()
+    controller = start_catcher(settings.home / "mail", "127.0.0.1", settings.mailcatcher_port)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    stop.wait()
+    controller.stop()
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,38 @@
+"""What activities need, built once per worker process and handed to activity classes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import httpx
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from temporalio.client import Client
+
+from marketred.settings import Settings
+from marketred.store.session import create_engine, create_session_factory
+
+
+@dataclass
+class WorkerDeps:
+    settings: Settings
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    http: httpx.AsyncClient
+    temporal: Client
+
+    @classmethod
+    def build(cls, settings: Settings, temporal: Client) -> WorkerDeps:
+        if not settings.database_url:
+            raise RuntimeError("DATABASE_URL is not set")
+        engine = create_engine(settings.database_url)
+        return cls(
+            settings=settings,
+            engine=engine,
+            sessions=create_session_factory(engine),
+            http=httpx.AsyncClient(timeout=httpx.Timeout(15.0, connect=5.0)),
+            temporal=temporal,
+        )
+
+    async def close(self) -> None:
+        await self.http.aclose()
+        await self.engine.dispose()

@@ -1,0 +1,48 @@
+"""The Temporal worker process: all workflows and activities on task queue `marketred`."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from marketred.integrations import temporal
+from marketred.logs import get_logger
+from marketred.settings import Settings
+from marketred.workers import registry
+from marketred.workers.deps import WorkerDeps
+
+log = get_logger(__name__)
+
+
+def build_worker(client: Client, deps: WorkerDeps, *, task_queue: str | None = None) -> Worker:
+    return Worker(
+        client,
+        task_queue=task_queue or deps.settings.temporal_task_queue,
+        workflows=list(registry.workflows()),
+        activities=list(registry.activities(deps)),
+        activity_executor=ThreadPoolExecutor(8),
+        # On shutdown, running activities get this long to finish before cancellation.
+        graceful_shutdown_timeout=timedelta(seconds=20),
+    )
+
+
+async def run_worker(settings: Settings) -> None:
+    client = await temporal.connect(settings)
+    await temporal.register_search_attributes(client, settings.temporal_namespace)
+    deps = WorkerDeps.build(settings, client)
+    worker = build_worker(client, deps)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    log.info("worker started", task_queue=settings.temporal_task_queue)
+    async with worker:
+        await stop.wait()
+        log.info("worker stopping: letting running activities finish")
+    await deps.close()
+    log.info("worker stopped")

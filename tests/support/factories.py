@@ -1,0 +1,75 @@
+"""Plain async factory functions for test data (conventions: no factory framework)."""
+
+from __future__ import annotations
+
+import random
+import uuid
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from marketred.schemas.accounts import Role
+from marketred.schemas.rut import check_digit
+from marketred.services import accounts, tokens, vendors
+from marketred.settings import Settings
+from marketred.store.models import Product, User, Variant, Vendor
+
+PASSWORD = "correct horse battery"
+
+
+def random_rut() -> str:
+    body = random.randint(10_000_000, 79_999_999)
+    return f"{body}-{check_digit(body)}"
+
+
+async def make_vendor(db: AsyncSession, name: str | None = None, **kw: object) -> Vendor:
+    name = name or f"Empresa {uuid.uuid4().hex[:6]}"
+    return await vendors.create_vendor(
+        db,
+        name=name,
+        rut=random_rut(),
+        commission_bps=int(kw.pop("commission_bps", 1000)),  # type: ignore[call-overload]
+        **kw,  # type: ignore[arg-type]
+    )
+
+
+async def make_user(
+    db: AsyncSession, role: Role = "buyer", vendor: Vendor | None = None, email: str | None = None
+) -> User:
+    return await accounts.create_user(
+        db,
+        email=email or f"{role}-{uuid.uuid4().hex[:8]}@example.cl",
+        password=PASSWORD,
+        role=role,
+        vendor_slug=vendor.slug if vendor else None,
+    )
+
+
+def auth_headers(settings: Settings, user: User) -> dict[str, str]:
+    token = tokens.issue_access_token(settings.secret_key, user.id, 30)
+    return {"Authorization": f"Bearer {token}"}
+
+
+async def make_product(
+    db: AsyncSession,
+    vendor: Vendor,
+    name: str = "Producto de prueba",
+    prices: tuple[int, ...] = (12990,),
+    **kw: object,
+) -> tuple[Product, list[Variant]]:
+    product = Product(vendor_id=vendor.id, name=name, **kw)
+    db.add(product)
+    await db.flush()
+    variants = []
+    for i, price in enumerate(prices):
+        v = Variant(
+            product_id=product.id,
+            vendor_id=vendor.id,
+            sku=f"SKU-{uuid.uuid4().hex[:8]}",
+            options={"opcion": str(i)},
+            price=price,
+            position=i,
+        )
+        db.add(v)
+        variants.append(v)
+    await db.flush()
+    return product, variants

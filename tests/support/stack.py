@@ -1,0 +1,107 @@
+"""The whole product as real subprocesses (`marketred dev`), for end-to-end tests."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import psutil
+
+from tests.support.ports import free_port
+
+
+@dataclass
+class RunningStack:
+    proc: subprocess.Popen[bytes]
+    home: Path
+    env: dict[str, str]
+    base_url: str
+    temporal_address: str
+    temporal_ui_url: str
+    khipu_url: str
+    directory_url: str
+    log_path: Path
+
+    def descendants(self) -> list[psutil.Process]:
+        try:
+            return psutil.Process(self.proc.pid).children(recursive=True)
+        except psutil.NoSuchProcess:
+            return []
+
+    def stop(self, timeout: float = 60) -> int:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        return self.proc.returncode
+
+
+def stack_env(home: Path, database_url: str | None) -> dict[str, str]:
+    ports = {name: free_port() for name in ("api", "tp", "ui", "khipu", "dir", "smtp")}
+    env = {
+        **os.environ,
+        "MARKETRED_HOME": str(home),
+        "MARKETRED_PORT": str(ports["api"]),
+        "MARKETRED_PUBLIC_URL": f"http://127.0.0.1:{ports['api']}",
+        "MARKETRED_TEMPORAL_DEV_PORT": str(ports["tp"]),
+        "MARKETRED_TEMPORAL_UI_PORT": str(ports["ui"]),
+        "MARKETRED_TEMPORAL_UI_URL": f"http://127.0.0.1:{ports['ui']}",
+        "MARKETRED_KHIPU_SANDBOX_PORT": str(ports["khipu"]),
+        "MARKETRED_KHIPU_API_BASE": f"http://127.0.0.1:{ports['khipu']}",
+        "MARKETRED_DIRECTORY_SANDBOX_PORT": str(ports["dir"]),
+        "MARKETRED_DIRECTORY_INDEXER_URL": f"http://127.0.0.1:{ports['dir']}/indexer/products",
+        "MARKETRED_EMBED_ORIGINS": f'["http://127.0.0.1:{ports["dir"]}"]',
+        "MARKETRED_SMTP_URL": f"smtp://127.0.0.1:{ports['smtp']}",
+        "MARKETRED_MAILCATCHER_PORT": str(ports["smtp"]),
+        "MARKETRED_KHIPU_POLL_SECONDS": "2",
+    }
+    env.pop("DATABASE_URL", None)
+    env.pop("MARKETRED_TEMPORAL_ADDRESS", None)
+    if database_url:
+        env["DATABASE_URL"] = database_url
+    return env
+
+
+def start_stack(home: Path, database_url: str | None, timeout: float = 240) -> RunningStack:
+    home.mkdir(parents=True, exist_ok=True)
+    env = stack_env(home, database_url)
+    log_path = home / "dev-stack.log"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "marketred.workers.cli", "dev"],
+        env=env,
+        stdout=log_path.open("ab"),
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+    )
+    stack = RunningStack(
+        proc=proc,
+        home=home,
+        env=env,
+        base_url=env["MARKETRED_PUBLIC_URL"],
+        temporal_address=f"127.0.0.1:{env['MARKETRED_TEMPORAL_DEV_PORT']}",
+        temporal_ui_url=env["MARKETRED_TEMPORAL_UI_URL"],
+        khipu_url=env["MARKETRED_KHIPU_API_BASE"],
+        directory_url=f"http://127.0.0.1:{env['MARKETRED_DIRECTORY_SANDBOX_PORT']}",
+        log_path=log_path,
+    )
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"marketred dev exited early:\n{log_path.read_text()[-4000:]}")
+        try:
+            if httpx.get(f"{stack.base_url}/readyz", timeout=2).status_code == 200:
+                return stack
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    stack.stop()
+    raise RuntimeError(f"stack not ready in {timeout}s:\n{log_path.read_text()[-4000:]}")
