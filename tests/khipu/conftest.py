@@ -8,6 +8,7 @@ from fastapi import FastAPI
 
 from marketred.integrations.khipu import KhipuClient
 from marketred.sandbox.khipu import create_app
+
 from .contract import ContractTransport
 
 API_KEY = "0b7f1c2e-5d3a-4c8e-9f61-2a4b6c8d0e1f"
@@ -42,3 +43,11 @@ async def http(contract: ContractTransport) -> AsyncIterator[httpx.AsyncClient]:
 @pytest.fixture
 def khipu(http: httpx.AsyncClient) -> KhipuClient:
     return KhipuClient(SANDBOX_URL, API_KEY, http, retry_backoff=0.01)
+
+
+@pytest.fixture
+async def raw_http(sandbox_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """For invalid requests sent on purpose: only the sandbox's answers are spec-checked."""
+    transport = ContractTransport(httpx.ASGITransport(app=sandbox_app), check_requests=False)
+    async with httpx.AsyncClient(transport=transport, base_url=SANDBOX_URL) as client:
+        yield client

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 import socket
 import time
 from collections import deque
@@ -48,10 +49,12 @@ async def serve(app: Any, port: int) -> AsyncIterator[str]:
 
 
 async def eventually(check: Callable[[], Any], timeout: float = 5.0) -> Any:
-    """Poll until `check()` is truthy; return its value."""
+    """Poll until `check()` (sync or async) is truthy; return its value."""
     deadline = time.monotonic() + timeout
     while True:
         value = check()
+        if inspect.isawaitable(value):
+            value = await value
         if value:
             return value
         if time.monotonic() > deadline:

@@ -140,7 +140,8 @@ async def test_partial_then_full_refund_reverses_payment(
     await khipu.refund_payment(created.payment_id)  # the remaining 10.000
     payment = await khipu.get_payment(created.payment_id)
     assert payment.status_detail == "reversed"
-    assert payment.is_reversed and not payment.is_paid
+    assert payment.is_reversed
+    assert not payment.is_paid
     state = (await http.get(f"/_sandbox/payments/{created.payment_id}")).json()
     assert [r["amount"] for r in state["refunds"]] == [2990, 10000]
     assert state["refundable"] == 0

@@ -44,15 +44,14 @@ async def test_get_parses_string_amounts_and_missing_or_blank_fields() -> None:
     payment = await khipu.get_payment("gqzdy6chjne9")
     assert payment.amount == Decimal("1000")
     assert payment.amount_clp() == 1000
-    assert payment.conciliation_date is None and payment.expires_date is None
+    assert payment.conciliation_date is None
+    assert payment.expires_date is None
     assert payment.bank is None  # absent field
     assert payment.status == "pending"
 
 
 async def test_get_parses_numeric_amount_and_reports_fractional_clp_as_not_whole() -> None:
-    khipu = client_for(
-        lambda _req: httpx.Response(200, json={"payment_id": "a", "amount": 1000.5})
-    )
+    khipu = client_for(lambda _req: httpx.Response(200, json={"payment_id": "a", "amount": 1000.5}))
     payment = await khipu.get_payment("a")
     assert payment.amount == Decimal("1000.5")
     assert payment.amount_clp() is None
