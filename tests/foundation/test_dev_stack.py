@@ -1,0 +1,90 @@
+"""`marketred dev` (what `make run` calls) as a user runs it: real child processes."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import psutil
+import pytest
+
+from marketred.workers import embedded_db
+from tests.support.stack import start_stack
+
+pytestmark = pytest.mark.e2e
+
+
+def _database_for_stack(pg_admin_url: str | None) -> str | None:
+    """In CI the machine's PostgreSQL is the production path; otherwise the stack embeds."""
+    if not pg_admin_url:
+        return None
+    return embedded_db.ensure_database_sync(
+        pg_admin_url, f"mr_stack_{int(time.time())}", fresh=True
+    )
+
+
+def _token(base_url: str) -> int:
+    r = httpx.post(
+        f"{base_url}/api/v1/auth/token",
+        data={"username": "comprador@marketred.cl", "password": "marketred-demo"},
+        timeout=10,
+    )
+    return r.status_code
+
+
+def test_dev_stack_starts_everything_stops_cleanly_and_keeps_data(tmp_path: Path):
+    import os
+
+    external = os.environ.get("MARKETRED_TEST_DATABASE_URL")
+    db_url = _database_for_stack(external)
+    home = tmp_path / "home"
+
+    stack = start_stack(home, db_url)
+    try:
+        assert httpx.get(f"{stack.base_url}/readyz", timeout=5).status_code == 200
+        assert httpx.get(stack.temporal_ui_url, timeout=5).status_code == 200
+        listed = subprocess.run(
+            [
+                str(Path(sys.executable).parent / "temporal"),
+                "operator",
+                "search-attribute",
+                "list",
+                "--address",
+                stack.temporal_address,
+                "--output",
+                "json",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=True,
+        ).stdout
+        for name in ("QuoteStatus", "VendorSlug", "BuyerId", "QuoteTotal", "QuoteDeadline"):
+            assert name in listed
+        assert _token(stack.base_url) == 200  # demo data loaded on first start
+        children = stack.descendants()
+        assert len(children) >= 5  # temporal, mail, khipu sandbox, worker, api (+ more)
+    finally:
+        code = stack.stop()
+    assert code == 0, stack.log_path.read_text()[-3000:]
+    _gone, alive = psutil.wait_procs(children, timeout=10)
+    assert not alive, f"left behind: {[p.info for p in alive]}"
+    if db_url is None:
+        # the embedded PostgreSQL of the stack is stopped too
+        postmaster = home / "pgdata" / "postmaster.pid"
+        assert not postmaster.exists()
+
+    stack = start_stack(home, db_url)
+    try:
+        assert _token(stack.base_url) == 200  # same data, not re-seeded
+        assert (
+            "Demo data loaded" not in stack.log_path.read_text().split("MarketRed is running")[-1]
+        )
+    finally:
+        assert stack.stop() == 0
+    if db_url and external:
+        asyncio.run(embedded_db.drop_database(external, db_url.split("/")[-1].split("?")[0]))
