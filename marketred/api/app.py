@@ -16,6 +16,7 @@ from marketred.api.routers import auth, health
 from marketred.logs import configure_logging
 from marketred.settings import Settings
 from marketred.store.session import create_engine, create_session_factory
+from marketred.web.security import install_web_security
 
 
 def build_resources(settings: Settings) -> Resources:
@@ -59,6 +60,7 @@ def create_app(settings: Settings, resources: Resources | None = None) -> FastAP
         app.state.resources = resources
     install_error_handlers(app)
     app.middleware("http")(middleware.request_context)
+    install_web_security(app)
     for router in (health.router, auth.router):
         app.include_router(router)
     return app

@@ -8,11 +8,14 @@ from marketred.store.models.ledger import LedgerEntry
 from marketred.store.models.payments import Payment, PaymentEvent
 from marketred.store.models.payouts import Payout, PayoutItem
 from marketred.store.models.quotes import Quote, QuoteEvent, QuoteLine
+from marketred.store.models.security import ApiToken, EmailToken, RateLimitCounter, WebSession
 from marketred.store.models.vendors import Vendor
 
 __all__ = [
+    "ApiToken",
     "Cart",
     "CartItem",
+    "EmailToken",
     "IdempotencyKey",
     "LedgerEntry",
     "Payment",
@@ -23,7 +26,9 @@ __all__ = [
     "Quote",
     "QuoteEvent",
     "QuoteLine",
+    "RateLimitCounter",
     "User",
     "Variant",
     "Vendor",
+    "WebSession",
 ]

@@ -1,0 +1,106 @@
+"""Browser-facing middleware: resolve the session cookie once, add security headers.
+
+The session is read in its own short transaction before the handler runs, so pages,
+forms and templates (csrf_token) all see the same signed-in person. API, webhook and
+embed paths never look at cookies: the API authenticates with bearer tokens only,
+which is what keeps it safe from cross-site requests.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from fastapi import Request, Response
+
+from marketred.services import accounts, sessions
+from marketred.web.security.cookies import (
+    ANON_COOKIE,
+    SESSION_COOKIE,
+    clear_cookie,
+    read_session_id,
+    set_cookie,
+    settings_of,
+)
+
+COOKIELESS_PREFIXES = (
+    "/api/",
+    "/webhooks/",
+    "/embed/",
+    "/static/",
+    "/healthz",
+    "/readyz",
+    "/metrics",
+)
+EMBED_PREFIX = "/embed/v1/"
+DOCS_PATHS = ("/api/docs", "/api/redoc")
+
+_CSP_BASE = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data: https: http:; object-src 'none'; base-uri 'self'"
+)
+# FastAPI's Swagger UI page is inline script + CDN assets; it carries no session.
+_CSP_DOCS = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
+    "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; img-src 'self' data: https:; "
+    "frame-ancestors 'none'"
+)
+
+
+def uses_cookies(path: str) -> bool:
+    return not path.startswith(COOKIELESS_PREFIXES)
+
+
+async def _resolve_session(request: Request) -> bool:
+    """Put the live session and principal on request.state; True if the cookie is stale."""
+    request.state.web_session = None
+    request.state.web_principal = None
+    raw = read_session_id(request)
+    if raw is None:
+        return SESSION_COOKIE in request.cookies
+    async with request.app.state.resources.sessions() as db:
+        live = await sessions.load_session(db, raw)
+        await db.commit()
+    if live is None:
+        return True
+    request.state.web_session = live
+    request.state.web_principal = accounts.principal_of(live.user)
+    return False
+
+
+def _security_headers(request: Request, response: Response) -> None:
+    path = request.url.path
+    settings = settings_of(request)
+    headers = response.headers
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+    if settings.secure_cookies:
+        headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+    if path.startswith(DOCS_PATHS):
+        headers.setdefault("Content-Security-Policy", _CSP_DOCS)
+        return
+    if path.startswith(EMBED_PREFIX):
+        ancestors = " ".join(settings.embed_origins) or "'none'"
+        headers.setdefault("Content-Security-Policy", f"{_CSP_BASE}; frame-ancestors {ancestors}")
+        return
+    headers.setdefault("Content-Security-Policy", f"{_CSP_BASE}; frame-ancestors 'none'")
+    headers.setdefault("X-Frame-Options", "DENY")
+
+
+async def web_security(
+    request: Request, call_next: Callable[[Request], Awaitable[Response]]
+) -> Response:
+    stale = False
+    if uses_cookies(request.url.path):
+        stale = await _resolve_session(request)
+    response = await call_next(request)
+    settings = settings_of(request)
+    new_seed: str | None = getattr(request.state, "new_anon_seed", None)
+    if new_seed is not None:
+        set_cookie(response, settings, ANON_COOKIE, new_seed, max_age=None)
+    if stale and SESSION_COOKIE not in response.headers.get("set-cookie", ""):
+        clear_cookie(response, settings, SESSION_COOKIE)
+    if getattr(request.state, "web_session", None) is not None:
+        # Pages for a signed-in person must not be kept by shared caches or the back button.
+        response.headers.setdefault("Cache-Control", "no-store")
+    _security_headers(request, response)
+    return response
