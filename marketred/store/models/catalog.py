@@ -3,8 +3,17 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, Text, UniqueConstraint, true
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy import (
+    CheckConstraint,
+    Computed,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    true,
+)
+from sqlalchemy.dialects.postgresql import JSONB, TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column
 
 from marketred.store.base import Base, Timestamps, UUIDPk
@@ -22,6 +31,20 @@ class Product(UUIDPk, Timestamps, Base):
     category: Mapped[str | None] = mapped_column(String(120))
     image_urls: Mapped[list[Any]] = mapped_column(JSONB, server_default="[]")
     active: Mapped[bool] = mapped_column(server_default=true())
+    # Spanish full-text vector, computed by PostgreSQL (migration 0003_catalog); deferred so
+    # ordinary product loads do not carry it.
+    search_vector: Mapped[Any] = mapped_column(
+        TSVECTOR,
+        Computed(
+            "setweight(to_tsvector('spanish'::regconfig, marketred_unaccent(name)), 'A') || "
+            "setweight(to_tsvector('spanish'::regconfig, marketred_unaccent(keywords)), 'B') || "
+            "setweight(to_tsvector('spanish'::regconfig, "
+            "marketred_unaccent(coalesce(category, ''))), 'C') || "
+            "setweight(to_tsvector('spanish'::regconfig, marketred_unaccent(description)), 'D')",
+            persisted=True,
+        ),
+        deferred=True,
+    )
 
 
 class Variant(UUIDPk, Timestamps, Base):
