@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from marketred.api import middleware
 from marketred.api.errors import install_error_handlers
 from marketred.api.resources import Resources, TemporalHandle
-from marketred.api.routers import auth, health
+from marketred.api.routers import auth, directory, embed, health
 from marketred.logs import configure_logging
 from marketred.settings import Settings
 from marketred.store.session import create_engine, create_session_factory
@@ -61,6 +61,6 @@ def create_app(settings: Settings, resources: Resources | None = None) -> FastAP
     install_error_handlers(app)
     app.middleware("http")(middleware.request_context)
     install_web_security(app)
-    for router in (health.router, auth.router):
+    for router in (health.router, auth.router, directory.router, embed.router):
         app.include_router(router)
     return app

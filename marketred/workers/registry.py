@@ -9,9 +9,20 @@ from marketred.workers.deps import WorkerDeps
 
 
 def workflows() -> Sequence[type]:
-    return []
+    from marketred.workflows.indexer import IndexProductWorkflow
+
+    return [IndexProductWorkflow]
 
 
 def activities(deps: WorkerDeps) -> Sequence[Callable[..., Any]]:
-    del deps
-    return []
+    from marketred.activities.indexer import IndexerActivities
+    from marketred.integrations.directory import DirectoryIndexerClient
+
+    indexer = IndexerActivities(
+        sessions=deps.sessions,
+        indexer=DirectoryIndexerClient(
+            deps.http, deps.settings.directory_indexer_url, deps.settings.directory_secret
+        ),
+        public_url=deps.settings.public_url,
+    )
+    return [indexer.push_product]

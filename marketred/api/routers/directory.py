@@ -1,0 +1,56 @@
+"""Inbound company sync from the directory: `PUT /api/v1/directory/companies/{id}`."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Path, Request
+
+from marketred.api.deps import ResourcesDep, SessionDep, SettingsDep
+from marketred.integrations.directory import SIGNATURE_HEADER
+from marketred.logs import get_logger
+from marketred.schemas.directory import CompanySyncResult
+from marketred.services import directory_indexer, directory_sync
+
+router = APIRouter(prefix="/api/v1/directory", tags=["directory"])
+log = get_logger(__name__)
+
+
+@router.put(
+    "/companies/{directory_id}",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": {"type": "object"}}},
+        }
+    },
+)
+async def put_company(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    resources: ResourcesDep,
+    directory_id: Annotated[str, Path(min_length=1, max_length=80)],
+    signature: Annotated[str | None, Header(alias=SIGNATURE_HEADER)] = None,
+) -> CompanySyncResult:
+    # The signature covers the raw bytes, so the body is read raw and parsed afterwards.
+    body = await request.body()
+    outcome = await directory_sync.sync_company(
+        session,
+        secret=settings.directory_secret,
+        signature=signature,
+        directory_id=directory_id,
+        body=body,
+        commission_bps=settings.commission_bps,
+    )
+    if outcome.reindex:
+        await session.commit()
+        try:
+            client = await resources.temporal.get()
+        except Exception as exc:  # the sync stands; the indexer catches up on next change
+            log.warning("indexer refresh skipped", error=str(exc))
+        else:
+            await directory_indexer.products_changed(
+                client, outcome.reindex, task_queue=settings.temporal_task_queue
+            )
+    return outcome.result

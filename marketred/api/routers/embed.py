@@ -1,0 +1,89 @@
+"""The embed: `/embed/v1/marketred.js` for script hosts, and server-rendered HTML
+fragments under `/embed/v1/` for hosts that prefer an iframe. No cookies anywhere here;
+fragments may be framed only by MARKETRED_EMBED_ORIGINS."""
+
+from __future__ import annotations
+
+from html import escape
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from fastapi.responses import FileResponse, HTMLResponse
+
+from marketred.api.deps import SessionDep, SettingsDep
+from marketred.schemas.directory import IndexedProduct
+from marketred.schemas.money import format_clp
+from marketred.services import directory_indexer
+from marketred.settings import Settings
+
+router = APIRouter(prefix="/embed/v1", tags=["embed"])
+SCRIPT = Path(__file__).resolve().parent.parent / "embed_static" / "marketred.js"
+
+_STYLE = """
+:root{--mr-font:system-ui,sans-serif;--mr-accent:#c62828;--mr-text:#222;--mr-muted:#666;
+--mr-border:#ddd;--mr-radius:8px}
+body{margin:0;font-family:var(--mr-font);color:var(--mr-text)}
+.mr-list{list-style:none;margin:0;padding:0;display:grid;gap:.5rem;
+grid-template-columns:repeat(auto-fill,minmax(12rem,1fr))}
+.mr-item a{display:block;padding:.75rem;border:1px solid var(--mr-border);
+border-radius:var(--mr-radius);color:inherit;text-decoration:none}
+.mr-name{font-weight:600}.mr-price{color:var(--mr-accent)}.mr-vendor{color:var(--mr-muted)}
+"""
+
+
+def _price(doc: IndexedProduct) -> str:
+    if doc.price_min == doc.price_max:
+        return format_clp(doc.price_min)
+    return f"desde {format_clp(doc.price_min)}"
+
+
+def _page(settings: Settings, title: str, docs: list[IndexedProduct], empty: str) -> HTMLResponse:
+    items = "".join(
+        f'<li class="mr-item"><a href="{escape(d.url)}" target="_top" rel="noopener">'
+        f'<span class="mr-name">{escape(d.name)}</span><br>'
+        f'<span class="mr-price">{escape(_price(d))}</span><br>'
+        f'<span class="mr-vendor">{escape(d.vendor_name)}</span></a></li>'
+        for d in docs
+    )
+    body = f'<ul class="mr-list">{items}</ul>' if docs else f'<p class="mr-empty">{empty}</p>'
+    html = (
+        f'<!doctype html><html lang="es"><head><meta charset="utf-8">'
+        f"<title>{escape(title)}</title><style>{_STYLE}</style></head>"
+        f'<body><div class="marketred-embed">{body}</div></body></html>'
+    )
+    ancestors = " ".join(["'self'", *settings.embed_origins])
+    return HTMLResponse(
+        html,
+        headers={
+            "Content-Security-Policy": f"frame-ancestors {ancestors}",
+            "Cache-Control": "public, max-age=60",
+        },
+    )
+
+
+@router.get("/marketred.js", include_in_schema=False)
+async def embed_script() -> FileResponse:
+    return FileResponse(
+        SCRIPT,
+        media_type="application/javascript; charset=utf-8",
+        headers={"Cache-Control": "public, max-age=300", "Access-Control-Allow-Origin": "*"},
+    )
+
+
+@router.get("/catalog/{vendor_slug}", response_class=HTMLResponse)
+async def catalog_fragment(
+    vendor_slug: str, session: SessionDep, settings: SettingsDep
+) -> HTMLResponse:
+    docs = await directory_indexer.vendor_documents(session, vendor_slug, settings.public_url)
+    return _page(settings, f"Catálogo {vendor_slug}", docs, "Esta empresa aún no tiene productos.")
+
+
+@router.get("/search", response_class=HTMLResponse)
+async def search_fragment(
+    session: SessionDep,
+    settings: SettingsDep,
+    q: Annotated[str, Query(max_length=200)] = "",
+) -> HTMLResponse:
+    docs = await directory_indexer.search_documents(session, q, settings.public_url) if q else []
+    return _page(settings, f"Resultados: {q}", docs, "Sin resultados.")

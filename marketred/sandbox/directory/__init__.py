@@ -1,0 +1,1 @@
+"""InforedChile directory sandbox (site, indexer endpoint, OpenID provider)."""

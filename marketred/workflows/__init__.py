@@ -1,0 +1,1 @@
+"""Temporal workflows (deterministic; import only temporalio, stdlib and schemas)."""
