@@ -16,6 +16,7 @@ from marketred.api.routers import auth, directory, embed, health
 from marketred.logs import configure_logging
 from marketred.settings import Settings
 from marketred.store.session import create_engine, create_session_factory
+from marketred.web import install_web
 from marketred.web.security import install_web_security
 
 
@@ -63,4 +64,5 @@ def create_app(settings: Settings, resources: Resources | None = None) -> FastAP
     install_web_security(app)
     for router in (health.router, auth.router, directory.router, embed.router):
         app.include_router(router)
+    install_web(app)
     return app

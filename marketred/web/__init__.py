@@ -1,0 +1,28 @@
+"""Server-rendered web UI: storefront, vendor back office, operator console.
+
+`install_web(app)` mounts the page routers and the static files (served by us: no CDN).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+STATIC_DIR = Path(__file__).parent / "static"
+
+
+def install_web(app: FastAPI) -> None:
+    from marketred.web.routes import (
+        carts,
+        i18n,
+        operator_console,
+        quotes_pages,
+        storefront,
+        vendor_office,
+    )
+
+    for module in (storefront, carts, quotes_pages, vendor_office, operator_console, i18n):
+        app.include_router(module.router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -1,0 +1,1 @@
+"""Web pages, one small router module per area."""

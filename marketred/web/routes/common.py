@@ -1,0 +1,117 @@
+"""What every page module shares: the HTML error route class, who is signed in, CSRF on
+POST forms, form error helpers and redirects."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import Depends, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
+from starlette.responses import RedirectResponse
+
+from marketred.services.errors import DomainError, NotFound, Unauthorized
+from marketred.web.i18n import gettext as _
+from marketred.web.security.csrf import verify_csrf
+from marketred.web.security.principal import (
+    LoginRequired,
+    OptionalWebPrincipal,
+    WebBuyer,
+    WebOperator,
+    WebPrincipal,
+    WebVendor,
+)
+from marketred.web.templating import render
+
+
+def sign_in_redirect(request: Request) -> RedirectResponse:
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return RedirectResponse(f"/ingresar?next={quote(target, safe='')}", status_code=303)
+
+
+def error_page(request: Request, exc: DomainError) -> Response:
+    titles = {
+        403: _("No tienes acceso a esta página"),
+        404: _("No encontramos lo que buscas"),
+        409: _("Esta acción ya no es posible"),
+        503: _("Servicio no disponible por un momento"),
+    }
+    return render(
+        request,
+        "error.html",
+        {"title": titles.get(exc.status, _("Algo salió mal")), "detail": exc.detail},
+        status_code=exc.status,
+    )
+
+
+class WebRoute(APIRoute):
+    """Pages answer HTML, not problem+json: a sign-in redirect for 401, an error page for
+    any other domain error or a malformed path/query."""
+
+    def get_route_handler(self) -> Callable[[Request], Awaitable[Response]]:
+        handler = super().get_route_handler()
+
+        async def page_handler(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except (Unauthorized, LoginRequired):
+                return sign_in_redirect(request)
+            except DomainError as exc:
+                return error_page(request, exc)
+            except RequestValidationError:
+                return error_page(request, NotFound("invalid address"))
+
+        return page_handler
+
+
+async def csrf_checked_form(request: Request) -> dict[str, str]:
+    """The POSTed form as plain strings, after the CSRF check (403 page if it fails)."""
+    await verify_csrf(request)
+    form = await request.form()
+    return {k: v for k, v in form.items() if isinstance(v, str)}
+
+
+FormData = Annotated[dict[str, str], Depends(csrf_checked_form)]
+
+
+@dataclass
+class FormState:
+    """What a form re-renders with: the typed values and one message per field."""
+
+    values: Mapping[str, Any] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+
+    def add(self, name: str, message: str) -> None:
+        self.errors.setdefault(name, message)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def see_other(url: str) -> RedirectResponse:
+    return RedirectResponse(url, status_code=303)
+
+
+def safe_next(target: str | None, default: str = "/") -> str:
+    """Only same-site paths: `next` must not turn us into an open redirect."""
+    if target and target.startswith("/") and not target.startswith("//"):
+        return target
+    return default
+
+
+__all__ = [
+    "FormData",
+    "FormState",
+    "OptionalWebPrincipal",
+    "WebBuyer",
+    "WebOperator",
+    "WebPrincipal",
+    "WebRoute",
+    "WebVendor",
+    "safe_next",
+    "see_other",
+]

@@ -1,0 +1,113 @@
+"""Storefront: home with search, search results with filters and pagination, a vendor's
+page (catalog, RUT, contact) and a product page with its variants."""
+
+from __future__ import annotations
+
+import math
+import uuid
+
+from fastapi import APIRouter, Request
+from starlette.responses import Response
+
+from marketred.api.deps import SessionDep
+from marketred.web.routes import services
+from marketred.web.routes.common import OptionalWebPrincipal, WebRoute
+from marketred.web.routes.notices import notice_context
+from marketred.web.templating import render
+
+router = APIRouter(route_class=WebRoute, include_in_schema=False)
+
+PAGE_SIZE = 12
+
+
+def _page_number(raw: str | None) -> int:
+    try:
+        return max(1, min(int(raw or 1), 1000))
+    except ValueError:
+        return 1
+
+
+def _price(raw: str | None) -> int | None:
+    digits = "".join(ch for ch in (raw or "") if ch.isdigit())[:10]
+    return int(digits) if digits else None
+
+
+@router.get("/")
+async def home(request: Request, session: SessionDep, principal: OptionalWebPrincipal) -> Response:
+    del principal  # the layout reads it from request.state
+    vendors = await services.list_vendors(session)
+    featured = await services.search_products(session, q="", vendor=None, limit=8, offset=0)
+    return render(
+        request,
+        "storefront/home.html",
+        {"vendors": vendors, "featured": featured.items, **notice_context(request)},
+    )
+
+
+@router.get("/buscar")
+async def search(request: Request, session: SessionDep) -> Response:
+    params = request.query_params
+    q = params.get("q", "").strip()[:200]
+    vendor = params.get("tienda") or None
+    min_price, max_price = _price(params.get("desde")), _price(params.get("hasta"))
+    if min_price is not None and max_price is not None and min_price > max_price:
+        min_price, max_price = max_price, min_price
+    page = _page_number(params.get("pagina"))
+    found = await services.search_products(
+        session,
+        q=q,
+        vendor=vendor,
+        limit=PAGE_SIZE,
+        offset=(page - 1) * PAGE_SIZE,
+        min_price=min_price,
+        max_price=max_price,
+    )
+    return render(
+        request,
+        "storefront/search.html",
+        {
+            "search_query": q,
+            "results": found.items,
+            "total": found.total,
+            "page": page,
+            "pages": max(1, math.ceil(found.total / PAGE_SIZE)),
+            "vendors": await services.list_vendors(session),
+            "filters": {
+                "q": q,
+                "tienda": vendor or "",
+                "desde": min_price or "",
+                "hasta": max_price or "",
+            },
+        },
+    )
+
+
+@router.get("/tiendas/{slug}")
+async def vendor_page(request: Request, slug: str, session: SessionDep) -> Response:
+    vendor = await services.get_vendor(session, slug)
+    page = _page_number(request.query_params.get("pagina"))
+    products = await services.search_products(
+        session, q="", vendor=slug, limit=PAGE_SIZE * 2, offset=(page - 1) * PAGE_SIZE * 2
+    )
+    return render(
+        request,
+        "storefront/vendor.html",
+        {
+            "vendor": vendor,
+            "products": products.items,
+            "total": products.total,
+            "page": page,
+            "pages": max(1, math.ceil(products.total / (PAGE_SIZE * 2))),
+        },
+    )
+
+
+@router.get("/productos/{product_id}")
+async def product_page(request: Request, product_id: uuid.UUID, session: SessionDep) -> Response:
+    product = await services.get_product(session, product_id)
+    vendor = await services.get_vendor(session, product.vendor.slug)
+    return render(
+        request,
+        "storefront/product.html",
+        {"product": product, "vendor": vendor, **notice_context(request)},
+    )
