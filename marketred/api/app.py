@@ -12,11 +12,12 @@ from fastapi import FastAPI
 from marketred.api import middleware
 from marketred.api.errors import install_error_handlers
 from marketred.api.resources import Resources, TemporalHandle
-from marketred.api.routers import auth, directory, embed, health
+from marketred.api.routers import api_tokens, auth, directory, embed, health
 from marketred.logs import configure_logging
 from marketred.settings import Settings
 from marketred.store.session import create_engine, create_session_factory
 from marketred.web import install_web
+from marketred.web.routes import auth_pages
 from marketred.web.security import install_web_security
 
 
@@ -62,7 +63,14 @@ def create_app(settings: Settings, resources: Resources | None = None) -> FastAP
     install_error_handlers(app)
     app.middleware("http")(middleware.request_context)
     install_web_security(app)
-    for router in (health.router, auth.router, directory.router, embed.router):
+    for router in (
+        health.router,
+        auth.router,
+        api_tokens.router,
+        auth_pages.router,
+        directory.router,
+        embed.router,
+    ):
         app.include_router(router)
     install_web(app)
     return app

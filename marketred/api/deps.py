@@ -12,7 +12,7 @@ from temporalio.client import Client
 
 from marketred.api.resources import Resources
 from marketred.schemas.accounts import Principal
-from marketred.services import accounts, tokens
+from marketred.services import accounts, api_tokens, tokens
 from marketred.services.errors import Forbidden, Unauthorized, Unavailable
 from marketred.settings import Settings
 
@@ -59,8 +59,12 @@ async def get_optional_principal(
 ) -> Principal | None:
     if credentials is None:
         return None
-    user_id = tokens.read_access_token(settings.secret_key, credentials.credentials)
-    user = await accounts.get_active_user(session, user_id)
+    raw = credentials.credentials
+    if api_tokens.looks_like_personal_token(raw):
+        user = await api_tokens.authenticate(session, raw)
+    else:
+        user_id = tokens.read_access_token(settings.secret_key, raw)
+        user = await accounts.get_active_user(session, user_id)
     return accounts.principal_of(user)
 
 
@@ -77,6 +81,14 @@ async def get_principal(
 
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
 OptionalPrincipal = Annotated[Principal | None, Depends(get_optional_principal)]
+
+
+def client_ip(request: Request) -> str | None:
+    """The caller's address (uvicorn --proxy-headers resolves X-Forwarded-For behind a LB)."""
+    return request.client.host if request.client else None
+
+
+ClientIP = Annotated[str | None, Depends(client_ip)]
 
 
 def _require(*roles: str):  # type: ignore[no-untyped-def]

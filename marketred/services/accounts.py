@@ -8,13 +8,29 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketred.schemas.accounts import Principal, RegisterBuyer, Role, UserOut
+from marketred.services import sessions
 from marketred.services.errors import Conflict, InvalidInput, NotFound, Unauthorized
-from marketred.services.passwords import hash_password, verify_password
+from marketred.services.passwords import hash_password, is_common_password, verify_password
 from marketred.store.models import User, Vendor
 from marketred.store.repositories import users as users_repo
 from marketred.store.repositories import vendors as vendors_repo
 
 MIN_PASSWORD_LENGTH = 10
+
+
+def check_new_password(password: str, email: str = "") -> None:
+    """Minimum length, not a well-known password, not the email itself."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidInput(
+            "password too short",
+            errors=[("password", f"must have at least {MIN_PASSWORD_LENGTH} characters")],
+        )
+    local = email.split("@")[0].lower()
+    if is_common_password(password) or (len(local) >= 4 and password.lower() == local):
+        raise InvalidInput(
+            "password too common",
+            errors=[("password", "is too common or easy to guess; choose another")],
+        )
 
 
 def principal_of(user: User) -> Principal:
@@ -47,11 +63,8 @@ async def create_user(
     vendor_slug: str | None = None,
 ) -> User:
     email = email.strip().lower()
-    if password is not None and len(password) < MIN_PASSWORD_LENGTH:
-        raise InvalidInput(
-            "password too short",
-            errors=[("password", f"must have at least {MIN_PASSWORD_LENGTH} characters")],
-        )
+    if password is not None:
+        check_new_password(password, email)
     vendor_id: uuid.UUID | None = None
     if role == "vendor":
         if not vendor_slug:
@@ -96,3 +109,27 @@ async def get_active_user(session: AsyncSession, user_id: uuid.UUID) -> User:
     if user is None or not user.active:
         raise Unauthorized("the account no longer exists or is disabled")
     return user
+
+
+async def set_password(session: AsyncSession, user: User, new_password: str) -> None:
+    """Change the password and end every web session of the user (they sign in again)."""
+    check_new_password(new_password, user.email)
+    user.password_hash = hash_password(new_password)
+    await session.flush()
+    await sessions.revoke_user_sessions(session, user.id)
+
+
+async def change_password(
+    session: AsyncSession, user_id: uuid.UUID, current: str, new_password: str
+) -> User:
+    user = await get_active_user(session, user_id)
+    if not verify_password(user.password_hash, current):
+        raise InvalidInput("wrong password", errors=[("current_password", "is not correct")])
+    await set_password(session, user, new_password)
+    return user
+
+
+async def mark_email_verified(session: AsyncSession, user: User) -> None:
+    if user.email_verified_at is None:
+        user.email_verified_at = sessions.now_utc()
+        await session.flush()

@@ -167,6 +167,15 @@ def run_dev_stack(settings: Settings) -> int:
     home = settings.home.resolve()
     stack = Stack(settings)
     stack.env = {**os.environ, "MARKETRED_HOME": str(home), "PYTHONUNBUFFERED": "1"}
+    # "Ingresar con InforedChile" against the directory sandbox's OpenID provider.
+    if not settings.oidc_issuer:
+        from marketred.settings import DEV_OIDC_CLIENT_SECRET
+
+        stack.env.setdefault(
+            "MARKETRED_OIDC_ISSUER", f"http://127.0.0.1:{settings.directory_sandbox_port}"
+        )
+        stack.env.setdefault("MARKETRED_OIDC_CLIENT_ID", "marketred")
+        stack.env.setdefault("MARKETRED_OIDC_CLIENT_SECRET", DEV_OIDC_CLIENT_SECRET)
 
     def _on_signal(signum: int, frame: object) -> None:
         del frame

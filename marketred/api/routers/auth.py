@@ -1,32 +1,50 @@
-"""Buyer registration, password → bearer token, and who-am-I."""
+"""Accounts over the API: registration, bearer tokens, email verification, password reset."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form
+from fastapi import APIRouter, Form, Response
 
-from marketred.api.deps import CurrentPrincipal, SessionDep, SettingsDep
-from marketred.schemas.accounts import RegisterBuyer, TokenOut, UserOut
-from marketred.services import accounts, tokens
+from marketred.api.deps import ClientIP, CurrentPrincipal, SessionDep, SettingsDep
+from marketred.schemas.accounts import (
+    ChangePassword,
+    PasswordResetConfirm,
+    PasswordResetRequest,
+    RegisterBuyer,
+    TokenOut,
+    UserOut,
+)
+from marketred.services import accounts, auth_mail, email_tokens, rate_limits, sign_in, tokens
+from marketred.store.repositories import users as users_repo
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 
 
 @router.post("/register", status_code=201)
-async def register(body: RegisterBuyer, session: SessionDep) -> UserOut:
+async def register(
+    body: RegisterBuyer, session: SessionDep, settings: SettingsDep, ip: ClientIP
+) -> UserOut:
+    if ip:
+        await rate_limits.hit(session, rate_limits.REGISTER_PER_IP, ip)
+        await session.commit()  # counted even if the registration is then refused
     user = await accounts.register_buyer(session, body)
-    return await accounts.to_user_out(session, user)
+    token = await email_tokens.issue(session, user, "verify_email")
+    out = await accounts.to_user_out(session, user)
+    await session.commit()
+    await auth_mail.send(settings, auth_mail.verification_mail(settings, user.email, token))
+    return out
 
 
 @router.post("/token")
 async def issue_token(
     session: SessionDep,
     settings: SettingsDep,
+    ip: ClientIP,
     username: Annotated[str, Form(min_length=1, max_length=320)],
     password: Annotated[str, Form(min_length=1, max_length=200)],
 ) -> TokenOut:
-    user = await accounts.authenticate(session, username, password)
+    user = await sign_in.password_sign_in(session, settings, username, password, ip=ip)
     token = tokens.issue_access_token(settings.secret_key, user.id, settings.access_token_minutes)
     return TokenOut(access_token=token, expires_in=settings.access_token_minutes * 60)
 
@@ -35,3 +53,48 @@ async def issue_token(
 async def me(principal: CurrentPrincipal, session: SessionDep) -> UserOut:
     user = await accounts.get_active_user(session, principal.user_id)
     return await accounts.to_user_out(session, user)
+
+
+@router.post("/verify-email/{token}", status_code=204)
+async def verify_email(token: str, session: SessionDep) -> Response:
+    user = await email_tokens.consume(session, token, "verify_email")
+    await accounts.mark_email_verified(session, user)
+    return Response(status_code=204)
+
+
+@router.post("/password-reset", status_code=202)
+async def request_password_reset(
+    body: PasswordResetRequest, session: SessionDep, settings: SettingsDep, ip: ClientIP
+) -> dict[str, str]:
+    """Always 202, whether or not the address has an account (no account probing)."""
+    if ip:
+        await rate_limits.hit(session, rate_limits.RESET_PER_IP, ip)
+    await send_reset_mail(session, settings, str(body.email))
+    return {"detail": "if the address has an account, a reset link is on its way"}
+
+
+async def send_reset_mail(session: SessionDep, settings: SettingsDep, email: str) -> None:
+    user = await users_repo.get_by_email(session, email)
+    if user is None or not user.active:
+        return
+    await rate_limits.hit(session, rate_limits.RESET_PER_ACCOUNT, user.email)
+    token = await email_tokens.issue(session, user, "reset_password")
+    await session.commit()
+    await auth_mail.send(settings, auth_mail.reset_mail(settings, user.email, token))
+
+
+@router.post("/password-reset/confirm", status_code=204)
+async def confirm_password_reset(body: PasswordResetConfirm, session: SessionDep) -> Response:
+    user = await email_tokens.consume(session, body.token, "reset_password")
+    await accounts.set_password(session, user, body.password)
+    return Response(status_code=204)
+
+
+@router.post("/password", status_code=204)
+async def change_password(
+    body: ChangePassword, principal: CurrentPrincipal, session: SessionDep
+) -> Response:
+    await accounts.change_password(
+        session, principal.user_id, body.current_password, body.new_password
+    )
+    return Response(status_code=204)

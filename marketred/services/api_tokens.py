@@ -1,0 +1,97 @@
+"""Personal API tokens for vendor integrations and operators.
+
+A token is `mrp_` + 40 random characters, shown once; the database keeps its SHA-256.
+A vendor staff token is scoped to the vendor it was made for: if the person later moves
+to another vendor (or stops being staff), the token stops working.
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from marketred.schemas.accounts import Principal
+from marketred.services.errors import Forbidden, InvalidInput, NotFound, Unauthorized
+from marketred.services.sessions import hash_secret
+from marketred.store.models import ApiToken, User
+
+PREFIX = "mrp_"
+MAX_LIVE_TOKENS = 20
+TOUCH_EVERY = timedelta(minutes=5)
+
+
+def looks_like_personal_token(raw: str) -> bool:
+    return raw.startswith(PREFIX)
+
+
+async def create(
+    session: AsyncSession,
+    principal: Principal,
+    name: str,
+    *,
+    expires_in_days: int | None = None,
+) -> tuple[str, ApiToken]:
+    if principal.role not in ("vendor", "operator"):
+        raise Forbidden("personal API tokens are for vendor staff and operators")
+    name = name.strip()
+    if not name or len(name) > 100:
+        raise InvalidInput("name the token", errors=[("name", "1 to 100 characters")])
+    if expires_in_days is not None and not 1 <= expires_in_days <= 3650:
+        raise InvalidInput("bad expiry", errors=[("expires_in_days", "1 to 3650")])
+    if len(await list_live(session, principal)) >= MAX_LIVE_TOKENS:
+        raise InvalidInput(
+            "too many tokens", errors=[("name", f"revoke one first (max {MAX_LIVE_TOKENS})")]
+        )
+    raw = PREFIX + secrets.token_urlsafe(30)
+    now = datetime.now(UTC)
+    token = ApiToken(
+        user_id=principal.user_id,
+        vendor_id=principal.vendor_id,
+        name=name,
+        prefix=raw[:10],
+        token_hash=hash_secret(raw),
+        created_at=now,
+        expires_at=now + timedelta(days=expires_in_days) if expires_in_days else None,
+    )
+    session.add(token)
+    await session.flush()
+    return raw, token
+
+
+async def list_live(session: AsyncSession, principal: Principal) -> list[ApiToken]:
+    rows = await session.scalars(
+        select(ApiToken)
+        .where(ApiToken.user_id == principal.user_id, ApiToken.revoked_at.is_(None))
+        .order_by(ApiToken.created_at.desc())
+    )
+    now = datetime.now(UTC)
+    return [t for t in rows if t.expires_at is None or t.expires_at > now]
+
+
+async def revoke(session: AsyncSession, principal: Principal, token_id: uuid.UUID) -> None:
+    """Owners revoke their tokens; operators may revoke anyone's. Others' tokens are 404."""
+    stmt = update(ApiToken).where(ApiToken.id == token_id, ApiToken.revoked_at.is_(None))
+    if not principal.is_operator:
+        stmt = stmt.where(ApiToken.user_id == principal.user_id)
+    result = await session.execute(stmt.values(revoked_at=datetime.now(UTC)))
+    if result.rowcount == 0:  # type: ignore[attr-defined]
+        raise NotFound("no such token")
+
+
+async def authenticate(session: AsyncSession, raw: str) -> User:
+    token = await session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_secret(raw)))
+    now = datetime.now(UTC)
+    if token is None or token.revoked_at is not None:
+        raise Unauthorized("the API token is unknown or revoked")
+    if token.expires_at is not None and token.expires_at <= now:
+        raise Unauthorized("the API token has expired")
+    user = await session.get(User, token.user_id)
+    if user is None or not user.active or user.vendor_id != token.vendor_id:
+        raise Unauthorized("the API token no longer matches its account")
+    if token.last_used_at is None or now - token.last_used_at >= TOUCH_EVERY:
+        token.last_used_at = now
+    return user

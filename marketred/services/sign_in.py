@@ -1,0 +1,42 @@
+"""Password sign-in with abuse limits, shared by the API token endpoint and the web form.
+
+Limits: every attempt counts per IP; failures count per account, and the account is
+locked (429) for the rest of the window once they reach the limit; the owner gets a
+mail when that happens. This is the one service that commits on its own: a failed
+attempt must stay counted although the request that made it fails.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from marketred.services import accounts, auth_mail, rate_limits
+from marketred.services.errors import Forbidden, Unauthorized
+from marketred.settings import Settings
+from marketred.store.models import User
+from marketred.store.repositories import users as users_repo
+
+LOCK = rate_limits.LOGIN_FAILURES_PER_ACCOUNT
+
+
+async def password_sign_in(
+    session: AsyncSession, settings: Settings, email: str, password: str, *, ip: str | None
+) -> User:
+    email = email.strip().lower()
+    if ip:
+        await rate_limits.hit(session, rate_limits.LOGIN_PER_IP, ip)
+    await rate_limits.ensure_below(session, LOCK, email)
+    try:
+        user = await accounts.authenticate(session, email, password)
+    except Unauthorized:
+        failures = await rate_limits.hit(session, LOCK, email)
+        owner = await users_repo.get_by_email(session, email)
+        await session.commit()
+        if failures == LOCK.max_hits and owner is not None:
+            minutes = LOCK.window_seconds // 60
+            await auth_mail.send(settings, auth_mail.lockout_mail(settings, owner.email, minutes))
+        raise
+    if settings.env == "production" and user.role == "vendor":
+        raise Forbidden("vendor staff sign in with InforedChile")
+    await rate_limits.reset(session, LOCK, email)
+    return user
