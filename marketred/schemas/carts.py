@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 
 from pydantic import BaseModel, Field
 
@@ -72,6 +73,6 @@ class CartSnapshot(BaseModel):
     subtotal: int
 
 
-def variant_label(options: dict[str, object]) -> str:
+def variant_label(options: Mapping[str, object]) -> str:
     """`{"talla": "M", "color": "gris"}` → `"talla: M, color: gris"` (insertion order)."""
     return ", ".join(f"{k}: {v}" for k, v in options.items())

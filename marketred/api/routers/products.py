@@ -1,0 +1,47 @@
+"""Public products: search (Spanish full text, typo tolerant) and one product with variants."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from marketred.api.deps import SessionDep
+from marketred.schemas.catalog import ProductOut, ProductSummary
+from marketred.schemas.common import Page
+from marketred.schemas.money import MAX_PRICE
+from marketred.services import catalog_public, search
+
+router = APIRouter(prefix="/api/v1/products", tags=["catalog"])
+
+PriceFilter = Annotated[int | None, Query(ge=0, le=MAX_PRICE)]
+
+
+# Declared before /{product_id} so "search" is never read as an id.
+@router.get("/search")
+async def search_products(
+    session: SessionDep,
+    q: Annotated[str | None, Query(max_length=200)] = None,
+    vendor: Annotated[str | None, Query(max_length=80)] = None,
+    category: Annotated[str | None, Query(max_length=120)] = None,
+    min_price: PriceFilter = None,
+    max_price: PriceFilter = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    offset: Annotated[int, Query(ge=0, le=10_000)] = 0,
+) -> Page[ProductSummary]:
+    return await search.search_products(
+        session,
+        q=q,
+        vendor=vendor,
+        category=category,
+        min_price=min_price,
+        max_price=max_price,
+        limit=limit,
+        offset=offset,
+    )
+
+
+@router.get("/{product_id}")
+async def get_product(product_id: uuid.UUID, session: SessionDep) -> ProductOut:
+    return await catalog_public.get_product(session, product_id)

@@ -1,0 +1,190 @@
+"""A vendor's own catalog (vendor staff only): products, variants, CSV import.
+
+After a committed change the directory's indexer is told (design.md §6); an unreachable
+workflow engine never fails the change (the indexer catches up on the next one).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query, Request, Response
+from fastapi.responses import JSONResponse
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from marketred.api.deps import ResourcesDep, SessionDep, VendorPrincipal
+from marketred.api.resources import Resources
+from marketred.logs import get_logger
+from marketred.schemas.catalog import (
+    ImportReport,
+    ProductIn,
+    ProductOut,
+    ProductPatch,
+    VariantIn,
+    VariantOut,
+    VariantPatch,
+)
+from marketred.schemas.common import Page
+from marketred.services import catalog, catalog_import, directory_indexer, idempotency
+from marketred.services.catalog_csv import MAX_BYTES
+from marketred.services.errors import InvalidInput
+
+router = APIRouter(prefix="/api/v1/vendor/products", tags=["vendor catalog"])
+log = get_logger(__name__)
+
+IdempotencyKeyHeader = Annotated[str | None, Header(alias=idempotency.HEADER)]
+
+
+async def _committed_then_index(
+    session: AsyncSession, resources: Resources, product_ids: Iterable[uuid.UUID]
+) -> None:
+    await session.commit()
+    ids = list(product_ids)
+    if not ids:
+        return
+    try:
+        client = await resources.temporal.get()
+    except Exception as exc:
+        log.warning("indexer notification skipped", error=str(exc), products=len(ids))
+        return
+    await directory_indexer.products_changed(
+        client, ids, task_queue=resources.settings.temporal_task_queue
+    )
+
+
+@router.get("")
+async def list_own_products(
+    vendor: VendorPrincipal,
+    session: SessionDep,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> Page[ProductOut]:
+    return await catalog.list_own_products(session, vendor, limit=limit, offset=offset)
+
+
+@router.post("", status_code=201, response_model=ProductOut)
+async def create_product(
+    body: ProductIn,
+    vendor: VendorPrincipal,
+    session: SessionDep,
+    resources: ResourcesDep,
+    key: IdempotencyKeyHeader = None,
+) -> ProductOut | JSONResponse:
+    record = None
+    if key is not None:
+        scope = "POST /api/v1/vendor/products"
+        started = await idempotency.begin(
+            session, vendor.user_id, scope, key, body.model_dump(mode="json")
+        )
+        if isinstance(started, idempotency.StoredResponse):
+            return JSONResponse(started.body, status_code=started.status)
+        record = started
+    out = await catalog.create_product(session, vendor, body)
+    if record is not None:
+        await idempotency.complete(session, record, 201, out.model_dump(mode="json"), str(out.id))
+    await _committed_then_index(session, resources, [out.id])
+    return out
+
+
+@router.post("/import")
+async def import_products(
+    request: Request,
+    vendor: VendorPrincipal,
+    session: SessionDep,
+    dry_run: Annotated[bool, Query()] = False,
+) -> ImportReport:
+    """CSV body (`text/csv`) or a multipart upload in the field `file`. Imports are not
+    pushed to the directory one by one; `marketred directory reindex` refreshes it."""
+    data = await _csv_bytes(request)
+    report = await catalog_import.import_csv(session, vendor, data, dry_run=dry_run)
+    if not dry_run:
+        await session.commit()
+    return report
+
+
+async def _csv_bytes(request: Request) -> bytes:
+    content_type = request.headers.get("content-type", "")
+    if content_type.startswith("multipart/form-data"):
+        form = await request.form(max_part_size=MAX_BYTES)
+        upload = form.get("file")
+        if upload is None or isinstance(upload, str):
+            raise InvalidInput("attach the CSV as the field 'file'", errors=[("file", "missing")])
+        data = await upload.read()
+    else:
+        data = await request.body()
+    if not data.strip():
+        raise InvalidInput("the file is empty", errors=[("file", "empty")])
+    if len(data) > MAX_BYTES:
+        raise InvalidInput("file too large", errors=[("file", f"at most {MAX_BYTES} bytes")])
+    return data
+
+
+@router.get("/{product_id}")
+async def get_own_product(
+    product_id: uuid.UUID, vendor: VendorPrincipal, session: SessionDep
+) -> ProductOut:
+    return await catalog.get_own_product(session, vendor, product_id)
+
+
+@router.patch("/{product_id}")
+async def update_product(
+    product_id: uuid.UUID,
+    body: ProductPatch,
+    vendor: VendorPrincipal,
+    session: SessionDep,
+    resources: ResourcesDep,
+) -> ProductOut:
+    out = await catalog.update_product(session, vendor, product_id, body)
+    await _committed_then_index(session, resources, [out.id])
+    return out
+
+
+@router.delete("/{product_id}", status_code=204)
+async def delete_product(
+    product_id: uuid.UUID, vendor: VendorPrincipal, session: SessionDep, resources: ResourcesDep
+) -> Response:
+    await catalog.delete_product(session, vendor, product_id)
+    await _committed_then_index(session, resources, [product_id])
+    return Response(status_code=204)
+
+
+@router.post("/{product_id}/variants", status_code=201)
+async def add_variant(
+    product_id: uuid.UUID,
+    body: VariantIn,
+    vendor: VendorPrincipal,
+    session: SessionDep,
+    resources: ResourcesDep,
+) -> VariantOut:
+    out = await catalog.add_variant(session, vendor, product_id, body)
+    await _committed_then_index(session, resources, [product_id])
+    return out
+
+
+@router.patch("/{product_id}/variants/{variant_id}")
+async def update_variant(
+    product_id: uuid.UUID,
+    variant_id: uuid.UUID,
+    body: VariantPatch,
+    vendor: VendorPrincipal,
+    session: SessionDep,
+    resources: ResourcesDep,
+) -> VariantOut:
+    out = await catalog.update_variant(session, vendor, product_id, variant_id, body)
+    await _committed_then_index(session, resources, [product_id])
+    return out
+
+
+@router.delete("/{product_id}/variants/{variant_id}", status_code=204)
+async def delete_variant(
+    product_id: uuid.UUID,
+    variant_id: uuid.UUID,
+    vendor: VendorPrincipal,
+    session: SessionDep,
+    resources: ResourcesDep,
+) -> Response:
+    await catalog.delete_variant(session, vendor, product_id, variant_id)
+    await _committed_then_index(session, resources, [product_id])
+    return Response(status_code=204)
