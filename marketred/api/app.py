@@ -10,9 +10,20 @@ import httpx
 from fastapi import FastAPI
 
 from marketred.api import middleware
+from marketred.api.cors import PublicCatalogCORS
 from marketred.api.errors import install_error_handlers
 from marketred.api.resources import Resources, TemporalHandle
-from marketred.api.routers import api_tokens, auth, directory, embed, health
+from marketred.api.routers import (
+    api_tokens,
+    auth,
+    carts,
+    directory,
+    embed,
+    health,
+    products,
+    vendor_catalog,
+    vendors,
+)
 from marketred.logs import configure_logging
 from marketred.settings import Settings
 from marketred.store.session import create_engine, create_session_factory
@@ -70,7 +81,12 @@ def create_app(settings: Settings, resources: Resources | None = None) -> FastAP
         auth_pages.router,
         directory.router,
         embed.router,
+        vendors.router,
+        products.router,
+        vendor_catalog.router,
+        carts.router,
     ):
         app.include_router(router)
     install_web(app)
+    app.add_middleware(PublicCatalogCORS, allow_origins=list(settings.embed_origins))
     return app
