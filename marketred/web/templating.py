@@ -6,6 +6,7 @@ Every template sees: `_`/`ngettext` (the request's language), `lang`, `languages
 
 from __future__ import annotations
 
+import contextvars
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -66,6 +67,14 @@ def _csrf(request: Request) -> CsrfToken:
     return CsrfToken(csrf_token(request))
 
 
+# The token of the page being rendered, for macros imported without context.
+_render_csrf: contextvars.ContextVar[str] = contextvars.ContextVar("marketred_csrf", default="")
+
+
+def current_csrf() -> str:
+    return _render_csrf.get()
+
+
 def _common(request: Request) -> dict[str, Any]:
     """Context every template gets, also when rendered through `templates` directly."""
     return {
@@ -93,7 +102,11 @@ def render(
     token = i18n.use_language(i18n.request_language(request))
     try:
         data = {"request": request, **_common(request), **(context or {})}
-        html = env.get_template(name).render(data)
+        csrf_token = _render_csrf.set(str(data["csrf_token"]))
+        try:
+            html = env.get_template(name).render(data)
+        finally:
+            _render_csrf.reset(csrf_token)
     finally:
         i18n.reset_language(token)
     return HTMLResponse(html, status_code=status_code, headers=headers)
@@ -106,3 +119,4 @@ def page_url(path: str, **params: Any) -> str:
 
 
 env.globals["page_url"] = page_url
+env.globals["current_csrf"] = current_csrf

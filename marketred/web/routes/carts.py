@@ -8,7 +8,7 @@ import uuid
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from marketred.api.deps import SessionDep, SettingsDep, TemporalDep
+from marketred.api.deps import SessionDep, SettingsDep, get_temporal
 from marketred.schemas.quotes import CreateQuote, QuoteContact
 from marketred.services import carts
 from marketred.services.errors import InvalidInput
@@ -140,7 +140,6 @@ async def request_quote(
     buyer: WebBuyer,
     session: SessionDep,
     settings: SettingsDep,
-    temporal: TemporalDep,
     form: FormData,
 ) -> Response:
     state = validate_quote_request(form)
@@ -156,6 +155,8 @@ async def request_quote(
             ),
         )
         try:
+            # Temporal only once the form is valid: a typo must not wait on the engine.
+            temporal = await get_temporal(request)
             quote_id = await create_quote(session, temporal, settings, buyer, body)
         except InvalidInput as exc:
             for field, message in exc.errors or [("items", exc.detail)]:

@@ -118,3 +118,27 @@ async def confirm_delivery(
     from marketred.services import quotes
 
     await quotes.confirm_delivery(session, temporal, buyer, quote_id)
+
+
+async def accept_quote(
+    session: AsyncSession, temporal: Client, vendor: Principal, quote_id: uuid.UUID, body: Any
+) -> None:
+    from marketred.services import quotes
+
+    await quotes.accept_quote(session, temporal, vendor, quote_id, body)
+
+
+async def reject_quote(
+    session: AsyncSession, temporal: Client, vendor: Principal, quote_id: uuid.UUID, body: Any
+) -> None:
+    from marketred.services import quotes
+
+    await quotes.reject_quote(session, temporal, vendor, quote_id, body)
+
+
+async def ship_quote(
+    session: AsyncSession, temporal: Client, vendor: Principal, quote_id: uuid.UUID, body: Any
+) -> None:
+    from marketred.services import quotes
+
+    await quotes.ship_quote(session, temporal, vendor, quote_id, body)

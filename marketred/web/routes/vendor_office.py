@@ -1,9 +1,218 @@
-"""Placeholder router (pages follow)."""
+"""Vendor back office: quotes awaiting a decision (by deadline), the decision page
+(adjust prices, add shipping, note — or reject with a reason) and orders to ship."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import uuid
+from datetime import UTC, datetime
+from typing import Any
 
-from marketred.web.routes.common import WebRoute
+from fastapi import APIRouter, Request
+from starlette.responses import Response
+
+from marketred.api.deps import SessionDep, TemporalDep
+from marketred.schemas.quotes import AcceptQuote, LinePriceChange, RejectQuote, ShipQuote
+from marketred.services.errors import Conflict, InvalidInput
+from marketred.web.i18n import gettext as _
+from marketred.web.routes import services
+from marketred.web.routes.common import FormData, FormState, WebRoute, WebVendor, see_other
+from marketred.web.routes.forms import parse_clp, parse_int
+from marketred.web.routes.notices import notice_context
+from marketred.web.templating import render
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
+
+FAR_FUTURE = datetime.max.replace(tzinfo=UTC)
+
+
+def _by_deadline(quotes: list[Any], key: str) -> list[Any]:
+    return sorted(quotes, key=lambda q: getattr(q.deadlines, key, None) or FAR_FUTURE)
+
+
+@router.get("/vendedor")
+async def dashboard(request: Request, vendor: WebVendor, session: SessionDep) -> Response:
+    pending = await services.list_quotes(session, vendor, status="REQUESTED", limit=200, offset=0)
+    to_ship = await services.list_quotes(session, vendor, status="PAID", limit=200, offset=0)
+    recent = await services.list_quotes(session, vendor, status=None, limit=20, offset=0)
+    return render(
+        request,
+        "vendor/dashboard.html",
+        {
+            "pending": _by_deadline(pending.items, "respond_by"),
+            "to_ship_count": to_ship.total,
+            "recent": recent.items,
+            **notice_context(request),
+        },
+    )
+
+
+async def _decision_page(
+    request: Request,
+    session: SessionDep,
+    vendor: WebVendor,
+    quote_id: uuid.UUID,
+    accept: FormState | None = None,
+    reject: FormState | None = None,
+    status_code: int = 200,
+) -> Response:
+    quote = await services.get_quote(session, vendor, quote_id)
+    if accept is None:
+        values = {f"price_{ln.position}": ln.unit_price for ln in quote.lines}
+        accept = FormState(values={"shipping_cost": "", **values})
+    return render(
+        request,
+        "vendor/decision.html",
+        {
+            "quote": quote,
+            "accept": accept,
+            "reject": reject or FormState(),
+            "ship": FormState(),
+            **notice_context(request),
+        },
+        status_code=status_code,
+    )
+
+
+@router.get("/vendedor/cotizaciones/{quote_id}")
+async def decision_page(
+    request: Request, quote_id: uuid.UUID, vendor: WebVendor, session: SessionDep
+) -> Response:
+    return await _decision_page(request, session, vendor, quote_id)
+
+
+def read_acceptance(form: dict[str, str], lines: list[Any]) -> tuple[FormState, AcceptQuote | None]:
+    state = FormState(values=form)
+    shipping = parse_clp(form.get("shipping_cost"))
+    if shipping is None:
+        state.add(
+            "shipping_cost",
+            _("Indica el costo de despacho en pesos, por ejemplo 3.990 (0 si es gratis)."),
+        )
+    changes: list[LinePriceChange] = []
+    for line in lines:
+        name = f"price_{line.position}"
+        price = parse_clp(form.get(name))
+        if price is None:
+            state.add(name, _("Indica un precio en pesos, sin decimales. Ejemplo: 12.990"))
+        elif price != line.unit_price:
+            changes.append(LinePriceChange(position=line.position, unit_price=price))
+    valid_hours = None
+    if form.get("valid_hours", "").strip():
+        valid_hours = parse_int(form.get("valid_hours"), 1, 24 * 30)
+        if valid_hours is None:
+            state.add("valid_hours", _("Entre 1 y 720 horas."))
+    note = form.get("note", "").strip()
+    if len(note) > 2000:
+        state.add("note", _("La nota es demasiado larga (máximo 2.000 caracteres)."))
+    if not state.ok or shipping is None:
+        return state, None
+    body = AcceptQuote(
+        shipping_cost=shipping,
+        lines=changes or None,
+        note=note or None,
+        valid_hours=valid_hours,
+    )
+    return state, body
+
+
+@router.post("/vendedor/cotizaciones/{quote_id}/aceptar")
+async def accept(
+    request: Request,
+    quote_id: uuid.UUID,
+    vendor: WebVendor,
+    session: SessionDep,
+    temporal: TemporalDep,
+    form: FormData,
+) -> Response:
+    quote = await services.get_quote(session, vendor, quote_id)
+    state, body = read_acceptance(form, quote.lines)
+    if body is not None:
+        try:
+            await services.accept_quote(session, temporal, vendor, quote_id, body)
+        except Conflict:
+            return see_other(f"/vendedor/cotizaciones/{quote_id}?aviso=ya-no-es-posible")
+        except InvalidInput as exc:
+            for field, message in exc.errors or [("shipping_cost", exc.detail)]:
+                state.add(field, message)
+        else:
+            return see_other(f"/vendedor/cotizaciones/{quote_id}?aviso=aceptada")
+    return await _decision_page(request, session, vendor, quote_id, accept=state, status_code=422)
+
+
+@router.post("/vendedor/cotizaciones/{quote_id}/rechazar")
+async def reject(
+    request: Request,
+    quote_id: uuid.UUID,
+    vendor: WebVendor,
+    session: SessionDep,
+    temporal: TemporalDep,
+    form: FormData,
+) -> Response:
+    state = FormState(values=form)
+    reason = form.get("reason", "").strip()
+    if not reason:
+        state.add("reason", _("Cuéntale al comprador por qué no puedes aceptar."))
+    elif len(reason) > 2000:
+        state.add("reason", _("El motivo es demasiado largo (máximo 2.000 caracteres)."))
+    if state.ok:
+        try:
+            await services.reject_quote(
+                session, temporal, vendor, quote_id, RejectQuote(reason=reason)
+            )
+        except Conflict:
+            return see_other(f"/vendedor/cotizaciones/{quote_id}?aviso=ya-no-es-posible")
+        return see_other(f"/vendedor/cotizaciones/{quote_id}?aviso=rechazada")
+    return await _decision_page(request, session, vendor, quote_id, reject=state, status_code=422)
+
+
+@router.get("/vendedor/pedidos")
+async def orders_to_ship(request: Request, vendor: WebVendor, session: SessionDep) -> Response:
+    paid = await services.list_quotes(session, vendor, status="PAID", limit=200, offset=0)
+    shipped = await services.list_quotes(session, vendor, status="SHIPPED", limit=50, offset=0)
+    return render(
+        request,
+        "vendor/orders.html",
+        {
+            "to_ship": _by_deadline(paid.items, "ship_by"),
+            "shipped": shipped.items,
+            "forms": {},
+            **notice_context(request),
+        },
+    )
+
+
+@router.post("/vendedor/cotizaciones/{quote_id}/despachar")
+async def ship(
+    request: Request,
+    quote_id: uuid.UUID,
+    vendor: WebVendor,
+    session: SessionDep,
+    temporal: TemporalDep,
+    form: FormData,
+) -> Response:
+    state = FormState(values=form)
+    carrier, tracking = form.get("carrier", "").strip(), form.get("tracking", "").strip()
+    if not carrier:
+        state.add("carrier", _("Indica la empresa de transporte (por ejemplo Chilexpress)."))
+    if not tracking:
+        state.add("tracking", _("Indica el número de seguimiento."))
+    if state.ok and len(carrier) <= 120 and len(tracking) <= 120:
+        try:
+            await services.ship_quote(
+                session, temporal, vendor, quote_id, ShipQuote(carrier=carrier, tracking=tracking)
+            )
+        except Conflict:
+            return see_other("/vendedor/pedidos?aviso=ya-no-es-posible")
+        return see_other("/vendedor/pedidos?aviso=despachado")
+    paid = await services.list_quotes(session, vendor, status="PAID", limit=200, offset=0)
+    shipped = await services.list_quotes(session, vendor, status="SHIPPED", limit=50, offset=0)
+    return render(
+        request,
+        "vendor/orders.html",
+        {
+            "to_ship": _by_deadline(paid.items, "ship_by"),
+            "shipped": shipped.items,
+            "forms": {str(quote_id): state},
+        },
+        status_code=422,
+    )
