@@ -1,0 +1,288 @@
+"""Quote contracts: API bodies, QuoteWorkflow input/updates/query, quote activities.
+
+The workflow, the API and the activities all speak these models, so a field means the
+same thing everywhere (money is int CLP, times are tz-aware UTC).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from marketred.schemas.common import StrictModel
+from marketred.schemas.money import MAX_PRICE, quote_totals
+
+QuoteStatus = Literal[
+    "REQUESTED",
+    "ACCEPTED",
+    "PAID",
+    "SHIPPED",
+    "DELIVERED",
+    "COMPLETED",
+    "REJECTED",
+    "EXPIRED",
+    "PAYMENT_EXPIRED",
+    "CANCELLED",
+    "REFUNDED",
+]
+FINAL_STATUSES: frozenset[str] = frozenset(
+    {"COMPLETED", "REJECTED", "EXPIRED", "PAYMENT_EXPIRED", "CANCELLED", "REFUNDED"}
+)
+# States in which the buyer's money is with us (a cancel must refund it).
+PAID_STATUSES: frozenset[str] = frozenset({"PAID", "SHIPPED", "DELIVERED"})
+Actor = Literal["buyer", "vendor", "operator", "system"]
+DeadlineName = Literal["respond_by", "pay_by", "ship_by", "auto_confirm_at"]
+
+
+def quote_number_label(number: int) -> str:
+    return f"Q-{number:06d}"
+
+
+def workflow_id_for(quote_id: uuid.UUID) -> str:
+    return f"quote-{quote_id}"
+
+
+# --- API bodies -------------------------------------------------------------------
+
+
+class QuoteContact(StrictModel):
+    name: str = Field(default="", max_length=200)
+    email: str | None = Field(default=None, max_length=320)
+    phone: str | None = Field(default=None, max_length=40)
+    address: str | None = Field(default=None, max_length=500)
+
+
+class CreateQuote(StrictModel):
+    vendor: str = Field(min_length=1, max_length=80)
+    note: str = Field(default="", max_length=2000)
+    contact: QuoteContact = Field(default_factory=QuoteContact)
+
+
+class LinePriceChange(StrictModel):
+    position: int = Field(ge=0)
+    unit_price: int = Field(ge=0, le=MAX_PRICE)
+
+
+class AcceptQuote(StrictModel):
+    shipping_cost: int = Field(ge=0, le=MAX_PRICE)
+    lines: list[LinePriceChange] | None = None
+    note: str | None = Field(default=None, max_length=2000)
+    # Hours the buyer has to pay; defaults to the vendor's payment window.
+    valid_hours: int | None = Field(default=None, ge=1, le=24 * 30)
+
+
+class RejectQuote(StrictModel):
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class CancelQuote(StrictModel):
+    reason: str = Field(default="", max_length=2000)
+
+
+class ShipQuote(StrictModel):
+    carrier: str = Field(min_length=1, max_length=120)
+    tracking: str = Field(min_length=1, max_length=120)
+
+
+class ExtendDeadlineBody(StrictModel):
+    deadline: DeadlineName
+    hours: int = Field(ge=1, le=24 * 30)
+    reason: str = Field(default="", max_length=500)
+
+
+class PaymentUrlOut(BaseModel):
+    payment_url: str
+
+
+# --- workflow contracts -------------------------------------------------------------
+
+
+class QuoteLine(BaseModel):
+    position: int
+    variant_id: uuid.UUID | None = None
+    product_id: uuid.UUID | None = None
+    product_name: str
+    variant_label: str = ""
+    sku: str
+    quantity: int
+    original_unit_price: int
+    unit_price: int
+
+    @property
+    def total(self) -> int:
+        return self.unit_price * self.quantity
+
+
+class DeadlinePolicy(BaseModel):
+    """Durations resolved from settings and the vendor's overrides at request time."""
+
+    response_hours: int = 48
+    reminder_hours_before: int = 12
+    payment_hours: int = 72
+    ship_days: int = 5
+    auto_confirm_days: int = 10
+    poll_seconds: int = 60
+
+
+class QuoteWorkflowInput(BaseModel):
+    quote_id: uuid.UUID
+    number: str
+    buyer_id: uuid.UUID
+    buyer_email: str | None = None
+    vendor_id: uuid.UUID
+    vendor_slug: str
+    vendor_name: str
+    currency: str = "CLP"
+    commission_bps: int
+    lines: list[QuoteLine]
+    note: str = ""
+    contact: dict[str, Any] = Field(default_factory=dict)
+    policy: DeadlinePolicy = Field(default_factory=DeadlinePolicy)
+    public_url: str = "http://127.0.0.1:8000"
+
+
+class QuoteOutcome(BaseModel):
+    status: QuoteStatus
+    total: int
+
+
+class AcceptInput(BaseModel):
+    shipping_cost: int
+    lines: list[LinePriceChange] | None = None
+    note: str | None = None
+    valid_hours: int | None = None
+
+
+class RejectInput(BaseModel):
+    reason: str
+
+
+class CancelInput(BaseModel):
+    actor: Literal["buyer", "operator"]
+    reason: str = ""
+
+
+class StartPaymentInput(BaseModel):
+    payer_email: str | None = None
+
+
+class StartPaymentResult(BaseModel):
+    payment_url: str
+
+
+class MarkShippedInput(BaseModel):
+    carrier: str
+    tracking: str
+
+
+class ConfirmDeliveryInput(BaseModel):
+    actor: Literal["buyer", "operator"] = "buyer"
+
+
+class ExtendDeadlineInput(BaseModel):
+    actor: Literal["vendor", "operator"]
+    deadline: DeadlineName
+    hours: int
+    reason: str = ""
+
+
+class TimelineEntry(BaseModel):
+    seq: int
+    kind: str
+    status: QuoteStatus
+    actor: Actor
+    message: str = ""
+    at: datetime
+    data: dict[str, Any] = Field(default_factory=dict)
+
+
+class Deadlines(BaseModel):
+    respond_by: datetime | None = None
+    remind_at: datetime | None = None
+    pay_by: datetime | None = None
+    ship_by: datetime | None = None
+    auto_confirm_at: datetime | None = None
+
+    def next_for(self, status: str) -> datetime | None:
+        """The one deadline that matters in `status` (search attribute QuoteDeadline)."""
+        return {
+            "REQUESTED": self.respond_by,
+            "ACCEPTED": self.pay_by,
+            "PAID": self.ship_by,
+            "SHIPPED": self.auto_confirm_at,
+        }.get(status)
+
+
+class QuoteState(BaseModel):
+    """Query `state`: everything an operator needs to see why a quote is where it is."""
+
+    quote_id: uuid.UUID
+    number: str
+    status: QuoteStatus
+    version: int
+    vendor_slug: str
+    buyer_id: uuid.UUID
+    currency: str
+    lines: list[QuoteLine]
+    subtotal: int
+    shipping_cost: int
+    total: int
+    deadlines: Deadlines
+    timeline: list[TimelineEntry]
+    waiting_for: str | None = None
+    last_error: str | None = None
+    hold_reason: str | None = None
+    reason: str | None = None
+    vendor_note: str | None = None
+    carrier: str | None = None
+    tracking: str | None = None
+    payment_url: str | None = None
+    khipu_payment_id: str | None = None
+    refunded_amount: int = 0
+    response_extended: bool = False
+    ship_overdue: bool = False
+
+
+def totals_of(lines: list[QuoteLine], shipping_cost: int) -> tuple[int, int]:
+    return quote_totals(((line.unit_price, line.quantity) for line in lines), shipping_cost)
+
+
+# --- activity contracts -------------------------------------------------------------
+
+
+class ProjectQuoteInput(BaseModel):
+    """Snapshot written to `quotes` (only if `version` is newer) and its timeline rows."""
+
+    state: QuoteState
+
+
+NotificationEvent = Literal[
+    "requested",
+    "reminder",
+    "accepted",
+    "rejected",
+    "expired",
+    "paid",
+    "shipped",
+    "ship_overdue",
+    "payment_expired",
+    "cancelled",
+    "refunded",
+    "completed",
+    "payment_held",
+]
+
+
+class NotifyInput(BaseModel):
+    quote_id: uuid.UUID
+    workflow_id: str
+    event: NotificationEvent
+    state: QuoteState
+
+
+class NotifyResult(BaseModel):
+    sent: int
+    skipped: int
