@@ -178,7 +178,7 @@ async def test_verification_delay_then_done(http: httpx.AsyncClient) -> None:
     assert (await get(http, pid))["status"] == "verifying"
 
     async def is_done() -> bool:
-        return (await get(http, pid))["status"] == "done"
+        return bool((await get(http, pid))["status"] == "done")
 
     await eventually(is_done, timeout=3)
     assert (await get(http, pid))["status_detail"] == "normal"

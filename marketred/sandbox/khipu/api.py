@@ -32,8 +32,9 @@ def operation(name: str) -> Callable[..., Awaitable[KhipuSandbox]]:
         outcome = fault.mode if fault else "ok"
         sandbox.store.log_call(name, request.method, request.url.path, outcome)
         if fault is not None and fault.mode == "hang":
-            # The request is still handled after the hang, like a real server whose
-            # answer arrives after the client gave up: the create may have happened.
+            # Read the request first and handle it after the hang, like a server whose
+            # answer arrives after the client gave up: the create did happen.
+            await request.body()
             await asyncio.sleep(fault.seconds)
         if fault is not None and fault.mode == "error":
             raise SandboxApiError(500, "Error interno del servidor")
