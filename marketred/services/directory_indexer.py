@@ -59,7 +59,7 @@ async def indexer_document(
     ).first()
     if row is None:
         return None
-    product, vendor = row.tuple()
+    product, vendor = row
     if not (product.active and vendor.active):
         return None
     low, high = (

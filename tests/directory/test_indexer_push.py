@@ -1,0 +1,186 @@
+"""Indexer push through Temporal (time-skipping server): rapid edits coalesce into one
+push of the last state; an indexer that is down receives everything when it returns,
+pushes of one product in order; deletes and deactivations reach it too.
+
+These tests commit for real (unique names), because the activity reads the product on
+its own connection while the test edits it."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from temporalio.client import WorkflowHandle
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from marketred.activities.indexer import IndexerActivities
+from marketred.integrations.directory import DirectoryIndexerClient
+from marketred.schemas.directory import IndexProductResult, indexer_workflow_id
+from marketred.services import directory_indexer
+from marketred.store.models import Product
+from marketred.store.session import create_session_factory
+from marketred.workflows.indexer import IndexProductWorkflow
+from tests.conftest import unique_task_queue
+from tests.directory.conftest import SECRET, asgi_client, build_sandbox
+from tests.support.factories import make_product, make_vendor
+
+pytestmark = pytest.mark.db
+PUBLIC_URL = "http://marketred.test"
+
+
+@dataclass
+class Pipeline:
+    env: WorkflowEnvironment
+    task_queue: str
+    sandbox: httpx.AsyncClient
+
+    async def changed(self, product_id: uuid.UUID) -> None:
+        assert await directory_indexer.product_changed(
+            self.env.client, product_id, task_queue=self.task_queue
+        )
+
+    def handle(self, product_id: uuid.UUID) -> WorkflowHandle[Any, Any]:
+        return self.env.client.get_workflow_handle(indexer_workflow_id(product_id))
+
+    async def finished(self, product_id: uuid.UUID) -> IndexProductResult:
+        # Handles from get_workflow_handle do not unlock time skipping by themselves.
+        async with self.env.time_skipping_unlocked():  # type: ignore[attr-defined]
+            result = await self.handle(product_id).result()
+        return IndexProductResult.model_validate(result)
+
+    async def indexed(self) -> dict[str, dict[str, Any]]:
+        items = (await self.sandbox.get("/indexer/products")).json()["items"]
+        return {item["id"]: item for item in items}
+
+    async def log(self, product_id: uuid.UUID) -> list[dict[str, Any]]:
+        items = (await self.sandbox.get("/indexer/log")).json()["items"]
+        return [e for e in reversed(items) if e["product_id"] == str(product_id)]
+
+
+@pytest.fixture
+def committed(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Real commits: the activity reads on its own connections while the test writes."""
+    return create_session_factory(engine)
+
+
+@pytest.fixture
+async def db(committed: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+    async with committed() as session:
+        yield session
+
+
+@pytest.fixture
+async def pipeline(
+    time_skipping_env: WorkflowEnvironment, committed: async_sessionmaker[AsyncSession]
+) -> AsyncIterator[Pipeline]:
+    sandbox_app: FastAPI = build_sandbox()
+    task_queue = unique_task_queue()
+    async with asgi_client(sandbox_app) as sandbox:
+        activities = IndexerActivities(
+            sessions=committed,
+            indexer=DirectoryIndexerClient(
+                sandbox, "http://directory.test/indexer/products", SECRET
+            ),
+            public_url=PUBLIC_URL,
+        )
+        async with Worker(
+            time_skipping_env.client,
+            task_queue=task_queue,
+            workflows=[IndexProductWorkflow],
+            activities=[activities.push_product],
+        ):
+            yield Pipeline(time_skipping_env, task_queue, sandbox)
+
+
+async def test_ten_quick_edits_make_one_push_with_the_last_state(
+    pipeline: Pipeline, db: AsyncSession
+) -> None:
+    vendor = await make_vendor(db, "Tostaduría Coalesce")
+    product, _ = await make_product(
+        db, vendor, "Café v0", prices=(8990, 29990), keywords="café, grano"
+    )
+    await db.commit()
+    for i in range(1, 11):
+        product.name = f"Café v{i}"
+        await db.commit()
+        await pipeline.changed(product.id)
+    result = await pipeline.finished(product.id)
+    assert (result.pushes, result.changes_seen) == (1, 10)
+    doc = (await pipeline.indexed())[str(product.id)]
+    assert doc["name"] == "Café v10"
+    assert doc["vendor"] == vendor.slug
+    assert doc["keywords"] == ["café", "grano"]
+    assert (doc["price_min"], doc["price_max"]) == (8990, 29990)
+    assert doc["url"] == f"{PUBLIC_URL}/products/{product.id}"
+    assert [(e["method"], e["status"]) for e in await pipeline.log(product.id)] == [("POST", 200)]
+
+
+async def test_indexer_outage_delays_pushes_and_the_last_state_arrives_in_order(
+    pipeline: Pipeline, db: AsyncSession
+) -> None:
+    vendor = await make_vendor(db, "Tienda Apagón")
+    kept, _ = await make_product(db, vendor, "Chaleco v1")
+    dropped, _ = await make_product(db, vendor, "Gorro")
+    await db.commit()
+    await pipeline.sandbox.post("/_sandbox/indexer/outage", json={"status": 503, "count": None})
+
+    await pipeline.changed(kept.id)
+    await pipeline.changed(dropped.id)
+    await pipeline.env.sleep(timedelta(minutes=30))
+    # Edits during the outage: a rename and a delete.
+    kept.name = "Chaleco v2"
+    await db.delete(dropped)
+    await db.commit()
+    await pipeline.changed(kept.id)
+    await pipeline.changed(dropped.id)
+    await pipeline.env.sleep(timedelta(minutes=30))
+    failures = [e for e in await pipeline.log(kept.id) if e["status"] == 503]
+    assert len(failures) >= 10, "the push kept retrying with backoff during the hour"
+    assert await pipeline.indexed() == {}
+
+    await pipeline.sandbox.delete("/_sandbox/indexer/outage")
+    await pipeline.finished(kept.id)
+    await pipeline.finished(dropped.id)
+
+    indexed = await pipeline.indexed()
+    assert set(indexed) == {str(kept.id)}
+    assert indexed[str(kept.id)]["name"] == "Chaleco v2"
+    delivered = [e for e in await pipeline.log(kept.id) if e["status"] == 200]
+    assert delivered, "the push arrived once the indexer was back"
+    assert all(e["name"] == "Chaleco v2" for e in delivered), "no older state after a newer one"
+    last = (await pipeline.log(dropped.id))[-1]
+    assert (last["method"], last["status"]) == ("DELETE", 200)
+
+
+async def test_deactivated_product_and_hidden_vendor_are_removed_from_the_index(
+    pipeline: Pipeline, db: AsyncSession
+) -> None:
+    vendor = await make_vendor(db, "Zapatería Oculta")
+    shoe, _ = await make_product(db, vendor, "Zapato")
+    boot, _ = await make_product(db, vendor, "Botín")
+    await db.commit()
+    for p in (shoe, boot):
+        await pipeline.changed(p.id)
+        await pipeline.finished(p.id)
+    assert set(await pipeline.indexed()) == {str(shoe.id), str(boot.id)}
+
+    shoe.active = False
+    await db.commit()
+    await pipeline.changed(shoe.id)
+    await pipeline.finished(shoe.id)
+    assert set(await pipeline.indexed()) == {str(boot.id)}
+
+    vendor.active = False
+    await db.commit()
+    await pipeline.changed(boot.id)
+    await pipeline.finished(boot.id)
+    assert await pipeline.indexed() == {}
+    assert await db.get(Product, boot.id) is not None
