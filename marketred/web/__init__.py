@@ -20,9 +20,19 @@ def install_web(app: FastAPI) -> None:
         operator_console,
         quotes_pages,
         storefront,
+        vendor_catalog,
         vendor_office,
     )
 
-    for module in (storefront, carts, quotes_pages, vendor_office, operator_console, i18n):
+    modules = (
+        storefront,
+        carts,
+        quotes_pages,
+        vendor_office,
+        vendor_catalog,
+        operator_console,
+        i18n,
+    )
+    for module in modules:
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -25,6 +25,7 @@ NOTICES: dict[str, tuple[str, str]] = {
     "rechazada": ("Cotización rechazada. Avisamos al comprador.", "ok"),
     "despachado": ("Pedido marcado como despachado.", "ok"),
     "producto-guardado": ("Producto guardado.", "ok"),
+    "variante-invalida": ("Revisa el precio y el stock de la variante.", "error"),
     "importado": ("Catálogo importado.", "ok"),
     "pago-aprobado": ("Pago al vendedor aprobado.", "ok"),
     "pago-no-iniciado": ("No pudimos iniciar el pago. Intenta de nuevo en un momento.", "error"),
