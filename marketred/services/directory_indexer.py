@@ -37,7 +37,7 @@ WORKFLOW_NAME = "IndexProductWorkflow"
 
 def product_url(public_url: str, product_id: uuid.UUID) -> str:
     """Where a person sees the product on the marketplace (embed links, indexer docs)."""
-    return f"{public_url.rstrip('/')}/products/{product_id}"
+    return f"{public_url.rstrip('/')}/productos/{product_id}"
 
 
 def keywords_of(product: Product) -> list[str]:

@@ -16,10 +16,12 @@ vendor_app = typer.Typer(help="Vendor administration.", no_args_is_help=True)
 user_app = typer.Typer(help="User administration.", no_args_is_help=True)
 sandbox_app = typer.Typer(help="Simulators of outside systems (dev and tests).")
 payouts_app = typer.Typer(help="Vendor payouts.", no_args_is_help=True)
+directory_app = typer.Typer(help="Directory (InforedChile) integration.", no_args_is_help=True)
 app.add_typer(vendor_app, name="vendor")
 app.add_typer(user_app, name="user")
 app.add_typer(sandbox_app, name="sandbox")
 app.add_typer(payouts_app, name="payouts")
+app.add_typer(directory_app, name="directory")
 
 
 def _settings() -> Settings:
@@ -210,6 +212,24 @@ def sandbox_directory() -> None:
         port=settings.directory_sandbox_port,
         log_level="warning",
     )
+
+
+@directory_app.command("reindex")
+def directory_reindex() -> None:
+    """Push every product's current state to the directory's indexer (through Temporal)."""
+    from marketred.integrations import temporal
+    from marketred.services import directory_indexer
+
+    settings = _settings()
+
+    async def run() -> int:
+        ids = await _in_transaction(settings, directory_indexer.all_product_ids)
+        client = await temporal.connect(settings)
+        return await directory_indexer.products_changed(
+            client, ids, task_queue=settings.temporal_task_queue
+        )
+
+    typer.echo(f"{asyncio.run(run())} products queued for the directory indexer")
 
 
 @sandbox_app.command("mail")

@@ -119,7 +119,7 @@ async def test_ten_quick_edits_make_one_push_with_the_last_state(
     assert doc["vendor"] == vendor.slug
     assert doc["keywords"] == ["café", "grano"]
     assert (doc["price_min"], doc["price_max"]) == (8990, 29990)
-    assert doc["url"] == f"{PUBLIC_URL}/products/{product.id}"
+    assert doc["url"] == f"{PUBLIC_URL}/productos/{product.id}"
     assert [(e["method"], e["status"]) for e in await pipeline.log(product.id)] == [("POST", 200)]
 
 

@@ -45,16 +45,14 @@
   }
 
   function priceRange(p) {
-    var lo = p.price_min, hi = p.price_max;
-    if (lo == null && p.variants && p.variants.length) {
-      var prices = p.variants.map(function (v) { return v.price; }).filter(function (x) {
-        return typeof x === "number";
-      });
-      if (prices.length) { lo = Math.min.apply(null, prices); hi = Math.max.apply(null, prices); }
-    }
-    if (lo == null && typeof p.price === "number") lo = hi = p.price;
+    var lo = p.price_min != null ? p.price_min : p.min_price;
+    var hi = p.price_max != null ? p.price_max : p.max_price;
+    var prices = (p.variants || []).map(function (v) { return v.price; }).filter(function (x) {
+      return typeof x === "number";
+    });
+    if (prices.length) { lo = Math.min.apply(null, prices); hi = Math.max.apply(null, prices); }
     if (lo == null) return "";
-    return lo === hi ? clp(lo) : "desde " + clp(lo);
+    return hi == null || lo === hi ? clp(lo) : "desde " + clp(lo);
   }
 
   function safeUrl(u) {
@@ -65,7 +63,7 @@
   }
 
   function productUrl(p) {
-    return (p.url && safeUrl(p.url)) || base + "/products/" + encodeURIComponent(p.id);
+    return (p.url && safeUrl(p.url)) || base + "/productos/" + encodeURIComponent(p.id);
   }
 
   function vendorName(p) {
