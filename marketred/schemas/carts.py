@@ -74,5 +74,6 @@ class CartSnapshot(BaseModel):
 
 
 def variant_label(options: Mapping[str, object]) -> str:
-    """`{"talla": "M", "color": "gris"}` → `"talla: M, color: gris"` (insertion order)."""
+    """`{"color": "gris", "talla": "M"}` → `"color: gris, talla: M"`, in the order given
+    (options come back from JSONB in its canonical key order, so labels are stable)."""
     return ", ".join(f"{k}: {v}" for k, v in options.items())
