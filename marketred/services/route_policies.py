@@ -1,0 +1,90 @@
+"""Who may call each route: (method, path template) → policy (see authz.Policy).
+
+Every route the app registers must appear here (or carry openapi_extra={"x-policy": ...});
+tests/accounts/test_authz_matrix.py fails otherwise, and checks each policy's behaviour
+for every role. Object ownership inside a route is decided by authz.authorize_*.
+"""
+
+from __future__ import annotations
+
+from marketred.services.authz import Policy
+
+_PUBLIC_PAGES = [
+    "/", "/buscar", "/tiendas/{slug}", "/productos/{product_id}", "/idioma",
+    "/ingresar", "/registro", "/verificar-email/{token}", "/recuperar", "/recuperar/{token}",
+    "/auth/oidc/login", "/auth/oidc/callback", "/cuenta",
+    "/api/openapi.json", "/api/docs", "/docs/oauth2-redirect", "/redoc",
+    "/healthz", "/readyz", "/metrics",
+    "/embed/v1/marketred.js", "/embed/v1/catalog/{vendor_slug}", "/embed/v1/search",
+    "/api/v1/vendors", "/api/v1/vendors/{slug}", "/api/v1/vendors/{slug}/products",
+    "/api/v1/products/search", "/api/v1/products/{product_id}",
+]  # fmt: skip
+
+ROUTE_POLICIES: dict[tuple[str, str], Policy] = {
+    **{("GET", path): "public" for path in _PUBLIC_PAGES},
+    # Accounts (API)
+    ("POST", "/api/v1/auth/register"): "public",
+    ("POST", "/api/v1/auth/token"): "public",
+    ("GET", "/api/v1/auth/me"): "authenticated",
+    ("POST", "/api/v1/auth/verify-email/{token}"): "public",
+    ("POST", "/api/v1/auth/password-reset"): "public",
+    ("POST", "/api/v1/auth/password-reset/confirm"): "public",
+    ("POST", "/api/v1/auth/password"): "authenticated",
+    ("POST", "/api/v1/auth/tokens"): "vendor_or_operator",
+    ("GET", "/api/v1/auth/tokens"): "authenticated",
+    ("DELETE", "/api/v1/auth/tokens/{token_id}"): "authenticated",
+    # Accounts (web forms; CSRF-checked)
+    ("POST", "/ingresar"): "public",
+    ("POST", "/registro"): "public",
+    ("POST", "/verificar-email/{token}"): "public",
+    ("POST", "/recuperar"): "public",
+    ("POST", "/recuperar/{token}"): "public",
+    ("POST", "/salir"): "public",
+    ("GET", "/cuenta/tokens"): "authenticated",
+    ("POST", "/cuenta/tokens"): "vendor_or_operator",
+    ("POST", "/cuenta/tokens/{token_id}/revocar"): "authenticated",
+    # Directory
+    ("PUT", "/api/v1/directory/companies/{directory_id}"): "signed:directory",
+    # Vendor catalog (API)
+    ("GET", "/api/v1/vendor/products"): "vendor",
+    ("POST", "/api/v1/vendor/products"): "vendor",
+    ("POST", "/api/v1/vendor/products/import"): "vendor",
+    ("GET", "/api/v1/vendor/products/{product_id}"): "vendor",
+    ("PATCH", "/api/v1/vendor/products/{product_id}"): "vendor",
+    ("DELETE", "/api/v1/vendor/products/{product_id}"): "vendor",
+    ("POST", "/api/v1/vendor/products/{product_id}/variants"): "vendor",
+    ("PATCH", "/api/v1/vendor/products/{product_id}/variants/{variant_id}"): "vendor",
+    ("DELETE", "/api/v1/vendor/products/{product_id}/variants/{variant_id}"): "vendor",
+    # Carts (API + web)
+    ("GET", "/api/v1/carts"): "buyer",
+    ("PUT", "/api/v1/carts/{vendor_slug}/items/{variant_id}"): "buyer",
+    ("DELETE", "/api/v1/carts/{vendor_slug}"): "buyer",
+    ("GET", "/carros"): "buyer",
+    ("POST", "/carros/agregar"): "buyer",
+    ("POST", "/carros/{vendor_slug}/items/{variant_id}"): "buyer",
+    ("POST", "/carros/{vendor_slug}/vaciar"): "buyer",
+    ("POST", "/carros/{vendor_slug}/cotizar"): "buyer",
+    # Buyer quote pages
+    ("GET", "/cotizaciones"): "buyer",
+    ("GET", "/cotizaciones/{quote_id}"): "buyer",
+    ("POST", "/cotizaciones/{quote_id}/pagar"): "buyer",
+    ("GET", "/cotizaciones/{quote_id}/pago"): "buyer",
+    ("GET", "/cotizaciones/{quote_id}/estado.json"): "buyer",
+    ("POST", "/cotizaciones/{quote_id}/cancelar"): "buyer",
+    ("POST", "/cotizaciones/{quote_id}/confirmar-entrega"): "buyer",
+    ("GET", "/quotes/{quote_id}"): "authenticated",
+    # Vendor back office
+    ("GET", "/vendedor"): "vendor",
+    ("GET", "/vendedor/cotizaciones/{quote_id}"): "vendor",
+    ("POST", "/vendedor/cotizaciones/{quote_id}/aceptar"): "vendor",
+    ("POST", "/vendedor/cotizaciones/{quote_id}/rechazar"): "vendor",
+    ("GET", "/vendedor/pedidos"): "vendor",
+    ("POST", "/vendedor/cotizaciones/{quote_id}/despachar"): "vendor",
+}
+
+
+def policy_for(method: str, path: str, openapi_extra: dict[str, object] | None) -> Policy | None:
+    declared = (openapi_extra or {}).get("x-policy")
+    if isinstance(declared, str):
+        return declared  # type: ignore[return-value]
+    return ROUTE_POLICIES.get((method, path))
