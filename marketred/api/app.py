@@ -17,10 +17,12 @@ from marketred.api.routers import (
     api_tokens,
     auth,
     carts,
+    dev_mail,
     directory,
     embed,
     health,
     products,
+    quotes,
     vendor_catalog,
     vendors,
 )
@@ -85,6 +87,8 @@ def create_app(settings: Settings, resources: Resources | None = None) -> FastAP
         products.router,
         vendor_catalog.router,
         carts.router,
+        quotes.router,
+        dev_mail.router,
     ):
         app.include_router(router)
     install_web(app)

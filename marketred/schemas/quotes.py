@@ -286,3 +286,51 @@ class NotifyInput(BaseModel):
 class NotifyResult(BaseModel):
     sent: int
     skipped: int
+
+
+# --- API responses ------------------------------------------------------------------
+
+
+class QuoteVendorOut(BaseModel):
+    slug: str
+    name: str
+
+
+class QuoteLineOut(BaseModel):
+    position: int
+    variant_id: uuid.UUID | None
+    product_id: uuid.UUID | None
+    product_name: str
+    variant_label: str
+    sku: str
+    quantity: int
+    original_unit_price: int
+    unit_price: int
+    line_total: int
+
+
+class QuoteOut(BaseModel):
+    id: uuid.UUID
+    number: str
+    status: QuoteStatus
+    vendor: QuoteVendorOut
+    buyer_id: uuid.UUID
+    currency: str
+    lines: list[QuoteLineOut]
+    subtotal: int
+    shipping_cost: int
+    total: int
+    note: str
+    contact: QuoteContact
+    vendor_note: str | None = None
+    reason: str | None = None
+    hold_reason: str | None = None
+    carrier: str | None = None
+    tracking: str | None = None
+    deadlines: Deadlines
+    timeline: list[TimelineEntry]
+    workflow_id: str
+    created_at: datetime
+    updated_at: datetime
+    # Operators only: the quote's workflow in the Temporal UI.
+    temporal_url: str | None = None

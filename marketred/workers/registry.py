@@ -10,8 +10,9 @@ from marketred.workers.deps import WorkerDeps
 
 def workflows() -> Sequence[type]:
     from marketred.workflows.indexer import IndexProductWorkflow
+    from marketred.workflows.quote_lifecycle import QuoteWorkflow
 
-    return [IndexProductWorkflow]
+    return [IndexProductWorkflow, QuoteWorkflow]
 
 
 def activities(deps: WorkerDeps) -> Sequence[Callable[..., Any]]:
@@ -25,4 +26,13 @@ def activities(deps: WorkerDeps) -> Sequence[Callable[..., Any]]:
         ),
         public_url=deps.settings.public_url,
     )
-    return [indexer.push_product]
+    from marketred.activities.notifications import NotificationActivities
+    from marketred.activities.quotes import QuoteActivities
+
+    quote_acts = QuoteActivities(deps.sessions)
+    mail_acts = NotificationActivities(deps.sessions, deps.settings)
+    return [
+        indexer.push_product,
+        quote_acts.project_quote,
+        mail_acts.send_quote_notification,
+    ]

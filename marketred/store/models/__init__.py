@@ -5,8 +5,9 @@ from marketred.store.models.carts import Cart, CartItem
 from marketred.store.models.catalog import Product, Variant
 from marketred.store.models.idempotency import IdempotencyKey
 from marketred.store.models.ledger import LedgerEntry
+from marketred.store.models.notifications import SentNotification
 from marketred.store.models.payments import Payment, PaymentEvent
-from marketred.store.models.payouts import Payout, PayoutItem
+from marketred.store.models.payouts import Payout, PayoutItem, SandboxPayoutTransfer
 from marketred.store.models.quotes import Quote, QuoteEvent, QuoteLine
 from marketred.store.models.security import ApiToken, EmailToken, RateLimitCounter, WebSession
 from marketred.store.models.vendors import Vendor
@@ -27,6 +28,8 @@ __all__ = [
     "QuoteEvent",
     "QuoteLine",
     "RateLimitCounter",
+    "SandboxPayoutTransfer",
+    "SentNotification",
     "User",
     "Variant",
     "Vendor",

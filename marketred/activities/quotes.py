@@ -1,0 +1,28 @@
+"""Quote activities: the versioned projection of a QuoteWorkflow into PostgreSQL."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from marketred.schemas.quotes import ProjectQuoteInput
+from marketred.services import quotes_projection
+
+
+class QuoteActivities:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+
+    @activity.defn(name="project_quote")
+    async def project_quote(self, inp: ProjectQuoteInput) -> bool:
+        async with self._sessions() as session:
+            try:
+                applied = await quotes_projection.project(session, inp.state)
+            except quotes_projection.QuoteNotRecorded as exc:
+                # Retried while the creating request may still commit; then given up.
+                raise ApplicationError(
+                    str(exc), type="QuoteNotRecorded", non_retryable=exc.orphan
+                ) from exc
+            await session.commit()
+            return applied

@@ -1,0 +1,149 @@
+"""Quotes API (design.md §8): thin handlers, each one service call over the workflow."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query
+from fastapi.responses import JSONResponse
+
+from marketred.api.deps import (
+    BuyerPrincipal,
+    CurrentPrincipal,
+    SessionDep,
+    SettingsDep,
+    TemporalDep,
+)
+from marketred.schemas.common import Page
+from marketred.schemas.quotes import (
+    AcceptQuote,
+    CancelQuote,
+    CreateQuote,
+    ExtendDeadlineBody,
+    PaymentUrlOut,
+    QuoteOut,
+    RejectQuote,
+    ShipQuote,
+)
+from marketred.services import idempotency, quotes
+
+router = APIRouter(prefix="/api/v1/quotes", tags=["quotes"])
+CREATE_SCOPE = "POST /api/v1/quotes"
+IdempotencyKeyHeader = Annotated[str | None, Header(alias=idempotency.HEADER)]
+
+
+@router.post("", status_code=201, response_model=QuoteOut)
+async def create_quote(
+    body: CreateQuote,
+    buyer: BuyerPrincipal,
+    session: SessionDep,
+    settings: SettingsDep,
+    temporal: TemporalDep,
+    key: IdempotencyKeyHeader = None,
+) -> QuoteOut | JSONResponse:
+    record = None
+    if key is not None:
+        started = await idempotency.begin(
+            session, buyer.user_id, CREATE_SCOPE, key, body.model_dump(mode="json")
+        )
+        if isinstance(started, idempotency.StoredResponse):
+            return JSONResponse(started.body, status_code=started.status)
+        record = started
+    out = await quotes.create_quote(session, temporal, settings, buyer, body)
+    if record is not None:
+        await idempotency.complete(session, record, 201, out.model_dump(mode="json"), str(out.id))
+    return out
+
+
+@router.get("")
+async def list_quotes(
+    who: CurrentPrincipal,
+    session: SessionDep,
+    status: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> Page[QuoteOut]:
+    return await quotes.list_quotes(session, who, status=status, limit=limit, offset=offset)
+
+
+@router.get("/{quote_id}")
+async def get_quote(
+    quote_id: uuid.UUID, who: CurrentPrincipal, session: SessionDep, settings: SettingsDep
+) -> QuoteOut:
+    return await quotes.get_quote(
+        session,
+        who,
+        quote_id,
+        temporal_ui=(settings.temporal_ui_url, settings.temporal_namespace),
+    )
+
+
+@router.post("/{quote_id}/accept")
+async def accept_quote(
+    quote_id: uuid.UUID,
+    body: AcceptQuote,
+    who: CurrentPrincipal,
+    session: SessionDep,
+    temporal: TemporalDep,
+) -> QuoteOut:
+    return await quotes.accept_quote(session, temporal, who, quote_id, body)
+
+
+@router.post("/{quote_id}/reject")
+async def reject_quote(
+    quote_id: uuid.UUID,
+    body: RejectQuote,
+    who: CurrentPrincipal,
+    session: SessionDep,
+    temporal: TemporalDep,
+) -> QuoteOut:
+    return await quotes.reject_quote(session, temporal, who, quote_id, body)
+
+
+@router.post("/{quote_id}/pay")
+async def pay_quote(
+    quote_id: uuid.UUID, who: CurrentPrincipal, session: SessionDep, temporal: TemporalDep
+) -> PaymentUrlOut:
+    result = await quotes.start_payment(session, temporal, who, quote_id)
+    return PaymentUrlOut(payment_url=result.payment_url)
+
+
+@router.post("/{quote_id}/cancel")
+async def cancel_quote(
+    quote_id: uuid.UUID,
+    who: CurrentPrincipal,
+    session: SessionDep,
+    temporal: TemporalDep,
+    body: CancelQuote | None = None,
+) -> QuoteOut:
+    return await quotes.cancel_quote(session, temporal, who, quote_id, body or CancelQuote())
+
+
+@router.post("/{quote_id}/ship")
+async def ship_quote(
+    quote_id: uuid.UUID,
+    body: ShipQuote,
+    who: CurrentPrincipal,
+    session: SessionDep,
+    temporal: TemporalDep,
+) -> QuoteOut:
+    return await quotes.ship_quote(session, temporal, who, quote_id, body)
+
+
+@router.post("/{quote_id}/deliver")
+async def deliver_quote(
+    quote_id: uuid.UUID, who: CurrentPrincipal, session: SessionDep, temporal: TemporalDep
+) -> QuoteOut:
+    return await quotes.confirm_delivery(session, temporal, who, quote_id)
+
+
+@router.post("/{quote_id}/extend")
+async def extend_deadline(
+    quote_id: uuid.UUID,
+    body: ExtendDeadlineBody,
+    who: CurrentPrincipal,
+    session: SessionDep,
+    temporal: TemporalDep,
+) -> QuoteOut:
+    return await quotes.extend_deadline(session, temporal, who, quote_id, body)

@@ -1,0 +1,28 @@
+"""Quote use cases in one import for handlers (the work lives in quotes_* modules)."""
+
+from __future__ import annotations
+
+from marketred.services.quotes_commands import (
+    accept_quote,
+    cancel_quote,
+    confirm_delivery,
+    extend_deadline,
+    reject_quote,
+    ship_quote,
+    start_payment,
+)
+from marketred.services.quotes_creation import create_quote
+from marketred.services.quotes_queries import get_quote, list_quotes
+
+__all__ = [
+    "accept_quote",
+    "cancel_quote",
+    "confirm_delivery",
+    "create_quote",
+    "extend_deadline",
+    "get_quote",
+    "list_quotes",
+    "reject_quote",
+    "ship_quote",
+    "start_payment",
+]

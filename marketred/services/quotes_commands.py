@@ -1,0 +1,156 @@
+"""Quote actions: each checks who may act, then sends one update to the workflow.
+
+The workflow's validator decides whether the action fits the quote's state; a refusal
+is a 409 with its reason ("the quote is no longer awaiting the vendor").
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
+from sqlalchemy.ext.asyncio import AsyncSession
+from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError, RPCStatusCode
+
+from marketred.schemas.accounts import Principal
+from marketred.schemas.quotes import (
+    AcceptInput,
+    AcceptQuote,
+    CancelInput,
+    CancelQuote,
+    ConfirmDeliveryInput,
+    ExtendDeadlineBody,
+    ExtendDeadlineInput,
+    MarkShippedInput,
+    QuoteOut,
+    QuoteState,
+    RejectInput,
+    RejectQuote,
+    ShipQuote,
+    StartPaymentInput,
+    StartPaymentResult,
+)
+from marketred.services.errors import Conflict, Unavailable
+from marketred.services.quotes_access import quote_for
+from marketred.services.quotes_queries import get_quote
+
+R = TypeVar("R", bound=BaseModel)
+
+
+async def _update(
+    temporal: Client, workflow_id: str, name: str, arg: BaseModel, result_type: type[R]
+) -> R:
+    handle = temporal.get_workflow_handle(workflow_id)
+    try:
+        result: Any = await handle.execute_update(name, arg, result_type=result_type)
+    except WorkflowUpdateFailedError as exc:
+        cause = exc.cause
+        message = cause.message if isinstance(cause, ApplicationError) else str(cause or exc)
+        raise Conflict(message) from exc
+    except RPCError as exc:
+        if exc.status == RPCStatusCode.NOT_FOUND:
+            raise Conflict("the quote has already ended") from exc
+        raise Unavailable("the workflow engine did not answer; try again shortly") from exc
+    assert isinstance(result, result_type)
+    return result
+
+
+async def accept_quote(
+    session: AsyncSession, temporal: Client, who: Principal, quote_id: uuid.UUID, body: AcceptQuote
+) -> QuoteOut:
+    quote = await quote_for(session, who, quote_id, "vendor")
+    await _update(
+        temporal, quote.workflow_id, "accept", AcceptInput(**body.model_dump()), QuoteState
+    )
+    return await get_quote(session, who, quote_id)
+
+
+async def reject_quote(
+    session: AsyncSession, temporal: Client, who: Principal, quote_id: uuid.UUID, body: RejectQuote
+) -> QuoteOut:
+    quote = await quote_for(session, who, quote_id, "vendor")
+    await _update(
+        temporal, quote.workflow_id, "reject", RejectInput(reason=body.reason), QuoteState
+    )
+    return await get_quote(session, who, quote_id)
+
+
+async def cancel_quote(
+    session: AsyncSession, temporal: Client, who: Principal, quote_id: uuid.UUID, body: CancelQuote
+) -> QuoteOut:
+    quote = await quote_for(session, who, quote_id, "buyer", "operator")
+    actor = "operator" if who.is_operator else "buyer"
+    await _update(
+        temporal,
+        quote.workflow_id,
+        "cancel",
+        CancelInput(actor=actor, reason=body.reason),
+        QuoteState,
+    )
+    return await get_quote(session, who, quote_id)
+
+
+async def start_payment(
+    session: AsyncSession, temporal: Client, who: Principal, quote_id: uuid.UUID
+) -> StartPaymentResult:
+    quote = await quote_for(session, who, quote_id, "buyer")
+    return await _update(
+        temporal,
+        quote.workflow_id,
+        "start_payment",
+        StartPaymentInput(payer_email=who.email or None),
+        StartPaymentResult,
+    )
+
+
+async def ship_quote(
+    session: AsyncSession, temporal: Client, who: Principal, quote_id: uuid.UUID, body: ShipQuote
+) -> QuoteOut:
+    quote = await quote_for(session, who, quote_id, "vendor")
+    await _update(
+        temporal,
+        quote.workflow_id,
+        "mark_shipped",
+        MarkShippedInput(carrier=body.carrier, tracking=body.tracking),
+        QuoteState,
+    )
+    return await get_quote(session, who, quote_id)
+
+
+async def confirm_delivery(
+    session: AsyncSession, temporal: Client, who: Principal, quote_id: uuid.UUID
+) -> QuoteOut:
+    quote = await quote_for(session, who, quote_id, "buyer", "operator")
+    actor = "operator" if who.is_operator else "buyer"
+    await _update(
+        temporal,
+        quote.workflow_id,
+        "confirm_delivery",
+        ConfirmDeliveryInput(actor=actor),
+        QuoteState,
+    )
+    return await get_quote(session, who, quote_id)
+
+
+async def extend_deadline(
+    session: AsyncSession,
+    temporal: Client,
+    who: Principal,
+    quote_id: uuid.UUID,
+    body: ExtendDeadlineBody,
+) -> QuoteOut:
+    quote = await quote_for(session, who, quote_id, "vendor", "operator")
+    actor = "operator" if who.is_operator else "vendor"
+    await _update(
+        temporal,
+        quote.workflow_id,
+        "extend_deadline",
+        ExtendDeadlineInput(
+            actor=actor, deadline=body.deadline, hours=body.hours, reason=body.reason
+        ),
+        QuoteState,
+    )
+    return await get_quote(session, who, quote_id)

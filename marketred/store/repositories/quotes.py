@@ -1,0 +1,156 @@
+"""All SQL of quotes: creation rows, the versioned projection, party-scoped reads."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import ColumnElement, func, select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from marketred.store.models import Quote, QuoteEvent, QuoteLine, User, Vendor
+from marketred.store.models.notifications import SentNotification
+
+
+async def add_quote(session: AsyncSession, quote: Quote, lines: Sequence[QuoteLine]) -> Quote:
+    session.add(quote)
+    await session.flush()
+    await session.refresh(quote, ["number"])
+    for line in lines:
+        line.quote_id = quote.id
+        session.add(line)
+    await session.flush()
+    return quote
+
+
+async def get(session: AsyncSession, quote_id: uuid.UUID) -> Quote | None:
+    return await session.get(Quote, quote_id)
+
+
+async def lines_of(session: AsyncSession, quote_id: uuid.UUID) -> Sequence[QuoteLine]:
+    return (
+        await session.scalars(
+            select(QuoteLine).where(QuoteLine.quote_id == quote_id).order_by(QuoteLine.position)
+        )
+    ).all()
+
+
+async def events_of(session: AsyncSession, quote_id: uuid.UUID) -> Sequence[QuoteEvent]:
+    return (
+        await session.scalars(
+            select(QuoteEvent).where(QuoteEvent.quote_id == quote_id).order_by(QuoteEvent.seq)
+        )
+    ).all()
+
+
+def party_filter(
+    role: str, user_id: uuid.UUID, vendor_id: uuid.UUID | None
+) -> ColumnElement[bool] | None:
+    """Which quotes a caller may see: None means all (operators)."""
+    if role == "buyer":
+        return Quote.buyer_id == user_id
+    if role == "vendor":
+        return Quote.vendor_id == vendor_id
+    return None
+
+
+async def list_quotes(
+    session: AsyncSession,
+    visible: ColumnElement[bool] | None,
+    status: str | None,
+    limit: int,
+    offset: int,
+) -> tuple[Sequence[tuple[Quote, str]], int]:
+    conditions: list[ColumnElement[bool]] = []
+    if visible is not None:
+        conditions.append(visible)
+    if status:
+        conditions.append(Quote.status == status)
+    total = await session.scalar(select(func.count()).select_from(Quote).where(*conditions))
+    rows = await session.execute(
+        select(Quote, Vendor.slug)
+        .join(Vendor, Vendor.id == Quote.vendor_id)
+        .where(*conditions)
+        .order_by(Quote.created_at.desc(), Quote.number.desc())
+        .limit(limit)
+        .offset(offset)
+    )
+    return [(q, slug) for q, slug in rows.tuples()], int(total or 0)
+
+
+async def apply_projection(
+    session: AsyncSession, quote_id: uuid.UUID, version: int, values: dict[str, Any]
+) -> bool:
+    """Write the snapshot only over an older version: a replay never moves it back."""
+    result = await session.execute(
+        update(Quote)
+        .where(Quote.id == quote_id, Quote.version < version)
+        .values(version=version, updated_at=func.now(), **values)
+        .returning(Quote.id)
+    )
+    return result.scalar_one_or_none() is not None
+
+
+async def set_line_price(
+    session: AsyncSession, quote_id: uuid.UUID, position: int, unit_price: int
+) -> None:
+    await session.execute(
+        update(QuoteLine)
+        .where(
+            QuoteLine.quote_id == quote_id,
+            QuoteLine.position == position,
+            QuoteLine.unit_price != unit_price,
+        )
+        .values(unit_price=unit_price)
+    )
+
+
+async def add_events(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
+    if rows:
+        await session.execute(
+            insert(QuoteEvent)
+            .values(list(rows))
+            .on_conflict_do_nothing(index_elements=["quote_id", "seq"])
+        )
+
+
+async def claim_notification(
+    session: AsyncSession, quote_id: uuid.UUID, key: str, recipients: str
+) -> bool:
+    """True if this (quote, key) mail was not sent yet; the row is ours until commit."""
+    inserted = await session.scalar(
+        insert(SentNotification)
+        .values(id=uuid.uuid4(), quote_id=quote_id, key=key, recipients=recipients)
+        .on_conflict_do_nothing(index_elements=["quote_id", "key"])
+        .returning(SentNotification.id)
+    )
+    return inserted is not None
+
+
+async def user_email(session: AsyncSession, user_id: uuid.UUID) -> str | None:
+    return await session.scalar(select(User.email).where(User.id == user_id, User.active))
+
+
+async def vendor_recipients(session: AsyncSession, vendor_id: uuid.UUID) -> list[str]:
+    staff = (
+        await session.scalars(
+            select(User.email).where(User.vendor_id == vendor_id, User.active).order_by(User.email)
+        )
+    ).all()
+    vendor_mail = await session.scalar(select(Vendor.email).where(Vendor.id == vendor_id))
+    out = list(staff)
+    if vendor_mail and vendor_mail not in out:
+        out.insert(0, vendor_mail)
+    return out
+
+
+async def operator_emails(session: AsyncSession) -> list[str]:
+    return list(
+        (
+            await session.scalars(
+                select(User.email).where(User.role == "operator", User.active).order_by(User.email)
+            )
+        ).all()
+    )
