@@ -13,23 +13,29 @@ from marketred.web.i18n import BABEL_LOCALES, current_language, gettext, ngettex
 
 SANTIAGO = ZoneInfo("America/Santiago")
 
+
+def N_(message: str) -> str:
+    """Marks a message for extraction; it is translated where it is shown."""
+    return message
+
+
 # Labels for quote statuses; the keys are the workflow's own status names.
 STATUS_LABELS = {
-    "REQUESTED": "Esperando respuesta",
-    "ACCEPTED": "Aceptada, por pagar",
-    "PAID": "Pagada",
-    "SHIPPED": "Despachada",
-    "DELIVERED": "Entregada",
-    "COMPLETED": "Completada",
-    "REJECTED": "Rechazada",
-    "EXPIRED": "Expirada",
-    "PAYMENT_EXPIRED": "Plazo de pago vencido",
-    "CANCELLED": "Cancelada",
-    "REFUNDED": "Reembolsada",
-    "PENDING_APPROVAL": "Por aprobar",
-    "APPROVED": "Aprobado",
-    "PAYING": "En pago",
-    "FAILED": "Fallido",
+    "REQUESTED": N_("Esperando respuesta"),
+    "ACCEPTED": N_("Aceptada, por pagar"),
+    "PAID": N_("Pagada"),
+    "SHIPPED": N_("Despachada"),
+    "DELIVERED": N_("Entregada"),
+    "COMPLETED": N_("Completada"),
+    "REJECTED": N_("Rechazada"),
+    "EXPIRED": N_("Expirada"),
+    "PAYMENT_EXPIRED": N_("Plazo de pago vencido"),
+    "CANCELLED": N_("Cancelada"),
+    "REFUNDED": N_("Reembolsada"),
+    "PENDING_APPROVAL": N_("Por aprobar"),
+    "APPROVED": N_("Aprobado"),
+    "PAYING": N_("En pago"),
+    "FAILED": N_("Fallido"),
 }
 
 # Which tone a status badge takes: the colour never carries the meaning alone.

@@ -3,7 +3,7 @@ POST forms, form error helpers and redirects."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -51,7 +51,7 @@ class WebRoute(APIRoute):
     """Pages answer HTML, not problem+json: a sign-in redirect for 401, an error page for
     any other domain error or a malformed path/query."""
 
-    def get_route_handler(self) -> Callable[[Request], Awaitable[Response]]:
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
 
         async def page_handler(request: Request) -> Response:

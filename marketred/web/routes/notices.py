@@ -7,33 +7,37 @@ from typing import Any
 
 from starlette.requests import Request
 
+from marketred.web.formatting import N_
 from marketred.web.i18n import gettext as _
 
 # code → (message, kind); kinds map to .flash-ok / -info / -warn / -error.
 NOTICES: dict[str, tuple[str, str]] = {
-    "agregado": ("Producto agregado a tu carro.", "ok"),
-    "actualizado": ("Carro actualizado.", "ok"),
-    "quitado": ("Producto quitado del carro.", "ok"),
-    "vaciado": ("Carro vaciado.", "ok"),
-    "cantidad-invalida": ("Indica una cantidad entre 1 y 999.", "error"),
-    "elige-variante": ("Elige una opción del producto.", "error"),
-    "no-disponible": ("Ese producto ya no está disponible en esa cantidad.", "error"),
-    "solicitada": ("¡Listo! Enviamos tu solicitud de cotización a la tienda.", "ok"),
-    "cancelada": ("La cotización fue cancelada.", "ok"),
-    "entrega-confirmada": ("Gracias por confirmar la entrega.", "ok"),
-    "aceptada": ("Cotización aceptada. Avisamos al comprador para que pague.", "ok"),
-    "rechazada": ("Cotización rechazada. Avisamos al comprador.", "ok"),
-    "despachado": ("Pedido marcado como despachado.", "ok"),
-    "producto-guardado": ("Producto guardado.", "ok"),
-    "variante-invalida": ("Revisa el precio y el stock de la variante.", "error"),
-    "importado": ("Catálogo importado.", "ok"),
-    "pago-aprobado": ("Pago al vendedor aprobado.", "ok"),
-    "pago-no-iniciado": ("No pudimos iniciar el pago. Intenta de nuevo en un momento.", "error"),
+    "agregado": (N_("Producto agregado a tu carro."), "ok"),
+    "actualizado": (N_("Carro actualizado."), "ok"),
+    "quitado": (N_("Producto quitado del carro."), "ok"),
+    "vaciado": (N_("Carro vaciado."), "ok"),
+    "cantidad-invalida": (N_("Indica una cantidad entre 1 y 999."), "error"),
+    "elige-variante": (N_("Elige una opción del producto."), "error"),
+    "no-disponible": (N_("Ese producto ya no está disponible en esa cantidad."), "error"),
+    "solicitada": (N_("¡Listo! Enviamos tu solicitud de cotización a la tienda."), "ok"),
+    "cancelada": (N_("La cotización fue cancelada."), "ok"),
+    "entrega-confirmada": (N_("Gracias por confirmar la entrega."), "ok"),
+    "aceptada": (N_("Cotización aceptada. Avisamos al comprador para que pague."), "ok"),
+    "rechazada": (N_("Cotización rechazada. Avisamos al comprador."), "ok"),
+    "despachado": (N_("Pedido marcado como despachado."), "ok"),
+    "producto-guardado": (N_("Producto guardado."), "ok"),
+    "variante-invalida": (N_("Revisa el precio y el stock de la variante."), "error"),
+    "importado": (N_("Catálogo importado."), "ok"),
+    "pago-aprobado": (N_("Pago al vendedor aprobado."), "ok"),
+    "pago-no-iniciado": (
+        N_("No pudimos iniciar el pago. Intenta de nuevo en un momento."),
+        "error",
+    ),
     "pago-abandonado": (
-        "No completaste el pago. Puedes volver a intentarlo antes del plazo.",
+        N_("No completaste el pago. Puedes volver a intentarlo antes del plazo."),
         "warn",
     ),
-    "ya-no-es-posible": ("Esa acción ya no es posible en el estado actual.", "warn"),
+    "ya-no-es-posible": (N_("Esa acción ya no es posible en el estado actual."), "warn"),
 }
 
 

@@ -1,9 +1,165 @@
-"""Placeholder router (pages follow)."""
+"""Operator console: every quote with filters (status, vendor, date), quotes held for a
+payment mismatch, ship-by breaches, payouts to approve; each quote links to its
+workflow in the Temporal UI; cancel with refund."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import math
+import uuid
+from datetime import UTC, date, datetime, time, timedelta
+from urllib.parse import quote as urlquote
 
-from marketred.web.routes.common import WebRoute
+from fastapi import APIRouter, Request
+from starlette.responses import Response
+
+from marketred.api.deps import SessionDep, SettingsDep, TemporalDep
+from marketred.schemas.quotes import FINAL_STATUSES, workflow_id_for
+from marketred.services.errors import Conflict
+from marketred.settings import Settings
+from marketred.web.formatting import SANTIAGO, STATUS_LABELS
+from marketred.web.routes import services
+from marketred.web.routes.common import FormData, WebOperator, WebRoute, see_other
+from marketred.web.routes.notices import notice_context
+from marketred.web.templating import render
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
+
+PAGE_SIZE = 25
+QUOTE_STATUSES = [
+    s
+    for s in STATUS_LABELS
+    if s.isupper() and s not in {"PENDING_APPROVAL", "APPROVED", "PAYING", "FAILED"}
+]
+
+
+def temporal_ui_link(settings: Settings, quote_id: uuid.UUID) -> str:
+    workflow_id = urlquote(workflow_id_for(quote_id), safe="")
+    namespace = urlquote(settings.temporal_namespace, safe="")
+    return f"{settings.temporal_ui_url.rstrip('/')}/namespaces/{namespace}/workflows/{workflow_id}"
+
+
+def _day(raw: str | None) -> date | None:
+    try:
+        return date.fromisoformat(raw) if raw else None
+    except ValueError:
+        return None
+
+
+def _santiago_midnight(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=SANTIAGO).astimezone(UTC)
+
+
+@router.get("/operador")
+async def all_quotes(
+    request: Request, operator: WebOperator, session: SessionDep, settings: SettingsDep
+) -> Response:
+    params = request.query_params
+    status = params.get("estado") if params.get("estado") in QUOTE_STATUSES else None
+    vendor = params.get("tienda") or None
+    day_from, day_to = _day(params.get("desde")), _day(params.get("hasta"))
+    try:
+        page = max(1, int(params.get("pagina", "1")))
+    except ValueError:
+        page = 1
+    found = await services.operator_quotes(
+        session,
+        operator,
+        status=status,
+        vendor=vendor,
+        created_from=_santiago_midnight(day_from) if day_from else None,
+        created_to=_santiago_midnight(day_to + timedelta(days=1)) if day_to else None,
+        limit=PAGE_SIZE,
+        offset=(page - 1) * PAGE_SIZE,
+    )
+    return render(
+        request,
+        "operator/quotes.html",
+        {
+            "title_key": "all",
+            "quotes": found.items,
+            "total": found.total,
+            "page": page,
+            "pages": max(1, math.ceil(found.total / PAGE_SIZE)),
+            "statuses": QUOTE_STATUSES,
+            "vendors": await services.list_vendors(session),
+            "filters": {
+                "estado": status or "",
+                "tienda": vendor or "",
+                "desde": day_from.isoformat() if day_from else "",
+                "hasta": day_to.isoformat() if day_to else "",
+            },
+            "temporal_link": lambda q: temporal_ui_link(settings, q.id),
+            **notice_context(request),
+        },
+    )
+
+
+@router.get("/operador/retenidas")
+async def held_quotes(
+    request: Request, operator: WebOperator, session: SessionDep, settings: SettingsDep
+) -> Response:
+    held = await services.operator_quotes(session, operator, held=True, limit=200, offset=0)
+    return render(
+        request,
+        "operator/quotes.html",
+        {
+            "title_key": "held",
+            "quotes": held.items,
+            "total": held.total,
+            "temporal_link": lambda q: temporal_ui_link(settings, q.id),
+        },
+    )
+
+
+@router.get("/operador/atrasos")
+async def ship_by_breaches(
+    request: Request, operator: WebOperator, session: SessionDep, settings: SettingsDep
+) -> Response:
+    late = await services.operator_quotes(session, operator, overdue=True, limit=200, offset=0)
+    return render(
+        request,
+        "operator/quotes.html",
+        {
+            "title_key": "late",
+            "quotes": late.items,
+            "total": late.total,
+            "temporal_link": lambda q: temporal_ui_link(settings, q.id),
+        },
+    )
+
+
+@router.get("/operador/cotizaciones/{quote_id}")
+async def operator_quote(
+    request: Request,
+    quote_id: uuid.UUID,
+    operator: WebOperator,
+    session: SessionDep,
+    settings: SettingsDep,
+) -> Response:
+    quote = await services.get_quote(session, operator, quote_id)
+    return render(
+        request,
+        "operator/quote.html",
+        {
+            "quote": quote,
+            "temporal_url": temporal_ui_link(settings, quote.id),
+            "cancellable": quote.status not in FINAL_STATUSES,
+            **notice_context(request),
+        },
+    )
+
+
+@router.post("/operador/cotizaciones/{quote_id}/cancelar")
+async def cancel_with_refund(
+    quote_id: uuid.UUID,
+    operator: WebOperator,
+    session: SessionDep,
+    temporal: TemporalDep,
+    form: FormData,
+) -> Response:
+    reason = form.get("reason", "").strip()[:2000] or "Cancelada por operación"
+    try:
+        await services.cancel_quote(session, temporal, operator, quote_id, reason)
+    except Conflict:
+        return see_other(f"/operador/cotizaciones/{quote_id}?aviso=ya-no-es-posible")
+    return see_other(f"/operador/cotizaciones/{quote_id}?aviso=cancelada")

@@ -8,7 +8,7 @@ import uuid
 from fastapi import APIRouter, Request
 from starlette.responses import JSONResponse, Response
 
-from marketred.api.deps import SessionDep, SettingsDep, TemporalDep
+from marketred.api.deps import SessionDep, TemporalDep
 from marketred.services.errors import Conflict, Unavailable
 from marketred.web.routes import services
 from marketred.web.routes.common import FormData, WebBuyer, WebPrincipal, WebRoute, see_other
@@ -45,7 +45,6 @@ async def pay(
     quote_id: uuid.UUID,
     buyer: WebBuyer,
     session: SessionDep,
-    settings: SettingsDep,
     temporal: TemporalDep,
     form: FormData,
 ) -> Response:
@@ -53,7 +52,7 @@ async def pay(
     payment because the workflow creates it once."""
     del form
     try:
-        url = await services.start_payment(session, temporal, settings, buyer, quote_id)
+        url = await services.start_payment(session, temporal, buyer, quote_id)
     except (Conflict, Unavailable):
         return see_other(f"/cotizaciones/{quote_id}?aviso=pago-no-iniciado")
     return see_other(url)

@@ -8,7 +8,7 @@ one-line change here, not a hunt through every page.
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client
@@ -16,8 +16,15 @@ from temporalio.client import Client
 from marketred.schemas.accounts import Principal
 from marketred.schemas.catalog import ProductOut, ProductSummary, VendorOut
 from marketred.schemas.common import Page
-from marketred.schemas.quotes import CancelQuote, CreateQuote
-from marketred.services import catalog_public, search
+from marketred.schemas.quotes import (
+    AcceptQuote,
+    CancelQuote,
+    CreateQuote,
+    QuoteOut,
+    RejectQuote,
+    ShipQuote,
+)
+from marketred.services import catalog_public, quotes, search
 from marketred.settings import Settings
 
 
@@ -54,8 +61,7 @@ async def search_products(
     )
 
 
-# --- quotes (marketred.services.quotes*, quote engineer) ------------------------------
-# Imported inside each function: the quote services land separately from the pages.
+# --- quotes (marketred.services.quotes) ---------------------------------------------
 
 
 async def create_quote(
@@ -65,10 +71,7 @@ async def create_quote(
     buyer: Principal,
     body: CreateQuote,
 ) -> uuid.UUID:
-    from marketred.services import quotes
-
-    created = await quotes.create_quote(session, temporal, settings, buyer, body)
-    return created.id  # type: ignore[no-any-return]
+    return (await quotes.create_quote(session, temporal, settings, buyer, body)).id
 
 
 async def list_quotes(
@@ -78,67 +81,92 @@ async def list_quotes(
     status: str | None,
     limit: int,
     offset: int,
-) -> Page[Any]:
-    from marketred.services import quotes
-
-    return await quotes.list_quotes(session, who, status=status, limit=limit, offset=offset)  # type: ignore[no-any-return]
+) -> Page[QuoteOut]:
+    return await quotes.list_quotes(session, who, status=status, limit=limit, offset=offset)
 
 
-async def get_quote(session: AsyncSession, who: Principal, quote_id: uuid.UUID) -> Any:
-    from marketred.services import quotes
-
+async def get_quote(session: AsyncSession, who: Principal, quote_id: uuid.UUID) -> QuoteOut:
     return await quotes.get_quote(session, who, quote_id)
 
 
-async def start_payment(
-    session: AsyncSession,
-    temporal: Client,
-    settings: Settings,
-    buyer: Principal,
-    quote_id: uuid.UUID,
-) -> str:
-    from marketred.services import quotes
+# The quote service lists by status only; operators also filter by vendor, date, held
+# payments and ship-by breaches. Until the service takes those filters, the console
+# filters the most recent OPERATOR_WINDOW quotes here (enough for the console's use).
+OPERATOR_WINDOW = 1000
 
-    result = await quotes.start_payment(session, temporal, buyer, quote_id)
-    del settings
-    return str(result.payment_url)
+
+async def operator_quotes(
+    session: AsyncSession,
+    operator: Principal,
+    *,
+    status: str | None = None,
+    vendor: str | None = None,
+    created_from: datetime | None = None,
+    created_to: datetime | None = None,
+    held: bool = False,
+    overdue: bool = False,
+    limit: int,
+    offset: int,
+) -> Page[QuoteOut]:
+    if held or overdue:
+        status = "PAID" if overdue else None
+    recent = await quotes.list_quotes(
+        session, operator, status=status, limit=OPERATOR_WINDOW, offset=0
+    )
+    now = datetime.now(UTC)
+
+    def keep(q: QuoteOut) -> bool:
+        return (
+            (vendor is None or q.vendor.slug == vendor)
+            and (created_from is None or q.created_at >= created_from)
+            and (created_to is None or q.created_at < created_to)
+            and (not held or bool(q.hold_reason))
+            and (not overdue or (q.deadlines.ship_by is not None and q.deadlines.ship_by < now))
+        )
+
+    matching = [q for q in recent.items if keep(q)]
+    return Page[QuoteOut](items=matching[offset : offset + limit], total=len(matching))
+
+
+async def start_payment(
+    session: AsyncSession, temporal: Client, buyer: Principal, quote_id: uuid.UUID
+) -> str:
+    return (await quotes.start_payment(session, temporal, buyer, quote_id)).payment_url
 
 
 async def cancel_quote(
     session: AsyncSession, temporal: Client, who: Principal, quote_id: uuid.UUID, reason: str
 ) -> None:
-    from marketred.services import quotes
-
     await quotes.cancel_quote(session, temporal, who, quote_id, CancelQuote(reason=reason[:2000]))
 
 
 async def confirm_delivery(
     session: AsyncSession, temporal: Client, buyer: Principal, quote_id: uuid.UUID
 ) -> None:
-    from marketred.services import quotes
-
     await quotes.confirm_delivery(session, temporal, buyer, quote_id)
 
 
 async def accept_quote(
-    session: AsyncSession, temporal: Client, vendor: Principal, quote_id: uuid.UUID, body: Any
+    session: AsyncSession,
+    temporal: Client,
+    vendor: Principal,
+    quote_id: uuid.UUID,
+    body: AcceptQuote,
 ) -> None:
-    from marketred.services import quotes
-
     await quotes.accept_quote(session, temporal, vendor, quote_id, body)
 
 
 async def reject_quote(
-    session: AsyncSession, temporal: Client, vendor: Principal, quote_id: uuid.UUID, body: Any
+    session: AsyncSession,
+    temporal: Client,
+    vendor: Principal,
+    quote_id: uuid.UUID,
+    body: RejectQuote,
 ) -> None:
-    from marketred.services import quotes
-
     await quotes.reject_quote(session, temporal, vendor, quote_id, body)
 
 
 async def ship_quote(
-    session: AsyncSession, temporal: Client, vendor: Principal, quote_id: uuid.UUID, body: Any
+    session: AsyncSession, temporal: Client, vendor: Principal, quote_id: uuid.UUID, body: ShipQuote
 ) -> None:
-    from marketred.services import quotes
-
     await quotes.ship_quote(session, temporal, vendor, quote_id, body)
