@@ -18,14 +18,17 @@ SANDBOX_URL = "http://khipu.test"
 
 
 @pytest.fixture
-def sandbox_app() -> FastAPI:
-    return create_app(
+async def sandbox_app() -> AsyncIterator[FastAPI]:
+    app = create_app(
         api_key=API_KEY,
         secret=SECRET,
         receiver_id=RECEIVER_ID,
         public_url=SANDBOX_URL,
         state_path=None,
     )
+    yield app
+    # ASGITransport runs no lifespan, so stop the sandbox's timers here.
+    await app.state.sandbox.stop()
 
 
 @pytest.fixture
