@@ -11,7 +11,8 @@ from dataclasses import dataclass
 import httpx
 import pytest
 from playwright.async_api import async_playwright
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from marketred.api.app import create_app
 from marketred.sandbox.directory.app import create_app as create_sandbox
@@ -82,12 +83,10 @@ async def origins(settings: Settings, engine: AsyncEngine) -> AsyncIterator[TwoO
         yield TwoOrigins(marketplace, directory, directory_id, slug, http)
 
 
-async def _vendor_id(session, directory_id: str) -> uuid.UUID:  # type: ignore[no-untyped-def]
-    from sqlalchemy import select
-
-    return (
-        await session.scalars(select(Vendor.id).where(Vendor.directory_id == directory_id))
-    ).one()
+async def _vendor_id(session: AsyncSession, directory_id: str) -> uuid.UUID:
+    found = await session.scalar(select(Vendor.id).where(Vendor.directory_id == directory_id))
+    assert found is not None
+    return found
 
 
 async def test_company_page_on_another_origin_shows_our_catalog(origins: TwoOrigins) -> None:
