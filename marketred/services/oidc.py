@@ -194,7 +194,7 @@ async def user_from_claims(session: AsyncSession, claims: dict[str, Any]) -> Use
             raise Forbidden("InforedChile did not share an email address")
         if await users_repo.get_by_email(session, email) is not None:
             raise Forbidden("an account with this email exists; sign in with its password first")
-        user = User(email=email, password_hash=None, role=role, vendor_id=vendor_id)
+        user = User(email=email, password_hash=None, role=role, vendor_id=vendor_id, active=True)
         session.add(user)
     if not user.active:
         raise Forbidden("this account is disabled")
