@@ -1,0 +1,104 @@
+"""Abuse limits: wrong passwords lock the account (429 + Retry-After, owner mailed), every
+sign-in attempt counts per IP, registration and reset are limited, quotes have a limiter."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from marketred.services import rate_limits
+from marketred.services.errors import RateLimited
+from tests.accounts.conftest import mail_to, web_login
+from tests.support.factories import PASSWORD, make_user
+
+pytestmark = pytest.mark.db
+
+
+async def test_ten_wrong_passwords_in_a_minute_get_429s(client, db):
+    buyer = await make_user(db, "buyer")
+    statuses = []
+    for _ in range(10):
+        r = await client.post(
+            "/api/v1/auth/token", data={"username": buyer.email, "password": "not the password"}
+        )
+        statuses.append(r.status_code)
+    assert statuses[:5] == [401] * 5
+    assert statuses[5:] == [429] * 5
+    assert r.headers["content-type"] == "application/problem+json"
+    assert int(r.headers["retry-after"]) > 0
+    assert r.json()["status"] == 429
+    # Locked means locked: the right password does not get in until the window ends.
+    r = await client.post(
+        "/api/v1/auth/token", data={"username": buyer.email, "password": PASSWORD}
+    )
+    assert r.status_code == 429
+
+
+async def test_lockout_mail_reaches_the_owner(web, db, mail_folder):
+    buyer = await make_user(db, "buyer")
+    for _ in range(rate_limits.LOGIN_FAILURES_PER_ACCOUNT.max_hits):
+        r = await web_login(web, buyer.email, "not the password")
+        assert r.status_code == 401
+    r = await web_login(web, buyer.email, PASSWORD)
+    assert r.status_code == 429
+    assert "retry-after" in r.headers
+    assert "Demasiados intentos" in r.text
+    mails = mail_to(mail_folder[0], buyer.email)
+    assert len(mails) == 1
+    assert "Bloqueamos" in mails[0].subject
+
+
+async def test_a_success_clears_earlier_failures(client, db):
+    buyer = await make_user(db, "buyer")
+    for _ in range(rate_limits.LOGIN_FAILURES_PER_ACCOUNT.max_hits - 1):
+        r = await client.post(
+            "/api/v1/auth/token", data={"username": buyer.email, "password": "nope nope nope"}
+        )
+        assert r.status_code == 401
+    ok = await client.post(
+        "/api/v1/auth/token", data={"username": buyer.email, "password": PASSWORD}
+    )
+    assert ok.status_code == 200
+    r = await client.post(
+        "/api/v1/auth/token", data={"username": buyer.email, "password": "nope nope nope"}
+    )
+    assert r.status_code == 401
+
+
+async def test_attempts_from_one_ip_are_limited_across_accounts(client):
+    statuses = set()
+    for i in range(rate_limits.LOGIN_PER_IP.max_hits + 1):
+        r = await client.post(
+            "/api/v1/auth/token",
+            data={"username": f"nobody-{i}-{uuid.uuid4().hex[:6]}@example.cl", "password": "x"},
+        )
+        statuses.add(r.status_code)
+    assert statuses == {401, 429}
+
+
+async def test_registration_is_limited_per_ip(client):
+    limit = rate_limits.REGISTER_PER_IP.max_hits
+    for _ in range(limit):
+        r = await client.post(
+            "/api/v1/auth/register",
+            json={"email": f"b-{uuid.uuid4().hex[:8]}@example.cl", "password": "una clave larga 1"},
+        )
+        assert r.status_code == 201
+    r = await client.post(
+        "/api/v1/auth/register",
+        json={"email": f"b-{uuid.uuid4().hex[:8]}@example.cl", "password": "una clave larga 1"},
+    )
+    assert r.status_code == 429
+    assert "retry-after" in r.headers
+
+
+async def test_quote_creation_limiter_for_the_quotes_service(db):
+    user_id = str(uuid.uuid4())
+    for _ in range(rate_limits.QUOTES_PER_ACCOUNT.max_hits):
+        await rate_limits.limit_quote_creation(db, user_id=user_id, ip="10.0.0.1")
+    with pytest.raises(RateLimited) as caught:
+        await rate_limits.limit_quote_creation(db, user_id=user_id, ip="10.0.0.1")
+    assert int(caught.value.headers["Retry-After"]) > 0
+    # Another buyer on the same network still may ask for quotes.
+    await rate_limits.limit_quote_creation(db, user_id=str(uuid.uuid4()), ip="10.0.0.1")
