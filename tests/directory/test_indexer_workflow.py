@@ -43,7 +43,7 @@ class FakeIndexer:
     async def push(self, params: PushProductInput) -> PushProductResult:
         self.calls.append(params.product_id)
         if len(self.calls) == 1 and self.signal_during_first:
-            handle = self.client.get_workflow_handle(activity.info().workflow_id)
+            handle = self.client.get_workflow_handle(indexer_workflow_id(params.product_id))
             await handle.signal(
                 PRODUCT_CHANGED_SIGNAL, ProductChanged(product_id=params.product_id)
             )
