@@ -21,6 +21,7 @@ from marketred.api.routers import (
     directory,
     embed,
     health,
+    payouts,
     products,
     quotes,
     vendor_catalog,
@@ -88,6 +89,7 @@ def create_app(settings: Settings, resources: Resources | None = None) -> FastAP
         vendor_catalog.router,
         carts.router,
         quotes.router,
+        payouts.router,
         dev_mail.router,
     ):
         app.include_router(router)

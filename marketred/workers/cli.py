@@ -182,6 +182,68 @@ def seed_demo() -> None:
     typer.echo("demo data loaded" if created else "vendors already exist; nothing changed")
 
 
+@payouts_app.command("run")
+def payouts_run() -> None:
+    """Create the payouts owed now (one per vendor, waiting for approval)."""
+    from marketred.integrations import temporal
+    from marketred.schemas.money import format_clp
+    from marketred.schemas.payouts import PayoutRunResult
+    from marketred.services.payout_commands import run_payouts
+
+    settings = _settings()
+
+    async def work() -> PayoutRunResult:
+        client = await temporal.connect(settings)
+        return await run_payouts(client, settings)
+
+    result = asyncio.run(work())
+    if not result.payouts:
+        typer.echo(f"no payouts created: nothing is owed ({result.workflow_id})")
+        return
+    typer.echo(f"{len(result.payouts)} payout(s) created by {result.workflow_id}:")
+    for p in result.payouts:
+        typer.echo(
+            f"  {p.payout_id}  {p.vendor_slug}  {p.items} item(s)  gross {format_clp(p.gross)}"
+            f"  commission {format_clp(p.commission)}  net {format_clp(p.net)}  {p.status}"
+        )
+
+
+def _decide_payout(payout_id: str, reason: str | None) -> None:
+    import uuid
+
+    from marketred.integrations import temporal
+    from marketred.services import payout_commands
+    from marketred.services.errors import DomainError
+
+    settings = _settings()
+
+    async def work(session):  # type: ignore[no-untyped-def]
+        client = await temporal.connect(settings)
+        if reason is None:
+            return await payout_commands.approve_payout(client, session, uuid.UUID(payout_id), None)
+        return await payout_commands.reject_payout(
+            client, session, uuid.UUID(payout_id), reason, None
+        )
+
+    try:
+        result = asyncio.run(_in_transaction(settings, work))
+    except (DomainError, ValueError) as exc:
+        raise _fail(exc) from exc
+    typer.echo(f"payout {result.payout_id} {result.status}")
+
+
+@payouts_app.command("approve")
+def payouts_approve(payout_id: str) -> None:
+    """Approve a pending payout: it is transferred, marked PAID and the vendor mailed."""
+    _decide_payout(payout_id, None)
+
+
+@payouts_app.command("reject")
+def payouts_reject(payout_id: str, reason: str = typer.Option(..., help="Why")) -> None:
+    """Reject a pending payout; its quotes go back to the next run."""
+    _decide_payout(payout_id, reason)
+
+
 @sandbox_app.command("khipu")
 def sandbox_khipu() -> None:
     """Run the Khipu v3 simulator."""

@@ -10,9 +10,10 @@ from marketred.workers.deps import WorkerDeps
 
 def workflows() -> Sequence[type]:
     from marketred.workflows.indexer import IndexProductWorkflow
+    from marketred.workflows.payout import PayoutWorkflow, VendorPayoutWorkflow
     from marketred.workflows.quote_lifecycle import QuoteWorkflow
 
-    return [IndexProductWorkflow, QuoteWorkflow]
+    return [IndexProductWorkflow, QuoteWorkflow, PayoutWorkflow, VendorPayoutWorkflow]
 
 
 def activities(deps: WorkerDeps) -> Sequence[Callable[..., Any]]:
@@ -35,4 +36,28 @@ def activities(deps: WorkerDeps) -> Sequence[Callable[..., Any]]:
         indexer.push_product,
         quote_acts.project_quote,
         mail_acts.send_quote_notification,
+        *ledger_and_payout_activities(deps),
+    ]
+
+
+def ledger_and_payout_activities(deps: WorkerDeps) -> Sequence[Callable[..., Any]]:
+    from marketred.activities.ledger import LedgerActivities
+    from marketred.activities.payouts import PayoutActivities
+    from marketred.integrations.mail import Mailer
+
+    ledger_acts = LedgerActivities(deps.sessions)
+    payout_acts = PayoutActivities(
+        deps.sessions, deps.settings, Mailer(deps.settings.smtp_url, deps.settings.mail_from)
+    )
+    return [
+        ledger_acts.post_sale_to_ledger,
+        ledger_acts.post_refund_to_ledger,
+        payout_acts.list_vendors_to_pay,
+        payout_acts.create_vendor_payout,
+        payout_acts.record_payout_approval,
+        payout_acts.record_payout_rejection,
+        payout_acts.transfer_payout,
+        payout_acts.mark_payout_paid,
+        payout_acts.mark_payout_failed,
+        payout_acts.send_payout_statement,
     ]

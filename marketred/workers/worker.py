@@ -12,6 +12,7 @@ from temporalio.worker import Worker
 
 from marketred.integrations import temporal
 from marketred.logs import get_logger
+from marketred.services.payout_commands import ensure_payout_schedule
 from marketred.settings import Settings
 from marketred.workers import registry
 from marketred.workers.deps import WorkerDeps
@@ -34,6 +35,7 @@ def build_worker(client: Client, deps: WorkerDeps, *, task_queue: str | None = N
 async def run_worker(settings: Settings) -> None:
     client = await temporal.connect(settings)
     await temporal.register_search_attributes(client, settings.temporal_namespace)
+    await ensure_payout_schedule(client, settings)
     deps = WorkerDeps.build(settings, client)
     worker = build_worker(client, deps)
     stop = asyncio.Event()

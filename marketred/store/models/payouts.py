@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, func, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from marketred.store.base import Base, Timestamps, UUIDPk
@@ -34,15 +34,29 @@ class Payout(UUIDPk, Timestamps, Base):
     approved_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
     approved_at: Mapped[datetime | None]
     paid_at: Mapped[datetime | None]
+    # Set once the statement mail went out, so a replayed step does not mail twice.
+    statement_sent_at: Mapped[datetime | None]
 
 
 class PayoutItem(UUIDPk, Base):
-    """One quote's sale (or clawback) inside a payout. A quote is in at most one payout
-    per kind: the unique constraint is what guarantees no quote is paid out twice."""
+    """One quote's sale (or clawback) inside a payout.
+
+    A quote is in at most one *live* payout per kind: the partial unique index on
+    (quote_id, kind) WHERE released_at IS NULL is what guarantees no quote is paid out
+    twice. Rejecting a payout (or a transfer failing for good) sets `released_at` on its
+    items instead of deleting them: the rows go back to the pool for the next run while
+    the rejected payout keeps the record of what it contained.
+    """
 
     __tablename__ = "payout_items"
     __table_args__ = (
-        UniqueConstraint("quote_id", "kind"),
+        Index(
+            "uq_payout_items_live_quote_kind",
+            "quote_id",
+            "kind",
+            unique=True,
+            postgresql_where=text("released_at IS NULL"),
+        ),
         CheckConstraint("kind IN ('sale', 'clawback')", name="kind"),
     )
 
@@ -54,3 +68,24 @@ class PayoutItem(UUIDPk, Base):
     gross: Mapped[int]
     commission: Mapped[int]
     net: Mapped[int]
+    # When the item's money moved (sale completed or refund posted): the report's date.
+    occurred_at: Mapped[datetime | None]
+    released_at: Mapped[datetime | None]
+
+
+class SandboxPayoutTransfer(UUIDPk, Base):
+    """A transfer recorded by the dev/test `SandboxPayoutProvider` (no money moves).
+
+    `idempotency_key` is unique (one per payout), so a transfer retried after a crash
+    finds the first one instead of paying again; `attempts` counts how often it was asked.
+    """
+
+    __tablename__ = "sandbox_payout_transfers"
+
+    idempotency_key: Mapped[str] = mapped_column(String(120), unique=True)
+    payout_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("payouts.id", ondelete="RESTRICT"))
+    vendor_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("vendors.id", ondelete="RESTRICT"))
+    amount: Mapped[int]
+    currency: Mapped[str] = mapped_column(String(3), server_default="CLP")
+    attempts: Mapped[int] = mapped_column(server_default="1")
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())

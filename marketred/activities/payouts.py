@@ -1,0 +1,156 @@
+"""Payout activities: thin adapters from the payout workflows to services/payouts.py.
+
+Idempotency: the payout row is unique per workflow id; decisions and PAID are state
+checks under a row lock; the transfer carries the payout id as idempotency key; the
+payout's ledger rows have unique keys; the statement is marked once sent.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio import activity
+
+from marketred.activities.ledger import business_failure
+from marketred.integrations.mail import Mailer, OutgoingMail
+from marketred.logs import get_logger
+from marketred.schemas.money import format_clp
+from marketred.schemas.payouts import (
+    CreateVendorPayoutInput,
+    CreateVendorPayoutResult,
+    MarkPayoutFailedInput,
+    MarkPayoutPaidInput,
+    PayoutDecisionResult,
+    PayoutIdInput,
+    RecordApprovalInput,
+    RecordRejectionInput,
+    StatementResult,
+    TransferReceipt,
+    VendorIdList,
+)
+from marketred.services import payouts
+from marketred.services.errors import Conflict, DomainError, NotFound
+from marketred.services.payout_providers import TransferRequest, provider_for
+from marketred.services.payout_report import render_statement
+from marketred.settings import Settings
+from marketred.store.models import Vendor
+from marketred.store.repositories import payouts as repo
+from marketred.store.session import transaction
+
+log = get_logger(__name__)
+
+
+class PayoutActivities:
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], settings: Settings, mailer: Mailer
+    ) -> None:
+        self._sessions = sessions
+        self._settings = settings
+        self._mailer = mailer
+
+    @activity.defn(name="list_vendors_to_pay")
+    async def list_vendors_to_pay(self) -> VendorIdList:
+        async with transaction(self._sessions) as session:
+            return VendorIdList(vendor_ids=await payouts.vendors_to_pay(session))
+
+    @activity.defn(name="create_vendor_payout")
+    async def create_vendor_payout(self, inp: CreateVendorPayoutInput) -> CreateVendorPayoutResult:
+        try:
+            async with transaction(self._sessions) as session:
+                made = await payouts.create_vendor_payout(session, inp.vendor_id, inp.workflow_id)
+        except DomainError as exc:
+            raise business_failure(exc) from exc
+        return CreateVendorPayoutResult(payout=made)
+
+    @activity.defn(name="record_payout_approval")
+    async def record_payout_approval(self, inp: RecordApprovalInput) -> PayoutDecisionResult:
+        try:
+            async with transaction(self._sessions) as session:
+                status = await payouts.approve(session, inp.payout_id, inp.approved_by)
+        except DomainError as exc:
+            raise business_failure(exc) from exc
+        return PayoutDecisionResult(payout_id=inp.payout_id, status=status)
+
+    @activity.defn(name="record_payout_rejection")
+    async def record_payout_rejection(self, inp: RecordRejectionInput) -> PayoutDecisionResult:
+        try:
+            async with transaction(self._sessions) as session:
+                status = await payouts.reject(session, inp.payout_id, inp.reason)
+        except DomainError as exc:
+            raise business_failure(exc) from exc
+        return PayoutDecisionResult(payout_id=inp.payout_id, status=status)
+
+    @activity.defn(name="transfer_payout")
+    async def transfer_payout(self, inp: PayoutIdInput) -> TransferReceipt:
+        async with transaction(self._sessions) as session:
+            payout = await repo.get(session, inp.payout_id)
+            if payout is None:
+                raise business_failure(NotFound(f"payout {inp.payout_id} not found"))
+            vendor = await session.get(Vendor, payout.vendor_id)
+            assert vendor is not None
+            if payout.status == "PAID" and payout.provider_ref:
+                return TransferReceipt(provider_ref=payout.provider_ref)
+            if payout.status != "APPROVED":
+                raise business_failure(
+                    Conflict(f"payout is {payout.status}; it cannot be transferred")
+                )
+            request = TransferRequest(
+                idempotency_key=f"payout-{payout.id}",
+                payout_id=payout.id,
+                vendor_id=vendor.id,
+                vendor_name=vendor.name,
+                vendor_rut=vendor.rut,
+                vendor_email=await payouts.vendor_mail_address(session, vendor),
+                amount=payout.net,
+                currency=payout.currency,
+                reference=f"MarketRed pago {str(payout.id)[:8]}",
+            )
+        provider = provider_for(self._settings, self._sessions, activity.heartbeat)
+        return TransferReceipt(provider_ref=await provider.transfer(request))
+
+    @activity.defn(name="mark_payout_paid")
+    async def mark_payout_paid(self, inp: MarkPayoutPaidInput) -> PayoutDecisionResult:
+        try:
+            async with transaction(self._sessions) as session:
+                status = await payouts.mark_paid(session, inp.payout_id, inp.provider_ref)
+        except DomainError as exc:
+            raise business_failure(exc) from exc
+        return PayoutDecisionResult(payout_id=inp.payout_id, status=status)
+
+    @activity.defn(name="mark_payout_failed")
+    async def mark_payout_failed(self, inp: MarkPayoutFailedInput) -> PayoutDecisionResult:
+        try:
+            async with transaction(self._sessions) as session:
+                status = await payouts.mark_failed(session, inp.payout_id, inp.reason)
+        except DomainError as exc:
+            raise business_failure(exc) from exc
+        return PayoutDecisionResult(payout_id=inp.payout_id, status=status)
+
+    @activity.defn(name="send_payout_statement")
+    async def send_payout_statement(self, inp: PayoutIdInput) -> StatementResult:
+        async with transaction(self._sessions) as session:
+            payout = await repo.get(session, inp.payout_id)
+            if payout is None:
+                raise business_failure(NotFound(f"payout {inp.payout_id} not found"))
+            vendor = await session.get(Vendor, payout.vendor_id)
+            assert vendor is not None
+            to = await payouts.vendor_mail_address(session, vendor)
+            if payout.statement_sent_at is not None or to is None:
+                if to is None:
+                    log.warning(
+                        "payout statement not sent: vendor has no address", vendor=vendor.slug
+                    )
+                return StatementResult(sent=payout.statement_sent_at is not None, to=to)
+            lines = await payouts.report_lines(session, payout.id)
+            mail = OutgoingMail(
+                to=to,
+                subject=f"MarketRed: te pagamos {format_clp(payout.net)}",
+                text=render_statement(vendor.name, payout.paid_at, lines),
+                message_key=f"payout-{payout.id}:statement",
+            )
+            await self._mailer.send(mail)
+            # Marked in the same transaction: a crash between send and commit re-sends
+            # once, with the same Message-ID (at-least-once, recognisable duplicate).
+            payout.statement_sent_at = datetime.now(UTC)
+        return StatementResult(sent=True, to=to)

@@ -1,0 +1,237 @@
+"""Payout contracts (workflow, activities, API) and the pure payout arithmetic.
+
+Workflows (registered by `marketred.workflows.payout`):
+- `PayoutWorkflow(PayoutRunInput) -> PayoutRunResult` — one payout run (the schedule's
+  action, `POST /api/v1/payouts/run`, `marketred payouts run`): per vendor with unpaid
+  payables, create a PENDING_APPROVAL payout and start its `VendorPayoutWorkflow`.
+- `VendorPayoutWorkflow(VendorPayoutInput) -> VendorPayoutResult` — one payout: waits for
+  the `approve` / `reject` update, transfers, marks PAID, posts the ledger, mails.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from datetime import date, datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from marketred.schemas.common import StrictModel
+from marketred.schemas.money import commission_for
+
+PayoutStatus = Literal["PENDING_APPROVAL", "APPROVED", "PAID", "REJECTED", "FAILED"]
+PayoutItemKind = Literal["sale", "clawback"]
+
+PAYOUT_RUN_WORKFLOW = "PayoutWorkflow"
+VENDOR_PAYOUT_WORKFLOW = "VendorPayoutWorkflow"
+
+
+# ---- pure arithmetic ---------------------------------------------------------------
+
+
+def split_payment(amount: int, bps: int) -> tuple[int, int]:
+    """(commission, vendor net) of one quote payment: they always add up to `amount`."""
+    commission = commission_for(amount, bps)
+    return commission, amount - commission
+
+
+def refund_split(refund: int, gross: int, commission: int, bps: int) -> tuple[int, int]:
+    """(commission returned, vendor net returned) for a refund of a sale of `gross` whose
+    commission was `commission`. A full refund returns exactly what was taken; a partial
+    one recomputes the commission on the refunded amount (never more than was taken)."""
+    if not 0 < refund <= gross:
+        raise ValueError("refund must be within 1..gross")
+    returned = commission if refund == gross else min(commission, commission_for(refund, bps))
+    return returned, refund - returned
+
+
+def payout_totals(items: Iterable[tuple[int, int]]) -> tuple[int, int, int]:
+    """(gross, commission, net) of a payout from its items' (gross, commission)."""
+    gross = commission = 0
+    for item_gross, item_commission in items:
+        gross += item_gross
+        commission += item_commission
+    return gross, commission, gross - commission
+
+
+def quote_number(number: int) -> str:
+    return f"Q-{number:06d}"
+
+
+# ---- workflow and activity contracts -----------------------------------------------
+
+
+class PayoutRunInput(BaseModel):
+    trigger: Literal["schedule", "manual"] = "schedule"
+    requested_by: uuid.UUID | None = None
+
+
+class PayoutSummary(BaseModel):
+    payout_id: uuid.UUID
+    workflow_id: str
+    vendor_id: uuid.UUID
+    vendor_slug: str
+    status: PayoutStatus
+    gross: int
+    commission: int
+    net: int
+    items: int
+
+
+class PayoutRunResult(BaseModel):
+    workflow_id: str
+    payouts: list[PayoutSummary]
+
+
+class VendorIdList(BaseModel):
+    vendor_ids: list[uuid.UUID]
+
+
+class CreateVendorPayoutInput(BaseModel):
+    vendor_id: uuid.UUID
+    workflow_id: str
+
+
+class CreateVendorPayoutResult(BaseModel):
+    payout: PayoutSummary | None = None
+
+
+class VendorPayoutInput(BaseModel):
+    payout_id: uuid.UUID
+
+
+class PayoutIdInput(BaseModel):
+    payout_id: uuid.UUID
+
+
+class ApprovePayoutInput(BaseModel):
+    approved_by: uuid.UUID | None = None
+
+
+class RejectPayoutInput(BaseModel):
+    reason: str = Field(min_length=1, max_length=2000)
+    rejected_by: uuid.UUID | None = None
+
+
+class PayoutDecisionResult(BaseModel):
+    payout_id: uuid.UUID
+    status: PayoutStatus
+
+
+class RecordApprovalInput(BaseModel):
+    payout_id: uuid.UUID
+    approved_by: uuid.UUID | None = None
+
+
+class RecordRejectionInput(BaseModel):
+    payout_id: uuid.UUID
+    reason: str
+
+
+class TransferReceipt(BaseModel):
+    provider_ref: str
+
+
+class MarkPayoutPaidInput(BaseModel):
+    payout_id: uuid.UUID
+    provider_ref: str
+
+
+class MarkPayoutFailedInput(BaseModel):
+    payout_id: uuid.UUID
+    reason: str
+
+
+class StatementResult(BaseModel):
+    sent: bool
+    to: str | None = None
+
+
+class VendorPayoutState(BaseModel):
+    payout_id: uuid.UUID | None
+    status: PayoutStatus
+
+
+class VendorPayoutResult(BaseModel):
+    payout_id: uuid.UUID
+    status: PayoutStatus
+    provider_ref: str | None = None
+    reason: str | None = None
+
+
+# ---- API shapes ----------------------------------------------------------------------
+
+
+class PayoutOut(BaseModel):
+    id: uuid.UUID
+    vendor: str
+    vendor_name: str
+    status: PayoutStatus
+    currency: str
+    gross: int
+    commission: int
+    net: int
+    created_at: datetime
+    approved_at: datetime | None = None
+    paid_at: datetime | None = None
+    reason: str | None = None
+    workflow_id: str
+
+
+class PayoutItemOut(BaseModel):
+    quote_id: uuid.UUID
+    quote_number: str
+    kind: PayoutItemKind
+    gross: int
+    commission: int
+    net: int
+    occurred_at: datetime | None = None
+
+
+class PayoutDetail(PayoutOut):
+    items: list[PayoutItemOut]
+    provider_ref: str | None = None
+
+
+class RejectPayoutBody(StrictModel):
+    reason: str = Field(min_length=3, max_length=2000)
+
+
+# ---- reconciliation ------------------------------------------------------------------
+
+DifferenceKind = Literal[
+    "payment_not_in_ledger",
+    "payment_amount_differs",
+    "ledger_payment_without_khipu",
+    "refund_not_in_ledger",
+    "refund_amount_differs",
+    "payout_not_in_ledger",
+    "payout_amount_differs",
+    "ledger_payout_without_paid_payout",
+]
+
+
+class ReconciliationDifference(BaseModel):
+    kind: DifferenceKind
+    quote_id: uuid.UUID | None = None
+    quote_number: str | None = None
+    payout_id: uuid.UUID | None = None
+    expected: int
+    actual: int
+    detail: str
+
+
+class ReconciliationReport(BaseModel):
+    date_from: date
+    date_to: date
+    khipu_received: int
+    khipu_refunded: int
+    ledger_payments: int
+    ledger_refunds: int
+    payouts_paid: int
+    ledger_payouts: int
+    # Paid through Khipu but not yet COMPLETED/REFUNDED: not a difference, just in flight.
+    in_flight: int
+    in_flight_amount: int
+    differences: list[ReconciliationDifference]

@@ -1,0 +1,117 @@
+"""SQL of the append-only ledger: rows are inserted (idempotently by key), never changed."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from marketred.store.models import LedgerEntry, PayoutItem
+
+
+async def insert_entries(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> int:
+    """Insert rows whose key is new; return how many went in. A concurrent or retried
+    posting of the same event conflicts on `key` and inserts nothing."""
+    if not rows:
+        return 0
+    stmt = (
+        insert(LedgerEntry)
+        .values([{"id": uuid.uuid4(), **row} for row in rows])
+        .on_conflict_do_nothing(index_elements=["key"])
+        .returning(LedgerEntry.id)
+    )
+    result = await session.execute(stmt)
+    return len(result.all())
+
+
+async def entries_with_prefix(session: AsyncSession, prefix: str) -> list[LedgerEntry]:
+    rows = await session.scalars(
+        select(LedgerEntry).where(LedgerEntry.key.startswith(prefix, autoescape=True))
+    )
+    return list(rows)
+
+
+async def entries_for_quote(session: AsyncSession, quote_id: uuid.UUID) -> list[LedgerEntry]:
+    rows = await session.scalars(
+        select(LedgerEntry)
+        .where(LedgerEntry.quote_id == quote_id)
+        .order_by(LedgerEntry.created_at, LedgerEntry.key)
+    )
+    return list(rows)
+
+
+def _live_item(kind: str) -> Any:
+    return exists().where(
+        PayoutItem.quote_id == LedgerEntry.quote_id,
+        PayoutItem.kind == kind,
+        PayoutItem.released_at.is_(None),
+    )
+
+
+def _unassigned_condition() -> Any:
+    """Quote rows a payout has not taken yet: every row of a quote whose sale is in no
+    live payout, and the refund rows of a quote whose clawback is in no live payout."""
+    return and_(
+        LedgerEntry.quote_id.is_not(None),
+        LedgerEntry.payout_id.is_(None),
+        or_(
+            ~_live_item("sale"),
+            and_(LedgerEntry.key.like("quote:%:refund:%"), ~_live_item("clawback")),
+        ),
+    )
+
+
+async def vendors_with_unassigned_payables(session: AsyncSession) -> list[uuid.UUID]:
+    rows = await session.scalars(
+        select(LedgerEntry.vendor_id)
+        .where(LedgerEntry.account == "vendor_payable", _unassigned_condition())
+        .distinct()
+    )
+    return [v for v in rows if v is not None]
+
+
+async def unassigned_entries(session: AsyncSession, vendor_id: uuid.UUID) -> list[LedgerEntry]:
+    rows = await session.scalars(
+        select(LedgerEntry)
+        .where(LedgerEntry.vendor_id == vendor_id, _unassigned_condition())
+        .order_by(LedgerEntry.created_at, LedgerEntry.key)
+    )
+    return list(rows)
+
+
+async def live_item_kinds(
+    session: AsyncSession, quote_ids: Sequence[uuid.UUID]
+) -> set[tuple[uuid.UUID, str]]:
+    if not quote_ids:
+        return set()
+    rows = await session.execute(
+        select(PayoutItem.quote_id, PayoutItem.kind).where(
+            PayoutItem.quote_id.in_(quote_ids), PayoutItem.released_at.is_(None)
+        )
+    )
+    return {(q, k) for q, k in rows.tuples()}
+
+
+async def sum_by_account(
+    session: AsyncSession,
+    *,
+    quote_ids: Sequence[uuid.UUID] | None = None,
+    created_from: datetime | None = None,
+    created_to: datetime | None = None,
+) -> dict[tuple[uuid.UUID | None, str], int]:
+    """Sum of amounts per (quote_id, account), filtered by quotes and/or creation time."""
+    stmt = select(LedgerEntry.quote_id, LedgerEntry.account, func.sum(LedgerEntry.amount))
+    if quote_ids is not None:
+        stmt = stmt.where(LedgerEntry.quote_id.in_(quote_ids))
+    if created_from is not None:
+        stmt = stmt.where(LedgerEntry.created_at >= created_from)
+    if created_to is not None:
+        stmt = stmt.where(LedgerEntry.created_at < created_to)
+    stmt = stmt.group_by(LedgerEntry.quote_id, LedgerEntry.account)
+    rows = await session.execute(stmt)
+    return {(q, a): int(s) for q, a, s in rows.tuples()}
