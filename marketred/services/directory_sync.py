@@ -14,12 +14,13 @@ from dataclasses import dataclass
 
 from pydantic import ValidationError
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketred.integrations import directory as wire
 from marketred.schemas.directory import CompanySyncResult, CompanyUpdate
 from marketred.services import vendors
-from marketred.services.errors import InvalidInput, Unauthorized
+from marketred.services.errors import Conflict, InvalidInput, Unauthorized
 from marketred.store.models import Product, Vendor
 
 DIRECTORY_ID_MAX = 80
@@ -100,15 +101,20 @@ async def upsert_company(
 ) -> SyncOutcome:
     vendor = await _find_vendor(session, directory_id, company.rut)
     if vendor is None:
-        vendor = await vendors.create_vendor(
-            session,
-            name=company.name,
-            rut=company.rut,
-            commission_bps=commission_bps,
-            directory_id=directory_id,
-        )
-        _apply(vendor, directory_id, company)
-        await session.flush()
+        try:
+            async with session.begin_nested():
+                vendor = await vendors.create_vendor(
+                    session,
+                    name=company.name,
+                    rut=company.rut,
+                    commission_bps=commission_bps,
+                    directory_id=directory_id,
+                )
+                _apply(vendor, directory_id, company)
+                await session.flush()
+        except IntegrityError as exc:
+            # Two first updates of one company raced; the directory retries the loser.
+            raise Conflict("the company is being created by a concurrent update") from exc
         return SyncOutcome(_result(vendor, directory_id, "created", None), [])
 
     stored = vendor.directory_updated_at

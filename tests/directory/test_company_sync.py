@@ -163,6 +163,8 @@ async def test_inactive_company_hides_the_vendor_and_keeps_its_products(
     assert vendor is not None
     await make_product(db, vendor, "Mermelada de mora")
     await db.commit()
+    catalog_url = f"/api/v1/vendors/{vendor.slug}/products"
+    assert (await client.get(catalog_url)).json()["total"] == 1
     r = await put_company(
         client, did, company_body("Empresa Que Cierra", active=False, updated_at=at(1)), secret
     )
@@ -175,7 +177,12 @@ async def test_inactive_company_hides_the_vendor_and_keeps_its_products(
         select(func.count()).select_from(Product).where(Product.vendor_id == vendor.id)
     )
     assert count == 1
+    assert (await client.get(catalog_url)).status_code == 404
+    search = await client.get("/api/v1/products/search", params={"q": "mermelada mora"})
+    assert vendor.slug not in [item["vendor"]["slug"] for item in search.json()["items"]]
+
     r = await put_company(client, did, company_body("Empresa Que Cierra", updated_at=at(2)), secret)
     vendor = await vendor_of(db, did)
     assert vendor is not None
     assert vendor.active is True
+    assert (await client.get(catalog_url)).json()["total"] == 1

@@ -16,20 +16,24 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from marketred.activities.indexer import IndexerActivities
+from marketred.api.app import create_app
 from marketred.integrations.directory import DirectoryIndexerClient
 from marketred.schemas.directory import IndexProductResult, indexer_workflow_id
 from marketred.services import directory_indexer
-from marketred.store.models import Product
+from marketred.settings import Settings
+from marketred.store.models import Product, Vendor
 from marketred.store.session import create_session_factory
 from marketred.workflows.indexer import IndexProductWorkflow
-from tests.conftest import unique_task_queue
+from tests.conftest import make_resources, unique_task_queue
 from tests.directory.conftest import SECRET, asgi_client, build_sandbox
+from tests.directory.helpers import at, company_body, put_company
 from tests.support.factories import make_product, make_vendor
 
 pytestmark = pytest.mark.db
@@ -184,3 +188,36 @@ async def test_deactivated_product_and_hidden_vendor_are_removed_from_the_index(
     await pipeline.finished(boot.id)
     assert await pipeline.indexed() == {}
     assert await db.get(Product, boot.id) is not None
+
+
+async def test_company_hidden_by_the_directory_leaves_the_index(
+    pipeline: Pipeline,
+    db: AsyncSession,
+    committed: async_sessionmaker[AsyncSession],
+    engine: AsyncEngine,
+    settings: Settings,
+) -> None:
+    directory_id = f"inf-{uuid.uuid4().hex[:8]}"
+    ours = settings.model_copy(update={"temporal_task_queue": pipeline.task_queue})
+    resources = make_resources(ours, engine, committed, pipeline.sandbox, pipeline.env.client)
+    transport = httpx.ASGITransport(app=create_app(ours, resources))
+    async with httpx.AsyncClient(transport=transport, base_url="http://marketred.test") as api:
+        body = company_body("Mieles del Sur", updated_at=at(0))
+        assert (await put_company(api, directory_id, body, ours.directory_secret)).is_success
+        vendor = await db.scalar(select(Vendor).where(Vendor.directory_id == directory_id))
+        assert vendor is not None
+        honey, _ = await make_product(db, vendor, "Miel de ulmo")
+        await db.commit()
+        await pipeline.changed(honey.id)
+        await pipeline.finished(honey.id)
+        assert (await pipeline.indexed())[str(honey.id)]["vendor_name"] == "Mieles del Sur"
+
+        renamed = company_body("Mieles del Sur SpA", updated_at=at(1))
+        assert (await put_company(api, directory_id, renamed, ours.directory_secret)).is_success
+        await pipeline.finished(honey.id)
+        assert (await pipeline.indexed())[str(honey.id)]["vendor_name"] == "Mieles del Sur SpA"
+
+        hidden = company_body("Mieles del Sur SpA", active=False, updated_at=at(2))
+        assert (await put_company(api, directory_id, hidden, ours.directory_secret)).is_success
+        await pipeline.finished(honey.id)
+        assert str(honey.id) not in await pipeline.indexed()
