@@ -21,6 +21,7 @@ from marketred.api.routers import (
     directory,
     embed,
     health,
+    khipu_webhook,
     payouts,
     products,
     quotes,
@@ -90,6 +91,7 @@ def create_app(settings: Settings, resources: Resources | None = None) -> FastAP
         carts.router,
         quotes.router,
         payouts.router,
+        khipu_webhook.router,
         dev_mail.router,
     ):
         app.include_router(router)

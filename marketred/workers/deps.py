@@ -8,6 +8,7 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from temporalio.client import Client
 
+from marketred.integrations.khipu import KhipuClient
 from marketred.settings import Settings
 from marketred.store.session import create_engine, create_session_factory
 
@@ -19,6 +20,11 @@ class WorkerDeps:
     sessions: async_sessionmaker[AsyncSession]
     http: httpx.AsyncClient
     temporal: Client
+
+    @property
+    def khipu(self) -> KhipuClient:
+        """Khipu v3 client over the shared HTTP client (cheap: holds no connection)."""
+        return KhipuClient(self.settings.khipu_api_base, self.settings.khipu_api_key, self.http)
 
     @classmethod
     def build(cls, settings: Settings, temporal: Client) -> WorkerDeps:

@@ -28,14 +28,25 @@ def activities(deps: WorkerDeps) -> Sequence[Callable[..., Any]]:
         public_url=deps.settings.public_url,
     )
     from marketred.activities.notifications import NotificationActivities
+    from marketred.activities.payments import PaymentActivities
     from marketred.activities.quotes import QuoteActivities
 
     quote_acts = QuoteActivities(deps.sessions)
     mail_acts = NotificationActivities(deps.sessions, deps.settings)
+    pay_acts = PaymentActivities(
+        deps.sessions,
+        deps.khipu,
+        public_url=deps.settings.public_url,
+        receiver_id=deps.settings.khipu_receiver_id,
+    )
     return [
         indexer.push_product,
         quote_acts.project_quote,
         mail_acts.send_quote_notification,
+        pay_acts.create_khipu_payment,
+        pay_acts.check_khipu_payment,
+        pay_acts.delete_khipu_payment,
+        pay_acts.refund_khipu_payment,
         *ledger_and_payout_activities(deps),
     ]
 
