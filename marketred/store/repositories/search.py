@@ -1,8 +1,12 @@
 """Product search SQL (indexes in migration 0003_catalog).
 
-A product matches when its Spanish tsvector matches the query (stemmed, unaccented) or
-when the query is trigram-close to a word run of its unaccented name (typos). Rank mixes
-both. Only active products of active vendors with at least one active variant show.
+Two passes, both index-backed:
+1. Spanish full text: the query, unaccented and stemmed with the 'spanish' config, against
+   the products' generated tsvector (name A, keywords B, category C, description D).
+2. Only when that finds nothing (a misspelt query): trigram word similarity of the
+   unaccented query against the unaccented name ("chocloate" → "Chocolate").
+Only active products of active vendors with at least one active variant (in the price
+range, when one is given) show. Prices of the page are aggregated for that page only.
 """
 
 from __future__ import annotations
@@ -13,6 +17,9 @@ from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
+
+# "mochla" → "mochila" scores 0.57; the default 0.6 would miss such one-letter slips.
+WORD_SIMILARITY_THRESHOLD = 0.5
 
 
 @dataclass(frozen=True)
@@ -40,23 +47,23 @@ class SearchRow:
     rank: float | None
 
 
-_MATCH = """(
-    p.search_vector @@ query.tsq
-    OR query.qn <% marketred_unaccent(lower(p.name))
-)"""
+_QUERY = (
+    "query AS (SELECT websearch_to_tsquery('spanish', marketred_unaccent(:q)) AS tsq,"
+    " marketred_unaccent(lower(:q)) AS qn)"
+)
+_FULL_TEXT = ("p.search_vector @@ query.tsq", "ts_rank_cd(p.search_vector, query.tsq, 32)")
+_TRIGRAM = (
+    "query.qn <% marketred_unaccent(lower(p.name))",
+    "word_similarity(query.qn, marketred_unaccent(lower(p.name)))",
+)
 
-_RANK = """(
-    ts_rank_cd(p.search_vector, query.tsq, 32)
-    + word_similarity(query.qn, marketred_unaccent(lower(p.name)))
-)"""
 
-
-async def search_products(session: AsyncSession, f: SearchFilters) -> tuple[list[SearchRow], int]:
-    where = ["p.active", "v.active"]
+def _sql(f: SearchFilters, mode: tuple[str, str] | None) -> tuple[str, dict[str, Any]]:
     params: dict[str, Any] = {"limit": f.limit, "offset": f.offset}
-    price_cond = ["pv.product_id = p.id", "pv.active"]
-    if f.q:
-        where.append(_MATCH)
+    where = ["p.active", "v.active"]
+    variant_cond = ["pv.product_id = p.id", "pv.active"]
+    if mode is not None:
+        where.append(mode[0])
         params["q"] = f.q
     if f.vendor_slug:
         where.append("v.slug = :vendor")
@@ -65,45 +72,66 @@ async def search_products(session: AsyncSession, f: SearchFilters) -> tuple[list
         where.append("lower(p.category) = lower(:category)")
         params["category"] = f.category
     if f.min_price is not None:
-        price_cond.append("pv.price >= :min_price")
+        variant_cond.append("pv.price >= :min_price")
         params["min_price"] = f.min_price
     if f.max_price is not None:
-        price_cond.append("pv.price <= :max_price")
+        variant_cond.append("pv.price <= :max_price")
         params["max_price"] = f.max_price
-    query_cte = (
-        "WITH query AS (SELECT websearch_to_tsquery('spanish', marketred_unaccent(:q)) AS tsq,"
-        " marketred_unaccent(lower(:q)) AS qn) "
-        if f.q
-        else ""
-    )
-    rank = _RANK if f.q else "NULL::float"
-    order = "rank DESC, p.name, p.id" if f.q else "p.name, p.id"
+    variants = " AND ".join(variant_cond)
+    where.append(f"EXISTS (SELECT 1 FROM variants pv WHERE {variants})")
+    rank = mode[1] if mode else "NULL::float"
+    order = "rank DESC, name, id" if mode else "name, id"
+    outer_order = "page.rank DESC, page.name, page.id" if mode else "page.name, page.id"
     sql = f"""
-        {query_cte}
+        WITH {_QUERY + "," if mode else ""}
+        hits AS (
+            SELECT p.id, p.name, {rank} AS rank
+            FROM products p JOIN vendors v ON v.id = p.vendor_id {", query" if mode else ""}
+            WHERE {" AND ".join(where)}
+        ),
+        page AS (SELECT * FROM hits ORDER BY {order} LIMIT :limit OFFSET :offset)
         SELECT p.id, p.name, p.category, p.image_urls, v.id, v.slug, v.name,
-               prices.min_price, prices.max_price, {rank} AS rank,
-               count(*) OVER () AS total
-        FROM products p
+               prices.min_price, prices.max_price, page.rank,
+               (SELECT count(*) FROM hits) AS total
+        FROM page
+        JOIN products p ON p.id = page.id
         JOIN vendors v ON v.id = p.vendor_id
-        {", query" if f.q else ""}
         CROSS JOIN LATERAL (
             SELECT min(pv.price) AS min_price, max(pv.price) AS max_price
-            FROM variants pv WHERE {" AND ".join(price_cond)}
+            FROM variants pv WHERE {variants}
         ) prices
-        WHERE {" AND ".join(where)} AND prices.min_price IS NOT NULL
-        ORDER BY {order}
-        LIMIT :limit OFFSET :offset
+        ORDER BY {outer_order}
     """
+    return sql, params
+
+
+async def _run(
+    session: AsyncSession, f: SearchFilters, mode: tuple[str, str] | None
+) -> tuple[list[SearchRow], int]:
+    sql, params = _sql(f, mode)
     rows = (await session.execute(text(sql), params)).all()
-    total = int(rows[0][-1]) if rows else await _count_beyond_page(session, sql, params, f)
+    if rows:
+        total = int(rows[0][-1])
+    elif f.offset:  # past the last page: no row carries the count
+        total = await _count(session, sql, params)
+    else:
+        total = 0
     return [SearchRow(*tuple(r)[:-1]) for r in rows], total
 
 
-async def _count_beyond_page(
-    session: AsyncSession, sql: str, params: dict[str, Any], f: SearchFilters
-) -> int:
-    # A page past the end has no row to carry the window count: read it from the first row.
-    if f.offset == 0:
-        return 0
+async def _count(session: AsyncSession, sql: str, params: dict[str, Any]) -> int:
     rows = (await session.execute(text(sql), {**params, "limit": 1, "offset": 0})).all()
     return int(rows[0][-1]) if rows else 0
+
+
+async def search_products(session: AsyncSession, f: SearchFilters) -> tuple[list[SearchRow], int]:
+    if not f.q:
+        return await _run(session, f, None)
+    found, total = await _run(session, f, _FULL_TEXT)
+    if total:
+        return found, total
+    await session.execute(
+        text("SELECT set_config('pg_trgm.word_similarity_threshold', :t, true)"),
+        {"t": str(WORD_SIMILARITY_THRESHOLD)},
+    )
+    return await _run(session, f, _TRIGRAM)
