@@ -49,7 +49,7 @@ async def reconcile(session: AsyncSession, date_from: date, date_to: date) -> Re
         .where(Payment.paid_at >= start, Payment.paid_at < end)
     )
     by_quote: dict[uuid.UUID, tuple[Payment | None, Quote]] = {
-        q.id: (p, q) for p, q in paid.tuples()
+        q.id: (p, q) for p, q in paid
     }
     posted = await session.execute(
         select(Quote, Payment)
@@ -61,7 +61,7 @@ async def reconcile(session: AsyncSession, date_from: date, date_to: date) -> Re
             LedgerEntry.created_at < end,
         )
     )
-    for q, p in posted.tuples():
+    for q, p in posted:
         by_quote.setdefault(q.id, (p if p is not None and p.paid_at else None, q))
     sums = await ledger_repo.sum_by_account(session, quote_ids=list(by_quote))
 
@@ -129,7 +129,7 @@ async def reconcile(session: AsyncSession, date_from: date, date_to: date) -> Re
         )
     )
     ledger_by_payout: dict[uuid.UUID, int] = {}
-    for payout_id, amount in payout_rows.tuples():
+    for payout_id, amount in payout_rows:
         if payout_id is not None:
             ledger_by_payout[payout_id] = ledger_by_payout.get(payout_id, 0) - amount
     paid_ids = {p.id for p in payouts_paid}

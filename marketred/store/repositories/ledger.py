@@ -94,7 +94,7 @@ async def live_item_kinds(
             PayoutItem.quote_id.in_(quote_ids), PayoutItem.released_at.is_(None)
         )
     )
-    return {(q, k) for q, k in rows.tuples()}
+    return {(q, k) for q, k in rows}
 
 
 async def sum_by_account(
@@ -114,4 +114,4 @@ async def sum_by_account(
         stmt = stmt.where(LedgerEntry.created_at < created_to)
     stmt = stmt.group_by(LedgerEntry.quote_id, LedgerEntry.account)
     rows = await session.execute(stmt)
-    return {(q, a): int(s) for q, a, s in rows.tuples()}
+    return {(q, a): int(s) for q, a, s in rows}

@@ -52,7 +52,7 @@ async def items_of(session: AsyncSession, payout_id: uuid.UUID) -> list[tuple[Pa
         .where(PayoutItem.payout_id == payout_id)
         .order_by(PayoutItem.occurred_at, Quote.number, PayoutItem.kind)
     )
-    return [(item, number) for item, number in rows.tuples()]
+    return [(item, number) for item, number in rows]
 
 
 async def release_items(session: AsyncSession, payout_id: uuid.UUID, at: datetime) -> None:
@@ -69,7 +69,7 @@ async def quote_numbers(
     if not quote_ids:
         return {}
     rows = await session.execute(select(Quote.id, Quote.number).where(Quote.id.in_(quote_ids)))
-    return dict(rows.tuples())
+    return {q: n for q, n in rows}
 
 
 async def list_with_vendor(
@@ -94,7 +94,7 @@ async def list_with_vendor(
         .limit(limit)
         .offset(offset)
     )
-    return [(p, v) for p, v in rows.tuples()], int(total or 0)
+    return [(p, v) for p, v in rows], int(total or 0)
 
 
 async def paid_between(session: AsyncSession, start: datetime, end: datetime) -> list[Payout]:

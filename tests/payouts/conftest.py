@@ -1,0 +1,80 @@
+"""A worker running the ledger and payout workflows/activities against committed data."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from temporalio.client import Client
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from marketred.sandbox.mailcatcher import start_catcher
+from marketred.settings import Settings
+from marketred.store.session import create_session_factory
+from marketred.workers.deps import WorkerDeps
+from marketred.workers.registry import ledger_and_payout_activities
+from marketred.workflows.payout import PayoutWorkflow, VendorPayoutWorkflow
+from tests.conftest import unique_task_queue
+from tests.support.ports import free_port
+
+
+@dataclass
+class PayoutStack:
+    client: Client
+    settings: Settings
+    sessions: async_sessionmaker[AsyncSession]
+    mail_folder: Path
+
+
+@pytest.fixture(scope="module")
+def mail_catcher(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    folder = tmp_path_factory.mktemp("mail")
+    port = free_port()
+    controller = start_catcher(folder, "127.0.0.1", port)
+    yield folder, port
+    controller.stop()
+
+
+@pytest.fixture
+async def payout_stack(
+    time_skipping_env: WorkflowEnvironment,
+    settings: Settings,
+    engine: AsyncEngine,
+    mail_catcher: tuple[Path, int],
+    tmp_path: Path,
+) -> AsyncIterator[PayoutStack]:
+    folder, port = mail_catcher
+    task_queue = unique_task_queue()
+    stack_settings = settings.model_copy(
+        update={
+            "temporal_task_queue": task_queue,
+            "smtp_url": f"smtp://127.0.0.1:{port}",
+            "home": tmp_path,
+        }
+    )
+    sessions = create_session_factory(engine)
+    async with httpx.AsyncClient() as http:
+        deps = WorkerDeps(
+            settings=stack_settings,
+            engine=engine,
+            sessions=sessions,
+            http=http,
+            temporal=time_skipping_env.client,
+        )
+        async with Worker(
+            time_skipping_env.client,
+            task_queue=task_queue,
+            workflows=[PayoutWorkflow, VendorPayoutWorkflow],
+            activities=list(ledger_and_payout_activities(deps)),
+        ):
+            yield PayoutStack(time_skipping_env.client, stack_settings, sessions, folder)
+
+
+def run_id() -> str:
+    return f"payout-run-test-{uuid.uuid4()}"
