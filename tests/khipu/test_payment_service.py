@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from marketred.integrations.khipu import KhipuClient, KhipuServerError, KhipuTimeout
-from marketred.schemas.payments import RefundInput
+from marketred.schemas.payments import PaymentCheck, PaymentLink, RefundInput
 from marketred.services import payments
 from marketred.store.models import Payment, Quote
 
@@ -65,7 +65,7 @@ async def rows_for(db: AsyncSession, quote: Quote) -> list[Payment]:
 
 async def create(
     sessions: async_sessionmaker[AsyncSession], khipu: KhipuClient, quote: Quote
-) -> payments.PaymentLink:
+) -> PaymentLink:
     return await payments.create_payment(
         sessions, khipu, public_url=PUBLIC_URL, inp=create_input(quote)
     )
@@ -192,9 +192,13 @@ async def test_worker_killed_between_khipu_create_and_commit_still_one_payment_s
 # --- check -------------------------------------------------------------------------------
 
 
-async def check(db: AsyncSession, khipu: KhipuClient, quote: Quote, pid: str, **kw: object):  # type: ignore[no-untyped-def]
+async def check(
+    db: AsyncSession, khipu: KhipuClient, quote: Quote, pid: str, **kw: object
+) -> PaymentCheck:
+    receiver_id = kw.pop("receiver_id", RECEIVER_ID)
+    assert isinstance(receiver_id, int)
     result = await payments.check_payment(
-        db, khipu, receiver_id=kw.pop("receiver_id", RECEIVER_ID), inp=check_input(quote, pid, **kw)
+        db, khipu, receiver_id=receiver_id, inp=check_input(quote, pid, **kw)
     )
     await db.flush()
     return result
