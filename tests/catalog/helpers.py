@@ -17,13 +17,19 @@ from tests.support.factories import auth_headers, make_user, make_vendor
 class Actor:
     user: User
     headers: dict[str, str]
-    vendor: Vendor | None = None
 
 
-async def vendor_actor(db: AsyncSession, settings: Settings, name: str | None = None) -> Actor:
+@dataclass
+class VendorActor(Actor):
+    vendor: Vendor
+
+
+async def vendor_actor(
+    db: AsyncSession, settings: Settings, name: str | None = None
+) -> VendorActor:
     vendor = await make_vendor(db, name)
     user = await make_user(db, "vendor", vendor)
-    return Actor(user=user, headers=auth_headers(settings, user), vendor=vendor)
+    return VendorActor(user=user, headers=auth_headers(settings, user), vendor=vendor)
 
 
 async def buyer_actor(db: AsyncSession, settings: Settings) -> Actor:
@@ -53,7 +59,7 @@ def product_body(name: str = "Polera de algodón", **kw: Any) -> dict[str, Any]:
 
 
 async def create_product(
-    client: httpx.AsyncClient, actor: Actor, body: dict[str, Any]
+    client: httpx.AsyncClient, actor: VendorActor, body: dict[str, Any]
 ) -> dict[str, Any]:
     r = await client.post("/api/v1/vendor/products", json=body, headers=actor.headers)
     assert r.status_code == 201, r.text

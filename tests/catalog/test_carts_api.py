@@ -7,13 +7,19 @@ import pytest
 from marketred.services import carts
 from marketred.store.models import Variant
 from marketred.store.session import create_session_factory
-from tests.catalog.helpers import buyer_actor, create_product, product_body, vendor_actor
+from tests.catalog.helpers import (
+    VendorActor,
+    buyer_actor,
+    create_product,
+    product_body,
+    vendor_actor,
+)
 from tests.support.factories import make_product, make_user, make_vendor
 
 pytestmark = pytest.mark.db
 
 
-def _item_url(actor, variant_id):
+def _item_url(actor: VendorActor, variant_id: str) -> str:
     return f"/api/v1/carts/{actor.vendor.slug}/items/{variant_id}"
 
 

@@ -2,10 +2,12 @@
 
 import time
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
 
-from tests.catalog.helpers import buyer_actor, vendor_actor
+from tests.catalog.helpers import Actor, buyer_actor, vendor_actor
 
 pytestmark = pytest.mark.db
 
@@ -13,10 +15,11 @@ FIXTURES = Path(__file__).parent / "fixtures"
 IMPORT = "/api/v1/vendor/products/import"
 
 
-async def _own_products(client, actor):
+async def _own_products(client: httpx.AsyncClient, actor: Actor) -> dict[str, Any]:
     r = await client.get("/api/v1/vendor/products?limit=100", headers=actor.headers)
     assert r.status_code == 200
-    return r.json()
+    data: dict[str, Any] = r.json()
+    return data
 
 
 async def test_windows_1252_semicolon_file_imports_grouping_variants(client, db, settings):

@@ -1,5 +1,8 @@
 """GET /api/v1/products/search: Spanish stemming, accents, typos, filters, ranking, pages."""
 
+from typing import Any
+
+import httpx
 import pytest
 
 from tests.catalog.helpers import create_product, product_body, vendor_actor
@@ -9,7 +12,7 @@ pytestmark = pytest.mark.db
 SEARCH = "/api/v1/products/search"
 
 
-def _one(sku, price):
+def _one(sku: str, price: int) -> list[dict[str, Any]]:
     return [{"sku": sku, "price": price}]
 
 
@@ -18,7 +21,7 @@ async def shop(client, db, settings):
     """Two vendors with a small Spanish catalog (inside the test's transaction)."""
     a = await vendor_actor(db, settings, "Zapatería Los Andes")
     b = await vendor_actor(db, settings, "Tostaduría del Sur")
-    made = {}
+    made: dict[str, dict[str, Any]] = {}
     for actor, name, category, desc, price in (
         (a, "Zapato de cuero negro", "Calzado", "Formal, suela de goma", 39990),
         (a, "Zapatilla urbana", "Calzado", "Liviana y cómoda", 29990),
@@ -36,7 +39,7 @@ async def shop(client, db, settings):
     return a, b, made
 
 
-async def _ids(client, **params):
+async def _ids(client: httpx.AsyncClient, **params: Any) -> tuple[list[str], Any]:
     r = await client.get(SEARCH, params=params)
     assert r.status_code == 200, r.text
     return [hit["id"] for hit in r.json()["items"]], r.json()

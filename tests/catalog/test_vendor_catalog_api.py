@@ -1,18 +1,29 @@
 """A vendor's own catalog: create, validate, update, deactivate, delete, variants."""
 
 import uuid
+from typing import Any
 
 import pytest
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketred.store.models import Quote, QuoteLine
-from tests.catalog.helpers import buyer_actor, create_product, product_body, vendor_actor
+from tests.catalog.helpers import (
+    Actor,
+    VendorActor,
+    buyer_actor,
+    create_product,
+    product_body,
+    vendor_actor,
+)
 
 pytestmark = pytest.mark.db
 
 PRODUCTS = "/api/v1/vendor/products"
 
 
-async def _quote_line_for(db, buyer, vendor, product, variant):
+async def _quote_line_for(
+    db: AsyncSession, buyer: Actor, vendor: VendorActor, product: Any, variant: Any
+) -> None:
     quote = Quote(
         workflow_id=f"quote-{uuid.uuid4()}",
         buyer_id=buyer.user.id,

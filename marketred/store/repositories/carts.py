@@ -66,8 +66,13 @@ async def lock_cart(
 async def upsert_item(
     session: AsyncSession, cart_id: uuid.UUID, variant_id: uuid.UUID, quantity: int
 ) -> None:
+    # clock_timestamp, not now(): lines added in one transaction keep their order.
     stmt = insert(CartItem).values(
-        id=uuid.uuid4(), cart_id=cart_id, variant_id=variant_id, quantity=quantity
+        id=uuid.uuid4(),
+        cart_id=cart_id,
+        variant_id=variant_id,
+        quantity=quantity,
+        created_at=func.clock_timestamp(),
     )
     await session.execute(
         stmt.on_conflict_do_update(
