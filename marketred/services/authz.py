@@ -18,31 +18,51 @@ from typing import Literal, Protocol
 from marketred.schemas.accounts import Principal
 from marketred.services.errors import Forbidden, NotFound, Unauthorized
 
-Policy = Literal[
-    "public",  # anyone, signed in or not
-    "authenticated",  # any signed-in person; object rules decide the rest
-    "buyer",
-    "vendor",
-    "operator",
-    "buyer_or_operator",
-    "vendor_or_operator",
-    "signed:khipu",  # no person: Khipu's signed webhook
-    "signed:directory",  # no person: the directory's signed calls
-    "dev",  # development helpers, not mounted in production
-]
+# A route policy is one of:
+#   "public"                      anyone, signed in or not
+#   "authenticated"               any signed-in person; object rules decide the rest
+#   "buyer" | "vendor" | "operator" | "buyer_or_operator" | "vendor_or_operator"
+#   "<object>:<actors>"           e.g. "quote:vendor": any signed-in person reaches the
+#                                 handler; another party's object is 404; a party whose
+#                                 role is not in <actors> gets 403 ("view" = every party)
+#   "signed:khipu" | "signed:directory"   no person: a signed machine call
+#   "dev"                         development helpers, not mounted in production
+Policy = str
 
 ROLES_OF: dict[str, frozenset[str]] = {
     "authenticated": frozenset({"buyer", "vendor", "operator"}),
+    "view": frozenset({"buyer", "vendor", "operator"}),
     "buyer": frozenset({"buyer"}),
     "vendor": frozenset({"vendor"}),
     "operator": frozenset({"operator"}),
     "buyer_or_operator": frozenset({"buyer", "operator"}),
     "vendor_or_operator": frozenset({"vendor", "operator"}),
 }
+OBJECT_KINDS = frozenset({"quote", "payout", "product", "cart", "token"})
+MACHINE_POLICIES = frozenset({"signed:khipu", "signed:directory"})
 
 
-def roles_allowed(policy: str) -> frozenset[str] | None:
-    """Roles a signed-in caller needs, or None when the route needs no person."""
+def object_policy(policy: Policy) -> tuple[str, frozenset[str]] | None:
+    """("quote", {"vendor"}) for "quote:vendor"; None for a plain role policy."""
+    kind, sep, actors = policy.partition(":")
+    if not sep or kind not in OBJECT_KINDS or actors not in ROLES_OF:
+        return None
+    return kind, ROLES_OF[actors]
+
+
+def is_known_policy(policy: Policy) -> bool:
+    return (
+        policy in ("public", "dev")
+        or policy in MACHINE_POLICIES
+        or policy in ROLES_OF
+        or object_policy(policy) is not None
+    )
+
+
+def roles_allowed(policy: Policy) -> frozenset[str] | None:
+    """Roles a signed-in caller needs to reach the handler, or None when no person is needed."""
+    if object_policy(policy) is not None:
+        return ROLES_OF["authenticated"]
     return ROLES_OF.get(policy)
 
 

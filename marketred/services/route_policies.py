@@ -12,7 +12,8 @@ from marketred.services.authz import Policy
 _PUBLIC_PAGES = [
     "/", "/buscar", "/tiendas/{slug}", "/productos/{product_id}", "/idioma",
     "/ingresar", "/registro", "/verificar-email/{token}", "/recuperar", "/recuperar/{token}",
-    "/auth/oidc/login", "/auth/oidc/callback", "/cuenta",
+    "/auth/oidc/login", "/auth/oidc/callback",
+    "/quotes/{quote_id}",  # Khipu's return URL: only redirects to the buyer's pages
     "/api/openapi.json", "/api/docs", "/docs/oauth2-redirect", "/redoc",
     "/healthz", "/readyz", "/metrics",
     "/embed/v1/marketred.js", "/embed/v1/catalog/{vendor_slug}", "/embed/v1/search",
@@ -21,6 +22,7 @@ _PUBLIC_PAGES = [
 ]  # fmt: skip
 
 ROUTE_POLICIES: dict[tuple[str, str], Policy] = {
+    ("GET", "/dev/mail"): "dev",
     **{("GET", path): "public" for path in _PUBLIC_PAGES},
     # Accounts (API)
     ("POST", "/api/v1/auth/register"): "public",
@@ -40,6 +42,7 @@ ROUTE_POLICIES: dict[tuple[str, str], Policy] = {
     ("POST", "/recuperar"): "public",
     ("POST", "/recuperar/{token}"): "public",
     ("POST", "/salir"): "public",
+    ("GET", "/cuenta"): "authenticated",
     ("GET", "/cuenta/tokens"): "authenticated",
     ("POST", "/cuenta/tokens"): "vendor_or_operator",
     ("POST", "/cuenta/tokens/{token_id}/revocar"): "authenticated",
@@ -66,13 +69,12 @@ ROUTE_POLICIES: dict[tuple[str, str], Policy] = {
     ("POST", "/carros/{vendor_slug}/cotizar"): "buyer",
     # Buyer quote pages
     ("GET", "/cotizaciones"): "buyer",
-    ("GET", "/cotizaciones/{quote_id}"): "buyer",
+    ("GET", "/cotizaciones/{quote_id}"): "quote:view",
     ("POST", "/cotizaciones/{quote_id}/pagar"): "buyer",
     ("GET", "/cotizaciones/{quote_id}/pago"): "buyer",
-    ("GET", "/cotizaciones/{quote_id}/estado.json"): "buyer",
+    ("GET", "/cotizaciones/{quote_id}/estado.json"): "quote:view",
     ("POST", "/cotizaciones/{quote_id}/cancelar"): "buyer",
     ("POST", "/cotizaciones/{quote_id}/confirmar-entrega"): "buyer",
-    ("GET", "/quotes/{quote_id}"): "authenticated",
     # Vendor back office
     ("GET", "/vendedor"): "vendor",
     ("GET", "/vendedor/cotizaciones/{quote_id}"): "vendor",
@@ -80,6 +82,41 @@ ROUTE_POLICIES: dict[tuple[str, str], Policy] = {
     ("POST", "/vendedor/cotizaciones/{quote_id}/rechazar"): "vendor",
     ("GET", "/vendedor/pedidos"): "vendor",
     ("POST", "/vendedor/cotizaciones/{quote_id}/despachar"): "vendor",
+    ("GET", "/vendedor/catalogo"): "vendor",
+    ("GET", "/vendedor/catalogo/nuevo"): "vendor",
+    ("POST", "/vendedor/catalogo/nuevo"): "vendor",
+    ("GET", "/vendedor/catalogo/{product_id}"): "vendor",
+    ("POST", "/vendedor/catalogo/{product_id}"): "vendor",
+    ("POST", "/vendedor/catalogo/{product_id}/variantes"): "vendor",
+    ("POST", "/vendedor/catalogo/{product_id}/variantes/{variant_id}"): "vendor",
+    ("GET", "/vendedor/catalogo-importar"): "vendor",
+    ("POST", "/vendedor/catalogo-importar"): "vendor",
+    ("POST", "/vendedor/catalogo-importar/confirmar"): "vendor",
+    # Operator console
+    ("GET", "/operador"): "operator",
+    ("GET", "/operador/retenidas"): "operator",
+    ("GET", "/operador/atrasos"): "operator",
+    ("GET", "/operador/cotizaciones/{quote_id}"): "operator",
+    ("POST", "/operador/cotizaciones/{quote_id}/cancelar"): "operator",
+    # Quotes (API): parties see them; each side has its own actions
+    ("POST", "/api/v1/quotes"): "buyer",
+    ("GET", "/api/v1/quotes"): "authenticated",
+    ("GET", "/api/v1/quotes/{quote_id}"): "quote:view",
+    ("POST", "/api/v1/quotes/{quote_id}/accept"): "quote:vendor",
+    ("POST", "/api/v1/quotes/{quote_id}/reject"): "quote:vendor",
+    ("POST", "/api/v1/quotes/{quote_id}/ship"): "quote:vendor",
+    ("POST", "/api/v1/quotes/{quote_id}/pay"): "quote:buyer",
+    ("POST", "/api/v1/quotes/{quote_id}/deliver"): "quote:buyer_or_operator",
+    ("POST", "/api/v1/quotes/{quote_id}/cancel"): "quote:buyer_or_operator",
+    ("POST", "/api/v1/quotes/{quote_id}/extend"): "quote:vendor_or_operator",
+    # Payouts
+    ("GET", "/api/v1/payouts"): "vendor_or_operator",
+    ("POST", "/api/v1/payouts/run"): "operator",
+    ("GET", "/api/v1/payouts/{payout_id}"): "vendor_or_operator",
+    ("GET", "/api/v1/payouts/{payout_id}/report.csv"): "vendor_or_operator",
+    ("POST", "/api/v1/payouts/{payout_id}/approve"): "operator",
+    ("POST", "/api/v1/payouts/{payout_id}/reject"): "operator",
+    ("GET", "/api/v1/reconciliation"): "operator",
 }
 
 

@@ -87,12 +87,16 @@ async def test_tokens_page_shows_a_new_token_once_and_revokes(web, db):
     token = await page_csrf(web, "/cuenta/tokens")
     r = await web.post("/cuenta/tokens", data={"name": "Planilla", "csrf_token": token})
     assert r.status_code == 201
-    raw = re.search(r"data-new-token>([^<]+)<", r.text).group(1)
+    found = re.search(r"data-new-token>([^<]+)<", r.text)
+    assert found is not None
+    raw = found.group(1)
     assert raw.startswith("mrp_")
     page = await web.get("/cuenta/tokens")
     assert raw not in page.text
     assert "Planilla" in page.text
-    token_id = re.search(r'data-token="([^"]+)"', page.text).group(1)
+    row = re.search(r'data-token="([^"]+)"', page.text)
+    assert row is not None
+    token_id = row.group(1)
     r = await web.post(
         f"/cuenta/tokens/{token_id}/revocar", data={"csrf_token": csrf_of(page.text)}
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import httpx
 import pytest
 
 from marketred.services import sessions
@@ -21,14 +22,15 @@ def session_cookie(client) -> str | None:  # type: ignore[no-untyped-def]
     return values[-1] if values else None
 
 
-def plant(client, value: str) -> None:  # type: ignore[no-untyped-def]
+def plant(client, value: str | None) -> None:  # type: ignore[no-untyped-def]
     for c in list(client.cookies.jar):
         if c.name == SESSION_COOKIE:
             client.cookies.jar.clear(c.domain, c.path, c.name)
+    assert value is not None
     client.cookies.set(SESSION_COOKIE, value, domain="testserver.local", path="/")
 
 
-def _set_cookie_header(r) -> str:  # type: ignore[no-untyped-def]
+def _set_cookie_header(r: httpx.Response) -> str:
     return next(v for k, v in r.headers.multi_items() if k == "set-cookie" and SESSION_COOKIE in v)
 
 

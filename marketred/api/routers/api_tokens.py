@@ -6,7 +6,7 @@ import uuid
 
 from fastapi import APIRouter, Response
 
-from marketred.api.deps import CurrentPrincipal, SessionDep
+from marketred.api.deps import CurrentPrincipal, SessionDep, VendorOrOperator
 from marketred.schemas.accounts import ApiTokenCreate, ApiTokenCreated, ApiTokenOut
 from marketred.schemas.common import Page
 from marketred.services import api_tokens
@@ -16,7 +16,7 @@ router = APIRouter(prefix="/api/v1/auth/tokens", tags=["auth"])
 
 @router.post("", status_code=201)
 async def create_api_token(
-    body: ApiTokenCreate, principal: CurrentPrincipal, session: SessionDep
+    body: ApiTokenCreate, principal: VendorOrOperator, session: SessionDep
 ) -> ApiTokenCreated:
     raw, token = await api_tokens.create(
         session, principal, body.name, expires_in_days=body.expires_in_days
