@@ -168,3 +168,5 @@ class ImportReport(BaseModel):
     variants_updated: int
     option_columns: list[str]
     errors: list[ImportRowError]
+    # For the directory indexer after a real run; not part of the API answer.
+    touched_product_ids: list[uuid.UUID] = Field(default_factory=list, exclude=True)

@@ -54,7 +54,12 @@ def _variant_fields(row: CsvRow, parsed: CsvFile) -> dict[str, Any]:
     return fields
 
 
-def _report(parsed: CsvFile, dry_run: bool, counts: tuple[int, int, int]) -> ImportReport:
+def _report(
+    parsed: CsvFile,
+    dry_run: bool,
+    counts: tuple[int, int, int],
+    touched: list[uuid.UUID] | None = None,
+) -> ImportReport:
     return ImportReport(
         dry_run=dry_run,
         rows=parsed.data_rows,
@@ -63,6 +68,7 @@ def _report(parsed: CsvFile, dry_run: bool, counts: tuple[int, int, int]) -> Imp
         variants_updated=counts[2],
         option_columns=parsed.option_columns,
         errors=[ImportRowError(line=ln, field=f, message=m) for ln, f, m in parsed.errors],
+        touched_product_ids=touched or [],
     )
 
 
@@ -113,9 +119,8 @@ async def import_csv(
     if dry_run:
         return _report(parsed, True, counts)
 
-    positions = await repo.max_positions(
-        session, list({group_product[_product_key(r.name)] for r in new_variants})
-    )
+    touched_existing = {group_product[_product_key(r.name)] for r in new_variants}
+    positions = await repo.max_positions(session, list(touched_existing))
     variant_rows: list[dict[str, Any]] = []
     for row in new_variants:
         product_id = group_product[_product_key(row.name)]
@@ -137,7 +142,9 @@ async def import_csv(
     await repo.insert_variants(session, variant_rows)
     await repo.update_products(session, list(product_updates.values()))
     await repo.update_variants(session, variant_updates)
-    return _report(parsed, False, counts)
+    touched = [p["id"] for p in new_products] + list(product_updates)
+    touched += [pid for pid in touched_existing if pid not in product_updates]
+    return _report(parsed, False, counts, list(dict.fromkeys(touched)))
 
 
 def _uniform(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -10,7 +10,7 @@ import uuid
 from collections.abc import Iterable
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Request, Response
+from fastapi import APIRouter, BackgroundTasks, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -41,7 +41,10 @@ async def _committed_then_index(
     session: AsyncSession, resources: Resources, product_ids: Iterable[uuid.UUID]
 ) -> None:
     await session.commit()
-    ids = list(product_ids)
+    await _notify_indexer(resources, list(product_ids))
+
+
+async def _notify_indexer(resources: Resources, ids: list[uuid.UUID]) -> None:
     if not ids:
         return
     try:
@@ -93,14 +96,18 @@ async def import_products(
     request: Request,
     vendor: VendorPrincipal,
     session: SessionDep,
+    resources: ResourcesDep,
+    background: BackgroundTasks,
     dry_run: Annotated[bool, Query()] = False,
 ) -> ImportReport:
-    """CSV body (`text/csv`) or a multipart upload in the field `file`. Imports are not
-    pushed to the directory one by one; `marketred directory reindex` refreshes it."""
+    """CSV body (`text/csv`) or a multipart upload in the field `file`. The directory
+    hears about the touched products after the answer is sent (a large file means many
+    indexer workflow starts; the buyer-facing answer does not wait for them)."""
     data = await _csv_bytes(request)
     report = await catalog_import.import_csv(session, vendor, data, dry_run=dry_run)
     if not dry_run:
         await session.commit()
+        background.add_task(_notify_indexer, resources, report.touched_product_ids)
     return report
 
 
