@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,6 +42,33 @@ def mail_catcher(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-u
     controller.stop()
 
 
+@asynccontextmanager
+async def payout_worker(
+    client: Client, settings: Settings, engine: AsyncEngine, smtp_port: int, home: Path
+) -> AsyncIterator[PayoutStack]:
+    """The ledger and payout workflows and activities on a fresh task queue."""
+    task_queue = unique_task_queue()
+    stack_settings = settings.model_copy(
+        update={
+            "temporal_task_queue": task_queue,
+            "smtp_url": f"smtp://127.0.0.1:{smtp_port}",
+            "home": home,
+        }
+    )
+    sessions = create_session_factory(engine)
+    async with httpx.AsyncClient() as http:
+        deps = WorkerDeps(
+            settings=stack_settings, engine=engine, sessions=sessions, http=http, temporal=client
+        )
+        async with Worker(
+            client,
+            task_queue=task_queue,
+            workflows=[PayoutWorkflow, VendorPayoutWorkflow],
+            activities=list(ledger_and_payout_activities(deps)),
+        ):
+            yield PayoutStack(client, stack_settings, sessions, home / "mail")
+
+
 @pytest.fixture
 async def payout_stack(
     time_skipping_env: WorkflowEnvironment,
@@ -50,30 +78,9 @@ async def payout_stack(
     tmp_path: Path,
 ) -> AsyncIterator[PayoutStack]:
     folder, port = mail_catcher
-    task_queue = unique_task_queue()
-    stack_settings = settings.model_copy(
-        update={
-            "temporal_task_queue": task_queue,
-            "smtp_url": f"smtp://127.0.0.1:{port}",
-            "home": tmp_path,
-        }
-    )
-    sessions = create_session_factory(engine)
-    async with httpx.AsyncClient() as http:
-        deps = WorkerDeps(
-            settings=stack_settings,
-            engine=engine,
-            sessions=sessions,
-            http=http,
-            temporal=time_skipping_env.client,
-        )
-        async with Worker(
-            time_skipping_env.client,
-            task_queue=task_queue,
-            workflows=[PayoutWorkflow, VendorPayoutWorkflow],
-            activities=list(ledger_and_payout_activities(deps)),
-        ):
-            yield PayoutStack(time_skipping_env.client, stack_settings, sessions, folder)
+    async with payout_worker(time_skipping_env.client, settings, engine, port, tmp_path) as stack:
+        stack.mail_folder = folder
+        yield stack
 
 
 def run_id() -> str:
