@@ -9,10 +9,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from html import escape
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from marketred.integrations import directory as wire
 from marketred.sandbox.directory.store import DirectoryStore, now_iso
@@ -78,7 +79,18 @@ async def home(request: Request) -> HTMLResponse:
         "editar</a></small></li>"
         for c in _site(request).store.companies()
     )
-    return _page("Directorio de empresas", f'<ul id="companies">{items}</ul>')
+    new_company = (
+        '<form method="get" action="/admin/nueva"><label>Nueva empresa (id del directorio) '
+        '<input name="id" pattern="[A-Za-z0-9-]{1,80}" required placeholder="inf-2001">'
+        "</label> <button>Crear</button></form>"
+    )
+    return _page("Directorio de empresas", f'<ul id="companies">{items}</ul>{new_company}')
+
+
+@router.get("/admin/nueva")
+async def new_company(request: Request) -> Response:
+    directory_id = request.query_params.get("id", "").strip()
+    return RedirectResponse(f"/admin/empresas/{quote(directory_id)}", status_code=303)
 
 
 @router.get("/empresas/{directory_id}", response_class=HTMLResponse)
