@@ -11,6 +11,7 @@ each other, and an indexer outage only delays them.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Iterable
 
@@ -33,6 +34,7 @@ log = get_logger(__name__)
 
 DEFAULT_TASK_QUEUE = "marketred"
 WORKFLOW_NAME = "IndexProductWorkflow"
+SIGNAL_BATCH = 20
 
 
 def product_url(public_url: str, product_id: uuid.UUID) -> str:
@@ -111,9 +113,15 @@ async def product_changed(
 async def products_changed(
     temporal_client: Client, product_ids: Iterable[uuid.UUID], *, task_queue: str
 ) -> int:
+    """Signal many products (vendor renamed or hidden, reindex), a few at a time."""
+    ids = list(product_ids)
     sent = 0
-    for product_id in product_ids:
-        sent += await product_changed(temporal_client, product_id, task_queue=task_queue)
+    for start in range(0, len(ids), SIGNAL_BATCH):
+        batch = ids[start : start + SIGNAL_BATCH]
+        results = await asyncio.gather(
+            *(product_changed(temporal_client, pid, task_queue=task_queue) for pid in batch)
+        )
+        sent += sum(results)
     return sent
 
 
