@@ -146,16 +146,18 @@ def build_request(
     settings: Settings, caller: Caller, route: RouteInfo, path: str
 ) -> dict[str, Any]:
     """httpx.request kwargs: the caller's credentials the way that kind of route takes them."""
-    kw: dict[str, Any] = {"method": route.method, "url": path, "headers": {}, "cookies": {}}
+    kw: dict[str, Any] = {"method": route.method, "url": path, "headers": {}}
+    cookies: dict[str, str] = {}
     writes = route.method in ("POST", "PUT", "PATCH", "DELETE")
     if route.is_web:
         if caller.session_raw is not None:
-            kw["cookies"][SESSION_COOKIE] = sign(settings, SESSION_COOKIE, caller.session_raw)
+            cookies[SESSION_COOKIE] = sign(settings, SESSION_COOKIE, caller.session_raw)
             token = _mac(settings.secret_key, "s:" + str(caller.csrf_secret))
         else:
             seed = "matrix-anonymous-seed"
-            kw["cookies"][ANON_COOKIE] = sign(settings, ANON_COOKIE, seed)
+            cookies[ANON_COOKIE] = sign(settings, ANON_COOKIE, seed)
             token = _mac(settings.secret_key, "a:" + seed)
+        kw["headers"]["Cookie"] = "; ".join(f"{k}={v}" for k, v in cookies.items())
         if writes:
             sample = SAMPLE_BODIES.get((route.method, route.path), {})
             kw["data"] = {**sample, "csrf_token": token}

@@ -10,7 +10,7 @@ import pytest
 from marketred.services import rate_limits
 from marketred.services.errors import RateLimited
 from tests.accounts.conftest import mail_to, web_login
-from tests.support.factories import PASSWORD, make_user
+from tests.support.factories import PASSWORD, make_user, make_vendor
 
 pytestmark = pytest.mark.db
 
@@ -102,3 +102,15 @@ async def test_quote_creation_limiter_for_the_quotes_service(db):
     assert int(caught.value.headers["Retry-After"]) > 0
     # Another buyer on the same network still may ask for quotes.
     await rate_limits.limit_quote_creation(db, user_id=str(uuid.uuid4()), ip="10.0.0.1")
+
+
+async def test_vendor_staff_cannot_use_a_password_in_production(db, acc_settings):
+    from marketred.services import sign_in
+    from marketred.services.errors import Forbidden
+
+    vendor_staff = await make_user(db, "vendor", await make_vendor(db))
+    production = acc_settings.model_copy(update={"env": "production"})
+    with pytest.raises(Forbidden):
+        await sign_in.password_sign_in(db, production, vendor_staff.email, PASSWORD, ip=None)
+    buyer = await make_user(db, "buyer")
+    assert (await sign_in.password_sign_in(db, production, buyer.email, PASSWORD, ip=None)).id
