@@ -43,6 +43,8 @@ ROUTE_POLICIES: dict[tuple[str, str], Policy] = {
     ("POST", "/recuperar/{token}"): "public",
     ("POST", "/salir"): "public",
     ("GET", "/cuenta"): "authenticated",
+    ("GET", "/cuenta/contrasena"): "authenticated",
+    ("POST", "/cuenta/contrasena"): "authenticated",
     ("GET", "/cuenta/tokens"): "authenticated",
     ("POST", "/cuenta/tokens"): "vendor_or_operator",
     ("POST", "/cuenta/tokens/{token_id}/revocar"): "authenticated",

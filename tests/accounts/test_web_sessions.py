@@ -217,3 +217,27 @@ async def test_security_headers(web, acc_settings):
         assert origin in ancestors
     assert "'none'" not in ancestors
     assert "x-frame-options" not in embed.headers
+
+
+async def test_changing_the_password_on_the_web_ends_every_session(web, web_factory, db):
+    buyer = await make_user(db, "buyer")
+    async with web_factory() as laptop:
+        await web_login(laptop, buyer.email, PASSWORD)
+        await web_login(web, buyer.email, PASSWORD)
+        token = await page_csrf(web, "/cuenta/contrasena")
+        new = "una clave distinta y larga"
+        wrong = await web.post(
+            "/cuenta/contrasena",
+            data={"current_password": "no es", "new_password": new, "password_confirm": new,
+                  "csrf_token": token},
+        )  # fmt: skip
+        assert wrong.status_code == 422
+        r = await web.post(
+            "/cuenta/contrasena",
+            data={"current_password": PASSWORD, "new_password": new, "password_confirm": new,
+                  "csrf_token": token},
+        )  # fmt: skip
+        assert r.status_code == 303
+        assert (await web.get("/cuenta")).status_code == 303
+        assert (await laptop.get("/cuenta")).status_code == 303
+    assert (await web_login(web, buyer.email, new)).status_code == 303

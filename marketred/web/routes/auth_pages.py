@@ -30,7 +30,6 @@ from marketred.web.i18n import gettext as _
 from marketred.web.routes.common import (
     FormData,
     FormState,
-    OptionalWebPrincipal,
     WebPrincipal,
     WebRoute,
     safe_next,
@@ -297,5 +296,34 @@ async def tokens_revoke(
 
 
 @router.get("/cuenta")
-async def account_home(principal: OptionalWebPrincipal) -> Response:
-    return see_other("/cuenta/tokens" if principal else "/ingresar?next=/cuenta")
+async def account_home(request: Request, principal: WebPrincipal) -> Response:
+    return render(request, "auth/account.html", {"account": principal})
+
+
+@router.get("/cuenta/contrasena")
+async def password_form(request: Request, principal: WebPrincipal) -> Response:
+    del principal
+    return render(request, "auth/change_password.html", {"form": FormState()})
+
+
+@router.post("/cuenta/contrasena")
+async def password_submit(
+    request: Request, form: FormData, session: SessionDep, principal: WebPrincipal
+) -> Response:
+    """Changing the password ends every session, this one too: sign in again with it."""
+    state = FormState()
+    new = form.get("new_password", "")
+    if new != form.get("password_confirm", ""):
+        state.add("password_confirm", _("Las contraseñas no coinciden."))
+        return render(request, "auth/change_password.html", {"form": state}, status_code=422)
+    try:
+        await accounts.change_password(
+            session, principal.user_id, form.get("current_password", ""), new
+        )
+    except InvalidInput as exc:
+        for field, message in exc.errors:
+            state.add("new_password" if field == "password" else field, message)
+        return render(request, "auth/change_password.html", {"form": state}, status_code=422)
+    response = see_other("/ingresar?restablecida=1")
+    await login.sign_out(request, session, response)
+    return response
