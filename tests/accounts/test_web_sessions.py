@@ -241,3 +241,9 @@ async def test_changing_the_password_on_the_web_ends_every_session(web, web_fact
         assert (await web.get("/cuenta")).status_code == 303
         assert (await laptop.get("/cuenta")).status_code == 303
     assert (await web_login(web, buyer.email, new)).status_code == 303
+
+
+async def test_embed_fragments_set_no_cookies(web):
+    r = await web.get("/embed/v1/search?q=cafe")
+    assert r.status_code == 200
+    assert "set-cookie" not in r.headers

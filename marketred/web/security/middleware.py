@@ -95,7 +95,7 @@ async def web_security(
     response = await call_next(request)
     settings = settings_of(request)
     new_seed: str | None = getattr(request.state, "new_anon_seed", None)
-    if new_seed is not None:
+    if new_seed is not None and uses_cookies(request.url.path):  # embeds set no cookies
         set_cookie(response, settings, ANON_COOKIE, new_seed, max_age=None)
     if stale and SESSION_COOKIE not in response.headers.get("set-cookie", ""):
         clear_cookie(response, settings, SESSION_COOKIE)
