@@ -101,10 +101,10 @@ async def set_quantity(
     variant = await session.get(Variant, variant_id)
     if variant is None or variant.vendor_id != vendor.id:
         raise NotFound(f"variant {variant_id} not found in {vendor_slug!r}")
-    # Lock first: concurrent writers of this cart queue here instead of racing.
-    cart_id = await carts_repo.lock_or_create_cart(session, buyer_id, vendor.id)
     if quantity == 0:
-        await carts_repo.remove_item(session, cart_id, variant_id)
+        existing = await carts_repo.lock_cart(session, buyer_id, vendor.id)
+        if existing is not None:
+            await carts_repo.remove_item(session, existing, variant_id)
         return await get_cart(session, buyer_id, vendor)
     product = await session.get(Product, variant.product_id)
     if not variant.active or product is None or not product.active:
@@ -114,6 +114,8 @@ async def set_quantity(
     if variant.stock is not None and quantity > variant.stock:
         msg = f"only {variant.stock} in stock"
         raise InvalidInput(msg, errors=[("quantity", msg)])
+    # Lock first: concurrent writers of this cart queue here instead of racing.
+    cart_id = await carts_repo.lock_or_create_cart(session, buyer_id, vendor.id)
     await carts_repo.upsert_item(session, cart_id, variant_id, quantity)
     return await get_cart(session, buyer_id, vendor)
 
