@@ -46,7 +46,10 @@ async def get_temporal(request: Request) -> Client:
 
 ResourcesDep = Annotated[Resources, Depends(get_resources)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
-SessionDep = Annotated[AsyncSession, Depends(get_session)]
+# scope="function": commit before the response is sent, so a client that follows a 303 or
+# reads right after a 201 sees the write (a request-scoped yield dependency would only
+# commit after the response went out).
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 TemporalDep = Annotated[Client, Depends(get_temporal)]
 
 _bearer = HTTPBearer(auto_error=False)

@@ -18,6 +18,7 @@ def install_web(app: FastAPI) -> None:
         carts,
         i18n,
         operator_console,
+        payouts_pages,
         quotes_pages,
         storefront,
         vendor_catalog,

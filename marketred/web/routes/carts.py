@@ -18,6 +18,7 @@ from marketred.web.routes.common import (
     FormState,
     WebBuyer,
     WebRoute,
+    committed_redirect,
     safe_next,
     see_other,
 )
@@ -80,7 +81,7 @@ async def add_to_cart(buyer: WebBuyer, session: SessionDep, form: FormData) -> R
     except InvalidInput as exc:
         del exc
         return see_other(f"{back}{'&' if '?' in back else '?'}aviso=no-disponible")
-    return see_other("/carros?aviso=agregado")
+    return await committed_redirect(session, "/carros?aviso=agregado")
 
 
 @router.post("/carros/{vendor_slug}/items/{variant_id}")
@@ -98,7 +99,9 @@ async def update_cart_line(
         await carts.set_quantity(session, buyer.user_id, vendor_slug, variant_id, quantity)
     except InvalidInput:
         return see_other("/carros?aviso=no-disponible")
-    return see_other("/carros?aviso=" + ("quitado" if quantity == 0 else "actualizado"))
+    return await committed_redirect(
+        session, "/carros?aviso=" + ("quitado" if quantity == 0 else "actualizado")
+    )
 
 
 @router.post("/carros/{vendor_slug}/vaciar")
@@ -107,7 +110,7 @@ async def empty_cart(
 ) -> Response:
     del form  # CSRF-checked; nothing else to read
     await carts.clear_cart(session, buyer.user_id, vendor_slug)
-    return see_other("/carros?aviso=vaciado")
+    return await committed_redirect(session, "/carros?aviso=vaciado")
 
 
 def validate_quote_request(form: dict[str, str]) -> FormState:
@@ -162,7 +165,7 @@ async def request_quote(
             for field, message in exc.errors or [("items", exc.detail)]:
                 state.add(field, message)
         else:
-            return see_other(f"/cotizaciones/{quote_id}?aviso=solicitada")
+            return await committed_redirect(session, f"/cotizaciones/{quote_id}?aviso=solicitada")
     return await _carts_page(
         request, session, buyer.user_id, forms={vendor_slug: state}, status_code=422
     )

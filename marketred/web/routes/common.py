@@ -6,11 +6,12 @@ from __future__ import annotations
 from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
 from typing import Annotated, Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from fastapi import Depends, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import RedirectResponse
 
 from marketred.services.errors import DomainError, NotFound, Unauthorized
@@ -28,7 +29,15 @@ from marketred.web.templating import render
 
 
 def sign_in_redirect(request: Request) -> RedirectResponse:
+    """To /ingresar, coming back here after. A form POST comes back to the page that held
+    the form (its same-site Referer): a GET of the POST address would not exist."""
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    if request.method != "GET":
+        referer = urlsplit(request.headers.get("referer", ""))
+        same_site = referer.netloc == request.url.netloc
+        target = (
+            (referer.path + (f"?{referer.query}" if referer.query else "")) if same_site else "/"
+        )
     return RedirectResponse(f"/ingresar?next={quote(target, safe='')}", status_code=303)
 
 
@@ -94,6 +103,13 @@ class FormState:
 
 def see_other(url: str) -> RedirectResponse:
     return RedirectResponse(url, status_code=303)
+
+
+async def committed_redirect(session: AsyncSession, url: str) -> RedirectResponse:
+    """Commit, then redirect: the next page must see what this POST wrote (the request
+    transaction would otherwise commit only after the browser already followed)."""
+    await session.commit()
+    return see_other(url)
 
 
 def safe_next(target: str | None, default: str = "/") -> str:

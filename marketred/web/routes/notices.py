@@ -29,6 +29,7 @@ NOTICES: dict[str, tuple[str, str]] = {
     "variante-invalida": (N_("Revisa el precio y el stock de la variante."), "error"),
     "importado": (N_("Catálogo importado."), "ok"),
     "pago-aprobado": (N_("Pago al vendedor aprobado."), "ok"),
+    "pagos-generados": (N_("Pagos generados; quedan por aprobar."), "ok"),
     "pago-no-iniciado": (
         N_("No pudimos iniciar el pago. Intenta de nuevo en un momento."),
         "error",

@@ -20,7 +20,14 @@ from marketred.services import catalog, catalog_import
 from marketred.services.catalog_csv import MAX_BYTES
 from marketred.services.errors import InvalidInput
 from marketred.web.i18n import gettext as _
-from marketred.web.routes.common import FormData, FormState, WebRoute, WebVendor, see_other
+from marketred.web.routes.common import (
+    FormData,
+    FormState,
+    WebRoute,
+    WebVendor,
+    committed_redirect,
+    see_other,
+)
 from marketred.web.routes.forms import parse_clp, parse_int
 from marketred.web.routes.notices import notice_context
 from marketred.web.templating import render
@@ -130,7 +137,9 @@ async def create_product(
         except InvalidInput as exc:
             _apply_service_errors(state, exc)
         else:
-            return see_other(f"/vendedor/catalogo/{product.id}?aviso=producto-guardado")
+            return await committed_redirect(
+                session, f"/vendedor/catalogo/{product.id}?aviso=producto-guardado"
+            )
     return render(
         request,
         "vendor/product_form.html",
@@ -199,7 +208,9 @@ async def update_product(
         except InvalidInput as exc:
             _apply_service_errors(state, exc)
         else:
-            return see_other(f"/vendedor/catalogo/{product_id}?aviso=producto-guardado")
+            return await committed_redirect(
+                session, f"/vendedor/catalogo/{product_id}?aviso=producto-guardado"
+            )
     return await _edit_page(request, vendor, session, product_id, state, 422)
 
 
@@ -218,7 +229,9 @@ async def update_variant(
         return see_other(f"/vendedor/catalogo/{product_id}?aviso=variante-invalida")
     patch = VariantPatch(price=price, stock=stock, active=form.get("active") == "1")
     await catalog.update_variant(session, vendor, product_id, variant_id, patch)
-    return see_other(f"/vendedor/catalogo/{product_id}?aviso=producto-guardado")
+    return await committed_redirect(
+        session, f"/vendedor/catalogo/{product_id}?aviso=producto-guardado"
+    )
 
 
 @router.post("/vendedor/catalogo/{product_id}/variantes")
@@ -240,7 +253,9 @@ async def add_variant(
             for _field, message in exc.errors:
                 state.add("sku_0", message)
         else:
-            return see_other(f"/vendedor/catalogo/{product_id}?aviso=producto-guardado")
+            return await committed_redirect(
+                session, f"/vendedor/catalogo/{product_id}?aviso=producto-guardado"
+            )
     return await _edit_page(request, vendor, session, product_id, state, 422)
 
 
@@ -296,4 +311,4 @@ async def import_confirm(
             {"report": report, "payload": form.get("payload", ""), "error": None},
             status_code=422,
         )
-    return see_other("/vendedor/catalogo?aviso=importado")
+    return await committed_redirect(session, "/vendedor/catalogo?aviso=importado")
