@@ -32,6 +32,7 @@ def install_web(app: FastAPI) -> None:
         vendor_office,
         vendor_catalog,
         operator_console,
+        payouts_pages,
         i18n,
     )
     for module in modules:
