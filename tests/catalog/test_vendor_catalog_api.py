@@ -239,3 +239,17 @@ async def test_idempotency_key_replays_the_creation(client, db, settings):
     other = await client.post(PRODUCTS, json=product_body("Otra"), headers=headers)
     assert other.status_code == 422
     assert other.json()["errors"][0]["field"] == "Idempotency-Key"
+
+
+async def test_idempotency_key_on_adding_a_variant(client, db, settings):
+    vendor = await vendor_actor(db, settings)
+    out = await create_product(client, vendor, product_body())
+    url = f"{PRODUCTS}/{out['id']}/variants"
+    headers = {**vendor.headers, "Idempotency-Key": "variante-xl"}
+    body = {"sku": "POL-XL", "options": {"talla": "XL"}, "price": 14990}
+    first = await client.post(url, json=body, headers=headers)
+    again = await client.post(url, json=body, headers=headers)
+    assert first.status_code == again.status_code == 201
+    assert first.json()["id"] == again.json()["id"]
+    r = await client.get(f"{PRODUCTS}/{out['id']}", headers=vendor.headers)
+    assert [v["sku"] for v in r.json()["variants"]].count("POL-XL") == 1

@@ -12,11 +12,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, BackgroundTasks, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketred.api.deps import ResourcesDep, SessionDep, VendorPrincipal
 from marketred.api.resources import Resources
 from marketred.logs import get_logger
+from marketred.schemas.accounts import Principal
 from marketred.schemas.catalog import (
     ImportReport,
     ProductIn,
@@ -67,6 +69,20 @@ async def list_own_products(
     return await catalog.list_own_products(session, vendor, limit=limit, offset=offset)
 
 
+async def _replayed(
+    session: AsyncSession, vendor: Principal, scope: str, key: str | None, body: BaseModel
+) -> idempotency.IdempotencyRecord | JSONResponse | None:
+    """None without a key; the stored answer for a replayed key; else the new key record."""
+    if key is None:
+        return None
+    started = await idempotency.begin(
+        session, vendor.user_id, scope, key, body.model_dump(mode="json")
+    )
+    if isinstance(started, idempotency.StoredResponse):
+        return JSONResponse(started.body, status_code=started.status)
+    return started
+
+
 @router.post("", status_code=201, response_model=ProductOut)
 async def create_product(
     body: ProductIn,
@@ -75,15 +91,9 @@ async def create_product(
     resources: ResourcesDep,
     key: IdempotencyKeyHeader = None,
 ) -> ProductOut | JSONResponse:
-    record = None
-    if key is not None:
-        scope = "POST /api/v1/vendor/products"
-        started = await idempotency.begin(
-            session, vendor.user_id, scope, key, body.model_dump(mode="json")
-        )
-        if isinstance(started, idempotency.StoredResponse):
-            return JSONResponse(started.body, status_code=started.status)
-        record = started
+    record = await _replayed(session, vendor, "POST /api/v1/vendor/products", key, body)
+    if isinstance(record, JSONResponse):
+        return record
     out = await catalog.create_product(session, vendor, body)
     if record is not None:
         await idempotency.complete(session, record, 201, out.model_dump(mode="json"), str(out.id))
@@ -157,15 +167,22 @@ async def delete_product(
     return Response(status_code=204)
 
 
-@router.post("/{product_id}/variants", status_code=201)
+@router.post("/{product_id}/variants", status_code=201, response_model=VariantOut)
 async def add_variant(
     product_id: uuid.UUID,
     body: VariantIn,
     vendor: VendorPrincipal,
     session: SessionDep,
     resources: ResourcesDep,
-) -> VariantOut:
+    key: IdempotencyKeyHeader = None,
+) -> VariantOut | JSONResponse:
+    scope = f"POST /api/v1/vendor/products/{product_id}/variants"
+    record = await _replayed(session, vendor, scope, key, body)
+    if isinstance(record, JSONResponse):
+        return record
     out = await catalog.add_variant(session, vendor, product_id, body)
+    if record is not None:
+        await idempotency.complete(session, record, 201, out.model_dump(mode="json"), str(out.id))
     await _committed_then_index(session, resources, [product_id])
     return out
 
