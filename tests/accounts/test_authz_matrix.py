@@ -42,7 +42,7 @@ from tests.support.factories import make_product, make_vendor
 
 pytestmark = pytest.mark.db
 
-ROUTES = registered_routes(create_app(Settings(env="test", log_json=False)))
+ROUTES = registered_routes(create_app(Settings(env="test", log_json=False, log_level="WARNING")))
 ROLES = (None, "buyer", "vendor", "operator")
 
 
@@ -63,7 +63,7 @@ def test_every_policy_is_one_the_matrix_understands():
 
 
 def test_a_new_route_without_a_policy_is_caught():
-    app = create_app(Settings(env="test", log_json=False))
+    app = create_app(Settings(env="test", log_json=False, log_level="WARNING"))
     before = {r.id for r in registered_routes(app) if r.policy is None}
 
     @app.post("/api/v1/brand-new-thing")

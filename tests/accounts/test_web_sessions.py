@@ -64,12 +64,17 @@ async def test_cookie_is_secure_when_public_url_is_https(web_factory, acc_settin
         assert "max-age=31536000" in r.headers.get("strict-transport-security", "")
 
 
-async def test_next_is_followed_only_within_the_site(web, db):
+@pytest.mark.parametrize(
+    "target", ["//evil.example/x", "/\\evil.example", "/\t/evil.example", "https://evil.example"]
+)
+async def test_next_is_followed_only_within_the_site(web_factory, db, target):
     buyer = await make_user(db, "buyer")
-    r = await web_login(web, buyer.email, PASSWORD, next_url="//evil.example/x")
-    assert r.headers["location"] == "/"
-    r = await web.get("/cuenta/tokens", cookies={})
-    assert r.status_code == 200
+    async with web_factory() as browser:
+        r = await web_login(browser, buyer.email, PASSWORD, next_url=target)
+        assert r.status_code == 303
+        assert r.headers["location"] == "/"
+        r = await web_login(browser, buyer.email, PASSWORD, next_url="/cuenta/tokens?x=1")
+        assert r.headers["location"] == "/cuenta/tokens?x=1"
 
 
 async def test_pages_redirect_to_sign_in_with_next(web):

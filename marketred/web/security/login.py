@@ -22,11 +22,16 @@ OIDC_COOKIE_MAX_AGE = 600
 LANDING = {"buyer": "/", "vendor": "/vendedor", "operator": "/operador"}
 
 
+def is_local_path(target: str | None) -> bool:
+    """Same-site paths only (no //host, no backslashes or control characters that
+    browsers would fold into one): `next` must not become an open redirect."""
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return False
+    return "\\" not in target and all(ord(c) > 0x20 for c in target)
+
+
 def landing_for(user: User, next_url: str | None) -> str:
-    if next_url and next_url.startswith("/") and not next_url.startswith("//"):
-        if "\\" not in next_url:
-            return next_url
-    return LANDING.get(user.role, "/")
+    return next_url if next_url and is_local_path(next_url) else LANDING.get(user.role, "/")
 
 
 async def sign_in(
