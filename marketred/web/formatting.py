@@ -9,6 +9,7 @@ from babel.dates import format_datetime
 from markupsafe import Markup, escape
 
 from marketred.schemas.money import format_clp
+from marketred.schemas.rut import format_rut
 from marketred.web.i18n import BABEL_LOCALES, current_language, gettext, ngettext
 
 SANTIAGO = ZoneInfo("America/Santiago")
@@ -122,6 +123,16 @@ def items_count(n: int) -> str:
 
 def options_label(options: dict[str, object] | None) -> str:
     return ", ".join(f"{k}: {v}" for k, v in (options or {}).items())
+
+
+def rut(value: str | None) -> str:
+    """`77123456-9` → `77.123.456-9`, the way Chileans read a RUT."""
+    if not value:
+        return ""
+    try:
+        return format_rut(value)
+    except ValueError:
+        return value
 
 
 def nl2br(text: str | None) -> Markup:

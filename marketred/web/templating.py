@@ -44,6 +44,7 @@ def _build_env() -> Environment:
         items_count=formatting.items_count,
         options_label=formatting.options_label,
         nl2br=formatting.nl2br,
+        rut=formatting.rut,
     )
     return env
 

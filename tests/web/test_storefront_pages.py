@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from marketred.schemas.rut import format_rut
 from tests.support.factories import make_product, make_user, make_vendor
 from tests.web.helpers import csrf_of, sign_in
 
@@ -27,7 +28,7 @@ async def test_home_search_vendor_and_product_pages_are_spanish_with_clp(client,
     assert "desde $12.990" in found.text
 
     page = await client.get(f"/tiendas/{vendor.slug}")
-    assert vendor.rut in page.text
+    assert format_rut(vendor.rut) in page.text
     assert "+56 2 2222 3333" in page.text
 
     detail = await client.get(f"/productos/{product.id}")

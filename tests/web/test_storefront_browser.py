@@ -1,0 +1,123 @@
+"""Browser tests beside the golden path: the main pages and a quote request with
+JavaScript disabled, a validation error shown beside its field, and a rejection."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.async_api import Page, expect
+
+from tests.web.conftest import BUYER, new_page, screenshot, sign_in
+
+pytestmark = [pytest.mark.e2e, pytest.mark.browser]
+
+SHOE_VENDOR = "staff@zapateria-valparaiso.cl"
+
+
+async def add_to_cart(page: Page, query: str, product: str, quantity: str = "1") -> None:
+    await page.goto(f"/buscar?q={query}")
+    await page.get_by_role("link", name=product).click()
+    await page.get_by_label("Cantidad").fill(quantity)
+    await page.get_by_role("button", name="Agregar al carro").click()
+    await expect(page).to_have_url(re.compile(r"/carros"))
+
+
+async def test_main_pages_and_a_quote_request_work_without_javascript(browser, stack):
+    context, page = await new_page(browser, stack, javascript=False, mobile=True)
+    await page.goto("/")
+    await expect(
+        page.get_by_role("heading", name="Compra directo a MiPymes de todo Chile")
+    ).to_be_visible()
+    await screenshot(page, "sin-js-01-inicio-movil")
+    await page.get_by_label("Buscar productos").first.fill("gorro")
+    await page.get_by_role("button", name="Buscar").first.click()
+    await expect(page.locator("[data-result-count]")).not_to_have_attribute(
+        "data-result-count", "0"
+    )
+    await page.get_by_role("link", name="Textiles Chiloé Ltda.").first.click()
+    await expect(page.locator("[data-rut]")).to_have_text("77.123.456-9")
+    await screenshot(page, "sin-js-02-tienda-movil")
+    await page.get_by_role("link", name="Gorro de lana").click()
+    await expect(page.locator("[data-price]")).to_have_text("$12.990")
+    await page.get_by_role("button", name="Agregar al carro").click()
+    await sign_in(page, BUYER)  # the POST came back to the product page
+    await page.get_by_role("button", name="Agregar al carro").click()
+    await expect(page).to_have_url(re.compile(r"/carros"))
+    cart = page.locator('section[data-cart="textiles-chiloe"]')
+    await cart.get_by_label("Tu nombre").fill("Pedro Soto")
+    await cart.get_by_label("Correo electrónico").fill("pedro@example.cl")
+    await screenshot(page, "sin-js-03-carros-movil")
+    await cart.get_by_role("button", name="Solicitar cotización").click()
+    await expect(page.locator("[data-quote-status]")).to_have_attribute(
+        "data-quote-status", "REQUESTED"
+    )
+    # Without JS the countdown is the server's text, already right.
+    await expect(page.locator("[data-active-deadline] time.countdown")).to_contain_text("quedan")
+    await screenshot(page, "sin-js-04-cotizacion-movil")
+    await page.goto("/cotizaciones")
+    await expect(page.locator('.badge[data-status="REQUESTED"]').first).to_have_text(
+        "Esperando respuesta"
+    )
+    await context.close()
+
+
+async def test_validation_error_is_shown_beside_its_field(browser, stack):
+    context, page = await new_page(browser, stack)
+    await sign_in(page, BUYER)
+    await add_to_cart(page, "botin", "Botín de gamuza")
+    cart = page.locator('section[data-cart="zapateria-valparaiso"]')
+    await cart.get_by_label("Tu nombre").fill("Ana Pérez")
+    await cart.get_by_label("Correo electrónico").fill("ana-en-correo")
+    await cart.get_by_label("Nota para la tienda (opcional)").fill("Talla 38 por favor")
+    await cart.get_by_role("button", name="Solicitar cotización").click()
+    cart = page.locator('section[data-cart="zapateria-valparaiso"]')
+    email = cart.get_by_label("Correo electrónico")
+    await expect(email).to_have_attribute("aria-invalid", "true")
+    error = cart.locator("#f-contact_email-error")
+    await expect(error).to_have_text(re.compile("Este correo no parece válido"))
+    # The message is the field's description, right after it; what was typed stays.
+    await expect(email).to_have_attribute("aria-describedby", "f-contact_email-error")
+    await expect(email).to_have_value("ana-en-correo")
+    await expect(cart.get_by_label("Tu nombre")).to_have_value("Ana Pérez")
+    await expect(cart.get_by_label("Nota para la tienda (opcional)")).to_have_value(
+        "Talla 38 por favor"
+    )
+    await screenshot(page, "validacion-error-junto-al-campo")
+    await context.close()
+
+
+async def test_vendor_rejects_and_buyer_sees_the_reason(browser, stack):
+    buyer_ctx, buyer = await new_page(browser, stack)
+    await sign_in(buyer, BUYER)
+    await add_to_cart(buyer, "zapato cuero", "Zapato de cuero clásico")
+    cart = buyer.locator('section[data-cart="zapateria-valparaiso"]')
+    await cart.get_by_label("Tu nombre").fill("Ana Pérez")
+    await cart.get_by_label("Correo electrónico").fill("ana@example.cl")
+    await cart.get_by_role("button", name="Solicitar cotización").click()
+    await expect(buyer.locator("[data-quote-status]")).to_have_attribute(
+        "data-quote-status", "REQUESTED"
+    )
+    quote_url = buyer.url.split("?")[0]
+    number = (await buyer.locator("h1").text_content() or "").split()[-1]
+
+    vendor_ctx, vendor = await new_page(browser, stack)
+    await sign_in(vendor, SHOE_VENDOR)
+    await vendor.goto("/vendedor")
+    await vendor.locator("tr", has_text=number).get_by_role("link", name="Responder").click()
+    await vendor.get_by_role("button", name="Rechazar cotización").click()
+    # An empty reason is refused beside the field.
+    await expect(vendor.locator("#f-reason-error")).to_be_visible()
+    await vendor.get_by_label("Motivo del rechazo").fill("Sin stock de la talla 41 hasta marzo")
+    await vendor.get_by_role("button", name="Rechazar cotización").click()
+    await expect(vendor.locator("[data-quote-status]")).to_have_attribute(
+        "data-quote-status", "REJECTED"
+    )
+
+    await buyer.goto(quote_url)
+    await expect(buyer.locator("[data-quote-status]")).to_contain_text("Rechazada")
+    await expect(buyer.get_by_text("Motivo: Sin stock de la talla 41 hasta marzo")).to_be_visible()
+    await expect(buyer.get_by_role("button", name="Pagar con Khipu")).to_have_count(0)
+    await screenshot(buyer, "cotizacion-rechazada")
+    await buyer_ctx.close()
+    await vendor_ctx.close()
