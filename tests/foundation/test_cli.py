@@ -8,6 +8,7 @@ import uuid
 import pytest
 
 from tests.conftest import bearer
+from tests.support.factories import random_rut
 
 pytestmark = pytest.mark.db
 
@@ -28,7 +29,7 @@ def _cli(database_url: str, *args: str, stdin: str = "") -> subprocess.Completed
 async def test_vendor_add_then_user_add_then_token(database_url, client):
     slug = f"ferreteria-{uuid.uuid4().hex[:6]}"
     r = _cli(
-        database_url, "vendor", "add", slug, "--name", "Ferretería Sur", "--rut", "76.086.428-5"
+        database_url, "vendor", "add", slug, "--name", "Ferretería Sur", "--rut", random_rut()
     )
     assert r.returncode == 0, r.stderr
     email = f"staff-{uuid.uuid4().hex[:6]}@ferreteria.cl"
