@@ -1,0 +1,150 @@
+"""Quote pages over ASGI with quotes written the way the workflow's projection writes them:
+an expired quote is shown as expired, a requested one counts down, and the operator's
+console links each quote to its workflow in the Temporal UI."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from marketred.schemas.quotes import (
+    Deadlines,
+    QuoteLine,
+    QuoteState,
+    TimelineEntry,
+    quote_number_label,
+    workflow_id_for,
+)
+from marketred.services.quotes_projection import project
+from marketred.store.models import Quote
+from marketred.store.models import QuoteLine as QuoteLineRow
+from marketred.store.repositories import quotes as quotes_repo
+from tests.support.factories import make_product, make_user, make_vendor
+from tests.web.helpers import sign_in
+
+pytestmark = pytest.mark.db
+
+
+async def _quote(db, buyer, vendor, *, requested_at: datetime, respond_by: datetime):
+    product, variants = await make_product(db, vendor, "Chaleco de lana", (34990,))
+    quote_id = uuid.uuid4()
+    line = QuoteLine(
+        position=0,
+        variant_id=variants[0].id,
+        product_id=product.id,
+        product_name=product.name,
+        variant_label="talla: M",
+        sku=variants[0].sku,
+        quantity=1,
+        original_unit_price=34990,
+        unit_price=34990,
+    )
+    quote = await quotes_repo.add_quote(
+        db,
+        Quote(
+            id=quote_id,
+            workflow_id=workflow_id_for(quote_id),
+            buyer_id=buyer.id,
+            vendor_id=vendor.id,
+            status="REQUESTED",
+            version=0,
+            subtotal=34990,
+            shipping_cost=0,
+            total=34990,
+            commission_bps=1000,
+            respond_by=respond_by,
+        ),
+        [QuoteLineRow(**line.model_dump())],
+    )
+    requested = TimelineEntry(
+        seq=1, kind="requested", status="REQUESTED", actor="buyer", at=requested_at
+    )
+    return quote, line, requested
+
+
+def _state(quote, line, timeline, status, respond_by) -> QuoteState:
+    return QuoteState(
+        quote_id=quote.id,
+        number=quote_number_label(quote.number),
+        status=status,
+        version=len(timeline),
+        vendor_slug="x",
+        buyer_id=quote.buyer_id,
+        currency="CLP",
+        lines=[line],
+        subtotal=34990,
+        shipping_cost=0,
+        total=34990,
+        deadlines=Deadlines(respond_by=respond_by),
+        timeline=timeline,
+    )
+
+
+async def test_an_expired_quote_is_shown_as_expired(client, db, settings):
+    buyer, vendor = await make_user(db, "buyer"), await make_vendor(db)
+    requested_at = datetime.now(UTC) - timedelta(hours=49)
+    respond_by = requested_at + timedelta(hours=48)
+    quote, line, requested = await _quote(
+        db, buyer, vendor, requested_at=requested_at, respond_by=respond_by
+    )
+    expired = TimelineEntry(
+        seq=2,
+        kind="expired",
+        status="EXPIRED",
+        actor="system",
+        message="la tienda no respondió a tiempo",
+        at=respond_by,
+    )
+    await project(db, _state(quote, line, [requested, expired], "EXPIRED", respond_by))
+    await sign_in(client, db, settings, buyer)
+
+    listing = await client.get("/cotizaciones")
+    assert 'data-status="EXPIRED">Expirada</span>' in listing.text
+    page = await client.get(f"/cotizaciones/{quote.id}")
+    assert 'data-quote-status="EXPIRED"' in page.text
+    assert "Expirada</strong> — la tienda no respondió a tiempo" in page.text
+    assert "Pagar con Khipu" not in page.text
+    assert 'time class="countdown"' not in page.text  # nothing left to count down
+
+
+async def test_a_requested_quote_counts_down_to_the_vendor_deadline(client, db, settings):
+    buyer, vendor = await make_user(db, "buyer"), await make_vendor(db)
+    respond_by = datetime.now(UTC) + timedelta(hours=47, minutes=30)
+    quote, line, requested = await _quote(
+        db, buyer, vendor, requested_at=datetime.now(UTC), respond_by=respond_by
+    )
+    await project(db, _state(quote, line, [requested], "REQUESTED", respond_by))
+    await sign_in(client, db, settings, buyer)
+    page = await client.get(f"/cotizaciones/{quote.id}")
+    iso = respond_by.isoformat().replace("+00:00", "Z")
+    assert f'<time class="countdown" datetime="{iso}"' in page.text
+    assert "quedan 1 d 23 h" in page.text
+    assert "$34.990" in page.text
+
+    staff = await make_user(db, "vendor", vendor)
+    await sign_in(client, db, settings, staff)
+    dashboard = await client.get("/vendedor")
+    assert quote_number_label(quote.number) in dashboard.text
+    decision = await client.get(f"/vendedor/cotizaciones/{quote.id}")
+    assert 'name="price_0" type="text" inputmode="numeric" value="34990"' in decision.text
+
+
+async def test_operator_console_links_quotes_to_the_temporal_ui(client, db, settings):
+    buyer, vendor = await make_user(db, "buyer"), await make_vendor(db)
+    now = datetime.now(UTC)
+    quote, line, requested = await _quote(
+        db, buyer, vendor, requested_at=now, respond_by=now + timedelta(hours=48)
+    )
+    await project(db, _state(quote, line, [requested], "REQUESTED", now + timedelta(hours=48)))
+    operator = await make_user(db, "operator")
+    await sign_in(client, db, settings, operator)
+    console = await client.get("/operador", params={"tienda": vendor.slug, "estado": "REQUESTED"})
+    link = f"{settings.temporal_ui_url}/namespaces/default/workflows/quote-{quote.id}"
+    assert link in console.text
+    other = await client.get("/operador", params={"tienda": vendor.slug, "estado": "PAID"})
+    assert link not in other.text
+    detail = await client.get(f"/operador/cotizaciones/{quote.id}")
+    assert "Cancelar cotización" in detail.text
+    assert "data-temporal-link" in detail.text
