@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from babel.messages.extract import extract_from_dir
 from babel.messages.mofile import read_mo
@@ -24,7 +25,7 @@ def _catalog(lang: str, suffix: str):  # type: ignore[no-untyped-def]
         return read_po(f) if suffix == "po" else read_mo(f)
 
 
-def _key(value):  # type: ignore[no-untyped-def]
+def _key(value: object) -> object:
     # Plural forms: Babel pads a catalog's plurals to its language's count with "".
     return tuple(v for v in value if v) if isinstance(value, (list, tuple)) else value
 
@@ -43,7 +44,7 @@ def test_compiled_catalogs_match_their_sources():
     for lang in i18n.LANGUAGES:
         po, mo = _catalog(lang, "po"), _catalog(lang, "mo")
 
-        def pairs(catalog):  # type: ignore[no-untyped-def]
+        def pairs(catalog: Any) -> dict[object, object]:
             return {_key(m.id): _key(m.string) for m in catalog if m.id}
 
         assert pairs(po) == pairs(mo)
