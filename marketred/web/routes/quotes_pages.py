@@ -65,7 +65,8 @@ async def payment_return(
     """Where Khipu sends the payer back. Says the payment is being verified until the
     workflow confirms it; refreshes itself (meta refresh without JS, polling with JS)."""
     quote = await services.get_quote(session, buyer, quote_id)
-    waiting = quote.status == "ACCEPTED"
+    # A payment held for an operator is not "being verified": no endless refresh.
+    waiting = quote.status == "ACCEPTED" and not quote.hold_reason
     return render(request, "quotes/payment_return.html", {"quote": quote, "waiting": waiting})
 
 
