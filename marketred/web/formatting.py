@@ -39,6 +39,33 @@ STATUS_LABELS = {
     "FAILED": N_("Fallido"),
 }
 
+# What each workflow step is called on a timeline (the workflow's own messages are
+# operator-facing English; only the words people typed are shown beside these labels).
+EVENT_LABELS = {
+    "requested": N_("Solicitud enviada a la tienda"),
+    "reminder_sent": N_("Recordatorio enviado a la tienda"),
+    "accepted": N_("La tienda aceptó y fijó el precio final"),
+    "rejected": N_("La tienda rechazó la cotización"),
+    "expired": N_("La tienda no respondió a tiempo"),
+    "payment_started": N_("Pago iniciado en Khipu"),
+    "paid": N_("Pago confirmado"),
+    "payment_held": N_("Pago retenido para revisión"),
+    "payment_expired": N_("Venció el plazo de pago"),
+    "shipped": N_("Pedido despachado"),
+    "ship_overdue": N_("La tienda no despachó a tiempo"),
+    "delivered": N_("Entrega confirmada"),
+    "completed": N_("Venta completada"),
+    "cancelling": N_("Cancelación en curso"),
+    "cancelled": N_("Cotización cancelada"),
+    "refunded": N_("Pago reembolsado"),
+    "late_payment_refunded": N_("Pago tardío reembolsado"),
+    "deadline_extended": N_("Plazo extendido"),
+}
+# Steps whose message is what a person wrote (note, reason, carrier and tracking).
+EVENTS_WITH_PEOPLES_WORDS = frozenset(
+    {"requested", "accepted", "rejected", "cancelled", "cancelling", "shipped", "deadline_extended"}
+)
+
 # Which tone a status badge takes: the colour never carries the meaning alone.
 STATUS_TONES = {
     "REQUESTED": "wait",
@@ -115,6 +142,15 @@ def status_badge(status: str | None) -> Markup:
     return Markup('<span class="badge badge-{tone}" data-status="{status}">{label}</span>').format(
         tone=tone, status=status or "", label=status_label(status)
     )
+
+
+def event_label(kind: str) -> str:
+    return gettext(EVENT_LABELS[kind]) if kind in EVENT_LABELS else kind
+
+
+def event_note(entry: object) -> str:
+    kind, message = getattr(entry, "kind", ""), getattr(entry, "message", "")
+    return str(message or "") if kind in EVENTS_WITH_PEOPLES_WORDS else ""
 
 
 def items_count(n: int) -> str:

@@ -45,6 +45,8 @@ def _build_env() -> Environment:
         options_label=formatting.options_label,
         nl2br=formatting.nl2br,
         rut=formatting.rut,
+        event_label=formatting.event_label,
+        event_note=formatting.event_note,
     )
     return env
 

@@ -104,7 +104,7 @@ async def test_an_expired_quote_is_shown_as_expired(client, db, settings):
     assert 'data-status="EXPIRED">Expirada</span>' in listing.text
     page = await client.get(f"/cotizaciones/{quote.id}")
     assert 'data-quote-status="EXPIRED"' in page.text
-    assert "Expirada</strong> — la tienda no respondió a tiempo" in page.text
+    assert "La tienda no respondió a tiempo</strong>" in page.text
     assert "Pagar con Khipu" not in page.text
     assert 'time class="countdown"' not in page.text  # nothing left to count down
 
