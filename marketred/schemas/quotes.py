@@ -163,6 +163,9 @@ class RejectInput(BaseModel):
 class CancelInput(BaseModel):
     actor: Literal["buyer", "operator"]
     reason: str = ""
+    # The status the canceller saw: if the quote moved on meanwhile (say the vendor
+    # accepted it), the cancel is refused so the buyer decides again with the new price.
+    expected_status: QuoteStatus | None = None
 
 
 class StartPaymentInput(BaseModel):

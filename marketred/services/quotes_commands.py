@@ -87,7 +87,12 @@ async def cancel_quote(
         temporal,
         quote.workflow_id,
         "cancel",
-        CancelInput(actor=actor, reason=body.reason),
+        CancelInput(
+            actor=actor,
+            reason=body.reason,
+            # Buyers cancel what they saw; operators cancel whatever the state.
+            expected_status=None if who.is_operator else quote.status,  # type: ignore[arg-type]
+        ),
         QuoteState,
     )
     return await get_quote(session, who, quote_id)

@@ -176,12 +176,14 @@ class QuoteWorkflowBase:
                 event=event,
                 state=self._snapshot(),
             )
-            self._pending.append(
-                asyncio.create_task(self._steps_run_none("send_quote_notification", notice))
-            )
+            previous = self._pending[-1] if self._pending else None
+            self._pending.append(asyncio.create_task(self._send_after(previous, notice)))
 
-    async def _steps_run_none(self, activity: str, arg: object) -> None:
-        await self._steps.run(activity, arg, timeout=timedelta(seconds=60))
+    async def _send_after(self, previous: asyncio.Task[None] | None, notice: NotifyInput) -> None:
+        """Mail in transition order (a "new quote" never arrives after "cancelled")."""
+        if previous is not None:
+            await previous
+        await self._steps.run("send_quote_notification", notice, timeout=timedelta(seconds=60))
 
     async def _settle(self) -> None:
         """Let update handlers and background mail finish before the workflow closes."""
@@ -281,6 +283,11 @@ class QuoteWorkflowBase:
             raise ApplicationError(why, type="QuoteStateConflict", non_retryable=True)
 
     def _check_cancel(self, inp: CancelInput) -> None:
+        if inp.expected_status is not None:
+            self._refuse_unless(
+                inp.expected_status == self._status,
+                f"the quote changed meanwhile: it is now {self._status}",
+            )
         if inp.actor == "operator":
             self._refuse_unless(
                 self._status not in FINAL_STATUSES, f"the quote is already {self._status}"

@@ -55,7 +55,10 @@ class StepRunner:
                 if isinstance(cause, ApplicationError) and cause.non_retryable:
                     self.current_step = None
                     raise
-                message = str(cause) if cause is not None else str(exc)
+                if isinstance(cause, ApplicationError):
+                    message = cause.message
+                else:
+                    message = str(cause) if cause is not None else str(exc)
                 self.last_error = f"{activity}: {message}"
                 pause = ROUND_PAUSES[min(round_no, len(ROUND_PAUSES) - 1)]
                 round_no += 1

@@ -1,0 +1,169 @@
+"""Fake activities under the real names, for workflow tests where I/O is not the point."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from temporalio import activity
+from temporalio.client import Client, WorkflowHandle
+from temporalio.worker import Worker
+
+from marketred.schemas.ledger import PostRefundInput, PostSaleInput
+from marketred.schemas.payments import (
+    CheckPaymentInput,
+    CreatePaymentInput,
+    PaymentCheck,
+    PaymentLink,
+    PaymentVerdict,
+    RefundInput,
+    RefundResult,
+)
+from marketred.schemas.quotes import (
+    DeadlinePolicy,
+    NotifyInput,
+    NotifyResult,
+    ProjectQuoteInput,
+    QuoteLine,
+    QuoteWorkflowInput,
+)
+from marketred.workflows.quote_lifecycle import QuoteWorkflow
+
+
+@dataclass
+class FakeWorld:
+    projections: list[ProjectQuoteInput] = field(default_factory=list)
+    notifications: list[str] = field(default_factory=list)
+    payments_created: list[CreatePaymentInput] = field(default_factory=list)
+    verdict: PaymentVerdict = "pending"
+    checks: int = 0
+    deleted: list[str] = field(default_factory=list)
+    refunds: list[RefundInput] = field(default_factory=list)
+    sales: list[PostSaleInput] = field(default_factory=list)
+    ledger_refunds: list[PostRefundInput] = field(default_factory=list)
+    projection_failures: int = 0
+
+    def activities(self) -> list[object]:
+        world = self
+
+        @activity.defn(name="project_quote")
+        async def project_quote(inp: ProjectQuoteInput) -> bool:
+            if world.projection_failures > 0:
+                world.projection_failures -= 1
+                raise RuntimeError("database is down")
+            world.projections.append(inp)
+            return True
+
+        @activity.defn(name="send_quote_notification")
+        async def send_quote_notification(inp: NotifyInput) -> NotifyResult:
+            world.notifications.append(inp.event)
+            return NotifyResult(sent=1, skipped=0)
+
+        @activity.defn(name="create_khipu_payment")
+        async def create_khipu_payment(inp: CreatePaymentInput) -> PaymentLink:
+            world.payments_created.append(inp)
+            return PaymentLink(
+                khipu_payment_id=f"kp-{inp.quote_id.hex[:8]}",
+                payment_url=f"https://khipu.test/payment/{inp.quote_id}",
+            )
+
+        @activity.defn(name="check_khipu_payment")
+        async def check_khipu_payment(inp: CheckPaymentInput) -> PaymentCheck:
+            del inp
+            world.checks += 1
+            reason = "amount differs" if world.verdict == "mismatch" else None
+            return PaymentCheck(verdict=world.verdict, reason=reason)
+
+        @activity.defn(name="delete_khipu_payment")
+        async def delete_khipu_payment(inp: CheckPaymentInput) -> None:
+            world.deleted.append(inp.khipu_payment_id)
+
+        @activity.defn(name="refund_khipu_payment")
+        async def refund_khipu_payment(inp: RefundInput) -> RefundResult:
+            world.refunds.append(inp)
+            return RefundResult(refunded_amount=inp.amount)
+
+        @activity.defn(name="post_sale_to_ledger")
+        async def post_sale_to_ledger(inp: PostSaleInput) -> None:
+            world.sales.append(inp)
+
+        @activity.defn(name="post_refund_to_ledger")
+        async def post_refund_to_ledger(inp: PostRefundInput) -> None:
+            world.ledger_refunds.append(inp)
+
+        return [
+            project_quote,
+            send_quote_notification,
+            create_khipu_payment,
+            check_khipu_payment,
+            delete_khipu_payment,
+            refund_khipu_payment,
+            post_sale_to_ledger,
+            post_refund_to_ledger,
+        ]
+
+    @property
+    def statuses(self) -> list[str]:
+        """Distinct statuses in projection order (what the quotes table went through)."""
+        out: list[str] = []
+        for p in self.projections:
+            if not out or out[-1] != p.state.status:
+                out.append(p.state.status)
+        return out
+
+
+def quote_input(**policy: int) -> QuoteWorkflowInput:
+    quote_id = uuid.uuid4()
+    return QuoteWorkflowInput(
+        quote_id=quote_id,
+        number="Q-000042",
+        buyer_id=uuid.uuid4(),
+        buyer_email="comprador@example.cl",
+        vendor_id=uuid.uuid4(),
+        vendor_slug="ferreteria-sur",
+        vendor_name="Ferretería Sur",
+        commission_bps=1000,
+        lines=[
+            QuoteLine(
+                position=0,
+                product_name="Martillo",
+                sku="MART-1",
+                quantity=2,
+                original_unit_price=10_000,
+                unit_price=10_000,
+            ),
+            QuoteLine(
+                position=1,
+                product_name="Clavos",
+                variant_label="caja: 100",
+                sku="CLAV-100",
+                quantity=1,
+                original_unit_price=2_500,
+                unit_price=2_500,
+            ),
+        ],
+        note="Para el viernes",
+        policy=DeadlinePolicy(**policy),
+    )
+
+
+def fake_worker(client: Client, task_queue: str, world: FakeWorld) -> Worker:
+    return Worker(
+        client,
+        task_queue=task_queue,
+        workflows=[QuoteWorkflow],
+        activities=world.activities(),
+    )
+
+
+async def start_quote(
+    client: Client, task_queue: str, inp: QuoteWorkflowInput
+) -> WorkflowHandle[QuoteWorkflow, object]:
+    return await client.start_workflow(
+        QuoteWorkflow.run,
+        inp,
+        id=f"quote-{inp.quote_id}",
+        task_queue=task_queue,
+        execution_timeout=timedelta(days=60),
+    )

@@ -1,0 +1,45 @@
+"""Helpers for QuoteWorkflow tests: waiting on state, recording histories for replay."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from datetime import timedelta
+from pathlib import Path
+
+from temporalio.client import WorkflowHandle
+
+from marketred.schemas.quotes import QuoteState
+
+HISTORIES = Path(__file__).resolve().parents[1] / "histories"
+
+
+async def state_of(handle: WorkflowHandle[object, object]) -> QuoteState:
+    return await handle.query("state", result_type=QuoteState)
+
+
+async def wait_until(handle: WorkflowHandle[object, object], check, timeout: float = 20.0):  # type: ignore[no-untyped-def]
+    """Poll the `state` query until `check(state)` holds (the workflow moves on its own)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        state = await state_of(handle)
+        if check(state):
+            return state
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"state never matched; last: {state.status} {state.waiting_for}")
+        await asyncio.sleep(0.05)
+
+
+async def record_history(handle: WorkflowHandle[object, object], branch: str) -> None:
+    """Write the finished workflow's history to tests/histories/<branch>.json when asked
+    (MARKETRED_RECORD_HISTORIES=1), so the replay test guards it from then on."""
+    if os.environ.get("MARKETRED_RECORD_HISTORIES") != "1":
+        return
+    history = await handle.fetch_history()
+    HISTORIES.mkdir(exist_ok=True)
+    (HISTORIES / f"quote_{branch}.json").write_text(history.to_json())
+
+
+def about(actual: timedelta, expected: timedelta) -> bool:
+    """Equal to the second (activities between steps take a few workflow milliseconds)."""
+    return abs(actual - expected) < timedelta(seconds=1)
