@@ -119,6 +119,14 @@ ROUTE_POLICIES: dict[tuple[str, str], Policy] = {
     ("POST", "/api/v1/payouts/{payout_id}/approve"): "operator",
     ("POST", "/api/v1/payouts/{payout_id}/reject"): "operator",
     ("GET", "/api/v1/reconciliation"): "operator",
+    # Payout pages
+    ("GET", "/vendedor/pagos"): "vendor",
+    ("GET", "/vendedor/pagos/{payout_id}"): "vendor_or_operator",
+    ("GET", "/operador/pagos/{payout_id}"): "vendor_or_operator",
+    ("GET", "/pagos/{payout_id}/informe.csv"): "vendor_or_operator",
+    ("GET", "/operador/pagos"): "operator",
+    ("POST", "/operador/pagos/{payout_id}/aprobar"): "operator",
+    ("POST", "/operador/pagos/generar"): "operator",
 }
 
 
