@@ -130,3 +130,16 @@ async def sign_in(page: Page, email: str, password: str = DEMO_PASSWORD) -> None
     await page.get_by_role("button", name="Ingresar").click()
     await page.wait_for_load_state()
     assert "/ingresar" not in page.url, await page.content()
+
+
+UNLABELLED_FIELDS = """
+() => [...document.querySelectorAll('input:not([type=hidden]), select, textarea, button')]
+  .filter(el => !(el.labels && el.labels.length) && !el.getAttribute('aria-label')
+                && !(el.tagName === 'BUTTON' && el.textContent.trim()))
+  .map(el => el.outerHTML.slice(0, 120))
+"""
+
+
+async def assert_accessible_forms(page: Page) -> None:
+    """Every field has a label and every button a name (what a screen reader announces)."""
+    assert await page.evaluate(UNLABELLED_FIELDS) == [], page.url

@@ -10,7 +10,7 @@ import re
 import pytest
 from playwright.async_api import Page, expect
 
-from tests.web.conftest import BUYER, new_page, screenshot, sign_in
+from tests.web.conftest import BUYER, assert_accessible_forms, new_page, screenshot, sign_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
@@ -41,6 +41,7 @@ async def test_golden_path(browser, stack):
     await buyer.goto("/")
     await expect(buyer.locator("html")).to_have_attribute("lang", "es-CL")
     await screenshot(buyer, "01-inicio")
+    await assert_accessible_forms(buyer)
     await add_first_result_to_cart(buyer, "café etiopía", "Café de grano Etiopía Yirgacheffe")
     await buyer.goto("/buscar?q=chaleco")
     await expect(buyer.get_by_text("$34.990").first).to_be_visible()
@@ -51,6 +52,7 @@ async def test_golden_path(browser, stack):
     cafe_cart = buyer.locator('section[data-cart="cafe-altiplano"]')
     await expect(cafe_cart.locator("[data-cart-total]")).to_have_text("$17.980")
     await screenshot(buyer, "03-carros")
+    await assert_accessible_forms(buyer)
     await cafe_cart.get_by_label("Tu nombre").fill("Camila Rojas")
     await cafe_cart.get_by_label("Correo electrónico").fill("camila@example.cl")
     await cafe_cart.get_by_label("Nota para la tienda (opcional)").fill("Molido para italiana")
@@ -76,6 +78,7 @@ async def test_golden_path(browser, stack):
     await vendor.get_by_label("Precio unitario de Café de grano Etiopía Yirgacheffe").fill("8.490")
     await vendor.get_by_label("Costo de despacho ($)").fill("3.990")
     await vendor.get_by_label("Nota para el comprador (opcional)").fill("Despacho por Starken")
+    await assert_accessible_forms(vendor)
     await screenshot(vendor, "06-vendedor-decision")
     await vendor.get_by_role("button", name="Aceptar cotización").click()
     await expect(vendor.locator("[data-quote-status]")).to_have_attribute(
@@ -87,6 +90,7 @@ async def test_golden_path(browser, stack):
     await expect(buyer.locator("[data-total]")).to_have_text("$20.970")  # 2 × 8.490 + 3.990
     await expect(buyer.locator("[data-shipping]")).to_have_text("$3.990")
     await screenshot(buyer, "07-cotizacion-aceptada")
+    await assert_accessible_forms(buyer)
     await buyer.get_by_role("button", name="Pagar con Khipu").click()
     await expect(buyer.get_by_text("$20.970")).to_be_visible()
     await screenshot(buyer, "08-khipu-sandbox")

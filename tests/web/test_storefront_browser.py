@@ -8,7 +8,7 @@ import re
 import pytest
 from playwright.async_api import Page, expect
 
-from tests.web.conftest import BUYER, new_page, screenshot, sign_in
+from tests.web.conftest import BUYER, assert_accessible_forms, new_page, screenshot, sign_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
@@ -74,16 +74,19 @@ async def test_validation_error_is_shown_beside_its_field(browser, stack):
     cart = page.locator('section[data-cart="zapateria-valparaiso"]')
     email = cart.get_by_label("Correo electrónico")
     await expect(email).to_have_attribute("aria-invalid", "true")
-    error = cart.locator("#f-contact_email-error")
+    error = cart.locator("#c-zapateria-valparaiso-contact_email-error")
     await expect(error).to_have_text(re.compile("Este correo no parece válido"))
     # The message is the field's description, right after it; what was typed stays.
-    await expect(email).to_have_attribute("aria-describedby", "f-contact_email-error")
+    await expect(email).to_have_attribute(
+        "aria-describedby", "c-zapateria-valparaiso-contact_email-error"
+    )
     await expect(email).to_have_value("ana-en-correo")
     await expect(cart.get_by_label("Tu nombre")).to_have_value("Ana Pérez")
     await expect(cart.get_by_label("Nota para la tienda (opcional)")).to_have_value(
         "Talla 38 por favor"
     )
     await screenshot(page, "validacion-error-junto-al-campo")
+    await assert_accessible_forms(page)
     await context.close()
 
 

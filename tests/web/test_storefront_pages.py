@@ -116,7 +116,7 @@ async def test_quote_request_errors_are_shown_beside_their_fields(client, db, se
         },
     )
     assert r.status_code == 422
-    assert 'id="f-contact_email-error"' in r.text
+    assert f'id="c-{shop.slug}-contact_email-error"' in r.text
     assert "Este correo no parece válido" in r.text
     # What was typed is still there.
     assert 'value="Ana Pérez"' in r.text
