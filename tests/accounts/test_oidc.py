@@ -4,14 +4,15 @@ the demo-person picker, code exchange, ID token verification against the JWKS.""
 
 from __future__ import annotations
 
+import uuid
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
 from sqlalchemy import select
 
-from marketred.store.models import User, Vendor
-from tests.support.factories import make_vendor
+from marketred.store.models import Quote, User, Vendor
+from tests.support.factories import make_user, make_vendor
 
 pytestmark = pytest.mark.db
 
@@ -54,8 +55,26 @@ async def directory_sign_in(
     return await web.get(f"{callback.path}?{callback.query}")
 
 
+async def _requested_quote(db, vendor: Vendor) -> Quote:  # type: ignore[no-untyped-def]
+    buyer = await make_user(db, "buyer")
+    quote = Quote(
+        workflow_id=f"quote-{uuid.uuid4()}",
+        buyer_id=buyer.id,
+        vendor_id=vendor.id,
+        status="REQUESTED",
+        subtotal=12990,
+        total=12990,
+        commission_bps=1000,
+    )
+    db.add(quote)
+    await db.flush()
+    return quote
+
+
 async def test_vendor_staff_lands_in_their_own_back_office(web, db):
     vendor = await _vendor_for_inf_1001(db)
+    own = await _requested_quote(db, vendor)
+    other = await _requested_quote(db, await make_vendor(db))
     r = await directory_sign_in(web, STAFF)
     assert r.status_code == 303, r.text
     assert r.headers["location"] == "/vendedor"
@@ -63,9 +82,11 @@ async def test_vendor_staff_lands_in_their_own_back_office(web, db):
     assert user.role == "vendor"
     assert user.vendor_id == vendor.id
     assert user.password_hash is None
-    me = await web.get("/cuenta/tokens")
-    assert me.status_code == 200
-    assert STAFF in me.text
+    office = await web.get("/vendedor")
+    assert office.status_code == 200
+    assert STAFF in office.text  # signed in as the staff member, in the back office
+    assert f"/vendedor/cotizaciones/{own.id}" in office.text  # their vendor's quotes
+    assert f"/vendedor/cotizaciones/{other.id}" not in office.text
 
 
 async def test_buyer_lands_in_the_storefront(web, db):
@@ -75,7 +96,9 @@ async def test_buyer_lands_in_the_storefront(web, db):
     user = await db.scalar(select(User).where(User.email == BUYER))
     assert user.role == "buyer"
     assert user.email_verified_at is not None
-    assert (await web.get("/cuenta/tokens")).status_code == 200
+    storefront = await web.get("/")
+    assert storefront.status_code == 200
+    assert BUYER in storefront.text
 
 
 async def test_operator_group_makes_an_operator_and_next_is_kept(web, db):
