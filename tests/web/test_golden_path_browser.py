@@ -124,15 +124,28 @@ async def test_golden_path(browser, stack):
         "data-status", re.compile("DELIVERED|COMPLETED")
     )
 
+    # Delivered → the workflow posts the sale to the ledger and completes the quote.
+    for _attempt in range(30):
+        await buyer.goto(quote_url)
+        status = await buyer.locator("[data-quote-status]").get_attribute("data-quote-status")
+        if status == "COMPLETED":
+            break
+        await buyer.wait_for_timeout(1000)
+    await expect(buyer.locator("[data-quote-status]")).to_have_attribute(
+        "data-quote-status", "COMPLETED"
+    )
+    await expect(buyer.locator('.timeline li[data-event="completed"]')).to_be_visible()
+
     # The operator runs the payouts; the vendor sees the sale in its payouts.
     operator_ctx, operator = await new_page(browser, stack)
     await sign_in(operator, OPERATOR)
-    for _attempt in range(20):  # the sale is posted to the ledger once COMPLETED
-        await operator.goto("/operador/pagos")
-        await operator.get_by_role("button", name="Generar pagos ahora").click()
+    await operator.goto("/operador/pagos")
+    await operator.get_by_role("button", name="Generar pagos ahora").click()
+    for _attempt in range(30):
         if await operator.locator("tr[data-payout]").count():
             break
         await operator.wait_for_timeout(1000)
+        await operator.goto("/operador/pagos")
     await expect(operator.get_by_text("Café Altiplano SpA").first).to_be_visible()
     await screenshot(operator, "14-operador-pagos")
     await vendor.goto("/vendedor/pagos")

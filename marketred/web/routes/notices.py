@@ -30,6 +30,7 @@ NOTICES: dict[str, tuple[str, str]] = {
     "importado": (N_("Catálogo importado."), "ok"),
     "pago-aprobado": (N_("Pago al vendedor aprobado."), "ok"),
     "pagos-generados": (N_("Pagos generados; quedan por aprobar."), "ok"),
+    "pagos-en-curso": (N_("La generación de pagos sigue en curso; recarga en un momento."), "info"),
     "pago-no-iniciado": (
         N_("No pudimos iniciar el pago. Intenta de nuevo en un momento."),
         "error",

@@ -3,6 +3,7 @@ operator's payouts to approve (and a manual payout run)."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import datetime
 
@@ -24,6 +25,7 @@ from marketred.web.templating import render
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 
 CHART_WEEKS = 8
+RUN_WAIT_SECONDS = 15
 
 
 async def _sales_of(
@@ -113,5 +115,11 @@ async def run_payouts(
     operator: WebOperator, settings: SettingsDep, temporal: TemporalDep, form: FormData
 ) -> Response:
     del form
-    await payout_commands.run_payouts(temporal, settings, requested_by=operator.user_id)
+    run = payout_commands.run_payouts(temporal, settings, requested_by=operator.user_id)
+    try:
+        # A run only creates payouts (seconds); if it takes longer, do not hold the page:
+        # the workflow carries on and its payouts appear here when done.
+        await asyncio.wait_for(run, timeout=RUN_WAIT_SECONDS)
+    except TimeoutError:
+        return see_other("/operador/pagos?aviso=pagos-en-curso")
     return see_other("/operador/pagos?aviso=pagos-generados")
