@@ -76,6 +76,11 @@ class QuoteWorkflowBase:
         self._response_extended = False
         self._ship_overdue = False
         self._pending: list[asyncio.Task[None]] = []
+        # Set once the run method has published the request, so an update that lands in
+        # the very first workflow task never mails or projects ahead of it.
+        self._started = False
+        # A cancel-with-refund in progress (the late-payment watch must not refund too).
+        self._refunding = False
 
     # --- state -------------------------------------------------------------------
 
@@ -166,8 +171,12 @@ class QuoteWorkflowBase:
 
     # --- side effects ------------------------------------------------------------
 
-    async def _publish(self, event: NotificationEvent | None = None) -> None:
+    async def _publish(
+        self, event: NotificationEvent | None = None, *, first: bool = False
+    ) -> None:
         """Mirror the state to the database, then (in the background) mail about it."""
+        if not first and not self._started:
+            await workflow.wait_condition(lambda: self._started)
         await self._steps.run("project_quote", ProjectQuoteInput(state=self._snapshot()))
         if event is not None:
             notice = NotifyInput(
@@ -246,33 +255,35 @@ class QuoteWorkflowBase:
 
     # --- waiting -----------------------------------------------------------------
 
-    async def _wait_in(self, status: QuoteStatus, deadline: str, extra: float | None = None) -> str:
+    async def _wait_in(self, status: QuoteStatus, deadline: str, poll: float | None = None) -> str:
         """Wait while the quote stays in `status`: "moved" when it left it, "deadline"
-        when the named deadline passed, "tick" after `extra` seconds or a payment nudge.
-        A deadline moved by extend_deadline is honoured at once."""
+        when the named deadline passed, "tick" when a Khipu payment exists and either
+        `poll` seconds passed or a webhook nudged us. A deadline moved by
+        extend_deadline (or a payment just created) is honoured at once."""
         while self._status == status:
             until: datetime | None = getattr(self._deadlines, deadline)
             timeout = None if until is None else (until - workflow.now()).total_seconds()
             if timeout is not None and timeout <= 0:
                 return "deadline"
-            if extra is not None:
-                timeout = extra if timeout is None else min(timeout, extra)
+            polling = poll is not None and self._payment is not None
+            if polling and poll is not None:
+                timeout = poll if timeout is None else min(timeout, poll)
             self._deadline_moved = False
             try:
                 await workflow.wait_condition(
-                    lambda: (
+                    lambda polling=polling: (  # type: ignore[misc]
                         self._status != status
                         or self._deadline_moved
-                        or (extra is not None and self._payment_nudged)
+                        or (polling and self._payment_nudged)
                     ),
                     timeout=timeout,
                     timeout_summary=deadline,
                 )
             except TimeoutError:
-                if extra is not None and (until is None or workflow.now() < until):
+                if polling and (until is None or workflow.now() < until):
                     return "tick"
                 continue
-            if extra is not None and self._payment_nudged:
+            if polling and self._payment_nudged:
                 return "tick"
         return "moved"
 

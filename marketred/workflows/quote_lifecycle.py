@@ -33,9 +33,7 @@ class QuoteWorkflow(QuoteWorkflowBase):
     @workflow.init
     def __init__(self, inp: QuoteWorkflowInput) -> None:
         super().__init__(inp)
-
-    @workflow.run
-    async def run(self, inp: QuoteWorkflowInput) -> QuoteOutcome:
+        # Recorded here, not in run(): an update can arrive in the very first task.
         policy = inp.policy
         start = workflow.now()
         self._deadlines.respond_by = start + timedelta(hours=policy.response_hours)
@@ -43,7 +41,11 @@ class QuoteWorkflow(QuoteWorkflowBase):
         self._deadlines.remind_at = remind_at if remind_at > start else None
         self._waiting_for = "the vendor to accept or reject"
         self._record("requested", "buyer", inp.note)
-        await self._publish("requested")
+
+    @workflow.run
+    async def run(self, inp: QuoteWorkflowInput) -> QuoteOutcome:
+        await self._publish("requested", first=True)
+        self._started = True
 
         await self._vendor_phase()
         if self._status == "ACCEPTED":
@@ -83,9 +85,7 @@ class QuoteWorkflow(QuoteWorkflowBase):
                 # Held for an operator: no deadline, no polling, until cancelled.
                 await workflow.wait_condition(lambda: self._status != "ACCEPTED")
                 return
-            outcome = await self._wait_in(
-                "ACCEPTED", "pay_by", poll if self._payment is not None else None
-            )
+            outcome = await self._wait_in("ACCEPTED", "pay_by", poll)
             self._payment_nudged = False
             if outcome == "moved":
                 return
@@ -154,7 +154,7 @@ class QuoteWorkflow(QuoteWorkflowBase):
             "EXPIRED",
         ):
             return
-        if self._refunded:
+        if self._refunded or self._refunding:
             return
         watch_until = workflow.now() + LATE_PAYMENT_WATCH
         while not self._refunded:
@@ -259,6 +259,7 @@ class QuoteWorkflow(QuoteWorkflowBase):
         )
         if was in PAID_STATUSES or self._hold_verdict == "mismatch":
             # Mark the state first so a racing update is refused, then refund.
+            self._refunding = True
             self._record("cancelling", inp.actor, inp.reason, status="CANCELLED")
             amount = await self._refund(
                 inp.reason or "cancelled", post_to_ledger=was in PAID_STATUSES
@@ -300,6 +301,7 @@ class QuoteWorkflow(QuoteWorkflowBase):
                 )
                 assert link is not None
                 self._payment = link
+                self._deadline_moved = True  # start polling Khipu now
                 self._record(
                     "payment_started",
                     "buyer",

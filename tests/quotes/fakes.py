@@ -144,7 +144,8 @@ def quote_input(**policy: int) -> QuoteWorkflowInput:
             ),
         ],
         note="Para el viernes",
-        policy=DeadlinePolicy(**policy),
+        # Hourly polling keeps a 72 h payment window to a few dozen fake checks.
+        policy=DeadlinePolicy(**{"poll_seconds": 3600, **policy}),
     )
 
 

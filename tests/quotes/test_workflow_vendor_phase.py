@@ -149,7 +149,8 @@ async def test_accept_racing_cancel_exactly_one_wins(
             if final.status == "ACCEPTED":
                 await handle.execute_update(QuoteWorkflow.cancel, CancelInput(actor="buyer"))
             await handle.result()
-            assert len(wins) == 1 and len(losses) == 1, outcomes
+            assert len(wins) == 1, outcomes
+            assert len(losses) == 1, outcomes
             assert final.status in ("ACCEPTED", "CANCELLED")
             assert [e.kind for e in final.timeline].count("accepted") + [
                 e.kind for e in final.timeline

@@ -1,0 +1,269 @@
+"""QuoteWorkflow from acceptance on, under the time-skipping server: happy path, one
+Khipu payment per quote, payment expiry, ship-by breach, auto-confirm, operator refund,
+a held payment, and a payment that arrives after the quote ended."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.testing import WorkflowEnvironment
+
+from marketred.schemas.payments import PaymentNotified
+from marketred.schemas.quotes import (
+    AcceptInput,
+    CancelInput,
+    ConfirmDeliveryInput,
+    LinePriceChange,
+    MarkShippedInput,
+    StartPaymentInput,
+)
+from marketred.workflows.quote_lifecycle import QuoteWorkflow
+from tests.conftest import unique_task_queue
+from tests.quotes.fakes import FakeWorld, fake_worker, quote_input, start_quote
+from tests.quotes.workflow_helpers import about, record_history, state_of, wait_until
+
+
+async def _accepted_and_paid(
+    handle: WorkflowHandle[QuoteWorkflow, object], world: FakeWorld
+) -> None:
+    await handle.execute_update(QuoteWorkflow.accept, AcceptInput(shipping_cost=3_990))
+    started = await handle.execute_update(QuoteWorkflow.start_payment, StartPaymentInput())
+    world.verdict = "paid"
+    await handle.signal(
+        QuoteWorkflow.payment_notified,
+        PaymentNotified(khipu_payment_id=world_payment_id(world)),
+    )
+    await wait_until(handle, lambda s: s.status == "PAID")
+    assert started.payment_url.startswith("https://khipu.test/")
+
+
+def world_payment_id(world: FakeWorld) -> str:
+    return f"kp-{world.payments_created[0].quote_id.hex[:8]}"
+
+
+async def test_happy_path_accept_pay_ship_deliver_completes_and_posts_the_sale(
+    quote_env: WorkflowEnvironment,
+) -> None:
+    world, tq = FakeWorld(), unique_task_queue()
+    client = quote_env.client
+    async with fake_worker(client, tq, world):
+        handle = await start_quote(client, tq, quote_input())
+        accepted = await handle.execute_update(
+            QuoteWorkflow.accept,
+            AcceptInput(
+                shipping_cost=3_990,
+                lines=[LinePriceChange(position=0, unit_price=9_000)],
+                note="Despacho el lunes",
+            ),
+        )
+        assert (accepted.subtotal, accepted.shipping_cost, accepted.total) == (
+            20_500,
+            3_990,
+            24_490,
+        )
+        first = await handle.execute_update(QuoteWorkflow.start_payment, StartPaymentInput())
+        again = await handle.execute_update(QuoteWorkflow.start_payment, StartPaymentInput())
+        assert first == again
+        assert len(world.payments_created) == 1
+        assert world.payments_created[0].amount == 24_490
+        world.verdict = "paid"
+        await handle.signal(
+            QuoteWorkflow.payment_notified,
+            PaymentNotified(khipu_payment_id=world_payment_id(world)),
+        )
+        paid = await wait_until(handle, lambda s: s.status == "PAID")
+        assert paid.waiting_for == "the vendor to ship"
+        assert paid.deadlines.ship_by is not None
+        await handle.execute_update(
+            QuoteWorkflow.mark_shipped, MarkShippedInput(carrier="Starken", tracking="ST123")
+        )
+        await handle.execute_update(QuoteWorkflow.confirm_delivery, ConfirmDeliveryInput())
+        result = await handle.result()
+        await record_history(handle, "completed")
+        state = await state_of(handle)
+    assert result.status == "COMPLETED"
+    assert result.total == 24_490
+    assert [e.kind for e in state.timeline] == [
+        "requested",
+        "accepted",
+        "payment_started",
+        "paid",
+        "shipped",
+        "delivered",
+        "completed",
+    ]
+    assert [s.quote_id for s in world.sales] == [state.quote_id]
+    assert world.notifications == ["requested", "accepted", "paid", "shipped", "completed"]
+    # (An accept landing in the workflow's first task may fold REQUESTED into it.)
+    assert world.statuses[-5:] == ["ACCEPTED", "PAID", "SHIPPED", "DELIVERED", "COMPLETED"]
+
+
+async def test_payment_found_by_polling_when_the_webhook_is_lost(
+    quote_env: WorkflowEnvironment,
+) -> None:
+    world, tq = FakeWorld(), unique_task_queue()
+    client = quote_env.client
+    async with fake_worker(client, tq, world):
+        handle = await start_quote(client, tq, quote_input(poll_seconds=60))
+        await handle.execute_update(QuoteWorkflow.accept, AcceptInput(shipping_cost=0))
+        await handle.execute_update(QuoteWorkflow.start_payment, StartPaymentInput())
+        world.verdict = "paid"
+        await quote_env.sleep(timedelta(seconds=90))
+        state = await wait_until(handle, lambda s: s.status == "PAID")
+        assert world.checks >= 1
+        await handle.execute_update(
+            QuoteWorkflow.cancel, CancelInput(actor="operator", reason="prueba")
+        )
+        await handle.result()
+    assert state.status == "PAID"
+
+
+async def test_unpaid_quote_expires_at_the_end_of_the_window_and_deletes_the_payment(
+    quote_env: WorkflowEnvironment,
+) -> None:
+    world, tq = FakeWorld(), unique_task_queue()
+    client = quote_env.client
+    async with fake_worker(client, tq, world):
+        handle = await start_quote(client, tq, quote_input())
+        await handle.execute_update(QuoteWorkflow.accept, AcceptInput(shipping_cost=1_000))
+        await handle.execute_update(QuoteWorkflow.start_payment, StartPaymentInput())
+        result = await handle.result()
+        await record_history(handle, "payment_expired")
+        state = await state_of(handle)
+    assert result.status == "PAYMENT_EXPIRED"
+    assert world.deleted == [world_payment_id(world)]
+    at = {e.kind: e.at for e in state.timeline}
+    assert about(at["payment_expired"] - at["accepted"], timedelta(hours=72))
+    assert "payment_expired" in world.notifications
+    assert world.refunds == []
+
+
+async def test_ship_by_breach_alerts_and_lets_the_buyer_cancel_with_refund(
+    quote_env: WorkflowEnvironment,
+) -> None:
+    world, tq = FakeWorld(), unique_task_queue()
+    client = quote_env.client
+    async with fake_worker(client, tq, world):
+        handle = await start_quote(client, tq, quote_input())
+        await _accepted_and_paid(handle, world)
+        with pytest.raises(WorkflowUpdateFailedError):
+            await handle.execute_update(QuoteWorkflow.cancel, CancelInput(actor="buyer"))
+        await quote_env.sleep(timedelta(days=5, minutes=1))
+        overdue = await wait_until(handle, lambda s: s.ship_overdue)
+        assert "overdue" in (overdue.waiting_for or "")
+        state = await handle.execute_update(
+            QuoteWorkflow.cancel, CancelInput(actor="buyer", reason="No llegó")
+        )
+        result = await handle.result()
+        await record_history(handle, "ship_overdue_refund")
+    assert state.status == "REFUNDED"
+    assert result.status == "REFUNDED"
+    assert "ship_overdue" in world.notifications
+    assert [r.amount for r in world.refunds] == [22_500 + 3_990]
+    assert [r.amount for r in world.ledger_refunds] == [26_490]
+
+
+async def test_delivery_is_confirmed_automatically_after_ten_days(
+    quote_env: WorkflowEnvironment,
+) -> None:
+    world, tq = FakeWorld(), unique_task_queue()
+    client = quote_env.client
+    async with fake_worker(client, tq, world):
+        handle = await start_quote(client, tq, quote_input())
+        await _accepted_and_paid(handle, world)
+        await handle.execute_update(
+            QuoteWorkflow.mark_shipped, MarkShippedInput(carrier="Chilexpress", tracking="CX9")
+        )
+        result = await handle.result()
+        await record_history(handle, "auto_confirmed")
+        state = await state_of(handle)
+    assert result.status == "COMPLETED"
+    delivered = next(e for e in state.timeline if e.kind == "delivered")
+    shipped = next(e for e in state.timeline if e.kind == "shipped")
+    assert delivered.actor == "system"
+    assert about(delivered.at - shipped.at, timedelta(days=10))
+    assert len(world.sales) == 1
+
+
+async def test_operator_cancels_a_shipped_quote_and_the_buyer_is_refunded(
+    quote_env: WorkflowEnvironment,
+) -> None:
+    world, tq = FakeWorld(), unique_task_queue()
+    client = quote_env.client
+    async with fake_worker(client, tq, world):
+        handle = await start_quote(client, tq, quote_input())
+        await _accepted_and_paid(handle, world)
+        await handle.execute_update(
+            QuoteWorkflow.mark_shipped, MarkShippedInput(carrier="Starken", tracking="ST1")
+        )
+        state = await handle.execute_update(
+            QuoteWorkflow.cancel, CancelInput(actor="operator", reason="Producto dañado")
+        )
+        result = await handle.result()
+        await record_history(handle, "operator_refund")
+    assert state.status == "REFUNDED"
+    assert state.refunded_amount == 26_490
+    assert result.status == "REFUNDED"
+    assert [e.kind for e in state.timeline][-2:] == ["cancelling", "refunded"]
+    assert world.sales == []
+    assert "refunded" in world.notifications
+
+
+async def test_mismatched_payment_is_held_for_an_operator(
+    quote_env: WorkflowEnvironment,
+) -> None:
+    world, tq = FakeWorld(), unique_task_queue()
+    client = quote_env.client
+    async with fake_worker(client, tq, world):
+        handle = await start_quote(client, tq, quote_input())
+        await handle.execute_update(QuoteWorkflow.accept, AcceptInput(shipping_cost=0))
+        await handle.execute_update(QuoteWorkflow.start_payment, StartPaymentInput())
+        world.verdict = "mismatch"
+        await handle.signal(
+            QuoteWorkflow.payment_notified,
+            PaymentNotified(khipu_payment_id=world_payment_id(world)),
+        )
+        held = await wait_until(handle, lambda s: s.hold_reason is not None)
+        assert held.hold_reason == "amount differs"
+        assert held.status == "ACCEPTED"
+        assert "operator" in (held.waiting_for or "")
+        with pytest.raises(WorkflowUpdateFailedError):
+            await handle.execute_update(QuoteWorkflow.start_payment, StartPaymentInput())
+        # Held quotes do not expire on their own.
+        await quote_env.sleep(timedelta(days=5))
+        assert (await state_of(handle)).status == "ACCEPTED"
+        state = await handle.execute_update(
+            QuoteWorkflow.cancel, CancelInput(actor="operator", reason="monto distinto")
+        )
+        await handle.result()
+    assert state.status == "REFUNDED"
+    assert "payment_held" in world.notifications
+
+
+async def test_payment_confirmed_after_the_buyer_cancelled_is_refunded(
+    quote_env: WorkflowEnvironment,
+) -> None:
+    world, tq = FakeWorld(), unique_task_queue()
+    client = quote_env.client
+    async with fake_worker(client, tq, world):
+        handle = await start_quote(client, tq, quote_input())
+        await handle.execute_update(QuoteWorkflow.accept, AcceptInput(shipping_cost=0))
+        await handle.execute_update(QuoteWorkflow.start_payment, StartPaymentInput())
+        await handle.execute_update(QuoteWorkflow.cancel, CancelInput(actor="buyer"))
+        assert world.deleted == [world_payment_id(world)]
+        await wait_until(handle, lambda s: s.waiting_for is None and world.checks >= 1)
+        world.verdict = "paid"
+        await handle.signal(
+            QuoteWorkflow.payment_notified,
+            PaymentNotified(khipu_payment_id=world_payment_id(world)),
+        )
+        result = await handle.result()
+        await record_history(handle, "late_payment_refund")
+        state = await state_of(handle)
+    assert result.status == "CANCELLED"
+    assert state.refunded_amount == 22_500
+    assert [r.amount for r in world.refunds] == [22_500]
+    assert state.timeline[-1].kind == "late_payment_refunded"
+    assert world.ledger_refunds == []
