@@ -124,7 +124,7 @@ async def _update(
         raise Conflict(str(exc.cause or exc)) from exc
     except RPCError as exc:
         if exc.status == RPCStatusCode.NOT_FOUND:
-            raise Conflict("the payout's workflow is not running yet; try again") from exc
+            raise Conflict(f"the payout's workflow is not running yet; try again ({exc})") from exc
         raise Unavailable("the workflow engine did not answer; try again") from exc
 
 

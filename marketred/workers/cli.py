@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from typing import cast
+from typing import NoReturn, cast
 
 import typer
 
@@ -182,6 +182,17 @@ def seed_demo() -> None:
     typer.echo("demo data loaded" if created else "vendors already exist; nothing changed")
 
 
+def _exit_after_temporal(code: int = 0) -> NoReturn:
+    """Leave without interpreter finalization: the Temporal client's core threads may
+    call into Python while it shuts down and abort the process (exit -6) after the work
+    is done. Everything is flushed first; there is nothing else to clean up."""
+    import os
+
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 @payouts_app.command("run")
 def payouts_run() -> None:
     """Create the payouts owed now (one per vendor, waiting for approval)."""
@@ -199,13 +210,14 @@ def payouts_run() -> None:
     result = asyncio.run(work())
     if not result.payouts:
         typer.echo(f"no payouts created: nothing is owed ({result.workflow_id})")
-        return
-    typer.echo(f"{len(result.payouts)} payout(s) created by {result.workflow_id}:")
+    else:
+        typer.echo(f"{len(result.payouts)} payout(s) created by {result.workflow_id}:")
     for p in result.payouts:
         typer.echo(
             f"  {p.payout_id}  {p.vendor_slug}  {p.items} item(s)  gross {format_clp(p.gross)}"
             f"  commission {format_clp(p.commission)}  net {format_clp(p.net)}  {p.status}"
         )
+    _exit_after_temporal()
 
 
 def _decide_payout(payout_id: str, reason: str | None) -> None:
@@ -228,8 +240,10 @@ def _decide_payout(payout_id: str, reason: str | None) -> None:
     try:
         result = asyncio.run(_in_transaction(settings, work))
     except (DomainError, ValueError) as exc:
-        raise _fail(exc) from exc
+        typer.echo(f"error: {exc}", err=True)
+        _exit_after_temporal(1)
     typer.echo(f"payout {result.payout_id} {result.status}")
+    _exit_after_temporal()
 
 
 @payouts_app.command("approve")

@@ -30,7 +30,8 @@ def test_commissions_and_nets_add_up_to_the_payments(
     splits = [split_payment(amount, rate) for amount in payments]
     for amount, (commission, net) in zip(payments, splits, strict=True):
         assert commission + net == amount
-        assert commission >= 0 and net >= 0
+        assert commission >= 0
+        assert net >= 0
     gross, commission, net = payout_totals(
         (amount, c) for amount, (c, _) in zip(payments, splits, strict=True)
     )

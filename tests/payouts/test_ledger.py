@@ -34,7 +34,9 @@ async def test_sale_posts_payment_commission_and_payable_once(db: AsyncSession) 
     }
     assert sum(r.amount for r in rows) == 0
     assert {r.txn_id for r in rows} == {first.txn_id}
-    assert first.inserted == 3 and again.inserted == 0 and again.txn_id == first.txn_id
+    assert first.inserted == 3
+    assert again.inserted == 0
+    assert again.txn_id == first.txn_id
 
 
 async def test_zero_commission_vendor_gets_no_commission_row(db: AsyncSession) -> None:

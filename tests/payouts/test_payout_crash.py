@@ -36,7 +36,9 @@ from tests.payouts.helpers import completed_sale, make_seller, refund
 pytestmark = pytest.mark.db
 
 
-def _env(settings: Settings, env: WorkflowEnvironment, home: Path, smtp_port: int) -> dict[str, str]:
+def _env(
+    settings: Settings, env: WorkflowEnvironment, home: Path, smtp_port: int
+) -> dict[str, str]:
     return {
         **os.environ,
         "DATABASE_URL": str(settings.database_url),

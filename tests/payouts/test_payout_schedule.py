@@ -69,8 +69,8 @@ async def test_the_schedule_fires_a_payout_run_that_creates_the_payouts(
         async with transaction(stack.sessions) as db:
             vendor, _, buyer = await make_seller(db)
             await completed_sale(db, vendor, buyer, 25_000)
-        every_second = stack.settings.model_copy(update={"payout_cron": "* * * * * *"})
-        handle = await ensure_payout_schedule(client, every_second, f"payouts-{uuid.uuid4()}")
+        every_two_seconds = stack.settings.model_copy(update={"payout_cron": "@every 2s"})
+        handle = await ensure_payout_schedule(client, every_two_seconds, f"payouts-{uuid.uuid4()}")
         try:
             for _ in range(100):
                 if (await handle.describe()).info.recent_actions:

@@ -55,7 +55,8 @@ async def test_three_sales_and_a_refund_make_one_payout_whose_csv_adds_up(
     body, total = rows[1:-1], rows[-1]
     assert sorted(r[0] for r in body) == sorted(quote_number(q.number) for q in sales)
     for r in body:
-        assert int(r[3]) - int(r[4]) == int(r[5]) and r[2] == "Venta"
+        assert int(r[3]) - int(r[4]) == int(r[5])
+        assert r[2] == "Venta"
     assert total == ["Total", "", "", "47995", "4800", "43195"]
     assert payout.report_csv.endswith("\r\n")
 
@@ -71,7 +72,9 @@ async def test_the_same_run_retried_returns_its_payout_instead_of_a_second(
     run = _run_id()
     first = await payouts.create_vendor_payout(db, vendor.id, run)
     again = await payouts.create_vendor_payout(db, vendor.id, run)
-    assert first is not None and again is not None and again.payout_id == first.payout_id
+    assert first is not None
+    assert again is not None
+    assert again.payout_id == first.payout_id
 
 
 async def test_refund_of_a_paid_out_quote_is_a_clawback_line_in_the_next_payout(
@@ -116,10 +119,12 @@ async def test_rejecting_releases_the_quotes_for_the_next_run(db: AsyncSession) 
     assert await live_items(db, quote.id) == []
 
     second = await payouts.create_vendor_payout(db, vendor.id, _run_id())
-    assert second is not None and second.payout_id != first.payout_id
+    assert second is not None
+    assert second.payout_id != first.payout_id
     assert [i.payout_id for i in await live_items(db, quote.id)] == [second.payout_id]
     rejected = await db.get(Payout, first.payout_id)
-    assert rejected is not None and rejected.status == "REJECTED"
+    assert rejected is not None
+    assert rejected.status == "REJECTED"
     assert rejected.reason == "cuenta bancaria sin validar"
 
 
@@ -162,10 +167,11 @@ async def test_paying_posts_the_settlement_and_clears_the_payable(db: AsyncSessi
     assert await payouts.mark_paid(db, made.payout_id, "ref") == "PAID"
     assert await payouts.mark_paid(db, made.payout_id, "ref") == "PAID"  # retried step
 
-    rows = [r for r in await ledger_rows_for_vendor(db, vendor.id)]
+    rows = list(await ledger_rows_for_vendor(db, vendor.id))
     payable = sum(r.amount for r in rows if r.account == "vendor_payable")
     sent = [r.amount for r in rows if r.account == "vendor_payouts"]
-    assert payable == 0 and sent == [-made.net]
+    assert payable == 0
+    assert sent == [-made.net]
 
 
 async def ledger_rows_for_vendor(db: AsyncSession, vendor_id: uuid.UUID) -> list:  # type: ignore[type-arg]

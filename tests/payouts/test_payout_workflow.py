@@ -1,5 +1,5 @@
-"""Payout workflows on the time-skipping server with the real activities and database:
-approval, rejection, a run racing refunds, and running twice."""
+"""Payout workflows on the Temporal dev server with the real activities and database:
+approval, rejection, racing decisions, a run racing refunds, and running twice."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ import asyncio
 
 import pytest
 from sqlalchemy import func, select
-from temporalio.client import WorkflowUpdateFailedError
+from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.service import RPCError
 
 from marketred.sandbox.mailcatcher import list_caught
 from marketred.schemas.payouts import (
@@ -37,12 +38,14 @@ async def run_payouts(stack: PayoutStack, vendor: Vendor) -> list[PayoutSummary]
     return [p for p in result.payouts if p.vendor_id == vendor.id]
 
 
-async def running_payout(stack: PayoutStack, payout: PayoutSummary):  # type: ignore[no-untyped-def]
-    """The payout's workflow once it ran its first task: the time-skipping server loses
-    an update sent before that (the dev server and a real cluster queue it)."""
+async def running_payout(
+    stack: PayoutStack, payout: PayoutSummary
+) -> WorkflowHandle[VendorPayoutWorkflow, VendorPayoutResult]:
+    """The payout's workflow, checked to be waiting for a decision on this payout."""
     handle = stack.client.get_workflow_handle_for(VendorPayoutWorkflow.run, payout.workflow_id)
     state = await handle.query(VendorPayoutWorkflow.state)
-    assert state.payout_id == payout.payout_id and state.status == "PENDING_APPROVAL"
+    assert state.payout_id == payout.payout_id
+    assert state.status == "PENDING_APPROVAL"
     return handle
 
 
@@ -55,7 +58,7 @@ async def approve(stack: PayoutStack, payout: PayoutSummary) -> VendorPayoutResu
 
 async def seller_with_sales(stack: PayoutStack, totals: list[int]):  # type: ignore[no-untyped-def]
     async with transaction(stack.sessions) as db:
-        vendor, staff, buyer = await make_seller(db)
+        vendor, _staff, buyer = await make_seller(db)
         quotes = [await completed_sale(db, vendor, buyer, t) for t in totals]
     return vendor, buyer, quotes
 
@@ -64,7 +67,7 @@ async def test_approved_payout_is_transferred_once_marked_paid_posted_and_mailed
     payout_stack: PayoutStack,
 ) -> None:
     stack = payout_stack
-    vendor, buyer, quotes = await seller_with_sales(stack, [12_990, 5_005, 30_000, 9_990])
+    vendor, _buyer, quotes = await seller_with_sales(stack, [12_990, 5_005, 30_000, 9_990])
     async with transaction(stack.sessions) as db:
         await refund(db, quotes[3])
 
@@ -76,7 +79,9 @@ async def test_approved_payout_is_transferred_once_marked_paid_posted_and_mailed
     assert result.status == "PAID"
     async with transaction(stack.sessions) as db:
         stored = await db.get(Payout, payout.payout_id)
-        assert stored is not None and stored.status == "PAID" and stored.paid_at is not None
+        assert stored is not None
+        assert stored.status == "PAID"
+        assert stored.paid_at is not None
         transfers = list(
             await db.scalars(
                 select(SandboxPayoutTransfer).where(
@@ -106,7 +111,7 @@ async def test_rejected_payout_frees_its_quotes_and_refuses_a_late_approval(
     payout_stack: PayoutStack,
 ) -> None:
     stack = payout_stack
-    vendor, buyer, quotes = await seller_with_sales(stack, [10_000])
+    vendor, _buyer, quotes = await seller_with_sales(stack, [10_000])
     [payout] = await run_payouts(stack, vendor)
     handle = await running_payout(stack, payout)
 
@@ -115,12 +120,14 @@ async def test_rejected_payout_frees_its_quotes_and_refuses_a_late_approval(
     )
     result = await handle.result()
 
-    assert decision.status == "REJECTED" and result.status == "REJECTED"
+    assert decision.status == "REJECTED"
+    assert result.status == "REJECTED"
     assert result.reason == "RUT no coincide con la cuenta"
-    with pytest.raises(Exception):  # noqa: B017  # the workflow is closed: any refusal will do
+    with pytest.raises((RPCError, WorkflowUpdateFailedError)):  # closed, or refused
         await handle.execute_update(VendorPayoutWorkflow.approve, ApprovePayoutInput())
     [again] = await run_payouts(stack, vendor)
-    assert again.payout_id != payout.payout_id and again.net == payout.net
+    assert again.payout_id != payout.payout_id
+    assert again.net == payout.net
     async with transaction(stack.sessions) as db:
         assert [i.payout_id for i in await live_items(db, quotes[0].id)] == [again.payout_id]
 
@@ -139,12 +146,14 @@ async def test_racing_approve_and_reject_only_one_decision_wins(payout_stack: Pa
 
     refused = [o for o in outcomes if isinstance(o, WorkflowUpdateFailedError)]
     decided = [o for o in outcomes if not isinstance(o, BaseException)]
-    assert len(refused) == 1 and len(decided) == 1
+    assert len(refused) == 1
+    assert len(decided) == 1
     result = await handle.result()
     assert result.status == ("PAID" if decided[0].status == "APPROVED" else "REJECTED")
     async with transaction(stack.sessions) as db:
         stored = await db.get(Payout, payout.payout_id)
-        assert stored is not None and stored.status == result.status
+        assert stored is not None
+        assert stored.status == result.status
 
 
 async def test_a_payout_run_racing_refunds_never_pays_a_peso_too_much(
@@ -159,8 +168,11 @@ async def test_a_payout_run_racing_refunds_never_pays_a_peso_too_much(
         async with transaction(stack.sessions) as db:
             await refund(db, quote)
 
-    runs = await asyncio.gather(run_payouts(stack, vendor), *(refund_one(q) for q in refunded))
-    paid = [await approve(stack, p) for p in runs[0]]
+    first_run, *_ = await asyncio.gather(
+        run_payouts(stack, vendor), *(refund_one(q) for q in refunded)
+    )
+    assert first_run is not None
+    paid = [await approve(stack, p) for p in first_run]
     # Whatever the interleaving, a later sale absorbs any clawback and settles the rest.
     async with transaction(stack.sessions) as db:
         await completed_sale(db, vendor, buyer, 200_000)

@@ -69,7 +69,7 @@ async def quote_numbers(
     if not quote_ids:
         return {}
     rows = await session.execute(select(Quote.id, Quote.number).where(Quote.id.in_(quote_ids)))
-    return {q: n for q, n in rows}
+    return {row.id: row.number for row in rows}
 
 
 async def list_with_vendor(
