@@ -40,8 +40,17 @@ from marketred.services.quotes_queries import get_quote
 R = TypeVar("R", bound=BaseModel)
 
 
+VENDOR_DECISION_CLOSED = "the quote is no longer awaiting the vendor"
+
+
 async def _update(
-    temporal: Client, workflow_id: str, name: str, arg: BaseModel, result_type: type[R]
+    temporal: Client,
+    workflow_id: str,
+    name: str,
+    arg: BaseModel,
+    result_type: type[R],
+    *,
+    when_closed: str = "the quote has already ended",
 ) -> R:
     handle = temporal.get_workflow_handle(workflow_id)
     try:
@@ -52,7 +61,8 @@ async def _update(
         raise Conflict(message) from exc
     except RPCError as exc:
         if exc.status == RPCStatusCode.NOT_FOUND:
-            raise Conflict("the quote has already ended") from exc
+            # The workflow has finished: same answer its validator would have given.
+            raise Conflict(when_closed) from exc
         raise Unavailable("the workflow engine did not answer; try again shortly") from exc
     assert isinstance(result, result_type)
     return result
@@ -63,7 +73,12 @@ async def accept_quote(
 ) -> QuoteOut:
     quote = await quote_for(session, who, quote_id, "vendor")
     await _update(
-        temporal, quote.workflow_id, "accept", AcceptInput(**body.model_dump()), QuoteState
+        temporal,
+        quote.workflow_id,
+        "accept",
+        AcceptInput(**body.model_dump()),
+        QuoteState,
+        when_closed=VENDOR_DECISION_CLOSED,
     )
     return await get_quote(session, who, quote_id)
 
@@ -73,7 +88,12 @@ async def reject_quote(
 ) -> QuoteOut:
     quote = await quote_for(session, who, quote_id, "vendor")
     await _update(
-        temporal, quote.workflow_id, "reject", RejectInput(reason=body.reason), QuoteState
+        temporal,
+        quote.workflow_id,
+        "reject",
+        RejectInput(reason=body.reason),
+        QuoteState,
+        when_closed=VENDOR_DECISION_CLOSED,
     )
     return await get_quote(session, who, quote_id)
 

@@ -1,0 +1,274 @@
+"""The quote API against the Temporal dev server, real quote activities (projection and
+mail to a caught SMTP server) and real PostgreSQL. Khipu and the ledger are faked here
+(their own tests cover them); the full-stack run with the Khipu sandbox is bench/."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from marketred.activities.notifications import NotificationActivities
+from marketred.activities.quotes import QuoteActivities
+from marketred.api.app import create_app
+from marketred.sandbox.mailcatcher import list_caught, start_catcher
+from marketred.schemas.payments import PaymentNotified
+from marketred.settings import Settings
+from marketred.store.session import create_session_factory
+from marketred.workflows.quote_lifecycle import QuoteWorkflow
+from tests.conftest import make_resources, unique_task_queue
+from tests.quotes.fakes import FakeWorld
+from tests.support.factories import auth_headers, make_product, make_user, make_vendor
+from tests.support.ports import free_port
+
+pytestmark = pytest.mark.db
+
+
+@dataclass
+class Stack:
+    api: httpx.AsyncClient
+    settings: Settings
+    world: FakeWorld
+    env: WorkflowEnvironment
+    mail_dir: Path
+
+
+@pytest.fixture
+async def stack(
+    settings: Settings,
+    engine: AsyncEngine,
+    dev_server_env: WorkflowEnvironment,
+    tmp_path: Path,
+) -> AsyncIterator[Stack]:
+    port = free_port()
+    tq = unique_task_queue()
+    local = settings.model_copy(
+        update={"temporal_task_queue": tq, "smtp_url": f"smtp://127.0.0.1:{port}", "home": tmp_path}
+    )
+    catcher = start_catcher(tmp_path / "mail", "127.0.0.1", port)
+    sessions = create_session_factory(engine)
+    world = FakeWorld()
+    real = {"project_quote", "send_quote_notification"}
+    fakes = [a for a in world.activities() if a.__temporal_activity_definition.name not in real]  # type: ignore[attr-defined]
+    worker = Worker(
+        dev_server_env.client,
+        task_queue=tq,
+        workflows=[QuoteWorkflow],
+        activities=[
+            QuoteActivities(sessions).project_quote,
+            NotificationActivities(sessions, local).send_quote_notification,
+            *fakes,
+        ],
+    )
+    async with httpx.AsyncClient(timeout=10) as http, worker:
+        app = create_app(
+            local, make_resources(local, engine, sessions, http, dev_server_env.client)
+        )
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as api:
+            yield Stack(api, local, world, dev_server_env, tmp_path / "mail")
+    catcher.stop()
+
+
+@dataclass
+class Parties:
+    vendor_slug: str
+    buyer: dict[str, str]
+    other_buyer: dict[str, str]
+    staff: dict[str, str]
+    other_staff: dict[str, str]
+    operator: dict[str, str]
+    variant_id: uuid.UUID
+    buyer_email: str
+
+
+async def _parties(engine: AsyncEngine, settings: Settings) -> Parties:
+    async with create_session_factory(engine)() as db:
+        vendor = await make_vendor(db, email=f"ventas-{uuid.uuid4().hex[:6]}@example.cl")
+        other = await make_vendor(db)
+        _, variants = await make_product(db, vendor, "Taladro", prices=(10_000,))
+        buyer = await make_user(db, "buyer")
+        users = [
+            buyer,
+            await make_user(db, "buyer"),
+            await make_user(db, "vendor", vendor),
+            await make_user(db, "vendor", other),
+            await make_user(db, "operator"),
+        ]
+        await db.commit()
+    h = [auth_headers(settings, u) for u in users]
+    return Parties(vendor.slug, h[0], h[1], h[2], h[3], h[4], variants[0].id, buyer.email)
+
+
+async def _request_quote(stack: Stack, p: Parties, quantity: int = 2) -> httpx.Response:
+    r = await stack.api.put(
+        f"/api/v1/carts/{p.vendor_slug}/items/{p.variant_id}",
+        json={"quantity": quantity},
+        headers=p.buyer,
+    )
+    assert r.status_code == 200, r.text
+    return await stack.api.post(
+        "/api/v1/quotes",
+        json={"vendor": p.vendor_slug, "note": "Urgente", "contact": {"name": "Ana"}},
+        headers=p.buyer,
+    )
+
+
+async def _eventually(fetch, check, timeout: float = 15.0):  # type: ignore[no-untyped-def]
+    for _ in range(int(timeout / 0.1)):
+        value = await fetch()
+        if check(value):
+            return value
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"never true; last value: {value}")
+
+
+async def test_quote_accepted_with_shipping_paid_shipped_delivered_completes(
+    stack: Stack, engine: AsyncEngine
+) -> None:
+    p = await _parties(engine, stack.settings)
+    r = await _request_quote(stack, p)
+    assert r.status_code == 201, r.text
+    quote = r.json()
+    assert quote["number"].startswith("Q-")
+    assert quote["status"] == "REQUESTED"
+    assert quote["total"] == 20_000
+    qid = quote["id"]
+    carts = await stack.api.get("/api/v1/carts", headers=p.buyer)
+    assert all(c["vendor"]["slug"] != p.vendor_slug for c in carts.json()["items"])
+
+    r = await stack.api.post(
+        f"/api/v1/quotes/{qid}/accept", json={"shipping_cost": 3_990}, headers=p.staff
+    )
+    assert r.status_code == 200, r.text
+    assert (r.json()["status"], r.json()["total"]) == ("ACCEPTED", 23_990)
+
+    r = await stack.api.post(f"/api/v1/quotes/{qid}/pay", headers=p.buyer)
+    assert r.status_code == 200, r.text
+    assert r.json()["payment_url"].startswith("https://khipu.test/")
+    stack.world.verdict = "paid"
+    handle = stack.env.client.get_workflow_handle(quote["workflow_id"])
+    await handle.signal(
+        "payment_notified", PaymentNotified(khipu_payment_id=f"kp-{uuid.UUID(qid).hex[:8]}")
+    )
+
+    async def detail() -> dict[str, object]:
+        return (await stack.api.get(f"/api/v1/quotes/{qid}", headers=p.buyer)).json()  # type: ignore[no-any-return]
+
+    await _eventually(detail, lambda d: d["status"] == "PAID")
+    r = await stack.api.post(
+        f"/api/v1/quotes/{qid}/ship",
+        json={"carrier": "Starken", "tracking": "ST-1"},
+        headers=p.staff,
+    )
+    assert r.status_code == 200, r.text
+    r = await stack.api.post(f"/api/v1/quotes/{qid}/deliver", headers=p.buyer)
+    assert r.status_code == 200, r.text
+    final = await _eventually(detail, lambda d: d["status"] == "COMPLETED")
+    kinds = [(e["kind"], e["status"]) for e in final["timeline"]]
+    assert [k for k, _ in kinds] == [
+        "requested",
+        "accepted",
+        "payment_started",
+        "paid",
+        "shipped",
+        "delivered",
+        "completed",
+    ]
+    assert all(e["at"] for e in final["timeline"])
+    assert final["tracking"] == "ST-1"
+
+    async def subjects() -> list[str]:
+        return [m.subject for m in list_caught(stack.mail_dir)]
+
+    caught = await _eventually(subjects, lambda s: any("despachado" in x for x in s))
+    assert any("Nueva cotización" in s for s in caught)
+    assert any("aceptada" in s and "$23.990" in s for s in caught)
+    page = await stack.api.get("/dev/mail")
+    assert "Nueva cotización" in page.text
+
+
+async def test_rejected_quote_shows_the_reason_to_the_buyer(
+    stack: Stack, engine: AsyncEngine
+) -> None:
+    p = await _parties(engine, stack.settings)
+    qid = (await _request_quote(stack, p)).json()["id"]
+    r = await stack.api.post(
+        f"/api/v1/quotes/{qid}/reject", json={"reason": "Sin stock"}, headers=p.staff
+    )
+    assert r.status_code == 200, r.text
+    seen = (await stack.api.get(f"/api/v1/quotes/{qid}", headers=p.buyer)).json()
+    assert seen["status"] == "REJECTED"
+    assert seen["reason"] == "Sin stock"
+    again = await stack.api.post(
+        f"/api/v1/quotes/{qid}/accept", json={"shipping_cost": 0}, headers=p.staff
+    )
+    assert again.status_code == 409
+    assert again.headers["content-type"].startswith("application/problem+json")
+    assert again.json()["detail"] == "the quote is no longer awaiting the vendor"
+
+
+async def test_parties_see_only_their_quotes(stack: Stack, engine: AsyncEngine) -> None:
+    p = await _parties(engine, stack.settings)
+    qid = (await _request_quote(stack, p)).json()["id"]
+    for who in (p.other_buyer, p.other_staff):
+        assert (await stack.api.get(f"/api/v1/quotes/{qid}", headers=who)).status_code == 404
+        listed = (await stack.api.get("/api/v1/quotes", headers=who)).json()
+        assert qid not in {q["id"] for q in listed["items"]}
+    r = await stack.api.post(
+        f"/api/v1/quotes/{qid}/accept", json={"shipping_cost": 0}, headers=p.other_staff
+    )
+    assert r.status_code == 404
+    # The right vendor cannot pay, the buyer cannot accept: wrong role on a visible quote.
+    assert (await stack.api.post(f"/api/v1/quotes/{qid}/pay", headers=p.staff)).status_code == 403
+    r = await stack.api.post(
+        f"/api/v1/quotes/{qid}/accept", json={"shipping_cost": 0}, headers=p.buyer
+    )
+    assert r.status_code == 403
+    mine = (await stack.api.get("/api/v1/quotes?status=REQUESTED", headers=p.staff)).json()
+    assert qid in {q["id"] for q in mine["items"]}
+    op = (await stack.api.get(f"/api/v1/quotes/{qid}", headers=p.operator)).json()
+    assert op["temporal_url"].endswith(op["workflow_id"])
+    r = await stack.api.post(
+        f"/api/v1/quotes/{qid}/cancel", json={"reason": "prueba"}, headers=p.operator
+    )
+    assert r.json()["status"] == "CANCELLED"
+
+
+async def test_idempotency_key_returns_the_same_quote_and_refuses_another_body(
+    stack: Stack, engine: AsyncEngine
+) -> None:
+    p = await _parties(engine, stack.settings)
+    key = {"Idempotency-Key": uuid.uuid4().hex}
+    await stack.api.put(
+        f"/api/v1/carts/{p.vendor_slug}/items/{p.variant_id}", json={"quantity": 1}, headers=p.buyer
+    )
+    body = {"vendor": p.vendor_slug, "note": "x", "contact": {}}
+    first, second = await asyncio.gather(
+        stack.api.post("/api/v1/quotes", json=body, headers={**p.buyer, **key}),
+        stack.api.post("/api/v1/quotes", json=body, headers={**p.buyer, **key}),
+    )
+    assert first.status_code == second.status_code == 201, (first.text, second.text)
+    assert first.json()["id"] == second.json()["id"]
+    other = await stack.api.post(
+        "/api/v1/quotes", json={**body, "note": "y"}, headers={**p.buyer, **key}
+    )
+    assert other.status_code == 422
+    listed = (await stack.api.get("/api/v1/quotes", headers=p.buyer)).json()
+    assert listed["total"] == 1
+
+
+async def test_empty_cart_is_422(stack: Stack, engine: AsyncEngine) -> None:
+    p = await _parties(engine, stack.settings)
+    r = await stack.api.post(
+        "/api/v1/quotes", json={"vendor": p.vendor_slug, "note": "", "contact": {}}, headers=p.buyer
+    )
+    assert r.status_code == 422
