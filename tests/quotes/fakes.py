@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
 from temporalio import activity
 from temporalio.client import Client, WorkflowHandle
@@ -26,6 +27,7 @@ from marketred.schemas.quotes import (
     NotifyResult,
     ProjectQuoteInput,
     QuoteLine,
+    QuoteOutcome,
     QuoteWorkflowInput,
 )
 from marketred.workflows.quote_lifecycle import QuoteWorkflow
@@ -44,7 +46,7 @@ class FakeWorld:
     ledger_refunds: list[PostRefundInput] = field(default_factory=list)
     projection_failures: int = 0
 
-    def activities(self) -> list[object]:
+    def activities(self) -> list[Any]:
         world = self
 
         @activity.defn(name="project_quote")
@@ -160,7 +162,7 @@ def fake_worker(client: Client, task_queue: str, world: FakeWorld) -> Worker:
 
 async def start_quote(
     client: Client, task_queue: str, inp: QuoteWorkflowInput
-) -> WorkflowHandle[QuoteWorkflow, object]:
+) -> WorkflowHandle[QuoteWorkflow, QuoteOutcome]:
     return await client.start_workflow(
         QuoteWorkflow.run,
         inp,

@@ -17,6 +17,7 @@ from marketred.schemas.quotes import (
     ConfirmDeliveryInput,
     LinePriceChange,
     MarkShippedInput,
+    QuoteOutcome,
     StartPaymentInput,
 )
 from marketred.workflows.quote_lifecycle import QuoteWorkflow
@@ -26,7 +27,7 @@ from tests.quotes.workflow_helpers import about, record_history, state_of, wait_
 
 
 async def _accepted_and_paid(
-    handle: WorkflowHandle[QuoteWorkflow, object], world: FakeWorld
+    handle: WorkflowHandle[QuoteWorkflow, QuoteOutcome], world: FakeWorld
 ) -> None:
     await handle.execute_update(QuoteWorkflow.accept, AcceptInput(shipping_cost=3_990))
     started = await handle.execute_update(QuoteWorkflow.start_payment, StartPaymentInput())

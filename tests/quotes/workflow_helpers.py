@@ -6,6 +6,7 @@ import asyncio
 import os
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from temporalio.client import WorkflowHandle
 
@@ -14,11 +15,12 @@ from marketred.schemas.quotes import QuoteState
 HISTORIES = Path(__file__).resolve().parents[1] / "histories"
 
 
-async def state_of(handle: WorkflowHandle[object, object]) -> QuoteState:
-    return await handle.query("state", result_type=QuoteState)
+async def state_of(handle: WorkflowHandle[Any, Any]) -> QuoteState:
+    state: QuoteState = await handle.query("state", result_type=QuoteState)
+    return state
 
 
-async def wait_until(handle: WorkflowHandle[object, object], check, timeout: float = 20.0):  # type: ignore[no-untyped-def]
+async def wait_until(handle: WorkflowHandle[Any, Any], check, timeout: float = 20.0):  # type: ignore[no-untyped-def]
     """Poll the `state` query until `check(state)` holds (the workflow moves on its own)."""
     deadline = asyncio.get_running_loop().time() + timeout
     while True:
@@ -30,7 +32,7 @@ async def wait_until(handle: WorkflowHandle[object, object], check, timeout: flo
         await asyncio.sleep(0.05)
 
 
-async def record_history(handle: WorkflowHandle[object, object], branch: str) -> None:
+async def record_history(handle: WorkflowHandle[Any, Any], branch: str) -> None:
     """Write the finished workflow's history to tests/histories/<branch>.json when asked
     (MARKETRED_RECORD_HISTORIES=1), so the replay test guards it from then on."""
     if os.environ.get("MARKETRED_RECORD_HISTORIES") != "1":
