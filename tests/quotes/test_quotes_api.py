@@ -8,6 +8,7 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -272,3 +273,32 @@ async def test_empty_cart_is_422(stack: Stack, engine: AsyncEngine) -> None:
         "/api/v1/quotes", json={"vendor": p.vendor_slug, "note": "", "contact": {}}, headers=p.buyer
     )
     assert r.status_code == 422
+
+
+async def test_operators_find_quotes_by_search_attributes(
+    stack: Stack, engine: AsyncEngine
+) -> None:
+    p = await _parties(engine, stack.settings)
+    qid = (await _request_quote(stack, p)).json()["id"]
+    client = stack.env.client
+
+    async def ids(query: str) -> set[str]:
+        return {wf.id async for wf in client.list_workflows(query)}
+
+    by_vendor = f"VendorSlug='{p.vendor_slug}' AND QuoteStatus='REQUESTED'"
+    found = await _eventually(lambda: ids(by_vendor), lambda s: f"quote-{qid}" in s)
+    assert found == {f"quote-{qid}"}
+    soon = datetime.now(UTC) + timedelta(hours=49)
+    due = f"VendorSlug='{p.vendor_slug}' AND QuoteDeadline < '{soon.isoformat()}'"
+    assert f"quote-{qid}" in await _eventually(lambda: ids(due), bool)
+    later_only = (
+        f"VendorSlug='{p.vendor_slug}' AND QuoteDeadline < '{datetime.now(UTC).isoformat()}'"
+    )
+    assert await ids(later_only) == set()
+    desc = await client.get_workflow_handle(f"quote-{qid}").describe()
+    summary = await desc.static_summary()
+    assert summary is not None
+    assert summary.startswith("Q-")
+    await stack.api.post(f"/api/v1/quotes/{qid}/reject", json={"reason": "x"}, headers=p.staff)
+    rejected = f"VendorSlug='{p.vendor_slug}' AND QuoteStatus='REJECTED'"
+    assert await _eventually(lambda: ids(rejected), bool) == {f"quote-{qid}"}
