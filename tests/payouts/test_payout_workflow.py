@@ -4,6 +4,10 @@ approval, rejection, racing decisions, a run racing refunds, and running twice."
 from __future__ import annotations
 
 import asyncio
+import json
+import os
+from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -27,25 +31,45 @@ from tests.payouts.helpers import completed_sale, live_items, make_seller, refun
 
 pytestmark = pytest.mark.db
 
+HISTORIES = Path(__file__).resolve().parents[1] / "histories"
 
-async def run_payouts(stack: PayoutStack, vendor: Vendor) -> list[PayoutSummary]:
-    result: PayoutRunResult = await stack.client.execute_workflow(
+
+async def record_history(handle: WorkflowHandle[Any, Any], name: str) -> None:
+    """Write a finished workflow's history to tests/histories/payout_<name>.json when asked
+    (MARKETRED_RECORD_HISTORIES=1); test_payout_replay.py replays it from then on."""
+    if os.environ.get("MARKETRED_RECORD_HISTORIES") != "1":
+        return
+    history = await handle.fetch_history()
+    HISTORIES.mkdir(exist_ok=True)
+    # The workflow id goes with the events: the run derives its payouts' ids from it.
+    recorded = {"workflow_id": handle.id, "history": json.loads(history.to_json())}
+    (HISTORIES / f"payout_{name}.json").write_text(json.dumps(recorded, indent=1))
+
+
+async def run_payouts(
+    stack: PayoutStack, vendor: Vendor, record: str | None = None
+) -> list[PayoutSummary]:
+    handle = await stack.client.start_workflow(
         PayoutWorkflow.run,
         PayoutRunInput(trigger="manual"),
         id=run_id(),
         task_queue=stack.settings.temporal_task_queue,
     )
+    result: PayoutRunResult = await handle.result()
+    if record:
+        await record_history(handle, record)
     return [p for p in result.payouts if p.vendor_id == vendor.id]
 
 
 async def running_payout(
-    stack: PayoutStack, payout: PayoutSummary
+    stack: PayoutStack, payout: PayoutSummary, *, finished: bool = False
 ) -> WorkflowHandle[VendorPayoutWorkflow, VendorPayoutResult]:
     """The payout's workflow, checked to be waiting for a decision on this payout."""
     handle = stack.client.get_workflow_handle_for(VendorPayoutWorkflow.run, payout.workflow_id)
-    state = await handle.query(VendorPayoutWorkflow.state)
-    assert state.payout_id == payout.payout_id
-    assert state.status == "PENDING_APPROVAL"
+    if not finished:
+        state = await handle.query(VendorPayoutWorkflow.state)
+        assert state.payout_id == payout.payout_id
+        assert state.status == "PENDING_APPROVAL"
     return handle
 
 
@@ -71,10 +95,11 @@ async def test_approved_payout_is_transferred_once_marked_paid_posted_and_mailed
     async with transaction(stack.sessions) as db:
         await refund(db, quotes[3])
 
-    [payout] = await run_payouts(stack, vendor)
+    [payout] = await run_payouts(stack, vendor, record="run")
     assert (payout.items, payout.gross, payout.commission, payout.net) == (3, 47_995, 4_800, 43_195)
 
     result = await approve(stack, payout)
+    await record_history(await running_payout(stack, payout, finished=True), "approved")
 
     assert result.status == "PAID"
     async with transaction(stack.sessions) as db:
@@ -119,6 +144,7 @@ async def test_rejected_payout_frees_its_quotes_and_refuses_a_late_approval(
         VendorPayoutWorkflow.reject, RejectPayoutInput(reason="RUT no coincide con la cuenta")
     )
     result = await handle.result()
+    await record_history(handle, "rejected")
 
     assert decision.status == "REJECTED"
     assert result.status == "REJECTED"
