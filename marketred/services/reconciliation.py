@@ -48,9 +48,7 @@ async def reconcile(session: AsyncSession, date_from: date, date_to: date) -> Re
         .join(Quote, Quote.id == Payment.quote_id)
         .where(Payment.paid_at >= start, Payment.paid_at < end)
     )
-    by_quote: dict[uuid.UUID, tuple[Payment | None, Quote]] = {
-        q.id: (p, q) for p, q in paid
-    }
+    by_quote: dict[uuid.UUID, tuple[Payment | None, Quote]] = {q.id: (p, q) for p, q in paid}
     posted = await session.execute(
         select(Quote, Payment)
         .join(LedgerEntry, LedgerEntry.quote_id == Quote.id)
