@@ -77,17 +77,21 @@ async def one_lifecycle(
     buyer: dict[str, str],
     staff: dict[str, str],
     variant_id: str,
+    cart_lock: asyncio.Lock,
 ) -> None:
-    r = await api.put(
-        f"/api/v1/carts/{VENDOR_SLUG}/items/{variant_id}", json={"quantity": 1}, headers=buyer
-    )
-    r.raise_for_status()
-    r = await api.post(
-        "/api/v1/quotes",
-        json={"vendor": VENDOR_SLUG, "note": "bench", "contact": {}},
-        headers={**buyer, "Idempotency-Key": uuid.uuid4().hex},
-    )
-    r.raise_for_status()
+    # One buyer has one cart per vendor: filling it and quoting it is serialized; the
+    # rest of the lifecycles run concurrently.
+    async with cart_lock:
+        r = await api.put(
+            f"/api/v1/carts/{VENDOR_SLUG}/items/{variant_id}", json={"quantity": 1}, headers=buyer
+        )
+        r.raise_for_status()
+        r = await api.post(
+            "/api/v1/quotes",
+            json={"vendor": VENDOR_SLUG, "note": "bench", "contact": {}},
+            headers={**buyer, "Idempotency-Key": uuid.uuid4().hex},
+        )
+        r.raise_for_status()
     quote = r.json()
     qid = quote["id"]
     r = await api.post(f"/api/v1/quotes/{qid}/accept", json={"shipping_cost": 3990}, headers=staff)
@@ -115,10 +119,11 @@ async def lifecycles(args: argparse.Namespace) -> float:
         items = products["items"] if isinstance(products, dict) else products
         variant_id = items[0]["variants"][0]["id"]
         gate = asyncio.Semaphore(args.concurrency)
+        cart_lock = asyncio.Lock()
 
         async def run_one() -> None:
             async with gate:
-                await one_lifecycle(api, khipu, buyer, staff, variant_id)
+                await one_lifecycle(api, khipu, buyer, staff, variant_id, cart_lock)
 
         n = int(args.n)
         started = time.perf_counter()
