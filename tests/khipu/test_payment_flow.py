@@ -1,0 +1,271 @@
+"""The quote workflow's payment phase end to end on the Temporal dev server.
+
+Real pieces: QuoteWorkflow, the Khipu payment activities, the Khipu sandbox and the API
+(POST /webhooks/khipu) both under uvicorn, PostgreSQL. The sandbox delivers its signed
+webhooks to the API, which signals the workflow. Mail, projection and ledger activities
+are the quote tests' fakes (tests/quotes/fakes.py): they record what the workflow asked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from temporalio.client import Client, WorkflowHandle
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from marketred.activities.payments import PaymentActivities
+from marketred.api.app import create_app
+from marketred.integrations.khipu import KhipuClient, PaymentCreated, PaymentCreateRequest
+from marketred.sandbox.khipu import create_app as create_sandbox
+from marketred.schemas.quotes import (
+    AcceptInput,
+    CancelInput,
+    ConfirmDeliveryInput,
+    MarkShippedInput,
+    QuoteState,
+    StartPaymentInput,
+)
+from marketred.settings import Settings
+from marketred.store.models import Payment, PaymentEvent, Quote
+from marketred.store.session import create_session_factory
+from marketred.workflows.quote_lifecycle import QuoteWorkflow
+from tests.conftest import make_resources, unique_task_queue
+from tests.quotes.fakes import FakeWorld, quote_input, start_quote
+from tests.quotes.workflow_helpers import state_of, wait_until
+
+from .conftest import API_KEY, RECEIVER_ID
+from .helpers import eventually, free_port, serve
+from .payment_support import make_quote
+
+pytestmark = pytest.mark.db
+
+PAYMENT_ACTIVITIES = {
+    "create_khipu_payment",
+    "check_khipu_payment",
+    "delete_khipu_payment",
+    "refund_khipu_payment",
+}
+SHIPPING = 3_000
+TOTAL = 2 * 10_000 + 2_500 + SHIPPING  # quote_input()'s lines plus shipping
+
+
+@dataclass
+class Flow:
+    client: Client
+    task_queue: str
+    world: FakeWorld
+    sandbox: httpx.AsyncClient
+    sessions: async_sessionmaker[AsyncSession]
+
+    async def accepted_quote_with_payment(
+        self, poll_seconds: int
+    ) -> tuple[WorkflowHandle[Any, Any], Quote, str]:
+        async with self.sessions() as session:
+            quote = await make_quote(session, total=TOTAL)
+            await session.commit()
+        inp = quote_input(poll_seconds=poll_seconds).model_copy(update={"quote_id": quote.id})
+        handle = await start_quote(self.client, self.task_queue, inp)
+        await handle.execute_update(QuoteWorkflow.accept, AcceptInput(shipping_cost=SHIPPING))
+        started = await handle.execute_update(QuoteWorkflow.start_payment, StartPaymentInput())
+        state = await state_of(handle)
+        assert state.khipu_payment_id is not None
+        assert started.payment_url == state.payment_url
+        return handle, quote, state.khipu_payment_id
+
+    async def pay(self, payment_id: str) -> None:
+        r = await self.sandbox.post(f"/_sandbox/payments/{payment_id}/pay", json={})
+        assert r.status_code == 200, r.text
+
+    async def controls(self, **switches: object) -> None:
+        r = await self.sandbox.post("/_sandbox/controls", json=switches)
+        assert r.status_code == 200, r.text
+
+    async def deliveries(self, payment_id: str) -> list[dict[str, Any]]:
+        log: list[dict[str, Any]] = (await self.sandbox.get("/_sandbox/notifications")).json()
+        return [d for d in log if d["payment_id"] == payment_id]
+
+    async def rows(self, quote: Quote) -> tuple[list[Payment], list[PaymentEvent]]:
+        async with self.sessions() as session:
+            payments = list(
+                await session.scalars(select(Payment).where(Payment.quote_id == quote.id))
+            )
+            events = list(
+                await session.scalars(select(PaymentEvent).where(PaymentEvent.quote_id == quote.id))
+            )
+        return payments, events
+
+
+@asynccontextmanager
+async def running_flow(
+    env: WorkflowEnvironment,
+    engine: AsyncEngine,
+    settings: Settings,
+    khipu_factory: Callable[[str, str, httpx.AsyncClient], KhipuClient] = KhipuClient,
+) -> AsyncIterator[Flow]:
+    sessions = create_session_factory(engine)
+    sandbox_port, api_port = free_port(), free_port()
+    sandbox = create_sandbox(
+        api_key=API_KEY,
+        secret=settings.khipu_webhook_secret,
+        receiver_id=RECEIVER_ID,
+        public_url=f"http://127.0.0.1:{sandbox_port}",
+        state_path=None,
+        notify_base_delay=0.05,
+    )
+    async with httpx.AsyncClient(timeout=10) as http:
+        api = create_app(
+            settings, make_resources(settings, engine, sessions, http, temporal_client=env.client)
+        )
+        async with (
+            serve(sandbox, sandbox_port) as sandbox_url,
+            serve(api, api_port) as api_url,
+            httpx.AsyncClient(base_url=sandbox_url) as sandbox_http,
+        ):
+            payments = PaymentActivities(
+                sessions,
+                khipu_factory(sandbox_url, API_KEY, http),
+                public_url=api_url,
+                receiver_id=RECEIVER_ID,
+            )
+            world = FakeWorld()
+            fakes = [a for a in world.activities() if _name(a) not in PAYMENT_ACTIVITIES]
+            queue = unique_task_queue()
+            async with Worker(
+                env.client,
+                task_queue=queue,
+                workflows=[QuoteWorkflow],
+                activities=[
+                    *fakes,
+                    payments.create_khipu_payment,
+                    payments.check_khipu_payment,
+                    payments.delete_khipu_payment,
+                    payments.refund_khipu_payment,
+                ],
+            ):
+                yield Flow(env.client, queue, world, sandbox_http, sessions)
+
+
+def _name(activity_fn: object) -> str:
+    defn = getattr(activity_fn, "__temporal_activity_definition")
+    return str(defn.name)
+
+
+def entries(state: QuoteState, kind: str) -> int:
+    return sum(1 for t in state.timeline if t.kind == kind)
+
+
+async def test_notification_sent_three_times_out_of_order_pays_once_and_posts_once(
+    dev_server_env: WorkflowEnvironment, engine: AsyncEngine, settings: Settings
+) -> None:
+    async with running_flow(dev_server_env, engine, settings) as flow:
+        # Polling far away: only the webhook can move the quote.
+        handle, quote, pid = await flow.accepted_quote_with_payment(poll_seconds=3600)
+        await flow.controls(copies=3, hold=True)
+        await flow.pay(pid)
+        assert len(await eventually(lambda: flow.deliveries(pid))) == 3
+        r = await flow.sandbox.post("/_sandbox/notifications/release")  # newest first
+        assert r.json() == {"released": 3}
+
+        state = await wait_until(handle, lambda s: s.status == "PAID")
+        delivered = await eventually(lambda: _all_answered(flow, pid))
+        assert [a["status_code"] for d in delivered for a in d["attempts"]] == [200, 200, 200]
+
+        payments, events = await flow.rows(quote)
+        assert [(p.khipu_payment_id, p.status, p.amount) for p in payments] == [
+            (pid, "paid", TOTAL)
+        ]
+        assert [e.outcome for e in events] == ["received"]
+        assert entries(state, "paid") == 1
+        assert flow.world.statuses.count("PAID") == 1
+
+        await handle.execute_update(
+            QuoteWorkflow.mark_shipped, MarkShippedInput(carrier="Chilexpress", tracking="CX1")
+        )
+        await handle.execute_update(QuoteWorkflow.confirm_delivery, ConfirmDeliveryInput())
+        assert (await handle.result()).status == "COMPLETED"
+        assert [s.quote_id for s in flow.world.sales] == [quote.id]  # one ledger posting
+
+
+async def _all_answered(flow: Flow, pid: str) -> list[dict[str, Any]] | None:
+    log = await flow.deliveries(pid)
+    return log if log and all(d["state"] == "delivered" for d in log) else None
+
+
+async def test_dropped_webhook_is_recovered_by_polling(
+    dev_server_env: WorkflowEnvironment, engine: AsyncEngine, settings: Settings
+) -> None:
+    async with running_flow(dev_server_env, engine, settings) as flow:
+        handle, quote, pid = await flow.accepted_quote_with_payment(poll_seconds=1)
+        await flow.controls(drop_next=1)
+        await flow.pay(pid)
+
+        state = await wait_until(handle, lambda s: s.status == "PAID")
+
+        [delivery] = await flow.deliveries(pid)
+        assert (delivery["state"], delivery["attempts"]) == ("dropped", [])
+        payments, events = await flow.rows(quote)
+        assert [(p.status, p.paid_at is not None) for p in payments] == [("paid", True)]
+        assert events == []  # no webhook ever arrived
+        assert entries(state, "paid") == 1
+        await handle.terminate("test over")
+
+
+class AmountTamperingKhipu(KhipuClient):
+    """Creates the payment for 1 peso less than asked (a payment that is not the quote's)."""
+
+    async def create_payment(self, request: PaymentCreateRequest) -> PaymentCreated:
+        return await super().create_payment(
+            request.model_copy(update={"amount": request.amount - 1})
+        )
+
+
+async def test_amount_mismatch_is_held_for_an_operator_who_cancels_with_refund(
+    dev_server_env: WorkflowEnvironment, engine: AsyncEngine, settings: Settings
+) -> None:
+    async with running_flow(dev_server_env, engine, settings, AmountTamperingKhipu) as flow:
+        handle, quote, pid = await flow.accepted_quote_with_payment(poll_seconds=3600)
+        await flow.pay(pid)
+
+        state = await wait_until(handle, lambda s: s.hold_reason is not None)
+        assert state.status == "ACCEPTED"
+        assert state.hold_reason == "amount is $25.499, expected $25.500"
+        payments, events = await flow.rows(quote)
+        assert [p.status for p in payments] == ["held"]
+        assert [e.outcome for e in events] == ["received"]
+
+        await handle.execute_update(
+            QuoteWorkflow.cancel, CancelInput(actor="operator", reason="monto distinto")
+        )
+        assert (await handle.result()).status == "REFUNDED"
+        refunded = (await flow.sandbox.get(f"/_sandbox/payments/{pid}")).json()
+        assert refunded["status_detail"] == "reversed"
+        assert len(refunded["refunds"]) == 1
+
+
+async def test_operator_cancel_of_a_paid_quote_refunds_once(
+    dev_server_env: WorkflowEnvironment, engine: AsyncEngine, settings: Settings
+) -> None:
+    async with running_flow(dev_server_env, engine, settings) as flow:
+        handle, quote, pid = await flow.accepted_quote_with_payment(poll_seconds=3600)
+        await flow.pay(pid)
+        await wait_until(handle, lambda s: s.status == "PAID")
+
+        state = await handle.execute_update(
+            QuoteWorkflow.cancel, CancelInput(actor="operator", reason="sin stock")
+        )
+        assert (state.status, state.refunded_amount) == ("REFUNDED", TOTAL)
+        assert (await handle.result()).status == "REFUNDED"
+
+        payments, _ = await flow.rows(quote)
+        assert [(p.status, p.refunded_amount) for p in payments] == [("refunded", TOTAL)]
+        at_khipu = (await flow.sandbox.get(f"/_sandbox/payments/{pid}")).json()
+        assert len(at_khipu["refunds"]) == 1
+        assert [r.amount for r in flow.world.ledger_refunds] == [TOTAL]
