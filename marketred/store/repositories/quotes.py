@@ -77,7 +77,7 @@ async def list_quotes(
         .limit(limit)
         .offset(offset)
     )
-    return [(q, slug) for q, slug in rows.tuples()], int(total or 0)
+    return [(row[0], row[1]) for row in rows], int(total or 0)
 
 
 async def apply_projection(
