@@ -8,10 +8,12 @@ attempt must stay counted although the request that made it fails.
 
 from __future__ import annotations
 
+import uuid
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketred.services import accounts, auth_mail, rate_limits
-from marketred.services.errors import Forbidden, Unauthorized
+from marketred.services.errors import Forbidden, InvalidInput, Unauthorized
 from marketred.settings import Settings
 from marketred.store.models import User
 from marketred.store.repositories import users as users_repo
@@ -29,14 +31,37 @@ async def password_sign_in(
     try:
         user = await accounts.authenticate(session, email, password)
     except Unauthorized:
-        failures = await rate_limits.hit(session, LOCK, email)
         owner = await users_repo.get_by_email(session, email)
-        await session.commit()
-        if failures == LOCK.max_hits and owner is not None:
-            minutes = LOCK.window_seconds // 60
-            await auth_mail.send(settings, auth_mail.lockout_mail(settings, owner.email, minutes))
+        await _count_failure(session, settings, email, owner)
         raise
     if settings.env == "production" and user.role == "vendor":
         raise Forbidden("vendor staff sign in with InforedChile")
     await rate_limits.reset(session, LOCK, email)
     return user
+
+
+async def change_password(
+    session: AsyncSession, settings: Settings, user_id: uuid.UUID, current: str, new: str
+) -> User:
+    """A password change counts wrong current passwords like failed sign-ins, so a stolen
+    session or bearer token cannot be used to guess the password."""
+    user = await accounts.get_active_user(session, user_id)
+    await rate_limits.ensure_below(session, LOCK, user.email)
+    try:
+        return await accounts.change_password(session, user_id, current, new)
+    except InvalidInput as exc:
+        if any(field == "current_password" for field, _ in exc.errors):
+            await _count_failure(session, settings, user.email, user)
+        raise
+
+
+async def _count_failure(
+    session: AsyncSession, settings: Settings, email: str, owner: User | None
+) -> None:
+    """Count a failed attempt, commit it (the request is about to fail), and mail the
+    owner when this attempt locks the account."""
+    failures = await rate_limits.hit(session, LOCK, email)
+    await session.commit()
+    if failures == LOCK.max_hits and owner is not None:
+        minutes = LOCK.window_seconds // 60
+        await auth_mail.send(settings, auth_mail.lockout_mail(settings, owner.email, minutes))

@@ -10,7 +10,7 @@ import pytest
 from marketred.services import rate_limits
 from marketred.services.errors import RateLimited
 from tests.accounts.conftest import mail_to, web_login
-from tests.support.factories import PASSWORD, make_user, make_vendor
+from tests.support.factories import PASSWORD, auth_headers, make_user, make_vendor
 
 pytestmark = pytest.mark.db
 
@@ -114,3 +114,15 @@ async def test_vendor_staff_cannot_use_a_password_in_production(db, acc_settings
         await sign_in.password_sign_in(db, production, vendor_staff.email, PASSWORD, ip=None)
     buyer = await make_user(db, "buyer")
     assert (await sign_in.password_sign_in(db, production, buyer.email, PASSWORD, ip=None)).id
+
+
+async def test_guessing_the_current_password_with_a_stolen_token_is_limited(client, db, settings):
+    buyer = await make_user(db, "buyer")
+    headers = auth_headers(settings, buyer)
+    body = {"current_password": "una adivinanza", "new_password": "nueva clave bien larga"}
+    statuses = [
+        (await client.post("/api/v1/auth/password", json=body, headers=headers)).status_code
+        for _ in range(rate_limits.LOGIN_FAILURES_PER_ACCOUNT.max_hits + 1)
+    ]
+    assert statuses[:-1] == [422] * rate_limits.LOGIN_FAILURES_PER_ACCOUNT.max_hits
+    assert statuses[-1] == 429

@@ -92,9 +92,9 @@ async def confirm_password_reset(body: PasswordResetConfirm, session: SessionDep
 
 @router.post("/password", status_code=204)
 async def change_password(
-    body: ChangePassword, principal: CurrentPrincipal, session: SessionDep
+    body: ChangePassword, principal: CurrentPrincipal, session: SessionDep, settings: SettingsDep
 ) -> Response:
-    await accounts.change_password(
-        session, principal.user_id, body.current_password, body.new_password
+    await sign_in.change_password(
+        session, settings, principal.user_id, body.current_password, body.new_password
     )
     return Response(status_code=204)

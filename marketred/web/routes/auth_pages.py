@@ -308,7 +308,11 @@ async def password_form(request: Request, principal: WebPrincipal) -> Response:
 
 @router.post("/cuenta/contrasena")
 async def password_submit(
-    request: Request, form: FormData, session: SessionDep, principal: WebPrincipal
+    request: Request,
+    form: FormData,
+    session: SessionDep,
+    settings: SettingsDep,
+    principal: WebPrincipal,
 ) -> Response:
     """Changing the password ends every session, this one too: sign in again with it."""
     state = FormState()
@@ -317,9 +321,15 @@ async def password_submit(
         state.add("password_confirm", _("Las contraseñas no coinciden."))
         return render(request, "auth/change_password.html", {"form": state}, status_code=422)
     try:
-        await accounts.change_password(
-            session, principal.user_id, form.get("current_password", ""), new
+        await sign_in.change_password(
+            session, settings, principal.user_id, form.get("current_password", ""), new
         )
+    except RateLimited as exc:
+        state.add("current_password", _("Demasiados intentos. Espera unos minutos."))
+        return render(
+            request, "auth/change_password.html", {"form": state},
+            status_code=429, headers=exc.headers,
+        )  # fmt: skip
     except InvalidInput as exc:
         for field, message in exc.errors:
             state.add("new_password" if field == "password" else field, message)
