@@ -23,6 +23,9 @@ from tests.conftest import unique_task_queue
 from tests.quotes.fakes import FakeWorld, fake_worker, quote_input, start_quote
 from tests.quotes.workflow_helpers import about, record_history, state_of, wait_until
 
+# A workflow that completes while an update handler still runs is a bug, not a warning.
+pytestmark = pytest.mark.filterwarnings("error:.*unfinished.*handler:RuntimeWarning")
+
 
 async def test_vendor_rejects_with_a_reason_the_buyer_is_told(
     quote_env: WorkflowEnvironment,
