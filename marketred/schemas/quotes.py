@@ -125,6 +125,9 @@ class DeadlinePolicy(BaseModel):
     ship_days: int = 5
     auto_confirm_days: int = 10
     poll_seconds: int = 60
+    # After a quote ends with a Khipu payment out there, how long it keeps listening for
+    # a late confirmation to refund (the workflow stays open that long).
+    late_payment_watch_hours: int = 72
 
 
 class QuoteWorkflowInput(BaseModel):

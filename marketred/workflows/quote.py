@@ -43,10 +43,6 @@ with workflow.unsafe.imports_passed_through():
     )
     from marketred.workflows.quote_steps import StepRunner
 
-# After a quote ends with a Khipu payment still out there, keep listening this long for
-# a late confirmation, so a payment that slips in is refunded and never silently kept.
-LATE_PAYMENT_WATCH = timedelta(days=3)
-
 
 class QuoteWorkflowBase:
     """State, timeline and side effects; the lifecycle itself is in QuoteWorkflow."""

@@ -25,7 +25,7 @@ with workflow.unsafe.imports_passed_through():
         StartPaymentInput,
         StartPaymentResult,
     )
-    from marketred.workflows.quote import LATE_PAYMENT_WATCH, QuoteWorkflowBase
+    from marketred.workflows.quote import QuoteWorkflowBase
 
 
 @workflow.defn(name="QuoteWorkflow")
@@ -156,7 +156,7 @@ class QuoteWorkflow(QuoteWorkflowBase):
             return
         if self._refunded or self._refunding:
             return
-        watch_until = workflow.now() + LATE_PAYMENT_WATCH
+        watch_until = workflow.now() + timedelta(hours=self._in.policy.late_payment_watch_hours)
         while not self._refunded:
             if await self._refund_if_paid_late():
                 return
