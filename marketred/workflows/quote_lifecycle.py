@@ -95,8 +95,14 @@ class QuoteWorkflow(QuoteWorkflowBase):
             if outcome == "deadline" and self._status == "ACCEPTED":
                 if self._payment is not None:
                     await self._delete_payment()
-                    # Paid in the last moment between the check and the delete?
-                    if await self._apply_payment_check():
+                    # Paid in the last moment between the check and the delete? Only a
+                    # payment is worth acting on here: a deleted one reads back as
+                    # "gone", which at the window end means expired, not held.
+                    last = await self._check_payment()
+                    if self._status != "ACCEPTED":
+                        continue
+                    if last.verdict == "paid":
+                        await self._mark_paid()
                         continue
                 self._wait_for(None)
                 self._record(
@@ -113,12 +119,7 @@ class QuoteWorkflow(QuoteWorkflowBase):
         if self._status != "ACCEPTED":
             return True
         if check.verdict == "paid":
-            self._deadlines.ship_by = workflow.now() + timedelta(days=self._in.policy.ship_days)
-            self._waiting_for = "the vendor to ship"
-            self._record(
-                "paid", "buyer", f"paid {format_clp(self._total)} through Khipu", status="PAID"
-            )
-            await self._publish("paid")
+            await self._mark_paid()
             return True
         if check.verdict in ("mismatch", "rejected", "refunded", "gone"):
             self._hold_verdict = check.verdict
@@ -131,6 +132,14 @@ class QuoteWorkflow(QuoteWorkflowBase):
             await self._publish("payment_held")
             return True
         return False
+
+    async def _mark_paid(self) -> None:
+        self._deadlines.ship_by = workflow.now() + timedelta(days=self._in.policy.ship_days)
+        self._waiting_for = "the vendor to ship"
+        self._record(
+            "paid", "buyer", f"paid {format_clp(self._total)} through Khipu", status="PAID"
+        )
+        await self._publish("paid")
 
     async def _shipping_phase(self) -> None:
         if await self._wait_in("PAID", "ship_by") == "deadline":

@@ -17,13 +17,16 @@ import httpx
 import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.client import Client, WorkflowHandle
+from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from marketred.activities.payments import PaymentActivities
 from marketred.api.app import create_app
 from marketred.integrations.khipu import KhipuClient, PaymentCreated, PaymentCreateRequest
+from marketred.integrations.temporal import search_attribute_types
 from marketred.sandbox.khipu import create_app as create_sandbox
 from marketred.schemas.quotes import (
     AcceptInput,
@@ -66,14 +69,16 @@ class Flow:
     sessions: async_sessionmaker[AsyncSession]
 
     async def accepted_quote_with_payment(
-        self, poll_seconds: int
+        self, poll_seconds: int, valid_hours: int | None = None
     ) -> tuple[WorkflowHandle[Any, Any], Quote, str]:
         async with self.sessions() as session:
             quote = await make_quote(session, total=TOTAL)
             await session.commit()
         inp = quote_input(poll_seconds=poll_seconds).model_copy(update={"quote_id": quote.id})
         handle = await start_quote(self.client, self.task_queue, inp)
-        await handle.execute_update(QuoteWorkflow.accept, AcceptInput(shipping_cost=SHIPPING))
+        await handle.execute_update(
+            QuoteWorkflow.accept, AcceptInput(shipping_cost=SHIPPING, valid_hours=valid_hours)
+        )
         started = await handle.execute_update(QuoteWorkflow.start_payment, StartPaymentInput())
         state = await state_of(handle)
         assert state.khipu_payment_id is not None
@@ -269,3 +274,40 @@ async def test_operator_cancel_of_a_paid_quote_refunds_once(
         at_khipu = (await flow.sandbox.get(f"/_sandbox/payments/{pid}")).json()
         assert len(at_khipu["refunds"]) == 1
         assert [r.amount for r in flow.world.ledger_refunds] == [TOTAL]
+
+
+@pytest.fixture(scope="session")
+async def skipping_env(time_skipping_env: WorkflowEnvironment) -> WorkflowEnvironment:
+    """The time-skipping server with our search attributes (as tests/quotes/conftest.py)."""
+    try:
+        await time_skipping_env.client.operator_service.add_search_attributes(
+            AddSearchAttributesRequest(
+                namespace=time_skipping_env.client.namespace,
+                search_attributes=search_attribute_types(),
+            )
+        )
+    except RPCError as exc:
+        if "already" not in str(exc).lower():
+            raise
+    return time_skipping_env
+
+
+async def test_unpaid_payment_is_checked_deleted_and_the_quote_expires_at_the_window_end(
+    skipping_env: WorkflowEnvironment, engine: AsyncEngine, settings: Settings
+) -> None:
+    async with running_flow(skipping_env, engine, settings) as flow:
+        handle, quote, pid = await flow.accepted_quote_with_payment(poll_seconds=900, valid_hours=1)
+
+        assert (await handle.result()).status == "PAYMENT_EXPIRED"
+
+        calls = [c["operation"] for c in (await flow.sandbox.get("/_sandbox/calls")).json()]
+        assert calls.count("postPayment") == 1
+        assert calls.count("deletePaymentById") == 1
+        # Polled while waiting (every 15 min of the hour), checked again after the delete.
+        assert calls.count("getPaymentById") >= 4
+        assert calls.index("deletePaymentById") < len(calls) - 1
+        listed = (await flow.sandbox.get("/_sandbox/payments")).json()
+        assert [p["deleted"] for p in listed if p["payment_id"] == pid] == [True]
+        payments, events = await flow.rows(quote)
+        assert [p.status for p in payments] == ["deleted"]
+        assert events == []

@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 
 from marketred.api.deps import (
     BuyerPrincipal,
+    ClientIP,
     CurrentPrincipal,
     SessionDep,
     SettingsDep,
@@ -40,6 +41,7 @@ async def create_quote(
     session: SessionDep,
     settings: SettingsDep,
     temporal: TemporalDep,
+    ip: ClientIP,
     key: IdempotencyKeyHeader = None,
 ) -> QuoteOut | JSONResponse:
     record = None
@@ -50,7 +52,7 @@ async def create_quote(
         if isinstance(started, idempotency.StoredResponse):
             return JSONResponse(started.body, status_code=started.status)
         record = started
-    out = await quotes.create_quote(session, temporal, settings, buyer, body)
+    out = await quotes.create_quote(session, temporal, settings, buyer, body, client_ip=ip)
     if record is not None:
         await idempotency.complete(session, record, 201, out.model_dump(mode="json"), str(out.id))
     return out

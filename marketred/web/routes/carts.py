@@ -160,7 +160,8 @@ async def request_quote(
         try:
             # Temporal only once the form is valid: a typo must not wait on the engine.
             temporal = await get_temporal(request)
-            quote_id = await create_quote(session, temporal, settings, buyer, body)
+            ip = request.client.host if request.client else None
+            quote_id = await create_quote(session, temporal, settings, buyer, body, ip)
         except InvalidInput as exc:
             for field, message in exc.errors or [("items", exc.detail)]:
                 state.add(field, message)

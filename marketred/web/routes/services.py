@@ -70,8 +70,10 @@ async def create_quote(
     settings: Settings,
     buyer: Principal,
     body: CreateQuote,
+    client_ip: str | None = None,
 ) -> uuid.UUID:
-    return (await quotes.create_quote(session, temporal, settings, buyer, body)).id
+    quote = await quotes.create_quote(session, temporal, settings, buyer, body, client_ip=client_ip)
+    return quote.id
 
 
 async def list_quotes(
