@@ -104,6 +104,10 @@ async def authenticate(session: AsyncSession, email: str, password: str) -> User
     return user
 
 
+async def find_by_email(session: AsyncSession, email: str) -> User | None:
+    return await users_repo.get_by_email(session, email)
+
+
 async def get_active_user(session: AsyncSession, user_id: uuid.UUID) -> User:
     user = await users_repo.get(session, user_id)
     if user is None or not user.active:

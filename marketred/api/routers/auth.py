@@ -16,7 +16,6 @@ from marketred.schemas.accounts import (
     UserOut,
 )
 from marketred.services import accounts, auth_mail, email_tokens, rate_limits, sign_in, tokens
-from marketred.store.repositories import users as users_repo
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 
@@ -74,7 +73,7 @@ async def request_password_reset(
 
 
 async def send_reset_mail(session: SessionDep, settings: SettingsDep, email: str) -> None:
-    user = await users_repo.get_by_email(session, email)
+    user = await accounts.find_by_email(session, email)
     if user is None or not user.active:
         return
     await rate_limits.hit(session, rate_limits.RESET_PER_ACCOUNT, user.email)

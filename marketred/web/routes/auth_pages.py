@@ -25,7 +25,6 @@ from marketred.services import (
     sign_in,
 )
 from marketred.services.errors import DomainError, InvalidInput, RateLimited, Unauthorized
-from marketred.store.repositories import users as users_repo
 from marketred.web.i18n import gettext as _
 from marketred.web.routes.common import (
     FormData,
@@ -171,7 +170,7 @@ async def reset_request_submit(
     try:
         if ip:
             await rate_limits.hit(session, rate_limits.RESET_PER_IP, ip)
-        user = await users_repo.get_by_email(session, email) if email else None
+        user = await accounts.find_by_email(session, email) if email else None
         if user is not None and user.active:
             await rate_limits.hit(session, rate_limits.RESET_PER_ACCOUNT, user.email)
             token = await email_tokens.issue(session, user, "reset_password")
