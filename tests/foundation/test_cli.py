@@ -28,9 +28,7 @@ def _cli(database_url: str, *args: str, stdin: str = "") -> subprocess.Completed
 
 async def test_vendor_add_then_user_add_then_token(database_url, client):
     slug = f"ferreteria-{uuid.uuid4().hex[:6]}"
-    r = _cli(
-        database_url, "vendor", "add", slug, "--name", "Ferretería Sur", "--rut", random_rut()
-    )
+    r = _cli(database_url, "vendor", "add", slug, "--name", "Ferretería Sur", "--rut", random_rut())
     assert r.returncode == 0, r.stderr
     email = f"staff-{uuid.uuid4().hex[:6]}@ferreteria.cl"
     r = _cli(

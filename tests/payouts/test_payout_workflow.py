@@ -65,7 +65,9 @@ async def running_payout(
     stack: PayoutStack, payout: PayoutSummary, *, finished: bool = False
 ) -> WorkflowHandle[VendorPayoutWorkflow, VendorPayoutResult]:
     """The payout's workflow, checked to be waiting for a decision on this payout."""
-    handle = stack.client.get_workflow_handle_for(VendorPayoutWorkflow.run, payout.workflow_id)
+    handle: WorkflowHandle[VendorPayoutWorkflow, VendorPayoutResult] = (
+        stack.client.get_workflow_handle(payout.workflow_id, result_type=VendorPayoutResult)
+    )
     if not finished:
         state = await handle.query(VendorPayoutWorkflow.state)
         assert state.payout_id == payout.payout_id

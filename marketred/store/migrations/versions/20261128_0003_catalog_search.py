@@ -45,7 +45,9 @@ def upgrade() -> None:
     )
     # Public listings filter on active products of a vendor, newest first.
     op.execute("CREATE INDEX ixs_products_vendor_active ON products (vendor_id, name) WHERE active")
-    op.execute("CREATE INDEX ixs_variants_product_active ON variants (product_id, price) WHERE active")
+    op.execute(
+        "CREATE INDEX ixs_variants_product_active ON variants (product_id, price) WHERE active"
+    )
 
 
 def downgrade() -> None:
