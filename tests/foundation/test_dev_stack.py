@@ -15,7 +15,9 @@ import pytest
 from marketred.workers import embedded_db
 from tests.support.stack import start_stack
 
-pytestmark = pytest.mark.e2e
+# Also `db`: CI reruns it with MARKETRED_TEST_DATABASE_URL, so `marketred dev` is tested
+# with DATABASE_URL set (it must use that database instead of embedding one).
+pytestmark = [pytest.mark.e2e, pytest.mark.db]
 
 
 def _database_for_stack(pg_admin_url: str | None) -> str | None:
@@ -73,7 +75,10 @@ def test_dev_stack_starts_everything_stops_cleanly_and_keeps_data(tmp_path: Path
     assert code == 0, stack.log_path.read_text()[-3000:]
     _gone, alive = psutil.wait_procs(children, timeout=10)
     assert not alive, f"left behind: {[p.info for p in alive]}"
-    if db_url is None:
+    if db_url is not None:
+        assert "PostgreSQL: using DATABASE_URL" in stack.log_path.read_text()
+        assert not (home / "pgdata").exists()  # nothing embedded was started
+    else:
         # the embedded PostgreSQL of the stack is stopped too
         postmaster = home / "pgdata" / "postmaster.pid"
         assert not postmaster.exists()
