@@ -340,3 +340,16 @@ class QuoteOut(BaseModel):
     updated_at: datetime
     # Operators only: the quote's workflow in the Temporal UI.
     temporal_url: str | None = None
+
+
+class QuoteListFilters(BaseModel):
+    """Narrowing of a quote list beyond who may see it (operator console, API)."""
+
+    status: str | None = None
+    vendor: str | None = None
+    created_from: datetime | None = None
+    created_to: datetime | None = None
+    # Quotes whose payment is held for an operator.
+    held: bool = False
+    # Paid quotes whose ship-by date has passed.
+    ship_overdue: bool = False

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 from urllib.parse import quote as urlquote
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -13,6 +14,7 @@ from marketred.schemas.quotes import Deadlines as DeadlinesOut
 from marketred.schemas.quotes import (
     QuoteContact,
     QuoteLineOut,
+    QuoteListFilters,
     QuoteOut,
     QuoteVendorOut,
     TimelineEntry,
@@ -119,11 +121,15 @@ async def list_quotes(
     status: str | None,
     limit: int = 50,
     offset: int = 0,
+    filters: QuoteListFilters | None = None,
 ) -> Page[QuoteOut]:
     if status is not None and status not in QUOTE_STATUSES:
         raise InvalidInput("unknown status", errors=[("status", f"one of {QUOTE_STATUSES}")])
+    wanted = (filters or QuoteListFilters()).model_copy(update={"status": status})
     visible = quotes_repo.party_filter(who.role, who.user_id, who.vendor_id)
-    rows, total = await quotes_repo.list_quotes(session, visible, status, limit, offset)
+    rows, total = await quotes_repo.list_quotes(
+        session, visible, wanted, limit, offset, now=datetime.now(UTC)
+    )
     items = []
     for quote, _slug in rows:
         items.append(await quote_out(session, quote, with_details=False))

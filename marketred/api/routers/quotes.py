@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query
@@ -23,6 +24,7 @@ from marketred.schemas.quotes import (
     CreateQuote,
     ExtendDeadlineBody,
     PaymentUrlOut,
+    QuoteListFilters,
     QuoteOut,
     RejectQuote,
     ShipQuote,
@@ -63,10 +65,26 @@ async def list_quotes(
     who: CurrentPrincipal,
     session: SessionDep,
     status: str | None = None,
+    vendor: str | None = None,
+    created_from: Annotated[datetime | None, Query(alias="from")] = None,
+    created_to: Annotated[datetime | None, Query(alias="to")] = None,
+    held: bool = False,
+    ship_overdue: bool = False,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> Page[QuoteOut]:
-    return await quotes.list_quotes(session, who, status=status, limit=limit, offset=offset)
+    """Quotes the caller is party to (operators: all), newest first; the filters only
+    narrow that set."""
+    filters = QuoteListFilters(
+        vendor=vendor,
+        created_from=created_from,
+        created_to=created_to,
+        held=held,
+        ship_overdue=ship_overdue,
+    )
+    return await quotes.list_quotes(
+        session, who, status=status, limit=limit, offset=offset, filters=filters
+    )
 
 
 @router.get("/{quote_id}")

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from marketred.schemas.quotes import QuoteListFilters
 from marketred.store.models import Quote, QuoteEvent, QuoteLine, User, Vendor
 from marketred.store.models.notifications import SentNotification
 
@@ -59,16 +61,33 @@ def party_filter(
 async def list_quotes(
     session: AsyncSession,
     visible: ColumnElement[bool] | None,
-    status: str | None,
+    filters: QuoteListFilters,
     limit: int,
     offset: int,
+    *,
+    now: datetime,
 ) -> tuple[Sequence[tuple[Quote, str]], int]:
     conditions: list[ColumnElement[bool]] = []
     if visible is not None:
         conditions.append(visible)
-    if status:
-        conditions.append(Quote.status == status)
-    total = await session.scalar(select(func.count()).select_from(Quote).where(*conditions))
+    if filters.status:
+        conditions.append(Quote.status == filters.status)
+    if filters.vendor:
+        conditions.append(Vendor.slug == filters.vendor)
+    if filters.created_from is not None:
+        conditions.append(Quote.created_at >= filters.created_from)
+    if filters.created_to is not None:
+        conditions.append(Quote.created_at < filters.created_to)
+    if filters.held:
+        conditions.append(Quote.hold_reason.is_not(None))
+    if filters.ship_overdue:
+        conditions.extend([Quote.status == "PAID", Quote.ship_by < now])
+    total = await session.scalar(
+        select(func.count())
+        .select_from(Quote)
+        .join(Vendor, Vendor.id == Quote.vendor_id)
+        .where(*conditions)
+    )
     rows = await session.execute(
         select(Quote, Vendor.slug)
         .join(Vendor, Vendor.id == Quote.vendor_id)

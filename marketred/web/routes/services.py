@@ -8,7 +8,7 @@ one-line change here, not a hunt through every page.
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client
@@ -20,6 +20,7 @@ from marketred.schemas.quotes import (
     AcceptQuote,
     CancelQuote,
     CreateQuote,
+    QuoteListFilters,
     QuoteOut,
     RejectQuote,
     ShipQuote,
@@ -91,12 +92,6 @@ async def get_quote(session: AsyncSession, who: Principal, quote_id: uuid.UUID) 
     return await quotes.get_quote(session, who, quote_id)
 
 
-# The quote service lists by status only; operators also filter by vendor, date, held
-# payments and ship-by breaches. Until the service takes those filters, the console
-# filters the most recent OPERATOR_WINDOW quotes here (enough for the console's use).
-OPERATOR_WINDOW = 1000
-
-
 async def operator_quotes(
     session: AsyncSession,
     operator: Principal,
@@ -110,24 +105,16 @@ async def operator_quotes(
     limit: int,
     offset: int,
 ) -> Page[QuoteOut]:
-    if held or overdue:
-        status = "PAID" if overdue else None
-    recent = await quotes.list_quotes(
-        session, operator, status=status, limit=OPERATOR_WINDOW, offset=0
+    filters = QuoteListFilters(
+        vendor=vendor,
+        created_from=created_from,
+        created_to=created_to,
+        held=held,
+        ship_overdue=overdue,
     )
-    now = datetime.now(UTC)
-
-    def keep(q: QuoteOut) -> bool:
-        return (
-            (vendor is None or q.vendor.slug == vendor)
-            and (created_from is None or q.created_at >= created_from)
-            and (created_to is None or q.created_at < created_to)
-            and (not held or bool(q.hold_reason))
-            and (not overdue or (q.deadlines.ship_by is not None and q.deadlines.ship_by < now))
-        )
-
-    matching = [q for q in recent.items if keep(q)]
-    return Page[QuoteOut](items=matching[offset : offset + limit], total=len(matching))
+    return await quotes.list_quotes(
+        session, operator, status=status, limit=limit, offset=offset, filters=filters
+    )
 
 
 async def start_payment(
