@@ -7,7 +7,9 @@ payout's ledger rows have unique keys; the statement is marked once sent.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from typing import TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
@@ -34,11 +36,10 @@ from marketred.services.errors import Conflict, DomainError, NotFound
 from marketred.services.payout_providers import TransferRequest, provider_for
 from marketred.services.payout_report import render_statement
 from marketred.settings import Settings
-from marketred.store.models import Vendor
-from marketred.store.repositories import payouts as repo
 from marketred.store.session import transaction
 
 log = get_logger(__name__)
+T = TypeVar("T")
 
 
 class PayoutActivities:
@@ -49,6 +50,15 @@ class PayoutActivities:
         self._settings = settings
         self._mailer = mailer
 
+    async def _in_transaction(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+        """Run one service call in its own transaction; a domain refusal is a business
+        failure the workflow sees at once (not retried)."""
+        try:
+            async with transaction(self._sessions) as session:
+                return await work(session)
+        except DomainError as exc:
+            raise business_failure(exc) from exc
+
     @activity.defn(name="list_vendors_to_pay")
     async def list_vendors_to_pay(self) -> VendorIdList:
         async with transaction(self._sessions) as session:
@@ -56,39 +66,32 @@ class PayoutActivities:
 
     @activity.defn(name="create_vendor_payout")
     async def create_vendor_payout(self, inp: CreateVendorPayoutInput) -> CreateVendorPayoutResult:
-        try:
-            async with transaction(self._sessions) as session:
-                made = await payouts.create_vendor_payout(session, inp.vendor_id, inp.workflow_id)
-        except DomainError as exc:
-            raise business_failure(exc) from exc
+        made = await self._in_transaction(
+            lambda session: payouts.create_vendor_payout(session, inp.vendor_id, inp.workflow_id)
+        )
         return CreateVendorPayoutResult(payout=made)
 
     @activity.defn(name="record_payout_approval")
     async def record_payout_approval(self, inp: RecordApprovalInput) -> PayoutDecisionResult:
-        try:
-            async with transaction(self._sessions) as session:
-                status = await payouts.approve(session, inp.payout_id, inp.approved_by)
-        except DomainError as exc:
-            raise business_failure(exc) from exc
+        status = await self._in_transaction(
+            lambda session: payouts.approve(session, inp.payout_id, inp.approved_by)
+        )
         return PayoutDecisionResult(payout_id=inp.payout_id, status=status)
 
     @activity.defn(name="record_payout_rejection")
     async def record_payout_rejection(self, inp: RecordRejectionInput) -> PayoutDecisionResult:
-        try:
-            async with transaction(self._sessions) as session:
-                status = await payouts.reject(session, inp.payout_id, inp.reason)
-        except DomainError as exc:
-            raise business_failure(exc) from exc
+        status = await self._in_transaction(
+            lambda session: payouts.reject(session, inp.payout_id, inp.reason)
+        )
         return PayoutDecisionResult(payout_id=inp.payout_id, status=status)
 
     @activity.defn(name="transfer_payout")
     async def transfer_payout(self, inp: PayoutIdInput) -> TransferReceipt:
         async with transaction(self._sessions) as session:
-            payout = await repo.get(session, inp.payout_id)
-            if payout is None:
-                raise business_failure(NotFound(f"payout {inp.payout_id} not found"))
-            vendor = await session.get(Vendor, payout.vendor_id)
-            assert vendor is not None
+            try:
+                payout, vendor = await payouts.with_vendor(session, inp.payout_id)
+            except NotFound as exc:
+                raise business_failure(exc) from exc
             if payout.status == "PAID" and payout.provider_ref:
                 return TransferReceipt(provider_ref=payout.provider_ref)
             if payout.status != "APPROVED":
@@ -111,30 +114,25 @@ class PayoutActivities:
 
     @activity.defn(name="mark_payout_paid")
     async def mark_payout_paid(self, inp: MarkPayoutPaidInput) -> PayoutDecisionResult:
-        try:
-            async with transaction(self._sessions) as session:
-                status = await payouts.mark_paid(session, inp.payout_id, inp.provider_ref)
-        except DomainError as exc:
-            raise business_failure(exc) from exc
+        status = await self._in_transaction(
+            lambda session: payouts.mark_paid(session, inp.payout_id, inp.provider_ref)
+        )
         return PayoutDecisionResult(payout_id=inp.payout_id, status=status)
 
     @activity.defn(name="mark_payout_failed")
     async def mark_payout_failed(self, inp: MarkPayoutFailedInput) -> PayoutDecisionResult:
-        try:
-            async with transaction(self._sessions) as session:
-                status = await payouts.mark_failed(session, inp.payout_id, inp.reason)
-        except DomainError as exc:
-            raise business_failure(exc) from exc
+        status = await self._in_transaction(
+            lambda session: payouts.mark_failed(session, inp.payout_id, inp.reason)
+        )
         return PayoutDecisionResult(payout_id=inp.payout_id, status=status)
 
     @activity.defn(name="send_payout_statement")
     async def send_payout_statement(self, inp: PayoutIdInput) -> StatementResult:
         async with transaction(self._sessions) as session:
-            payout = await repo.get(session, inp.payout_id)
-            if payout is None:
-                raise business_failure(NotFound(f"payout {inp.payout_id} not found"))
-            vendor = await session.get(Vendor, payout.vendor_id)
-            assert vendor is not None
+            try:
+                payout, vendor = await payouts.with_vendor(session, inp.payout_id)
+            except NotFound as exc:
+                raise business_failure(exc) from exc
             to = await payouts.vendor_mail_address(session, vendor)
             if payout.statement_sent_at is not None or to is None:
                 if to is None:

@@ -227,3 +227,14 @@ async def vendor_mail_address(session: AsyncSession, vendor: Vendor) -> str | No
         .order_by(User.created_at)
         .limit(1)
     )
+
+
+async def with_vendor(session: AsyncSession, payout_id: uuid.UUID) -> tuple[Payout, Vendor]:
+    """A payout and its vendor, for the transfer and statement activities."""
+    payout = await repo.get(session, payout_id)
+    if payout is None:
+        raise NotFound(f"payout {payout_id} not found")
+    vendor = await session.get(Vendor, payout.vendor_id)
+    if vendor is None:
+        raise NotFound(f"vendor of payout {payout_id} not found")
+    return payout, vendor
