@@ -257,6 +257,7 @@ def run_dev_stack(settings: Settings) -> int:
                     raise RuntimeError("/readyz did not turn 200 within 60 s")
                 time.sleep(0.5)
         _print_summary(settings, seeded)
+        sys.stdout.flush()  # shown at once even when the output is piped or logged
         while True:
             for child in stack.children:
                 if child.proc.poll() is not None:
