@@ -145,6 +145,10 @@ class QuoteWorkflowInput(BaseModel):
     contact: dict[str, Any] = Field(default_factory=dict)
     policy: DeadlinePolicy = Field(default_factory=DeadlinePolicy)
     public_url: str = "http://127.0.0.1:8000"
+    # When the buyer asked: the vendor's time to answer counts from here, so the
+    # deadline stored at creation is the one the workflow enforces. None in histories
+    # started before this field existed (those count from the workflow's start).
+    requested_at: datetime | None = None
 
 
 class QuoteOutcome(BaseModel):

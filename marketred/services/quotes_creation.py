@@ -66,6 +66,7 @@ async def create_quote(
     policy = deadline_policy(settings, vendor)
     quote_id = uuid.uuid4()
     workflow_id = workflow_id_for(quote_id)
+    requested_at = datetime.now(UTC)
     lines = [
         QuoteLine(
             position=i,
@@ -96,7 +97,7 @@ async def create_quote(
             commission_bps=snapshot.commission_bps,
             note=body.note,
             contact=body.contact.model_dump(exclude_none=True),
-            respond_by=datetime.now(UTC) + timedelta(hours=policy.response_hours),
+            respond_by=requested_at + timedelta(hours=policy.response_hours),
         ),
         [QuoteLineRow(**line.model_dump()) for line in lines],
     )
@@ -116,6 +117,7 @@ async def create_quote(
         contact=body.contact.model_dump(exclude_none=True),
         policy=policy,
         public_url=settings.public_url,
+        requested_at=requested_at,
     )
     try:
         await temporal.start_workflow(

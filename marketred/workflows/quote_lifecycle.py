@@ -35,10 +35,10 @@ class QuoteWorkflow(QuoteWorkflowBase):
         super().__init__(inp)
         # Recorded here, not in run(): an update can arrive in the very first task.
         policy = inp.policy
-        start = workflow.now()
+        start = inp.requested_at or workflow.now()
         self._deadlines.respond_by = start + timedelta(hours=policy.response_hours)
         remind_at = self._deadlines.respond_by - timedelta(hours=policy.reminder_hours_before)
-        self._deadlines.remind_at = remind_at if remind_at > start else None
+        self._deadlines.remind_at = remind_at if remind_at > workflow.now() else None
         self._waiting_for = "the vendor to accept or reject"
         self._record("requested", "buyer", inp.note)
 

@@ -302,3 +302,58 @@ async def test_operators_find_quotes_by_search_attributes(
     await stack.api.post(f"/api/v1/quotes/{qid}/reject", json={"reason": "x"}, headers=p.staff)
     rejected = f"VendorSlug='{p.vendor_slug}' AND QuoteStatus='REJECTED'"
     assert await _eventually(lambda: ids(rejected), bool) == {f"quote-{qid}"}
+
+
+async def test_vendor_extends_its_answer_time_once_over_http(
+    stack: Stack, engine: AsyncEngine
+) -> None:
+    p = await _parties(engine, stack.settings)
+    qid = (await _request_quote(stack, p)).json()["id"]
+    before = (await stack.api.get(f"/api/v1/quotes/{qid}", headers=p.staff)).json()
+    respond_by = datetime.fromisoformat(before["deadlines"]["respond_by"])
+
+    # Bad input names the field and changes nothing.
+    bad = await stack.api.post(
+        f"/api/v1/quotes/{qid}/extend",
+        json={"deadline": "respond_by", "hours": 0},
+        headers=p.staff,
+    )
+    assert bad.status_code == 422
+    assert bad.headers["content-type"].startswith("application/problem+json")
+    assert "hours" in bad.text
+    # The buyer may not extend; another vendor does not even see the quote.
+    body = {"deadline": "respond_by", "hours": 24, "reason": "Consultando al proveedor"}
+    r = await stack.api.post(f"/api/v1/quotes/{qid}/extend", json=body, headers=p.buyer)
+    assert r.status_code == 403
+    r = await stack.api.post(f"/api/v1/quotes/{qid}/extend", json=body, headers=p.other_staff)
+    assert r.status_code == 404
+
+    r = await stack.api.post(f"/api/v1/quotes/{qid}/extend", json=body, headers=p.staff)
+    assert r.status_code == 200, r.text
+    after = r.json()
+    assert datetime.fromisoformat(after["deadlines"]["respond_by"]) == respond_by + timedelta(
+        hours=24
+    )
+    extended = [e for e in after["timeline"] if e["kind"] == "deadline_extended"]
+    assert [(e["actor"], e["message"]) for e in extended] == [
+        ("vendor", "Consultando al proveedor")
+    ]
+
+    # Once only for the vendor; an operator may still extend the pending deadline.
+    again = await stack.api.post(f"/api/v1/quotes/{qid}/extend", json=body, headers=p.staff)
+    assert again.status_code == 409
+    assert "already extended" in again.json()["detail"]
+    wrong = await stack.api.post(
+        f"/api/v1/quotes/{qid}/extend",
+        json={"deadline": "ship_by", "hours": 2},
+        headers=p.operator,
+    )
+    assert wrong.status_code == 409
+    r = await stack.api.post(
+        f"/api/v1/quotes/{qid}/extend",
+        json={"deadline": "respond_by", "hours": 2, "reason": "pedido del comprador"},
+        headers=p.operator,
+    )
+    assert r.status_code == 200, r.text
+    final = datetime.fromisoformat(r.json()["deadlines"]["respond_by"])
+    assert final == respond_by + timedelta(hours=26)
