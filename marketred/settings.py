@@ -64,6 +64,8 @@ class Settings(BaseSettings):
 
     directory_secret: str = DEV_DIRECTORY_SECRET
     directory_indexer_url: str = "http://127.0.0.1:8020/indexer/products"
+    # How often the worker signals catalog changes still waiting in `indexer_outbox`.
+    indexer_sweep_seconds: float = Field(default=5.0, gt=0)
     directory_sandbox_port: int = 8020
     oidc_issuer: str | None = None
     oidc_client_id: str | None = None

@@ -21,6 +21,7 @@ from marketred.schemas.catalog import (
     VariantPatch,
 )
 from marketred.schemas.common import Page
+from marketred.services import directory_indexer
 from marketred.services.catalog_views import keywords_to_text, product_out, variant_out
 from marketred.services.errors import Conflict, Forbidden, InvalidInput, NotFound
 from marketred.store.models import Product, Variant, Vendor
@@ -118,6 +119,7 @@ async def create_product(
     for position, v in enumerate(body.variants):
         session.add(_new_variant(product, v, position))
     await _flush(session, "variants")
+    await directory_indexer.record_changes(session, [product.id])
     await session.refresh(product)
     return await view_product(session, product)
 
@@ -146,6 +148,7 @@ async def update_product(
     for field, value in changes.items():
         setattr(product, field, value)
     await session.flush()
+    await directory_indexer.record_changes(session, [product.id])
     await session.refresh(product)
     return await view_product(session, product)
 
@@ -157,6 +160,7 @@ async def delete_product(
     if await repo.product_was_quoted(session, product.id):
         raise Conflict("this product appears in quotes; deactivate it instead (active: false)")
     await repo.delete_product(session, product.id)
+    await directory_indexer.record_changes(session, [product.id])
 
 
 async def add_variant(
@@ -169,6 +173,7 @@ async def add_variant(
     variant = _new_variant(product, body, position)
     session.add(variant)
     await _flush(session, "sku")
+    await directory_indexer.record_changes(session, [product.id])
     await session.refresh(variant)
     return variant_out(variant)
 
@@ -189,6 +194,7 @@ async def update_variant(
     for field, value in changes.items():
         setattr(variant, field, value)
     await _flush(session, "sku")
+    await directory_indexer.record_changes(session, [product.id])
     await session.refresh(variant)
     return variant_out(variant)
 
@@ -206,3 +212,4 @@ async def delete_variant(
             errors=[("variant_id", "last variant of the product")],
         )
     await repo.delete_variant(session, variant.id)
+    await directory_indexer.record_changes(session, [product.id])

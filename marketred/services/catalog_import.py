@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketred.schemas.accounts import Principal
 from marketred.schemas.catalog import ImportReport, ImportRowError
-from marketred.services import catalog_csv
+from marketred.services import catalog_csv, directory_indexer
 from marketred.services.catalog_csv import CsvFile, CsvRow
 from marketred.services.catalog_views import keywords_to_text
 from marketred.services.errors import Forbidden, InvalidInput
@@ -144,7 +144,9 @@ async def import_csv(
     await repo.update_variants(session, variant_updates)
     touched = [p["id"] for p in new_products] + list(product_updates)
     touched += [pid for pid in touched_existing if pid not in product_updates]
-    return _report(parsed, False, counts, list(dict.fromkeys(touched)))
+    touched = list(dict.fromkeys(touched))
+    await directory_indexer.record_changes(session, touched)
+    return _report(parsed, False, counts, touched)
 
 
 def _uniform(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:

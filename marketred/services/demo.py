@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from marketred.services import accounts, vendors
+from marketred.services import accounts, directory_indexer, vendors
 from marketred.store.models import Product, Variant, Vendor
 
 DEMO_PASSWORD = "marketred-demo"
@@ -160,6 +160,8 @@ async def seed(session: AsyncSession, commission_bps: int) -> bool:
             )
             session.add(product)
             await session.flush()
+            # The worker's outbox sweep pushes the demo catalog to the directory's indexer.
+            await directory_indexer.record_changes(session, [product.id])
             for position, (sku, options, price) in enumerate(variants):
                 session.add(
                     Variant(

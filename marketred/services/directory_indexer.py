@@ -1,12 +1,16 @@
 """Outbound indexer push (design.md §6): keep the directory's search index in step with
 our catalog.
 
-Catalog code calls `product_changed` after it commits a change. That signals (or starts)
-one Temporal workflow per product, `index-product-<uuid>`, which waits a short debounce
-window, then runs an activity that reads the product's *current* state here and pushes it
-(or a delete) to the indexer, retrying with backoff until the indexer answers. Rapid edits
-therefore coalesce into one push of the last state, pushes of one product never overtake
-each other, and an indexer outage only delays them.
+Every catalog change records the product in `indexer_outbox` in its own transaction
+(`record_changes`). After the commit the caller tells the indexer at once
+(`dispatch_pending` for those products); the worker also sweeps the outbox every few
+seconds, so a crash after the commit or an unreachable Temporal only delays a push.
+Dispatching signals (or starts) one Temporal workflow per product,
+`index-product-<uuid>`, which waits a short debounce window, then runs an activity that
+reads the product's *current* state here and pushes it (or a delete) to the indexer,
+retrying with backoff until the indexer answers. Rapid edits therefore coalesce into one
+push of the last state, pushes of one product never overtake each other, and an indexer
+outage only delays them.
 """
 
 from __future__ import annotations
@@ -15,8 +19,9 @@ import asyncio
 import uuid
 from collections.abc import Iterable
 
-from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import delete, func, select, tuple_
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
 from temporalio.service import RPCError
 
@@ -28,13 +33,15 @@ from marketred.schemas.directory import (
     ProductChanged,
     indexer_workflow_id,
 )
-from marketred.store.models import Product, Variant, Vendor
+from marketred.store.models import IndexerOutbox, Product, Variant, Vendor
 
 log = get_logger(__name__)
 
 DEFAULT_TASK_QUEUE = "marketred"
 WORKFLOW_NAME = "IndexProductWorkflow"
 SIGNAL_BATCH = 20
+# Rows per INSERT when a large CSV import records its products.
+RECORD_CHUNK = 5000
 
 
 def product_url(public_url: str, product_id: uuid.UUID) -> str:
@@ -92,9 +99,8 @@ async def product_changed(
     temporal_client: Client, product_id: uuid.UUID, *, task_queue: str = DEFAULT_TASK_QUEUE
 ) -> bool:
     """Tell the indexer workflow that `product_id` changed (created, edited, deactivated
-    or deleted). Call it after the change is committed. Returns False, and logs, when
-    Temporal cannot be reached: the catalog change stands, and the next change of the
-    product (or `marketred directory reindex`) pushes the current state."""
+    or deleted). Returns False, and logs, when Temporal cannot be reached: the outbox row
+    stays and a later sweep signals it."""
     try:
         await temporal_client.start_workflow(
             WORKFLOW_NAME,
@@ -113,16 +119,77 @@ async def product_changed(
 async def products_changed(
     temporal_client: Client, product_ids: Iterable[uuid.UUID], *, task_queue: str
 ) -> int:
-    """Signal many products (vendor renamed or hidden, reindex), a few at a time."""
-    ids = list(product_ids)
-    sent = 0
+    """Signal many products (reindex), a few at a time; how many were signalled."""
+    return len(await _signal(temporal_client, list(product_ids), task_queue))
+
+
+async def _signal(
+    temporal_client: Client, ids: list[uuid.UUID], task_queue: str
+) -> list[uuid.UUID]:
+    """Signal `ids`, a few at a time; the ones whose workflow was reached."""
+    sent: list[uuid.UUID] = []
     for start in range(0, len(ids), SIGNAL_BATCH):
         batch = ids[start : start + SIGNAL_BATCH]
         results = await asyncio.gather(
             *(product_changed(temporal_client, pid, task_queue=task_queue) for pid in batch)
         )
-        sent += sum(results)
+        sent += [pid for pid, ok in zip(batch, results, strict=True) if ok]
     return sent
+
+
+async def record_changes(session: AsyncSession, product_ids: Iterable[uuid.UUID]) -> None:
+    """Note, in the caller's transaction, that these products' indexer documents changed
+    (created, edited, deactivated, deleted, or their vendor renamed or hidden)."""
+    ids = list(dict.fromkeys(product_ids))
+    for start in range(0, len(ids), RECORD_CHUNK):
+        rows = [{"product_id": pid} for pid in ids[start : start + RECORD_CHUNK]]
+        stmt = pg_insert(IndexerOutbox).values(rows)
+        await session.execute(
+            stmt.on_conflict_do_update(
+                index_elements=[IndexerOutbox.product_id],
+                set_={"changed_at": func.clock_timestamp()},
+            )
+        )
+
+
+async def dispatch_pending(
+    sessions: async_sessionmaker[AsyncSession],
+    temporal_client: Client,
+    *,
+    task_queue: str,
+    product_ids: Iterable[uuid.UUID] | None = None,
+    limit: int = 500,
+) -> int:
+    """Signal the indexer workflows of products waiting in the outbox (all of them, oldest
+    first, or only `product_ids`), then clear the rows that were signalled. A product
+    changed again meanwhile keeps its row (its `changed_at` moved), so that change is
+    signalled too. No transaction stays open while Temporal is called. Returns how many
+    products were signalled."""
+    query = (
+        select(IndexerOutbox.product_id, IndexerOutbox.changed_at)
+        .order_by(IndexerOutbox.changed_at)
+        .limit(limit)
+    )
+    if product_ids is not None:
+        wanted = list(product_ids)
+        if not wanted:
+            return 0
+        query = query.where(IndexerOutbox.product_id.in_(wanted))
+    async with sessions() as session:
+        seen = {row.product_id: row.changed_at for row in await session.execute(query)}
+    if not seen:
+        return 0
+    sent = await _signal(temporal_client, list(seen), task_queue)
+    if sent:
+        async with sessions.begin() as session:
+            await session.execute(
+                delete(IndexerOutbox).where(
+                    tuple_(IndexerOutbox.product_id, IndexerOutbox.changed_at).in_(
+                        [(pid, seen[pid]) for pid in sent]
+                    )
+                )
+            )
+    return len(sent)
 
 
 async def all_product_ids(session: AsyncSession) -> list[uuid.UUID]:

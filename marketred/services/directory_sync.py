@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketred.integrations import directory as wire
 from marketred.schemas.directory import CompanySyncResult, CompanyUpdate
-from marketred.services import vendors
+from marketred.services import directory_indexer, vendors
 from marketred.services.errors import Conflict, InvalidInput, Unauthorized
 from marketred.store.models import Product, Vendor
 
@@ -129,6 +129,7 @@ async def upsert_company(
     _apply(vendor, directory_id, company)
     await session.flush()
     reindex = await _product_ids(session, vendor.id) if visible_change else []
+    await directory_indexer.record_changes(session, reindex)
     return SyncOutcome(_result(vendor, directory_id, "updated", None), reindex)
 
 

@@ -7,11 +7,13 @@ import signal
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
 from temporalio.worker import Worker
 
 from marketred.integrations import temporal
 from marketred.logs import get_logger
+from marketred.services import directory_indexer
 from marketred.services.payout_commands import ensure_payout_schedule
 from marketred.settings import Settings
 from marketred.workers import registry
@@ -32,6 +34,29 @@ def build_worker(client: Client, deps: WorkerDeps, *, task_queue: str | None = N
     )
 
 
+async def sweep_indexer_outbox(
+    sessions: async_sessionmaker[AsyncSession],
+    client: Client,
+    settings: Settings,
+    stop: asyncio.Event,
+) -> None:
+    """Signal catalog changes still in `indexer_outbox` (the API could not, or crashed
+    first), every `indexer_sweep_seconds`, until `stop` is set. Drains in batches."""
+    while not stop.is_set():
+        try:
+            while await directory_indexer.dispatch_pending(
+                sessions, client, task_queue=settings.temporal_task_queue
+            ):
+                if stop.is_set():
+                    return
+        except Exception as exc:  # the database or Temporal is away; try again next round
+            log.warning("indexer outbox sweep failed", error=str(exc))
+        try:
+            await asyncio.wait_for(stop.wait(), timeout=settings.indexer_sweep_seconds)
+        except TimeoutError:
+            pass
+
+
 async def run_worker(settings: Settings) -> None:
     client = await temporal.connect(settings)
     await temporal.register_search_attributes(client, settings.temporal_namespace)
@@ -44,7 +69,9 @@ async def run_worker(settings: Settings) -> None:
         loop.add_signal_handler(sig, stop.set)
     log.info("worker started", task_queue=settings.temporal_task_queue)
     async with worker:
+        sweeper = asyncio.create_task(sweep_indexer_outbox(deps.sessions, client, settings, stop))
         await stop.wait()
         log.info("worker stopping: letting running activities finish")
+        await sweeper
     await deps.close()
     log.info("worker stopped")

@@ -1,6 +1,7 @@
 """Issue 9's "done when", on `marketred dev` (real processes, real worker, real sandbox):
 editing a company in the directory sandbox renames the vendor on our storefront; editing
-a product on our side shows up in the sandbox's indexer list within seconds; the
+a product on our side (API or web back office) shows up in the sandbox's indexer list
+within seconds, and the demo catalog is indexed at first start; the
 sandbox's company page (another port) shows the company's products in Chromium."""
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from playwright.sync_api import sync_playwright
 from marketred.workers import embedded_db
 from tests.directory.test_embed_browser import CHROMIUM_ARGS
 from tests.support.stack import RunningStack, start_stack
+from tests.web.helpers import csrf_of
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
@@ -90,6 +92,47 @@ def test_product_edit_reaches_the_directory_indexer_within_seconds(stack: Runnin
     assert time.monotonic() - started < 15
     assert doc["vendor"] == "zapateria-valparaiso"
     assert doc["url"] == f"{stack.base_url}/productos/{product['id']}"
+
+
+def _indexed(stack: RunningStack) -> dict[str, dict[str, Any]]:
+    items = httpx.get(f"{stack.directory_url}/indexer/products", timeout=5).json()["items"]
+    return {i["id"]: i for i in items}
+
+
+def test_demo_catalog_and_a_back_office_edit_reach_the_indexer(stack: RunningStack) -> None:
+    public = httpx.get(f"{stack.base_url}/api/v1/vendors/cafe-altiplano/products", timeout=10)
+    ids = {p["id"] for p in public.json()["items"]}
+    assert ids
+    # Seeded at first start: the worker's outbox sweep pushed the whole demo catalog.
+    assert _eventually(lambda: ids <= set(_indexed(stack))), "demo catalog not indexed"
+
+    with httpx.Client(
+        base_url=stack.base_url, timeout=10, headers={"Origin": stack.base_url}
+    ) as web:
+        login = web.get("/ingresar")
+        signed = web.post(
+            "/ingresar",
+            data={
+                "csrf_token": csrf_of(login.text),
+                "email": "staff@cafe-altiplano.cl",
+                "password": "marketred-demo",
+            },
+        )
+        assert signed.status_code == 303, signed.text
+        product_id = sorted(ids)[0]
+        form = web.get(f"/vendedor/catalogo/{product_id}")
+        saved = web.post(
+            f"/vendedor/catalogo/{product_id}",
+            data={
+                "csrf_token": csrf_of(form.text),
+                "name": "Café editado desde el back office",
+                "active": "1",
+            },
+        )
+        assert saved.status_code == 303, saved.text
+
+    doc = _eventually(lambda: "back office" in _indexed(stack).get(product_id, {}).get("name", ""))
+    assert doc, "the back-office edit never reached the sandbox indexer"
 
 
 def test_company_page_on_directory_shows_catalog_in_chromium(stack: RunningStack) -> None:

@@ -9,99 +9,28 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
 
 import httpx
 import pytest
-from fastapi import FastAPI
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
-from temporalio.client import WorkflowHandle
-from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Worker
 
-from marketred.activities.indexer import IndexerActivities
 from marketred.api.app import create_app
-from marketred.integrations.directory import DirectoryIndexerClient
-from marketred.schemas.directory import IndexProductResult, indexer_workflow_id
-from marketred.services import directory_indexer
 from marketred.settings import Settings
 from marketred.store.models import Product, Vendor
-from marketred.store.session import create_session_factory
-from marketred.workflows.indexer import IndexProductWorkflow
-from tests.conftest import make_resources, unique_task_queue
-from tests.directory.conftest import SECRET, asgi_client, build_sandbox
+from tests.conftest import make_resources
+from tests.directory.conftest import PUBLIC_URL, Pipeline
 from tests.directory.helpers import at, company_body, put_company
 from tests.support.factories import make_product, make_vendor
 
 pytestmark = pytest.mark.db
-PUBLIC_URL = "http://marketred.test"
-
-
-@dataclass
-class Pipeline:
-    env: WorkflowEnvironment
-    task_queue: str
-    sandbox: httpx.AsyncClient
-
-    async def changed(self, product_id: uuid.UUID) -> None:
-        assert await directory_indexer.product_changed(
-            self.env.client, product_id, task_queue=self.task_queue
-        )
-
-    def handle(self, product_id: uuid.UUID) -> WorkflowHandle[Any, Any]:
-        return self.env.client.get_workflow_handle(indexer_workflow_id(product_id))
-
-    async def finished(self, product_id: uuid.UUID) -> IndexProductResult:
-        # Handles from get_workflow_handle do not unlock time skipping by themselves.
-        async with self.env.time_skipping_unlocked():  # type: ignore[attr-defined]
-            result = await self.handle(product_id).result()
-        return IndexProductResult.model_validate(result)
-
-    async def indexed(self) -> dict[str, dict[str, Any]]:
-        items = (await self.sandbox.get("/indexer/products")).json()["items"]
-        return {item["id"]: item for item in items}
-
-    async def log(self, product_id: uuid.UUID) -> list[dict[str, Any]]:
-        items = (await self.sandbox.get("/indexer/log")).json()["items"]
-        return [e for e in reversed(items) if e["product_id"] == str(product_id)]
-
-
-@pytest.fixture
-def committed(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    """Real commits: the activity reads on its own connections while the test writes."""
-    return create_session_factory(engine)
 
 
 @pytest.fixture
 async def db(committed: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
     async with committed() as session:
         yield session
-
-
-@pytest.fixture
-async def pipeline(
-    time_skipping_env: WorkflowEnvironment, committed: async_sessionmaker[AsyncSession]
-) -> AsyncIterator[Pipeline]:
-    sandbox_app: FastAPI = build_sandbox()
-    task_queue = unique_task_queue()
-    async with asgi_client(sandbox_app) as sandbox:
-        activities = IndexerActivities(
-            sessions=committed,
-            indexer=DirectoryIndexerClient(
-                sandbox, "http://directory.test/indexer/products", SECRET
-            ),
-            public_url=PUBLIC_URL,
-        )
-        async with Worker(
-            time_skipping_env.client,
-            task_queue=task_queue,
-            workflows=[IndexProductWorkflow],
-            activities=[activities.push_product],
-        ):
-            yield Pipeline(time_skipping_env, task_queue, sandbox)
 
 
 async def test_ten_quick_edits_make_one_push_with_the_last_state(

@@ -7,13 +7,12 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Path, Request
 
 from marketred.api.deps import ResourcesDep, SessionDep, SettingsDep
+from marketred.api.indexing import tell_indexer
 from marketred.integrations.directory import SIGNATURE_HEADER
-from marketred.logs import get_logger
 from marketred.schemas.directory import CompanySyncResult
-from marketred.services import directory_indexer, directory_sync
+from marketred.services import directory_sync
 
 router = APIRouter(prefix="/api/v1/directory", tags=["directory"])
-log = get_logger(__name__)
 
 
 @router.put(
@@ -45,12 +44,5 @@ async def put_company(
     )
     if outcome.reindex:
         await session.commit()
-        try:
-            client = await resources.temporal.get()
-        except Exception as exc:  # the sync stands; the indexer catches up on next change
-            log.warning("indexer refresh skipped", error=str(exc))
-        else:
-            await directory_indexer.products_changed(
-                client, outcome.reindex, task_queue=settings.temporal_task_queue
-            )
+        await tell_indexer(resources, outcome.reindex)
     return outcome.result

@@ -1,7 +1,7 @@
 """A vendor's own catalog (vendor staff only): products, variants, CSV import.
 
 After a committed change the directory's indexer is told (design.md §6); an unreachable
-workflow engine never fails the change (the indexer catches up on the next one).
+workflow engine never fails the change (the worker's outbox sweep pushes it later).
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketred.api.deps import ResourcesDep, SessionDep, VendorPrincipal
+from marketred.api.indexing import tell_indexer
 from marketred.api.resources import Resources
 from marketred.logs import get_logger
 from marketred.schemas.accounts import Principal
@@ -29,7 +30,7 @@ from marketred.schemas.catalog import (
     VariantPatch,
 )
 from marketred.schemas.common import Page
-from marketred.services import catalog, catalog_import, directory_indexer, idempotency
+from marketred.services import catalog, catalog_import, idempotency
 from marketred.services.catalog_csv import MAX_BYTES
 from marketred.services.errors import InvalidInput
 
@@ -43,20 +44,7 @@ async def _committed_then_index(
     session: AsyncSession, resources: Resources, product_ids: Iterable[uuid.UUID]
 ) -> None:
     await session.commit()
-    await _notify_indexer(resources, list(product_ids))
-
-
-async def _notify_indexer(resources: Resources, ids: list[uuid.UUID]) -> None:
-    if not ids:
-        return
-    try:
-        client = await resources.temporal.get()
-    except Exception as exc:
-        log.warning("indexer notification skipped", error=str(exc), products=len(ids))
-        return
-    await directory_indexer.products_changed(
-        client, ids, task_queue=resources.settings.temporal_task_queue
-    )
+    await tell_indexer(resources, list(product_ids))
 
 
 @router.get("")
@@ -134,7 +122,7 @@ async def import_products(
     report = await catalog_import.import_csv(session, vendor, data, dry_run=dry_run)
     if not dry_run:
         await session.commit()
-        background.add_task(_notify_indexer, resources, report.touched_product_ids)
+        background.add_task(tell_indexer, resources, report.touched_product_ids)
     return report
 
 

@@ -2,7 +2,7 @@
 
 from marketred.store.models.accounts import User
 from marketred.store.models.carts import Cart, CartItem
-from marketred.store.models.catalog import Product, Variant
+from marketred.store.models.catalog import IndexerOutbox, Product, Variant
 from marketred.store.models.idempotency import IdempotencyKey
 from marketred.store.models.ledger import LedgerEntry
 from marketred.store.models.notifications import SentNotification
@@ -18,6 +18,7 @@ __all__ = [
     "CartItem",
     "EmailToken",
     "IdempotencyKey",
+    "IndexerOutbox",
     "LedgerEntry",
     "Payment",
     "PaymentEvent",

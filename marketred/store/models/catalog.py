@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -11,6 +12,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    func,
     true,
 )
 from sqlalchemy.dialects.postgresql import JSONB, TSVECTOR
@@ -70,3 +72,18 @@ class Variant(UUIDPk, Timestamps, Base):
     stock: Mapped[int | None] = mapped_column(Integer)
     active: Mapped[bool] = mapped_column(server_default=true())
     position: Mapped[int] = mapped_column(Integer, server_default="0")
+
+
+class IndexerOutbox(Base):
+    """A product the directory's indexer must hear about (design.md §6).
+
+    Written in the same transaction as the catalog change, so a crash after the commit or
+    an unreachable Temporal cannot lose the push; removed once the product's indexer
+    workflow was signalled. No foreign key: a deleted product still needs its push.
+    """
+
+    __tablename__ = "indexer_outbox"
+
+    product_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    # clock_timestamp(), not now(): a later change in a long transaction must compare newer.
+    changed_at: Mapped[datetime] = mapped_column(server_default=func.clock_timestamp())

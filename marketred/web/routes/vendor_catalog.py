@@ -11,10 +11,14 @@ import uuid
 
 from fastapi import APIRouter, Request
 from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.background import BackgroundTask
 from starlette.datastructures import UploadFile
 from starlette.responses import Response
 
-from marketred.api.deps import SessionDep
+from marketred.api.deps import ResourcesDep, SessionDep
+from marketred.api.indexing import tell_indexer
+from marketred.api.resources import Resources
 from marketred.schemas.catalog import ProductIn, ProductPatch, VariantIn, VariantPatch
 from marketred.services import catalog, catalog_import
 from marketred.services.catalog_csv import MAX_BYTES
@@ -35,6 +39,16 @@ from marketred.web.templating import render
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 
 NEW_VARIANT_ROWS = 4
+
+
+async def _saved(
+    session: AsyncSession, resources: Resources, url: str, product_ids: list[uuid.UUID]
+) -> Response:
+    """Commit and redirect; the directory's indexer hears about the products right after
+    the answer (the worker's outbox sweep covers a failure here)."""
+    response = await committed_redirect(session, url)
+    response.background = BackgroundTask(tell_indexer, resources, product_ids)
+    return response
 
 
 @router.get("/vendedor/catalogo")
@@ -111,7 +125,11 @@ async def new_product_page(request: Request, vendor: WebVendor) -> Response:
 
 @router.post("/vendedor/catalogo/nuevo")
 async def create_product(
-    request: Request, vendor: WebVendor, session: SessionDep, form: FormData
+    request: Request,
+    vendor: WebVendor,
+    session: SessionDep,
+    resources: ResourcesDep,
+    form: FormData,
 ) -> Response:
     state = FormState(values=form)
     name = form.get("name", "").strip()
@@ -137,8 +155,11 @@ async def create_product(
         except InvalidInput as exc:
             _apply_service_errors(state, exc)
         else:
-            return await committed_redirect(
-                session, f"/vendedor/catalogo/{product.id}?aviso=producto-guardado"
+            return await _saved(
+                session,
+                resources,
+                f"/vendedor/catalogo/{product.id}?aviso=producto-guardado",
+                [product.id],
             )
     return render(
         request,
@@ -187,6 +208,7 @@ async def update_product(
     product_id: uuid.UUID,
     vendor: WebVendor,
     session: SessionDep,
+    resources: ResourcesDep,
     form: FormData,
 ) -> Response:
     state = FormState(values=form)
@@ -208,8 +230,11 @@ async def update_product(
         except InvalidInput as exc:
             _apply_service_errors(state, exc)
         else:
-            return await committed_redirect(
-                session, f"/vendedor/catalogo/{product_id}?aviso=producto-guardado"
+            return await _saved(
+                session,
+                resources,
+                f"/vendedor/catalogo/{product_id}?aviso=producto-guardado",
+                [product_id],
             )
     return await _edit_page(request, vendor, session, product_id, state, 422)
 
@@ -220,6 +245,7 @@ async def update_variant(
     variant_id: uuid.UUID,
     vendor: WebVendor,
     session: SessionDep,
+    resources: ResourcesDep,
     form: FormData,
 ) -> Response:
     price = parse_clp(form.get("price"), allow_zero=False)
@@ -229,8 +255,8 @@ async def update_variant(
         return see_other(f"/vendedor/catalogo/{product_id}?aviso=variante-invalida")
     patch = VariantPatch(price=price, stock=stock, active=form.get("active") == "1")
     await catalog.update_variant(session, vendor, product_id, variant_id, patch)
-    return await committed_redirect(
-        session, f"/vendedor/catalogo/{product_id}?aviso=producto-guardado"
+    return await _saved(
+        session, resources, f"/vendedor/catalogo/{product_id}?aviso=producto-guardado", [product_id]
     )
 
 
@@ -240,6 +266,7 @@ async def add_variant(
     product_id: uuid.UUID,
     vendor: WebVendor,
     session: SessionDep,
+    resources: ResourcesDep,
     form: FormData,
 ) -> Response:
     state = FormState(values=form)
@@ -253,8 +280,11 @@ async def add_variant(
             for _field, message in exc.errors:
                 state.add("sku_0", message)
         else:
-            return await committed_redirect(
-                session, f"/vendedor/catalogo/{product_id}?aviso=producto-guardado"
+            return await _saved(
+                session,
+                resources,
+                f"/vendedor/catalogo/{product_id}?aviso=producto-guardado",
+                [product_id],
             )
     return await _edit_page(request, vendor, session, product_id, state, 422)
 
@@ -293,7 +323,11 @@ async def import_dry_run(
 
 @router.post("/vendedor/catalogo-importar/confirmar")
 async def import_confirm(
-    request: Request, vendor: WebVendor, session: SessionDep, form: FormData
+    request: Request,
+    vendor: WebVendor,
+    session: SessionDep,
+    resources: ResourcesDep,
+    form: FormData,
 ) -> Response:
     try:
         data = base64.b64decode(form.get("payload", ""), validate=True)
@@ -302,7 +336,7 @@ async def import_confirm(
     if not data:
         return see_other("/vendedor/catalogo-importar")
     try:
-        await catalog_import.import_csv(session, vendor, data, dry_run=False)
+        done = await catalog_import.import_csv(session, vendor, data, dry_run=False)
     except InvalidInput:
         report = await catalog_import.import_csv(session, vendor, data, dry_run=True)
         return render(
@@ -311,4 +345,6 @@ async def import_confirm(
             {"report": report, "payload": form.get("payload", ""), "error": None},
             status_code=422,
         )
-    return await committed_redirect(session, "/vendedor/catalogo?aviso=importado")
+    return await _saved(
+        session, resources, "/vendedor/catalogo?aviso=importado", done.touched_product_ids
+    )
