@@ -16,7 +16,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
-from marketred.web import formatting, i18n
+from marketred.web import formatting, i18n, service_messages
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 STATIC_DIR = Path(__file__).parent / "static"
@@ -47,6 +47,7 @@ def _build_env() -> Environment:
         rut=formatting.rut,
         event_label=formatting.event_label,
         event_note=formatting.event_note,
+        localize=service_messages.localize,
     )
     return env
 

@@ -66,6 +66,9 @@ async def test_csv_import_reports_bad_rows_and_imports_after_confirmation(vendor
     assert 'class="report-row-error"' in report.text
     assert '<td data-label="Fila">3</td>' in report.text
     assert "Confirmar importación" not in report.text
+    # The row's problem is told in the page's language, not the service's English.
+    assert "No es un monto en pesos: escribe 12990 o 12.990." in report.text
+    assert "whole number" not in report.text
 
     good_csv = "sku;nombre;precio;Talla\nG-1;Guante de lana;5.990;M\nG-2;Guante de lana;6.490;L\n"
     report = await client.post(
@@ -91,3 +94,21 @@ async def test_buyers_cannot_open_the_back_office(client, db, settings):
     r = await client.get("/vendedor/catalogo")
     assert r.status_code == 403
     assert "No tienes acceso" in r.text
+
+
+async def test_a_service_refusal_is_shown_beside_the_field_in_spanish(vendor_client):
+    client, _ = vendor_client
+    page = await client.get("/vendedor/catalogo/nuevo")
+    token = csrf_of(page.text)
+    first = {"csrf_token": token, "name": "Queso fresco", "sku_0": "QF-1", "price_0": "3.990"}
+    assert (await client.post("/vendedor/catalogo/nuevo", data=first)).status_code == 303
+    again = await client.post(
+        "/vendedor/catalogo/nuevo", data={**first, "name": "Queso fresco grande"}
+    )
+    assert again.status_code == 422
+    assert 'id="f-sku_0-error"' in again.text
+    assert "Ya lo usa otro de tus productos." in again.text
+    english = await client.post(
+        "/vendedor/catalogo/nuevo?lang=en", data={**first, "name": "Queso fresco grande"}
+    )
+    assert "Already used by another of your products." in english.text

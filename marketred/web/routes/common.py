@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import RedirectResponse
 
 from marketred.services.errors import DomainError, NotFound, Unauthorized
+from marketred.web import i18n
 from marketred.web.i18n import gettext as _
 from marketred.web.security.csrf import verify_csrf
 from marketred.web.security.principal import (
@@ -25,6 +26,7 @@ from marketred.web.security.principal import (
     WebPrincipal,
     WebVendor,
 )
+from marketred.web.service_messages import localize
 from marketred.web.templating import render
 
 
@@ -51,7 +53,7 @@ def error_page(request: Request, exc: DomainError) -> Response:
     return render(
         request,
         "error.html",
-        {"title": titles.get(exc.status, _("Algo salió mal")), "detail": exc.detail},
+        {"title": titles.get(exc.status, _("Algo salió mal")), "detail": localize(exc.detail)},
         status_code=exc.status,
     )
 
@@ -64,6 +66,9 @@ class WebRoute(APIRoute):
         handler = super().get_route_handler()
 
         async def page_handler(request: Request) -> Response:
+            # The whole request speaks the visitor's language: messages a handler builds
+            # with _() before rendering (form errors) must not fall back to Spanish.
+            token = i18n.use_language(i18n.request_language(request))
             try:
                 return await handler(request)
             except (Unauthorized, LoginRequired):
@@ -72,6 +77,8 @@ class WebRoute(APIRoute):
                 return error_page(request, exc)
             except RequestValidationError:
                 return error_page(request, NotFound("invalid address"))
+            finally:
+                i18n.reset_language(token)
 
         return page_handler
 
@@ -94,7 +101,8 @@ class FormState:
     errors: dict[str, str] = field(default_factory=dict)
 
     def add(self, name: str, message: str) -> None:
-        self.errors.setdefault(name, message)
+        # A service's English message becomes the page's language; ours pass unchanged.
+        self.errors.setdefault(name, localize(message))
 
     @property
     def ok(self) -> bool:
