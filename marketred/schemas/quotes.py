@@ -209,6 +209,15 @@ class TimelineEntry(BaseModel):
     data: dict[str, Any] = Field(default_factory=dict)
 
 
+# The deadline each waiting state runs against.
+PENDING_DEADLINE: dict[str, DeadlineName] = {
+    "REQUESTED": "respond_by",
+    "ACCEPTED": "pay_by",
+    "PAID": "ship_by",
+    "SHIPPED": "auto_confirm_at",
+}
+
+
 class Deadlines(BaseModel):
     respond_by: datetime | None = None
     remind_at: datetime | None = None
@@ -218,12 +227,13 @@ class Deadlines(BaseModel):
 
     def next_for(self, status: str) -> datetime | None:
         """The one deadline that matters in `status` (search attribute QuoteDeadline)."""
-        return {
-            "REQUESTED": self.respond_by,
-            "ACCEPTED": self.pay_by,
-            "PAID": self.ship_by,
-            "SHIPPED": self.auto_confirm_at,
-        }.get(status)
+        name = PENDING_DEADLINE.get(status)
+        return getattr(self, name) if name else None
+
+    def pending_name(self, status: str) -> DeadlineName | None:
+        """Which deadline is running in `status` (None when none is)."""
+        name = PENDING_DEADLINE.get(status)
+        return name if name and getattr(self, name) is not None else None
 
 
 class QuoteState(BaseModel):

@@ -82,6 +82,7 @@ ROUTE_POLICIES: dict[tuple[str, str], Policy] = {
     ("GET", "/vendedor/cotizaciones/{quote_id}"): "vendor",
     ("POST", "/vendedor/cotizaciones/{quote_id}/aceptar"): "vendor",
     ("POST", "/vendedor/cotizaciones/{quote_id}/rechazar"): "vendor",
+    ("POST", "/vendedor/cotizaciones/{quote_id}/extender"): "vendor",
     ("GET", "/vendedor/pedidos"): "vendor",
     ("POST", "/vendedor/cotizaciones/{quote_id}/despachar"): "vendor",
     ("GET", "/vendedor/catalogo"): "vendor",
@@ -100,6 +101,7 @@ ROUTE_POLICIES: dict[tuple[str, str], Policy] = {
     ("GET", "/operador/atrasos"): "operator",
     ("GET", "/operador/cotizaciones/{quote_id}"): "operator",
     ("POST", "/operador/cotizaciones/{quote_id}/cancelar"): "operator",
+    ("POST", "/operador/cotizaciones/{quote_id}/extender"): "operator",
     # Quotes (API): parties see them; each side has its own actions
     ("POST", "/api/v1/quotes"): "buyer",
     ("GET", "/api/v1/quotes"): "authenticated",

@@ -74,6 +74,11 @@ _EXACT: dict[str, Callable[[], str]] = {
         "El sistema de cotizaciones no respondió; intenta de nuevo en un momento."
     ),
     "invalid address": lambda: _("La dirección no es válida."),
+    # deadlines
+    "the vendor already extended its time once": lambda: _("Ya pediste más plazo una vez."),
+    "a vendor may only extend its time to answer": lambda: _(
+        "Solo puedes pedir más plazo para responder."
+    ),
     "only vendor staff manage a catalog": lambda: _(
         "Solo el personal de una tienda administra su catálogo."
     ),
@@ -123,6 +128,14 @@ _PATTERNS: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
     (
         re.compile(r"(\d+) problem\(s\) in the file; nothing was imported"),
         lambda m: _("%(n)s problema(s) en el archivo; no se importó nada.", n=m[1]),
+    ),
+    (
+        re.compile(r"at most (\d+) more hours"),
+        lambda m: _("Como máximo %(n)s horas más.", n=m[1]),
+    ),
+    (
+        re.compile(r"the \w+ deadline is not pending in state \w+"),
+        lambda _m: _("Ese plazo ya no está corriendo."),
     ),
     (
         re.compile(r"this action on a quote is for .+ accounts"),

@@ -1,9 +1,11 @@
 """Browser tests beside the golden path: the main pages and a quote request with
-JavaScript disabled, a validation error shown beside its field, and a rejection."""
+JavaScript disabled, a validation error shown beside its field, a rejection, and more time
+asked by the vendor (once) and given by an operator."""
 
 from __future__ import annotations
 
 import re
+from datetime import datetime, timedelta
 
 import pytest
 from playwright.async_api import Page, expect
@@ -21,6 +23,19 @@ async def add_to_cart(page: Page, query: str, product: str, quantity: str = "1")
     await page.get_by_label("Cantidad").fill(quantity)
     await page.get_by_role("button", name="Agregar al carro").click()
     await expect(page).to_have_url(re.compile(r"/carros"))
+
+
+async def request_shoe_quote(buyer: Page) -> None:
+    """The demo buyer asks the shoe shop for a quote; the page shows it REQUESTED."""
+    await sign_in(buyer, BUYER)
+    await add_to_cart(buyer, "zapato cuero", "Zapato de cuero clásico")
+    cart = buyer.locator('section[data-cart="zapateria-valparaiso"]')
+    await cart.get_by_label("Tu nombre").fill("Ana Pérez")
+    await cart.get_by_label("Correo electrónico").fill("ana@example.cl")
+    await cart.get_by_role("button", name="Solicitar cotización").click()
+    await expect(buyer.locator("[data-quote-status]")).to_have_attribute(
+        "data-quote-status", "REQUESTED"
+    )
 
 
 async def test_main_pages_and_a_quote_request_work_without_javascript(browser, stack):
@@ -92,15 +107,7 @@ async def test_validation_error_is_shown_beside_its_field(browser, stack):
 
 async def test_vendor_rejects_and_buyer_sees_the_reason(browser, stack):
     buyer_ctx, buyer = await new_page(browser, stack)
-    await sign_in(buyer, BUYER)
-    await add_to_cart(buyer, "zapato cuero", "Zapato de cuero clásico")
-    cart = buyer.locator('section[data-cart="zapateria-valparaiso"]')
-    await cart.get_by_label("Tu nombre").fill("Ana Pérez")
-    await cart.get_by_label("Correo electrónico").fill("ana@example.cl")
-    await cart.get_by_role("button", name="Solicitar cotización").click()
-    await expect(buyer.locator("[data-quote-status]")).to_have_attribute(
-        "data-quote-status", "REQUESTED"
-    )
+    await request_shoe_quote(buyer)
     quote_url = buyer.url.split("?")[0]
     number = (await buyer.locator("h1").text_content() or "").split()[-1]
 
@@ -124,3 +131,42 @@ async def test_vendor_rejects_and_buyer_sees_the_reason(browser, stack):
     await screenshot(buyer, "cotizacion-rechazada")
     await buyer_ctx.close()
     await vendor_ctx.close()
+
+
+async def test_vendor_asks_once_for_more_time_and_operator_extends_the_deadline(browser, stack):
+    buyer_ctx, buyer = await new_page(browser, stack)
+    await request_shoe_quote(buyer)
+    quote_id = buyer.url.split("?")[0].rstrip("/").rsplit("/", 1)[-1]
+    await buyer_ctx.close()
+
+    vendor_ctx, vendor = await new_page(browser, stack)
+    await sign_in(vendor, SHOE_VENDOR)
+    await vendor.goto(f"/vendedor/cotizaciones/{quote_id}")
+    before = await vendor.locator("[data-active-deadline] time").get_attribute("datetime")
+    # More than the vendor may ask for: refused beside the field, in Spanish.
+    await vendor.locator("#x-hours").fill("500")
+    await vendor.get_by_role("button", name="Pedir más plazo").click()
+    await expect(vendor.locator("#x-hours-error")).to_have_text(re.compile("Como máximo"))
+    await vendor.locator("#x-hours").fill("12")
+    await vendor.get_by_label("Motivo (opcional)").fill("Consultando stock con la fábrica")
+    await vendor.get_by_role("button", name="Pedir más plazo").click()
+    await expect(vendor.get_by_text("Plazo extendido.", exact=True)).to_be_visible()
+    await expect(vendor.get_by_text("Consultando stock con la fábrica")).to_be_visible()
+    after = await vendor.locator("[data-active-deadline] time").get_attribute("datetime")
+    assert before is not None
+    assert after is not None
+    assert datetime.fromisoformat(after) - datetime.fromisoformat(before) == timedelta(hours=12)
+    # Once only: the form is gone.
+    await expect(vendor.get_by_role("button", name="Pedir más plazo")).to_have_count(0)
+    await vendor_ctx.close()
+
+    op_ctx, operator = await new_page(browser, stack)
+    await sign_in(operator, "operador@marketred.cl")
+    await operator.goto(f"/operador/cotizaciones/{quote_id}")
+    await operator.locator("#x-hours").fill("2")
+    await operator.locator("#x-reason").fill("Feriado regional")
+    await operator.get_by_role("button", name="Extender plazo").click()
+    await expect(operator.get_by_text("Plazo extendido.", exact=True)).to_be_visible()
+    await expect(operator.get_by_text("Feriado regional")).to_be_visible()
+    await assert_accessible_forms(operator)
+    await op_ctx.close()

@@ -25,6 +25,7 @@ NOTICES: dict[str, tuple[str, str]] = {
     "aceptada": (N_("Cotización aceptada. Avisamos al comprador para que pague."), "ok"),
     "rechazada": (N_("Cotización rechazada. Avisamos al comprador."), "ok"),
     "despachado": (N_("Pedido marcado como despachado."), "ok"),
+    "plazo-extendido": (N_("Plazo extendido."), "ok"),
     "producto-guardado": (N_("Producto guardado."), "ok"),
     "variante-invalida": (N_("Revisa el precio y el stock de la variante."), "error"),
     "importado": (N_("Catálogo importado."), "ok"),

@@ -13,12 +13,16 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from marketred.api.deps import SessionDep, SettingsDep, TemporalDep
-from marketred.schemas.quotes import FINAL_STATUSES, workflow_id_for
+from marketred.schemas.quotes import (
+    FINAL_STATUSES,
+    workflow_id_for,
+)
 from marketred.services.errors import Conflict
 from marketred.settings import Settings
 from marketred.web.formatting import SANTIAGO, STATUS_LABELS
 from marketred.web.routes import services
-from marketred.web.routes.common import FormData, WebOperator, WebRoute, see_other
+from marketred.web.routes.common import FormData, FormState, WebOperator, WebRoute, see_other
+from marketred.web.routes.deadline_forms import extend_from_form
 from marketred.web.routes.notices import notice_context
 from marketred.web.templating import render
 
@@ -136,6 +140,18 @@ async def operator_quote(
     session: SessionDep,
     settings: SettingsDep,
 ) -> Response:
+    return await _quote_page(request, session, settings, operator, quote_id)
+
+
+async def _quote_page(
+    request: Request,
+    session: SessionDep,
+    settings: Settings,
+    operator: WebOperator,
+    quote_id: uuid.UUID,
+    extend: FormState | None = None,
+    status_code: int = 200,
+) -> Response:
     quote = await services.get_quote(session, operator, quote_id)
     return render(
         request,
@@ -144,8 +160,31 @@ async def operator_quote(
             "quote": quote,
             "temporal_url": temporal_ui_link(settings, quote.id),
             "cancellable": quote.status not in FINAL_STATUSES,
+            # The deadline now running, which an operator may push back.
+            "pending_deadline": quote.deadlines.pending_name(quote.status),
+            "extend": extend or FormState(values={"hours": "24"}),
             **notice_context(request),
         },
+        status_code=status_code,
+    )
+
+
+@router.post("/operador/cotizaciones/{quote_id}/extender")
+async def extend_deadline(
+    request: Request,
+    quote_id: uuid.UUID,
+    operator: WebOperator,
+    session: SessionDep,
+    settings: SettingsDep,
+    temporal: TemporalDep,
+    form: FormData,
+) -> Response:
+    deadline = form.get("deadline", "")
+    state = await extend_from_form(session, temporal, operator, quote_id, form, deadline)
+    if state is None:
+        return see_other(f"/operador/cotizaciones/{quote_id}?aviso=plazo-extendido")
+    return await _quote_page(
+        request, session, settings, operator, quote_id, extend=state, status_code=422
     )
 
 

@@ -20,6 +20,7 @@ from marketred.schemas.quotes import (
     AcceptQuote,
     CancelQuote,
     CreateQuote,
+    ExtendDeadlineBody,
     QuoteListFilters,
     QuoteOut,
     RejectQuote,
@@ -159,3 +160,13 @@ async def ship_quote(
     session: AsyncSession, temporal: Client, vendor: Principal, quote_id: uuid.UUID, body: ShipQuote
 ) -> None:
     await quotes.ship_quote(session, temporal, vendor, quote_id, body)
+
+
+async def extend_deadline(
+    session: AsyncSession,
+    temporal: Client,
+    who: Principal,
+    quote_id: uuid.UUID,
+    body: ExtendDeadlineBody,
+) -> None:
+    await quotes.extend_deadline(session, temporal, who, quote_id, body)

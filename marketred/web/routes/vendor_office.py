@@ -1,5 +1,6 @@
 """Vendor back office: quotes awaiting a decision (by deadline), the decision page
-(adjust prices, add shipping, note — or reject with a reason) and orders to ship."""
+(adjust prices, add shipping, note — or reject with a reason, or ask once for more time
+to answer) and orders to ship."""
 
 from __future__ import annotations
 
@@ -11,11 +12,18 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from marketred.api.deps import SessionDep, TemporalDep
-from marketred.schemas.quotes import AcceptQuote, LinePriceChange, RejectQuote, ShipQuote
+from marketred.schemas.quotes import (
+    AcceptQuote,
+    LinePriceChange,
+    QuoteOut,
+    RejectQuote,
+    ShipQuote,
+)
 from marketred.services.errors import Conflict, InvalidInput
 from marketred.web.i18n import gettext as _
 from marketred.web.routes import services
 from marketred.web.routes.common import FormData, FormState, WebRoute, WebVendor, see_other
+from marketred.web.routes.deadline_forms import extend_from_form
 from marketred.web.routes.forms import parse_clp, parse_int
 from marketred.web.routes.notices import notice_context
 from marketred.web.templating import render
@@ -53,6 +61,7 @@ async def _decision_page(
     quote_id: uuid.UUID,
     accept: FormState | None = None,
     reject: FormState | None = None,
+    extend: FormState | None = None,
     status_code: int = 200,
 ) -> Response:
     quote = await services.get_quote(session, vendor, quote_id)
@@ -66,6 +75,8 @@ async def _decision_page(
             "quote": quote,
             "accept": accept,
             "reject": reject or FormState(),
+            "extend": extend or FormState(values={"hours": "24"}),
+            "can_extend": _may_ask_for_time(quote),
             "ship": FormState(),
             **notice_context(request),
         },
@@ -163,6 +174,27 @@ async def reject(
             return see_other(f"/vendedor/cotizaciones/{quote_id}?aviso=ya-no-es-posible")
         return see_other(f"/vendedor/cotizaciones/{quote_id}?aviso=rechazada")
     return await _decision_page(request, session, vendor, quote_id, reject=state, status_code=422)
+
+
+def _may_ask_for_time(quote: QuoteOut) -> bool:
+    """A vendor may ask once for more time to answer, while the quote waits for it."""
+    asked = any(e.kind == "deadline_extended" and e.actor == "vendor" for e in quote.timeline)
+    return quote.status == "REQUESTED" and not asked
+
+
+@router.post("/vendedor/cotizaciones/{quote_id}/extender")
+async def ask_for_time(
+    request: Request,
+    quote_id: uuid.UUID,
+    vendor: WebVendor,
+    session: SessionDep,
+    temporal: TemporalDep,
+    form: FormData,
+) -> Response:
+    state = await extend_from_form(session, temporal, vendor, quote_id, form, "respond_by")
+    if state is None:
+        return see_other(f"/vendedor/cotizaciones/{quote_id}?aviso=plazo-extendido")
+    return await _decision_page(request, session, vendor, quote_id, extend=state, status_code=422)
 
 
 @router.get("/vendedor/pedidos")

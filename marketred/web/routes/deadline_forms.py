@@ -1,0 +1,50 @@
+"""The "more time" form: the vendor's decision page (once, to answer) and the operator's
+quote page (any running deadline). The workflow decides what is allowed; its refusal is
+shown beside the hours field."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from temporalio.client import Client
+
+from marketred.schemas.accounts import Principal
+from marketred.schemas.quotes import PENDING_DEADLINE, ExtendDeadlineBody
+from marketred.services.errors import Conflict
+from marketred.web.i18n import gettext as _
+from marketred.web.routes import services
+from marketred.web.routes.common import FormState
+from marketred.web.routes.forms import parse_int
+
+MAX_REASON = 500
+
+
+async def extend_from_form(
+    session: AsyncSession,
+    temporal: Client,
+    who: Principal,
+    quote_id: uuid.UUID,
+    form: dict[str, str],
+    deadline: str,
+) -> FormState | None:
+    """Extend `deadline` as the form asks; None when done, else the form with its errors."""
+    state = FormState(values=form)
+    hours = parse_int(form.get("hours"), 1, 24 * 30)
+    if hours is None:
+        state.add("hours", _("Indica cuántas horas más, entre 1 y 720."))
+    reason = form.get("reason", "").strip()
+    if len(reason) > MAX_REASON:
+        state.add("reason", _("El motivo es demasiado largo (máximo 500 caracteres)."))
+    name = next((n for n in PENDING_DEADLINE.values() if n == deadline), None)
+    if name is None:
+        state.add("hours", _("Ese plazo ya no está corriendo."))
+    if not state.ok or hours is None or name is None:
+        return state
+    body = ExtendDeadlineBody(deadline=name, hours=hours, reason=reason)
+    try:
+        await services.extend_deadline(session, temporal, who, quote_id, body)
+    except Conflict as exc:
+        state.add("hours", exc.detail)
+        return state
+    return None
