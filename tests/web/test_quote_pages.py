@@ -148,3 +148,33 @@ async def test_operator_console_links_quotes_to_the_temporal_ui(client, db, sett
     detail = await client.get(f"/operador/cotizaciones/{quote.id}")
     assert "Cancelar cotización" in detail.text
     assert "data-temporal-link" in detail.text
+
+
+async def test_a_paid_quote_past_its_ship_by_date_offers_cancel_with_refund(client, db, settings):
+    buyer, vendor = await make_user(db, "buyer"), await make_vendor(db)
+    requested_at = datetime.now(UTC) - timedelta(days=7)
+    quote, line, requested = await _quote(
+        db, buyer, vendor, requested_at=requested_at, respond_by=requested_at
+    )
+    paid = TimelineEntry(
+        seq=2, kind="paid", status="PAID", actor="buyer", at=requested_at + timedelta(hours=2)
+    )
+    await project(db, _state(quote, line, [requested, paid], "PAID", None))
+    await sign_in(client, db, settings, buyer)
+    page = await client.get(f"/cotizaciones/{quote.id}")
+    assert 'data-quote-status="PAID"' in page.text
+    assert "Cancelar y pedir reembolso" not in page.text, "the vendor still has time to ship"
+
+    overdue = TimelineEntry(
+        seq=3,
+        kind="ship_overdue",
+        status="PAID",
+        actor="system",
+        at=requested_at + timedelta(days=5, hours=2),
+    )
+    await project(db, _state(quote, line, [requested, paid, overdue], "PAID", None))
+    page = await client.get(f"/cotizaciones/{quote.id}")
+    assert "data-ship-overdue" in page.text
+    assert "La tienda no despachó a tiempo" in page.text
+    assert "recibir de vuelta $34.990 a través de Khipu" in page.text
+    assert f'action="/cotizaciones/{quote.id}/cancelar"' in page.text

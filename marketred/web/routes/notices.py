@@ -21,6 +21,10 @@ NOTICES: dict[str, tuple[str, str]] = {
     "no-disponible": (N_("Ese producto ya no está disponible en esa cantidad."), "error"),
     "solicitada": (N_("¡Listo! Enviamos tu solicitud de cotización a la tienda."), "ok"),
     "cancelada": (N_("La cotización fue cancelada."), "ok"),
+    "reembolsada": (
+        N_("La cotización fue cancelada y el pago se devolvió a través de Khipu."),
+        "ok",
+    ),
     "entrega-confirmada": (N_("Gracias por confirmar la entrega."), "ok"),
     "aceptada": (N_("Cotización aceptada. Avisamos al comprador para que pague."), "ok"),
     "rechazada": (N_("Cotización rechazada. Avisamos al comprador."), "ok"),

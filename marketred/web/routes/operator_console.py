@@ -198,7 +198,8 @@ async def cancel_with_refund(
 ) -> Response:
     reason = form.get("reason", "").strip()[:2000] or "Cancelada por operación"
     try:
-        await services.cancel_quote(session, temporal, operator, quote_id, reason)
+        status = await services.cancel_quote(session, temporal, operator, quote_id, reason)
     except Conflict:
         return see_other(f"/operador/cotizaciones/{quote_id}?aviso=ya-no-es-posible")
-    return see_other(f"/operador/cotizaciones/{quote_id}?aviso=cancelada")
+    notice = "reembolsada" if status == "REFUNDED" else "cancelada"
+    return see_other(f"/operador/cotizaciones/{quote_id}?aviso={notice}")

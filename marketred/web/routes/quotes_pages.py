@@ -37,7 +37,13 @@ async def quote_page(
     request: Request, quote_id: uuid.UUID, who: WebPrincipal, session: SessionDep
 ) -> Response:
     quote = await services.get_quote(session, who, quote_id)
-    return render(request, "quotes/detail.html", {"quote": quote, **notice_context(request)})
+    # Paid, but the vendor missed the ship-by date: the buyer may cancel with a refund.
+    overdue = quote.status == "PAID" and any(e.kind == "ship_overdue" for e in quote.timeline)
+    return render(
+        request,
+        "quotes/detail.html",
+        {"quote": quote, "ship_overdue": overdue, **notice_context(request)},
+    )
 
 
 @router.post("/cotizaciones/{quote_id}/pagar")
@@ -85,10 +91,13 @@ async def cancel(
     form: FormData,
 ) -> Response:
     try:
-        await services.cancel_quote(session, temporal, buyer, quote_id, form.get("reason", ""))
+        status = await services.cancel_quote(
+            session, temporal, buyer, quote_id, form.get("reason", "")
+        )
     except Conflict:
         return see_other(f"/cotizaciones/{quote_id}?aviso=ya-no-es-posible")
-    return see_other(f"/cotizaciones/{quote_id}?aviso=cancelada")
+    notice = "reembolsada" if status == "REFUNDED" else "cancelada"
+    return see_other(f"/cotizaciones/{quote_id}?aviso={notice}")
 
 
 @router.post("/cotizaciones/{quote_id}/confirmar-entrega")

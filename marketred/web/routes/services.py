@@ -126,8 +126,10 @@ async def start_payment(
 
 async def cancel_quote(
     session: AsyncSession, temporal: Client, who: Principal, quote_id: uuid.UUID, reason: str
-) -> None:
-    await quotes.cancel_quote(session, temporal, who, quote_id, CancelQuote(reason=reason[:2000]))
+) -> str:
+    """Cancel; the status it ended in (REFUNDED when the payment went back)."""
+    body = CancelQuote(reason=reason[:2000])
+    return (await quotes.cancel_quote(session, temporal, who, quote_id, body)).status
 
 
 async def confirm_delivery(
