@@ -93,6 +93,24 @@ def _temporal_binary() -> str:
     return found
 
 
+def _wait_ready(url: str, timeout: float, child: Child) -> None:
+    """Wait for a 200 from the readiness probe; a slow answer on a loaded machine is retried."""
+    deadline = time.monotonic() + timeout
+    last = ""
+    while time.monotonic() < deadline:
+        if child.proc.poll() is not None:
+            raise RuntimeError(f"{child.name} exited; see {child.log_path}")
+        try:
+            r = httpx.get(url, timeout=10)
+            if r.status_code == 200:
+                return
+            last = f"{r.status_code} {r.text[:200]}"
+        except httpx.HTTPError as exc:
+            last = type(exc).__name__
+        time.sleep(0.5)
+    raise RuntimeError(f"{url} did not turn 200 in {timeout:.0f}s ({last})")
+
+
 def _wait_http(url: str, timeout: float, child: Child | None = None) -> None:
     deadline = time.monotonic() + timeout
     last = ""
@@ -251,11 +269,7 @@ def run_dev_stack(settings: Settings) -> int:
                 _wait_http(f"http://127.0.0.1:{settings.directory_sandbox_port}/", 30, directory)
             status.update("Waiting for /readyz…")
             _wait_http(f"http://{settings.host}:{settings.port}/healthz", 60, api)
-            deadline = time.monotonic() + 60
-            while httpx.get(f"http://{settings.host}:{settings.port}/readyz").status_code != 200:
-                if time.monotonic() > deadline:
-                    raise RuntimeError("/readyz did not turn 200 within 60 s")
-                time.sleep(0.5)
+            _wait_ready(f"http://{settings.host}:{settings.port}/readyz", 60, api)
         _print_summary(settings, seeded)
         sys.stdout.flush()  # shown at once even when the output is piped or logged
         while True:
