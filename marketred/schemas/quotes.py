@@ -192,6 +192,12 @@ class ConfirmDeliveryInput(BaseModel):
     actor: Literal["buyer", "operator"] = "buyer"
 
 
+class RecheckPaymentInput(BaseModel):
+    """An operator asks the workflow to read a held payment back from Khipu again."""
+
+    actor: Literal["operator"] = "operator"
+
+
 class ExtendDeadlineInput(BaseModel):
     actor: Literal["vendor", "operator"]
     deadline: DeadlineName

@@ -27,6 +27,7 @@ from marketred.schemas.quotes import (
     MarkShippedInput,
     QuoteOut,
     QuoteState,
+    RecheckPaymentInput,
     RejectInput,
     RejectQuote,
     ShipQuote,
@@ -178,4 +179,14 @@ async def extend_deadline(
         ),
         QuoteState,
     )
+    return await get_quote(session, who, quote_id)
+
+
+async def recheck_payment(
+    session: AsyncSession, temporal: Client, who: Principal, quote_id: uuid.UUID
+) -> QuoteOut:
+    """Operators: read a held payment back from Khipu (after Khipu fixed it, or to see
+    whether the buyer's bank finished); the workflow releases or keeps the hold."""
+    quote = await quote_for(session, who, quote_id, "operator")
+    await _update(temporal, quote.workflow_id, "recheck_payment", RecheckPaymentInput(), QuoteState)
     return await get_quote(session, who, quote_id)

@@ -102,6 +102,7 @@ ROUTE_POLICIES: dict[tuple[str, str], Policy] = {
     ("GET", "/operador/cotizaciones/{quote_id}"): "operator",
     ("POST", "/operador/cotizaciones/{quote_id}/cancelar"): "operator",
     ("POST", "/operador/cotizaciones/{quote_id}/extender"): "operator",
+    ("POST", "/operador/cotizaciones/{quote_id}/verificar-pago"): "operator",
     # Quotes (API): parties see them; each side has its own actions
     ("POST", "/api/v1/quotes"): "buyer",
     ("GET", "/api/v1/quotes"): "authenticated",
@@ -113,6 +114,7 @@ ROUTE_POLICIES: dict[tuple[str, str], Policy] = {
     ("POST", "/api/v1/quotes/{quote_id}/deliver"): "quote:buyer_or_operator",
     ("POST", "/api/v1/quotes/{quote_id}/cancel"): "quote:buyer_or_operator",
     ("POST", "/api/v1/quotes/{quote_id}/extend"): "quote:vendor_or_operator",
+    ("POST", "/api/v1/quotes/{quote_id}/recheck-payment"): "quote:operator",
     # Payouts
     ("GET", "/api/v1/payouts"): "vendor_or_operator",
     ("POST", "/api/v1/payouts/run"): "operator",

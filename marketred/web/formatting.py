@@ -50,6 +50,8 @@ EVENT_LABELS = {
     "payment_started": N_("Pago iniciado en Khipu"),
     "paid": N_("Pago confirmado"),
     "payment_held": N_("Pago retenido para revisión"),
+    "payment_recheck": N_("Pago verificado de nuevo con Khipu: sigue retenido"),
+    "payment_released": N_("Retención del pago liberada por operación"),
     "payment_expired": N_("Venció el plazo de pago"),
     "shipped": N_("Pedido despachado"),
     "ship_overdue": N_("La tienda no despachó a tiempo"),

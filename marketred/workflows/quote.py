@@ -77,6 +77,8 @@ class QuoteWorkflowBase:
         self._started = False
         # A cancel-with-refund in progress (the late-payment watch must not refund too).
         self._refunding = False
+        # An operator's recheck of a held payment is asking Khipu.
+        self._rechecking = False
 
     # --- state -------------------------------------------------------------------
 

@@ -21,6 +21,7 @@ with workflow.unsafe.imports_passed_through():
         QuoteOutcome,
         QuoteState,
         QuoteWorkflowInput,
+        RecheckPaymentInput,
         RejectInput,
         StartPaymentInput,
         StartPaymentResult,
@@ -82,9 +83,12 @@ class QuoteWorkflow(QuoteWorkflowBase):
         poll = float(self._in.policy.poll_seconds)
         while self._status == "ACCEPTED":
             if self._hold_reason is not None:
-                # Held for an operator: no deadline, no polling, until cancelled.
-                await workflow.wait_condition(lambda: self._status != "ACCEPTED")
-                return
+                # Held for an operator: no deadline, no polling, until cancelled or
+                # released by recheck_payment (then the loop goes on from the new state).
+                await workflow.wait_condition(
+                    lambda: self._status != "ACCEPTED" or self._hold_reason is None
+                )
+                continue
             outcome = await self._wait_in("ACCEPTED", "pay_by", poll)
             self._payment_nudged = False
             if outcome == "moved":
@@ -262,6 +266,7 @@ class QuoteWorkflow(QuoteWorkflowBase):
         self.validate_cancel(inp)
         was = self._status
         self._reason = inp.reason or None
+        self._hold_reason = None  # the hold ends with the quote (its timeline keeps it)
         self._waiting_for = None
         self._deadlines = self._deadlines.model_copy(
             update={"respond_by": None, "remind_at": None, "pay_by": None, "ship_by": None}
@@ -410,6 +415,53 @@ class QuoteWorkflow(QuoteWorkflowBase):
                 inp.hours <= self._in.policy.response_hours,
                 f"at most {self._in.policy.response_hours} more hours",
             )
+
+    @workflow.update
+    async def recheck_payment(self, inp: RecheckPaymentInput) -> QuoteState:
+        """Read a held payment back from Khipu: paid → PAID; still in progress → the
+        buyer gets a fresh payment window; anything else stays held with the new reason."""
+        self.validate_recheck_payment(inp)
+        self._rechecking = True
+        try:
+            check = await self._check_payment()
+        finally:
+            self._rechecking = False
+        if self._status != "ACCEPTED" or self._hold_reason is None:
+            return self._snapshot()  # cancelled while Khipu answered
+        if check.verdict == "paid":
+            self._release_hold(inp, "Khipu now reports the payment as paid")
+            await self._mark_paid()
+        elif check.verdict == "pending":
+            self._deadlines.pay_by = workflow.now() + timedelta(hours=self._in.policy.payment_hours)
+            self._deadline_moved = True
+            self._release_hold(inp, "Khipu reports the payment in progress; the window reopens")
+            self._wait_for("the buyer to pay")
+            await self._publish(None)
+        else:
+            self._hold_verdict = check.verdict
+            self._hold_reason = check.reason or f"Khipu reports the payment as {check.verdict}"
+            self._record(
+                "payment_recheck",
+                inp.actor,
+                f"still held: {self._hold_reason}",
+                data={"verdict": check.verdict},
+            )
+            await self._publish(None)
+        return self._snapshot()
+
+    @recheck_payment.validator
+    def validate_recheck_payment(self, inp: RecheckPaymentInput) -> None:
+        del inp
+        self._refuse_unless(
+            self._status == "ACCEPTED" and self._hold_reason is not None,
+            "the quote's payment is not held",
+        )
+        self._refuse_unless(not self._rechecking, "the payment is being checked already")
+
+    def _release_hold(self, inp: RecheckPaymentInput, message: str) -> None:
+        self._hold_reason = None
+        self._hold_verdict = None
+        self._record("payment_released", inp.actor, message)
 
     # --- signal and query ----------------------------------------------------------
 

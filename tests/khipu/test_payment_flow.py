@@ -26,6 +26,7 @@ from temporalio.worker import Worker
 from marketred.activities.payments import PaymentActivities
 from marketred.api.app import create_app
 from marketred.integrations.khipu import KhipuClient, PaymentCreated, PaymentCreateRequest
+from marketred.integrations.khipu import Payment as KhipuPayment
 from marketred.integrations.temporal import search_attribute_types
 from marketred.sandbox.khipu import create_app as create_sandbox
 from marketred.schemas.quotes import (
@@ -37,12 +38,13 @@ from marketred.schemas.quotes import (
     StartPaymentInput,
 )
 from marketred.settings import Settings
-from marketred.store.models import Payment, PaymentEvent, Quote
+from marketred.store.models import Payment, PaymentEvent, Quote, User
 from marketred.store.session import create_session_factory
 from marketred.workflows.quote_lifecycle import QuoteWorkflow
 from tests.conftest import make_resources, unique_task_queue
 from tests.quotes.fakes import FakeWorld, quote_input, start_quote
 from tests.quotes.workflow_helpers import state_of, wait_until
+from tests.support.factories import auth_headers, make_user
 
 from .conftest import API_KEY, RECEIVER_ID
 from .helpers import eventually, free_port, serve
@@ -67,6 +69,7 @@ class Flow:
     world: FakeWorld
     sandbox: httpx.AsyncClient
     sessions: async_sessionmaker[AsyncSession]
+    api: httpx.AsyncClient
 
     async def accepted_quote_with_payment(
         self, poll_seconds: int, valid_hours: int | None = None
@@ -133,6 +136,7 @@ async def running_flow(
             serve(sandbox, sandbox_port) as sandbox_url,
             serve(api, api_port) as api_url,
             httpx.AsyncClient(base_url=sandbox_url) as sandbox_http,
+            httpx.AsyncClient(base_url=api_url, timeout=30) as api_http,
         ):
             payments = PaymentActivities(
                 sessions,
@@ -155,7 +159,7 @@ async def running_flow(
                     payments.refund_khipu_payment,
                 ],
             ):
-                yield Flow(env.client, queue, world, sandbox_http, sessions)
+                yield Flow(env.client, queue, world, sandbox_http, sessions, api_http)
 
 
 def _name(activity_fn: object) -> str:
@@ -253,6 +257,76 @@ async def test_amount_mismatch_is_held_for_an_operator_who_cancels_with_refund(
         refunded = (await flow.sandbox.get(f"/_sandbox/payments/{pid}")).json()
         assert refunded["status_detail"] == "reversed"
         assert len(refunded["refunds"]) == 1
+
+
+@dataclass
+class KhipuIncident:
+    fixed: bool = False
+
+
+class MisreportingKhipu(KhipuClient):
+    """Reads payments back with another receiver id until the incident is fixed (Khipu
+    answering wrong for a while: the payment is held, an operator rechecks later)."""
+
+    def __init__(self, base_url: str, api_key: str, http: httpx.AsyncClient,
+                 incident: KhipuIncident) -> None:  # fmt: skip
+        super().__init__(base_url, api_key, http)
+        self.incident = incident
+
+    async def get_payment(self, payment_id: str) -> KhipuPayment:
+        payment = await super().get_payment(payment_id)
+        if self.incident.fixed:
+            return payment
+        return payment.model_copy(update={"receiver_id": (payment.receiver_id or 0) + 1})
+
+
+async def test_operator_rechecks_a_held_payment_through_the_api_once_khipu_answers_right(
+    dev_server_env: WorkflowEnvironment, engine: AsyncEngine, settings: Settings
+) -> None:
+    incident = KhipuIncident()
+
+    def khipu(url: str, key: str, http: httpx.AsyncClient) -> KhipuClient:
+        return MisreportingKhipu(url, key, http, incident)
+
+    async with running_flow(dev_server_env, engine, settings, khipu) as flow:
+        handle, quote, pid = await flow.accepted_quote_with_payment(poll_seconds=3600)
+        await flow.pay(pid)
+        held = await wait_until(handle, lambda s: s.hold_reason is not None)
+        assert held.hold_reason == f"receiver id is {RECEIVER_ID + 1}, expected {RECEIVER_ID}"
+        async with flow.sessions() as session:
+            operator = await make_user(session, "operator")
+            buyer = await session.get(User, quote.buyer_id)
+            await session.commit()
+        assert buyer is not None
+        url = f"/api/v1/quotes/{quote.id}/recheck-payment"
+
+        # The buyer may see the quote but not release its payment.
+        refused = await flow.api.post(url, headers=auth_headers(settings, buyer))
+        assert refused.status_code == 403, refused.text
+        # Khipu still answers wrong: the payment stays held, with one more check on record.
+        still = await flow.api.post(url, headers=auth_headers(settings, operator))
+        assert still.status_code == 200, still.text
+        state = await state_of(handle)
+        assert (state.status, state.hold_reason) == ("ACCEPTED", held.hold_reason)
+        assert entries(state, "payment_recheck") == 1
+        payments, _ = await flow.rows(quote)
+        assert [p.status for p in payments] == ["held"]
+
+        incident.fixed = True
+        released = await flow.api.post(url, headers=auth_headers(settings, operator))
+        assert released.status_code == 200, released.text
+        state = await state_of(handle)
+        assert (state.status, state.hold_reason) == ("PAID", None)
+        assert entries(state, "paid") == 1
+        payments, _ = await flow.rows(quote)
+        assert [(p.status, p.paid_at is not None) for p in payments] == [("paid", True)]
+        # Nothing is held any more: a second recheck is a conflict and changes nothing.
+        again = await flow.api.post(url, headers=auth_headers(settings, operator))
+        assert again.status_code == 409, again.text
+        assert again.headers["content-type"].startswith("application/problem+json")
+        assert "not held" in again.json()["detail"]
+        assert (await state_of(handle)).status == "PAID"
+        await handle.terminate("test over")
 
 
 async def test_operator_cancel_of_a_paid_quote_refunds_once(

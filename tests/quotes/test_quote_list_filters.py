@@ -58,6 +58,8 @@ async def test_operator_filters_by_vendor_date_held_and_overdue(db):
     old_a = await _quote(db, buyer, a, days_ago=40)
     new_a = await _quote(db, buyer, a)
     held_b = await _quote(db, buyer, b, "ACCEPTED", hold_reason="amount is $9.999")
+    # Held once, then cancelled with refund: no longer waiting for anyone.
+    await _quote(db, buyer, b, "REFUNDED", hold_reason="amount is $9.998")
     late_b = await _quote(db, buyer, b, "PAID", ship_by=NOW - timedelta(hours=1))
     on_time_b = await _quote(db, buyer, b, "PAID", ship_by=NOW + timedelta(days=2))
 

@@ -1,6 +1,7 @@
 """QuoteWorkflow from acceptance on, under the time-skipping server: happy path, one
 Khipu payment per quote, payment expiry, ship-by breach, auto-confirm, operator refund,
-a held payment, and a payment that arrives after the quote ended."""
+a held payment (and an operator's recheck of it), and a payment that arrives after the
+quote ended."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from marketred.schemas.quotes import (
     LinePriceChange,
     MarkShippedInput,
     QuoteOutcome,
+    RecheckPaymentInput,
     StartPaymentInput,
 )
 from marketred.workflows.quote_lifecycle import QuoteWorkflow
@@ -45,6 +47,16 @@ async def _accepted_and_paid(
 
 def world_payment_id(world: FakeWorld) -> str:
     return f"kp-{world.payments_created[0].quote_id.hex[:8]}"
+
+
+async def _held(handle: WorkflowHandle[QuoteWorkflow, QuoteOutcome], world: FakeWorld) -> None:
+    await handle.execute_update(QuoteWorkflow.accept, AcceptInput(shipping_cost=0))
+    await handle.execute_update(QuoteWorkflow.start_payment, StartPaymentInput())
+    world.verdict = "mismatch"
+    await handle.signal(
+        QuoteWorkflow.payment_notified, PaymentNotified(khipu_payment_id=world_payment_id(world))
+    )
+    await wait_until(handle, lambda s: s.hold_reason is not None)
 
 
 async def test_happy_path_accept_pay_ship_deliver_completes_and_posts_the_sale(
@@ -222,14 +234,8 @@ async def test_mismatched_payment_is_held_for_an_operator(
     client = quote_env.client
     async with fake_worker(client, tq, world):
         handle = await start_quote(client, tq, quote_input())
-        await handle.execute_update(QuoteWorkflow.accept, AcceptInput(shipping_cost=0))
-        await handle.execute_update(QuoteWorkflow.start_payment, StartPaymentInput())
-        world.verdict = "mismatch"
-        await handle.signal(
-            QuoteWorkflow.payment_notified,
-            PaymentNotified(khipu_payment_id=world_payment_id(world)),
-        )
-        held = await wait_until(handle, lambda s: s.hold_reason is not None)
+        await _held(handle, world)
+        held = await state_of(handle)
         assert held.hold_reason == "amount differs"
         assert held.status == "ACCEPTED"
         assert "operator" in (held.waiting_for or "")
@@ -243,7 +249,78 @@ async def test_mismatched_payment_is_held_for_an_operator(
         )
         await handle.result()
     assert state.status == "REFUNDED"
+    assert state.hold_reason is None  # the hold ended with the quote; the timeline keeps it
+    assert "payment_held" in [e.kind for e in state.timeline]
     assert "payment_held" in world.notifications
+
+
+async def test_operator_recheck_keeps_a_held_payment_held_until_khipu_confirms_it(
+    quote_env: WorkflowEnvironment,
+) -> None:
+    world, tq = FakeWorld(), unique_task_queue()
+    client = quote_env.client
+    async with fake_worker(client, tq, world):
+        handle = await start_quote(client, tq, quote_input())
+        # Nothing is held yet: a recheck is refused and changes nothing.
+        with pytest.raises(WorkflowUpdateFailedError):
+            await handle.execute_update(QuoteWorkflow.recheck_payment, RecheckPaymentInput())
+        await _held(handle, world)
+        checks_before = world.checks
+
+        world.verdict = "rejected"
+        still = await handle.execute_update(QuoteWorkflow.recheck_payment, RecheckPaymentInput())
+        assert world.checks == checks_before + 1
+        assert still.status == "ACCEPTED"
+        assert still.hold_reason == "Khipu reports the payment as rejected"
+        assert still.timeline[-1].kind == "payment_recheck"
+        assert still.timeline[-1].actor == "operator"
+
+        world.verdict = "paid"
+        paid = await handle.execute_update(QuoteWorkflow.recheck_payment, RecheckPaymentInput())
+        assert paid.status == "PAID"
+        assert paid.hold_reason is None
+        assert [e.kind for e in paid.timeline][-2:] == ["payment_released", "paid"]
+        assert paid.deadlines.ship_by is not None
+        # Released once: a second recheck is refused.
+        with pytest.raises(WorkflowUpdateFailedError):
+            await handle.execute_update(QuoteWorkflow.recheck_payment, RecheckPaymentInput())
+
+        await handle.execute_update(
+            QuoteWorkflow.mark_shipped, MarkShippedInput(carrier="Starken", tracking="S1")
+        )
+        await handle.execute_update(QuoteWorkflow.confirm_delivery, ConfirmDeliveryInput())
+        result = await handle.result()
+        await record_history(handle, "payment_recheck_released")
+    assert result.status == "COMPLETED"
+    assert len(world.sales) == 1
+    assert world.notifications.count("paid") == 1
+    assert world.refunds == []
+
+
+async def test_recheck_finding_the_payment_in_progress_reopens_the_payment_window(
+    quote_env: WorkflowEnvironment,
+) -> None:
+    world, tq = FakeWorld(), unique_task_queue()
+    client = quote_env.client
+    async with fake_worker(client, tq, world):
+        handle = await start_quote(client, tq, quote_input())
+        await _held(handle, world)
+        world.verdict = "pending"
+        reopened = await handle.execute_update(QuoteWorkflow.recheck_payment, RecheckPaymentInput())
+        assert reopened.status == "ACCEPTED"
+        assert reopened.hold_reason is None
+        assert "buyer to pay" in (reopened.waiting_for or "")
+        released_at = reopened.timeline[-1].at
+        assert reopened.timeline[-1].kind == "payment_released"
+        assert reopened.deadlines.pay_by is not None
+        assert about(reopened.deadlines.pay_by - released_at, timedelta(hours=72))
+        # The window runs again: unpaid, it expires and the payment is deleted.
+        result = await handle.result()
+        state = await state_of(handle)
+    assert result.status == "PAYMENT_EXPIRED"
+    assert world.deleted == [world_payment_id(world)]
+    expired_at = next(e.at for e in state.timeline if e.kind == "payment_expired")
+    assert about(expired_at - released_at, timedelta(hours=72))
 
 
 async def test_payment_confirmed_after_the_buyer_cancelled_is_refunded(

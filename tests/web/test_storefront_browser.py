@@ -1,6 +1,7 @@
 """Browser tests beside the golden path: the main pages and a quote request with
 JavaScript disabled, a validation error shown beside its field, a rejection, and more time
-asked by the vendor (once) and given by an operator."""
+asked by the vendor (once) and given by an operator, and a payment the buyer rejected at
+Khipu, held for an operator who rechecks it and cancels."""
 
 from __future__ import annotations
 
@@ -169,4 +170,59 @@ async def test_vendor_asks_once_for_more_time_and_operator_extends_the_deadline(
     await expect(operator.get_by_text("Plazo extendido.", exact=True)).to_be_visible()
     await expect(operator.get_by_text("Feriado regional")).to_be_visible()
     await assert_accessible_forms(operator)
+    await op_ctx.close()
+
+
+async def test_a_payment_rejected_at_khipu_is_held_and_the_operator_rechecks_then_cancels(
+    browser, stack
+):
+    buyer_ctx, buyer = await new_page(browser, stack)
+    await request_shoe_quote(buyer)
+    quote_url = buyer.url.split("?")[0]
+    quote_id = quote_url.rstrip("/").rsplit("/", 1)[-1]
+
+    vendor_ctx, vendor = await new_page(browser, stack)
+    await sign_in(vendor, SHOE_VENDOR)
+    await vendor.goto(f"/vendedor/cotizaciones/{quote_id}")
+    await vendor.get_by_label("Costo de despacho ($)").fill("2.990")
+    await vendor.get_by_role("button", name="Aceptar cotización").click()
+    await expect(vendor.locator("[data-quote-status]")).to_have_attribute(
+        "data-quote-status", "ACCEPTED"
+    )
+    await vendor_ctx.close()
+
+    # The buyer goes to Khipu and rejects the charge there.
+    await buyer.goto(quote_url)
+    await buyer.get_by_role("button", name="Pagar con Khipu").click()
+    await buyer.get_by_role("button", name="Rechazar").click()
+    await buyer_ctx.close()
+
+    op_ctx, operator = await new_page(browser, stack)
+    await sign_in(operator, "operador@marketred.cl")
+    held_link = operator.locator(f'a[href="/operador/cotizaciones/{quote_id}"]')
+    for _attempt in range(60):  # the workflow reads the payment back within seconds
+        await operator.goto("/operador/retenidas")
+        if await held_link.count():
+            break
+        await operator.wait_for_timeout(1000)
+    await held_link.first.click()
+    await expect(operator.get_by_text("the payer declined to pay")).to_be_visible()
+    await assert_accessible_forms(operator)
+
+    await operator.get_by_role("button", name="Verificar de nuevo").click()
+    await expect(operator.get_by_text(re.compile("Khipu aún no confirma el pago"))).to_be_visible()
+    await expect(
+        operator.get_by_text("Pago verificado de nuevo con Khipu: sigue retenido")
+    ).to_be_visible()
+    await expect(operator.locator("[data-quote-status]")).to_have_attribute(
+        "data-quote-status", "ACCEPTED"
+    )
+
+    await operator.locator("#op-reason").fill("El comprador rechazó el cobro")
+    await operator.get_by_role("button", name="Cancelar cotización").click()
+    await expect(operator.get_by_text("La cotización fue cancelada.")).to_be_visible()
+    await expect(operator.locator("[data-quote-status]")).to_have_attribute(
+        "data-quote-status", "CANCELLED"
+    )
+    await expect(operator.get_by_role("button", name="Verificar de nuevo")).to_have_count(0)
     await op_ctx.close()

@@ -167,3 +167,12 @@ async def extend_deadline(
     temporal: TemporalDep,
 ) -> QuoteOut:
     return await quotes.extend_deadline(session, temporal, who, quote_id, body)
+
+
+@router.post("/{quote_id}/recheck-payment")
+async def recheck_payment(
+    quote_id: uuid.UUID, who: CurrentPrincipal, session: SessionDep, temporal: TemporalDep
+) -> QuoteOut:
+    """Operators: read a held payment back from Khipu; paid → PAID, in progress → a new
+    payment window, anything else stays held with Khipu's current reason."""
+    return await quotes.recheck_payment(session, temporal, who, quote_id)

@@ -79,7 +79,8 @@ async def list_quotes(
     if filters.created_to is not None:
         conditions.append(Quote.created_at < filters.created_to)
     if filters.held:
-        conditions.append(Quote.hold_reason.is_not(None))
+        # Still waiting for an operator (a hold that ended in a cancel is history).
+        conditions.extend([Quote.status == "ACCEPTED", Quote.hold_reason.is_not(None)])
     if filters.ship_overdue:
         conditions.extend([Quote.status == "PAID", Quote.ship_by < now])
     total = await session.scalar(

@@ -44,6 +44,15 @@ NOTICES: dict[str, tuple[str, str]] = {
         N_("No completaste el pago. Puedes volver a intentarlo antes del plazo."),
         "warn",
     ),
+    "pago-liberado": (N_("Khipu confirma el pago: la cotización quedó pagada."), "ok"),
+    "pago-reabierto": (
+        N_("Khipu tiene el pago en curso: el comprador tiene un nuevo plazo para pagar."),
+        "info",
+    ),
+    "pago-sigue-retenido": (
+        N_("Khipu aún no confirma el pago; sigue retenido con el motivo actualizado."),
+        "warn",
+    ),
     "ya-no-es-posible": (N_("Esa acción ya no es posible en el estado actual."), "warn"),
 }
 

@@ -1,6 +1,6 @@
 """Operator console: every quote with filters (status, vendor, date), quotes held for a
 payment mismatch, ship-by breaches, payouts to approve; each quote links to its
-workflow in the Temporal UI; cancel with refund."""
+workflow in the Temporal UI; cancel with refund; recheck a held payment with Khipu."""
 
 from __future__ import annotations
 
@@ -202,4 +202,24 @@ async def cancel_with_refund(
     except Conflict:
         return see_other(f"/operador/cotizaciones/{quote_id}?aviso=ya-no-es-posible")
     notice = "reembolsada" if status == "REFUNDED" else "cancelada"
+    return see_other(f"/operador/cotizaciones/{quote_id}?aviso={notice}")
+
+
+@router.post("/operador/cotizaciones/{quote_id}/verificar-pago")
+async def recheck_payment(
+    quote_id: uuid.UUID,
+    operator: WebOperator,
+    session: SessionDep,
+    temporal: TemporalDep,
+) -> Response:
+    try:
+        quote = await services.recheck_payment(session, temporal, operator, quote_id)
+    except Conflict:
+        return see_other(f"/operador/cotizaciones/{quote_id}?aviso=ya-no-es-posible")
+    if quote.status == "PAID":
+        notice = "pago-liberado"
+    elif quote.hold_reason is None:
+        notice = "pago-reabierto"
+    else:
+        notice = "pago-sigue-retenido"
     return see_other(f"/operador/cotizaciones/{quote_id}?aviso={notice}")

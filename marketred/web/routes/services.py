@@ -132,6 +132,12 @@ async def cancel_quote(
     return (await quotes.cancel_quote(session, temporal, who, quote_id, body)).status
 
 
+async def recheck_payment(
+    session: AsyncSession, temporal: Client, operator: Principal, quote_id: uuid.UUID
+) -> QuoteOut:
+    return await quotes.recheck_payment(session, temporal, operator, quote_id)
+
+
 async def confirm_delivery(
     session: AsyncSession, temporal: Client, buyer: Principal, quote_id: uuid.UUID
 ) -> None:
