@@ -103,6 +103,9 @@ ROUTE_POLICIES: dict[tuple[str, str], Policy] = {
     ("POST", "/operador/cotizaciones/{quote_id}/cancelar"): "operator",
     ("POST", "/operador/cotizaciones/{quote_id}/extender"): "operator",
     ("POST", "/operador/cotizaciones/{quote_id}/verificar-pago"): "operator",
+    ("GET", "/operador/cuentas"): "operator",
+    ("POST", "/operador/cuentas/{user_id}/desactivar"): "operator",
+    ("POST", "/operador/cuentas/{user_id}/reactivar"): "operator",
     # Quotes (API): parties see them; each side has its own actions
     ("POST", "/api/v1/quotes"): "buyer",
     ("GET", "/api/v1/quotes"): "authenticated",

@@ -17,6 +17,7 @@ def install_web(app: FastAPI) -> None:
     from marketred.web.routes import (
         carts,
         i18n,
+        operator_accounts,
         operator_console,
         payouts_pages,
         quotes_pages,
@@ -32,6 +33,7 @@ def install_web(app: FastAPI) -> None:
         vendor_office,
         vendor_catalog,
         operator_console,
+        operator_accounts,
         payouts_pages,
         i18n,
     )

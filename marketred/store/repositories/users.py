@@ -5,7 +5,7 @@ import uuid
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from marketred.store.models import User
+from marketred.store.models import User, Vendor
 
 
 async def get(session: AsyncSession, user_id: uuid.UUID) -> User | None:
@@ -20,3 +20,13 @@ async def add(session: AsyncSession, user: User) -> User:
     session.add(user)
     await session.flush()
     return user
+
+
+async def search(session: AsyncSession, text: str, limit: int) -> list[tuple[User, str | None]]:
+    """Users whose email or name contains `text`, with their vendor's name (newest first)."""
+    stmt = select(User, Vendor.name).outerjoin(Vendor, Vendor.id == User.vendor_id)
+    if text:
+        pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        stmt = stmt.where(User.email.ilike(pattern) | User.name.ilike(pattern))
+    rows = await session.execute(stmt.order_by(User.created_at.desc(), User.id).limit(limit))
+    return [(user, vendor_name) for user, vendor_name in rows.all()]

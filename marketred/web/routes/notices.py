@@ -53,6 +53,12 @@ NOTICES: dict[str, tuple[str, str]] = {
         N_("Khipu aún no confirma el pago; sigue retenido con el motivo actualizado."),
         "warn",
     ),
+    "cuenta-desactivada": (
+        N_("Cuenta desactivada: se cerraron sus sesiones y no podrá ingresar."),
+        "ok",
+    ),
+    "cuenta-reactivada": (N_("Cuenta reactivada: ya puede volver a ingresar."), "ok"),
+    "no-a-ti-mismo": (N_("No puedes desactivar tu propia cuenta."), "error"),
     "ya-no-es-posible": (N_("Esa acción ya no es posible en el estado actual."), "warn"),
 }
 

@@ -1,0 +1,50 @@
+"""Operator console: find an account by email or name; deactivate it (signed out
+everywhere, refused at every sign-in) or reactivate it."""
+
+from __future__ import annotations
+
+import uuid
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Request
+from starlette.responses import Response
+
+from marketred.api.deps import SessionDep
+from marketred.services import account_admin
+from marketred.services.errors import Conflict
+from marketred.web.routes.common import WebOperator, WebRoute, see_other
+from marketred.web.routes.notices import notice_context
+from marketred.web.templating import render
+
+router = APIRouter(route_class=WebRoute, include_in_schema=False)
+
+
+@router.get("/operador/cuentas")
+async def accounts(request: Request, operator: WebOperator, session: SessionDep) -> Response:
+    query = request.query_params.get("q", "")
+    found = await account_admin.find_accounts(session, operator, query)
+    return render(
+        request,
+        "operator/accounts.html",
+        {"accounts": found, "q": query, "me": operator.user_id, **notice_context(request)},
+    )
+
+
+async def _set_active(
+    session: SessionDep, operator: WebOperator, user_id: uuid.UUID, active: bool, notice: str
+) -> Response:
+    try:
+        user = await account_admin.set_active(session, operator, user_id, active)
+    except Conflict:
+        return see_other("/operador/cuentas?aviso=no-a-ti-mismo")
+    return see_other("/operador/cuentas?" + urlencode({"aviso": notice, "q": user.email}))
+
+
+@router.post("/operador/cuentas/{user_id}/desactivar")
+async def deactivate(user_id: uuid.UUID, operator: WebOperator, session: SessionDep) -> Response:
+    return await _set_active(session, operator, user_id, False, "cuenta-desactivada")
+
+
+@router.post("/operador/cuentas/{user_id}/reactivar")
+async def reactivate(user_id: uuid.UUID, operator: WebOperator, session: SessionDep) -> Response:
+    return await _set_active(session, operator, user_id, True, "cuenta-reactivada")
