@@ -1,8 +1,14 @@
-"""Fixed-window rate limits kept in PostgreSQL, so every API replica counts together.
+"""Sliding-window rate limits kept in PostgreSQL, so every API replica counts together.
 
-`hit()` adds one to the counter of (key, current window) with a single upsert and
-raises RateLimited (429 with Retry-After) once the limit is passed. Callers that must
-count a request which then fails (a wrong password) commit right after the hit.
+Counters are per (key, fixed window); a limit is checked against the sliding estimate
+`this window's count + last window's count × the part of last window still inside the
+sliding one` (the "sliding window counter"). Unlike a bare fixed window, a burst at the
+end of one window and another at the start of the next cannot pass twice the limit.
+
+`hit()` adds one to the current counter with a single upsert and raises RateLimited (429
+with Retry-After: when the estimate falls back under the limit) once the limit is passed;
+refused attempts count too, so hammering keeps the door shut. Callers that must count a
+request which then fails (a wrong password) commit right after the hit.
 """
 
 from __future__ import annotations
@@ -49,59 +55,121 @@ def _key(limit: Limit, subject: str) -> str:
     return f"{limit.name}:{subject.strip().lower()}"[:200]
 
 
-def _refuse(ends: datetime, now: datetime) -> RateLimited:
-    retry_after = max(1, math.ceil((ends - now).total_seconds()))
-    return RateLimited(
-        f"demasiados intentos; espera {retry_after} segundos",
-        headers={"Retry-After": str(retry_after)},
+@dataclass(frozen=True)
+class _Counts:
+    limit: Limit
+    now: datetime
+    begin: datetime  # start of the current fixed window
+    current: int
+    previous: int
+
+    @property
+    def elapsed(self) -> float:
+        """Part of the current fixed window already gone (0..1)."""
+        return (self.now - self.begin).total_seconds() / self.limit.window_seconds
+
+    @property
+    def estimate(self) -> float:
+        return self.current + self.previous * (1 - self.elapsed)
+
+    def retry_after(self) -> int:
+        """Seconds until the estimate is under the limit again, if nothing more comes."""
+        # "Under" means room for one more event: an estimate of at most max_hits − 1.
+        window, room = self.limit.window_seconds, self.limit.max_hits - 1
+        if self.current <= room and self.previous:
+            # Still in this window: current + previous × (1 − g) ≤ room.
+            until = 1 - (room - self.current) / self.previous
+        else:
+            # In the next one, where this window's count fades the same way.
+            until = 1 + (1 - room / self.current if self.current else 0)
+        return max(1, math.ceil((until - self.elapsed) * window) + 1)
+
+    def refusal(self) -> RateLimited:
+        retry_after = self.retry_after()
+        return RateLimited(
+            f"demasiados intentos; espera {retry_after} segundos",
+            headers={"Retry-After": str(retry_after)},
+        )
+
+
+async def _previous(session: AsyncSession, key: str, begin: datetime, limit: Limit) -> int:
+    value = await session.scalar(
+        select(RateLimitCounter.count).where(
+            RateLimitCounter.key == key,
+            RateLimitCounter.window_start == begin - timedelta(seconds=limit.window_seconds),
+        )
     )
+    return int(value or 0)
 
 
 async def hit(
     session: AsyncSession, limit: Limit, subject: str, *, now: datetime | None = None
 ) -> int:
-    """Count one event for `subject`; raise RateLimited past the limit. Returns the count."""
+    """Count one event for `subject`; raise RateLimited past the limit. Returns the
+    sliding count (rounded down) including this event."""
     now = now or datetime.now(UTC)
     begin, ends = window_of(limit, now)
+    key = _key(limit, subject)
     stmt = (
         insert(RateLimitCounter)
-        .values(key=_key(limit, subject), window_start=begin, count=1, expires_at=ends)
+        # Kept one window past its end: the next window weighs it.
+        .values(
+            key=key,
+            window_start=begin,
+            count=1,
+            expires_at=ends + timedelta(seconds=limit.window_seconds),
+        )
         .on_conflict_do_update(
             index_elements=["key", "window_start"],
             set_={"count": RateLimitCounter.count + 1},
         )
         .returning(RateLimitCounter.count)
     )
-    count = int((await session.execute(stmt)).scalar_one())
+    current = int((await session.execute(stmt)).scalar_one())
+    counts = _Counts(limit, now, begin, current, await _previous(session, key, begin, limit))
     if random.random() < 0.01:  # old windows are swept now and then, by whoever passes
         await session.execute(
             delete(RateLimitCounter).where(RateLimitCounter.expires_at < now - timedelta(hours=1))
         )
-    if count > limit.max_hits:
-        raise _refuse(ends, now)
-    return count
+    if counts.estimate > limit.max_hits:
+        raise counts.refusal()
+    return math.floor(counts.estimate)
+
+
+async def _counts(session: AsyncSession, limit: Limit, subject: str, now: datetime) -> _Counts:
+    begin, _ = window_of(limit, now)
+    key = _key(limit, subject)
+    value = await session.scalar(
+        select(RateLimitCounter.count).where(
+            RateLimitCounter.key == key, RateLimitCounter.window_start == begin
+        )
+    )
+    return _Counts(limit, now, begin, int(value or 0), await _previous(session, key, begin, limit))
 
 
 async def current(
     session: AsyncSession, limit: Limit, subject: str, *, now: datetime | None = None
 ) -> int:
-    now = now or datetime.now(UTC)
-    begin, _ = window_of(limit, now)
-    value = await session.scalar(
-        select(RateLimitCounter.count).where(
-            RateLimitCounter.key == _key(limit, subject), RateLimitCounter.window_start == begin
-        )
-    )
-    return int(value or 0)
+    """The sliding count for `subject` (rounded down)."""
+    counts = await _counts(session, limit, subject, now or datetime.now(UTC))
+    return math.floor(counts.estimate)
 
 
 async def ensure_below(
     session: AsyncSession, limit: Limit, subject: str, *, now: datetime | None = None
 ) -> None:
-    """Refuse (without counting) when `subject` has already used up the window."""
-    now = now or datetime.now(UTC)
-    if await current(session, limit, subject, now=now) >= limit.max_hits:
-        raise _refuse(window_of(limit, now)[1], now)
+    """Refuse (without counting) when `subject` has no room left for one more event."""
+    counts = await _counts(session, limit, subject, now or datetime.now(UTC))
+    if counts.estimate > limit.max_hits - 1:
+        raise counts.refusal()
+
+
+async def seconds_until_room(
+    session: AsyncSession, limit: Limit, subject: str, *, now: datetime | None = None
+) -> int:
+    """How long `subject` must wait before one more event passes (0 when it may now)."""
+    counts = await _counts(session, limit, subject, now or datetime.now(UTC))
+    return counts.retry_after() if counts.estimate > limit.max_hits - 1 else 0
 
 
 async def reset(session: AsyncSession, limit: Limit, subject: str) -> None:

@@ -1,13 +1,14 @@
 """Password sign-in with abuse limits, shared by the API token endpoint and the web form.
 
 Limits: every attempt counts per IP; failures count per account, and the account is
-locked (429) for the rest of the window once they reach the limit; the owner gets a
-mail when that happens. This is the one service that commits on its own: a failed
-attempt must stay counted although the request that made it fails.
+locked (429) once they reach the limit, until the sliding count leaves room; the owner
+gets a mail saying for how long when that happens. This is the one service that commits
+on its own: a failed attempt must stay counted although the request that made it fails.
 """
 
 from __future__ import annotations
 
+import math
 import uuid
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -63,5 +64,6 @@ async def _count_failure(
     failures = await rate_limits.hit(session, LOCK, email)
     await session.commit()
     if failures == LOCK.max_hits and owner is not None:
-        minutes = LOCK.window_seconds // 60
+        wait = await rate_limits.seconds_until_room(session, LOCK, email)
+        minutes = max(1, math.ceil(wait / 60))
         await auth_mail.send(settings, auth_mail.lockout_mail(settings, owner.email, minutes))

@@ -3,7 +3,9 @@ sign-in attempt counts per IP, registration and reset are limited, quotes have a
 
 from __future__ import annotations
 
+import re
 import uuid
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -47,6 +49,10 @@ async def test_lockout_mail_reaches_the_owner(web, db, mail_folder):
     mails = mail_to(mail_folder[0], buyer.email)
     assert len(mails) == 1
     assert "Bloqueamos" in mails[0].subject
+    # The mail tells how long the lock lasts, the same wait the 429 announces.
+    minutes = int(re.search(r"durante (\d+) minutos", mails[0].text).group(1))  # type: ignore[union-attr]
+    assert 1 <= minutes <= 18
+    assert int(r.headers["retry-after"]) <= minutes * 60
 
 
 async def test_a_success_clears_earlier_failures(client, db):
@@ -67,20 +73,63 @@ async def test_a_success_clears_earlier_failures(client, db):
 
 
 async def test_attempts_from_one_ip_are_limited_across_accounts(client):
-    # The limit is a fixed window: if the loop straddles a window boundary the count
-    # restarts once, so allow up to two windows' worth of attempts to reach the 429.
+    # The window slides: even a loop that straddles a minute boundary is refused right
+    # after the limit, never after twice as many.
+    limit = rate_limits.LOGIN_PER_IP.max_hits
     statuses = []
-    for i in range(2 * (rate_limits.LOGIN_PER_IP.max_hits + 1)):
+    for i in range(limit + 1):
         r = await client.post(
             "/api/v1/auth/token",
             data={"username": f"nobody-{i}-{uuid.uuid4().hex[:6]}@example.cl", "password": "x"},
         )
         statuses.append(r.status_code)
-        if r.status_code == 429:
-            break
-    assert statuses[-1] == 429
-    assert set(statuses[:-1]) == {401}
-    assert len(statuses) > rate_limits.LOGIN_PER_IP.max_hits  # not refused early
+    assert statuses == [401] * limit + [429]
+
+
+LIMIT = rate_limits.Limit("test-sliding", 10, 60)
+WINDOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)  # a window start (multiple of 60 s)
+
+
+async def _hits(db, n: int, at: datetime, subject: str = "s") -> list[int]:  # type: ignore[no-untyped-def]
+    return [await rate_limits.hit(db, LIMIT, subject, now=at) for _ in range(n)]
+
+
+async def test_a_burst_across_a_window_boundary_cannot_pass_twice_the_limit(db):
+    # The whole limit in the last second of one window...
+    assert await _hits(db, 10, WINDOW + timedelta(seconds=59)) == list(range(1, 11))
+    # ...and the first second of the next still sees (nearly) all of it.
+    with pytest.raises(RateLimited) as caught:
+        await rate_limits.hit(db, LIMIT, "s", now=WINDOW + timedelta(seconds=61))
+    # Nothing more coming: 10 × (1 − g) ≤ 9 once g ≥ 0.1 of the new window (6 s), then
+    # the refused attempt (counted) fades too; Retry-After says when, not "now".
+    retry = int(caught.value.headers["Retry-After"])
+    assert 5 <= retry <= 60
+    await rate_limits.ensure_below(db, LIMIT, "other")  # another subject is untouched
+
+
+async def test_the_previous_window_fades_as_the_sliding_window_moves(db):
+    await _hits(db, 10, WINDOW + timedelta(seconds=30))
+    # Half way through the next window, half of the previous one still counts (5), so
+    # five more pass and the sixth is refused.
+    halfway = WINDOW + timedelta(seconds=90)
+    assert await _hits(db, 5, halfway) == [6, 7, 8, 9, 10]
+    with pytest.raises(RateLimited):
+        await rate_limits.hit(db, LIMIT, "s", now=halfway)
+    # Two windows later nothing of it is left.
+    assert await rate_limits.current(db, LIMIT, "s", now=WINDOW + timedelta(seconds=180)) == 0
+    assert await _hits(db, 10, WINDOW + timedelta(seconds=180)) == list(range(1, 11))
+
+
+async def test_retry_after_is_when_the_next_attempt_passes(db):
+    await _hits(db, 10, WINDOW + timedelta(seconds=10))
+    at = WINDOW + timedelta(seconds=70)  # 10 s into the next window: estimate ≈ 8.3
+    await _hits(db, 1, at)  # ≈ 9.3: one more would pass the limit...
+    with pytest.raises(RateLimited) as caught:
+        await rate_limits.ensure_below(db, LIMIT, "s", now=at + timedelta(seconds=1))
+    wait = int(caught.value.headers["Retry-After"])
+    # ...and after waiting as told, it does not.
+    await rate_limits.ensure_below(db, LIMIT, "s", now=at + timedelta(seconds=1 + wait))
+    assert await rate_limits.hit(db, LIMIT, "s", now=at + timedelta(seconds=1 + wait)) <= 10
 
 
 async def test_registration_is_limited_per_ip(client):

@@ -75,7 +75,8 @@ class EmailToken(UUIDPk, Base):
 
 
 class RateLimitCounter(Base):
-    """Fixed-window counter shared by every API replica: one row per key and window."""
+    """Per-window counter shared by every API replica: one row per key and fixed window
+    (services/rate_limits.py slides over the current and the previous one)."""
 
     __tablename__ = "rate_limit_counters"
 
