@@ -15,10 +15,14 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Browser, BrowserContext, Page, async_playwright
+from playwright.async_api import Browser, BrowserContext, Page, async_playwright, expect
 
 from marketred.workers import embedded_db
 from tests.support.stack import RunningStack, start_stack
+
+# Assertions wait as long as actions do: on a loaded 2-core CI machine a page that waits
+# for a workflow round trip can take longer than Playwright's 5 s default.
+expect.set_options(timeout=20_000)
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
