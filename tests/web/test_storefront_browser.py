@@ -225,4 +225,12 @@ async def test_a_payment_rejected_at_khipu_is_held_and_the_operator_rechecks_the
         "data-quote-status", "CANCELLED"
     )
     await expect(operator.get_by_role("button", name="Verificar de nuevo")).to_have_count(0)
+    # Its buyer's account, found in the console's account search (labelled for screen readers).
+    await operator.get_by_role("link", name="Cuentas").click()
+    await operator.get_by_label("Correo o nombre").fill(BUYER)
+    await operator.get_by_role("button", name="Buscar cuentas").click()
+    row = operator.locator(f'tr[data-account="{BUYER}"]')
+    await expect(row).to_have_attribute("data-active", "yes")
+    await expect(row.get_by_role("button", name=f"Desactivar {BUYER}")).to_be_visible()
+    await assert_accessible_forms(operator)
     await op_ctx.close()
