@@ -13,7 +13,7 @@ import psutil
 import pytest
 
 from marketred.workers import embedded_db
-from tests.support.stack import start_stack
+from tests.support.stack import RunningStack, start_stack
 
 # Also `db`: CI reruns it with MARKETRED_TEST_DATABASE_URL, so `marketred dev` is tested
 # with DATABASE_URL set (it must use that database instead of embedding one).
@@ -36,6 +36,21 @@ def _token(base_url: str) -> int:
         timeout=10,
     )
     return r.status_code
+
+
+def _summary(stack: RunningStack, since: int) -> str:
+    """What this start printed (the log from byte `since`) once its summary is out.
+
+    The API may answer /readyz before `marketred dev` has seen every child answer and
+    printed its summary, so wait for it as long as a start may take."""
+    deadline = time.monotonic() + 120
+    while True:
+        printed = stack.log_path.read_bytes()[since:].decode(errors="replace")
+        if "Press Ctrl-C" in printed:
+            return printed
+        assert stack.proc.poll() is None, printed[-3000:]
+        assert time.monotonic() < deadline, printed[-3000:]
+        time.sleep(0.2)
 
 
 def test_dev_stack_starts_everything_stops_cleanly_and_keeps_data(tmp_path: Path):
@@ -68,6 +83,10 @@ def test_dev_stack_starts_everything_stops_cleanly_and_keeps_data(tmp_path: Path
         for name in ("QuoteStatus", "VendorSlug", "BuyerId", "QuoteTotal", "QuoteDeadline"):
             assert name in listed
         assert _token(stack.base_url) == 200  # demo data loaded on first start
+        first_start = _summary(stack, 0)
+        assert "Demo data loaded" in first_start
+        for shown in ("Temporal Web UI", stack.temporal_ui_url, "comprador@marketred.cl"):
+            assert shown in first_start  # every URL and the demo accounts are printed
         children = stack.descendants()
         assert len(children) >= 5  # temporal, mail, khipu sandbox, worker, api (+ more)
     finally:
@@ -83,18 +102,11 @@ def test_dev_stack_starts_everything_stops_cleanly_and_keeps_data(tmp_path: Path
         postmaster = home / "pgdata" / "postmaster.pid"
         assert not postmaster.exists()
 
+    logged_before = stack.log_path.stat().st_size
     stack = start_stack(home, db_url)
     try:
         assert _token(stack.base_url) == 200  # same data, not re-seeded
-        # The summary is printed once every child answers (the API may be ready before the
-        # sandboxes on a loaded machine): wait for the second one as long as a start may take.
-        deadline = time.monotonic() + 120
-        while stack.log_path.read_text().count("Press Ctrl-C") < 2:
-            assert stack.proc.poll() is None, stack.log_path.read_text()[-3000:]
-            assert time.monotonic() < deadline, stack.log_path.read_text()[-3000:]
-            time.sleep(0.2)
-        second_start = stack.log_path.read_text().split("MarketRed is running")[-1]
-        assert "Demo data loaded" not in second_start
+        assert "Demo data loaded" not in _summary(stack, logged_before)
     finally:
         assert stack.stop() == 0
     if db_url and external:
