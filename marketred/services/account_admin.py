@@ -52,15 +52,17 @@ async def find_accounts(
 
 async def set_active(
     session: AsyncSession, who: Principal, user_id: uuid.UUID, active: bool
-) -> User:
-    """Deactivate (and sign out everywhere) or reactivate an account; idempotent."""
+) -> tuple[User, bool]:
+    """Deactivate (and sign out everywhere) or reactivate an account; idempotent. Returns
+    the account and whether this call changed it (the owner is mailed only then)."""
     _require_operator(who)
     if user_id == who.user_id and not active:
         raise Conflict("an operator cannot deactivate their own account")
     user = await users_repo.get(session, user_id)
     if user is None:
         raise NotFound("no such account")
-    if user.active != active:
+    changed = user.active != active
+    if changed:
         user.active = active
         await session.flush()
         log.info(
@@ -70,4 +72,4 @@ async def set_active(
         )
     if not active:
         await sessions.revoke_user_sessions(session, user.id)
-    return user
+    return user, changed

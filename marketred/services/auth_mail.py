@@ -1,4 +1,5 @@
-"""Account mail (verification, password reset, lockout) through the notification SMTP path.
+"""Account mail (verification, password reset, lockout, deactivation) through the
+notification SMTP path.
 
 Sending happens after the caller committed; a failure is logged, not raised, because the
 person can always ask for the mail again and the request itself succeeded.
@@ -51,6 +52,30 @@ def lockout_mail(settings: Settings, to: str, minutes: int) -> OutgoingMail:
             f"bloqueamos el ingreso con contraseña durante {minutes} minutos.\n\n"
             "Si no fuiste tú, te recomendamos restablecer tu contraseña: "
             f"{_url(settings, '/recuperar')}\n"
+        ),
+    )
+
+
+def deactivated_mail(settings: Settings, to: str) -> OutgoingMail:
+    return OutgoingMail(
+        to=to,
+        subject="Desactivamos tu cuenta de MarketRed",
+        text=(
+            "Hola,\n\nNuestro equipo de operación desactivó tu cuenta de MarketRed: ya no "
+            "puedes ingresar y tus sesiones y tokens de API dejaron de funcionar. Tus "
+            "cotizaciones en curso siguen su curso.\n\nSi crees que es un error, responde "
+            f"a este correo o escríbenos desde {_url(settings, '/')}.\n"
+        ),
+    )
+
+
+def reactivated_mail(settings: Settings, to: str) -> OutgoingMail:
+    return OutgoingMail(
+        to=to,
+        subject="Reactivamos tu cuenta de MarketRed",
+        text=(
+            "Hola,\n\nTu cuenta de MarketRed está activa de nuevo. Ingresa en "
+            f"{_url(settings, '/ingresar')}.\n"
         ),
     )
 

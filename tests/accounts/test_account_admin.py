@@ -9,7 +9,7 @@ import pytest
 
 from marketred.services import api_tokens
 from marketred.services.accounts import principal_of
-from tests.accounts.conftest import web_login
+from tests.accounts.conftest import mail_to, web_login
 from tests.support.factories import PASSWORD, make_user, make_vendor
 from tests.web.helpers import csrf_of
 
@@ -21,7 +21,9 @@ async def _password_token(client: httpx.AsyncClient, email: str) -> int:
     return r.status_code
 
 
-async def test_operator_deactivates_staff_everywhere_and_reactivates_them(web, web_factory, db):
+async def test_operator_deactivates_staff_everywhere_and_reactivates_them(
+    web, web_factory, db, mail_folder
+):
     vendor = await make_vendor(db)
     staff = await make_user(db, "vendor", vendor)
     bystander = await make_user(db, "buyer")
@@ -49,6 +51,13 @@ async def test_operator_deactivates_staff_everywhere_and_reactivates_them(web, w
         page = await web.get(r.headers["location"])
         assert "Cuenta desactivada" in page.text
         assert f'data-account="{staff.email}" data-active="no"' in page.text
+        # The owner is told once; a second click (another tab) changes and mails nothing.
+        r = await web.post(
+            f"/operador/cuentas/{staff.id}/desactivar", data={"csrf_token": csrf_of(page.text)}
+        )
+        assert r.status_code == 303
+        mails = mail_to(mail_folder[0], staff.email)
+        assert [m.subject for m in mails] == ["Desactivamos tu cuenta de MarketRed"]
 
         # Out on every way in.
         r = await staff_browser.get("/vendedor")
@@ -65,6 +74,9 @@ async def test_operator_deactivates_staff_everywhere_and_reactivates_them(web, w
         )
         assert r.status_code == 303
         assert "Cuenta reactivada" in (await web.get(r.headers["location"])).text
+        subjects = {m.subject for m in mail_to(mail_folder[0], staff.email)}
+        assert "Reactivamos tu cuenta de MarketRed" in subjects
+        assert len(mail_to(mail_folder[0], staff.email)) == 2
 
         # Back in, but only by signing in again: the old session stays ended.
         staff_browser.cookies.clear()

@@ -1,5 +1,5 @@
 """Operator console: find an account by email or name; deactivate it (signed out
-everywhere, refused at every sign-in) or reactivate it."""
+everywhere, refused at every sign-in) or reactivate it; the owner is mailed either way."""
 
 from __future__ import annotations
 
@@ -9,9 +9,10 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from marketred.api.deps import SessionDep
-from marketred.services import account_admin
+from marketred.api.deps import SessionDep, SettingsDep
+from marketred.services import account_admin, auth_mail
 from marketred.services.errors import Conflict
+from marketred.settings import Settings
 from marketred.web.routes.common import WebOperator, WebRoute, see_other
 from marketred.web.routes.notices import notice_context
 from marketred.web.templating import render
@@ -31,20 +32,34 @@ async def accounts(request: Request, operator: WebOperator, session: SessionDep)
 
 
 async def _set_active(
-    session: SessionDep, operator: WebOperator, user_id: uuid.UUID, active: bool, notice: str
+    session: SessionDep,
+    settings: Settings,
+    operator: WebOperator,
+    user_id: uuid.UUID,
+    active: bool,
+    notice: str,
 ) -> Response:
     try:
-        user = await account_admin.set_active(session, operator, user_id, active)
+        user, changed = await account_admin.set_active(session, operator, user_id, active)
     except Conflict:
         return see_other("/operador/cuentas?aviso=no-a-ti-mismo")
+    if changed:
+        # Told after the commit, once: the owner otherwise only sees a refused sign-in.
+        await session.commit()
+        mail = auth_mail.reactivated_mail if active else auth_mail.deactivated_mail
+        await auth_mail.send(settings, mail(settings, user.email))
     return see_other("/operador/cuentas?" + urlencode({"aviso": notice, "q": user.email}))
 
 
 @router.post("/operador/cuentas/{user_id}/desactivar")
-async def deactivate(user_id: uuid.UUID, operator: WebOperator, session: SessionDep) -> Response:
-    return await _set_active(session, operator, user_id, False, "cuenta-desactivada")
+async def deactivate(
+    user_id: uuid.UUID, operator: WebOperator, session: SessionDep, settings: SettingsDep
+) -> Response:
+    return await _set_active(session, settings, operator, user_id, False, "cuenta-desactivada")
 
 
 @router.post("/operador/cuentas/{user_id}/reactivar")
-async def reactivate(user_id: uuid.UUID, operator: WebOperator, session: SessionDep) -> Response:
-    return await _set_active(session, operator, user_id, True, "cuenta-reactivada")
+async def reactivate(
+    user_id: uuid.UUID, operator: WebOperator, session: SessionDep, settings: SettingsDep
+) -> Response:
+    return await _set_active(session, settings, operator, user_id, True, "cuenta-reactivada")
