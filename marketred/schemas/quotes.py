@@ -6,6 +6,7 @@ same thing everywhere (money is int CLP, times are tz-aware UTC).
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import datetime
 from typing import Any, Literal
@@ -39,6 +40,15 @@ DeadlineName = Literal["respond_by", "pay_by", "ship_by", "auto_confirm_at"]
 
 def quote_number_label(number: int) -> str:
     return f"Q-{number:06d}"
+
+
+_QUOTE_NUMBER = re.compile(r"\s*(?:[qQ]-?)?0*(\d{1,9})\s*")
+
+
+def parse_quote_number(text: str) -> int | None:
+    """The number of "Q-000123", "q123" or "123" as people type it; None if it is not one."""
+    found = _QUOTE_NUMBER.fullmatch(text)
+    return int(found.group(1)) if found else None
 
 
 def workflow_id_for(quote_id: uuid.UUID) -> str:
@@ -373,3 +383,7 @@ class QuoteListFilters(BaseModel):
     held: bool = False
     # Paid quotes whose ship-by date has passed.
     ship_overdue: bool = False
+    # One quote by its number (Q-000123), and a buyer's quotes by their email: what a
+    # person asking support about their order gives.
+    number: int | None = None
+    buyer_email: str | None = None

@@ -115,3 +115,35 @@ async def test_api_list_takes_the_same_filters(client, db, settings):
     r = await client.get("/api/v1/quotes", params={"from": "yesterday"}, headers=headers)
     assert r.status_code == 422
     assert r.json()["errors"][0]["field"] == "from"
+
+
+async def test_support_finds_a_quote_by_its_number_or_its_buyers_email(client, db, settings):
+    from tests.support.factories import auth_headers
+
+    vendor = await make_vendor(db)
+    ana, other = await make_user(db, "buyer"), await make_user(db, "buyer")
+    first, second = await _quote(db, ana, vendor), await _quote(db, ana, vendor, days_ago=1)
+    theirs = await _quote(db, other, vendor)
+    await db.commit()
+    headers = auth_headers(settings, await make_user(db, "operator"))
+
+    async def ids(**params: str) -> list[str]:
+        r = await client.get("/api/v1/quotes", params=params, headers=headers)
+        assert r.status_code == 200, r.text
+        return [q["id"] for q in r.json()["items"]]
+
+    # As people type it: the label, lower case, without zeros, with spaces.
+    for typed in (f"Q-{second.number:06d}", f"q{second.number}", f" {second.number} "):
+        assert await ids(number=typed) == [str(second.id)]
+    assert await ids(buyer=ana.email.upper()) == [str(first.id), str(second.id)]
+    assert await ids(buyer=ana.email, number=str(theirs.number)) == []
+    assert await ids(buyer="nadie@example.cl") == []
+    r = await client.get("/api/v1/quotes", params={"number": "Q-12a"}, headers=headers)
+    assert r.status_code == 422
+    assert r.json()["errors"][0]["field"] == "number"
+
+    # A buyer filtering by someone else's email still sees only their own quotes.
+    r = await client.get(
+        "/api/v1/quotes", params={"buyer": other.email}, headers=auth_headers(settings, ana)
+    )
+    assert r.json() == {"items": [], "total": 0}

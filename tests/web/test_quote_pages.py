@@ -178,3 +178,37 @@ async def test_a_paid_quote_past_its_ship_by_date_offers_cancel_with_refund(clie
     assert "La tienda no despachó a tiempo" in page.text
     assert "recibir de vuelta $34.990 a través de Khipu" in page.text
     assert f'action="/cotizaciones/{quote.id}/cancelar"' in page.text
+
+
+async def test_operator_finds_a_quote_by_number_and_a_buyers_quotes_from_their_account(
+    client, db, settings
+):
+    vendor = await make_vendor(db)
+    ana, other = await make_user(db, "buyer"), await make_user(db, "buyer")
+    now = datetime.now(UTC)
+    found = {}
+    for who in (ana, other):
+        quote, line, requested = await _quote(
+            db, who, vendor, requested_at=now, respond_by=now + timedelta(hours=48)
+        )
+        await project(db, _state(quote, line, [requested], "REQUESTED", now + timedelta(hours=48)))
+        found[who.email] = quote
+    await sign_in(client, db, settings, await make_user(db, "operator"))
+    anas, others = found[ana.email], found[other.email]
+
+    page = await client.get("/operador", params={"numero": f"q{anas.number}"})
+    assert f'data-quote="{anas.id}"' in page.text
+    assert f'data-quote="{others.id}"' not in page.text
+    assert f'value="q{anas.number}"' in page.text  # the filter stays filled in
+
+    page = await client.get("/operador", params={"numero": "Q-12a"})
+    assert "Escribe un número de cotización" in page.text
+    assert 'aria-invalid="true"' in page.text
+    assert "data-quote=" not in page.text  # a typo finds nothing, not everything
+
+    accounts = await client.get("/operador/cuentas", params={"q": ana.email})
+    link = f"/operador?comprador={ana.email.replace('@', '%40')}"
+    assert link in accounts.text
+    page = await client.get(link)
+    assert f'data-quote="{anas.id}"' in page.text
+    assert f'data-quote="{others.id}"' not in page.text

@@ -28,8 +28,10 @@ from marketred.schemas.quotes import (
     QuoteOut,
     RejectQuote,
     ShipQuote,
+    parse_quote_number,
 )
 from marketred.services import idempotency, quotes
+from marketred.services.errors import InvalidInput
 
 router = APIRouter(prefix="/api/v1/quotes", tags=["quotes"])
 CREATE_SCOPE = "POST /api/v1/quotes"
@@ -70,17 +72,26 @@ async def list_quotes(
     created_to: Annotated[datetime | None, Query(alias="to")] = None,
     held: bool = False,
     ship_overdue: bool = False,
+    number: Annotated[str | None, Query(max_length=20)] = None,
+    buyer: Annotated[str | None, Query(max_length=320)] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> Page[QuoteOut]:
     """Quotes the caller is party to (operators: all), newest first; the filters only
-    narrow that set."""
+    narrow that set. `number` takes "Q-000123" or "123"; `buyer` is the buyer's email."""
+    wanted_number = parse_quote_number(number) if number else None
+    if number and wanted_number is None:
+        raise InvalidInput(
+            "not a quote number", errors=[("number", "a quote number such as Q-000123")]
+        )
     filters = QuoteListFilters(
         vendor=vendor,
         created_from=created_from,
         created_to=created_to,
         held=held,
         ship_overdue=ship_overdue,
+        number=wanted_number,
+        buyer_email=buyer or None,
     )
     return await quotes.list_quotes(
         session, who, status=status, limit=limit, offset=offset, filters=filters

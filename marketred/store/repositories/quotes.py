@@ -78,6 +78,11 @@ async def list_quotes(
         conditions.append(Quote.created_at >= filters.created_from)
     if filters.created_to is not None:
         conditions.append(Quote.created_at < filters.created_to)
+    if filters.number is not None:
+        conditions.append(Quote.number == filters.number)
+    if filters.buyer_email:
+        buyers = select(User.id).where(User.email == filters.buyer_email.strip().lower())
+        conditions.append(Quote.buyer_id.in_(buyers))
     if filters.held:
         # Still waiting for an operator (a hold that ended in a cancel is history).
         conditions.extend([Quote.status == "ACCEPTED", Quote.hold_reason.is_not(None)])

@@ -15,6 +15,7 @@ from starlette.responses import Response
 from marketred.api.deps import SessionDep, SettingsDep, TemporalDep
 from marketred.schemas.quotes import (
     FINAL_STATUSES,
+    parse_quote_number,
     workflow_id_for,
 )
 from marketred.services.errors import Conflict
@@ -61,6 +62,11 @@ async def all_quotes(
     status = params.get("estado") if params.get("estado") in QUOTE_STATUSES else None
     vendor = params.get("tienda") or None
     day_from, day_to = _day(params.get("desde")), _day(params.get("hasta"))
+    number_text = params.get("numero", "").strip()[:20]
+    buyer = params.get("comprador", "").strip()[:320]
+    # A number that is not one finds nothing (and says so) rather than everything.
+    number = parse_quote_number(number_text) if number_text else None
+    bad_number = bool(number_text) and number is None
     try:
         page = max(1, int(params.get("pagina", "1")))
     except ValueError:
@@ -72,6 +78,8 @@ async def all_quotes(
         vendor=vendor,
         created_from=_santiago_midnight(day_from) if day_from else None,
         created_to=_santiago_midnight(day_to + timedelta(days=1)) if day_to else None,
+        number=-1 if bad_number else number,
+        buyer_email=buyer or None,
         limit=PAGE_SIZE,
         offset=(page - 1) * PAGE_SIZE,
     )
@@ -91,7 +99,10 @@ async def all_quotes(
                 "tienda": vendor or "",
                 "desde": day_from.isoformat() if day_from else "",
                 "hasta": day_to.isoformat() if day_to else "",
+                "numero": number_text,
+                "comprador": buyer,
             },
+            "bad_number": bad_number,
             "temporal_link": lambda q: temporal_ui_link(settings, q.id),
             **notice_context(request),
         },

@@ -103,6 +103,8 @@ async def operator_quotes(
     created_to: datetime | None = None,
     held: bool = False,
     overdue: bool = False,
+    number: int | None = None,
+    buyer_email: str | None = None,
     limit: int,
     offset: int,
 ) -> Page[QuoteOut]:
@@ -112,6 +114,8 @@ async def operator_quotes(
         created_to=created_to,
         held=held,
         ship_overdue=overdue,
+        number=number,
+        buyer_email=buyer_email,
     )
     return await quotes.list_quotes(
         session, operator, status=status, limit=limit, offset=offset, filters=filters
