@@ -128,11 +128,15 @@ def _wait_http(url: str, timeout: float, child: Child | None = None) -> None:
     raise RuntimeError(f"{url} did not answer in {timeout:.0f}s ({last})")
 
 
-async def _wait_temporal(settings: Settings, timeout: float) -> None:
+async def _wait_temporal(settings: Settings, timeout: float, child: Child | None) -> None:
+    """Connect and register the search attributes; `child` is our own dev server, whose
+    early exit (a port already taken, say) is reported at once with its last log line."""
     from marketred.integrations import temporal
 
     deadline = time.monotonic() + timeout
     while True:
+        if child is not None and child.proc.poll() is not None:
+            raise RuntimeError(f"the Temporal dev server exited: {_last_line(child.log_path)}")
         try:
             client = await temporal.connect(settings)
             await temporal.register_search_attributes(client, settings.temporal_namespace)
@@ -141,6 +145,14 @@ async def _wait_temporal(settings: Settings, timeout: float) -> None:
             if time.monotonic() > deadline:
                 raise
             await asyncio.sleep(0.5)
+
+
+def _last_line(path: Path) -> str:
+    try:
+        lines = path.read_text(errors="replace").strip().splitlines()
+    except OSError:
+        return f"see {path}"
+    return f"{lines[-1][:300]} (see {path})" if lines else f"see {path}"
 
 
 async def _seed(settings: Settings) -> bool:
@@ -213,9 +225,10 @@ def run_dev_stack(settings: Settings) -> int:
                 console.log("PostgreSQL ready (embedded, data in .marketred/pgdata)")
             else:
                 console.log("PostgreSQL: using DATABASE_URL")
+            temporal_child = None
             if not settings.temporal_address:
                 status.update("Starting the Temporal dev server…")
-                stack.spawn(
+                temporal_child = stack.spawn(
                     "temporal",
                     [
                         _temporal_binary(),
@@ -252,7 +265,7 @@ def run_dev_stack(settings: Settings) -> int:
             upgrade(settings.database_url or "")
             console.log("Database migrated")
             status.update("Waiting for Temporal and registering search attributes…")
-            asyncio.run(_wait_temporal(settings, 60))
+            asyncio.run(_wait_temporal(settings, 60, temporal_child))
             console.log("Temporal ready; search attributes registered")
             status.update("Loading demo data…")
             seeded = asyncio.run(_seed(settings))

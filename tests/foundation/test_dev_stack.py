@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 import subprocess
 import sys
 import time
@@ -111,3 +112,20 @@ def test_dev_stack_starts_everything_stops_cleanly_and_keeps_data(tmp_path: Path
         assert stack.stop() == 0
     if db_url and external:
         asyncio.run(embedded_db.drop_database(external, db_url.split("/")[-1].split("?")[0]))
+
+
+def test_a_taken_temporal_port_stops_the_start_at_once_with_the_reason(tmp_path: Path):
+    # As when `make run` is started twice: the second Temporal dev server cannot bind.
+    home = tmp_path / "home"
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+        started = time.monotonic()
+        with pytest.raises(RuntimeError) as failed:
+            start_stack(home, None, overrides={"MARKETRED_TEMPORAL_DEV_PORT": port})
+    log = str(failed.value)
+    assert "Temporal dev server exited" in log
+    assert "address already in use" in log
+    assert time.monotonic() - started < 50  # not after the 60 s connection wait
+    assert not (home / "pgdata" / "postmaster.pid").exists()  # its PostgreSQL is stopped

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-import socket
 import time
 from collections import deque
 from collections.abc import AsyncIterator, Callable
@@ -18,16 +17,9 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
-RESERVED_PORTS = {8000, 7233, 8233, 8010, 8020, 8025}
+from tests.support.ports import free_port
 
-
-def free_port() -> int:
-    while True:
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = int(s.getsockname()[1])
-        if port not in RESERVED_PORTS:
-            return port
+__all__ = ["Receiver", "eventually", "free_port", "serve"]
 
 
 @asynccontextmanager

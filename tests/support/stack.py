@@ -72,9 +72,14 @@ def stack_env(home: Path, database_url: str | None) -> dict[str, str]:
     return env
 
 
-def start_stack(home: Path, database_url: str | None, timeout: float = 240) -> RunningStack:
+def start_stack(
+    home: Path,
+    database_url: str | None,
+    timeout: float = 240,
+    overrides: dict[str, str] | None = None,
+) -> RunningStack:
     home.mkdir(parents=True, exist_ok=True)
-    env = stack_env(home, database_url)
+    env = {**stack_env(home, database_url), **(overrides or {})}
     log_path = home / "dev-stack.log"
     proc = subprocess.Popen(
         [sys.executable, "-m", "marketred.workers.cli", "dev"],
