@@ -16,8 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketred.logs import get_logger
 from marketred.schemas.accounts import Principal
-from marketred.services import sessions
-from marketred.services.errors import Conflict, Forbidden, NotFound
+from marketred.services import authz, sessions
+from marketred.services.errors import Conflict, NotFound
 from marketred.store.models import User
 from marketred.store.repositories import users as users_repo
 
@@ -34,16 +34,11 @@ class AccountRow:
     active: bool
 
 
-def _require_operator(who: Principal) -> None:
-    if not who.is_operator:
-        raise Forbidden("only operators manage accounts")
-
-
 async def find_accounts(
     session: AsyncSession, who: Principal, text: str, limit: int = 50
 ) -> list[AccountRow]:
     """Accounts whose email or name contains `text` (all, newest first, when empty)."""
-    _require_operator(who)
+    authz.require_role(who, "operator")
     found = await users_repo.search(session, text.strip()[:200], limit)
     return [
         AccountRow(u.id, u.email, u.name, u.role, vendor_name, u.active) for u, vendor_name in found
@@ -55,7 +50,7 @@ async def set_active(
 ) -> tuple[User, bool]:
     """Deactivate (and sign out everywhere) or reactivate an account; idempotent. Returns
     the account and whether this call changed it (the owner is mailed only then)."""
-    _require_operator(who)
+    authz.require_role(who, "operator")
     if user_id == who.user_id and not active:
         raise Conflict("an operator cannot deactivate their own account")
     user = await users_repo.get(session, user_id)

@@ -72,6 +72,11 @@ class _Counts:
     def estimate(self) -> float:
         return self.current + self.previous * (1 - self.elapsed)
 
+    @property
+    def full(self) -> bool:
+        """No room for one more event (the next hit would pass the limit)."""
+        return self.estimate > self.limit.max_hits - 1
+
     def retry_after(self) -> int:
         """Seconds until the estimate is under the limit again, if nothing more comes."""
         # "Under" means room for one more event: an estimate of at most max_hits − 1.
@@ -160,7 +165,7 @@ async def ensure_below(
 ) -> None:
     """Refuse (without counting) when `subject` has no room left for one more event."""
     counts = await _counts(session, limit, subject, now or datetime.now(UTC))
-    if counts.estimate > limit.max_hits - 1:
+    if counts.full:
         raise counts.refusal()
 
 
@@ -169,7 +174,7 @@ async def seconds_until_room(
 ) -> int:
     """How long `subject` must wait before one more event passes (0 when it may now)."""
     counts = await _counts(session, limit, subject, now or datetime.now(UTC))
-    return counts.retry_after() if counts.estimate > limit.max_hits - 1 else 0
+    return counts.retry_after() if counts.full else 0
 
 
 async def reset(session: AsyncSession, limit: Limit, subject: str) -> None:

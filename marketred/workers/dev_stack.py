@@ -93,39 +93,26 @@ def _temporal_binary() -> str:
     return found
 
 
-def _wait_ready(url: str, timeout: float, child: Child) -> None:
-    """Wait for a 200 from the readiness probe; a slow answer on a loaded machine is retried."""
-    deadline = time.monotonic() + timeout
-    last = ""
-    while time.monotonic() < deadline:
-        if child.proc.poll() is not None:
-            raise RuntimeError(f"{child.name} exited; see {child.log_path}")
-        try:
-            r = httpx.get(url, timeout=10)
-            if r.status_code == 200:
-                return
-            last = f"{r.status_code} {r.text[:200]}"
-        except httpx.HTTPError as exc:
-            last = type(exc).__name__
-        time.sleep(0.5)
-    raise RuntimeError(f"{url} did not turn 200 in {timeout:.0f}s ({last})")
-
-
-def _wait_http(url: str, timeout: float, child: Child | None = None) -> None:
+def _wait_http(
+    url: str, timeout: float, child: Child | None = None, *, need_200: bool = False
+) -> None:
+    """Wait until `url` answers (below 500, or exactly 200 for a readiness probe); a slow
+    or refused answer on a loaded machine is retried, a child that exits is reported."""
     deadline = time.monotonic() + timeout
     last = ""
     while time.monotonic() < deadline:
         if child is not None and child.proc.poll() is not None:
             raise RuntimeError(f"{child.name} exited; see {child.log_path}")
         try:
-            r = httpx.get(url, timeout=2)
-            if r.status_code < 500:
+            r = httpx.get(url, timeout=10 if need_200 else 2)
+            if r.status_code == 200 or (not need_200 and r.status_code < 500):
                 return
             last = f"{r.status_code} {r.text[:200]}"
         except httpx.HTTPError as exc:
             last = type(exc).__name__
-        time.sleep(0.3)
-    raise RuntimeError(f"{url} did not answer in {timeout:.0f}s ({last})")
+        time.sleep(0.5 if need_200 else 0.3)
+    wanted = "turn 200" if need_200 else "answer"
+    raise RuntimeError(f"{url} did not {wanted} in {timeout:.0f}s ({last})")
 
 
 async def _wait_temporal(settings: Settings, timeout: float, child: Child | None) -> None:
@@ -282,7 +269,7 @@ def run_dev_stack(settings: Settings) -> int:
                 _wait_http(f"http://127.0.0.1:{settings.directory_sandbox_port}/", 30, directory)
             status.update("Waiting for /readyz…")
             _wait_http(f"http://{settings.host}:{settings.port}/healthz", 60, api)
-            _wait_ready(f"http://{settings.host}:{settings.port}/readyz", 60, api)
+            _wait_http(f"http://{settings.host}:{settings.port}/readyz", 60, api, need_200=True)
         _print_summary(settings, seeded)
         sys.stdout.flush()  # shown at once even when the output is piped or logged
         while True:

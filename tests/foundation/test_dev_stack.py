@@ -121,11 +121,10 @@ def test_a_taken_temporal_port_stops_the_start_at_once_with_the_reason(tmp_path:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = str(taken.getsockname()[1])
-        started = time.monotonic()
         with pytest.raises(RuntimeError) as failed:
             start_stack(home, None, overrides={"MARKETRED_TEMPORAL_DEV_PORT": port})
     log = str(failed.value)
+    # Said by the early-exit check, not by the 60 s connection wait ("connection refused").
     assert "Temporal dev server exited" in log
     assert "address already in use" in log
-    assert time.monotonic() - started < 50  # not after the 60 s connection wait
     assert not (home / "pgdata" / "postmaster.pid").exists()  # its PostgreSQL is stopped

@@ -13,8 +13,10 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from marketred.api.deps import SessionDep, SettingsDep, TemporalDep
+from marketred.schemas.common import Page
 from marketred.schemas.quotes import (
     FINAL_STATUSES,
+    QuoteOut,
     parse_quote_number,
     workflow_id_for,
 )
@@ -71,17 +73,21 @@ async def all_quotes(
         page = max(1, int(params.get("pagina", "1")))
     except ValueError:
         page = 1
-    found = await services.operator_quotes(
-        session,
-        operator,
-        status=status,
-        vendor=vendor,
-        created_from=_santiago_midnight(day_from) if day_from else None,
-        created_to=_santiago_midnight(day_to + timedelta(days=1)) if day_to else None,
-        number=-1 if bad_number else number,
-        buyer_email=buyer or None,
-        limit=PAGE_SIZE,
-        offset=(page - 1) * PAGE_SIZE,
+    found = (
+        Page[QuoteOut](items=[], total=0)
+        if bad_number
+        else await services.operator_quotes(
+            session,
+            operator,
+            status=status,
+            vendor=vendor,
+            created_from=_santiago_midnight(day_from) if day_from else None,
+            created_to=_santiago_midnight(day_to + timedelta(days=1)) if day_to else None,
+            number=number,
+            buyer_email=buyer or None,
+            limit=PAGE_SIZE,
+            offset=(page - 1) * PAGE_SIZE,
+        )
     )
     return render(
         request,
