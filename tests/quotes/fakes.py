@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -45,6 +46,9 @@ class FakeWorld:
     sales: list[PostSaleInput] = field(default_factory=list)
     ledger_refunds: list[PostRefundInput] = field(default_factory=list)
     projection_failures: int = 0
+    # Khipu reads: held open until the gate is set (a read in flight), or failing first.
+    check_gate: asyncio.Event | None = None
+    check_failures: int = 0
 
     def activities(self) -> list[Any]:
         world = self
@@ -74,6 +78,11 @@ class FakeWorld:
         async def check_khipu_payment(inp: CheckPaymentInput) -> PaymentCheck:
             del inp
             world.checks += 1
+            if world.check_gate is not None:
+                await world.check_gate.wait()
+            if world.check_failures > 0:
+                world.check_failures -= 1
+                raise RuntimeError("Khipu timed out")
             reason = "amount differs" if world.verdict == "mismatch" else None
             return PaymentCheck(verdict=world.verdict, reason=reason)
 

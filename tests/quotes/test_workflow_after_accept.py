@@ -5,6 +5,7 @@ quote ended."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import pytest
@@ -321,6 +322,91 @@ async def test_recheck_finding_the_payment_in_progress_reopens_the_payment_windo
     assert world.deleted == [world_payment_id(world)]
     expired_at = next(e.at for e in state.timeline if e.kind == "payment_expired")
     assert about(expired_at - released_at, timedelta(hours=72))
+
+
+async def _checks_reach(world: FakeWorld, count: int) -> None:
+    for _ in range(200):
+        if world.checks >= count:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"Khipu was read {world.checks} times, expected {count}")
+
+
+async def test_a_second_recheck_while_one_asks_khipu_is_refused_and_the_sale_counts_once(
+    quote_env: WorkflowEnvironment,
+) -> None:
+    world, tq = FakeWorld(), unique_task_queue()
+    client = quote_env.client
+    async with fake_worker(client, tq, world):
+        handle = await start_quote(client, tq, quote_input())
+        await _held(handle, world)
+        world.verdict, world.check_gate = "paid", asyncio.Event()
+        first = asyncio.create_task(
+            handle.execute_update(QuoteWorkflow.recheck_payment, RecheckPaymentInput())
+        )
+        await _checks_reach(world, world.checks + 1)  # the first one is asking Khipu
+        with pytest.raises(WorkflowUpdateFailedError) as refused:
+            await handle.execute_update(QuoteWorkflow.recheck_payment, RecheckPaymentInput())
+        assert "being checked already" in str(refused.value.cause)
+        world.check_gate.set()
+        assert (await first).status == "PAID"
+        await handle.execute_update(
+            QuoteWorkflow.mark_shipped, MarkShippedInput(carrier="Starken", tracking="S2")
+        )
+        await handle.execute_update(QuoteWorkflow.confirm_delivery, ConfirmDeliveryInput())
+        result = await handle.result()
+        state = await state_of(handle)
+    assert result.status == "COMPLETED"
+    assert [e.kind for e in state.timeline].count("paid") == 1
+    assert world.notifications.count("paid") == 1
+    assert len(world.sales) == 1
+    assert world.refunds == []
+
+
+async def test_a_cancel_while_a_recheck_asks_khipu_refunds_once_and_the_recheck_stands_down(
+    quote_env: WorkflowEnvironment,
+) -> None:
+    world, tq = FakeWorld(), unique_task_queue()
+    client = quote_env.client
+    async with fake_worker(client, tq, world):
+        handle = await start_quote(client, tq, quote_input())
+        await _held(handle, world)  # a mismatch: money may have arrived
+        world.verdict, world.check_gate = "paid", asyncio.Event()
+        recheck = asyncio.create_task(
+            handle.execute_update(QuoteWorkflow.recheck_payment, RecheckPaymentInput())
+        )
+        await _checks_reach(world, world.checks + 1)
+        cancelled = await handle.execute_update(
+            QuoteWorkflow.cancel, CancelInput(actor="operator", reason="monto distinto")
+        )
+        assert cancelled.status == "REFUNDED"
+        world.check_gate.set()  # Khipu now answers "paid": too late, the quote has ended
+        assert (await recheck).status == "REFUNDED"
+        result = await handle.result()
+        state = await state_of(handle)
+    assert result.status == "REFUNDED"
+    assert [r.amount for r in world.refunds] == [22_500]
+    assert "paid" not in [e.kind for e in state.timeline]
+    assert "paid" not in world.notifications
+    assert world.sales == []
+
+
+async def test_a_recheck_whose_khipu_read_fails_is_retried_and_pays_once(
+    quote_env: WorkflowEnvironment,
+) -> None:
+    world, tq = FakeWorld(), unique_task_queue()
+    client = quote_env.client
+    async with fake_worker(client, tq, world):
+        handle = await start_quote(client, tq, quote_input())
+        await _held(handle, world)
+        before = world.checks
+        world.verdict, world.check_failures = "paid", 2
+        state = await handle.execute_update(QuoteWorkflow.recheck_payment, RecheckPaymentInput())
+        await handle.terminate("test over")
+    assert world.checks == before + 3  # two failed reads, then the answer
+    assert state.status == "PAID"
+    assert [e.kind for e in state.timeline].count("paid") == 1
+    assert world.notifications.count("paid") == 1
 
 
 async def test_payment_confirmed_after_the_buyer_cancelled_is_refunded(
