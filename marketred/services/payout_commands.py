@@ -58,16 +58,34 @@ def payout_schedule(settings: Settings) -> Schedule:
 async def ensure_payout_schedule(
     client: Client, settings: Settings, schedule_id: str = SCHEDULE_ID
 ) -> ScheduleHandle:
-    """Create the payout schedule, or bring an existing one to the configured spec
-    (worker start-up: changing MARKETRED_PAYOUT_CRON takes effect on the next start)."""
+    """Create the payout schedule, or bring an existing one to the configured timing and
+    action (worker start-up: changing MARKETRED_PAYOUT_CRON takes effect on the next start).
+
+    Only what our settings own is written: the action, the cron and time zone, the
+    overlap policy. What operators change in the Temporal UI or CLI stays as they left
+    it: paused or not and its note, limited actions, catch-up window, pause-on-failure,
+    and the spec's skip, jitter and start/end bounds. Every worker start runs this, so
+    replacing the whole schedule would un-pause a schedule an operator paused."""
     schedule = payout_schedule(settings)
     try:
         return await client.create_schedule(schedule_id, schedule)
     except ScheduleAlreadyRunningError:
         handle = client.get_schedule_handle(schedule_id)
 
-        def to_configured(_: ScheduleUpdateInput) -> ScheduleUpdate:
-            return ScheduleUpdate(schedule=schedule)
+        def to_configured(current: ScheduleUpdateInput) -> ScheduleUpdate:
+            existing = current.description.schedule
+            ours = schedule.spec
+            existing.spec = ScheduleSpec(
+                cron_expressions=ours.cron_expressions,
+                time_zone_name=ours.time_zone_name,
+                skip=existing.spec.skip,
+                start_at=existing.spec.start_at,
+                end_at=existing.spec.end_at,
+                jitter=existing.spec.jitter,
+            )
+            existing.action = schedule.action
+            existing.policy.overlap = schedule.policy.overlap
+            return ScheduleUpdate(schedule=existing)
 
         await handle.update(to_configured)
         return handle

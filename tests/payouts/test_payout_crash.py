@@ -14,9 +14,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -30,59 +27,10 @@ from marketred.services.payout_providers import hold_marker
 from marketred.settings import Settings
 from marketred.store.models import LedgerEntry, Payout, PayoutItem, SandboxPayoutTransfer
 from marketred.store.session import create_session_factory, transaction
-from tests.conftest import unique_task_queue
 from tests.payouts.helpers import completed_sale, make_seller, refund
+from tests.payouts.processes import cli, start_worker, stop_worker, wait_for, worker_env
 
 pytestmark = pytest.mark.db
-
-
-def _env(
-    settings: Settings, env: WorkflowEnvironment, home: Path, smtp_port: int
-) -> dict[str, str]:
-    return {
-        **os.environ,
-        "DATABASE_URL": str(settings.database_url),
-        "MARKETRED_TEMPORAL_ADDRESS": env.client.service_client.config.target_host,
-        "MARKETRED_TEMPORAL_TASK_QUEUE": unique_task_queue(),
-        "MARKETRED_HOME": str(home),
-        "MARKETRED_ENV": "test",
-        "MARKETRED_SMTP_URL": f"smtp://127.0.0.1:{smtp_port}",
-        "MARKETRED_LOG_JSON": "false",
-        "MARKETRED_LOG_LEVEL": "WARNING",
-    }
-
-
-def _start_worker(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "marketred.workers.cli", "worker"],
-        env=env,
-        stdout=log.open("ab"),
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-
-
-def _cli(env: dict[str, str], *args: str) -> str:
-    done = subprocess.run(
-        [sys.executable, "-m", "marketred.workers.cli", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
-    return done.stdout
-
-
-async def _wait_for(probe, timeout: float = 60.0):  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = await probe()
-        if value:
-            return value
-        await asyncio.sleep(0.3)
-    raise AssertionError("timed out waiting")
 
 
 async def test_worker_killed_mid_transfer_pays_each_quote_exactly_once(
@@ -99,20 +47,20 @@ async def test_worker_killed_mid_transfer_pays_each_quote_exactly_once(
         refunded = await completed_sale(db, vendor, buyer, 9_990)
         await refund(db, refunded)
     mail_folder, smtp_port = mail_catcher
-    env = _env(settings, dev_server_env, tmp_path, smtp_port)
+    env = worker_env(settings, dev_server_env, tmp_path, smtp_port)
     marker = hold_marker(settings.model_copy(update={"home": tmp_path}))
     marker.parent.mkdir(parents=True)
     marker.touch()
     log = tmp_path / "worker.log"
-    worker = _start_worker(env, log)
+    worker = start_worker(env, log)
     try:
-        out = await asyncio.to_thread(_cli, env, "payouts", "run")
+        out = await asyncio.to_thread(cli, env, "payouts", "run")
         [line] = [ln.split() for ln in out.splitlines() if f" {vendor.slug} " in ln]
         payout_id = line[0]
         assert line[2:4] == ["3", "item(s)"]
         assert "$43.195" in " ".join(line)
 
-        approved = await asyncio.to_thread(_cli, env, "payouts", "approve", payout_id)
+        approved = await asyncio.to_thread(cli, env, "payouts", "approve", payout_id)
         assert "APPROVED" in approved
 
         async def transfer_recorded() -> bool:
@@ -124,11 +72,11 @@ async def test_worker_killed_mid_transfer_pays_each_quote_exactly_once(
                 )
                 return bool(n)
 
-        await _wait_for(transfer_recorded)
+        await wait_for(transfer_recorded)
         os.kill(worker.pid, signal.SIGKILL)  # mid-step: money "sent", step not finished
         worker.wait(30)
         marker.unlink()
-        worker = _start_worker(env, log)
+        worker = start_worker(env, log)
 
         async with transaction(sessions) as db:
             payout = await db.get(Payout, payout_id)
@@ -173,13 +121,7 @@ async def test_worker_killed_mid_transfer_pays_each_quote_exactly_once(
         mails = [m for m in list_caught(mail_folder) if m.key == f"payout-{payout_id}:statement"]
         assert [m.to for m in mails] == [vendor.email]
 
-        again = await asyncio.to_thread(_cli, env, "payouts", "run")
+        again = await asyncio.to_thread(cli, env, "payouts", "run")
         assert f" {vendor.slug} " not in again
     finally:
-        if worker.poll() is None:
-            os.kill(worker.pid, signal.SIGTERM)
-            try:
-                worker.wait(30)
-            except subprocess.TimeoutExpired:
-                os.kill(worker.pid, signal.SIGKILL)
-                worker.wait()
+        stop_worker(worker)

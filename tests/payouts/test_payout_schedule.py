@@ -20,11 +20,12 @@ from temporalio.client import ScheduleActionExecutionStartWorkflow
 from temporalio.testing import WorkflowEnvironment
 
 from marketred.schemas.payouts import PayoutRunResult
-from marketred.services.payout_commands import ensure_payout_schedule
+from marketred.services.payout_commands import SCHEDULE_ID, ensure_payout_schedule
 from marketred.settings import Settings
 from marketred.store.session import transaction
 from tests.payouts.conftest import payout_worker
 from tests.payouts.helpers import completed_sale, make_seller
+from tests.payouts.processes import start_worker, stop_worker, wait_for, worker_env
 
 pytestmark = pytest.mark.db
 
@@ -91,3 +92,42 @@ async def test_the_schedule_fires_a_payout_run_that_creates_the_payouts(
             ).result()
             mine += [p for p in run.payouts if p.vendor_id == vendor.id]
         assert [(p.items, p.net, p.status) for p in mine] == [(1, 22_500, "PENDING_APPROVAL")]
+
+
+async def test_a_paused_schedule_stays_paused_when_the_worker_restarts(
+    dev_server_env: WorkflowEnvironment,
+    settings: Settings,
+    mail_catcher: tuple[Path, int],
+    tmp_path: Path,
+) -> None:
+    """Operators pause the weekly run (a bank holiday, an incident) in the Temporal UI;
+    a worker restart, which brings the schedule to the configured spec, must not resume
+    it nor drop their note, while a changed cron still takes effect."""
+    client = dev_server_env.client
+    _, port = mail_catcher
+    env = worker_env(settings, dev_server_env, tmp_path, port, MARKETRED_LOG_LEVEL="INFO")
+    log = tmp_path / "worker.log"
+    handle = client.get_schedule_handle(SCHEDULE_ID)
+
+    async def started(times: int) -> bool:
+        return log.exists() and log.read_text().count("worker started") >= times
+
+    worker = start_worker(env, log)
+    try:
+        await wait_for(lambda: started(1))
+        await handle.pause(note="feriado bancario: pagar el martes")
+        stop_worker(worker)
+
+        changed = {**env, "MARKETRED_PAYOUT_CRON": "30 10 * * 2"}
+        worker = start_worker(changed, log)
+        await wait_for(lambda: started(2))
+
+        described = await handle.describe()
+        assert described.schedule.state.paused, log.read_text()
+        assert described.schedule.state.note == "feriado bancario: pagar el martes"
+        for at in described.info.next_action_times:
+            local = at.astimezone(SANTIAGO)
+            assert (local.weekday(), local.hour, local.minute) == (1, 10, 30)
+    finally:
+        stop_worker(worker)
+        await handle.delete()
