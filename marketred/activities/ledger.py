@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from marketred.schemas.ledger import PostRefundInput, PostSaleInput
+from marketred.schemas.ledger import PostRefundInput, PostRefundResult, PostSaleInput
 from marketred.services import ledger
 from marketred.services.errors import Conflict, DomainError, InvalidInput
 from marketred.store.session import transaction
@@ -38,9 +38,18 @@ class LedgerActivities:
             raise business_failure(exc) from exc
 
     @activity.defn(name="post_refund_to_ledger")
-    async def post_refund_to_ledger(self, inp: PostRefundInput) -> None:
+    async def post_refund_to_ledger(self, inp: PostRefundInput) -> PostRefundResult:
         try:
             async with transaction(self._sessions) as session:
-                await ledger.post_refund(session, inp.quote_id, inp.amount, inp.reason)
+                posted = await ledger.post_refund(
+                    session, inp.quote_id, inp.amount, inp.reason, refund_id=inp.refund_id
+                )
         except DomainError as exc:
             raise business_failure(exc) from exc
+        return PostRefundResult(
+            txn_id=posted.txn_id,
+            posted=posted.inserted > 0,
+            refunded_total=posted.refunded_total,
+            refundable=posted.refundable,
+            before_sale=posted.before_sale,
+        )

@@ -40,10 +40,27 @@ def refund_split(refund: int, gross: int, commission: int, bps: int) -> tuple[in
     """(commission returned, vendor net returned) for a refund of a sale of `gross` whose
     commission was `commission`. A full refund returns exactly what was taken; a partial
     one recomputes the commission on the refunded amount (never more than was taken)."""
-    if not 0 < refund <= gross:
-        raise ValueError("refund must be within 1..gross")
-    returned = commission if refund == gross else min(commission, commission_for(refund, bps))
-    return returned, refund - returned
+    return refund_split_after(0, refund, gross, commission, bps)
+
+
+def refund_split_after(
+    refunded_before: int, refund: int, gross: int, commission: int, bps: int
+) -> tuple[int, int]:
+    """The same split for one of several refunds of a sale: `refunded_before` pesos of it
+    were refunded already. The commission returned so far is always the commission of
+    the total refunded so far, so the parts add up whatever the order and sizes of the
+    refunds, and refunding the whole sale returns exactly the commission and net taken."""
+    total = refunded_before + refund
+    if refunded_before < 0 or refund <= 0 or total > gross:
+        raise ValueError("refunds must be positive and total within 1..gross")
+
+    def returned(amount: int) -> int:
+        if amount == gross:
+            return commission
+        return min(commission, commission_for(amount, bps))
+
+    back = returned(total) - (returned(refunded_before) if refunded_before else 0)
+    return back, refund - back
 
 
 def payout_totals(items: Iterable[tuple[int, int]]) -> tuple[int, int, int]:

@@ -1,11 +1,12 @@
-"""Payout steps: gather a vendor's unpaid ledger rows into a payout, decide, settle.
+"""Payout steps: gather a vendor's unpaid ledger transactions into a payout, decide, settle.
 
-A quote's money reaches a payout as items (see PayoutItem):
-- `sale`: the quote's sale rows, net of any refund already posted, when the sale is in
-  no live payout yet (a fully refunded quote yields nothing);
-- `clawback`: the refund rows of a quote whose sale already is in a live payout: the
-  vendor was (or will be) paid the full sale, so the refund is taken back from its next
-  payout, on its own line with negative amounts.
+A quote's money reaches a payout as items (see PayoutItem), each carrying the ledger
+transactions it settles (PayoutLedgerTxn, one live payout per transaction):
+- `sale`: the quote's sale, net of the refunds posted after it but before any payout took
+  it (a fully refunded quote yields nothing);
+- `clawback`: one refund of a quote whose sale already is in a live payout: the vendor
+  was (or will be) paid the full sale, so the refund is taken back from its next payout,
+  on its own line with negative amounts. Each partial refund is its own clawback.
 A run whose total net is not positive creates nothing: clawbacks wait for later sales.
 """
 
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import select
@@ -45,55 +47,66 @@ def summary(payout: Payout, vendor: Vendor, items: int) -> PayoutSummary:
     )
 
 
-def _phase(entry: LedgerEntry) -> str:
-    return entry.key.split(":")[2]  # quote:<id>:<phase>:<account>
+@dataclass
+class _Candidate:
+    item: PayoutItem
+    txn_ids: list[uuid.UUID]
 
 
-def _candidate_items(
-    entries: list[LedgerEntry], live: set[tuple[uuid.UUID, str]]
-) -> list[PayoutItem]:
-    sums: dict[uuid.UUID, dict[str, dict[str, int]]] = defaultdict(lambda: defaultdict(dict))
-    dates: dict[tuple[uuid.UUID, str], datetime] = {}
+def _txn_sums(entries: list[LedgerEntry]) -> dict[uuid.UUID, dict[str, int]]:
+    sums: dict[uuid.UUID, dict[str, int]] = defaultdict(dict)
+    for e in entries:
+        sums[e.txn_id][e.account] = e.amount
+    return sums
+
+
+def _candidate_items(entries: list[LedgerEntry]) -> list[_Candidate]:
+    """Items for the vendor's open quote transactions (rows of sales and after-sale
+    refunds no live payout carries). A sale still open takes the refunds open beside it;
+    a refund whose sale is carried already is a clawback on its own."""
+    by_quote: dict[uuid.UUID, dict[str, list[uuid.UUID]]] = defaultdict(lambda: defaultdict(list))
+    dates: dict[uuid.UUID, datetime] = {}
     for e in entries:
         assert e.quote_id is not None
-        phase = _phase(e)
-        sums[e.quote_id][phase][e.account] = e.amount
-        dates[(e.quote_id, phase)] = e.created_at
-    items: list[PayoutItem] = []
-    for quote_id, phases in sums.items():
-        sale, refund = phases.get("sale", {}), phases.get("refund", {})
-        refund_open = bool(refund) and (quote_id, "clawback") not in live
-        if (quote_id, "sale") not in live and sale:
-            gross = sale.get("buyer_payments", 0)
-            commission = -sale.get("platform_commission", 0)
-            if refund_open:  # refunded before any payout took it: pay only what is left
-                gross += refund.get("refunds", 0)
-                commission -= refund.get("platform_commission", 0)
+        phase = e.key.split(":")[2]  # quote:<id>:<sale|refund>:...
+        if e.txn_id not in by_quote[e.quote_id][phase]:
+            by_quote[e.quote_id][phase].append(e.txn_id)
+        dates[e.txn_id] = min(dates.get(e.txn_id, e.created_at), e.created_at)
+    sums = _txn_sums(entries)
+    made: list[_Candidate] = []
+    for quote_id, txns in by_quote.items():
+        refunds = sorted(txns.get("refund", []), key=lambda t: (dates[t], str(t)))
+        if txns.get("sale"):
+            [sale] = txns["sale"]
+            gross = sums[sale].get("buyer_payments", 0)
+            commission = -sums[sale].get("platform_commission", 0)
+            for refund in refunds:  # refunded before any payout took it: pay what is left
+                gross += sums[refund].get("refunds", 0)
+                commission -= sums[refund].get("platform_commission", 0)
             if gross or commission:
-                items.append(
-                    PayoutItem(
-                        quote_id=quote_id,
-                        kind="sale",
-                        gross=gross,
-                        commission=commission,
-                        net=gross - commission,
-                        occurred_at=dates[(quote_id, "sale")],
-                    )
-                )
-        elif (quote_id, "sale") in live and refund_open and "vendor_payable" in refund:
-            gross = refund.get("refunds", 0)  # negative: money returned to the buyer
-            commission = -refund.get("platform_commission", 0)
-            items.append(
-                PayoutItem(
+                item = PayoutItem(
                     quote_id=quote_id,
-                    kind="clawback",
+                    kind="sale",
                     gross=gross,
                     commission=commission,
                     net=gross - commission,
-                    occurred_at=dates[(quote_id, "refund")],
+                    occurred_at=dates[sale],
                 )
+                made.append(_Candidate(item, [sale, *refunds]))
+            continue
+        for refund in refunds:
+            gross = sums[refund].get("refunds", 0)  # negative: money back to the buyer
+            commission = -sums[refund].get("platform_commission", 0)
+            item = PayoutItem(
+                quote_id=quote_id,
+                kind="clawback",
+                gross=gross,
+                commission=commission,
+                net=gross - commission,
+                occurred_at=dates[refund],
             )
-    return items
+            made.append(_Candidate(item, [refund]))
+    return made
 
 
 async def vendors_to_pay(session: AsyncSession) -> list[uuid.UUID]:
@@ -112,14 +125,16 @@ async def create_vendor_payout(
     if existing is not None:
         return summary(existing, vendor, len(await repo.items_of(session, existing.id)))
     await repo.lock_vendor_payouts(session, vendor_id)
-    entries = await ledger_repo.unassigned_entries(session, vendor_id)
-    quote_ids = sorted({e.quote_id for e in entries if e.quote_id is not None})
-    items = _candidate_items(entries, await ledger_repo.live_item_kinds(session, quote_ids))
+    candidates = _candidate_items(await ledger_repo.unassigned_entries(session, vendor_id))
+    items = [c.item for c in candidates]
     gross, commission, net = payout_totals((i.gross, i.commission) for i in items)
     if not items or net <= 0:
         return None
     numbers = await repo.quote_numbers(session, [i.quote_id for i in items])
-    items.sort(key=lambda i: (i.occurred_at or _now(), numbers[i.quote_id], i.kind))
+    candidates.sort(
+        key=lambda c: (c.item.occurred_at or _now(), numbers[c.item.quote_id], c.item.kind)
+    )
+    items = [c.item for c in candidates]
     report = render_csv(
         [
             ReportLine(
@@ -142,7 +157,7 @@ async def create_vendor_payout(
         net=net,
         report_csv=report,
     )
-    await repo.add(session, payout, items)
+    await repo.add(session, payout, [(c.item, c.txn_ids) for c in candidates])
     return summary(payout, vendor, len(items))
 
 

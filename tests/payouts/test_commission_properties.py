@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from marketred.schemas.money import MAX_PRICE, commission_for, quote_totals
-from marketred.schemas.payouts import payout_totals, refund_split, split_payment
+from marketred.schemas.payouts import payout_totals, refund_split, refund_split_after, split_payment
 from marketred.services.payout_report import ReportLine, render_csv
 
 bps = st.integers(min_value=0, max_value=10_000)
@@ -90,3 +90,38 @@ def test_csv_totals_row_is_the_sum_of_its_lines(items: list[tuple[int, int]]) ->
     for column in (3, 4, 5):
         assert int(total[column]) == sum(int(r[column]) for r in body)
     assert int(total[3]) - int(total[4]) == int(total[5])
+
+
+@given(
+    gross=st.integers(min_value=1, max_value=10**10),
+    rate=bps,
+    shares=st.lists(st.fractions(min_value=0, max_value=1), min_size=1, max_size=8),
+    finish=st.booleans(),
+)
+def test_refunds_in_parts_return_what_one_refund_of_their_sum_would(
+    gross: int, rate: int, shares: list[Fraction], finish: bool
+) -> None:
+    commission, net = split_payment(gross, rate)
+    parts: list[int] = []
+    left = gross
+    for share in shares:
+        part = min(left, max(1, int(gross * share / len(shares))))
+        if part <= 0:
+            break
+        parts.append(part)
+        left -= part
+    if finish and left:
+        parts.append(left)
+    back_commission = back_net = refunded = 0
+    for part in parts:
+        c, n = refund_split_after(refunded, part, gross, commission, rate)
+        assert c + n == part
+        assert c >= 0
+        assert n >= 0
+        back_commission += c
+        back_net += n
+        refunded += part
+    # In parts or at once, the same pesos come back; all of it returns exactly what was taken.
+    assert (back_commission, back_net) == refund_split(refunded, gross, commission, rate)
+    assert back_commission <= commission
+    assert back_net <= net

@@ -187,3 +187,50 @@ async def test_partial_refund_before_payout_pays_only_what_is_left(db: AsyncSess
     made = await payouts.create_vendor_payout(db, vendor.id, _run_id())
     assert made is not None
     assert (made.gross, made.commission, made.net) == (6_000, 600, 5_400)
+
+
+async def test_a_sale_paid_net_of_a_partial_refund_is_not_clawed_back_again(
+    db: AsyncSession,
+) -> None:
+    vendor, _, buyer = await make_seller(db, commission_bps=1000)
+    quote = await completed_sale(db, vendor, buyer, 10_000)
+    await ledger.post_refund(db, quote.id, 4_000, "una unidad devuelta", refund_id="r-1")
+    first = await payouts.create_vendor_payout(db, vendor.id, _run_id())
+    assert first is not None
+    assert first.net == 5_400
+
+    await completed_sale(db, vendor, buyer, 20_000)
+    second = await payouts.create_vendor_payout(db, vendor.id, _run_id())
+    assert second is not None
+    # Only the new sale: the refund was already taken off the first payout.
+    assert (second.items, second.net) == (1, 18_000)
+
+
+async def test_each_refund_after_the_payout_is_its_own_clawback_line(db: AsyncSession) -> None:
+    vendor, _, buyer = await make_seller(db, commission_bps=1000)
+    sold = await completed_sale(db, vendor, buyer, 30_000)
+    first = await payouts.create_vendor_payout(db, vendor.id, _run_id())
+    assert first is not None
+    await payouts.approve(db, first.payout_id, None)
+    await payouts.mark_paid(db, first.payout_id, "sandbox-1")
+
+    await ledger.post_refund(db, sold.id, 5_000, "una unidad", refund_id="r-1")
+    await ledger.post_refund(db, sold.id, 2_500, "otra unidad", refund_id="r-2")
+    await completed_sale(db, vendor, buyer, 40_000)
+    second = await payouts.create_vendor_payout(db, vendor.id, _run_id())
+    assert second is not None
+    payout = await db.get(Payout, second.payout_id)
+    assert payout is not None
+    clawbacks = [r[2:] for r in _csv_rows(payout.report_csv)[1:-1] if r[2] != "Venta"]
+    assert sorted(clawbacks) == [
+        ["Reverso por reembolso", "-2500", "-250", "-2250"],
+        ["Reverso por reembolso", "-5000", "-500", "-4500"],
+    ]
+    assert second.net == 36_000 - 4_500 - 2_250
+
+    # A third refund of the same quote, later: one more line on the payout after.
+    await ledger.post_refund(db, sold.id, 1_000, "la última", refund_id="r-3")
+    await completed_sale(db, vendor, buyer, 5_000)
+    third = await payouts.create_vendor_payout(db, vendor.id, _run_id())
+    assert third is not None
+    assert (third.items, third.net) == (2, 4_500 - 900)

@@ -7,7 +7,12 @@ from marketred.store.models.idempotency import IdempotencyKey
 from marketred.store.models.ledger import LedgerEntry
 from marketred.store.models.notifications import SentNotification
 from marketred.store.models.payments import Payment, PaymentEvent
-from marketred.store.models.payouts import Payout, PayoutItem, SandboxPayoutTransfer
+from marketred.store.models.payouts import (
+    Payout,
+    PayoutItem,
+    PayoutLedgerTxn,
+    SandboxPayoutTransfer,
+)
 from marketred.store.models.quotes import Quote, QuoteEvent, QuoteLine
 from marketred.store.models.security import ApiToken, EmailToken, RateLimitCounter, WebSession
 from marketred.store.models.vendors import Vendor
@@ -24,6 +29,7 @@ __all__ = [
     "PaymentEvent",
     "Payout",
     "PayoutItem",
+    "PayoutLedgerTxn",
     "Product",
     "Quote",
     "QuoteEvent",

@@ -39,23 +39,24 @@ class Payout(UUIDPk, Timestamps, Base):
 
 
 class PayoutItem(UUIDPk, Base):
-    """One quote's sale (or clawback) inside a payout.
+    """One line of a payout: a quote's sale (net of refunds posted before the payout took
+    it), or one refund of a quote whose sale is already in a payout (`clawback`,
+    negative amounts).
 
-    A quote is in at most one *live* payout per kind: the partial unique index on
-    (quote_id, kind) WHERE released_at IS NULL is what guarantees no quote is paid out
-    twice. Rejecting a payout (or a transfer failing for good) sets `released_at` on its
-    items instead of deleting them: the rows go back to the pool for the next run while
-    the rejected payout keeps the record of what it contained.
+    Which ledger transactions a line carries is in `PayoutLedgerTxn`; its partial unique
+    index (one live link per transaction) is what guarantees no sale and no refund is
+    counted in two payouts. Rejecting a payout (or an operator marking its transfer as
+    not executed) sets `released_at` on its items and links instead of deleting them: the
+    rows go back to the pool for the next run while the payout keeps its record.
     """
 
     __tablename__ = "payout_items"
     __table_args__ = (
         Index(
-            "uq_payout_items_live_quote_kind",
+            "uq_payout_items_live_sale",
             "quote_id",
-            "kind",
             unique=True,
-            postgresql_where=text("released_at IS NULL"),
+            postgresql_where=text("kind = 'sale' AND released_at IS NULL"),
         ),
         CheckConstraint("kind IN ('sale', 'clawback')", name="kind"),
     )
@@ -70,6 +71,30 @@ class PayoutItem(UUIDPk, Base):
     net: Mapped[int]
     # When the item's money moved (sale completed or refund posted): the report's date.
     occurred_at: Mapped[datetime | None]
+    released_at: Mapped[datetime | None]
+
+
+class PayoutLedgerTxn(Base):
+    """A ledger transaction (`ledger_entries.txn_id`: one sale or one refund of a quote)
+    carried by a payout item. A transaction is in at most one live payout."""
+
+    __tablename__ = "payout_ledger_txns"
+    __table_args__ = (
+        Index(
+            "uq_payout_ledger_txns_live_txn",
+            "txn_id",
+            unique=True,
+            postgresql_where=text("released_at IS NULL"),
+        ),
+    )
+
+    payout_item_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("payout_items.id", ondelete="CASCADE"), primary_key=True
+    )
+    txn_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    payout_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("payouts.id", ondelete="CASCADE"), index=True
+    )
     released_at: Mapped[datetime | None]
 
 

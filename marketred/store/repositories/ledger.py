@@ -7,11 +7,11 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import and_, exists, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from marketred.store.models import LedgerEntry, PayoutItem
+from marketred.store.models import LedgerEntry, PayoutLedgerTxn
 
 
 async def insert_entries(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> int:
@@ -45,56 +45,36 @@ async def entries_for_quote(session: AsyncSession, quote_id: uuid.UUID) -> list[
     return list(rows)
 
 
-def _live_item(kind: str) -> Any:
-    return exists().where(
-        PayoutItem.quote_id == LedgerEntry.quote_id,
-        PayoutItem.kind == kind,
-        PayoutItem.released_at.is_(None),
+def _open_payable() -> Any:
+    """`vendor_payable` rows of quote transactions (a sale or a refund after it) that no
+    live payout carries: what the next payout run has to settle."""
+    carried = exists().where(
+        PayoutLedgerTxn.txn_id == LedgerEntry.txn_id, PayoutLedgerTxn.released_at.is_(None)
     )
-
-
-def _unassigned_condition() -> Any:
-    """Quote rows a payout has not taken yet: every row of a quote whose sale is in no
-    live payout, and the refund rows of a quote whose clawback is in no live payout."""
     return and_(
+        LedgerEntry.account == "vendor_payable",
         LedgerEntry.quote_id.is_not(None),
         LedgerEntry.payout_id.is_(None),
-        or_(
-            ~_live_item("sale"),
-            and_(LedgerEntry.key.like("quote:%:refund:%"), ~_live_item("clawback")),
-        ),
+        ~carried,
     )
 
 
 async def vendors_with_unassigned_payables(session: AsyncSession) -> list[uuid.UUID]:
-    rows = await session.scalars(
-        select(LedgerEntry.vendor_id)
-        .where(LedgerEntry.account == "vendor_payable", _unassigned_condition())
-        .distinct()
-    )
+    rows = await session.scalars(select(LedgerEntry.vendor_id).where(_open_payable()).distinct())
     return [v for v in rows if v is not None]
 
 
 async def unassigned_entries(session: AsyncSession, vendor_id: uuid.UUID) -> list[LedgerEntry]:
+    """Every row of the vendor's quote transactions no live payout carries yet."""
+    open_txns = select(LedgerEntry.txn_id).where(
+        LedgerEntry.vendor_id == vendor_id, _open_payable()
+    )
     rows = await session.scalars(
         select(LedgerEntry)
-        .where(LedgerEntry.vendor_id == vendor_id, _unassigned_condition())
+        .where(LedgerEntry.txn_id.in_(open_txns))
         .order_by(LedgerEntry.created_at, LedgerEntry.key)
     )
     return list(rows)
-
-
-async def live_item_kinds(
-    session: AsyncSession, quote_ids: Sequence[uuid.UUID]
-) -> set[tuple[uuid.UUID, str]]:
-    if not quote_ids:
-        return set()
-    rows = await session.execute(
-        select(PayoutItem.quote_id, PayoutItem.kind).where(
-            PayoutItem.quote_id.in_(quote_ids), PayoutItem.released_at.is_(None)
-        )
-    )
-    return {(q, k) for q, k in rows}
 
 
 async def sum_by_account(

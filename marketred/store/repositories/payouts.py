@@ -10,7 +10,14 @@ from sqlalchemy import func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from marketred.store.models import Payout, PayoutItem, Quote, SandboxPayoutTransfer, Vendor
+from marketred.store.models import (
+    Payout,
+    PayoutItem,
+    PayoutLedgerTxn,
+    Quote,
+    SandboxPayoutTransfer,
+    Vendor,
+)
 
 
 async def lock_vendor_payouts(session: AsyncSession, vendor_id: uuid.UUID) -> None:
@@ -34,12 +41,24 @@ async def get_by_workflow_id(session: AsyncSession, workflow_id: str) -> Payout 
     return await session.scalar(select(Payout).where(Payout.workflow_id == workflow_id))
 
 
-async def add(session: AsyncSession, payout: Payout, items: Sequence[PayoutItem]) -> Payout:
+async def add(
+    session: AsyncSession,
+    payout: Payout,
+    items: Sequence[tuple[PayoutItem, Sequence[uuid.UUID]]],
+) -> Payout:
+    """Insert the payout, its items and the ledger transactions each item carries (the
+    live-link unique index refuses a transaction another live payout carries)."""
     session.add(payout)
     await session.flush()
-    for item in items:
+    for item, _ in items:
         item.payout_id = payout.id
         session.add(item)
+    await session.flush()
+    session.add_all(
+        PayoutLedgerTxn(payout_item_id=item.id, txn_id=txn_id, payout_id=payout.id)
+        for item, txn_ids in items
+        for txn_id in txn_ids
+    )
     await session.flush()
     return payout
 
@@ -56,11 +75,13 @@ async def items_of(session: AsyncSession, payout_id: uuid.UUID) -> list[tuple[Pa
 
 
 async def release_items(session: AsyncSession, payout_id: uuid.UUID, at: datetime) -> None:
-    await session.execute(
-        update(PayoutItem)
-        .where(PayoutItem.payout_id == payout_id, PayoutItem.released_at.is_(None))
-        .values(released_at=at)
-    )
+    """Give the payout's quotes (and their ledger transactions) back to the next run."""
+    for model in (PayoutItem, PayoutLedgerTxn):
+        await session.execute(
+            update(model)
+            .where(model.payout_id == payout_id, model.released_at.is_(None))
+            .values(released_at=at)
+        )
 
 
 async def quote_numbers(
