@@ -87,12 +87,25 @@ class Settings(BaseSettings):
 
     payout_cron: str = "0 9 * * 1"
     payout_timezone: str = "America/Santiago"
+    # How payouts reach vendors: "bank_file" (a nómina operators download and upload to
+    # the bank, then confirm) or "sandbox" (records and confirms, moves nothing). Unset:
+    # bank_file in production, sandbox otherwise.
+    payout_provider: Literal["bank_file", "sandbox"] | None = None
+    # Attempts of a payout's transfer (about 5 s, then doubling to 2 min apart) before
+    # it is held for an operator.
+    payout_transfer_attempts: int = Field(default=10, ge=1, le=100)
 
     access_token_minutes: int = 60
 
     @property
     def is_dev(self) -> bool:
         return self.env in ("dev", "test")
+
+    @property
+    def payout_provider_name(self) -> Literal["bank_file", "sandbox"]:
+        if self.payout_provider is not None:
+            return self.payout_provider
+        return "bank_file" if self.env == "production" else "sandbox"
 
     @property
     def secure_cookies(self) -> bool:
@@ -110,6 +123,8 @@ class Settings(BaseSettings):
                 )
         if self.oidc_client_secret in PLACEHOLDER_SECRETS:
             raise ValueError("MARKETRED_OIDC_CLIENT_SECRET holds a development placeholder")
+        if self.payout_provider == "sandbox":
+            raise ValueError("the sandbox payout provider moves no money; not in production")
         if not self.database_url:
             raise ValueError("DATABASE_URL is required in production")
         if not self.temporal_address:

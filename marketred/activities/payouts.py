@@ -1,8 +1,9 @@
 """Payout activities: thin adapters from the payout workflows to services/payouts.py.
 
-Idempotency: the payout row is unique per workflow id; decisions and PAID are state
-checks under a row lock; the transfer carries the payout id as idempotency key; the
-payout's ledger rows have unique keys; the statement is marked once sent.
+Idempotency: the payout row is unique per workflow id; decisions, holds and PAID are
+state checks under a row lock; the transfer records that it reached the provider before
+asking it (services/payout_transfers.py) and carries the payout id as idempotency key;
+the payout's ledger rows have unique keys; the statement is marked once sent.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
+from temporalio.exceptions import ApplicationError
 
 from marketred.activities.ledger import business_failure
 from marketred.integrations.mail import Mailer, OutgoingMail
@@ -21,6 +23,7 @@ from marketred.schemas.money import format_clp
 from marketred.schemas.payouts import (
     CreateVendorPayoutInput,
     CreateVendorPayoutResult,
+    HoldPayoutInput,
     MarkPayoutFailedInput,
     MarkPayoutPaidInput,
     PayoutDecisionResult,
@@ -31,9 +34,9 @@ from marketred.schemas.payouts import (
     TransferReceipt,
     VendorIdList,
 )
-from marketred.services import payouts
-from marketred.services.errors import Conflict, DomainError, NotFound
-from marketred.services.payout_providers import TransferRequest, provider_for
+from marketred.services import payout_transfers, payouts, vendors
+from marketred.services.errors import DomainError, NotFound
+from marketred.services.payout_providers import TransferNotSent, provider_for
 from marketred.services.payout_report import render_statement
 from marketred.settings import Settings
 from marketred.store.session import transaction
@@ -67,7 +70,9 @@ class PayoutActivities:
     @activity.defn(name="create_vendor_payout")
     async def create_vendor_payout(self, inp: CreateVendorPayoutInput) -> CreateVendorPayoutResult:
         made = await self._in_transaction(
-            lambda session: payouts.create_vendor_payout(session, inp.vendor_id, inp.workflow_id)
+            lambda session: payouts.create_vendor_payout(
+                session, inp.vendor_id, inp.workflow_id, inp.run_workflow_id
+            )
         )
         return CreateVendorPayoutResult(payout=made)
 
@@ -87,42 +92,55 @@ class PayoutActivities:
 
     @activity.defn(name="transfer_payout")
     async def transfer_payout(self, inp: PayoutIdInput) -> TransferReceipt:
-        async with transaction(self._sessions) as session:
-            try:
-                payout, vendor = await payouts.with_vendor(session, inp.payout_id)
-            except NotFound as exc:
-                raise business_failure(exc) from exc
-            if payout.status == "PAID" and payout.provider_ref:
-                return TransferReceipt(provider_ref=payout.provider_ref)
-            if payout.status != "APPROVED":
-                raise business_failure(
-                    Conflict(f"payout is {payout.status}; it cannot be transferred")
-                )
-            request = TransferRequest(
-                idempotency_key=f"payout-{payout.id}",
-                payout_id=payout.id,
-                vendor_id=vendor.id,
-                vendor_name=vendor.name,
-                vendor_rut=vendor.rut,
-                vendor_email=await payouts.vendor_mail_address(session, vendor),
-                amount=payout.net,
-                currency=payout.currency,
-                reference=f"MarketRed pago {str(payout.id)[:8]}",
-            )
+        """One attempt of the payout's transfer (see services/payout_transfers.py). Raises
+        a retryable error only when nothing was sent; every uncertain outcome comes back
+        as a held receipt."""
         provider = provider_for(self._settings, self._sessions, activity.heartbeat)
-        return TransferReceipt(provider_ref=await provider.transfer(request))
+        start = await self._in_transaction(
+            lambda session: payout_transfers.begin_transfer(
+                session, inp.payout_id, repeat_safe=provider.repeat_safe
+            )
+        )
+        if start.receipt is not None:
+            return start.receipt
+        assert start.request is not None
+        try:
+            result = await provider.transfer(start.request)
+        except TransferNotSent as exc:
+            await self._in_transaction(
+                lambda session: payout_transfers.transfer_not_sent(session, inp.payout_id)
+            )
+            raise ApplicationError(f"nothing was sent: {exc}", type="TransferNotSent") from exc
+        except Exception as exc:  # TransferUncertain, or anything we cannot read
+            detail = f"{type(exc).__name__}: {exc}"
+            log.warning("payout transfer uncertain", payout=str(inp.payout_id), error=detail)
+            return await self._in_transaction(
+                lambda session: payout_transfers.transfer_uncertain(session, inp.payout_id, detail)
+            )
+        return await self._in_transaction(
+            lambda session: payout_transfers.finish_transfer(session, inp.payout_id, result)
+        )
 
     @activity.defn(name="mark_payout_paid")
     async def mark_payout_paid(self, inp: MarkPayoutPaidInput) -> PayoutDecisionResult:
         status = await self._in_transaction(
-            lambda session: payouts.mark_paid(session, inp.payout_id, inp.provider_ref)
+            lambda session: payouts.mark_paid(
+                session, inp.payout_id, inp.provider_ref, inp.confirmed_by
+            )
         )
         return PayoutDecisionResult(payout_id=inp.payout_id, status=status)
 
     @activity.defn(name="mark_payout_failed")
     async def mark_payout_failed(self, inp: MarkPayoutFailedInput) -> PayoutDecisionResult:
         status = await self._in_transaction(
-            lambda session: payouts.mark_failed(session, inp.payout_id, inp.reason)
+            lambda session: payouts.mark_failed(session, inp.payout_id, inp.reason, inp.released_by)
+        )
+        return PayoutDecisionResult(payout_id=inp.payout_id, status=status)
+
+    @activity.defn(name="hold_payout")
+    async def hold_payout(self, inp: HoldPayoutInput) -> PayoutDecisionResult:
+        status = await self._in_transaction(
+            lambda session: payouts.hold(session, inp.payout_id, inp.code, inp.reason)
         )
         return PayoutDecisionResult(payout_id=inp.payout_id, status=status)
 
@@ -133,7 +151,7 @@ class PayoutActivities:
                 payout, vendor = await payouts.with_vendor(session, inp.payout_id)
             except NotFound as exc:
                 raise business_failure(exc) from exc
-            to = await payouts.vendor_mail_address(session, vendor)
+            to = await vendors.vendor_mail_address(session, vendor)
             if payout.statement_sent_at is not None or to is None:
                 if to is None:
                     log.warning(

@@ -5,7 +5,13 @@ Workflows (registered by `marketred.workflows.payout`):
   action, `POST /api/v1/payouts/run`, `marketred payouts run`): per vendor with unpaid
   payables, create a PENDING_APPROVAL payout and start its `VendorPayoutWorkflow`.
 - `VendorPayoutWorkflow(VendorPayoutInput) -> VendorPayoutResult` — one payout: waits for
-  the `approve` / `reject` update, transfers, marks PAID, posts the ledger, mails.
+  the `approve` / `reject` update, transfers, and ends PAID (ledger posted, statement
+  mailed) only once the provider or an operator confirms the money left. A transfer in a
+  bank file waits SUBMITTED; an outcome nobody can confirm, or a vendor without a bank
+  account, waits HELD. Operators resolve both with the updates `confirm_transfer`
+  (executed, with the bank's reference → PAID) and `release_transfer` (not executed →
+  FAILED, quotes back to the next run); `retry_transfer` (or the signal
+  `bank_details_added`) resumes a payout held for missing bank details.
 """
 
 from __future__ import annotations
@@ -20,7 +26,16 @@ from pydantic import BaseModel, Field
 from marketred.schemas.common import StrictModel
 from marketred.schemas.money import commission_for
 
-PayoutStatus = Literal["PENDING_APPROVAL", "APPROVED", "PAID", "REJECTED", "FAILED"]
+PayoutStatus = Literal[
+    "PENDING_APPROVAL", "APPROVED", "SUBMITTED", "HELD", "PAID", "REJECTED", "FAILED"
+]
+# Why a payout is HELD: no bank account to send to yet; an attempt may have moved the
+# money (worker killed mid-transfer, provider answered "maybe"); the transfer kept
+# failing until its retries ran out.
+HoldCode = Literal["missing_bank_details", "transfer_uncertain", "transfer_failed"]
+# What an operator may do with a payout waiting for a person.
+CONFIRMABLE_HOLDS: tuple[HoldCode, ...] = ("transfer_uncertain", "transfer_failed")
+DEFAULT_TRANSFER_ATTEMPTS = 10
 PayoutItemKind = Literal["sale", "clawback"]
 
 PAYOUT_RUN_WORKFLOW = "PayoutWorkflow"
@@ -82,6 +97,8 @@ def quote_number(number: int) -> str:
 class PayoutRunInput(BaseModel):
     trigger: Literal["schedule", "manual"] = "schedule"
     requested_by: uuid.UUID | None = None
+    # How many times a payout's transfer is tried before it is held (settings).
+    transfer_attempts: int = Field(default=DEFAULT_TRANSFER_ATTEMPTS, ge=1, le=100)
 
 
 class PayoutSummary(BaseModel):
@@ -108,6 +125,7 @@ class VendorIdList(BaseModel):
 class CreateVendorPayoutInput(BaseModel):
     vendor_id: uuid.UUID
     workflow_id: str
+    run_workflow_id: str | None = None
 
 
 class CreateVendorPayoutResult(BaseModel):
@@ -116,6 +134,7 @@ class CreateVendorPayoutResult(BaseModel):
 
 class VendorPayoutInput(BaseModel):
     payout_id: uuid.UUID
+    transfer_attempts: int = Field(default=DEFAULT_TRANSFER_ATTEMPTS, ge=1, le=100)
 
 
 class PayoutIdInput(BaseModel):
@@ -147,17 +166,46 @@ class RecordRejectionInput(BaseModel):
 
 
 class TransferReceipt(BaseModel):
-    provider_ref: str
+    """What the transfer step knows. `confirmed`: the provider says the money left (the
+    first design's receipts carry only `provider_ref`: they were all confirmed);
+    `submitted`: in a bank file, waiting for an operator; `held`: see `hold_code`."""
+
+    provider_ref: str | None = None
+    outcome: Literal["confirmed", "submitted", "held"] = "confirmed"
+    hold_code: HoldCode | None = None
+    detail: str | None = None
 
 
 class MarkPayoutPaidInput(BaseModel):
     payout_id: uuid.UUID
     provider_ref: str
+    confirmed_by: uuid.UUID | None = None  # the operator who confirmed it, if one did
 
 
 class MarkPayoutFailedInput(BaseModel):
     payout_id: uuid.UUID
     reason: str
+    released_by: uuid.UUID | None = None
+
+
+class HoldPayoutInput(BaseModel):
+    payout_id: uuid.UUID
+    code: HoldCode
+    reason: str
+
+
+class ConfirmTransferInput(BaseModel):
+    reference: str = Field(min_length=1, max_length=120)
+    confirmed_by: uuid.UUID | None = None
+
+
+class ReleaseTransferInput(BaseModel):
+    reason: str = Field(min_length=1, max_length=2000)
+    released_by: uuid.UUID | None = None
+
+
+class RetryTransferInput(BaseModel):
+    requested_by: uuid.UUID | None = None
 
 
 class StatementResult(BaseModel):
@@ -168,6 +216,8 @@ class StatementResult(BaseModel):
 class VendorPayoutState(BaseModel):
     payout_id: uuid.UUID | None
     status: PayoutStatus
+    hold_code: HoldCode | None = None
+    reason: str | None = None
 
 
 class VendorPayoutResult(BaseModel):
@@ -193,7 +243,10 @@ class PayoutOut(BaseModel):
     approved_at: datetime | None = None
     paid_at: datetime | None = None
     reason: str | None = None
+    hold_code: HoldCode | None = None
     workflow_id: str
+    # Where the money goes (the vendor's account when the payout was made), masked.
+    bank_account: str | None = None
 
 
 class PayoutItemOut(BaseModel):
@@ -213,6 +266,26 @@ class PayoutDetail(PayoutOut):
 
 class RejectPayoutBody(StrictModel):
     reason: str = Field(min_length=3, max_length=2000)
+
+
+class ConfirmTransferBody(StrictModel):
+    reference: str = Field(
+        min_length=1, max_length=120, description="the bank's reference of the transfer"
+    )
+
+
+class ReleaseTransferBody(StrictModel):
+    reason: str = Field(min_length=3, max_length=2000)
+
+
+class BankFileOut(BaseModel):
+    id: uuid.UUID
+    run_workflow_id: str
+    seq: int
+    created_at: datetime
+    closed_at: datetime | None
+    lines: int
+    total: int
 
 
 # ---- reconciliation ------------------------------------------------------------------

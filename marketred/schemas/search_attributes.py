@@ -1,4 +1,6 @@
-"""Search attributes every quote workflow carries, for operators in the Temporal UI/CLI."""
+"""Search attributes for operators in the Temporal UI/CLI: every quote workflow carries
+the quote ones; every vendor payout workflow carries `PayoutStatus` (e.g. the query
+`PayoutStatus = "HELD"` lists the payouts waiting for a person)."""
 
 from __future__ import annotations
 
@@ -10,4 +12,6 @@ BUYER_ID = SearchAttributeKey.for_keyword("BuyerId")
 QUOTE_TOTAL = SearchAttributeKey.for_int("QuoteTotal")
 QUOTE_DEADLINE = SearchAttributeKey.for_datetime("QuoteDeadline")
 
-ALL = (QUOTE_STATUS, VENDOR_SLUG, BUYER_ID, QUOTE_TOTAL, QUOTE_DEADLINE)
+PAYOUT_STATUS = SearchAttributeKey.for_keyword("PayoutStatus")
+
+ALL = (QUOTE_STATUS, VENDOR_SLUG, BUYER_ID, QUOTE_TOTAL, QUOTE_DEADLINE, PAYOUT_STATUS)

@@ -1,6 +1,8 @@
 """Demo data for `marketred dev` and `marketred seed-demo`: three Chilean vendors with
 valid RUTs, Spanish catalogs with variants and realistic CLP prices, and one account of
-each role. Idempotent: it does nothing when vendors already exist."""
+each role. Two vendors have a bank account for payouts; the third has none yet, so its
+payouts show the "waiting for bank details" hold. Idempotent: it does nothing when
+vendors already exist."""
 
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketred.services import accounts, directory_indexer, vendors
-from marketred.store.models import Product, Variant, Vendor
+from marketred.store.models import Product, Variant, Vendor, VendorBankAccount
 
 DEMO_PASSWORD = "marketred-demo"
 
@@ -121,6 +123,13 @@ _VENDORS = [
 ]
 
 
+# Where two of the vendors are paid (bank code, account type, number).
+_BANK_ACCOUNTS = {
+    "cafe-altiplano": ("012", "corriente", "00012345678"),
+    "textiles-chiloe": ("016", "vista", "777012345678"),
+}
+
+
 def demo_accounts() -> list[DemoAccount]:
     return [
         DemoAccount("operador@marketred.cl", "operator"),
@@ -150,6 +159,18 @@ async def seed(session: AsyncSession, commission_bps: int) -> bool:
             description=str(spec["description"]),
             directory_id=str(spec["directory_id"]),
         )
+        if vendor.slug in _BANK_ACCOUNTS:
+            bank_code, account_type, number = _BANK_ACCOUNTS[vendor.slug]
+            session.add(
+                VendorBankAccount(
+                    vendor_id=vendor.id,
+                    bank_code=bank_code,
+                    account_type=account_type,
+                    account_number=number,
+                    holder_name=vendor.name,
+                    holder_rut=vendor.rut,
+                )
+            )
         for name, description, keywords, category, variants in spec["products"]:  # type: ignore[attr-defined]
             product = Product(
                 vendor_id=vendor.id,

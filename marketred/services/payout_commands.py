@@ -1,5 +1,11 @@
-"""Payout commands that go through Temporal: the weekly schedule, a run on demand, and
-the operator's approve / reject updates (shared by the API and the CLI)."""
+"""Payout commands that go through Temporal: the weekly schedule, a run on demand, the
+operator's decisions (approve / reject a pending payout; confirm / release a transfer
+that waits for a person; retry one held for missing bank details), shared by the API,
+the web console and the CLI, and the nudge to payouts waiting for bank details.
+
+A decision carries an update id when the caller has one (the API's Idempotency-Key, the
+web form's nonce): the same request sent twice is then the same Temporal update, which
+runs once and answers both."""
 
 from __future__ import annotations
 
@@ -24,26 +30,32 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
+from marketred.logs import get_logger
 from marketred.schemas.payouts import (
     PAYOUT_RUN_WORKFLOW,
     ApprovePayoutInput,
+    ConfirmTransferInput,
     PayoutDecisionResult,
     PayoutRunInput,
     PayoutRunResult,
     RejectPayoutInput,
+    ReleaseTransferInput,
+    RetryTransferInput,
+    VendorPayoutState,
 )
 from marketred.services.errors import Conflict, NotFound, Unavailable
 from marketred.settings import Settings
 from marketred.store.repositories import payouts as repo
 
 SCHEDULE_ID = "marketred-payouts"
+log = get_logger(__name__)
 
 
 def payout_schedule(settings: Settings) -> Schedule:
     return Schedule(
         action=ScheduleActionStartWorkflow(
             PAYOUT_RUN_WORKFLOW,
-            PayoutRunInput(trigger="schedule"),
+            PayoutRunInput(trigger="schedule", transfer_attempts=settings.payout_transfer_attempts),
             id="payout-run-scheduled",  # Temporal appends the scheduled time
             task_queue=settings.temporal_task_queue,
         ),
@@ -110,7 +122,11 @@ async def run_payouts(
     try:
         handle = await client.start_workflow(
             PAYOUT_RUN_WORKFLOW,
-            PayoutRunInput(trigger="manual", requested_by=requested_by),
+            PayoutRunInput(
+                trigger="manual",
+                requested_by=requested_by,
+                transfer_attempts=settings.payout_transfer_attempts,
+            ),
             id=workflow_id,
             task_queue=settings.temporal_task_queue,
             result_type=PayoutRunResult,
@@ -124,33 +140,64 @@ async def run_payouts(
     return result
 
 
+def update_id(action: str, payout_id: uuid.UUID, key: str | None) -> str | None:
+    """A stable Temporal update id for a request that may be sent twice (a replayed
+    Idempotency-Key, a double-submitted form); None lets Temporal pick one."""
+    if not key:
+        return None
+    digest = hashlib.sha256(f"{action}:{payout_id}:{key}".encode()).hexdigest()[:32]
+    return f"{action}-{digest}"
+
+
 async def _update(
-    client: Client, session: AsyncSession, payout_id: uuid.UUID, update: str, arg: object
+    client: Client,
+    session: AsyncSession,
+    payout_id: uuid.UUID,
+    update: str,
+    arg: object,
+    *,
+    allowed: tuple[str, ...],
+    key: str | None = None,
+    result_type: type[PayoutDecisionResult | VendorPayoutState] = PayoutDecisionResult,
 ) -> PayoutDecisionResult:
     payout = await repo.get(session, payout_id)
     if payout is None:
         raise NotFound("payout not found")
-    if payout.status != "PENDING_APPROVAL":
-        raise Conflict(f"payout is {payout.status}; only a pending payout can be decided")
+    if key is None and payout.status not in allowed:
+        # Without a request key nothing can be a repeat: refuse at once. With one, the
+        # workflow answers a repeat with the first answer (same update id).
+        raise Conflict(f"payout is {payout.status}; not possible now")
     handle = client.get_workflow_handle(payout.workflow_id)
     try:
-        decided: PayoutDecisionResult = await handle.execute_update(
-            update, arg, result_type=PayoutDecisionResult
+        result = await handle.execute_update(
+            update, arg, id=update_id(update, payout_id, key), result_type=result_type
         )
-        return decided
     except WorkflowUpdateFailedError as exc:
         raise Conflict(str(exc.cause or exc)) from exc
     except RPCError as exc:
         if exc.status == RPCStatusCode.NOT_FOUND:
-            raise Conflict(f"the payout's workflow is not running yet; try again ({exc})") from exc
+            raise Conflict(
+                f"the payout's workflow is not running; not possible now ({exc})"
+            ) from exc
         raise Unavailable("the workflow engine did not answer; try again") from exc
+    return PayoutDecisionResult(payout_id=payout_id, status=result.status)
 
 
 async def approve_payout(
-    client: Client, session: AsyncSession, payout_id: uuid.UUID, approved_by: uuid.UUID | None
+    client: Client,
+    session: AsyncSession,
+    payout_id: uuid.UUID,
+    approved_by: uuid.UUID | None,
+    key: str | None = None,
 ) -> PayoutDecisionResult:
     return await _update(
-        client, session, payout_id, "approve", ApprovePayoutInput(approved_by=approved_by)
+        client,
+        session,
+        payout_id,
+        "approve",
+        ApprovePayoutInput(approved_by=approved_by),
+        allowed=("PENDING_APPROVAL",),
+        key=key,
     )
 
 
@@ -160,6 +207,7 @@ async def reject_payout(
     payout_id: uuid.UUID,
     reason: str,
     rejected_by: uuid.UUID | None,
+    key: str | None = None,
 ) -> PayoutDecisionResult:
     return await _update(
         client,
@@ -167,4 +215,81 @@ async def reject_payout(
         payout_id,
         "reject",
         RejectPayoutInput(reason=reason, rejected_by=rejected_by),
+        allowed=("PENDING_APPROVAL",),
+        key=key,
     )
+
+
+async def confirm_transfer(
+    client: Client,
+    session: AsyncSession,
+    payout_id: uuid.UUID,
+    reference: str,
+    confirmed_by: uuid.UUID | None,
+    key: str | None = None,
+) -> PayoutDecisionResult:
+    """The bank executed the transfer (reference from its statement): PAID."""
+    return await _update(
+        client,
+        session,
+        payout_id,
+        "confirm_transfer",
+        ConfirmTransferInput(reference=reference, confirmed_by=confirmed_by),
+        allowed=("SUBMITTED", "HELD"),
+        key=key,
+    )
+
+
+async def release_transfer(
+    client: Client,
+    session: AsyncSession,
+    payout_id: uuid.UUID,
+    reason: str,
+    released_by: uuid.UUID | None,
+    key: str | None = None,
+) -> PayoutDecisionResult:
+    """The transfer was not executed: FAILED, its quotes go to the next run."""
+    return await _update(
+        client,
+        session,
+        payout_id,
+        "release_transfer",
+        ReleaseTransferInput(reason=reason, released_by=released_by),
+        allowed=("SUBMITTED", "HELD"),
+        key=key,
+    )
+
+
+async def retry_transfer(
+    client: Client,
+    session: AsyncSession,
+    payout_id: uuid.UUID,
+    requested_by: uuid.UUID | None,
+    key: str | None = None,
+) -> PayoutDecisionResult:
+    """Try a payout held for missing bank details again."""
+    return await _update(
+        client,
+        session,
+        payout_id,
+        "retry_transfer",
+        RetryTransferInput(requested_by=requested_by),
+        allowed=("HELD",),
+        key=key,
+        result_type=VendorPayoutState,
+    )
+
+
+async def nudge_payouts_waiting_for_bank_details(
+    client: Client, session: AsyncSession, vendor_id: uuid.UUID
+) -> int:
+    """After the vendor saved a bank account: tell its payouts held for lack of one
+    (signal `bank_details_added`). Best effort; an operator's retry does the same."""
+    nudged = 0
+    for payout in await repo.held_for(session, vendor_id, "missing_bank_details"):
+        try:
+            await client.get_workflow_handle(payout.workflow_id).signal("bank_details_added")
+            nudged += 1
+        except RPCError as exc:
+            log.warning("payout not nudged", payout=str(payout.id), error=str(exc))
+    return nudged

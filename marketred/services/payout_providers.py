@@ -1,31 +1,41 @@
 """How money reaches a vendor: the `PayoutProvider` interface and its two providers.
 
-- `SandboxPayoutProvider` (dev and tests): records the transfer in
-  `sandbox_payout_transfers`, unique per idempotency key, and moves no money. If the file
-  `<MARKETRED_HOME>/sandbox/payout-hold` exists it then waits (heartbeating) until the file
-  is removed: tests use it to kill a worker while a transfer is in flight.
-- `BankFilePayoutProvider` (production): writes one bank transfer file per payout
-  (`<home>/payouts/bank-files/<key>.csv`, the "nómina" the treasurer uploads to the
-  bank); written once, atomically, so a retry finds the same file.
+A provider answers one of:
+- `TransferResult("confirmed", ref)`: the money left (an API provider that says so);
+- `TransferResult("submitted", ref)`: handed over for a person to execute (a bank
+  file): the payout waits until an operator confirms the bank executed it;
+- raises `TransferNotSent`: certainly nothing was sent (unreachable, refused before
+  sending): the step may be retried;
+- raises `TransferUncertain` (or anything else): it may or may not have been sent: the
+  payout is held for a person, never retried blindly and never released.
 
-Every call carries the payout's idempotency key: a provider must treat a repeat as the
-same transfer, which is what keeps a crashed-and-retried step from paying twice.
+`repeat_safe` says whether a transfer that may already have reached the provider can be
+asked again and will answer the same (the bank file: the line is ours, unique per payout).
+An outside provider without a way to ask "did this key go through?" is not: after a
+crash mid-call its payout is held.
+
+- `SandboxPayoutProvider` (dev and tests): records the transfer in
+  `sandbox_payout_transfers` (unique per idempotency key, moves no money) and confirms.
+  Files under `<MARKETRED_HOME>/sandbox/` make it misbehave, for tests and demos:
+  `payout-hold` (after recording, wait heartbeating until the file is removed: a worker
+  can be killed mid-transfer), `payout-unreachable` (TransferNotSent before recording),
+  `payout-maybe` (record, then TransferUncertain).
+- `BankFilePayoutProvider` (production): adds the payout's line to its run's bank file in
+  PostgreSQL (services/payout_bank_files.py) and answers `submitted`.
 """
 
 from __future__ import annotations
 
 import asyncio
-import csv
-import io
-import os
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Literal, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from marketred.services import payout_bank_files
 from marketred.settings import Settings
 from marketred.store.repositories import payouts as repo
 from marketred.store.session import transaction
@@ -35,37 +45,64 @@ from marketred.store.session import transaction
 class TransferRequest:
     idempotency_key: str
     payout_id: uuid.UUID
+    run_workflow_id: str
     vendor_id: uuid.UUID
-    vendor_name: str
-    vendor_rut: str
-    vendor_email: str | None
     amount: int
     currency: str
     reference: str
 
 
+@dataclass(frozen=True)
+class TransferResult:
+    outcome: Literal["confirmed", "submitted"]
+    reference: str
+
+
+class TransferNotSent(Exception):
+    """Certainly nothing was sent: safe to try again."""
+
+
+class TransferUncertain(Exception):
+    """It may or may not have been sent: a person must find out."""
+
+
 class PayoutProvider(Protocol):
-    async def transfer(self, request: TransferRequest) -> str:
-        """Send `amount` to the vendor once per idempotency key; return the provider's ref."""
+    repeat_safe: bool
+
+    async def transfer(self, request: TransferRequest) -> TransferResult:
+        """Send `amount` to the vendor once per idempotency key."""
         ...
 
 
+def sandbox_marker(settings: Settings, name: str) -> Path:
+    return settings.home / "sandbox" / name
+
+
 def hold_marker(settings: Settings) -> Path:
-    return settings.home / "sandbox" / "payout-hold"
+    return sandbox_marker(settings, "payout-hold")
 
 
 class SandboxPayoutProvider:
+    # Like most outside APIs seen from a crashed caller: we cannot ask whether an
+    # interrupted call went through, so an interrupted transfer is held.
+    repeat_safe = False
+
     def __init__(
         self,
         sessions: async_sessionmaker[AsyncSession],
-        hold_file: Path | None = None,
+        folder: Path | None = None,
         on_wait: Callable[[], None] | None = None,
     ) -> None:
         self._sessions = sessions
-        self._hold_file = hold_file
+        self._folder = folder
         self._on_wait = on_wait
 
-    async def transfer(self, request: TransferRequest) -> str:
+    def _marked(self, name: str) -> bool:
+        return self._folder is not None and (self._folder / name).exists()
+
+    async def transfer(self, request: TransferRequest) -> TransferResult:
+        if self._marked("payout-unreachable"):
+            raise TransferNotSent("sandbox bank unreachable (connection refused)")
         async with transaction(self._sessions) as session:
             record = await repo.record_sandbox_transfer(
                 session,
@@ -76,44 +113,28 @@ class SandboxPayoutProvider:
             )
             ref = f"sandbox-{record.id}"
         # The transfer is recorded: from here a crash leaves money "sent" with the step
-        # unfinished, the case the idempotency key exists for.
-        while self._hold_file is not None and self._hold_file.exists():
+        # unfinished, the case the payout's held state exists for.
+        while self._marked("payout-hold"):
             if self._on_wait:
                 self._on_wait()
             await asyncio.sleep(0.2)
-        return ref
+        if self._marked("payout-maybe"):
+            raise TransferUncertain("sandbox bank timed out after accepting the request")
+        return TransferResult("confirmed", ref)
 
 
 class BankFilePayoutProvider:
-    HEADER = ("RUT beneficiario", "Nombre", "Monto", "Moneda", "Referencia", "Email aviso")
+    repeat_safe = True  # the line is unique per payout: asking again finds it
 
-    def __init__(self, folder: Path) -> None:
-        self._folder = folder
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
 
-    async def transfer(self, request: TransferRequest) -> str:
-        path = self._folder / f"{request.idempotency_key}.csv"
-        if not path.exists():
-            await asyncio.to_thread(self._write, path, request)
-        return f"bankfile:{path.name}"
-
-    def _write(self, path: Path, request: TransferRequest) -> None:
-        out = io.StringIO()
-        writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
-        writer.writerow(self.HEADER)
-        writer.writerow(
-            (
-                request.vendor_rut,
-                request.vendor_name,
-                request.amount,
-                request.currency,
-                request.reference,
-                request.vendor_email or "",
+    async def transfer(self, request: TransferRequest) -> TransferResult:
+        async with transaction(self._sessions) as session:
+            bank_file = await payout_bank_files.add_line(
+                session, request.payout_id, request.run_workflow_id, request.amount
             )
-        )
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text("\ufeff" + out.getvalue(), encoding="utf-8")
-        os.replace(tmp, path)  # atomic: a reader never sees half a file
+        return TransferResult("submitted", f"nomina-{bank_file.id}")
 
 
 def provider_for(
@@ -121,6 +142,6 @@ def provider_for(
     sessions: async_sessionmaker[AsyncSession],
     on_wait: Callable[[], None] | None = None,
 ) -> PayoutProvider:
-    if settings.env == "production":
-        return BankFilePayoutProvider(settings.home / "payouts" / "bank-files")
-    return SandboxPayoutProvider(sessions, hold_marker(settings), on_wait)
+    if settings.payout_provider_name == "bank_file":
+        return BankFilePayoutProvider(sessions)
+    return SandboxPayoutProvider(sessions, settings.home / "sandbox", on_wait)

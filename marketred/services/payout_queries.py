@@ -8,6 +8,7 @@ import uuid
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketred.schemas.accounts import Principal
+from marketred.schemas.banking import describe
 from marketred.schemas.common import Page
 from marketred.schemas.payouts import PayoutDetail, PayoutItemOut, PayoutOut, quote_number
 from marketred.services.errors import NotFound
@@ -31,7 +32,18 @@ def to_out(payout: Payout, vendor: Vendor) -> PayoutOut:
         approved_at=payout.approved_at,
         paid_at=payout.paid_at,
         reason=payout.reason,
+        hold_code=payout.hold_code,  # type: ignore[arg-type]
         workflow_id=payout.workflow_id,
+        bank_account=(
+            describe(
+                payout.bank_code,
+                payout.bank_account_type or "",
+                payout.bank_account_number,
+                payout.bank_holder_name or "",
+            )
+            if payout.bank_code and payout.bank_account_number
+            else None
+        ),
     )
 
 

@@ -17,16 +17,25 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from marketred.schemas.payouts import PayoutStatus, PayoutSummary, payout_totals, quote_number
-from marketred.services import ledger
+from marketred.logs import get_logger
+from marketred.schemas.payouts import (
+    CONFIRMABLE_HOLDS,
+    HoldCode,
+    PayoutStatus,
+    PayoutSummary,
+    payout_totals,
+    quote_number,
+)
+from marketred.services import ledger, payout_bank_files, vendor_bank_accounts
 from marketred.services.errors import Conflict, NotFound
 from marketred.services.payout_report import ReportLine, render_csv
-from marketred.store.models import LedgerEntry, Payout, PayoutItem, User, Vendor
+from marketred.store.models import LedgerEntry, Payout, PayoutItem, Vendor, VendorBankAccount
 from marketred.store.repositories import ledger as ledger_repo
 from marketred.store.repositories import payouts as repo
+
+log = get_logger(__name__)
 
 
 def _now() -> datetime:
@@ -113,11 +122,24 @@ async def vendors_to_pay(session: AsyncSession) -> list[uuid.UUID]:
     return await ledger_repo.vendors_with_unassigned_payables(session)
 
 
+def copy_bank_account(payout: Payout, account: VendorBankAccount) -> None:
+    """The payout keeps the account as it is now: a later change does not move it."""
+    payout.bank_code = account.bank_code
+    payout.bank_account_type = account.account_type
+    payout.bank_account_number = account.account_number
+    payout.bank_holder_name = account.holder_name
+    payout.bank_holder_rut = account.holder_rut
+
+
 async def create_vendor_payout(
-    session: AsyncSession, vendor_id: uuid.UUID, workflow_id: str
+    session: AsyncSession,
+    vendor_id: uuid.UUID,
+    workflow_id: str,
+    run_workflow_id: str | None = None,
 ) -> PayoutSummary | None:
-    """Create the vendor's PENDING_APPROVAL payout for this run, or return the one this
-    run created already (retries), or None when nothing positive is owed."""
+    """Create the vendor's PENDING_APPROVAL payout for this run (with the vendor's bank
+    account as it is now), or return the one this run created already (retries), or
+    None when nothing positive is owed."""
     vendor = await session.get(Vendor, vendor_id)
     if vendor is None:
         raise NotFound(f"vendor {vendor_id} not found")
@@ -151,12 +173,16 @@ async def create_vendor_payout(
     payout = Payout(
         vendor_id=vendor_id,
         workflow_id=workflow_id,
+        run_workflow_id=run_workflow_id,
         status="PENDING_APPROVAL",
         gross=gross,
         commission=commission,
         net=net,
         report_csv=report,
     )
+    account = await vendor_bank_accounts.get_bank_account(session, vendor_id)
+    if account is not None:
+        copy_bank_account(payout, account)
     await repo.add(session, payout, [(c.item, c.txn_ids) for c in candidates])
     return summary(payout, vendor, len(items))
 
@@ -197,32 +223,80 @@ async def reject(session: AsyncSession, payout_id: uuid.UUID, reason: str) -> Pa
     return "REJECTED"
 
 
-async def mark_paid(session: AsyncSession, payout_id: uuid.UUID, provider_ref: str) -> PayoutStatus:
+async def mark_paid(
+    session: AsyncSession,
+    payout_id: uuid.UUID,
+    provider_ref: str,
+    confirmed_by: uuid.UUID | None = None,
+) -> PayoutStatus:
+    """The money left: the provider confirmed it (APPROVED, `confirmed_by` None), or an
+    operator confirms a transfer in a bank file or one whose outcome was uncertain, with
+    the bank's reference. Posts the payout's ledger rows; a repeat changes nothing."""
     payout = await _locked(session, payout_id)
     if payout.status == "PAID":
         return "PAID"
-    if payout.status != "APPROVED":
-        raise Conflict(f"payout is {payout.status}; only an approved payout can be paid")
+    confirmable = payout.status in ("APPROVED", "SUBMITTED") or (
+        payout.status == "HELD" and payout.hold_code in CONFIRMABLE_HOLDS
+    )
+    if not confirmable:
+        raise Conflict(
+            f"payout is {payout.status}"
+            + (f" ({payout.hold_code})" if payout.hold_code else "")
+            + "; no transfer of it can have been executed"
+        )
     payout.status = "PAID"
     payout.provider_ref = provider_ref
     payout.paid_at = _now()
+    payout.hold_code = None
+    if confirmed_by is not None:
+        payout.resolved_by, payout.resolved_at = confirmed_by, payout.paid_at
     await ledger.post_payout(session, payout.id, payout.vendor_id, payout.net)
     await session.flush()
     return "PAID"
 
 
-async def mark_failed(session: AsyncSession, payout_id: uuid.UUID, reason: str) -> PayoutStatus:
-    """The transfer was refused for good: nothing moved, so release the quotes."""
+async def mark_failed(
+    session: AsyncSession,
+    payout_id: uuid.UUID,
+    reason: str,
+    released_by: uuid.UUID | None = None,
+) -> PayoutStatus:
+    """The transfer was not executed (refused for good, or an operator checked with the
+    bank): nothing moved, so release the quotes for the next run and void its line in
+    the bank file."""
     payout = await _locked(session, payout_id)
     if payout.status == "FAILED":
         return "FAILED"
-    if payout.status != "APPROVED":
-        raise Conflict(f"payout is {payout.status}; only an approved payout can fail")
+    if payout.status not in ("APPROVED", "SUBMITTED", "HELD"):
+        raise Conflict(f"payout is {payout.status}; only a transfer in progress can fail")
     payout.status = "FAILED"
     payout.reason = reason
+    payout.hold_code = None
+    if released_by is not None:
+        payout.resolved_by, payout.resolved_at = released_by, _now()
     await repo.release_items(session, payout_id, _now())
+    await payout_bank_files.void_line(session, payout_id)
     await session.flush()
     return "FAILED"
+
+
+async def hold(
+    session: AsyncSession, payout_id: uuid.UUID, code: HoldCode, reason: str
+) -> PayoutStatus:
+    """Park a payout whose transfer nobody can vouch for (or that has nowhere to go) for
+    a person; its quotes stay in it, so no later run pays them again."""
+    payout = await _locked(session, payout_id)
+    if payout.status == "HELD" and payout.hold_code == code:
+        return "HELD"
+    if payout.status not in ("APPROVED", "HELD"):
+        raise Conflict(f"payout is {payout.status}; only a transfer in progress can be held")
+    payout.status = "HELD"
+    payout.hold_code = code
+    payout.reason = reason[:2000]
+    payout.held_at = _now()
+    await session.flush()
+    log.warning("payout held", payout=str(payout_id), code=code)
+    return "HELD"
 
 
 async def report_lines(session: AsyncSession, payout_id: uuid.UUID) -> list[ReportLine]:
@@ -230,18 +304,6 @@ async def report_lines(session: AsyncSession, payout_id: uuid.UUID) -> list[Repo
         ReportLine(quote_number(n), i.occurred_at, i.kind, i.gross, i.commission, i.net)
         for i, n in await repo.items_of(session, payout_id)
     ]
-
-
-async def vendor_mail_address(session: AsyncSession, vendor: Vendor) -> str | None:
-    """The vendor's company address, else its first active staff member's."""
-    if vendor.email:
-        return vendor.email
-    return await session.scalar(
-        select(User.email)
-        .where(User.vendor_id == vendor.id, User.active.is_(True))
-        .order_by(User.created_at)
-        .limit(1)
-    )
 
 
 async def with_vendor(session: AsyncSession, payout_id: uuid.UUID) -> tuple[Payout, Vendor]:

@@ -125,6 +125,11 @@ ROUTE_POLICIES: dict[tuple[str, str], Policy] = {
     ("GET", "/api/v1/payouts/{payout_id}/report.csv"): "vendor_or_operator",
     ("POST", "/api/v1/payouts/{payout_id}/approve"): "operator",
     ("POST", "/api/v1/payouts/{payout_id}/reject"): "operator",
+    ("POST", "/api/v1/payouts/{payout_id}/confirm-transfer"): "operator",
+    ("POST", "/api/v1/payouts/{payout_id}/release"): "operator",
+    ("POST", "/api/v1/payouts/{payout_id}/retry-transfer"): "operator",
+    ("GET", "/api/v1/payouts/bank-files"): "operator",
+    ("GET", "/api/v1/payouts/bank-files/{bank_file_id}.csv"): "operator",
     ("GET", "/api/v1/reconciliation"): "operator",
     # Payout pages
     ("GET", "/vendedor/pagos"): "vendor",

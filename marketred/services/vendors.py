@@ -1,13 +1,15 @@
-"""Vendor administration (CLI, directory sync): creation with a unique slug."""
+"""Vendor administration (CLI, directory sync): creation with a unique slug; where to
+mail a vendor."""
 
 from __future__ import annotations
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketred.schemas.rut import normalize_rut
 from marketred.schemas.slugs import slugify
 from marketred.services.errors import Conflict, InvalidInput
-from marketred.store.models import Vendor
+from marketred.store.models import User, Vendor
 from marketred.store.repositories import vendors as vendors_repo
 
 
@@ -55,3 +57,15 @@ async def create_vendor(
         directory_id=directory_id,
     )
     return await vendors_repo.add(session, vendor)
+
+
+async def vendor_mail_address(session: AsyncSession, vendor: Vendor) -> str | None:
+    """The vendor's company address, else its first active staff member's."""
+    if vendor.email:
+        return vendor.email
+    return await session.scalar(
+        select(User.email)
+        .where(User.vendor_id == vendor.id, User.active.is_(True))
+        .order_by(User.created_at)
+        .limit(1)
+    )

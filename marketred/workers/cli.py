@@ -220,22 +220,18 @@ def payouts_run() -> None:
     _exit_after_temporal()
 
 
-def _decide_payout(payout_id: str, reason: str | None) -> None:
+def _payout_command(payout_id: str, decide) -> None:  # type: ignore[no-untyped-def]
+    """Run one operator decision on a payout through its workflow and print the result."""
     import uuid
 
     from marketred.integrations import temporal
-    from marketred.services import payout_commands
     from marketred.services.errors import DomainError
 
     settings = _settings()
 
     async def work(session):  # type: ignore[no-untyped-def]
         client = await temporal.connect(settings)
-        if reason is None:
-            return await payout_commands.approve_payout(client, session, uuid.UUID(payout_id), None)
-        return await payout_commands.reject_payout(
-            client, session, uuid.UUID(payout_id), reason, None
-        )
+        return await decide(client, session, uuid.UUID(payout_id))
 
     try:
         result = asyncio.run(_in_transaction(settings, work))
@@ -248,14 +244,42 @@ def _decide_payout(payout_id: str, reason: str | None) -> None:
 
 @payouts_app.command("approve")
 def payouts_approve(payout_id: str) -> None:
-    """Approve a pending payout: it is transferred, marked PAID and the vendor mailed."""
-    _decide_payout(payout_id, None)
+    """Approve a pending payout: it is transferred (or put in its run's bank file)."""
+    from marketred.services import payout_commands
+
+    _payout_command(payout_id, lambda c, s, p: payout_commands.approve_payout(c, s, p, None))
 
 
 @payouts_app.command("reject")
 def payouts_reject(payout_id: str, reason: str = typer.Option(..., help="Why")) -> None:
     """Reject a pending payout; its quotes go back to the next run."""
-    _decide_payout(payout_id, reason)
+    from marketred.services import payout_commands
+
+    _payout_command(payout_id, lambda c, s, p: payout_commands.reject_payout(c, s, p, reason, None))
+
+
+@payouts_app.command("confirm")
+def payouts_confirm(
+    payout_id: str, reference: str = typer.Option(..., help="The bank's reference")
+) -> None:
+    """The bank executed a submitted or held payout's transfer: mark it PAID."""
+    from marketred.services import payout_commands
+
+    _payout_command(
+        payout_id,
+        lambda c, s, p: payout_commands.confirm_transfer(c, s, p, reference, None),
+    )
+
+
+@payouts_app.command("release")
+def payouts_release(payout_id: str, reason: str = typer.Option(..., help="Why")) -> None:
+    """A submitted or held payout's transfer was not executed: FAILED, quotes released."""
+    from marketred.services import payout_commands
+
+    _payout_command(
+        payout_id,
+        lambda c, s, p: payout_commands.release_transfer(c, s, p, reason, None),
+    )
 
 
 @sandbox_app.command("khipu")

@@ -70,5 +70,6 @@ def ledger_and_payout_activities(deps: WorkerDeps) -> Sequence[Callable[..., Any
         payout_acts.transfer_payout,
         payout_acts.mark_payout_paid,
         payout_acts.mark_payout_failed,
+        payout_acts.hold_payout,
         payout_acts.send_payout_statement,
     ]

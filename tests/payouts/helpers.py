@@ -8,19 +8,43 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from marketred.services import ledger
+from marketred.schemas.accounts import Principal
+from marketred.schemas.banking import BankAccountIn
+from marketred.services import ledger, vendor_bank_accounts
 from marketred.store.models import LedgerEntry, Payment, PayoutItem, Quote, User, Vendor
 from tests.support.factories import make_user, make_vendor
 
 
-async def make_seller(db: AsyncSession, commission_bps: int = 1000) -> tuple[Vendor, User, User]:
-    """A vendor with a staff member, and a buyer."""
+async def make_seller(
+    db: AsyncSession, commission_bps: int = 1000, *, bank_account: bool = True
+) -> tuple[Vendor, User, User]:
+    """A vendor with a staff member (and, unless told otherwise, a bank account the staff
+    member set), and a buyer."""
     vendor = await make_vendor(db, commission_bps=commission_bps)
     vendor.email = f"ventas-{vendor.slug}@example.cl"
     staff = await make_user(db, "vendor", vendor)
     buyer = await make_user(db, "buyer")
     await db.flush()
+    if bank_account:
+        await give_bank_account(db, vendor, staff)
     return vendor, staff, buyer
+
+
+def bank_account_body(vendor: Vendor, **changes: str) -> BankAccountIn:
+    fields = {
+        "bank_code": "012",
+        "account_type": "corriente",
+        "account_number": "000-1234-5678",
+        "holder_name": vendor.name,
+        "holder_rut": vendor.rut,
+    }
+    return BankAccountIn.model_validate({**fields, **changes})
+
+
+async def give_bank_account(db: AsyncSession, vendor: Vendor, staff: User, **changes: str) -> None:
+    """The vendor's staff saves its bank account in the back office."""
+    who = Principal(user_id=staff.id, role="vendor", vendor_id=vendor.id, email=staff.email)
+    await vendor_bank_accounts.save_bank_account(db, who, bank_account_body(vendor, **changes))
 
 
 async def make_paid_quote(

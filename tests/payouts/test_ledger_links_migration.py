@@ -24,7 +24,7 @@ BEFORE = "0006_indexer_outbox"  # the last revision of the single-refund design
 
 
 async def _insert(db: AsyncSession, table: str, **values: Any) -> uuid.UUID:
-    row_id = values.setdefault("id", uuid.uuid4())
+    row_id: uuid.UUID = values.setdefault("id", uuid.uuid4())
     columns = ", ".join(values)
     params = ", ".join(f":{k}" for k in values)
     await db.execute(text(f"INSERT INTO {table} ({columns}) VALUES ({params})"), values)

@@ -3,10 +3,11 @@ Temporal dev server, and the worker killed (SIGKILL) while a transfer is in flig
 
 Three completed quotes and one refunded quote: `marketred payouts run` creates one payout
 listing the three; `marketred payouts approve` starts the transfer; the sandbox provider
-records it and then holds (marker file) so the worker can be killed at the worst moment;
-a restarted worker retries the step and the idempotency key finds the first transfer:
-each quote is paid exactly once, the payout is PAID and the vendor mailed. Running payouts
-again creates nothing for that vendor.
+records it and then holds (marker file) so the worker can be killed at the worst moment.
+Nobody can tell whether that transfer went through, so the restarted worker does not ask
+the provider again: the payout is HELD, nothing is posted or mailed, and the next run
+does not pay its quotes again. The operator checks with the bank and confirms with the
+bank's reference (`marketred payouts confirm`): PAID once, posted once, mailed once.
 """
 
 from __future__ import annotations
@@ -23,17 +24,19 @@ from temporalio.testing import WorkflowEnvironment
 
 from marketred.sandbox.mailcatcher import list_caught
 from marketred.schemas.payouts import VendorPayoutResult
+from marketred.schemas.search_attributes import PAYOUT_STATUS
 from marketred.services.payout_providers import hold_marker
 from marketred.settings import Settings
 from marketred.store.models import LedgerEntry, Payout, PayoutItem, SandboxPayoutTransfer
 from marketred.store.session import create_session_factory, transaction
+from marketred.workflows.payout import VendorPayoutWorkflow
 from tests.payouts.helpers import completed_sale, make_seller, refund
 from tests.payouts.processes import cli, start_worker, stop_worker, wait_for, worker_env
 
 pytestmark = pytest.mark.db
 
 
-async def test_worker_killed_mid_transfer_pays_each_quote_exactly_once(
+async def test_worker_killed_mid_transfer_holds_the_payout_until_an_operator_confirms(
     settings: Settings,
     engine: AsyncEngine,
     dev_server_env: WorkflowEnvironment,
@@ -53,6 +56,26 @@ async def test_worker_killed_mid_transfer_pays_each_quote_exactly_once(
     marker.touch()
     log = tmp_path / "worker.log"
     worker = start_worker(env, log)
+
+    async def payout_row() -> Payout:
+        async with transaction(sessions) as db:
+            payout = await db.get(Payout, payout_id)
+            assert payout is not None
+            return payout
+
+    async def vendor_rows(account: str) -> list[int]:
+        async with transaction(sessions) as db:
+            rows = await db.scalars(
+                select(LedgerEntry.amount).where(
+                    LedgerEntry.vendor_id == vendor.id, LedgerEntry.account == account
+                )
+            )
+            return list(rows)
+
+    def statements() -> list[str]:
+        key = f"payout-{payout_id}:statement"
+        return [m.to for m in list_caught(mail_folder) if m.key == key]
+
     try:
         out = await asyncio.to_thread(cli, env, "payouts", "run")
         [line] = [ln.split() for ln in out.splitlines() if f" {vendor.slug} " in ln]
@@ -78,15 +101,20 @@ async def test_worker_killed_mid_transfer_pays_each_quote_exactly_once(
         marker.unlink()
         worker = start_worker(env, log)
 
-        async with transaction(sessions) as db:
-            payout = await db.get(Payout, payout_id)
-            assert payout is not None
-            workflow_id = payout.workflow_id
+        async def held() -> Payout | None:
+            payout = await payout_row()
+            return payout if payout.status == "HELD" else None
+
+        payout = await wait_for(held, timeout=120)
+        assert payout.hold_code == "transfer_uncertain", log.read_text()
+        workflow_id = payout.workflow_id
         handle = dev_server_env.client.get_workflow_handle(
             workflow_id, result_type=VendorPayoutResult
         )
-        result = await asyncio.wait_for(handle.result(), timeout=120)
-        assert result.status == "PAID", log.read_text()
+        state = await handle.query(VendorPayoutWorkflow.state)
+        assert (state.status, state.hold_code) == ("HELD", "transfer_uncertain")
+        described = await handle.describe()
+        assert described.typed_search_attributes.get(PAYOUT_STATUS) == "HELD"
 
         async with transaction(sessions) as db:
             transfers = list(
@@ -96,8 +124,23 @@ async def test_worker_killed_mid_transfer_pays_each_quote_exactly_once(
                     )
                 )
             )
-            # One transfer, asked for twice: before the kill and by the retry after it.
-            assert [(t.amount, t.attempts) for t in transfers] == [(43_195, 2)]
+        # Asked once, before the kill: the restarted worker did not send it again.
+        assert [(t.amount, t.attempts) for t in transfers] == [(43_195, 1)]
+        assert await vendor_rows("vendor_payouts") == []
+        assert statements() == []
+
+        # The quotes stay in the held payout: the next run pays none of them again.
+        again = await asyncio.to_thread(cli, env, "payouts", "run")
+        assert f" {vendor.slug} " not in again
+
+        confirmed = await asyncio.to_thread(
+            cli, env, "payouts", "confirm", payout_id, "--reference", "BCH-778812"
+        )
+        assert "PAID" in confirmed
+        result = await asyncio.wait_for(handle.result(), timeout=120)
+        assert (result.status, result.provider_ref) == ("PAID", "BCH-778812"), log.read_text()
+
+        async with transaction(sessions) as db:
             items = list(
                 await db.scalars(select(PayoutItem).where(PayoutItem.payout_id == payout_id))
             )
@@ -109,19 +152,17 @@ async def test_worker_killed_mid_transfer_pays_each_quote_exactly_once(
                     .where(PayoutItem.quote_id == quote.id, PayoutItem.kind == "sale")
                 )
                 assert times_in_payouts == (0 if quote is refunded else 1)
-            sent = list(
-                await db.scalars(
-                    select(LedgerEntry.amount).where(
-                        LedgerEntry.vendor_id == vendor.id,
-                        LedgerEntry.account == "vendor_payouts",
-                    )
-                )
+        assert await vendor_rows("vendor_payouts") == [-43_195]
+        assert statements() == [vendor.email]
+        # A second confirmation (a double-clicked button, a retried script) changes nothing.
+        with pytest.raises(AssertionError, match="not possible now"):
+            await asyncio.to_thread(
+                cli, env, "payouts", "confirm", payout_id, "--reference", "BCH-778812"
             )
-            assert sent == [-43_195]
-        mails = [m for m in list_caught(mail_folder) if m.key == f"payout-{payout_id}:statement"]
-        assert [m.to for m in mails] == [vendor.email]
+        assert await vendor_rows("vendor_payouts") == [-43_195]
+        assert (await payout_row()).status == "PAID"
 
-        again = await asyncio.to_thread(cli, env, "payouts", "run")
-        assert f" {vendor.slug} " not in again
+        after = await asyncio.to_thread(cli, env, "payouts", "run")
+        assert f" {vendor.slug} " not in after
     finally:
         stop_worker(worker)

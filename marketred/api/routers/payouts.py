@@ -1,13 +1,22 @@
-"""Payouts (design.md §8): vendors read their own; operators read all, run and decide.
-Also the operators' reconciliation report."""
+"""Payouts (design.md §8): vendors read their own; operators read all, run and decide,
+confirm or release transfers waiting for a person, and download the bank files.
+Also the operators' reconciliation report.
+
+Every decision honours an `Idempotency-Key`: a replayed request answers the first
+answer (stored) and is the same Temporal update (its id derives from the key), so a
+double submit changes the payout once."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Response
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketred.api.deps import (
     OperatorPrincipal,
@@ -16,18 +25,30 @@ from marketred.api.deps import (
     TemporalDep,
     VendorOrOperator,
 )
+from marketred.schemas.accounts import Principal
 from marketred.schemas.common import Page
 from marketred.schemas.payouts import (
+    BankFileOut,
+    ConfirmTransferBody,
+    PayoutDecisionResult,
     PayoutDetail,
     PayoutOut,
     PayoutRunResult,
     PayoutStatus,
     ReconciliationReport,
     RejectPayoutBody,
+    ReleaseTransferBody,
 )
-from marketred.services import idempotency, payout_commands, payout_queries, reconciliation
+from marketred.services import (
+    idempotency,
+    payout_bank_files,
+    payout_commands,
+    payout_queries,
+    reconciliation,
+)
 
 router = APIRouter(prefix="/api/v1", tags=["payouts"])
+IdempotencyKeyHeader = Annotated[str | None, Header(alias=idempotency.HEADER)]
 
 
 @router.get("/payouts")
@@ -49,13 +70,34 @@ async def run_payouts(
     principal: OperatorPrincipal,
     settings: SettingsDep,
     temporal: TemporalDep,
-    key: Annotated[str | None, Header(alias=idempotency.HEADER)] = None,
+    key: IdempotencyKeyHeader = None,
 ) -> PayoutRunResult:
     """Create the payouts owed now (one per vendor). The same Idempotency-Key answers
     the same run instead of starting another."""
     scoped = f"{principal.user_id}:{idempotency.validate_key(key)}" if key else None
     return await payout_commands.run_payouts(
         temporal, settings, requested_by=principal.user_id, idempotency_key=scoped
+    )
+
+
+@router.get("/payouts/bank-files")
+async def list_bank_files(principal: OperatorPrincipal, session: SessionDep) -> list[BankFileOut]:
+    """Bank transfer files (nóminas) of the payout runs, newest first."""
+    del principal
+    return await payout_bank_files.list_files(session)
+
+
+@router.get("/payouts/bank-files/{bank_file_id}.csv")
+async def download_bank_file(
+    bank_file_id: uuid.UUID, principal: OperatorPrincipal, session: SessionDep
+) -> Response:
+    """The file to upload to the bank. The first download closes it: every later one is
+    the same bytes, and payouts approved afterwards go into the run's next file."""
+    name, body = await payout_bank_files.download(session, bank_file_id, principal.user_id)
+    return Response(
+        body,
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
 
 
@@ -78,26 +120,142 @@ async def payout_report(
     )
 
 
-@router.post("/payouts/{payout_id}/approve")
+async def _decision(
+    session: AsyncSession,
+    principal: Principal,
+    payout_id: uuid.UUID,
+    action: str,
+    key: str | None,
+    body: BaseModel | None,
+    decide: Callable[[str | None], Awaitable[PayoutDecisionResult]],
+) -> PayoutDetail | JSONResponse:
+    """Run a decision once per Idempotency-Key: a replay answers the stored response."""
+    record = None
+    if key:
+        scope = f"POST /api/v1/payouts/{payout_id}/{action}"
+        payload = body.model_dump(mode="json") if body else {}
+        started = await idempotency.begin(session, principal.user_id, scope, key, payload)
+        if isinstance(started, idempotency.StoredResponse):
+            return JSONResponse(started.body, status_code=started.status)
+        record = started
+    await decide(f"{principal.user_id}:{key}" if key else None)
+    out = await payout_queries.payout_detail(session, principal, payout_id)
+    if record is not None:
+        await idempotency.complete(session, record, 200, out.model_dump(mode="json"))
+    return out
+
+
+@router.post("/payouts/{payout_id}/approve", response_model=PayoutDetail)
 async def approve_payout(
-    payout_id: uuid.UUID, principal: OperatorPrincipal, session: SessionDep, temporal: TemporalDep
-) -> PayoutDetail:
-    await payout_commands.approve_payout(temporal, session, payout_id, principal.user_id)
-    return await payout_queries.payout_detail(session, principal, payout_id)
+    payout_id: uuid.UUID,
+    principal: OperatorPrincipal,
+    session: SessionDep,
+    temporal: TemporalDep,
+    key: IdempotencyKeyHeader = None,
+) -> PayoutDetail | JSONResponse:
+    return await _decision(
+        session,
+        principal,
+        payout_id,
+        "approve",
+        key,
+        None,
+        lambda k: payout_commands.approve_payout(
+            temporal, session, payout_id, principal.user_id, key=k
+        ),
+    )
 
 
-@router.post("/payouts/{payout_id}/reject")
+@router.post("/payouts/{payout_id}/reject", response_model=PayoutDetail)
 async def reject_payout(
     payout_id: uuid.UUID,
     body: RejectPayoutBody,
     principal: OperatorPrincipal,
     session: SessionDep,
     temporal: TemporalDep,
-) -> PayoutDetail:
-    await payout_commands.reject_payout(
-        temporal, session, payout_id, body.reason, principal.user_id
+    key: IdempotencyKeyHeader = None,
+) -> PayoutDetail | JSONResponse:
+    return await _decision(
+        session,
+        principal,
+        payout_id,
+        "reject",
+        key,
+        body,
+        lambda k: payout_commands.reject_payout(
+            temporal, session, payout_id, body.reason, principal.user_id, key=k
+        ),
     )
-    return await payout_queries.payout_detail(session, principal, payout_id)
+
+
+@router.post("/payouts/{payout_id}/confirm-transfer", response_model=PayoutDetail)
+async def confirm_transfer(
+    payout_id: uuid.UUID,
+    body: ConfirmTransferBody,
+    principal: OperatorPrincipal,
+    session: SessionDep,
+    temporal: TemporalDep,
+    key: IdempotencyKeyHeader = None,
+) -> PayoutDetail | JSONResponse:
+    """The bank executed the transfer of a SUBMITTED payout (bank file) or of one HELD
+    because its outcome was unknown: PAID with the bank's reference."""
+    return await _decision(
+        session,
+        principal,
+        payout_id,
+        "confirm-transfer",
+        key,
+        body,
+        lambda k: payout_commands.confirm_transfer(
+            temporal, session, payout_id, body.reference, principal.user_id, key=k
+        ),
+    )
+
+
+@router.post("/payouts/{payout_id}/release", response_model=PayoutDetail)
+async def release_transfer(
+    payout_id: uuid.UUID,
+    body: ReleaseTransferBody,
+    principal: OperatorPrincipal,
+    session: SessionDep,
+    temporal: TemporalDep,
+    key: IdempotencyKeyHeader = None,
+) -> PayoutDetail | JSONResponse:
+    """The transfer of a SUBMITTED or HELD payout was not executed: FAILED; its quotes go
+    back to the next payout run."""
+    return await _decision(
+        session,
+        principal,
+        payout_id,
+        "release",
+        key,
+        body,
+        lambda k: payout_commands.release_transfer(
+            temporal, session, payout_id, body.reason, principal.user_id, key=k
+        ),
+    )
+
+
+@router.post("/payouts/{payout_id}/retry-transfer", response_model=PayoutDetail)
+async def retry_transfer(
+    payout_id: uuid.UUID,
+    principal: OperatorPrincipal,
+    session: SessionDep,
+    temporal: TemporalDep,
+    key: IdempotencyKeyHeader = None,
+) -> PayoutDetail | JSONResponse:
+    """Try again a payout HELD because the vendor had no bank account (it has one now)."""
+    return await _decision(
+        session,
+        principal,
+        payout_id,
+        "retry-transfer",
+        key,
+        None,
+        lambda k: payout_commands.retry_transfer(
+            temporal, session, payout_id, principal.user_id, key=k
+        ),
+    )
 
 
 @router.get("/reconciliation")

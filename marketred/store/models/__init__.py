@@ -1,6 +1,7 @@
 """All ORM models, imported here so Alembic and the session see one metadata."""
 
 from marketred.store.models.accounts import User
+from marketred.store.models.banking import VendorBankAccount, VendorBankAccountChange
 from marketred.store.models.carts import Cart, CartItem
 from marketred.store.models.catalog import IndexerOutbox, Product, Variant
 from marketred.store.models.idempotency import IdempotencyKey
@@ -9,6 +10,8 @@ from marketred.store.models.notifications import SentNotification
 from marketred.store.models.payments import Payment, PaymentEvent
 from marketred.store.models.payouts import (
     Payout,
+    PayoutBankFile,
+    PayoutBankFileLine,
     PayoutItem,
     PayoutLedgerTxn,
     SandboxPayoutTransfer,
@@ -28,6 +31,8 @@ __all__ = [
     "Payment",
     "PaymentEvent",
     "Payout",
+    "PayoutBankFile",
+    "PayoutBankFileLine",
     "PayoutItem",
     "PayoutLedgerTxn",
     "Product",
@@ -40,5 +45,7 @@ __all__ = [
     "User",
     "Variant",
     "Vendor",
+    "VendorBankAccount",
+    "VendorBankAccountChange",
     "WebSession",
 ]

@@ -84,6 +84,15 @@ async def release_items(session: AsyncSession, payout_id: uuid.UUID, at: datetim
         )
 
 
+async def held_for(session: AsyncSession, vendor_id: uuid.UUID, hold_code: str) -> list[Payout]:
+    rows = await session.scalars(
+        select(Payout).where(
+            Payout.vendor_id == vendor_id, Payout.status == "HELD", Payout.hold_code == hold_code
+        )
+    )
+    return list(rows)
+
+
 async def quote_numbers(
     session: AsyncSession, quote_ids: Sequence[uuid.UUID]
 ) -> dict[uuid.UUID, int]:
