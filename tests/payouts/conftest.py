@@ -44,15 +44,22 @@ def mail_catcher(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-u
 
 @asynccontextmanager
 async def payout_worker(
-    client: Client, settings: Settings, engine: AsyncEngine, smtp_port: int, home: Path
+    client: Client,
+    settings: Settings,
+    engine: AsyncEngine,
+    smtp_port: int,
+    home: Path,
+    **overrides: object,
 ) -> AsyncIterator[PayoutStack]:
-    """The ledger and payout workflows and activities on a fresh task queue."""
+    """The ledger and payout workflows and activities on a fresh task queue (settings
+    `overrides`, e.g. payout_provider="bank_file")."""
     task_queue = unique_task_queue()
     stack_settings = settings.model_copy(
         update={
             "temporal_task_queue": task_queue,
             "smtp_url": f"smtp://127.0.0.1:{smtp_port}",
             "home": home,
+            **overrides,
         }
     )
     sessions = create_session_factory(engine)

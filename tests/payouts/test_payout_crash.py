@@ -106,6 +106,7 @@ async def test_worker_killed_mid_transfer_holds_the_payout_until_an_operator_con
             return payout if payout.status == "HELD" else None
 
         payout = await wait_for(held, timeout=120)
+        assert payout is not None
         assert payout.hold_code == "transfer_uncertain", log.read_text()
         workflow_id = payout.workflow_id
         handle = dev_server_env.client.get_workflow_handle(
