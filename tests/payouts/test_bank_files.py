@@ -178,7 +178,7 @@ async def test_a_run_becomes_one_bank_file_that_operators_download_then_confirm(
         for quote_id in lana_quotes:
             assert quote_id is not None
             assert await live_items(db, quote_id) == []  # back to the next run
-    mails = [m.to for m in list_caught(stack.mail_folder) if str(p_cafe.payout_id) in m.key]
+    mails = [m.to for m in list_caught(stack.mail_folder) if str(p_cafe.payout_id) in (m.key or "")]
     assert mails == [cafe.email]
     _, again = await _run(stack, [lana])
     assert [(p.items, p.net) for p in again] == [(1, 9_000)]
