@@ -25,6 +25,7 @@ from marketred.api.routers import (
     payouts,
     products,
     quotes,
+    vendor_bank_account,
     vendor_catalog,
     vendors,
 )
@@ -88,6 +89,7 @@ def create_app(settings: Settings, resources: Resources | None = None) -> FastAP
         vendors.router,
         products.router,
         vendor_catalog.router,
+        vendor_bank_account.router,
         carts.router,
         quotes.router,
         payouts.router,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from collections.abc import Awaitable, Callable
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import (
@@ -281,12 +282,21 @@ async def retry_transfer(
 
 
 async def nudge_payouts_waiting_for_bank_details(
-    client: Client, session: AsyncSession, vendor_id: uuid.UUID
+    temporal: Callable[[], Awaitable[Client]], session: AsyncSession, vendor_id: uuid.UUID
 ) -> int:
     """After the vendor saved a bank account: tell its payouts held for lack of one
-    (signal `bank_details_added`). Best effort; an operator's retry does the same."""
+    (signal `bank_details_added`). Best effort, never an error for the caller (the
+    account is saved either way); an operator's retry does the same."""
+    waiting = await repo.held_for(session, vendor_id, "missing_bank_details")
+    if not waiting:
+        return 0
+    try:
+        client = await temporal()
+    except Exception as exc:
+        log.warning("payouts waiting for bank details not nudged", error=str(exc))
+        return 0
     nudged = 0
-    for payout in await repo.held_for(session, vendor_id, "missing_bank_details"):
+    for payout in waiting:
         try:
             await client.get_workflow_handle(payout.workflow_id).signal("bank_details_added")
             nudged += 1

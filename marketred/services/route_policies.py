@@ -131,6 +131,13 @@ ROUTE_POLICIES: dict[tuple[str, str], Policy] = {
     ("GET", "/api/v1/payouts/bank-files"): "operator",
     ("GET", "/api/v1/payouts/bank-files/{bank_file_id}.csv"): "operator",
     ("GET", "/api/v1/reconciliation"): "operator",
+    # Where payouts go (vendor staff, their own vendor)
+    ("GET", "/api/v1/banks"): "public",
+    ("GET", "/api/v1/vendor/bank-account"): "vendor",
+    ("PUT", "/api/v1/vendor/bank-account"): "vendor",
+    ("GET", "/api/v1/vendor/bank-account/changes"): "vendor",
+    ("GET", "/vendedor/datos-bancarios"): "vendor",
+    ("POST", "/vendedor/datos-bancarios"): "vendor",
     # Payout pages
     ("GET", "/vendedor/pagos"): "vendor",
     ("GET", "/vendedor/pagos/{payout_id}"): "vendor_or_operator",
@@ -139,6 +146,11 @@ ROUTE_POLICIES: dict[tuple[str, str], Policy] = {
     ("GET", "/operador/pagos"): "operator",
     ("POST", "/operador/pagos/{payout_id}/aprobar"): "operator",
     ("POST", "/operador/pagos/generar"): "operator",
+    ("POST", "/operador/pagos/{payout_id}/rechazar"): "operator",
+    ("POST", "/operador/pagos/{payout_id}/confirmar"): "operator",
+    ("POST", "/operador/pagos/{payout_id}/no-ejecutado"): "operator",
+    ("POST", "/operador/pagos/{payout_id}/reintentar"): "operator",
+    ("GET", "/operador/pagos/nominas/{bank_file_id}.csv"): "operator",
 }
 
 

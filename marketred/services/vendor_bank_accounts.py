@@ -122,6 +122,8 @@ async def save_bank_account(
         changed_by_email=who.email or await _email_of(session, who.user_id),
         before=before,
         after=_summary(account),
+        # The moment itself (the column default is the transaction's start time).
+        created_at=datetime.now(UTC),
     )
     session.add(change)
     await session.flush()

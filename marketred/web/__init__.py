@@ -19,9 +19,11 @@ def install_web(app: FastAPI) -> None:
         i18n,
         operator_accounts,
         operator_console,
+        operator_payouts,
         payouts_pages,
         quotes_pages,
         storefront,
+        vendor_bank_account,
         vendor_catalog,
         vendor_office,
     )
@@ -32,8 +34,10 @@ def install_web(app: FastAPI) -> None:
         quotes_pages,
         vendor_office,
         vendor_catalog,
+        vendor_bank_account,
         operator_console,
         operator_accounts,
+        operator_payouts,
         payouts_pages,
         i18n,
     )

@@ -36,7 +36,29 @@ STATUS_LABELS = {
     "PENDING_APPROVAL": N_("Por aprobar"),
     "APPROVED": N_("Aprobado"),
     "PAYING": N_("En pago"),
+    "SUBMITTED": N_("En nómina, por confirmar"),
+    "HELD": N_("Retenido"),
     "FAILED": N_("Fallido"),
+}
+
+# Why a payout waits for a person (services/payout_transfers.py).
+HOLD_LABELS = {
+    "missing_bank_details": N_("Sin datos bancarios"),
+    "transfer_uncertain": N_("Transferencia sin confirmar"),
+    "transfer_failed": N_("La transferencia falló y no se puede confirmar"),
+}
+
+# Account types as Chilean banks name them (schemas/banking.py ACCOUNT_TYPES).
+ACCOUNT_TYPE_LABELS = {
+    "corriente": N_("Cuenta Corriente"),
+    "vista": N_("Cuenta Vista"),
+    "ahorro": N_("Cuenta de Ahorro"),
+}
+
+# A payout line: a sale, or a refund taken back after the sale was paid out.
+PAYOUT_ITEM_LABELS = {
+    "sale": N_("Venta"),
+    "clawback": N_("Reverso por reembolso"),
 }
 
 # What each workflow step is called on a timeline (the workflow's own messages are
@@ -137,6 +159,18 @@ def countdown(moment: datetime | None) -> Markup:
 
 def status_label(status: str | None) -> str:
     return gettext(STATUS_LABELS.get(status or "", status or ""))
+
+
+def hold_label(code: str | None) -> str:
+    return gettext(HOLD_LABELS[code]) if code in HOLD_LABELS else (code or "")
+
+
+def account_type_label(code: str) -> str:
+    return gettext(ACCOUNT_TYPE_LABELS.get(code, code))
+
+
+def payout_item_label(kind: str) -> str:
+    return gettext(PAYOUT_ITEM_LABELS.get(kind, kind))
 
 
 def status_badge(status: str | None) -> Markup:

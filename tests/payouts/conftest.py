@@ -15,13 +15,14 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from marketred.api.app import create_app
 from marketred.sandbox.mailcatcher import start_catcher
 from marketred.settings import Settings
 from marketred.store.session import create_session_factory
 from marketred.workers.deps import WorkerDeps
 from marketred.workers.registry import ledger_and_payout_activities
 from marketred.workflows.payout import PayoutWorkflow, VendorPayoutWorkflow
-from tests.conftest import unique_task_queue
+from tests.conftest import make_resources, unique_task_queue
 from tests.support.ports import free_port
 
 
@@ -90,6 +91,17 @@ async def payout_stack(
     async with payout_worker(dev_server_env.client, settings, engine, port, tmp_path) as stack:
         stack.mail_folder = folder
         yield stack
+
+
+@asynccontextmanager
+async def http_api(stack: PayoutStack, engine: AsyncEngine) -> AsyncIterator[httpx.AsyncClient]:
+    """The API and pages over ASGI, on the stack's settings and worker's Temporal client."""
+    async with httpx.AsyncClient() as http:
+        resources = make_resources(stack.settings, engine, stack.sessions, http, stack.client)
+        app = create_app(stack.settings, resources)
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+            yield c
 
 
 def run_id() -> str:

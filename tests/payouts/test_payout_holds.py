@@ -6,11 +6,12 @@ operators, and resolved by a person exactly once."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
-from temporalio.client import WorkflowUpdateFailedError
+from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.service import RPCError
 
 from marketred.sandbox.mailcatcher import list_caught
@@ -62,6 +63,13 @@ async def _paid_out(stack: PayoutStack, vendor: Vendor) -> list[int]:
             )
         )
         return list(rows)
+
+
+def _client(stack: PayoutStack) -> Callable[[], Awaitable[Client]]:
+    async def get() -> Client:
+        return stack.client
+
+    return get
 
 
 def _statements(stack: PayoutStack, payout_id: object) -> list[str]:
@@ -170,7 +178,7 @@ async def test_a_vendor_without_a_bank_account_waits_held_and_is_paid_once_it_ad
         await give_bank_account(db, vendor, staff, bank_code="037", account_number="7012345")
     async with transaction(stack.sessions) as db:
         nudged = await payout_commands.nudge_payouts_waiting_for_bank_details(
-            stack.client, db, vendor.id
+            _client(stack), db, vendor.id
         )
     assert nudged == 1
     result = await handle.result()

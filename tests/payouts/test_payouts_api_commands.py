@@ -13,10 +13,8 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.testing import WorkflowEnvironment
 
-from marketred.api.app import create_app
 from marketred.store.session import transaction
-from tests.conftest import make_resources
-from tests.payouts.conftest import PayoutStack, payout_worker
+from tests.payouts.conftest import PayoutStack, http_api, payout_worker
 from tests.payouts.helpers import completed_sale, make_seller
 from tests.support.factories import auth_headers, make_user
 
@@ -34,12 +32,8 @@ async def api(
     _, port = mail_catcher
     client = dev_server_env.client
     async with payout_worker(client, settings, engine, port, tmp_path) as stack:
-        async with httpx.AsyncClient() as http:
-            resources = make_resources(stack.settings, engine, stack.sessions, http, client)
-            app = create_app(stack.settings, resources)
-            transport = httpx.ASGITransport(app=app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
-                yield c, stack
+        async with http_api(stack, engine) as c:
+            yield c, stack
 
 
 async def test_operator_runs_approves_and_rejects_payouts_over_http(

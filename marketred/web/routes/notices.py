@@ -34,6 +34,23 @@ NOTICES: dict[str, tuple[str, str]] = {
     "variante-invalida": (N_("Revisa el precio y el stock de la variante."), "error"),
     "importado": (N_("Catálogo importado."), "ok"),
     "pago-aprobado": (N_("Pago al vendedor aprobado."), "ok"),
+    "pago-rechazado": (N_("Pago rechazado: sus ventas vuelven al próximo pago."), "ok"),
+    "transferencia-confirmada": (
+        N_("Transferencia confirmada: el pago quedó pagado y avisamos a la tienda."),
+        "ok",
+    ),
+    "transferencia-liberada": (
+        N_("Marcado como no ejecutado: sus ventas entran al próximo pago."),
+        "ok",
+    ),
+    "transferencia-reintentada": (N_("Reintentando la transferencia."), "info"),
+    "falta-referencia": (N_("Indica la referencia que entrega el banco."), "error"),
+    "falta-motivo": (N_("Indica el motivo (al menos 3 caracteres)."), "error"),
+    "datos-bancarios-guardados": (
+        N_("Datos bancarios guardados. Te enviamos un correo de aviso."),
+        "ok",
+    ),
+    "datos-bancarios-sin-cambios": (N_("Tus datos bancarios no cambiaron."), "info"),
     "pagos-generados": (N_("Pagos generados; quedan por aprobar."), "ok"),
     "pagos-en-curso": (N_("La generación de pagos sigue en curso; recarga en un momento."), "info"),
     "pago-no-iniciado": (

@@ -1,0 +1,94 @@
+"""Vendor back office: the bank account payouts are sent to, and who changed it when.
+
+Saving a change is logged and mailed to the vendor (services/vendor_bank_accounts.py);
+payouts waiting for an account are nudged to go on."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from pydantic import ValidationError
+from starlette.responses import Response
+
+from marketred.api.deps import ResourcesDep, SessionDep, SettingsDep
+from marketred.schemas.banking import ACCOUNT_TYPES, BANKS, BankAccountIn
+from marketred.services import payout_commands, vendor_bank_accounts
+from marketred.web.i18n import gettext as _
+from marketred.web.routes.common import FormData, FormState, WebRoute, WebVendor, see_other
+from marketred.web.routes.notices import notice_context
+from marketred.web.templating import render
+
+router = APIRouter(route_class=WebRoute, include_in_schema=False)
+PAGE = "/vendedor/datos-bancarios"
+FIELDS = ("bank_code", "account_type", "account_number", "holder_name", "holder_rut")
+
+
+def _messages() -> dict[str, str]:
+    """What to say under each field when it is refused (in the reader's language)."""
+    return {
+        "bank_code": _("Elige el banco de la lista."),
+        "account_type": _("Elige el tipo de cuenta."),
+        "account_number": _("El número de cuenta tiene entre 4 y 20 dígitos."),
+        "holder_name": _("Indica el nombre del titular (2 a 100 caracteres)."),
+        "holder_rut": _("Revisa el RUT del titular: el dígito verificador no coincide."),
+    }
+
+
+async def _page(
+    request: Request,
+    session: SessionDep,
+    vendor: WebVendor,
+    form: FormState | None = None,
+    status_code: int = 200,
+) -> Response:
+    current = await vendor_bank_accounts.own_bank_account(session, vendor)
+    if form is None:
+        values = current.model_dump() if current else {"account_type": "corriente"}
+        form = FormState(values=values)
+    return render(
+        request,
+        "vendor/bank_account.html",
+        {
+            "form": form,
+            "current": current,
+            "banks": sorted(BANKS.items(), key=lambda kv: kv[1]),
+            "account_types": ACCOUNT_TYPES,
+            "changes": await vendor_bank_accounts.changes(session, vendor),
+            **notice_context(request),
+        },
+        status_code=status_code,
+    )
+
+
+@router.get(PAGE)
+async def bank_account_page(request: Request, vendor: WebVendor, session: SessionDep) -> Response:
+    return await _page(request, session, vendor)
+
+
+@router.post(PAGE)
+async def save_bank_account(
+    request: Request,
+    vendor: WebVendor,
+    session: SessionDep,
+    settings: SettingsDep,
+    resources: ResourcesDep,
+    form: FormData,
+) -> Response:
+    state = FormState(values=form)
+    try:
+        body = BankAccountIn.model_validate({k: form.get(k, "") for k in FIELDS})
+    except ValidationError as exc:
+        messages = _messages()
+        for error in exc.errors():
+            field = str(error["loc"][0]) if error["loc"] else "bank_code"
+            state.add(field, messages.get(field, _("Revisa este dato.")))
+        return await _page(request, session, vendor, state, status_code=422)
+    saved = await vendor_bank_accounts.save_bank_account(session, vendor, body)
+    if saved.change is None:
+        return see_other(f"{PAGE}?aviso=datos-bancarios-sin-cambios")
+    await session.commit()
+    await vendor_bank_accounts.notify_change(session, settings, saved)
+    await payout_commands.nudge_payouts_waiting_for_bank_details(
+        resources.temporal.get, session, saved.vendor.id
+    )
+    await session.commit()
+    return see_other(f"{PAGE}?aviso=datos-bancarios-guardados")
