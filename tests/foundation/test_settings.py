@@ -13,6 +13,7 @@ def test_dev_defaults_need_nothing(monkeypatch):
     assert s.database_url is None
     assert s.commission_bps == 1000
     assert s.temporal_target() == "127.0.0.1:7233"
+    assert s.payout_provider_name == "sandbox"
 
 
 def test_production_refuses_placeholder_secrets(monkeypatch):
@@ -26,6 +27,11 @@ def test_production_refuses_placeholder_secrets(monkeypatch):
     monkeypatch.setenv("MARKETRED_KHIPU_WEBHOOK_SECRET", "real-webhook-secret")
     monkeypatch.setenv("MARKETRED_DIRECTORY_SECRET", "real-directory-secret")
     assert Settings().env == "production"
+    # Payouts go through the bank file there; the sandbox, which pays nobody, is refused.
+    assert Settings().payout_provider_name == "bank_file"
+    monkeypatch.setenv("MARKETRED_PAYOUT_PROVIDER", "sandbox")
+    with pytest.raises(ValidationError, match="moves no money"):
+        Settings()
 
 
 def test_environment_variables_are_read_with_prefix(monkeypatch):
