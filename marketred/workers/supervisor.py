@@ -5,8 +5,9 @@ exits. The production shape is the opposite — one API or worker replica going 
 leave the others serving — so the supervisor keeps the rest running and applies the
 policy compose calls `restart: on-failure`: a child that exits with an error or is
 killed by a signal is started again after a back-off (1 s, doubling to 30 s, reset after
-a minute of running); a child that exits cleanly (0, e.g. after SIGTERM in a rollout)
-is recorded as stopped and stays down.
+a minute of running); a child that was told to stop — it exits 0, or dies of the SIGTERM
+it was sent (uvicorn re-raises SIGTERM after its graceful shutdown) — is recorded as
+stopped and stays down, as after a rollout.
 
 Every change is written to a JSON state file (pids, states, restart counts, ports), so
 an operator or a test can see and stop individual replicas.
@@ -39,7 +40,7 @@ class Child:
     proc: subprocess.Popen[bytes] | None = None
     state: State = "running"
     restarts: int = 0
-    exit_code: int | None = None
+    exit_code: int | None = None  # of the last exit (kept across a restart)
     started_at: float = 0.0
     backoff: float = _FIRST_BACKOFF
     restart_at: float = 0.0
@@ -83,7 +84,6 @@ class Supervisor:
         finally:
             log.close()
         child.state = "running"
-        child.exit_code = None
         child.started_at = time.monotonic()
 
     def start(self, name: str, args: list[str], env: dict[str, str], **info: Any) -> Child:
@@ -124,7 +124,7 @@ class Supervisor:
                     continue
                 child.exit_code = code
                 changed = True
-                if code == 0:
+                if code in (0, -signal.SIGTERM):
                     child.state = "stopped"
                 else:
                     child.state = "restarting"
