@@ -16,6 +16,7 @@ import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -145,8 +146,8 @@ def worker_database(new_database) -> str:  # type: ignore[no-untyped-def]
     return url
 
 
-def _settings(pki: Pki, port: int, namespace: str = OK_NAMESPACE, **overrides: object) -> Settings:
-    values: dict[str, object] = {
+def _settings(pki: Pki, port: int, namespace: str = OK_NAMESPACE, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
         "temporal_address": f"127.0.0.1:{port}",
         "temporal_namespace": namespace,
         "temporal_tls_ca_file": pki.ca.cert,
