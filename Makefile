@@ -33,6 +33,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy .
+	$(BIN)/python -m deploy.check
 
 fmt: $(STAMP)
 	$(BIN)/ruff check --fix .
