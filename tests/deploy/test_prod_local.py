@@ -10,9 +10,7 @@ personal API token, as a vendor integration would.
 
 from __future__ import annotations
 
-import json
 import os
-import re
 import shutil
 import signal
 import ssl
@@ -22,10 +20,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import psutil
@@ -33,38 +28,11 @@ import pytest
 
 from marketred.workers import embedded_db
 from tests.support.ports import free_port_block
+from tests.support.prod_local import SLUG, STAFF, ProdLocal, bearer, vendor_token, wait_status
 
 # Also `db`: CI reruns it with MARKETRED_TEST_DATABASE_URL, so the shape runs on the
 # machine's PostgreSQL server (DATABASE_URL) as well as on an embedded one.
 pytestmark = [pytest.mark.e2e, pytest.mark.db]
-SLUG = "cafe-altiplano"
-STAFF = f"staff@{SLUG}.cl"
-BUYER = ("comprador@marketred.cl", "marketred-demo")
-CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
-TOKEN = re.compile(r"<code data-new-token>([^<]+)</code>")
-
-
-@dataclass
-class ProdLocal:
-    proc: subprocess.Popen[bytes]
-    home: Path
-    log_path: Path
-    state: dict[str, Any] = field(default_factory=dict)
-
-    def read_state(self) -> dict[str, Any]:
-        self.state = json.loads((self.home / "prod-local" / "state.json").read_text())
-        return self.state
-
-    def child(self, name: str) -> dict[str, Any]:
-        found: dict[str, Any] = self.read_state()["children"][name]
-        return found
-
-    @property
-    def verify(self) -> ssl.SSLContext:
-        return ssl.create_default_context(cafile=self.state["ca"])
-
-    def output(self) -> str:
-        return self.log_path.read_text(errors="replace")[-4000:]
 
 
 def _database() -> str | None:
@@ -129,44 +97,6 @@ def _not_zombie(pid: int) -> bool:
         return False
 
 
-def _bearer(api: httpx.Client) -> dict[str, str]:
-    r = api.post("/api/v1/auth/token", data={"username": BUYER[0], "password": BUYER[1]})
-    assert r.status_code == 200, r.text
-    return {"Authorization": f"Bearer {r.json()['access_token']}"}
-
-
-def _vendor_token(web: httpx.Client) -> dict[str, str]:
-    """Sign in with InforedChile (the directory sandbox), then make a personal API token."""
-    r = web.get("/auth/oidc/login")
-    assert r.status_code == 303, r.text
-    authorize_url = r.headers["location"]
-    form = {k: v[0] for k, v in parse_qs(urlsplit(authorize_url).query).items()}
-    with httpx.Client(timeout=30) as provider:
-        back = provider.post(authorize_url.split("?")[0], data={**form, "person": STAFF})
-    assert back.status_code == 302, back.text
-    callback = urlsplit(back.headers["location"])
-    assert web.get(f"{callback.path}?{callback.query}").status_code in (302, 303)
-    page = web.get("/cuenta/tokens")
-    assert page.status_code == 200, page.text
-    csrf = CSRF.search(page.text)
-    assert csrf, page.text
-    made = web.post("/cuenta/tokens", data={"csrf_token": csrf.group(1), "name": "prod-local"})
-    assert made.status_code == 201, made.text
-    token = TOKEN.search(made.text)
-    assert token, made.text
-    return {"Authorization": f"Bearer {token.group(1)}"}
-
-
-def _wait_status(api: httpx.Client, qid: str, status: str, h: dict[str, str]) -> dict[str, Any]:
-    deadline = time.monotonic() + 120
-    while True:
-        quote: dict[str, Any] = api.get(f"/api/v1/quotes/{qid}", headers=h).json()
-        if quote["status"] == status:
-            return quote
-        assert time.monotonic() < deadline, f"quote never reached {status}: {quote['status']}"
-        time.sleep(0.2)
-
-
 class Poller(threading.Thread):
     """Reads the quote through the proxy without pause while replicas go away."""
 
@@ -212,8 +142,8 @@ def test_quote_completes_through_the_proxy_while_an_api_and_a_worker_stop(
         # Production refuses vendor passwords: staff come through InforedChile.
         refused = api.post("/api/v1/auth/token", data={"username": STAFF, "password": "x"})
         assert refused.status_code in (401, 403)
-        buyer = _bearer(api)
-        staff = _vendor_token(web)
+        buyer = bearer(api)
+        staff = vendor_token(web)
 
         products = api.get(f"/api/v1/vendors/{SLUG}/products").json()
         variant = products["items"][0]["variants"][0]
@@ -253,7 +183,7 @@ def test_quote_completes_through_the_proxy_while_an_api_and_a_worker_stop(
         rows = payments if isinstance(payments, list) else payments["items"]
         payment = next(p for p in rows if p["transaction_id"] == quote["workflow_id"])
         assert khipu.post(f"/_sandbox/payments/{payment['payment_id']}/pay", json={}).is_success
-        _wait_status(api, qid, "PAID", buyer)
+        wait_status(api, qid, "PAID", buyer)
         r = api.post(
             f"/api/v1/quotes/{qid}/ship",
             json={"carrier": "Starken", "tracking": "PRODLOCAL"},
@@ -261,7 +191,7 @@ def test_quote_completes_through_the_proxy_while_an_api_and_a_worker_stop(
         )
         assert r.status_code == 200, r.text
         assert api.post(f"/api/v1/quotes/{qid}/deliver", headers=buyer).status_code == 200
-        final = _wait_status(api, qid, "COMPLETED", buyer)
+        final = wait_status(api, qid, "COMPLETED", buyer)
         assert final["total"] == 2 * variant["price"] + 3990
         assert [e["kind"] for e in final["timeline"]] == [
             "requested",
