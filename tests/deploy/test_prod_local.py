@@ -11,16 +11,13 @@ personal API token, as a vendor integration would.
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import ssl
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import psutil
@@ -43,11 +40,8 @@ def _database() -> str | None:
 
 
 @pytest.fixture(scope="module")
-def prod_local() -> Iterator[ProdLocal]:
-    # Not under pytest's tmp folder: embedded PostgreSQL runs as another user, and any
-    # pytest session on the machine resets /tmp/pytest-of-root to 0700 when it starts,
-    # which cut initdb off mid-way here ("pg_control: Permission denied").
-    home = Path(tempfile.mkdtemp(prefix="marketred-prod-local-"))
+def prod_local(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ProdLocal]:
+    home = tmp_path_factory.mktemp("prod-local")
     env = {k: v for k, v in os.environ.items() if not k.startswith("MARKETRED_")}
     env.pop("DATABASE_URL", None)
     env.update({"MARKETRED_HOME": str(home), "PYTHONUNBUFFERED": "1"})
@@ -82,7 +76,6 @@ def prod_local() -> Iterator[ProdLocal]:
         assert code == 0, running.output()
         left = [pid for pid in pids if psutil.pid_exists(pid) and _not_zombie(pid)]
         assert not left, f"children left running: {left}"
-        shutil.rmtree(home, ignore_errors=True)
         if database_url:
             import asyncio
 
