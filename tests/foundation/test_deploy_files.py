@@ -59,7 +59,7 @@ def test_compose_images_are_pinned_and_not_development_images() -> None:
         assert re.match(r"\d+\.\d+", tag), f"{name}: {image} is not pinned to a version"
     assert SERVICES["temporal"]["image"].startswith("temporalio/server:")
     assert SERVICES["temporal-schema"]["image"].startswith("temporalio/admin-tools:")
-    # Server, admin tools and the chart values pin the same Temporal version.
+    # Server and admin tools pin the same Temporal version (chart 1.6.0 pins it too).
     server_version = SERVICES["temporal"]["image"].split(":")[1]
     assert SERVICES["temporal-schema"]["image"].endswith(f":{server_version}")
     assert SERVICES["temporal-namespace"]["image"].endswith(f":{server_version}")
