@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test test-db lint fmt clean
+.PHONY: install run prod-local test test-db lint fmt clean
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -17,6 +17,11 @@ install: $(STAMP)
 run: $(STAMP)
 	$(BIN)/marketred dev
 
+# The production shape on this machine: Caddy (TLS) in front of 2 APIs, 2 workers, Temporal
+# behind mTLS, PostgreSQL; only the outside systems are sandboxes (deploy/README.md).
+prod-local: $(STAMP)
+	$(BIN)/marketred prod-local
+
 test: $(STAMP)
 	$(BIN)/pytest -p no:cacheprovider
 
@@ -28,6 +33,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy .
+	$(BIN)/python -m deploy.check
 
 fmt: $(STAMP)
 	$(BIN)/ruff check --fix .

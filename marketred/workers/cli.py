@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from typing import NoReturn, cast
+from typing import Any, NoReturn, cast
 
 import typer
 
@@ -43,6 +43,32 @@ def dev() -> None:
     raise typer.Exit(run_dev_stack(_settings()))
 
 
+def api_server_options(settings: Settings) -> dict[str, Any]:
+    """uvicorn's options for `marketred api`. Forwarded headers (client address, https)
+    are believed only from MARKETRED_FORWARDED_ALLOW_IPS: the proxy in front of us."""
+    return {
+        "host": settings.host,
+        "port": settings.port,
+        "log_level": "warning",
+        "proxy_headers": True,
+        "forwarded_allow_ips": settings.forwarded_allow_ips,
+        "timeout_graceful_shutdown": 10,
+    }
+
+
+@app.command("prod-local")
+def prod_local(
+    base_port: int = typer.Option(
+        8440, help="First of the 14 consecutive loopback ports prod-local uses"
+    ),
+) -> None:
+    """The production shape on this machine (what `make prod-local` calls): Caddy with TLS
+    in front of 2 APIs, 2 workers, Temporal behind mTLS, PostgreSQL; sandboxes outside."""
+    from marketred.workers.prod_local import run_prod_local
+
+    raise typer.Exit(run_prod_local(_settings(), base_port))
+
+
 @app.command()
 def api() -> None:
     """Run the API + web server (production process)."""
@@ -52,26 +78,38 @@ def api() -> None:
 
     settings = _settings()
     _db_url(settings)
-    uvicorn.run(
-        create_app(settings),
-        host=settings.host,
-        port=settings.port,
-        log_level="warning",
-        proxy_headers=True,
-        timeout_graceful_shutdown=10,
-    )
+    _check_temporal_files(settings)
+    uvicorn.run(create_app(settings), **api_server_options(settings))
+
+
+def _check_temporal_files(settings: Settings) -> None:
+    """Fail at start, not at the first request, when a Temporal TLS file is unreadable."""
+    from marketred.integrations.temporal import TemporalSettingsError, tls_config
+
+    try:
+        tls_config(settings)
+    except TemporalSettingsError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(3) from exc
 
 
 @app.command()
 def worker() -> None:
     """Run the Temporal worker (production process)."""
+    from marketred.integrations.temporal import SearchAttributesRefused, TemporalSettingsError
     from marketred.logs import configure_logging
     from marketred.workers.worker import run_worker
 
     settings = _settings()
     _db_url(settings)
     configure_logging(settings)
-    asyncio.run(run_worker(settings))
+    try:
+        asyncio.run(run_worker(settings))
+    except (SearchAttributesRefused, TemporalSettingsError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        _exit_after_temporal(3)
+    # A clean stop exits 0 (supervisors read a non-zero exit as a crash to restart).
+    _exit_after_temporal()
 
 
 @app.command()

@@ -18,8 +18,13 @@ from marketred.services.payout_commands import ensure_payout_schedule
 from marketred.settings import Settings
 from marketred.workers import registry
 from marketred.workers.deps import WorkerDeps
+from marketred.workers.health import WorkerHealth
 
 log = get_logger(__name__)
+# On shutdown, running activities get this long to finish before cancellation; deploy
+# files give the process more than this before they kill it (stop_grace_period,
+# terminationGracePeriodSeconds).
+GRACEFUL_SHUTDOWN = timedelta(seconds=20)
 
 
 def build_worker(client: Client, deps: WorkerDeps, *, task_queue: str | None = None) -> Worker:
@@ -29,8 +34,7 @@ def build_worker(client: Client, deps: WorkerDeps, *, task_queue: str | None = N
         workflows=list(registry.workflows()),
         activities=list(registry.activities(deps)),
         activity_executor=ThreadPoolExecutor(8),
-        # On shutdown, running activities get this long to finish before cancellation.
-        graceful_shutdown_timeout=timedelta(seconds=20),
+        graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
     )
 
 
@@ -58,8 +62,12 @@ async def sweep_indexer_outbox(
 
 
 async def run_worker(settings: Settings) -> None:
+    health = await WorkerHealth.serve(settings.host, settings.worker_health_port)
     client = await temporal.connect(settings)
-    await temporal.register_search_attributes(client, settings.temporal_namespace)
+    health.client = client
+    await temporal.register_search_attributes(
+        client, settings.temporal_namespace, settings=settings
+    )
     await ensure_payout_schedule(client, settings)
     deps = WorkerDeps.build(settings, client)
     worker = build_worker(client, deps)
@@ -69,9 +77,12 @@ async def run_worker(settings: Settings) -> None:
         loop.add_signal_handler(sig, stop.set)
     log.info("worker started", task_queue=settings.temporal_task_queue)
     async with worker:
+        health.polling = True
         sweeper = asyncio.create_task(sweep_indexer_outbox(deps.sessions, client, settings, stop))
         await stop.wait()
+        health.stopping = True
         log.info("worker stopping: letting running activities finish")
         await sweeper
     await deps.close()
+    await health.close()
     log.info("worker stopped")

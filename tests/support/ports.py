@@ -44,3 +44,16 @@ def free_port() -> int:
         _given.add(port)
         return port
     raise RuntimeError(f"no free TCP port between {LOWEST} and {highest}")
+
+
+def free_port_block(count: int) -> int:
+    """The first of `count` consecutive free ports (prod-local takes a block)."""
+    highest = max(LOWEST + 1000, min(32000, _ephemeral_start() - 1)) - count
+    for _ in range(2000):
+        first = random.randint(LOWEST, highest)
+        block = range(first, first + count)
+        if any(p in _given or p in DEV_PORTS or not _bindable(p) for p in block):
+            continue
+        _given.update(block)
+        return first
+    raise RuntimeError(f"no {count} consecutive free TCP ports between {LOWEST} and {highest}")

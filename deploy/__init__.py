@@ -1,0 +1,1 @@
+"""Deployment files; `python -m deploy.check` validates them (part of `make lint`)."""
