@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run prod-local test test-db lint fmt clean
+.PHONY: install run prod-local test test-db faults lint fmt clean
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -28,6 +28,14 @@ test: $(STAMP)
 # The database-bound tests only (CI reruns these against the machine's PostgreSQL).
 test-db: $(STAMP)
 	$(BIN)/pytest -p no:cacheprovider -m db
+
+# The production process shape under kill -9 (workers, APIs, Temporal, PostgreSQL), then
+# the money checked (bench/faults.py, docs/reliability.md). CI runs N=20; the benchmark:
+# make faults FAULTS_N=300 FAULTS_ARGS=--storm
+FAULTS_N ?= 20
+FAULTS_ARGS ?=
+faults: $(STAMP)
+	$(BIN)/python bench/faults.py --n $(FAULTS_N) $(FAULTS_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

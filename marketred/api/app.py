@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from marketred.api import middleware
 from marketred.api.cors import PublicCatalogCORS
 from marketred.api.errors import install_error_handlers
+from marketred.api.outages import install_outage_handlers
 from marketred.api.resources import Resources, TemporalHandle
 from marketred.api.routers import (
     api_tokens,
@@ -77,6 +78,7 @@ def create_app(settings: Settings, resources: Resources | None = None) -> FastAP
     if resources is not None:
         app.state.resources = resources
     install_error_handlers(app)
+    install_outage_handlers(app)
     app.middleware("http")(middleware.request_context)
     install_web_security(app)
     for router in (

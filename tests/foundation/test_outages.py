@@ -1,0 +1,124 @@
+"""Degrade, don't flood: with PostgreSQL or Temporal away the API answers 503
+problem+json naming the dependency and logs once per interval with a count."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import signal
+import subprocess
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import exc as sa_exc
+from temporalio.service import RPCError, RPCStatusCode
+
+from marketred.api.app import create_app
+from marketred.api.outages import OutageLog, dependency_away
+from marketred.settings import Settings
+from marketred.store.migrate import upgrade
+from marketred.workers import embedded_db
+from tests.support.ports import free_port
+
+
+def _operational() -> sa_exc.OperationalError:
+    return sa_exc.OperationalError("SELECT 1", {}, ConnectionRefusedError("refused"))
+
+
+def test_which_errors_mean_a_dependency_is_away() -> None:
+    assert dependency_away(_operational()) == "database"
+    assert dependency_away(sa_exc.TimeoutError("QueuePool limit reached")) == "database"
+    assert dependency_away(RPCError("down", RPCStatusCode.UNAVAILABLE, b"")) == "temporal"
+    wrapped = RuntimeError("while accepting")
+    wrapped.__cause__ = RPCError("down", RPCStatusCode.UNAVAILABLE, b"")
+    assert dependency_away(wrapped) == "temporal"
+    # Real bugs and business answers stay what they are.
+    assert dependency_away(RPCError("gone", RPCStatusCode.NOT_FOUND, b"")) is None
+    assert dependency_away(ValueError("bug")) is None
+    assert dependency_away(ConnectionRefusedError("not from the driver")) is None
+
+
+def test_one_line_per_interval_with_the_count() -> None:
+    now = [0.0]
+    lines: list[dict[str, Any]] = []
+    outages = OutageLog(
+        interval=10, clock=lambda: now[0], emit=lambda _event, **kw: lines.append(kw)
+    )
+    for _ in range(250):
+        outages.refused("database", _operational())
+        now[0] += 0.02  # 250 refusals in 5 s
+    assert len(lines) == 1
+    assert lines[0]["refused"] == 1
+    assert lines[0]["dependency"] == "database"
+    now[0] = 10.5
+    outages.refused("database", _operational())
+    assert len(lines) == 2
+    assert lines[1]["refused"] == 250  # 249 silent ones and this one
+    outages.refused("temporal", RPCError("down", RPCStatusCode.UNAVAILABLE, b""))
+    assert len(lines) == 3  # another dependency has its own count
+
+
+@pytest.mark.e2e
+def test_api_answers_503_while_postgres_is_killed_and_recovers_when_it_is_back() -> None:
+    folder = Path(tempfile.mkdtemp(prefix="marketred-outage-"))
+    pg = embedded_db.foreground_postgres(folder / "pgdata")
+    server = subprocess.Popen(
+        pg.args, user=pg.user, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT
+    )
+    try:
+        asyncio.run(embedded_db.wait_ready(pg.admin_url, 60))
+        url = embedded_db.ensure_database_sync(pg.admin_url, "outage")
+        upgrade(url)
+        settings = Settings(
+            _env_file=None,  # type: ignore[call-arg]
+            env="test",
+            database_url=url,
+            home=folder / "home",
+            temporal_address=f"127.0.0.1:{free_port()}",
+            log_json=False,
+            log_level="WARNING",
+        )
+        app = create_app(settings)
+        lines: list[dict[str, Any]] = []
+        app.state.outages.emit = lambda event, **kw: lines.append({"event": event, **kw})
+
+        async def scenario() -> None:
+            nonlocal server
+            transport = httpx.ASGITransport(app=app)
+            async with (
+                app.router.lifespan_context(app),
+                httpx.AsyncClient(transport=transport, base_url="http://api") as api,
+            ):
+                path = "/api/v1/vendors/nadie/products"
+                assert (await api.get(path)).status_code == 404  # the database answers
+
+                server.send_signal(signal.SIGKILL)
+                server.wait()
+                answers = await asyncio.gather(*(api.get(path) for _ in range(40)))
+                assert {r.status_code for r in answers} == {503}
+                body = answers[0].json()
+                assert answers[0].headers["content-type"] == "application/problem+json"
+                assert body["type"] == "urn:marketred:unavailable:database"
+                assert "database" in body["detail"]
+                assert answers[0].headers["retry-after"] == "5"
+                ready = await api.get("/readyz")
+                assert ready.status_code == 503
+                assert ready.json()["checks"]["database"].startswith("unavailable")
+                # 40 refused requests, one log line (the rest are counted for the next).
+                assert [line["dependency"] for line in lines] == ["database"]
+
+                server = subprocess.Popen(
+                    pg.args, user=pg.user, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT
+                )
+                await embedded_db.wait_ready(pg.admin_url, 60)
+                assert (await api.get(path)).status_code == 404  # back without a restart
+
+        asyncio.run(scenario())
+    finally:
+        if server.poll() is None:
+            server.send_signal(signal.SIGINT)  # fast shutdown
+            server.wait(60)
+        shutil.rmtree(folder, ignore_errors=True)
