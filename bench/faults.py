@@ -141,13 +141,14 @@ async def drive(shape: Shape, args: argparse.Namespace) -> tuple[Figures, int]:
     f.add("client retries (failover)", api.retries)
     workflow_ids = {lc.workflow_id for lc in acked if lc.workflow_id}
     quote_ids = [lc.quote_id for lc in acked if lc.quote_id]
-    await khipu_payments(khipu, workflow_ids, shape.khipu_api_key, f)
+    completed = {lc.workflow_id for lc in done if lc.workflow_id}
+    await khipu_payments(khipu, workflow_ids, completed, shape.khipu_api_key, f)
     if storm is not None:
         f.add("forged notifications sent", storm.forged_sent)
         f.add("stale notifications sent", storm.stale_sent)
         f.add("fakes accepted", len(storm.accepted_fakes), not storm.accepted_fakes)
     await ledger_and_payouts(shape.database_url, shape.env, quote_ids, f)
-    mails(shape.home, workflow_ids, f)
+    mails(shape.home, workflow_ids, completed, f)
     await histories(shape.temporal_address, NAMESPACE, workflow_ids, f)
     if last_kill is not None and done:
         last_done = max(lc.completed_at for lc in done if lc.completed_at is not None)

@@ -44,14 +44,19 @@ class Figures:
 
 
 async def khipu_payments(
-    khipu: httpx.AsyncClient, workflow_ids: set[str], api_key: str, f: Figures
+    khipu: httpx.AsyncClient, workflow_ids: set[str], completed: set[str], api_key: str, f: Figures
 ) -> None:
+    """Every completed quote paid exactly once at Khipu; no quote paid twice."""
     payments: list[dict[str, Any]] = (await khipu.get("/_sandbox/payments")).json()
     ours = [p for p in payments if p.get("transaction_id") in workflow_ids]
     paid = Counter(p["transaction_id"] for p in ours if p["status"] == "done")
     twice = {wf: n for wf, n in paid.items() if n > 1}
-    unpaid_quotes = workflow_ids - set(paid)
-    f.add("Khipu payments paid once", sum(1 for n in paid.values() if n == 1), not unpaid_quotes)
+    unpaid = completed - set(paid)
+    f.add(
+        "completed quotes paid at Khipu once",
+        sum(1 for wf in completed if paid[wf] == 1),
+        not unpaid,
+    )
     f.add("Khipu payments paid twice+", len(twice), not twice)
     orphans = [p for p in ours if p["status"] != "done" and not p.get("deleted")]
     f.add("orphan Khipu payments", len(orphans))
@@ -131,7 +136,8 @@ async def ledger_and_payouts(
         await engine.dispose()
 
 
-def mails(home: Path, workflow_ids: set[str], f: Figures) -> None:
+def mails(home: Path, workflow_ids: set[str], completed: set[str], f: Figures) -> None:
+    """Each (quote, event, party) mailed once; every completed quote got the same mails."""
     keys: Counter[str] = Counter()
     for path in (home / "mail").glob("*.eml"):
         msg = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
@@ -139,12 +145,14 @@ def mails(home: Path, workflow_ids: set[str], f: Figures) -> None:
         if key.rsplit(":", 2)[0] in workflow_ids:
             keys[key] += 1
     twice = sum(1 for n in keys.values() if n > 1)
-    per_quote = Counter(k.rsplit(":", 2)[0] for k in keys)
+    per_quote = Counter(k.rsplit(":", 2)[0] for k in keys if k.rsplit(":", 2)[0] in completed)
     shapes = Counter(per_quote.values())
     f.add("mails sent (distinct events)", len(keys))
     f.add("mails sent twice+", twice, twice == 0)
     f.add(
-        "mails per quote", "/".join(f"{n}×{c}" for n, c in sorted(shapes.items())), len(shapes) <= 1
+        "mails per completed quote",
+        "/".join(f"{n}×{c}" for n, c in sorted(shapes.items())),
+        len(shapes) <= 1,
     )
 
 

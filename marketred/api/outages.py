@@ -47,6 +47,12 @@ def dependency_away(exc: BaseException) -> str | None:
             or isinstance(current, sa_exc.OperationalError | sa_exc.InterfaceError)
         ):
             return "database"
+        # PostgreSQL's own words for "not now": connection exceptions (class 08) and
+        # operator intervention (57P01-03: shutting down, crashed, still starting up —
+        # what a restarted server answers while it replays its WAL).
+        sqlstate = getattr(current, "sqlstate", None)
+        if isinstance(sqlstate, str) and sqlstate.startswith(("08", "57P")):
+            return "database"
         if isinstance(current, RPCError) and current.status in _TEMPORAL_AWAY:
             return "temporal"
         if isinstance(current, ConnectionError) and _from_driver(current):

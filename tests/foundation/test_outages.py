@@ -11,6 +11,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import httpx
 import pytest
 from sqlalchemy import exc as sa_exc
@@ -39,6 +40,22 @@ def test_which_errors_mean_a_dependency_is_away() -> None:
     assert dependency_away(RPCError("gone", RPCStatusCode.NOT_FOUND, b"")) is None
     assert dependency_away(ValueError("bug")) is None
     assert dependency_away(ConnectionRefusedError("not from the driver")) is None
+
+
+def test_a_database_still_starting_up_is_away_not_a_bug() -> None:
+    # Found by bench/faults.py: right after PostgreSQL restarts it refuses connections
+    # with 57P03 while it replays its WAL; SQLAlchemy wraps that in a bare DBAPIError,
+    # which the API answered with a 500 and a traceback.
+    starting = asyncpg.exceptions.CannotConnectNowError("the database system is starting up")
+    wrapped = sa_exc.DBAPIError("SELECT 1", {}, Exception("translated"))
+    wrapped.__cause__ = starting
+    assert dependency_away(wrapped) == "database"
+    shutting = asyncpg.exceptions.AdminShutdownError("terminating connection")
+    assert dependency_away(shutting) == "database"
+    # Other database errors are not outages.
+    bad = sa_exc.DBAPIError("SELECT x", {}, Exception("translated"))
+    bad.__cause__ = asyncpg.exceptions.UndefinedColumnError("column x does not exist")
+    assert dependency_away(bad) is None
 
 
 def test_one_line_per_interval_with_the_count() -> None:
