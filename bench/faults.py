@@ -56,12 +56,16 @@ def say(line: str) -> None:
 
 
 async def chaos(
-    shape: Shape, stop: asyncio.Event, every: tuple[float, float], kills: Counter[str]
+    shape: Shape,
+    stop: asyncio.Event,
+    every: tuple[float, float],
+    kills: Counter[str],
+    per_kind: int,
 ) -> float | None:
-    """kill -9 a random process of a kind chosen least-killed-first; returns the time of
-    the last kill."""
+    """kill -9 a random process of a kind chosen least-killed-first, until every kind was
+    killed `per_kind` times (0: until the load ends); returns the time of the last kill."""
     last = None
-    while True:
+    while not per_kind or min(kills[k] for k in KINDS) < per_kind:
         try:
             await asyncio.wait_for(stop.wait(), timeout=random.uniform(*every))
             return last
@@ -82,6 +86,18 @@ async def chaos(
         kills[kind] += 1
         last = time.monotonic()
         say(f"chaos: kill -9 {victim.name} (pid {victim.pid})")
+    say("chaos: done; the rest of the run measures the recovery")
+    return last
+
+
+async def progress(lifecycles: list[Lifecycle], stop: asyncio.Event) -> None:
+    while not stop.is_set():
+        try:
+            await asyncio.wait_for(stop.wait(), timeout=15)
+        except TimeoutError:
+            acked = sum(lc.acknowledged for lc in lifecycles)
+            done = sum(lc.completed_at is not None for lc in lifecycles)
+            say(f"progress: {done} completed, {acked} acknowledged of {len(lifecycles)}")
 
 
 async def drive(shape: Shape, args: argparse.Namespace) -> tuple[Figures, int]:
@@ -114,11 +130,15 @@ async def drive(shape: Shape, args: argparse.Namespace) -> tuple[Figures, int]:
     if storm is not None:
         await storm.start()
     started = time.monotonic()
-    chaos_task = asyncio.create_task(chaos(shape, stop, (args.every_min, args.every_max), kills))
+    chaos_task = asyncio.create_task(
+        chaos(shape, stop, (args.every_min, args.every_max), kills, args.kills)
+    )
+    progress_task = asyncio.create_task(progress(lifecycles, stop))
     storm_task = asyncio.create_task(storm.run(stop)) if storm is not None else None
     await asyncio.gather(*(run(lc) for lc in lifecycles))
     stop.set()
     last_kill = await chaos_task
+    await progress_task
     if storm_task is not None:
         await storm_task
     elapsed = time.monotonic() - started
@@ -166,6 +186,9 @@ def main() -> int:
     parser.add_argument("--buyers", type=int, default=0, help="buyers (default: n/10, 1–30)")
     parser.add_argument("--every-min", type=float, default=3.0, help="seconds between kills")
     parser.add_argument("--every-max", type=float, default=6.0)
+    parser.add_argument(
+        "--kills", type=int, default=3, help="kills per kind, then recover (0: all along)"
+    )
     parser.add_argument("--storm", action="store_true", help="Khipu webhook storm")
     parser.add_argument("--timeout", type=float, default=600, help="per state wait, s")
     parser.add_argument("--step-timeout", type=float, default=300, help="per request, s")
