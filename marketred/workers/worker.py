@@ -25,6 +25,8 @@ log = get_logger(__name__)
 # files give the process more than this before they kill it (stop_grace_period,
 # terminationGracePeriodSeconds).
 GRACEFUL_SHUTDOWN = timedelta(seconds=20)
+# Temporal unreachable at start: try again after 1 s, doubling to this, until it answers.
+CONNECT_BACKOFF_MAX_S = 30.0
 
 
 def build_worker(client: Client, deps: WorkerDeps, *, task_queue: str | None = None) -> Worker:
@@ -61,20 +63,50 @@ async def sweep_indexer_outbox(
             pass
 
 
+async def connect_when_reachable(settings: Settings, stop: asyncio.Event) -> Client | None:
+    """Connect, register the search attributes and the payout schedule; while Temporal
+    is unreachable (restarting, not up yet) wait and try again with back-off, one log
+    line per attempt, instead of exiting with a traceback. None if told to stop first.
+    A server that refuses our settings (TLS, search attributes) is not retried."""
+    delay = 1.0
+    while True:
+        try:
+            client = await temporal.connect(settings)
+            await temporal.register_search_attributes(
+                client, settings.temporal_namespace, settings=settings
+            )
+            await ensure_payout_schedule(client, settings)
+            return client
+        except (temporal.SearchAttributesRefused, temporal.TemporalSettingsError):
+            raise
+        except Exception as exc:
+            log.warning(
+                "temporal unreachable; retrying",
+                address=settings.temporal_target(),
+                in_s=delay,
+                error=f"{type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}",
+            )
+        try:
+            await asyncio.wait_for(stop.wait(), timeout=delay)
+            return None
+        except TimeoutError:
+            delay = min(delay * 2, CONNECT_BACKOFF_MAX_S)
+
+
 async def run_worker(settings: Settings) -> None:
     health = await WorkerHealth.serve(settings.host, settings.worker_health_port)
-    client = await temporal.connect(settings)
-    health.client = client
-    await temporal.register_search_attributes(
-        client, settings.temporal_namespace, settings=settings
-    )
-    await ensure_payout_schedule(client, settings)
-    deps = WorkerDeps.build(settings, client)
-    worker = build_worker(client, deps)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    client = await connect_when_reachable(settings, stop)
+    if client is None:
+        await health.close()
+        log.info("worker stopped before Temporal answered")
+        return
+    health.client = client
+    deps = WorkerDeps.build(settings, client)
+    worker = build_worker(client, deps)
     log.info("worker started", task_queue=settings.temporal_task_queue)
     async with worker:
         health.polling = True
