@@ -112,13 +112,23 @@ async def drive(shape: Shape, args: argparse.Namespace) -> tuple[Figures, int]:
     locks = [asyncio.Lock() for _ in buyer_headers]
     gate = asyncio.Semaphore(args.concurrency)
     lifecycles = [Lifecycle(i) for i in range(args.n)]
+    # Waiting quotes read their state this often: N in flight must not become the load.
+    poll = max(0.5, args.concurrency / 100)
 
     async def run(lc: Lifecycle) -> None:
         b = lc.index % len(buyer_headers)
         async with gate:
             try:
                 await one_lifecycle(
-                    lc, api, khipu, buyer_headers[b], staff, variant_id, locks[b], args.timeout
+                    lc,
+                    api,
+                    khipu,
+                    buyer_headers[b],
+                    staff,
+                    variant_id,
+                    locks[b],
+                    args.timeout,
+                    poll,
                 )
             except (GaveUp, RuntimeError, httpx.HTTPError) as exc:
                 lc.error = f"{type(exc).__name__}: {exc}"
@@ -183,7 +193,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=20, help="quote lifecycles")
     parser.add_argument("--concurrency", type=int, default=0, help="at once (default: all)")
-    parser.add_argument("--buyers", type=int, default=0, help="buyers (default: n/10, 1–30)")
+    parser.add_argument("--buyers", type=int, default=0, help="buyers (default: n/10, 1–10)")
     parser.add_argument("--every-min", type=float, default=3.0, help="seconds between kills")
     parser.add_argument("--every-max", type=float, default=6.0)
     parser.add_argument(
@@ -195,7 +205,8 @@ def main() -> int:
     parser.add_argument("--home", type=Path, default=None, help="keep state and logs here")
     args = parser.parse_args()
     args.concurrency = args.concurrency or args.n
-    args.buyers = args.buyers or max(1, min(30, args.n // 10))
+    # Registration allows 10 accounts per IP and hour (services/rate_limits.py).
+    args.buyers = args.buyers or max(1, min(10, args.n // 10))
     home = args.home or Path(tempfile.mkdtemp(prefix="marketred-faults-"))
     say(f"home {home} (logs in {home / 'logs'})")
     try:

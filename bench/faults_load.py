@@ -122,7 +122,9 @@ async def _command(
         raise RuntimeError(f"{step}: {r.status_code} {r.text[:300]}")
 
 
-async def _wait(api: Failover, qid: str, status: str, h: dict[str, str], timeout: float) -> None:
+async def _wait(
+    api: Failover, qid: str, status: str, h: dict[str, str], timeout: float, poll: float
+) -> None:
     deadline = time.monotonic() + timeout
     while True:
         quote = await _status(api, qid, h)
@@ -132,7 +134,7 @@ async def _wait(api: Failover, qid: str, status: str, h: dict[str, str], timeout
             raise GaveUp(
                 f"never reached {status}: {quote['status']} waiting for {quote.get('waiting_for')}"
             )
-        await asyncio.sleep(0.5)
+        await asyncio.sleep(random.uniform(0.5, 1.5) * poll)
 
 
 async def one_lifecycle(
@@ -144,6 +146,7 @@ async def one_lifecycle(
     variant_id: str,
     cart_lock: asyncio.Lock,
     timeout: float,
+    poll: float,
 ) -> None:
     key = uuid.uuid4().hex
     async with cart_lock:  # one buyer has one cart per vendor
@@ -170,12 +173,12 @@ async def one_lifecycle(
     if paid is not None:
         payment_id = paid.json()["payment_url"].rstrip("/").rsplit("/", 1)[-1]
         (await khipu.post(f"/_sandbox/payments/{payment_id}/pay", json={})).raise_for_status()
-    await _wait(api, qid, "PAID", buyer, timeout)
+    await _wait(api, qid, "PAID", buyer, timeout, poll)
     await _command(
         api, qid, "ship", staff, "SHIPPED", json={"carrier": "Faults", "tracking": qid[:8]}
     )
     await _command(api, qid, "deliver", buyer, "DELIVERED")
-    await _wait(api, qid, "COMPLETED", buyer, timeout)
+    await _wait(api, qid, "COMPLETED", buyer, timeout, poll)
     lc.total = (await _status(api, qid, buyer))["total"]
     lc.completed_at = time.monotonic()
 
