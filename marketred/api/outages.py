@@ -104,9 +104,16 @@ class OutageLog:
         count.logged_at = now
 
 
-def install_outage_handlers(app: FastAPI, outages: OutageLog | None = None) -> None:
-    outages = outages or OutageLog()
-    app.state.outages = outages
+def outage_log(app: FastAPI) -> OutageLog:
+    """The app's one outage log (API errors and web pages count into the same)."""
+    if not hasattr(app.state, "outages"):
+        app.state.outages = OutageLog()
+    found: OutageLog = app.state.outages
+    return found
+
+
+def install_outage_handlers(app: FastAPI) -> None:
+    outages = outage_log(app)
 
     async def _answer(request: Request, exc: Exception) -> JSONResponse:
         dependency = dependency_away(exc)

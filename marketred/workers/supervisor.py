@@ -157,7 +157,7 @@ class Supervisor:
                     child.restart_at = now + child.backoff
                     self.on_event(
                         f"{child.name} exited ({_describe(code)}); restarting in "
-                        f"{child.backoff:.0f} s — {child.last_line()}"
+                        f"{child.backoff:g} s — {child.last_line()}"
                     )
                     child.backoff = min(child.backoff * 2, self.max_backoff)
             elif child.state == "restarting" and now >= child.restart_at:

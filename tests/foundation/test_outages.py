@@ -121,10 +121,16 @@ def test_api_answers_503_while_postgres_is_killed_and_recovers_when_it_is_back()
                 assert body["type"] == "urn:marketred:unavailable:database"
                 assert "database" in body["detail"]
                 assert answers[0].headers["retry-after"] == "5"
+                # A page answers in Spanish, not with problem+json, and counts the same.
+                page = await api.get("/")
+                assert page.status_code == 503
+                assert page.headers["content-type"].startswith("text/html")
+                assert "Servicio no disponible por un momento" in page.text
+                assert page.headers["retry-after"] == "5"
                 ready = await api.get("/readyz")
                 assert ready.status_code == 503
                 assert ready.json()["checks"]["database"].startswith("unavailable")
-                # 40 refused requests, one log line (the rest are counted for the next).
+                # 41 refused requests, one log line (the rest are counted for the next).
                 assert [line["dependency"] for line in lines] == ["database"]
 
                 server = subprocess.Popen(

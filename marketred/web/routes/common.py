@@ -14,7 +14,7 @@ from fastapi.routing import APIRoute
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import RedirectResponse
 
-from marketred.services.errors import DomainError, NotFound, Unauthorized
+from marketred.services.errors import DomainError, NotFound, Unauthorized, Unavailable
 from marketred.web import i18n
 from marketred.web.i18n import gettext as _
 from marketred.web.security.csrf import verify_csrf
@@ -58,6 +58,21 @@ def error_page(request: Request, exc: DomainError) -> Response:
     )
 
 
+def outage_page(request: Request, exc: Exception) -> Response | None:
+    """The 503 page while PostgreSQL or Temporal is away (counted in the API's outage
+    log, api/outages.py); None for any other error."""
+    from marketred.api.outages import RETRY_AFTER_S, dependency_away, outage_log
+
+    dependency = dependency_away(exc)
+    if dependency is None:
+        return None
+    outage_log(request.app).refused(dependency, exc)
+    detail = "the workflow engine is not reachable; try again shortly"
+    page = error_page(request, Unavailable(detail if dependency == "temporal" else ""))
+    page.headers["Retry-After"] = str(RETRY_AFTER_S)
+    return page
+
+
 class WebRoute(APIRoute):
     """Pages answer HTML, not problem+json: a sign-in redirect for 401, an error page for
     any other domain error or a malformed path/query."""
@@ -77,6 +92,11 @@ class WebRoute(APIRoute):
                 return error_page(request, exc)
             except RequestValidationError:
                 return error_page(request, NotFound("invalid address"))
+            except Exception as exc:
+                page = outage_page(request, exc)
+                if page is None:
+                    raise
+                return page
             finally:
                 i18n.reset_language(token)
 
