@@ -183,6 +183,9 @@ async def drive(shape: Shape, args: argparse.Namespace) -> tuple[Figures, int]:
     if last_kill is not None and done:
         last_done = max(lc.completed_at for lc in done if lc.completed_at is not None)
         f.add("last kill → last completion (s)", f"{last_done - last_kill:.1f}")
+        after = [lc.completed_at for lc in done if lc.completed_at and lc.completed_at > last_kill]
+        if after:  # how soon quotes complete again, apart from how many were still queued
+            f.add("last kill → next completion (s)", f"{min(after) - last_kill:.1f}")
     f.add("quotes/s under chaos", f"{len(done) / elapsed:.2f}")
     await khipu.aclose()
     await api.http.aclose()
