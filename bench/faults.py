@@ -21,6 +21,7 @@ import argparse
 import asyncio
 import os
 import random
+import shutil
 import signal
 import sys
 import tempfile
@@ -232,6 +233,8 @@ def main() -> int:
         print(f"FAILED: {', '.join(figures.failed) or 'no quote acknowledged'}")
         return 1
     print("all invariants hold")
+    if args.home is None:  # a failed run keeps its logs and data for a look
+        shutil.rmtree(home, ignore_errors=True)
     return 0
 
 
