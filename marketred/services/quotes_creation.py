@@ -58,8 +58,15 @@ async def create_quote(
     *,
     client_ip: str | None = None,
 ) -> QuoteOut:
-    # Counted in this transaction: only quotes that really get created use up the limit.
-    await rate_limits.limit_quote_creation(session, user_id=str(buyer.user_id), ip=client_ip)
+    # Counted apart and committed at once: the request's transaction lasts until the
+    # workflow has started, and holding the counter rows that long serialized every
+    # quote request of an address (all of them, behind a proxy). Refusals count too.
+    await rate_limits.limit_quote_creation(
+        session,
+        rate_limits.quote_limits(settings.quotes_per_account_hour, settings.quotes_per_ip_hour),
+        user_id=str(buyer.user_id),
+        ip=client_ip,
+    )
     snapshot = await carts.snapshot_for_quote(session, buyer.user_id, body.vendor)
     vendor = await session.get(Vendor, snapshot.vendor_id)
     assert vendor is not None

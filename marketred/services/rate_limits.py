@@ -9,6 +9,11 @@ end of one window and another at the start of the next cannot pass twice the lim
 with Retry-After: when the estimate falls back under the limit) once the limit is passed;
 refused attempts count too, so hammering keeps the door shut. Callers that must count a
 request which then fails (a wrong password) commit right after the hit.
+
+The upsert locks the counter row until its transaction ends. `hit_apart()` counts in a
+transaction of its own, committed at once, for requests that go on to slow work (quote
+creation starts a workflow): inside the request's transaction every request of the same
+subject would wait for the previous one's commit.
 """
 
 from __future__ import annotations
@@ -40,8 +45,9 @@ REGISTER_PER_IP = Limit("register-ip", 10, 60 * 60)
 RESET_PER_IP = Limit("reset-ip", 10, 60 * 60)
 RESET_PER_ACCOUNT = Limit("reset-account", 3, 60 * 60)
 VERIFY_MAIL_PER_ACCOUNT = Limit("verify-mail", 3, 60 * 60)
-QUOTES_PER_ACCOUNT = Limit("quote-account", 20, 60 * 60)
-QUOTES_PER_IP = Limit("quote-ip", 60, 60 * 60)
+# Quote creation: the numbers are settings (quotes_per_account_hour, quotes_per_ip_hour).
+QUOTES_PER_ACCOUNT = "quote-account"
+QUOTES_PER_IP = "quote-ip"
 
 
 def window_of(limit: Limit, now: datetime) -> tuple[datetime, datetime]:
@@ -183,10 +189,35 @@ async def reset(session: AsyncSession, limit: Limit, subject: str) -> None:
     )
 
 
+async def hit_apart(
+    session: AsyncSession, limit: Limit, subject: str, *, now: datetime | None = None
+) -> int:
+    """hit() in a short transaction of its own on `session`'s database, committed before
+    this returns (a refusal is counted too), so the counter row is locked only for it."""
+    async with AsyncSession(bind=session.bind, join_transaction_mode="create_savepoint") as apart:
+        try:
+            return await hit(apart, limit, subject, now=now)
+        finally:
+            await apart.commit()
+
+
+def quote_limits(per_account_hour: int, per_ip_hour: int) -> tuple[Limit, Limit | None]:
+    """The quote-creation limits from settings (per IP: None when turned off)."""
+    per_ip = Limit(QUOTES_PER_IP, per_ip_hour, 60 * 60) if per_ip_hour else None
+    return Limit(QUOTES_PER_ACCOUNT, per_account_hour, 60 * 60), per_ip
+
+
 async def limit_quote_creation(
-    session: AsyncSession, *, user_id: str, ip: str | None, now: datetime | None = None
+    session: AsyncSession,
+    limits: tuple[Limit, Limit | None],
+    *,
+    user_id: str,
+    ip: str | None,
+    now: datetime | None = None,
 ) -> None:
-    """For the quotes engineer: call before creating a quote (per buyer and per IP)."""
-    await hit(session, QUOTES_PER_ACCOUNT, user_id, now=now)
-    if ip:
-        await hit(session, QUOTES_PER_IP, ip, now=now)
+    """Count one quote request of this buyer (the guard) and, as a coarse ceiling, of its
+    address; each in its own transaction (hit_apart). Raises RateLimited past either."""
+    per_account, per_ip = limits
+    await hit_apart(session, per_account, user_id, now=now)
+    if ip and per_ip is not None:
+        await hit_apart(session, per_ip, ip, now=now)

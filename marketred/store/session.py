@@ -27,9 +27,9 @@ def to_async_url(url: str) -> str:
     return url
 
 
-def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
+def create_engine(url: str, *, pool_size: int = 10, max_overflow: int = 10) -> AsyncEngine:
     return create_async_engine(
-        to_async_url(url), pool_size=pool_size, max_overflow=10, pool_pre_ping=True
+        to_async_url(url), pool_size=pool_size, max_overflow=max_overflow, pool_pre_ping=True
     )
 
 
