@@ -101,7 +101,9 @@ async def measure(url: str, product_ids: list[uuid.UUID], rounds: int, vendors: 
 
 
 async def explain(url: str, queries: list[str]) -> None:
-    """EXPLAIN (ANALYZE, BUFFERS) of every statement the search service runs for each query."""
+    """EXPLAIN (ANALYZE, BUFFERS) of every statement the search service runs for each
+    query (with its filters from the mix, the vendor filter on vendor-1)."""
+    filters = {q: (v, c, lo, hi) for q, v, c, lo, hi in spanish_catalog.QUERIES}
     engine = create_engine(url, pool_size=1)
     sessions = create_session_factory(engine)
     captured: list[tuple[str, Any]] = []
@@ -114,7 +116,16 @@ async def explain(url: str, queries: list[str]) -> None:
     async with sessions() as session:
         for q in queries:
             captured.clear()
-            await search.search_products(session, q=q, limit=20)
+            by_vendor, category, lo, hi = filters.get(q, (False, None, None, None))
+            await search.search_products(
+                session,
+                q=q,
+                vendor="vendor-1" if by_vendor else None,
+                category=category,
+                min_price=lo,
+                max_price=hi,
+                limit=20,
+            )
             for statement, params in list(captured):
                 plan = await session.connection()
                 result = await plan.exec_driver_sql(

@@ -55,6 +55,15 @@ class Product(UUIDPk, Timestamps, Base):
     )
 
 
+class SearchWord(Base):
+    """A distinct word of the product names, folded (unaccented, lower case): what search
+    corrects a misspelt query against. Filled by triggers on `products` (migration 0010)."""
+
+    __tablename__ = "search_words"
+
+    word: Mapped[str] = mapped_column(Text, primary_key=True)
+
+
 class Variant(UUIDPk, Timestamps, Base):
     """A sellable option of a product (talla, color...). SKU is unique per vendor."""
 

@@ -4,15 +4,16 @@ Two passes, both index-backed:
 1. Spanish full text: the query, unaccented and stemmed with the 'spanish' config, against
    the products' stored tsvectors (`search_vector`: name A, keywords B, category C,
    description D; `name_vector`: the name alone).
-2. Only when that finds nothing (a misspelt query): trigram word similarity of the
-   unaccented query against the unaccented name ("chocloate" → "Chocolate").
+2. Only when that finds nothing (a misspelt query): each word of the query is replaced
+   by the most similar word (trigrams) of the product names' vocabulary, `search_words`,
+   and the corrected query goes through pass 1 again ("chocloate" → "chocolate").
 Only active products of active vendors with at least one active variant (in the price
 range, when one is given) show. Prices of the page are aggregated for that page only.
 
 Bounded work, whatever the catalog size (docs/catalog.md has the plans): a search takes
 at most `MAX_CANDIDATES` matching products — those whose name matches first, then those
 matching elsewhere — ranks only them, and pages through them; `total` counts them, so it
-is exact up to `MAX_CANDIDATES` and says "at least that many" above. Ranking or counting
+is exact up to `MAX_CANDIDATES`; above, the service says "more than that". Ranking or counting
 every match of a common word ("polera": a seventh of the catalog) is what made p99 grow
 with the catalog. Listings without a query walk the active products' name index and stop
 at `MAX_CANDIDATES` too.
@@ -21,16 +22,18 @@ at `MAX_CANDIDATES` too.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-# "mochla" → "mochila" scores 0.57; the default 0.6 would miss such one-letter slips.
-WORD_SIMILARITY_THRESHOLD = 0.5
-# Matches a search ranks and counts at most (50 pages of 20).
-MAX_CANDIDATES = 1000
+# pg_trgm similarity a vocabulary word needs to stand in for a query word: "mochla" →
+# "mochila" scores 0.5, "chocloate" → "chocolate" 0.43.
+WORD_SIMILARITY_THRESHOLD = 0.3
+# Matches a search ranks and counts at most (10 pages of 20); it looks at one more to
+# know whether there are more.
+MAX_CANDIDATES = 200
 
 
 @dataclass(frozen=True)
@@ -58,10 +61,23 @@ class SearchRow:
     rank: float | None
 
 
-_FULL_TEXT_QUERY = (
-    "query AS (SELECT websearch_to_tsquery('spanish', marketred_unaccent(:q)) AS tsq)"
-)
-_TRIGRAM_QUERY = "query AS (SELECT marketred_unaccent(lower(:q)) AS qn)"
+# Written out where used, not computed once in a CTE: the planner must see the query's
+# words to estimate how many products match (a CTE value is opaque to it, and it then
+# read a big vendor's whole catalog instead of the text index).
+_TSQ = "websearch_to_tsquery('spanish', marketred_unaccent(:q))"
+# The query's words folded like `search_words`, each replaced by its closest word there
+# (dropped when none is close enough); '' when nothing is left.
+_CORRECTED = f"""
+    SELECT coalesce(string_agg(fixed.word, ' ' ORDER BY w.n), '')
+    FROM regexp_split_to_table(marketred_unaccent(lower(:q)), '[^[:alnum:]]+')
+         WITH ORDINALITY AS w(word, n)
+    CROSS JOIN LATERAL (
+        SELECT sw.word FROM search_words sw
+        WHERE length(w.word) >= 3 AND sw.word % w.word
+          AND similarity(sw.word, w.word) >= {WORD_SIMILARITY_THRESHOLD}
+        ORDER BY similarity(sw.word, w.word) DESC, sw.word LIMIT 1
+    ) fixed
+"""
 
 
 def _filters(f: SearchFilters, params: dict[str, Any]) -> tuple[list[str], str]:
@@ -70,7 +86,8 @@ def _filters(f: SearchFilters, params: dict[str, Any]) -> tuple[list[str], str]:
     where = ["p.active", "v.active"]
     variant_cond = ["pv.product_id = p.id", "pv.active"]
     if f.vendor_slug:
-        where.append("v.slug = :vendor")
+        # A value for the planner, so it can AND the vendor's rows into the text index scan.
+        where.append("p.vendor_id = (SELECT id FROM vendors WHERE slug = :vendor)")
         params["vendor"] = f.vendor_slug
     if f.category:
         where.append("lower(p.category) = lower(:category)")
@@ -88,31 +105,23 @@ def _filters(f: SearchFilters, params: dict[str, Any]) -> tuple[list[str], str]:
 
 def _tier(select: str, match: str, where: list[str]) -> str:
     return (
-        f"SELECT {select} FROM products p JOIN vendors v ON v.id = p.vendor_id, query "
+        f"SELECT {select} FROM products p JOIN vendors v ON v.id = p.vendor_id "
         f"WHERE {match} AND {' AND '.join(where)}"
     )
 
 
-def _hits(mode: str | None, where: list[str]) -> tuple[str, str]:
-    """The CTEs that yield `hits (id, name, rank)`: at most MAX_CANDIDATES rows."""
+def _hits(mode: str | None, where: list[str]) -> str:
+    """The CTEs that yield `hits (id, name, rank)`: at most MAX_CANDIDATES + 1 rows."""
     if mode is None:
-        return "", (
+        return (
             "hits AS (SELECT p.id, p.name, NULL::float AS rank "
             "FROM products p JOIN vendors v ON v.id = p.vendor_id "
             f"WHERE {' AND '.join(where)} ORDER BY p.name, p.id LIMIT :cap)"
         )
-    if mode == "trigram":
-        similarity = "word_similarity(query.qn, marketred_unaccent(lower(p.name)))"
-        match = "query.qn <% marketred_unaccent(lower(p.name))"
-        return _TRIGRAM_QUERY + ",", (
-            f"hits AS ({_tier(f'p.id, p.name, {similarity} AS rank', match, where)} LIMIT :cap)"
-        )
-    rank = "p.id, p.name, ts_rank_cd(p.search_vector, query.tsq, 32) AS rank"
-    named = _tier(rank, "p.name_vector @@ query.tsq", where)
-    elsewhere = _tier(
-        rank, "p.search_vector @@ query.tsq AND NOT p.name_vector @@ query.tsq", where
-    )
-    return _FULL_TEXT_QUERY + ",", (
+    rank = f"p.id, p.name, ts_rank_cd(p.search_vector, {_TSQ}, 32) AS rank"
+    named = _tier(rank, f"p.name_vector @@ {_TSQ}", where)
+    elsewhere = _tier(rank, f"p.search_vector @@ {_TSQ} AND NOT p.name_vector @@ {_TSQ}", where)
+    return (
         f"named AS MATERIALIZED ({named} LIMIT :cap), "
         f"hits AS MATERIALIZED (SELECT * FROM named UNION ALL "
         f"(SELECT * FROM ({elsewhere}) e LIMIT :cap - (SELECT count(*) FROM named)))"
@@ -120,15 +129,15 @@ def _hits(mode: str | None, where: list[str]) -> tuple[str, str]:
 
 
 def _sql(f: SearchFilters, mode: str | None) -> tuple[str, dict[str, Any]]:
-    params: dict[str, Any] = {"limit": f.limit, "offset": f.offset, "cap": MAX_CANDIDATES}
+    params: dict[str, Any] = {"limit": f.limit, "offset": f.offset, "cap": MAX_CANDIDATES + 1}
     if mode is not None:
         params["q"] = f.q
     where, variants = _filters(f, params)
-    query, hits = _hits(mode, where)
+    hits = _hits(mode, where)
     order = "rank DESC NULLS LAST, name, id"
     # One row even for an empty page, so the total always comes back in one round trip.
     sql = f"""
-        WITH {query} {hits},
+        WITH {hits},
         page AS (SELECT * FROM hits ORDER BY {order} LIMIT :limit OFFSET :offset)
         SELECT p.id, p.name, p.category, p.image_urls, v.id, v.slug, v.name,
                prices.min_price, prices.max_price, page.rank, totals.n
@@ -160,8 +169,7 @@ async def search_products(session: AsyncSession, f: SearchFilters) -> tuple[list
     found, total = await _run(session, f, "full_text")
     if total:
         return found, total
-    await session.execute(
-        text("SELECT set_config('pg_trgm.word_similarity_threshold', :t, true)"),
-        {"t": str(WORD_SIMILARITY_THRESHOLD)},
-    )
-    return await _run(session, f, "trigram")
+    corrected = await session.scalar(text(_CORRECTED), {"q": f.q})
+    if not corrected or corrected == f.q:
+        return found, total
+    return await _run(session, replace(f, q=corrected), "full_text")
