@@ -87,7 +87,7 @@ def create_app(settings: Settings, resources: Resources | None = None) -> FastAP
     if resources is not None:
         app.state.resources = resources
     install_error_handlers(app)
-    app.middleware("http")(middleware.request_context)
+    app.add_middleware(middleware.RequestContext)
     install_web_security(app)
     for router in (
         health.router,
