@@ -31,6 +31,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -43,6 +44,7 @@ from marketred.settings import Settings
 from tests.support.stack import RunningStack, start_stack
 
 VENDOR_SLUG = "cafe-altiplano"
+BENCH_BIN = Path(sys.executable).parent  # py-spy lives beside this interpreter
 
 
 @dataclass
@@ -185,7 +187,7 @@ def process_of(stack: RunningStack, last_arg: str) -> psutil.Process:
 
 
 def start_profile(pid: int, seconds: float, out: Path) -> subprocess.Popen[bytes]:
-    py_spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
+    py_spy = shutil.which("py-spy") or str(BENCH_BIN / "py-spy")
     return subprocess.Popen(
         [
             py_spy,
@@ -207,28 +209,68 @@ def start_profile(pid: int, seconds: float, out: Path) -> subprocess.Popen[bytes
     )
 
 
-def top_functions(raw: Path, n: int = 15) -> list[tuple[str, float]]:
-    """Inclusive share of samples per function (py-spy's collapsed stacks)."""
-    inclusive: collections.Counter[str] = collections.Counter()
+def top_functions(
+    raw: Path, n: int = 12
+) -> tuple[int, list[tuple[str, float]], list[tuple[str, float]]]:
+    """From py-spy's collapsed stacks: (samples, the functions with the most samples of
+    their own, the project's functions with the most samples inclusive), as % of samples."""
+    own: collections.Counter[str] = collections.Counter()
+    ours: collections.Counter[str] = collections.Counter()
     total = 0
     for line in raw.read_text().splitlines():
         stack, _, count = line.rpartition(" ")
-        if not count.isdigit():
+        if not count.isdigit() or not stack:
             continue
         total += int(count)
-        frames = {
-            f.split(" (")[0] + " (" + f.split(" (")[-1].split(":")[0].rsplit("/", 2)[-1]
-            for f in stack.split(";")
-            if f
-        }
-        for frame in frames:
-            inclusive[frame] += int(count)
-    interesting = [
-        (name, 100 * c / total)
-        for name, c in inclusive.most_common()
-        if not name.startswith(("<module>", "run (", "_run_once", "run_forever", "run_until"))
-    ]
-    return interesting[:n]
+        frames = [_frame(f) for f in stack.split(";") if f]
+        own[frames[-1]] += int(count)
+        for frame in set(frames):
+            if (
+                frame.startswith("marketred/")
+                and "middleware" not in frame
+                and "cli.py" not in frame
+            ):
+                ours[frame] += int(count)
+
+    def share(c: collections.Counter[str]) -> list[tuple[str, float]]:
+        return [(name, 100 * k / max(total, 1)) for name, k in c.most_common(n)]
+
+    return total, share(own), share(ours)
+
+
+def _frame(frame: str) -> str:
+    """'function (path/to/file.py:12)' → 'path/to/file.py function'."""
+    function, _, where = frame.rpartition(" (")
+    return f"{where.split(':')[0]} {function}" if function else frame
+
+
+async def floor(stack: RunningStack, n: int = 20) -> tuple[float, float]:
+    """p50 ms of a workflow start on the same Temporal server and of one database round
+    trip, in the same loaded conditions: what a quote creation cannot go below."""
+    import asyncpg
+    from temporalio.client import Client
+
+    client = await Client.connect(stack.temporal_address)
+    starts = []
+    for _ in range(n):
+        t0 = time.perf_counter()
+        handle = await client.start_workflow(
+            "BenchNothing", id=f"bench-floor-{uuid.uuid4()}", task_queue="bench-nobody-polls"
+        )
+        starts.append((time.perf_counter() - t0) * 1000)
+        await handle.terminate("bench floor measurement")
+    conn = await asyncpg.connect(
+        host=str(stack.home / "pgdata"), user="postgres", database="marketred"
+    )
+    trips = []
+    try:
+        for _ in range(n):
+            t0 = time.perf_counter()
+            await conn.fetchval("SELECT 1")
+            trips.append((time.perf_counter() - t0) * 1000)
+    finally:
+        await conn.close()
+    return statistics.median(starts), statistics.median(trips)
 
 
 def report(title: str, run: Run, seconds: float) -> None:
@@ -260,11 +302,23 @@ async def bench(args: argparse.Namespace, stack: RunningStack) -> None:
             profiler = start_profile(api_proc.pid, args.seconds, args.profile_out)
         half = await open_loop(api, buyers, variant, rate, args.seconds)
         report(f"half the maximum: {rate:.2f} quotes/s, open loop, one address", half, args.seconds)
+    start_ms, trip_ms = await floor(stack)
+    print(
+        f"\nsame server, same load: workflow start p50 {start_ms:.1f} ms, "
+        f"database round trip p50 {trip_ms:.2f} ms"
+    )
     if profiler is not None:
         profiler.wait(timeout=120)
-        print(f"\nAPI profile during the half-rate run ({args.profile_out}), inclusive share:")
-        for name, share in top_functions(args.profile_out):
-            print(f"  {share:5.1f}%  {name}")
+        total, own, ours = top_functions(args.profile_out)
+        print(
+            f"\nAPI profile during the half-rate run: {total} samples at 50/s ({args.profile_out})"
+        )
+        print("  most samples of their own:")
+        for name, share in own:
+            print(f"    {share:5.1f}%  {name}")
+        print("  project functions, inclusive:")
+        for name, share in ours:
+            print(f"    {share:5.1f}%  {name}")
     await asyncio.sleep(3)  # let the last starts land
     workflows, rows = await orphans(stack)
     print(
@@ -285,7 +339,10 @@ def main() -> None:
     args = parser.parse_args()
     home = Path(tempfile.mkdtemp(prefix="marketred-quote-bench-"))
     if args.python:
-        sys.executable = args.python  # start_stack runs `python -m marketred.workers.cli dev`
+        # start_stack runs `python -m marketred.workers.cli dev` from the current folder,
+        # which comes first on the path: run it from that interpreter's checkout.
+        sys.executable = args.python
+        os.chdir(Path(args.python).absolute().parents[2])
     stack = start_stack(home, None, timeout=300)
     try:
         asyncio.run(bench(args, stack))

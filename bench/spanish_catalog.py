@@ -22,6 +22,7 @@ import random
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 # (type, category, options) in rough order of popularity.
 TYPES: list[tuple[str, str, str]] = [
@@ -306,7 +307,9 @@ def _options(kind: str, type_name: str, k: int) -> dict[str, str]:
     return {"color": COLORS[k % len(COLORS)]}
 
 
-def _products(rng: random.Random, vendor_ids: list[uuid.UUID], count: int) -> Iterator[tuple]:
+def _products(
+    rng: random.Random, vendor_ids: list[uuid.UUID], count: int
+) -> Iterator[tuple[Any, ...]]:
     weights = _zipf_weights(len(TYPES))
     for n in range(count):
         type_name, category, option_kind = rng.choices(TYPES, weights)[0]

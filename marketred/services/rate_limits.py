@@ -26,6 +26,8 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+from sqlalchemy.sql.selectable import ScalarSelect
 
 from marketred.services.errors import RateLimited
 from marketred.store.models import RateLimitCounter
@@ -103,14 +105,20 @@ class _Counts:
         )
 
 
-async def _previous(session: AsyncSession, key: str, begin: datetime, limit: Limit) -> int:
-    value = await session.scalar(
-        select(RateLimitCounter.count).where(
-            RateLimitCounter.key == key,
-            RateLimitCounter.window_start == begin - timedelta(seconds=limit.window_seconds),
+def _previous_count(key: str, begin: datetime, limit: Limit) -> ScalarSelect[int]:
+    previous = aliased(RateLimitCounter)
+    return (
+        select(previous.count)
+        .where(
+            previous.key == key,
+            previous.window_start == begin - timedelta(seconds=limit.window_seconds),
         )
+        .scalar_subquery()
     )
-    return int(value or 0)
+
+
+async def _previous(session: AsyncSession, key: str, begin: datetime, limit: Limit) -> int:
+    return int(await session.scalar(select(_previous_count(key, begin, limit))) or 0)
 
 
 async def hit(
@@ -134,10 +142,11 @@ async def hit(
             index_elements=["key", "window_start"],
             set_={"count": RateLimitCounter.count + 1},
         )
-        .returning(RateLimitCounter.count)
+        # The previous window's count in the same round trip.
+        .returning(RateLimitCounter.count, _previous_count(key, begin, limit))
     )
-    current = int((await session.execute(stmt)).scalar_one())
-    counts = _Counts(limit, now, begin, current, await _previous(session, key, begin, limit))
+    current, previous = (await session.execute(stmt)).one()
+    counts = _Counts(limit, now, begin, int(current), int(previous or 0))
     if random.random() < 0.01:  # old windows are swept now and then, by whoever passes
         await session.execute(
             delete(RateLimitCounter).where(RateLimitCounter.expires_at < now - timedelta(hours=1))
@@ -190,13 +199,15 @@ async def reset(session: AsyncSession, limit: Limit, subject: str) -> None:
 
 
 async def hit_apart(
-    session: AsyncSession, limit: Limit, subject: str, *, now: datetime | None = None
-) -> int:
-    """hit() in a short transaction of its own on `session`'s database, committed before
-    this returns (a refusal is counted too), so the counter row is locked only for it."""
+    session: AsyncSession, *hits: tuple[Limit, str], now: datetime | None = None
+) -> None:
+    """hit() each (limit, subject) in order, in a short transaction of its own on
+    `session`'s database, committed before this returns (a refusal is counted too, and
+    stops the hits after it), so the counter rows are locked only meanwhile."""
     async with AsyncSession(bind=session.bind, join_transaction_mode="create_savepoint") as apart:
         try:
-            return await hit(apart, limit, subject, now=now)
+            for limit, subject in hits:
+                await hit(apart, limit, subject, now=now)
         finally:
             await apart.commit()
 
@@ -218,6 +229,7 @@ async def limit_quote_creation(
     """Count one quote request of this buyer (the guard) and, as a coarse ceiling, of its
     address; each in its own transaction (hit_apart). Raises RateLimited past either."""
     per_account, per_ip = limits
-    await hit_apart(session, per_account, user_id, now=now)
+    hits = [(per_account, user_id)]
     if ip and per_ip is not None:
-        await hit_apart(session, per_ip, ip, now=now)
+        hits.append((per_ip, ip))
+    await hit_apart(session, *hits, now=now)

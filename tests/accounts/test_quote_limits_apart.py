@@ -72,7 +72,7 @@ async def test_concurrent_requests_pass_exactly_the_limit(engine):
     async def attempt() -> None:
         async with AsyncSession(engine) as session:
             try:
-                await rate_limits.hit_apart(session, per_ip, ip, now=NOW)
+                await rate_limits.hit_apart(session, (per_ip, ip), now=NOW)
                 outcomes.append(True)
             except RateLimited:
                 outcomes.append(False)
