@@ -56,6 +56,4 @@ async def search_products(
         for r in rows
     ]
     exact = total <= search_repo.MAX_CANDIDATES
-    return ProductPage(
-        items=items, total=min(total, search_repo.MAX_CANDIDATES), total_exact=exact
-    )
+    return ProductPage(items=items, total=min(total, search_repo.MAX_CANDIDATES), total_exact=exact)
