@@ -6,6 +6,7 @@ the cart stays; the workflow's first projection waits for this transaction to co
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -156,5 +157,15 @@ async def create_quote(
         )
     except RPCError as exc:
         raise Unavailable("could not start the quote; your cart is unchanged, try again") from exc
-    await carts.empty_cart(session, buyer.user_id, vendor.id)
-    return await quote_out(session, quote, vendor=vendor)
+    try:
+        await carts.empty_cart(session, buyer.user_id, vendor.id)
+        return await quote_out(session, quote, vendor=vendor)
+    except Exception:
+        # The request's transaction rolls back, so the quote row never lands: end the
+        # workflow now instead of leaving it to wait for a row (it would give up as an
+        # orphan only after its grace period).
+        with contextlib.suppress(Exception):
+            await temporal.get_workflow_handle(workflow_id).terminate(
+                "quote creation failed after the workflow started"
+            )
+        raise
