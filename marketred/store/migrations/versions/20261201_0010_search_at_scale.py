@@ -51,7 +51,8 @@ def upgrade() -> None:
     op.execute("CREATE INDEX ixs_products_name_vector ON products USING gin (name_vector)")
     op.execute("CREATE INDEX ixs_products_active_name ON products (name, id) WHERE active")
     op.execute(
-        "CREATE TABLE search_words (word text NOT NULL, CONSTRAINT pk_search_words PRIMARY KEY (word))"
+        "CREATE TABLE search_words "
+        "(word text NOT NULL, CONSTRAINT pk_search_words PRIMARY KEY (word))"
     )
     op.execute("CREATE INDEX ixs_search_words_trgm ON search_words USING gin (word gin_trgm_ops)")
     op.execute(WORDS_FN)
@@ -62,9 +63,15 @@ def upgrade() -> None:
             "EXECUTE FUNCTION marketred_collect_search_words()"
         )
     op.execute(f"INSERT INTO search_words (word) {NAME_WORDS.replace('new_rows', 'products')}")
+    # Typos no longer scan the names by trigram: the index only cost every write.
+    op.execute("DROP INDEX IF EXISTS ixs_products_name_trgm")
 
 
 def downgrade() -> None:
+    op.execute(
+        "CREATE INDEX IF NOT EXISTS ixs_products_name_trgm ON products "
+        "USING gin (marketred_unaccent(lower(name)) gin_trgm_ops)"
+    )
     for event in ("insert", "update"):
         op.execute(f"DROP TRIGGER IF EXISTS trg_products_search_words_{event} ON products")
     op.execute("DROP FUNCTION IF EXISTS marketred_collect_search_words()")
