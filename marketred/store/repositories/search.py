@@ -10,7 +10,7 @@ Two passes, both index-backed:
 Only active products of active vendors with at least one active variant (in the price
 range, when one is given) show. Prices of the page are aggregated for that page only.
 
-Bounded work, whatever the catalog size (docs/catalog.md has the plans): a search takes
+Bounded work, whatever the catalog size (plans in docs/performance.md): a search takes
 at most `MAX_CANDIDATES` matching products — those whose name matches first, then those
 matching elsewhere — ranks only them, and pages through them; `total` counts them, so it
 is exact up to `MAX_CANDIDATES`; above, the service says "more than that". Ranking or counting
