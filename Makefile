@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run prod-local test test-db faults lint fmt clean
+.PHONY: install run prod-local test test-db faults lint fmt clean load
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -42,6 +42,11 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy .
 	$(BIN)/python -m deploy.check
+
+# The Locust traffic mix against a scratch `marketred dev` on free ports, 2 minutes
+# (bench/load/run.py; figures in docs/performance.md).
+load: $(STAMP)
+	$(BIN)/python bench/load/run.py --minutes 2
 
 fmt: $(STAMP)
 	$(BIN)/ruff check --fix .

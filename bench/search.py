@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import random
 import shutil
 import statistics
@@ -25,141 +24,28 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench import spanish_catalog
 from marketred.services import search
 from marketred.store.migrate import upgrade
 from marketred.store.session import create_engine, create_session_factory
 from marketred.workers import embedded_db
 
-NOUNS = [
-    ("zapato", "Calzado"),
-    ("zapatilla", "Calzado"),
-    ("bota", "Calzado"),
-    ("sandalia", "Calzado"),
-    ("polera", "Vestuario"),
-    ("chaqueta", "Vestuario"),
-    ("bufanda", "Vestuario"),
-    ("gorro", "Vestuario"),
-    ("poncho", "Vestuario"),
-    ("calcetín", "Vestuario"),
-    ("café", "Almacén"),
-    ("chocolate", "Almacén"),
-    ("té", "Almacén"),
-    ("miel", "Almacén"),
-    ("mermelada", "Almacén"),
-    ("queso", "Almacén"),
-    ("aceite de oliva", "Almacén"),
-    ("merkén", "Almacén"),
-    ("galleta", "Almacén"),
-    ("vino", "Bebidas"),
-    ("cerveza", "Bebidas"),
-    ("jabón", "Hogar"),
-    ("vela", "Hogar"),
-    ("taza", "Hogar"),
-    ("mantel", "Hogar"),
-    ("cojín", "Hogar"),
-    ("sábana", "Hogar"),
-    ("maceta", "Jardín"),
-    ("mochila", "Accesorios"),
-    ("cartera", "Accesorios"),
-    ("cinturón", "Accesorios"),
-    ("cuaderno", "Librería"),
-]
-ADJECTIVES = [
-    "artesanal",
-    "orgánico",
-    "de cuero",
-    "de lana",
-    "negro",
-    "rojo",
-    "azul",
-    "grande",
-    "pequeño",
-    "premium",
-    "clásico",
-    "chileno",
-    "natural",
-    "aromático",
-    "de greda",
-    "de cobre",
-    "tostado",
-    "amargo",
-    "de campo",
-    "reciclado",
-]
-PLACES = ["Chiloé", "Valdivia", "Pomaire", "Valparaíso", "Ñuñoa", "Temuco", "Arica", "Maule"]
-
-# (q, vendor filter?, min_price, max_price): typos, accents, plurals, filters.
-QUERY_MIX: list[tuple[str, bool, int | None, int | None]] = [
-    ("zapatos", False, None, None),
-    ("cafe tostado", False, None, None),
-    ("chocolat", False, None, None),
-    ("polera negra", False, None, None),
-    ("miel organica", False, None, None),
-    ("mochla", False, None, None),
-    ("queso de campo", False, 5000, 20000),
-    ("vela aromatica", False, None, None),
-    ("sabanas", False, None, None),
-    ("merken", True, None, None),
-    ("bufanda lana", True, None, None),
-    ("taza greda pomaire", False, None, 15000),
-]
-
-
-def _product(rng: random.Random, n: int) -> tuple[str, str, str, str]:
-    noun, category = rng.choice(NOUNS)
-    adj = rng.sample(ADJECTIVES, 2)
-    name = f"{noun.capitalize()} {adj[0]} {n % 97}"
-    place = rng.choice(PLACES)
-    description = f"{noun.capitalize()} {adj[1]} hecho en {place}. Producto {adj[0]} de MiPyme."
-    keywords = ", ".join([noun, adj[0], place.lower()])
-    return name, description, keywords, category
-
 
 async def load(url: str, products: int, vendors: int) -> list[uuid.UUID]:
-    import asyncpg
-
-    rng = random.Random(20261128)
-    conn = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://"))
-    vendor_rows, product_rows, variant_rows = [], [], []
-    vendor_ids = [uuid.uuid4() for _ in range(vendors)]
-    for i, vid in enumerate(vendor_ids):
-        vendor_rows.append((vid, f"vendor-{i}", f"Empresa {i} {rng.choice(PLACES)}", "11111111-1"))
-    product_ids: list[uuid.UUID] = []
-    for n in range(products):
-        pid, vid = uuid.uuid4(), vendor_ids[n % vendors]
-        name, description, keywords, category = _product(rng, n)
-        product_rows.append((pid, vid, name, description, keywords, category))
-        product_ids.append(pid)
-        for k in range(rng.randint(1, 4)):
-            price = rng.randint(5, 900) * 100 - 10
-            options = json.dumps({"talla": ["S", "M", "L", "XL"][k]})
-            variant_rows.append((uuid.uuid4(), pid, vid, f"SKU-{n}-{k}", options, price, k))
     started = time.perf_counter()
-    await conn.copy_records_to_table(
-        "vendors", records=vendor_rows, columns=["id", "slug", "name", "rut"]
-    )
-    await conn.copy_records_to_table(
-        "products",
-        records=product_rows,
-        columns=["id", "vendor_id", "name", "description", "keywords", "category"],
-    )
-    await conn.copy_records_to_table(
-        "variants",
-        records=variant_rows,
-        columns=["id", "product_id", "vendor_id", "sku", "options", "price", "position"],
-    )
-    await conn.execute("ANALYZE")
-    await conn.close()
+    catalog = spanish_catalog.generate(products, vendors)
+    await spanish_catalog.load(url, catalog)
     print(
-        f"loaded {vendors} vendors, {products} products, {len(variant_rows)} variants "
+        f"loaded {vendors} vendors, {products} products, {len(catalog.variants)} variants "
         f"in {time.perf_counter() - started:.1f}s"
     )
-    return product_ids
+    return [row[0] for row in catalog.products]
 
 
 def _pct(samples: list[float], p: float) -> float:
@@ -167,7 +53,7 @@ def _pct(samples: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
-async def measure(url: str, product_ids: list[uuid.UUID], rounds: int) -> None:
+async def measure(url: str, product_ids: list[uuid.UUID], rounds: int, vendors: int) -> None:
     engine = create_engine(url, pool_size=2)
     sessions = create_session_factory(engine)
     rng = random.Random(7)
@@ -179,11 +65,17 @@ async def measure(url: str, product_ids: list[uuid.UUID], rounds: int) -> None:
     async with sessions() as session:
         for round_no in range(rounds + 2):  # two warm-up rounds are discarded
             keep = round_no >= 2
-            for q, by_vendor, lo, hi in QUERY_MIX:
-                vendor = f"vendor-{rng.randrange(200)}" if by_vendor else None
+            for q, by_vendor, category, lo, hi in spanish_catalog.QUERIES:
+                vendor = f"vendor-{rng.randrange(vendors)}" if by_vendor else None
                 t0 = time.perf_counter()
                 page = await search.search_products(
-                    session, q=q, vendor=vendor, min_price=lo, max_price=hi, limit=20
+                    session,
+                    q=q,
+                    vendor=vendor,
+                    category=category,
+                    min_price=lo,
+                    max_price=hi,
+                    limit=20,
                 )
                 elapsed = (time.perf_counter() - t0) * 1000
                 hits[q] = page.total
@@ -196,9 +88,9 @@ async def measure(url: str, product_ids: list[uuid.UUID], rounds: int) -> None:
                     pk_ms.append(pk_elapsed)
                     per_query.setdefault(q, []).append(elapsed)
     await engine.dispose()
-    print(f"\n{'query':24}{'matches':>10}{'p50 ms':>10}")
+    print(f"\n{'query':24}{'matches':>10}{'p50 ms':>10}{'max ms':>10}")
     for q, n in hits.items():
-        print(f"{q:24}{n:10d}{statistics.median(per_query[q]):10.2f}")
+        print(f"{q:24}{n:10d}{statistics.median(per_query[q]):10.2f}{max(per_query[q]):10.2f}")
     s50, s99 = _pct(search_ms, 50), _pct(search_ms, 99)
     k50, k99 = _pct(pk_ms, 50), _pct(pk_ms, 99)
     print(f"\nsamples: {len(search_ms)} searches, {len(pk_ms)} primary-key fetches")
@@ -208,12 +100,51 @@ async def measure(url: str, product_ids: list[uuid.UUID], rounds: int) -> None:
     print(f"{'ratio search / pk':24}{s50 / k50:10.1f}{s99 / k99:10.1f}")
 
 
+async def explain(url: str, queries: list[str]) -> None:
+    """EXPLAIN (ANALYZE, BUFFERS) of every statement the search service runs for each
+    query (with its filters from the mix, the vendor filter on vendor-1)."""
+    filters = {q: (v, c, lo, hi) for q, v, c, lo, hi in spanish_catalog.QUERIES}
+    engine = create_engine(url, pool_size=1)
+    sessions = create_session_factory(engine)
+    captured: list[tuple[str, Any]] = []
+
+    def capture(_conn: Any, _cursor: Any, statement: str, params: Any, *_: Any) -> None:
+        if "products" in statement:
+            captured.append((statement, params))
+
+    event.listen(engine.sync_engine, "before_cursor_execute", capture)
+    async with sessions() as session:
+        for q in queries:
+            captured.clear()
+            by_vendor, category, lo, hi = filters.get(q, (False, None, None, None))
+            await search.search_products(
+                session,
+                q=q,
+                vendor="vendor-1" if by_vendor else None,
+                category=category,
+                min_price=lo,
+                max_price=hi,
+                limit=20,
+            )
+            for statement, params in list(captured):
+                plan = await session.connection()
+                result = await plan.exec_driver_sql(
+                    "EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) " + statement, params
+                )
+                print(f"\n-- q={q!r}\n" + "\n".join(row[0] for row in result))
+    event.remove(engine.sync_engine, "before_cursor_execute", capture)
+    await engine.dispose()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--admin-url", help="PostgreSQL admin URL (default: embedded server)")
     parser.add_argument("--products", type=int, default=100_000)
     parser.add_argument("--vendors", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=20)
+    parser.add_argument(
+        "--explain", action="append", default=[], metavar="Q", help="print the plans for Q"
+    )
     args = parser.parse_args()
 
     folder, server = None, None
@@ -226,7 +157,9 @@ def main() -> None:
         url = embedded_db.ensure_database_sync(admin, name, fresh=True)
         upgrade(url)
         product_ids = asyncio.run(load(url, args.products, args.vendors))
-        asyncio.run(measure(url, product_ids, args.rounds))
+        asyncio.run(measure(url, product_ids, args.rounds, args.vendors))
+        if args.explain:
+            asyncio.run(explain(url, args.explain))
     finally:
         asyncio.run(embedded_db.drop_database(admin, name))
         if server is not None:

@@ -50,6 +50,19 @@ class Settings(BaseSettings):
     # Proxies whose X-Forwarded-For/-Proto the API believes (uvicorn's forwarded_allow_ips):
     # comma-separated addresses or CIDR ranges, or "*" behind a proxy only it can reach.
     forwarded_allow_ips: str = "127.0.0.1"
+    # uvicorn processes of `marketred api` (each with its own pool of `db_pool_size`).
+    api_workers: int = Field(default=1, ge=1, le=64)
+    # Database connections per process: `db_pool_size` kept open, `db_max_overflow` more
+    # under bursts. A worker also needs one per concurrently running activity that uses
+    # the database, so the worker sizes its pool to `worker_max_concurrent_activities`
+    # when that is larger (see workers/deps.py).
+    db_pool_size: int = Field(default=10, ge=1, le=500)
+    db_max_overflow: int = Field(default=10, ge=0, le=500)
+    # Temporal worker concurrency: activities (each may hold a database connection) and
+    # workflow tasks; the sticky cache keeps that many workflows in memory between tasks.
+    worker_max_concurrent_activities: int = Field(default=20, ge=1, le=1000)
+    worker_max_concurrent_workflow_tasks: int = Field(default=32, ge=1, le=1000)
+    worker_max_cached_workflows: int = Field(default=1000, ge=0, le=100_000)
     # The worker's own /healthz and /readyz (for orchestrator probes); unset: not served.
     worker_health_port: int | None = Field(default=None, ge=1, le=65535)
 
@@ -112,6 +125,12 @@ class Settings(BaseSettings):
     payout_transfer_attempts: int = Field(default=10, ge=1, le=100)
 
     access_token_minutes: int = 60
+
+    # Quote requests per hour. Per account is the guard; per client address is only a
+    # coarse ceiling against floods, high enough for many buyers behind one address
+    # (carrier NAT, an office, a proxy that does not forward addresses); 0 turns it off.
+    quotes_per_account_hour: int = Field(default=20, ge=1)
+    quotes_per_ip_hour: int = Field(default=1000, ge=0)
 
     @property
     def is_dev(self) -> bool:

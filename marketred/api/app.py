@@ -41,7 +41,11 @@ from marketred.web.security import install_web_security
 def build_resources(settings: Settings) -> Resources:
     if not settings.database_url:
         raise RuntimeError("DATABASE_URL is not set (marketred dev sets it for you)")
-    engine = create_engine(settings.database_url)
+    engine = create_engine(
+        settings.database_url,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+    )
     return Resources(
         settings=settings,
         engine=engine,
@@ -49,6 +53,12 @@ def build_resources(settings: Settings) -> Resources:
         temporal=TemporalHandle(settings),
         http=httpx.AsyncClient(timeout=httpx.Timeout(10.0, connect=5.0)),
     )
+
+
+def create_app_from_environment() -> FastAPI:
+    """uvicorn's factory when `marketred api` runs several processes
+    (MARKETRED_API_WORKERS): each process reads the settings itself."""
+    return create_app(Settings())
 
 
 def create_app(settings: Settings, resources: Resources | None = None) -> FastAPI:
@@ -79,7 +89,7 @@ def create_app(settings: Settings, resources: Resources | None = None) -> FastAP
         app.state.resources = resources
     install_error_handlers(app)
     install_outage_handlers(app)
-    app.middleware("http")(middleware.request_context)
+    app.add_middleware(middleware.RequestContext)
     install_web_security(app)
     for router in (
         health.router,

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, Field, StringConstraints, field_validator, model_validator
 
-from marketred.schemas.common import StrictModel
+from marketred.schemas.common import Page, StrictModel
 from marketred.schemas.money import CURRENCY, MAX_PRICE
 
 # Prices are whole CLP: strict ints refuse 12990.5, "12990" and booleans.
@@ -152,6 +152,14 @@ class ProductSummary(BaseModel):
     max_price: int
     currency: str = CURRENCY
     rank: float | None = None
+
+
+class ProductPage(Page[ProductSummary]):
+    """Search results. `total` is exact when `total_exact`; otherwise there are more
+    matches than search counts (repositories/search.py: MAX_CANDIDATES), and `total` is
+    that bound: "more than `total`"."""
+
+    total_exact: bool = True
 
 
 class ImportRowError(BaseModel):

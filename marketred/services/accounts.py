@@ -77,7 +77,7 @@ async def create_user(
         raise Conflict("an account with this email already exists", errors=[("email", "taken")])
     user = User(
         email=email,
-        password_hash=hash_password(password) if password is not None else None,
+        password_hash=await hash_password(password) if password is not None else None,
         role=role,
         name=name,
         vendor_id=vendor_id,
@@ -98,7 +98,7 @@ async def register_buyer(session: AsyncSession, body: RegisterBuyer) -> User:
 
 async def authenticate(session: AsyncSession, email: str, password: str) -> User:
     user = await users_repo.get_by_email(session, email)
-    ok = verify_password(user.password_hash if user else None, password)
+    ok = await verify_password(user.password_hash if user else None, password)
     if user is None or not ok or not user.active:
         raise Unauthorized("wrong email or password")
     return user
@@ -118,7 +118,7 @@ async def get_active_user(session: AsyncSession, user_id: uuid.UUID) -> User:
 async def set_password(session: AsyncSession, user: User, new_password: str) -> None:
     """Change the password and end every web session of the user (they sign in again)."""
     check_new_password(new_password, user.email)
-    user.password_hash = hash_password(new_password)
+    user.password_hash = await hash_password(new_password)
     await session.flush()
     await sessions.revoke_user_sessions(session, user.id)
 
@@ -127,7 +127,7 @@ async def change_password(
     session: AsyncSession, user_id: uuid.UUID, current: str, new_password: str
 ) -> User:
     user = await get_active_user(session, user_id)
-    if not verify_password(user.password_hash, current):
+    if not await verify_password(user.password_hash, current):
         raise InvalidInput("wrong password", errors=[("current_password", "is not correct")])
     await set_password(session, user, new_password)
     return user

@@ -6,6 +6,7 @@ the cart stays; the workflow's first projection waits for this transaction to co
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -58,8 +59,15 @@ async def create_quote(
     *,
     client_ip: str | None = None,
 ) -> QuoteOut:
-    # Counted in this transaction: only quotes that really get created use up the limit.
-    await rate_limits.limit_quote_creation(session, user_id=str(buyer.user_id), ip=client_ip)
+    # Counted apart and committed at once: the request's transaction lasts until the
+    # workflow has started, and holding the counter rows that long serialized every
+    # quote request of an address (all of them, behind a proxy). Refusals count too.
+    await rate_limits.limit_quote_creation(
+        session,
+        rate_limits.quote_limits(settings.quotes_per_account_hour, settings.quotes_per_ip_hour),
+        user_id=str(buyer.user_id),
+        ip=client_ip,
+    )
     snapshot = await carts.snapshot_for_quote(session, buyer.user_id, body.vendor)
     vendor = await session.get(Vendor, snapshot.vendor_id)
     assert vendor is not None
@@ -149,5 +157,15 @@ async def create_quote(
         )
     except RPCError as exc:
         raise Unavailable("could not start the quote; your cart is unchanged, try again") from exc
-    await carts.empty_cart(session, buyer.user_id, vendor.id)
-    return await quote_out(session, quote, vendor=vendor)
+    try:
+        await carts.empty_cart(session, buyer.user_id, vendor.id)
+        return await quote_out(session, quote, vendor=vendor)
+    except Exception:
+        # The request's transaction rolls back, so the quote row never lands: end the
+        # workflow now instead of leaving it to wait for a row (it would give up as an
+        # orphan only after its grace period).
+        with contextlib.suppress(Exception):
+            await temporal.get_workflow_handle(workflow_id).terminate(
+                "quote creation failed after the workflow started"
+            )
+        raise

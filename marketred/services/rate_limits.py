@@ -9,6 +9,11 @@ end of one window and another at the start of the next cannot pass twice the lim
 with Retry-After: when the estimate falls back under the limit) once the limit is passed;
 refused attempts count too, so hammering keeps the door shut. Callers that must count a
 request which then fails (a wrong password) commit right after the hit.
+
+The upsert locks the counter row until its transaction ends. `hit_apart()` counts in a
+transaction of its own, committed at once, for requests that go on to slow work (quote
+creation starts a workflow): inside the request's transaction every request of the same
+subject would wait for the previous one's commit.
 """
 
 from __future__ import annotations
@@ -21,6 +26,8 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+from sqlalchemy.sql.selectable import ScalarSelect
 
 from marketred.services.errors import RateLimited
 from marketred.store.models import RateLimitCounter
@@ -40,8 +47,9 @@ REGISTER_PER_IP = Limit("register-ip", 10, 60 * 60)
 RESET_PER_IP = Limit("reset-ip", 10, 60 * 60)
 RESET_PER_ACCOUNT = Limit("reset-account", 3, 60 * 60)
 VERIFY_MAIL_PER_ACCOUNT = Limit("verify-mail", 3, 60 * 60)
-QUOTES_PER_ACCOUNT = Limit("quote-account", 20, 60 * 60)
-QUOTES_PER_IP = Limit("quote-ip", 60, 60 * 60)
+# Quote creation: the numbers are settings (quotes_per_account_hour, quotes_per_ip_hour).
+QUOTES_PER_ACCOUNT = "quote-account"
+QUOTES_PER_IP = "quote-ip"
 
 
 def window_of(limit: Limit, now: datetime) -> tuple[datetime, datetime]:
@@ -97,14 +105,20 @@ class _Counts:
         )
 
 
-async def _previous(session: AsyncSession, key: str, begin: datetime, limit: Limit) -> int:
-    value = await session.scalar(
-        select(RateLimitCounter.count).where(
-            RateLimitCounter.key == key,
-            RateLimitCounter.window_start == begin - timedelta(seconds=limit.window_seconds),
+def _previous_count(key: str, begin: datetime, limit: Limit) -> ScalarSelect[int]:
+    previous = aliased(RateLimitCounter)
+    return (
+        select(previous.count)
+        .where(
+            previous.key == key,
+            previous.window_start == begin - timedelta(seconds=limit.window_seconds),
         )
+        .scalar_subquery()
     )
-    return int(value or 0)
+
+
+async def _previous(session: AsyncSession, key: str, begin: datetime, limit: Limit) -> int:
+    return int(await session.scalar(select(_previous_count(key, begin, limit))) or 0)
 
 
 async def hit(
@@ -128,10 +142,11 @@ async def hit(
             index_elements=["key", "window_start"],
             set_={"count": RateLimitCounter.count + 1},
         )
-        .returning(RateLimitCounter.count)
+        # The previous window's count in the same round trip.
+        .returning(RateLimitCounter.count, _previous_count(key, begin, limit))
     )
-    current = int((await session.execute(stmt)).scalar_one())
-    counts = _Counts(limit, now, begin, current, await _previous(session, key, begin, limit))
+    current, previous = (await session.execute(stmt)).one()
+    counts = _Counts(limit, now, begin, int(current), int(previous or 0))
     if random.random() < 0.01:  # old windows are swept now and then, by whoever passes
         await session.execute(
             delete(RateLimitCounter).where(RateLimitCounter.expires_at < now - timedelta(hours=1))
@@ -183,10 +198,38 @@ async def reset(session: AsyncSession, limit: Limit, subject: str) -> None:
     )
 
 
-async def limit_quote_creation(
-    session: AsyncSession, *, user_id: str, ip: str | None, now: datetime | None = None
+async def hit_apart(
+    session: AsyncSession, *hits: tuple[Limit, str], now: datetime | None = None
 ) -> None:
-    """For the quotes engineer: call before creating a quote (per buyer and per IP)."""
-    await hit(session, QUOTES_PER_ACCOUNT, user_id, now=now)
-    if ip:
-        await hit(session, QUOTES_PER_IP, ip, now=now)
+    """hit() each (limit, subject) in order, in a short transaction of its own on
+    `session`'s database, committed before this returns (a refusal is counted too, and
+    stops the hits after it), so the counter rows are locked only meanwhile."""
+    async with AsyncSession(bind=session.bind, join_transaction_mode="create_savepoint") as apart:
+        try:
+            for limit, subject in hits:
+                await hit(apart, limit, subject, now=now)
+        finally:
+            await apart.commit()
+
+
+def quote_limits(per_account_hour: int, per_ip_hour: int) -> tuple[Limit, Limit | None]:
+    """The quote-creation limits from settings (per IP: None when turned off)."""
+    per_ip = Limit(QUOTES_PER_IP, per_ip_hour, 60 * 60) if per_ip_hour else None
+    return Limit(QUOTES_PER_ACCOUNT, per_account_hour, 60 * 60), per_ip
+
+
+async def limit_quote_creation(
+    session: AsyncSession,
+    limits: tuple[Limit, Limit | None],
+    *,
+    user_id: str,
+    ip: str | None,
+    now: datetime | None = None,
+) -> None:
+    """Count one quote request of this buyer (the guard) and, as a coarse ceiling, of its
+    address; each in its own transaction (hit_apart). Raises RateLimited past either."""
+    per_account, per_ip = limits
+    hits = [(per_account, user_id)]
+    if ip and per_ip is not None:
+        hits.append((per_ip, ip))
+    await hit_apart(session, *hits, now=now)

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from marketred.schemas.catalog import ProductSummary, VendorRef
-from marketred.schemas.common import Page
+from marketred.schemas.catalog import ProductPage, ProductSummary, VendorRef
 from marketred.services.errors import InvalidInput
 from marketred.store.repositories import search as search_repo
 from marketred.store.repositories.search import SearchFilters
@@ -23,7 +22,7 @@ async def search_products(
     max_price: int | None = None,
     limit: int = 20,
     offset: int = 0,
-) -> Page[ProductSummary]:
+) -> ProductPage:
     q = (q or "").strip() or None
     if q is not None and len(q) > MAX_QUERY_LENGTH:
         raise InvalidInput("query too long", errors=[("q", f"at most {MAX_QUERY_LENGTH}")])
@@ -56,4 +55,5 @@ async def search_products(
         )
         for r in rows
     ]
-    return Page[ProductSummary](items=items, total=total)
+    exact = total <= search_repo.MAX_CANDIDATES
+    return ProductPage(items=items, total=min(total, search_repo.MAX_CANDIDATES), total_exact=exact)

@@ -33,11 +33,11 @@ CONNECT_TIMEOUT_S = 5
 POOL_TIMEOUT_S = 5
 
 
-def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
+def create_engine(url: str, *, pool_size: int = 10, max_overflow: int = 10) -> AsyncEngine:
     return create_async_engine(
         to_async_url(url),
         pool_size=pool_size,
-        max_overflow=10,
+        max_overflow=max_overflow,
         pool_pre_ping=True,
         pool_timeout=POOL_TIMEOUT_S,
         connect_args={"timeout": CONNECT_TIMEOUT_S},

@@ -79,7 +79,16 @@ def api() -> None:
     settings = _settings()
     _db_url(settings)
     _check_temporal_files(settings)
-    uvicorn.run(create_app(settings), **api_server_options(settings))
+    if settings.api_workers > 1:
+        # Several processes need an import string; each builds its settings and pools.
+        uvicorn.run(
+            "marketred.api.app:create_app_from_environment",
+            factory=True,
+            workers=settings.api_workers,
+            **api_server_options(settings),
+        )
+    else:
+        uvicorn.run(create_app(settings), **api_server_options(settings))
 
 
 def _check_temporal_files(settings: Settings) -> None:

@@ -30,7 +30,13 @@ class WorkerDeps:
     def build(cls, settings: Settings, temporal: Client) -> WorkerDeps:
         if not settings.database_url:
             raise RuntimeError("DATABASE_URL is not set")
-        engine = create_engine(settings.database_url)
+        # One connection per activity that may run at once: fewer, and activities queue
+        # for connections while others hold row locks (some across a Khipu call).
+        engine = create_engine(
+            settings.database_url,
+            pool_size=max(settings.db_pool_size, settings.worker_max_concurrent_activities),
+            max_overflow=settings.db_max_overflow,
+        )
         return cls(
             settings=settings,
             engine=engine,

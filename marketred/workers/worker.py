@@ -36,6 +36,9 @@ def build_worker(client: Client, deps: WorkerDeps, *, task_queue: str | None = N
         workflows=list(registry.workflows()),
         activities=list(registry.activities(deps)),
         activity_executor=ThreadPoolExecutor(8),
+        max_concurrent_activities=deps.settings.worker_max_concurrent_activities,
+        max_concurrent_workflow_tasks=deps.settings.worker_max_concurrent_workflow_tasks,
+        max_cached_workflows=deps.settings.worker_max_cached_workflows,
         graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
     )
 

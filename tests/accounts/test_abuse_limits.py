@@ -148,15 +148,16 @@ async def test_registration_is_limited_per_ip(client):
     assert "retry-after" in r.headers
 
 
-async def test_quote_creation_limiter_for_the_quotes_service(db):
-    user_id = str(uuid.uuid4())
-    for _ in range(rate_limits.QUOTES_PER_ACCOUNT.max_hits):
-        await rate_limits.limit_quote_creation(db, user_id=user_id, ip="10.0.0.1")
+async def test_quote_creation_limiter_for_the_quotes_service(db, settings):
+    limits = rate_limits.quote_limits(settings.quotes_per_account_hour, settings.quotes_per_ip_hour)
+    user_id, ip = str(uuid.uuid4()), f"10.0.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250}"
+    for _ in range(settings.quotes_per_account_hour):
+        await rate_limits.limit_quote_creation(db, limits, user_id=user_id, ip=ip)
     with pytest.raises(RateLimited) as caught:
-        await rate_limits.limit_quote_creation(db, user_id=user_id, ip="10.0.0.1")
+        await rate_limits.limit_quote_creation(db, limits, user_id=user_id, ip=ip)
     assert int(caught.value.headers["Retry-After"]) > 0
     # Another buyer on the same network still may ask for quotes.
-    await rate_limits.limit_quote_creation(db, user_id=str(uuid.uuid4()), ip="10.0.0.1")
+    await rate_limits.limit_quote_creation(db, limits, user_id=str(uuid.uuid4()), ip=ip)
 
 
 async def test_vendor_staff_cannot_use_a_password_in_production(db, acc_settings):

@@ -18,8 +18,11 @@ async def test_a_buyer_past_the_quote_limit_gets_429_with_retry_after(
 ):
     vendor = await make_vendor(db)
     buyer = await make_user(db, "buyer")
-    for _ in range(rate_limits.QUOTES_PER_ACCOUNT.max_hits):
-        await rate_limits.hit(db, rate_limits.QUOTES_PER_ACCOUNT, str(buyer.id))
+    per_account, _ = rate_limits.quote_limits(
+        settings.quotes_per_account_hour, settings.quotes_per_ip_hour
+    )
+    for _ in range(settings.quotes_per_account_hour):
+        await rate_limits.hit(db, per_account, str(buyer.id))
     await db.commit()
     app = create_app(
         settings,

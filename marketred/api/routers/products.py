@@ -8,8 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from marketred.api.deps import SessionDep
-from marketred.schemas.catalog import ProductOut, ProductSummary
-from marketred.schemas.common import Page
+from marketred.schemas.catalog import ProductOut, ProductPage
 from marketred.schemas.money import MAX_PRICE
 from marketred.services import catalog_public, search
 
@@ -29,7 +28,8 @@ async def search_products(
     max_price: PriceFilter = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     offset: Annotated[int, Query(ge=0, le=10_000)] = 0,
-) -> Page[ProductSummary]:
+) -> ProductPage:
+    """`total` counts up to a bound; past it `total_exact` is false (more than `total`)."""
     return await search.search_products(
         session,
         q=q,

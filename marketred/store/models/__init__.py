@@ -3,7 +3,7 @@
 from marketred.store.models.accounts import User
 from marketred.store.models.banking import VendorBankAccount, VendorBankAccountChange
 from marketred.store.models.carts import Cart, CartItem
-from marketred.store.models.catalog import IndexerOutbox, Product, Variant
+from marketred.store.models.catalog import IndexerOutbox, Product, SearchWord, Variant
 from marketred.store.models.idempotency import IdempotencyKey
 from marketred.store.models.ledger import LedgerEntry
 from marketred.store.models.notifications import SentNotification
@@ -41,6 +41,7 @@ __all__ = [
     "QuoteLine",
     "RateLimitCounter",
     "SandboxPayoutTransfer",
+    "SearchWord",
     "SentNotification",
     "User",
     "Variant",

@@ -47,6 +47,21 @@ class Product(UUIDPk, Timestamps, Base):
         ),
         deferred=True,
     )
+    # The name alone, same configuration (migration 0010): search takes name matches first.
+    name_vector: Mapped[Any] = mapped_column(
+        TSVECTOR,
+        Computed("to_tsvector('spanish'::regconfig, marketred_unaccent(name))", persisted=True),
+        deferred=True,
+    )
+
+
+class SearchWord(Base):
+    """A distinct word of the product names, folded (unaccented, lower case): what search
+    corrects a misspelt query against. Filled by triggers on `products` (migration 0010)."""
+
+    __tablename__ = "search_words"
+
+    word: Mapped[str] = mapped_column(Text, primary_key=True)
 
 
 class Variant(UUIDPk, Timestamps, Base):

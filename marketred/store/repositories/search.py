@@ -1,25 +1,39 @@
-"""Product search SQL (indexes in migration 0003_catalog).
+"""Product search SQL (indexes in migrations 0003_catalog and 0010_search_at_scale).
 
 Two passes, both index-backed:
 1. Spanish full text: the query, unaccented and stemmed with the 'spanish' config, against
-   the products' generated tsvector (name A, keywords B, category C, description D).
-2. Only when that finds nothing (a misspelt query): trigram word similarity of the
-   unaccented query against the unaccented name ("chocloate" → "Chocolate").
+   the products' stored tsvectors (`search_vector`: name A, keywords B, category C,
+   description D; `name_vector`: the name alone).
+2. Only when that finds nothing (a misspelt query): each word of the query is replaced
+   by the most similar word (trigrams) of the product names' vocabulary, `search_words`,
+   and the corrected query goes through pass 1 again ("chocloate" → "chocolate").
 Only active products of active vendors with at least one active variant (in the price
 range, when one is given) show. Prices of the page are aggregated for that page only.
+
+Bounded work, whatever the catalog size (plans in docs/performance.md): a search takes
+at most `MAX_CANDIDATES` matching products — those whose name matches first, then those
+matching elsewhere — ranks only them, and pages through them; `total` counts them, so it
+is exact up to `MAX_CANDIDATES`; above, the service says "more than that". Ranking or counting
+every match of a common word ("polera": a seventh of the catalog) is what made p99 grow
+with the catalog. Listings without a query walk the active products' name index and stop
+at `MAX_CANDIDATES` too.
 """
 
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-# "mochla" → "mochila" scores 0.57; the default 0.6 would miss such one-letter slips.
-WORD_SIMILARITY_THRESHOLD = 0.5
+# pg_trgm similarity a vocabulary word needs to stand in for a query word: "mochla" →
+# "mochila" scores 0.5, "chocloate" → "chocolate" 0.43.
+WORD_SIMILARITY_THRESHOLD = 0.3
+# Matches a search ranks and counts at most (10 pages of 20); it looks at one more to
+# know whether there are more.
+MAX_CANDIDATES = 200
 
 
 @dataclass(frozen=True)
@@ -47,26 +61,33 @@ class SearchRow:
     rank: float | None
 
 
-_QUERY = (
-    "query AS (SELECT websearch_to_tsquery('spanish', marketred_unaccent(:q)) AS tsq,"
-    " marketred_unaccent(lower(:q)) AS qn)"
-)
-_FULL_TEXT = ("p.search_vector @@ query.tsq", "ts_rank_cd(p.search_vector, query.tsq, 32)")
-_TRIGRAM = (
-    "query.qn <% marketred_unaccent(lower(p.name))",
-    "word_similarity(query.qn, marketred_unaccent(lower(p.name)))",
-)
+# Written out where used, not computed once in a CTE: the planner must see the query's
+# words to estimate how many products match (a CTE value is opaque to it, and it then
+# read a big vendor's whole catalog instead of the text index).
+_TSQ = "websearch_to_tsquery('spanish', marketred_unaccent(:q))"
+# The query's words folded like `search_words`, each replaced by its closest word there
+# (dropped when none is close enough); '' when nothing is left.
+_CORRECTED = f"""
+    SELECT coalesce(string_agg(fixed.word, ' ' ORDER BY w.n), '')
+    FROM regexp_split_to_table(marketred_unaccent(lower(:q)), '[^[:alnum:]]+')
+         WITH ORDINALITY AS w(word, n)
+    CROSS JOIN LATERAL (
+        SELECT sw.word FROM search_words sw
+        WHERE length(w.word) >= 3 AND sw.word % w.word
+          AND similarity(sw.word, w.word) >= {WORD_SIMILARITY_THRESHOLD}
+        ORDER BY similarity(sw.word, w.word) DESC, sw.word LIMIT 1
+    ) fixed
+"""
 
 
-def _sql(f: SearchFilters, mode: tuple[str, str] | None) -> tuple[str, dict[str, Any]]:
-    params: dict[str, Any] = {"limit": f.limit, "offset": f.offset}
+def _filters(f: SearchFilters, params: dict[str, Any]) -> tuple[list[str], str]:
+    """Visibility and filter conditions on `p` (products) and `v` (vendors), and the
+    condition on a product's variants `pv`."""
     where = ["p.active", "v.active"]
     variant_cond = ["pv.product_id = p.id", "pv.active"]
-    if mode is not None:
-        where.append(mode[0])
-        params["q"] = f.q
     if f.vendor_slug:
-        where.append("v.slug = :vendor")
+        # A value for the planner, so it can AND the vendor's rows into the text index scan.
+        where.append("p.vendor_id = (SELECT id FROM vendors WHERE slug = :vendor)")
         params["vendor"] = f.vendor_slug
     if f.category:
         where.append("lower(p.category) = lower(:category)")
@@ -79,59 +100,76 @@ def _sql(f: SearchFilters, mode: tuple[str, str] | None) -> tuple[str, dict[str,
         params["max_price"] = f.max_price
     variants = " AND ".join(variant_cond)
     where.append(f"EXISTS (SELECT 1 FROM variants pv WHERE {variants})")
-    rank = mode[1] if mode else "NULL::float"
-    order = "rank DESC, name, id" if mode else "name, id"
-    outer_order = "page.rank DESC, page.name, page.id" if mode else "page.name, page.id"
+    return where, variants
+
+
+def _tier(select: str, match: str, where: list[str]) -> str:
+    return (
+        f"SELECT {select} FROM products p JOIN vendors v ON v.id = p.vendor_id "
+        f"WHERE {match} AND {' AND '.join(where)}"
+    )
+
+
+def _hits(mode: str | None, where: list[str]) -> str:
+    """The CTEs that yield `hits (id, name, rank)`: at most MAX_CANDIDATES + 1 rows."""
+    if mode is None:
+        return (
+            "hits AS (SELECT p.id, p.name, NULL::float AS rank "
+            "FROM products p JOIN vendors v ON v.id = p.vendor_id "
+            f"WHERE {' AND '.join(where)} ORDER BY p.name, p.id LIMIT :cap)"
+        )
+    rank = f"p.id, p.name, ts_rank_cd(p.search_vector, {_TSQ}, 32) AS rank"
+    named = _tier(rank, f"p.name_vector @@ {_TSQ}", where)
+    elsewhere = _tier(rank, f"p.search_vector @@ {_TSQ} AND NOT p.name_vector @@ {_TSQ}", where)
+    return (
+        f"named AS MATERIALIZED ({named} LIMIT :cap), "
+        f"hits AS MATERIALIZED (SELECT * FROM named UNION ALL "
+        f"(SELECT * FROM ({elsewhere}) e LIMIT :cap - (SELECT count(*) FROM named)))"
+    )
+
+
+def _sql(f: SearchFilters, mode: str | None) -> tuple[str, dict[str, Any]]:
+    params: dict[str, Any] = {"limit": f.limit, "offset": f.offset, "cap": MAX_CANDIDATES + 1}
+    if mode is not None:
+        params["q"] = f.q
+    where, variants = _filters(f, params)
+    hits = _hits(mode, where)
+    order = "rank DESC NULLS LAST, name, id"
+    # One row even for an empty page, so the total always comes back in one round trip.
     sql = f"""
-        WITH {_QUERY + "," if mode else ""}
-        hits AS (
-            SELECT p.id, p.name, {rank} AS rank
-            FROM products p JOIN vendors v ON v.id = p.vendor_id {", query" if mode else ""}
-            WHERE {" AND ".join(where)}
-        ),
+        WITH {hits},
         page AS (SELECT * FROM hits ORDER BY {order} LIMIT :limit OFFSET :offset)
         SELECT p.id, p.name, p.category, p.image_urls, v.id, v.slug, v.name,
-               prices.min_price, prices.max_price, page.rank,
-               (SELECT count(*) FROM hits) AS total
-        FROM page
-        JOIN products p ON p.id = page.id
-        JOIN vendors v ON v.id = p.vendor_id
-        CROSS JOIN LATERAL (
+               prices.min_price, prices.max_price, page.rank, totals.n
+        FROM (SELECT count(*) AS n FROM hits) totals
+        LEFT JOIN page ON true
+        LEFT JOIN products p ON p.id = page.id
+        LEFT JOIN vendors v ON v.id = p.vendor_id
+        LEFT JOIN LATERAL (
             SELECT min(pv.price) AS min_price, max(pv.price) AS max_price
             FROM variants pv WHERE {variants}
-        ) prices
-        ORDER BY {outer_order}
+        ) prices ON true
+        ORDER BY page.rank DESC NULLS LAST, page.name, page.id
     """
     return sql, params
 
 
 async def _run(
-    session: AsyncSession, f: SearchFilters, mode: tuple[str, str] | None
+    session: AsyncSession, f: SearchFilters, mode: str | None
 ) -> tuple[list[SearchRow], int]:
     sql, params = _sql(f, mode)
     rows = (await session.execute(text(sql), params)).all()
-    if rows:
-        total = int(rows[0][-1])
-    elif f.offset:  # past the last page: no row carries the count
-        total = await _count(session, sql, params)
-    else:
-        total = 0
-    return [SearchRow(*tuple(r)[:-1]) for r in rows], total
-
-
-async def _count(session: AsyncSession, sql: str, params: dict[str, Any]) -> int:
-    rows = (await session.execute(text(sql), {**params, "limit": 1, "offset": 0})).all()
-    return int(rows[0][-1]) if rows else 0
+    total = int(rows[0][-1])
+    return [SearchRow(*tuple(r)[:-1]) for r in rows if r[0] is not None], total
 
 
 async def search_products(session: AsyncSession, f: SearchFilters) -> tuple[list[SearchRow], int]:
     if not f.q:
         return await _run(session, f, None)
-    found, total = await _run(session, f, _FULL_TEXT)
+    found, total = await _run(session, f, "full_text")
     if total:
         return found, total
-    await session.execute(
-        text("SELECT set_config('pg_trgm.word_similarity_threshold', :t, true)"),
-        {"t": str(WORD_SIMILARITY_THRESHOLD)},
-    )
-    return await _run(session, f, _TRIGRAM)
+    corrected = await session.scalar(text(_CORRECTED), {"q": f.q})
+    if not corrected or corrected == f.q:
+        return found, total
+    return await _run(session, replace(f, q=corrected), "full_text")

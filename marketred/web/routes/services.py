@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client
 
 from marketred.schemas.accounts import Principal
-from marketred.schemas.catalog import ProductOut, ProductSummary, VendorOut
+from marketred.schemas.catalog import ProductOut, ProductPage, VendorOut
 from marketred.schemas.common import Page
 from marketred.schemas.quotes import (
     AcceptQuote,
@@ -51,7 +51,7 @@ async def search_products(
     offset: int,
     min_price: int | None = None,
     max_price: int | None = None,
-) -> Page[ProductSummary]:
+) -> ProductPage:
     return await search.search_products(
         session,
         q=q,

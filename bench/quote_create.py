@@ -1,0 +1,355 @@
+"""POST /api/v1/quotes latency from ONE client address at half the maximum sustainable
+rate, against `marketred dev` started on free ports in a scratch folder.
+
+1. Makes `--buyers` buyers in the stack's database, each with a bearer token (signing in
+   through the API would meet the per-address sign-in limit first).
+2. Maximum rate: `--clients` closed-loop clients for `--max-seconds`; each takes a free
+   buyer, puts one item in its cart and asks for a quote (only the POST is timed).
+3. Half that rate, open loop (arrivals on a fixed clock, whatever the answers' speed),
+   for `--seconds`: p50/p95/p99 of POST /api/v1/quotes and the errors.
+4. Orphans: every QuoteWorkflow Temporal started has its quote row, and the reverse.
+With `--profile`, py-spy samples the API process during step 3 and the functions with
+the most samples (inclusive) are printed.
+
+    .venv/bin/python bench/quote_create.py
+    .venv/bin/python bench/quote_create.py --profile --seconds 30
+    .venv/bin/python bench/quote_create.py --python /work/main/.venv/bin/python  # another checkout
+
+Every address is 127.0.0.1, so per-address limits see one client, as behind a proxy that
+does not forward addresses. Not part of the test run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import collections
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import psutil
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from marketred.settings import Settings
+from tests.support.stack import RunningStack, start_stack
+
+VENDOR_SLUG = "cafe-altiplano"
+BENCH_BIN = Path(sys.executable).parent  # py-spy lives beside this interpreter
+
+
+@dataclass
+class Run:
+    latencies_ms: list[float] = field(default_factory=list)
+    errors: collections.Counter[str] = field(default_factory=collections.Counter)
+    created: int = 0
+
+
+def pct(samples: list[float], p: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+def database_url(stack: RunningStack) -> str:
+    return f"postgresql://postgres@/marketred?host={stack.home / 'pgdata'}"
+
+
+async def make_buyers(stack: RunningStack, n: int) -> list[dict[str, str]]:
+    from marketred.services import accounts, tokens
+    from marketred.store.session import create_engine, create_session_factory, transaction
+
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    engine = create_engine(database_url(stack), pool_size=1)
+    headers = []
+    try:
+        async with transaction(create_session_factory(engine)) as session:
+            for i in range(n):
+                user = await accounts.create_user(
+                    session,
+                    email=f"bench-{i}-{os.getpid()}@example.cl",
+                    password=None,
+                    role="buyer",
+                    name=f"Comprador {i}",
+                )
+                token = tokens.issue_access_token(settings.secret_key, user.id, 120)
+                headers.append({"Authorization": f"Bearer {token}"})
+    finally:
+        await engine.dispose()
+    return headers
+
+
+async def first_variant(api: httpx.AsyncClient) -> str:
+    products = (await api.get(f"/api/v1/vendors/{VENDOR_SLUG}/products")).json()
+    items = products["items"] if isinstance(products, dict) else products
+    return str(items[0]["variants"][0]["id"])
+
+
+async def one_quote(
+    api: httpx.AsyncClient, buyers: asyncio.Queue[dict[str, str]], variant: str, run: Run
+) -> None:
+    buyer = await buyers.get()
+    try:
+        r = await api.put(
+            f"/api/v1/carts/{VENDOR_SLUG}/items/{variant}", json={"quantity": 1}, headers=buyer
+        )
+        if r.status_code != 200:
+            run.errors[f"cart {r.status_code}"] += 1
+            return
+        started = time.perf_counter()
+        try:
+            r = await api.post(
+                "/api/v1/quotes",
+                json={"vendor": VENDOR_SLUG, "note": "bench", "contact": {}},
+                headers=buyer,
+            )
+        except httpx.HTTPError as exc:
+            run.errors[type(exc).__name__] += 1
+            return
+        run.latencies_ms.append((time.perf_counter() - started) * 1000)
+        if r.status_code == 201:
+            run.created += 1
+        else:
+            run.errors[f"quote {r.status_code}"] += 1
+    finally:
+        buyers.put_nowait(buyer)
+
+
+async def closed_loop(
+    api: httpx.AsyncClient,
+    buyers: asyncio.Queue[dict[str, str]],
+    variant: str,
+    clients: int,
+    seconds: float,
+) -> Run:
+    run = Run()
+    deadline = time.monotonic() + seconds
+
+    async def client() -> None:
+        while time.monotonic() < deadline:
+            await one_quote(api, buyers, variant, run)
+
+    await asyncio.gather(*(client() for _ in range(clients)))
+    return run
+
+
+async def open_loop(
+    api: httpx.AsyncClient,
+    buyers: asyncio.Queue[dict[str, str]],
+    variant: str,
+    rate: float,
+    seconds: float,
+) -> Run:
+    run = Run()
+    tasks = []
+    start = time.monotonic()
+    for k in range(int(rate * seconds)):
+        await asyncio.sleep(max(0.0, start + k / rate - time.monotonic()))
+        tasks.append(asyncio.create_task(one_quote(api, buyers, variant, run)))
+    await asyncio.gather(*tasks)
+    return run
+
+
+async def orphans(stack: RunningStack) -> tuple[int, int]:
+    """(QuoteWorkflow executions, quote rows): equal when no creation left an orphan."""
+    import asyncpg
+    from temporalio.client import Client
+
+    client = await Client.connect(stack.temporal_address)
+    workflows = (await client.count_workflows("WorkflowType = 'QuoteWorkflow'")).count
+    conn = await asyncpg.connect(
+        host=str(stack.home / "pgdata"), user="postgres", database="marketred"
+    )
+    try:
+        rows = int(await conn.fetchval("SELECT count(*) FROM quotes"))
+    finally:
+        await conn.close()
+    return workflows, rows
+
+
+def process_of(stack: RunningStack, last_arg: str) -> psutil.Process:
+    for proc in stack.descendants():
+        try:
+            cmd = proc.cmdline()
+        except psutil.Error:
+            continue
+        if cmd and cmd[-1] == last_arg and any("marketred" in part for part in cmd):
+            return proc
+    raise RuntimeError(f"no `marketred {last_arg}` process in the stack")
+
+
+def start_profile(pid: int, seconds: float, out: Path) -> subprocess.Popen[bytes]:
+    py_spy = shutil.which("py-spy") or str(BENCH_BIN / "py-spy")
+    return subprocess.Popen(
+        [
+            py_spy,
+            "record",
+            "-p",
+            str(pid),
+            "-d",
+            str(int(seconds)),
+            "-r",
+            "50",
+            "-f",
+            "raw",
+            "-o",
+            str(out),
+            "--nonblocking",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def top_functions(
+    raw: Path, n: int = 12
+) -> tuple[int, list[tuple[str, float]], list[tuple[str, float]]]:
+    """From py-spy's collapsed stacks: (samples, the functions with the most samples of
+    their own, the project's functions with the most samples inclusive), as % of samples."""
+    own: collections.Counter[str] = collections.Counter()
+    ours: collections.Counter[str] = collections.Counter()
+    total = 0
+    for line in raw.read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        if not count.isdigit() or not stack:
+            continue
+        total += int(count)
+        frames = [_frame(f) for f in stack.split(";") if f]
+        own[frames[-1]] += int(count)
+        for frame in set(frames):
+            if (
+                frame.startswith("marketred/")
+                and "middleware" not in frame
+                and "cli.py" not in frame
+            ):
+                ours[frame] += int(count)
+
+    def share(c: collections.Counter[str]) -> list[tuple[str, float]]:
+        return [(name, 100 * k / max(total, 1)) for name, k in c.most_common(n)]
+
+    return total, share(own), share(ours)
+
+
+def _frame(frame: str) -> str:
+    """'function (path/to/file.py:12)' → 'path/to/file.py function'."""
+    function, _, where = frame.rpartition(" (")
+    return f"{where.split(':')[0]} {function}" if function else frame
+
+
+async def floor(stack: RunningStack, n: int = 20) -> tuple[float, float]:
+    """p50 ms of a workflow start on the same Temporal server and of one database round
+    trip, in the same loaded conditions: what a quote creation cannot go below."""
+    import asyncpg
+    from temporalio.client import Client
+
+    client = await Client.connect(stack.temporal_address)
+    starts = []
+    for _ in range(n):
+        t0 = time.perf_counter()
+        handle = await client.start_workflow(
+            "BenchNothing", id=f"bench-floor-{uuid.uuid4()}", task_queue="bench-nobody-polls"
+        )
+        starts.append((time.perf_counter() - t0) * 1000)
+        await handle.terminate("bench floor measurement")
+    conn = await asyncpg.connect(
+        host=str(stack.home / "pgdata"), user="postgres", database="marketred"
+    )
+    trips = []
+    try:
+        for _ in range(n):
+            t0 = time.perf_counter()
+            await conn.fetchval("SELECT 1")
+            trips.append((time.perf_counter() - t0) * 1000)
+    finally:
+        await conn.close()
+    return statistics.median(starts), statistics.median(trips)
+
+
+def report(title: str, run: Run, seconds: float) -> None:
+    lat = run.latencies_ms
+    print(f"\n{title}")
+    if lat:
+        print(
+            f"  created {run.created} quotes in {seconds:.0f}s = {run.created / seconds:.2f}/s; "
+            f"POST /api/v1/quotes p50 {pct(lat, 50):.0f} ms, p95 {pct(lat, 95):.0f} ms, "
+            f"p99 {pct(lat, 99):.0f} ms, max {max(lat):.0f} ms, mean {statistics.mean(lat):.0f} ms"
+        )
+    print(f"  errors: {dict(run.errors) or 'none'}")
+
+
+async def bench(args: argparse.Namespace, stack: RunningStack) -> None:
+    buyers: asyncio.Queue[dict[str, str]] = asyncio.Queue()
+    for h in await make_buyers(stack, args.buyers):
+        buyers.put_nowait(h)
+    limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
+    async with httpx.AsyncClient(base_url=stack.base_url, timeout=60, limits=limits) as api:
+        variant = await first_variant(api)
+        await closed_loop(api, buyers, variant, 2, 3)  # warm-up: connections, caches
+        maximum = await closed_loop(api, buyers, variant, args.clients, args.max_seconds)
+        report(f"maximum ({args.clients} closed-loop clients)", maximum, args.max_seconds)
+        rate = max(0.5, maximum.created / args.max_seconds / 2)
+        profiler = None
+        if args.profile:
+            api_proc = process_of(stack, "api")
+            profiler = start_profile(api_proc.pid, args.seconds, args.profile_out)
+        half = await open_loop(api, buyers, variant, rate, args.seconds)
+        report(f"half the maximum: {rate:.2f} quotes/s, open loop, one address", half, args.seconds)
+    start_ms, trip_ms = await floor(stack)
+    print(
+        f"\nsame server, same load: workflow start p50 {start_ms:.1f} ms, "
+        f"database round trip p50 {trip_ms:.2f} ms"
+    )
+    if profiler is not None:
+        profiler.wait(timeout=120)
+        total, own, ours = top_functions(args.profile_out)
+        print(
+            f"\nAPI profile during the half-rate run: {total} samples at 50/s ({args.profile_out})"
+        )
+        print("  most samples of their own:")
+        for name, share in own:
+            print(f"    {share:5.1f}%  {name}")
+        print("  project functions, inclusive:")
+        for name, share in ours:
+            print(f"    {share:5.1f}%  {name}")
+    await asyncio.sleep(3)  # let the last starts land
+    workflows, rows = await orphans(stack)
+    print(
+        f"\nQuoteWorkflow executions {workflows}, quote rows {rows}: "
+        f"{'no orphans' if workflows == rows else 'MISMATCH'}"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--buyers", type=int, default=60)
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--max-seconds", type=float, default=15)
+    parser.add_argument("--seconds", type=float, default=30)
+    parser.add_argument("--profile", action="store_true", help="py-spy the API meanwhile")
+    parser.add_argument("--profile-out", type=Path, default=Path("quote_create.pyspy.txt"))
+    parser.add_argument("--python", help="interpreter of the checkout whose stack to run")
+    args = parser.parse_args()
+    home = Path(tempfile.mkdtemp(prefix="marketred-quote-bench-"))
+    if args.python:
+        # start_stack runs `python -m marketred.workers.cli dev` from the current folder,
+        # which comes first on the path: run it from that interpreter's checkout.
+        sys.executable = args.python
+        os.chdir(Path(args.python).absolute().parents[2])
+    stack = start_stack(home, None, timeout=300)
+    try:
+        asyncio.run(bench(args, stack))
+    finally:
+        stack.stop()
+        shutil.rmtree(home, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
