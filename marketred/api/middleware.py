@@ -17,6 +17,18 @@ REQUESTS = Counter("marketred_http_requests_total", "HTTP requests", ["method", 
 LATENCY = Histogram("marketred_http_request_seconds", "HTTP request latency", ["method"])
 
 
+def route_template(request: Request) -> str:
+    """The matched route's template (`/recuperar/{token}`), never the path itself: paths
+    carry secrets (reset and verification tokens) that must not reach the logs. A path
+    no route matched is logged as a placeholder for the same reason."""
+    route = request.scope.get("route")
+    template = getattr(route, "path_format", None) or getattr(route, "path", None)
+    if isinstance(template, str):
+        return template
+    mount = request.scope.get("root_path", "")
+    return f"{mount}<unmatched>"
+
+
 async def request_context(
     request: Request, call_next: Callable[[Request], Awaitable[Response]]
 ) -> Response:
@@ -32,7 +44,7 @@ async def request_context(
     log.info(
         "request",
         method=request.method,
-        path=request.url.path,
+        path=route_template(request),
         status=response.status_code,
         ms=round(elapsed * 1000, 1),
     )

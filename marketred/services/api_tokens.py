@@ -37,6 +37,9 @@ async def create(
 ) -> tuple[str, ApiToken]:
     if principal.role not in ("vendor", "operator"):
         raise Forbidden("personal API tokens are for vendor staff and operators")
+    if principal.via_personal_token:
+        # A leaked token must not be able to outlive its own revocation by minting others.
+        raise Forbidden("a personal API token cannot create tokens; sign in with a password")
     name = name.strip()
     if not name or len(name) > 100:
         raise InvalidInput("name the token", errors=[("name", "1 to 100 characters")])

@@ -15,7 +15,15 @@ from marketred.schemas.accounts import (
     TokenOut,
     UserOut,
 )
-from marketred.services import accounts, auth_mail, email_tokens, rate_limits, sign_in, tokens
+from marketred.services import (
+    accounts,
+    auth_mail,
+    credentials,
+    email_tokens,
+    rate_limits,
+    sign_in,
+    tokens,
+)
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 
@@ -85,7 +93,16 @@ async def send_reset_mail(session: SessionDep, settings: SettingsDep, email: str
 @router.post("/password-reset/confirm", status_code=204)
 async def confirm_password_reset(body: PasswordResetConfirm, session: SessionDep) -> Response:
     user = await email_tokens.consume(session, body.token, "reset_password")
-    await accounts.set_password(session, user, body.password)
+    await accounts.reset_password(session, user, body.password)
+    return Response(status_code=204)
+
+
+@router.post("/revoke-all", status_code=204)
+async def revoke_all(principal: CurrentPrincipal, session: SessionDep) -> Response:
+    """End every web session, personal API token and JWT of the caller (this one too)."""
+    await credentials.revoke_all(
+        session, await accounts.get_active_user(session, principal.user_id)
+    )
     return Response(status_code=204)
 
 

@@ -19,6 +19,7 @@ from marketred.services import (
     accounts,
     api_tokens,
     auth_mail,
+    credentials,
     email_tokens,
     oidc,
     rate_limits,
@@ -130,10 +131,10 @@ async def register_submit(
             state.add(field, message)
         return render(request, "auth/register.html", {"form": state}, status_code=exc.status)
     token = await email_tokens.issue(session, user, "verify_email")
-    response = await login.sign_in(request, session, user, method="password", next_url="/")
     await session.commit()
     await auth_mail.send(settings, auth_mail.verification_mail(settings, user.email, token))
-    return response
+    # Not signed in here: whoever typed the address has not shown it is theirs yet.
+    return see_other("/ingresar?registrado=1")
 
 
 @router.get("/verificar-email/{token}")
@@ -205,7 +206,7 @@ async def reset_submit(
     try:
         accounts.check_new_password(password)
         user = await email_tokens.consume(session, token, "reset_password")
-        await accounts.set_password(session, user, password)
+        await accounts.reset_password(session, user, password)
     except InvalidInput as exc:
         for field, message in exc.errors:
             state.add("password" if field == "password" else "token", message)
@@ -292,6 +293,19 @@ async def tokens_revoke(
 ) -> Response:
     await api_tokens.revoke(session, principal, token_id)
     return see_other("/cuenta/tokens")
+
+
+@router.post("/cuenta/cerrar-todo")
+async def revoke_everything(
+    request: Request, _form: FormData, session: SessionDep, principal: WebPrincipal
+) -> Response:
+    """ "Cerrar sesión en todas partes": every session (this one too), API token and JWT."""
+    await credentials.revoke_all(
+        session, await accounts.get_active_user(session, principal.user_id)
+    )
+    response = see_other("/ingresar")
+    await login.sign_out(request, session, response)
+    return response
 
 
 @router.get("/cuenta")
