@@ -118,6 +118,11 @@ class Settings(BaseSettings):
     payout_transfer_attempts: int = Field(default=10, ge=1, le=100)
 
     access_token_minutes: int = 60
+    # Production: the bearer token a Prometheus scraper sends to /metrics (unset: 404).
+    metrics_token: str | None = None
+    # Production: operators sign in with InforedChile only, unless this allows their
+    # password too (a break-glass setting; docs/security.md).
+    operator_password_sign_in: bool = False
 
     @property
     def is_dev(self) -> bool:

@@ -70,7 +70,10 @@ def create_app(settings: Settings, resources: Resources | None = None) -> FastAP
         title="MarketRed",
         version="1.0",
         lifespan=lifespan,
-        docs_url="/api/docs",
+        # The interactive docs are for development; production publishes the OpenAPI
+        # document (integrators need it) but no Swagger page.
+        docs_url=None if settings.env == "production" else "/api/docs",
+        redoc_url=None if settings.env == "production" else "/redoc",
         openapi_url="/api/openapi.json",
     )
     app.state.settings = settings

@@ -15,6 +15,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketred.schemas.accounts import Principal
+from marketred.services import authz
 from marketred.services.errors import Forbidden, InvalidInput, NotFound, Unauthorized
 from marketred.services.sessions import hash_secret
 from marketred.store.models import ApiToken, User
@@ -76,12 +77,20 @@ async def list_live(session: AsyncSession, principal: Principal) -> list[ApiToke
 
 
 async def revoke(session: AsyncSession, principal: Principal, token_id: uuid.UUID) -> None:
-    """Owners revoke their tokens; operators may revoke anyone's. Others' tokens are 404."""
-    stmt = update(ApiToken).where(ApiToken.id == token_id, ApiToken.revoked_at.is_(None))
-    if not principal.is_operator:
-        stmt = stmt.where(ApiToken.user_id == principal.user_id)
-    result = await session.execute(stmt.values(revoked_at=datetime.now(UTC)))
-    if result.rowcount == 0:  # type: ignore[attr-defined]
+    """Owners revoke their tokens; operators may revoke anyone's (authz.authorize_token).
+    Others' tokens, and tokens already revoked, are 404."""
+    token = await session.scalar(
+        select(ApiToken).where(ApiToken.id == token_id, ApiToken.revoked_at.is_(None))
+    )
+    if token is None:
+        raise NotFound("no such token")
+    authz.authorize_token(principal, token, "revoke")
+    result = await session.execute(
+        update(ApiToken)
+        .where(ApiToken.id == token_id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=datetime.now(UTC))
+    )
+    if result.rowcount == 0:  # type: ignore[attr-defined]  # revoked meanwhile
         raise NotFound("no such token")
 
 

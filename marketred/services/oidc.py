@@ -34,6 +34,7 @@ OPERATOR_GROUP = "marketred-operators"
 COMPANY_CLAIM = "inforedchile_company"
 SCOPE = "openid email profile"
 CALLBACK_PATH = "/auth/oidc/callback"
+ID_TOKEN_ALGORITHMS = ("RS256", "ES256")
 _METADATA_TTL = 300.0
 _metadata_cache: dict[str, tuple[float, dict[str, Any]]] = {}
 
@@ -115,7 +116,15 @@ async def verify_id_token(
     settings: Settings, http: httpx.AsyncClient, id_token: str, nonce: str
 ) -> dict[str, Any]:
     meta = await metadata(settings, http)
-    algorithms = meta.get("id_token_signing_alg_values_supported") or ["RS256"]
+    # Pinned: the provider's metadata may list more (HS256 with our client secret,
+    # "none"); we take asymmetric signatures only, whatever it announces.
+    algorithms = [
+        a
+        for a in ID_TOKEN_ALGORITHMS
+        if a in (meta.get("id_token_signing_alg_values_supported") or ["RS256"])
+    ]
+    if not algorithms:
+        raise Unavailable("the OpenID provider offers no ID token algorithm we accept")
     keys = KeySet.import_key_set(await _get_json(http, meta["jwks_uri"]))  # type: ignore[arg-type]
     try:
         token = jwt.decode(id_token, keys, registry=JWSRegistry(algorithms=list(algorithms)))

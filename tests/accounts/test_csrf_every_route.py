@@ -6,6 +6,8 @@ valid token, which is how three operator forms once slipped through without one.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
 import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -52,7 +54,7 @@ async def client(
     engine: AsyncEngine,
     session_factory: async_sessionmaker[AsyncSession],
     http_client: httpx.AsyncClient,
-) -> httpx.AsyncClient:
+) -> AsyncIterator[httpx.AsyncClient]:
     resources = make_resources(
         settings,
         engine,
@@ -62,7 +64,7 @@ async def client(
     )
     transport = httpx.ASGITransport(app=create_app(settings, resources))
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
-        yield c  # type: ignore[misc]
+        yield c
 
 
 async def _caller_for(db: AsyncSession, route: RouteInfo) -> Caller:

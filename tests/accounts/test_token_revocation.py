@@ -6,9 +6,12 @@ from __future__ import annotations
 
 import httpx
 import pytest
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketred.services import api_tokens, email_tokens
 from marketred.services.accounts import principal_of
+from marketred.settings import Settings
+from marketred.store.models import User
 from tests.accounts.conftest import page_csrf, web_login
 from tests.support.factories import PASSWORD, auth_headers, make_user, make_vendor
 
@@ -17,7 +20,9 @@ pytestmark = pytest.mark.db
 NEW_PASSWORD = "otra clave bastante larga"
 
 
-async def _staff_with_credentials(db, settings):  # type: ignore[no-untyped-def]
+async def _staff_with_credentials(
+    db: AsyncSession, settings: Settings
+) -> tuple[User, dict[str, str], dict[str, str]]:
     staff = await make_user(db, "vendor", await make_vendor(db))
     raw, _ = await api_tokens.create(db, principal_of(staff), "ERP")
     return staff, auth_headers(settings, staff), {"Authorization": f"Bearer {raw}"}

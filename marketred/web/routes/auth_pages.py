@@ -11,6 +11,7 @@ import uuid
 
 from fastapi import APIRouter, Request
 from pydantic import ValidationError
+from starlette.background import BackgroundTask
 from starlette.responses import Response
 
 from marketred.api.deps import ClientIP, ResourcesDep, SessionDep, SettingsDep
@@ -166,17 +167,20 @@ async def reset_request_form(request: Request) -> Response:
 async def reset_request_submit(
     request: Request, form: FormData, session: SessionDep, settings: SettingsDep, ip: ClientIP
 ) -> Response:
-    """The same answer whether or not the address has an account."""
+    """The same answer whether or not the address has an account, in about the same
+    time: the mail goes out after the answer (a slow SMTP would otherwise tell)."""
     email = form.get("email", "").strip().lower()
+    mail = None
     try:
         if ip:
             await rate_limits.hit(session, rate_limits.RESET_PER_IP, ip)
+        if email:  # counted for any address: a 429 must not tell which have accounts
+            await rate_limits.hit(session, rate_limits.RESET_PER_ACCOUNT, email)
         user = await accounts.find_by_email(session, email) if email else None
         if user is not None and user.active:
-            await rate_limits.hit(session, rate_limits.RESET_PER_ACCOUNT, user.email)
             token = await email_tokens.issue(session, user, "reset_password")
             await session.commit()
-            await auth_mail.send(settings, auth_mail.reset_mail(settings, user.email, token))
+            mail = auth_mail.reset_mail(settings, user.email, token)
     except RateLimited as exc:
         state = FormState(values={"email": email})
         state.add("email", _("Demasiadas solicitudes. Intenta más tarde."))
@@ -184,7 +188,10 @@ async def reset_request_submit(
             request, "auth/reset_request.html", {"form": state, "sent": False},
             status_code=429, headers=exc.headers,
         )  # fmt: skip
-    return render(request, "auth/reset_request.html", {"form": FormState(), "sent": True})
+    response = render(request, "auth/reset_request.html", {"form": FormState(), "sent": True})
+    if mail is not None:
+        response.background = BackgroundTask(auth_mail.send, settings, mail)
+    return response
 
 
 @router.get("/recuperar/{token}")
