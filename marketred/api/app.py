@@ -10,6 +10,7 @@ import httpx
 from fastapi import FastAPI
 
 from marketred.api import middleware
+from marketred.api.body_limit import BodyLimit
 from marketred.api.cors import PublicCatalogCORS
 from marketred.api.errors import install_error_handlers
 from marketred.api.resources import Resources, TemporalHandle
@@ -102,4 +103,5 @@ def create_app(settings: Settings, resources: Resources | None = None) -> FastAP
         app.include_router(router)
     install_web(app)
     app.add_middleware(PublicCatalogCORS, allow_origins=list(settings.embed_origins))
+    app.add_middleware(BodyLimit)  # outermost: before anything reads a body
     return app
