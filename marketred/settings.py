@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -19,6 +20,7 @@ DEV_KHIPU_API_KEY = "d6ec59c7-e299-4704-840d-300442546982"
 DEV_KHIPU_WEBHOOK_SECRET = "1a4cbbbeb8bdb7e1d73572b9cc43ce4ce18f79d9"
 DEV_KHIPU_RECEIVER_ID = 985101
 DEV_DIRECTORY_SECRET = "dev-directory-shared-secret"
+DEV_INDEXER_SECRET = "dev-indexer-push-secret"
 DEV_OIDC_CLIENT_SECRET = "dev-oidc-client-secret"
 PLACEHOLDER_SECRETS = frozenset(
     {
@@ -26,6 +28,7 @@ PLACEHOLDER_SECRETS = frozenset(
         DEV_KHIPU_API_KEY,
         DEV_KHIPU_WEBHOOK_SECRET,
         DEV_DIRECTORY_SECRET,
+        DEV_INDEXER_SECRET,
         DEV_OIDC_CLIENT_SECRET,
         "changeme",
         "secret",
@@ -91,7 +94,10 @@ class Settings(BaseSettings):
     khipu_poll_seconds: int = 60
     khipu_sandbox_port: int = 8010
 
+    # One key per direction (docs/directory.md): the directory signs what it sends us
+    # with `directory_secret`; we sign our pushes to its indexer with `indexer_secret`.
     directory_secret: str = DEV_DIRECTORY_SECRET
+    indexer_secret: str = DEV_INDEXER_SECRET
     directory_indexer_url: str = "http://127.0.0.1:8020/indexer/products"
     # How often the worker signals catalog changes still waiting in `indexer_outbox`.
     indexer_sweep_seconds: float = Field(default=5.0, gt=0)
@@ -125,6 +131,11 @@ class Settings(BaseSettings):
     payout_transfer_attempts: int = Field(default=10, ge=1, le=100)
 
     access_token_minutes: int = 60
+    # Production: the bearer token a Prometheus scraper sends to /metrics (unset: 404).
+    metrics_token: str | None = None
+    # Production: operators sign in with InforedChile only, unless this allows their
+    # password too (a break-glass setting; docs/security.md).
+    operator_password_sign_in: bool = False
 
     # Quote requests per hour. Per account is the guard; per client address is only a
     # coarse ceiling against floods, high enough for many buyers behind one address
@@ -159,12 +170,20 @@ class Settings(BaseSettings):
     def _refuse_placeholder_secrets(self) -> Settings:
         if self.env != "production":
             return self
-        for name in ("secret_key", "khipu_api_key", "khipu_webhook_secret", "directory_secret"):
+        names = (
+            "secret_key",
+            "khipu_api_key",
+            "khipu_webhook_secret",
+            "directory_secret",
+            "indexer_secret",
+        )
+        for name in names:
             if getattr(self, name) in PLACEHOLDER_SECRETS:
                 raise ValueError(
                     f"MARKETRED_{name.upper()} still holds a development placeholder; "
                     "set a real secret before running in production"
                 )
+        _check_production_transport(self)
         if self.oidc_client_secret in PLACEHOLDER_SECRETS:
             raise ValueError("MARKETRED_OIDC_CLIENT_SECRET holds a development placeholder")
         if self.payout_provider == "sandbox":
@@ -186,4 +205,49 @@ class Settings(BaseSettings):
             or self.temporal_tls_cert_file
             or self.temporal_tls_server_name
             or self.temporal_api_key
+        )
+
+
+# HMAC keys we hold (cookies, CSRF, JWTs, directory signatures): at least 256 bits.
+MIN_SECRET_BYTES = 32
+_LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
+
+
+def _is_loopback(url: str) -> bool:
+    return (urlsplit(url).hostname or "") in _LOOPBACK_HOSTS
+
+
+def _check_production_transport(s: Settings) -> None:
+    """Production (docs/security.md, finding 3): long secrets, https everywhere a browser
+    or a payment goes, explicit embed origins, mail over TLS. Plain http/SMTP is allowed
+    only to a loopback peer (a sidecar, or `marketred prod-local`'s sandboxes): nothing
+    crosses a network in the clear."""
+    for name in ("secret_key", "directory_secret", "indexer_secret"):
+        if len(getattr(s, name).encode()) < MIN_SECRET_BYTES:
+            raise ValueError(
+                f"MARKETRED_{name.upper()} is shorter than {MIN_SECRET_BYTES} bytes; "
+                "use a random value such as `openssl rand -base64 48`"
+            )
+    if not s.public_url.startswith("https://"):
+        raise ValueError(
+            "MARKETRED_PUBLIC_URL must be https:// in production (Secure cookies, HSTS)"
+        )
+    if not s.khipu_api_base.startswith("https://") and not _is_loopback(s.khipu_api_base):
+        raise ValueError("MARKETRED_KHIPU_API_BASE must be https:// in production")
+    if (
+        "embed_origins" not in s.model_fields_set
+        or not s.embed_origins
+        or any(
+            o == "*" or not (o.startswith("https://") or _is_loopback(o)) for o in s.embed_origins
+        )
+    ):
+        raise ValueError(
+            "MARKETRED_EMBED_ORIGINS must list the directory's https origins explicitly "
+            "in production (no '*', no http)"
+        )
+    smtp = urlsplit(s.smtp_url)
+    if smtp.scheme not in ("smtps", "smtp+starttls") and not _is_loopback(s.smtp_url):
+        raise ValueError(
+            "MARKETRED_SMTP_URL must use TLS in production (smtps:// or smtp+starttls://); "
+            "plain smtp:// only to a loopback relay"
         )

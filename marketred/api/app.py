@@ -10,6 +10,7 @@ import httpx
 from fastapi import FastAPI
 
 from marketred.api import middleware
+from marketred.api.body_limit import BodyLimit
 from marketred.api.cors import PublicCatalogCORS
 from marketred.api.errors import install_error_handlers
 from marketred.api.outages import install_outage_handlers
@@ -81,7 +82,10 @@ def create_app(settings: Settings, resources: Resources | None = None) -> FastAP
         title="MarketRed",
         version="1.0",
         lifespan=lifespan,
-        docs_url="/api/docs",
+        # The interactive docs are for development; production publishes the OpenAPI
+        # document (integrators need it) but no Swagger page.
+        docs_url=None if settings.env == "production" else "/api/docs",
+        redoc_url=None if settings.env == "production" else "/redoc",
         openapi_url="/api/openapi.json",
     )
     app.state.settings = settings
@@ -111,4 +115,5 @@ def create_app(settings: Settings, resources: Resources | None = None) -> FastAP
         app.include_router(router)
     install_web(app)
     app.add_middleware(PublicCatalogCORS, allow_origins=list(settings.embed_origins))
+    app.add_middleware(BodyLimit)  # outermost: before anything reads a body
     return app

@@ -13,6 +13,7 @@ from temporalio.client import Client
 from marketred.api.resources import Resources
 from marketred.schemas.accounts import Principal
 from marketred.services import accounts, api_tokens, tokens
+from marketred.services import credentials as credentials_service
 from marketred.services.errors import Forbidden, Unauthorized, Unavailable
 from marketred.settings import Settings
 
@@ -65,9 +66,10 @@ async def get_optional_principal(
     raw = credentials.credentials
     if api_tokens.looks_like_personal_token(raw):
         user = await api_tokens.authenticate(session, raw)
-    else:
-        user_id = tokens.read_access_token(settings.secret_key, raw)
-        user = await accounts.get_active_user(session, user_id)
+        return accounts.principal_of(user).model_copy(update={"via_personal_token": True})
+    token = tokens.read_access_token(settings.secret_key, raw)
+    user = await accounts.get_active_user(session, token.user_id)
+    credentials_service.check_access_token(user, token)
     return accounts.principal_of(user)
 
 

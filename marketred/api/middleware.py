@@ -21,6 +21,18 @@ REQUESTS = Counter("marketred_http_requests_total", "HTTP requests", ["method", 
 LATENCY = Histogram("marketred_http_request_seconds", "HTTP request latency", ["method"])
 
 
+def route_template(scope: Scope) -> str:
+    """The matched route's template (`/recuperar/{token}`), never the path itself: paths
+    carry secrets (reset and verification tokens) that must not reach the logs. A path
+    no route matched is logged as a placeholder for the same reason."""
+    route = scope.get("route")
+    template = getattr(route, "path_format", None) or getattr(route, "path", None)
+    if isinstance(template, str):
+        return template
+    mount = scope.get("root_path", "")
+    return f"{mount}<unmatched>"
+
+
 class RequestContext:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -52,7 +64,7 @@ class RequestContext:
             log.info(
                 "request",
                 method=method,
-                path=scope["path"],
+                path=route_template(scope),
                 status=status,
                 ms=round(elapsed * 1000, 1),
             )

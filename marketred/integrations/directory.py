@@ -1,8 +1,12 @@
 """The directory (InforedChile) on the wire: request signatures and the indexer client.
 
-Signature (design.md §6): header `X-Directory-Signature: t=<unix seconds>,v1=<hex>` where
-`v1 = hex(HMAC-SHA256(secret, "<t>." + raw body))`. Both directions use it: the directory
-signs company updates it PUTs to us, and we sign the pushes we send to its indexer.
+Signature v2 (docs/directory.md): header `X-Directory-Signature: t=<unix seconds>,v2=<hex>`
+where `v2 = hex(HMAC-SHA256(secret, "v2\n<METHOD>\n<path>\n<t>\n" + raw body))`; `<path>`
+is the request path (with `?query` when there is one). Covering method and path means a
+captured request cannot be replayed against another company or product. One key per
+direction: the directory signs the company updates it PUTs to us with
+`MARKETRED_DIRECTORY_SECRET`; we sign our indexer pushes with `MARKETRED_INDEXER_SECRET`.
+The v1 scheme (body only) is no longer accepted: it is the replay this closes.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import hmac
 import time
 import uuid
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -19,32 +24,39 @@ from marketred.schemas.directory import IndexedProduct
 
 SIGNATURE_HEADER = "X-Directory-Signature"
 TOLERANCE_SECONDS = 300
+VERSION = "v2"
 
 
 class SignatureError(ValueError):
-    """The header is missing, malformed, stale or does not match the body."""
+    """The header is missing, malformed, stale or does not match the request."""
 
 
-def compute_signature(secret: str, timestamp: int, body: bytes) -> str:
-    message = f"{timestamp}.".encode() + body
+def canonical_request(method: str, path: str, timestamp: int, body: bytes) -> bytes:
+    return f"{VERSION}\n{method.upper()}\n{path}\n{timestamp}\n".encode() + body
+
+
+def compute_signature(secret: str, method: str, path: str, timestamp: int, body: bytes) -> str:
+    message = canonical_request(method, path, timestamp, body)
     return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
 
 
-def sign(secret: str, body: bytes, *, timestamp: int | None = None) -> str:
-    """The header value for `body`, signed now (or at `timestamp`)."""
+def sign(secret: str, method: str, path: str, body: bytes, *, timestamp: int | None = None) -> str:
+    """The header value for this request, signed now (or at `timestamp`)."""
     t = int(time.time()) if timestamp is None else timestamp
-    return f"t={t},v1={compute_signature(secret, t, body)}"
+    return f"t={t},{VERSION}={compute_signature(secret, method, path, t, body)}"
 
 
 def verify(
     secret: str,
     header: str | None,
+    method: str,
+    path: str,
     body: bytes,
     *,
     now: float | None = None,
     tolerance: int = TOLERANCE_SECONDS,
 ) -> int:
-    """Check `header` against `body`; return the signed timestamp or raise SignatureError."""
+    """Check `header` against the request; return the signed timestamp or raise."""
     if not header:
         raise SignatureError(f"missing {SIGNATURE_HEADER} header")
     parts: dict[str, list[str]] = {}
@@ -56,17 +68,23 @@ def verify(
         timestamp = int(parts["t"][0])
     except (KeyError, ValueError) as exc:
         raise SignatureError("signature header has no valid t=<unix seconds>") from exc
-    candidates = parts.get("v1", [])
+    candidates = parts.get(VERSION, [])
     if not candidates:
-        raise SignatureError("signature header has no v1=<hex>")
+        raise SignatureError(f"signature header has no {VERSION}=<hex> (v1 is not accepted)")
     current = time.time() if now is None else now
     if abs(current - timestamp) > tolerance:
         raise SignatureError("signature timestamp is outside the 5-minute tolerance")
-    expected = compute_signature(secret, timestamp, body)
-    # Several v1 values are allowed so the directory can roll its secret without downtime.
+    expected = compute_signature(secret, method, path, timestamp, body)
+    # Several v2 values are allowed so a sender can roll its secret without downtime.
     if not any(hmac.compare_digest(expected, c.strip().lower()) for c in candidates):
-        raise SignatureError("signature does not match the body")
+        raise SignatureError("signature does not match the request")
     return timestamp
+
+
+def path_of(url: str) -> str:
+    """What a signature covers of a URL: its path, and `?query` when it has one."""
+    parts = urlsplit(url)
+    return parts.path + (f"?{parts.query}" if parts.query else "")
 
 
 class IndexerUnavailable(Exception):
@@ -111,7 +129,7 @@ class DirectoryIndexerClient:
             raise
 
     async def _send(self, method: str, url: str, body: bytes) -> IndexerResponse:
-        headers = {SIGNATURE_HEADER: sign(self._secret, body)}
+        headers = {SIGNATURE_HEADER: sign(self._secret, method, path_of(url), body)}
         if body:
             headers["Content-Type"] = "application/json"
         try:

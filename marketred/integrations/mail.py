@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import smtplib
+import ssl
 from dataclasses import dataclass
 from email.message import EmailMessage
 from urllib.parse import unquote, urlparse
@@ -44,10 +45,16 @@ class Mailer:
         return msg
 
     def _send_sync(self, mail: OutgoingMail) -> None:
-        smtp_cls = smtplib.SMTP_SSL if self._tls else smtplib.SMTP
-        with smtp_cls(self._host, self._port, timeout=15) as smtp:
+        # smtplib verifies nothing unless given a context: check the relay's certificate.
+        context = ssl.create_default_context()
+        smtp: smtplib.SMTP
+        if self._tls:
+            smtp = smtplib.SMTP_SSL(self._host, self._port, timeout=15, context=context)
+        else:
+            smtp = smtplib.SMTP(self._host, self._port, timeout=15)
+        with smtp:
             if self._starttls:
-                smtp.starttls()
+                smtp.starttls(context=context)
             if self._user and self._password:
                 smtp.login(self._user, self._password)
             smtp.send_message(self._build(mail))

@@ -40,6 +40,8 @@ class Principal(BaseModel):
     role: Role
     vendor_id: uuid.UUID | None = None
     email: str = ""
+    # Authenticated by a personal API token: such a caller may not mint more tokens.
+    via_personal_token: bool = False
 
     @property
     def is_operator(self) -> bool:

@@ -3,8 +3,9 @@ employee who left, a compromised login).
 
 Deactivation is the `users.active` flag every sign-in path already checks (password,
 web session, bearer token, personal API token, directory sign-in), so it takes effect on
-the account's next request; its web sessions are revoked too, so a later reactivation
-means signing in again rather than old cookies coming back to life.
+the account's next request; its web sessions, personal API tokens and JWTs are revoked
+too, so a later reactivation means signing in again rather than old cookies or tokens
+coming back to life.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketred.logs import get_logger
 from marketred.schemas.accounts import Principal
-from marketred.services import authz, sessions
+from marketred.services import authz, credentials
 from marketred.services.errors import Conflict, NotFound
 from marketred.store.models import User
 from marketred.store.repositories import users as users_repo
@@ -66,5 +67,6 @@ async def set_active(
             by=str(who.user_id),
         )
     if not active:
-        await sessions.revoke_user_sessions(session, user.id)
+        # Not only sessions: a reactivated account must not find its old tokens alive.
+        await credentials.revoke_all(session, user)
     return user, changed

@@ -8,7 +8,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketred.schemas.accounts import Principal, RegisterBuyer, Role, UserOut
-from marketred.services import sessions
+from marketred.services import credentials, sessions
 from marketred.services.errors import Conflict, InvalidInput, NotFound, Unauthorized
 from marketred.services.passwords import hash_password, is_common_password, verify_password
 from marketred.store.models import User, Vendor
@@ -116,11 +116,18 @@ async def get_active_user(session: AsyncSession, user_id: uuid.UUID) -> User:
 
 
 async def set_password(session: AsyncSession, user: User, new_password: str) -> None:
-    """Change the password and end every web session of the user (they sign in again)."""
+    """Change the password and end every session, API token and JWT of the user (they
+    sign in again)."""
     check_new_password(new_password, user.email)
     user.password_hash = await hash_password(new_password)
     await session.flush()
-    await sessions.revoke_user_sessions(session, user.id)
+    await credentials.revoke_all(session, user)
+
+
+async def reset_password(session: AsyncSession, user: User, new_password: str) -> None:
+    """A password set through a mailed reset link; the link also proves the mailbox."""
+    await set_password(session, user, new_password)
+    await mark_email_verified(session, user)
 
 
 async def change_password(

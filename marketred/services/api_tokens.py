@@ -15,6 +15,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketred.schemas.accounts import Principal
+from marketred.services import authz
 from marketred.services.errors import Forbidden, InvalidInput, NotFound, Unauthorized
 from marketred.services.sessions import hash_secret
 from marketred.store.models import ApiToken, User
@@ -37,6 +38,9 @@ async def create(
 ) -> tuple[str, ApiToken]:
     if principal.role not in ("vendor", "operator"):
         raise Forbidden("personal API tokens are for vendor staff and operators")
+    if principal.via_personal_token:
+        # A leaked token must not be able to outlive its own revocation by minting others.
+        raise Forbidden("a personal API token cannot create tokens; sign in with a password")
     name = name.strip()
     if not name or len(name) > 100:
         raise InvalidInput("name the token", errors=[("name", "1 to 100 characters")])
@@ -73,12 +77,20 @@ async def list_live(session: AsyncSession, principal: Principal) -> list[ApiToke
 
 
 async def revoke(session: AsyncSession, principal: Principal, token_id: uuid.UUID) -> None:
-    """Owners revoke their tokens; operators may revoke anyone's. Others' tokens are 404."""
-    stmt = update(ApiToken).where(ApiToken.id == token_id, ApiToken.revoked_at.is_(None))
-    if not principal.is_operator:
-        stmt = stmt.where(ApiToken.user_id == principal.user_id)
-    result = await session.execute(stmt.values(revoked_at=datetime.now(UTC)))
-    if result.rowcount == 0:  # type: ignore[attr-defined]
+    """Owners revoke their tokens; operators may revoke anyone's (authz.authorize_token).
+    Others' tokens, and tokens already revoked, are 404."""
+    token = await session.scalar(
+        select(ApiToken).where(ApiToken.id == token_id, ApiToken.revoked_at.is_(None))
+    )
+    if token is None:
+        raise NotFound("no such token")
+    authz.authorize_token(principal, token, "revoke")
+    result = await session.execute(
+        update(ApiToken)
+        .where(ApiToken.id == token_id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=datetime.now(UTC))
+    )
+    if result.rowcount == 0:  # type: ignore[attr-defined]  # revoked meanwhile
         raise NotFound("no such token")
 
 

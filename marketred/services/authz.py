@@ -7,7 +7,11 @@ Two layers, both used by every API and web handler:
    route the app registers and fails when one has no policy.
 2. Object rules — `authorize_<resource>(principal, obj, action)`: another party's object
    raises NotFound (404, it does not exist for you); a visible object with an action the
-   principal may not take raises Forbidden (403).
+   principal may not take raises Forbidden (403). Scopes (`payout_scope`,
+   `catalog_owner`, `cart_owner`) say whose rows a list or a back office covers. The
+   services call these (quotes_access, payout_queries, catalog, carts, api_tokens); no
+   service decides ownership on its own. tests/accounts/test_authz_as_run.py checks the
+   real routes answer what these functions say.
 """
 
 from __future__ import annotations
@@ -43,11 +47,16 @@ MACHINE_POLICIES = frozenset({"signed:khipu", "signed:directory"})
 
 
 def object_policy(policy: Policy) -> tuple[str, frozenset[str]] | None:
-    """("quote", {"vendor"}) for "quote:vendor"; None for a plain role policy."""
+    """("quote", {"vendor"}) for "quote:vendor"; for "quote:<action>" the actors this
+    module lets take that action (QUOTE_ACTORS); None for a plain role policy."""
     kind, sep, actors = policy.partition(":")
-    if not sep or kind not in OBJECT_KINDS or actors not in ROLES_OF:
+    if not sep or kind not in OBJECT_KINDS:
         return None
-    return kind, ROLES_OF[actors]
+    if actors in ROLES_OF:
+        return kind, ROLES_OF[actors]
+    if kind == "quote" and actors in QUOTE_ACTORS:
+        return kind, QUOTE_ACTORS[actors]  # type: ignore[index]
+    return None
 
 
 def is_known_policy(policy: Policy) -> bool:
@@ -97,36 +106,55 @@ def _hidden(kind: str) -> NotFound:
 CartAction = Literal["view", "change"]
 
 
+def cart_owner(p: Principal, action: CartAction = "view") -> uuid.UUID:
+    """Whose carts `p` works on: a buyer's own, always. Carts are addressed by (buyer,
+    vendor), so a buyer cannot even name another's; nobody else has or sees carts (the
+    operator console has no cart view: it looks at quotes)."""
+    if p.role != "buyer":
+        raise Forbidden(f"only buyers {action} carts")
+    return p.user_id
+
+
 def authorize_cart(p: Principal, cart: BuyerOwned, action: CartAction = "view") -> None:
-    if p.is_operator:
-        if action != "view":
-            raise Forbidden("operators can look at carts but not change them")
-        return
-    if not _is_buyer_of(p, cart):
+    if cart.buyer_id != cart_owner(p, action):
         raise _hidden("cart")
 
 
 QuoteAction = Literal[
-    "view", "accept", "reject", "ship", "pay", "deliver", "cancel", "refund", "add_note"
+    "view", "accept", "reject", "ship", "extend", "pay", "deliver", "cancel", "recheck_payment"
 ]
-_QUOTE_VENDOR_ACTIONS = frozenset({"view", "accept", "reject", "ship", "add_note"})
-_QUOTE_BUYER_ACTIONS = frozenset({"view", "pay", "deliver", "cancel", "add_note"})
+# Who of a quote's parties may take each action: the one table the quote services
+# (quotes_access.quote_for), the route policies ("quote:<action>") and the
+# authorization matrix all read. Decisions (docs/security.md, finding 7): operators may
+# confirm a delivery (the buyer confirmed by phone, or the carrier's proof) and extend a
+# deadline (a vendor's or buyer's request to support), both recorded with actor
+# "operator" in the workflow; they never accept, reject, ship or pay for a party.
+QUOTE_ACTORS: dict[str, frozenset[str]] = {
+    "view": frozenset({"buyer", "vendor", "operator"}),
+    "accept": frozenset({"vendor"}),
+    "reject": frozenset({"vendor"}),
+    "ship": frozenset({"vendor"}),
+    "extend": frozenset({"vendor", "operator"}),
+    "pay": frozenset({"buyer"}),
+    "deliver": frozenset({"buyer", "operator"}),
+    "cancel": frozenset({"buyer", "operator"}),
+    "recheck_payment": frozenset({"operator"}),
+}
+
+
+def is_quote_party(p: Principal, quote: BetweenParties) -> bool:
+    return p.is_operator or _is_buyer_of(p, quote) or _is_vendor_of(p, quote)
 
 
 def authorize_quote(p: Principal, quote: BetweenParties, action: QuoteAction = "view") -> None:
-    """Buyer and vendor of a quote see it; each may take only their side's actions."""
-    if p.is_operator:
-        if action in ("view", "cancel", "refund", "add_note"):
-            return
-        raise Forbidden(f"operators cannot {action} a quote on a party's behalf")
-    if _is_buyer_of(p, quote):
-        allowed = _QUOTE_BUYER_ACTIONS
-    elif _is_vendor_of(p, quote):
-        allowed = _QUOTE_VENDOR_ACTIONS
-    else:
+    """Buyer and vendor of a quote (and operators) see it; each may take only the
+    actions QUOTE_ACTORS gives their role. Not a party: 404."""
+    if not is_quote_party(p, quote):
         raise _hidden("quote")
-    if action not in allowed:
-        raise Forbidden(f"the {p.role} of this quote cannot {action} it")
+    if p.role not in QUOTE_ACTORS[action]:
+        raise Forbidden(
+            f"this action on a quote is for {' or '.join(sorted(QUOTE_ACTORS[action]))} accounts"
+        )
 
 
 def authorize_payment(p: Principal, quote: BetweenParties, action: str = "view") -> None:
@@ -136,7 +164,7 @@ def authorize_payment(p: Principal, quote: BetweenParties, action: str = "view")
         raise Forbidden("only operators act on payments")
 
 
-ProductAction = Literal["view", "change"]
+ProductAction = Literal["view", "manage"]
 
 
 def authorize_product(
@@ -146,12 +174,23 @@ def authorize_product(
     *,
     active: bool = True,
 ) -> None:
-    """Active products are public; inactive ones only exist for their vendor and operators."""
+    """Active products are public; inactive ones exist only for their vendor and
+    operators. Managing one (the vendor back office) is its vendor's staff's alone:
+    another vendor's product does not exist there (404)."""
+    if action == "manage":
+        if p is None or not _is_vendor_of(p, product):
+            raise _hidden("product")
+        return
     owner = p is not None and (p.is_operator or _is_vendor_of(p, product))
     if not active and not owner:
         raise _hidden("product")
-    if action == "change" and not owner:
-        raise Forbidden("only the vendor's staff can change this product")
+
+
+def catalog_owner(p: Principal) -> uuid.UUID:
+    """The vendor whose catalog `p` manages (vendor staff only)."""
+    if p.role != "vendor" or p.vendor_id is None:
+        raise Forbidden("only vendor staff manage a catalog")
+    return p.vendor_id
 
 
 def authorize_vendor_area(p: Principal, vendor_id: uuid.UUID) -> None:
@@ -164,6 +203,16 @@ def authorize_vendor_area(p: Principal, vendor_id: uuid.UUID) -> None:
 PayoutAction = Literal["view", "approve", "run"]
 
 
+def payout_scope(p: Principal) -> uuid.UUID | None:
+    """Which vendor's payouts `p` sees: None means every vendor (operators); vendor
+    staff are pinned to their vendor; anyone else sees none."""
+    if p.is_operator:
+        return None
+    if p.role != "vendor" or p.vendor_id is None:
+        raise _hidden("payout")
+    return p.vendor_id
+
+
 def authorize_payout(p: Principal, payout: VendorOwned, action: PayoutAction = "view") -> None:
     if p.is_operator:
         return
@@ -171,6 +220,21 @@ def authorize_payout(p: Principal, payout: VendorOwned, action: PayoutAction = "
         raise _hidden("payout")
     if action != "view":
         raise Forbidden("only operators approve or run payouts")
+
+
+TokenAction = Literal["revoke"]
+
+
+class UserOwned(Protocol):
+    user_id: uuid.UUID
+
+
+def authorize_token(p: Principal, token: UserOwned, action: TokenAction = "revoke") -> None:
+    """Owners revoke their personal API tokens; operators may revoke anyone's (a leaked
+    token); others' tokens do not exist for you."""
+    del action  # one action today; named so call sites say what they do
+    if not (p.is_operator or token.user_id == p.user_id):
+        raise _hidden("token")
 
 
 def require_role(p: Principal | None, policy: Policy) -> None:

@@ -21,21 +21,15 @@ from marketred.schemas.catalog import (
     VariantPatch,
 )
 from marketred.schemas.common import Page
-from marketred.services import directory_indexer
+from marketred.services import authz, directory_indexer
 from marketred.services.catalog_views import keywords_to_text, product_out, variant_out
-from marketred.services.errors import Conflict, Forbidden, InvalidInput, NotFound
+from marketred.services.errors import Conflict, InvalidInput, NotFound
 from marketred.store.models import Product, Variant, Vendor
 from marketred.store.repositories import catalog as repo
 
 
-def _vendor_id(principal: Principal) -> uuid.UUID:
-    if principal.vendor_id is None:
-        raise Forbidden("only vendor staff manage a catalog")
-    return principal.vendor_id
-
-
 async def _own_vendor(session: AsyncSession, principal: Principal) -> Vendor:
-    vendor = await repo.get_vendor(session, _vendor_id(principal))
+    vendor = await repo.get_vendor(session, authz.catalog_owner(principal))
     if vendor is None:
         raise NotFound("vendor not found")
     return vendor
@@ -44,9 +38,14 @@ async def _own_vendor(session: AsyncSession, principal: Principal) -> Vendor:
 async def _own_product(
     session: AsyncSession, principal: Principal, product_id: uuid.UUID
 ) -> Product:
+    authz.catalog_owner(principal)
     product = await repo.get_product(session, product_id)
-    if product is None or product.vendor_id != _vendor_id(principal):
-        raise NotFound(f"product {product_id} not found")
+    try:
+        if product is None:
+            raise NotFound("no such product")
+        authz.authorize_product(principal, product, "manage")
+    except NotFound as exc:
+        raise NotFound(f"product {product_id} not found") from exc
     return product
 
 

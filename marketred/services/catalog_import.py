@@ -19,10 +19,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketred.schemas.accounts import Principal
 from marketred.schemas.catalog import ImportReport, ImportRowError
-from marketred.services import catalog_csv, directory_indexer
+from marketred.services import authz, catalog_csv, directory_indexer
 from marketred.services.catalog_csv import CsvFile, CsvRow
 from marketred.services.catalog_views import keywords_to_text
-from marketred.services.errors import Forbidden, InvalidInput
+from marketred.services.errors import InvalidInput
 from marketred.store.repositories import catalog as repo
 
 
@@ -76,9 +76,7 @@ def _report(
 async def import_csv(
     session: AsyncSession, principal: Principal, data: bytes, *, dry_run: bool
 ) -> ImportReport:
-    if principal.vendor_id is None:
-        raise Forbidden("only vendor staff import a catalog")
-    vendor_id = principal.vendor_id
+    vendor_id = authz.catalog_owner(principal)
     # Parsing a large file is pure CPU: in a thread, so other requests keep being served.
     parsed = await asyncio.to_thread(catalog_csv.parse, data)
     if not parsed.errors and not parsed.rows:

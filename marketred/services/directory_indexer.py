@@ -33,6 +33,7 @@ from marketred.schemas.directory import (
     ProductChanged,
     indexer_workflow_id,
 )
+from marketred.store import like
 from marketred.store.models import IndexerOutbox, Product, Variant, Vendor
 
 log = get_logger(__name__)
@@ -222,7 +223,7 @@ async def search_documents(
 ) -> list[IndexedProduct]:
     """Plain substring search for the iframe fragment; the JS embed uses the catalog's
     ranked full-text search API instead."""
-    pattern = f"%{query.strip()}%"
+    pattern = like.contains(query.strip())
     return await _documents(
         session,
         public_url,

@@ -1,7 +1,8 @@
 """Inbound company sync from the directory (design.md §6).
 
 The directory PUTs a signed JSON company; we upsert the vendor by directory id. Rules:
-- the signature is checked before anything is parsed (401, nothing written);
+- the signature (method, path, time, body) is checked before anything is parsed (401,
+  nothing written);
 - the slug is made from the name on first sight and then kept;
 - an update older than the stored `updated_at` is ignored (answered 200 with a note);
 - `active: false` hides the vendor (and, through it, its products) without deleting.
@@ -33,9 +34,9 @@ class SyncOutcome:
     reindex: list[uuid.UUID]
 
 
-def authenticate(secret: str, header: str | None, body: bytes) -> None:
+def authenticate(secret: str, header: str | None, method: str, path: str, body: bytes) -> None:
     try:
-        wire.verify(secret, header, body)
+        wire.verify(secret, header, method, path, body)
     except wire.SignatureError as exc:
         raise Unauthorized(str(exc), headers={"WWW-Authenticate": "DirectorySignature"}) from exc
 
@@ -138,11 +139,13 @@ async def sync_company(
     *,
     secret: str,
     signature: str | None,
+    method: str,
+    path: str,
     directory_id: str,
     body: bytes,
     commission_bps: int,
 ) -> SyncOutcome:
     """Authenticate, validate, upsert. Raises before writing anything if any check fails."""
-    authenticate(secret, signature, body)
+    authenticate(secret, signature, method, path, body)
     company = parse_company(directory_id, body)
     return await upsert_company(session, directory_id, company, commission_bps=commission_bps)

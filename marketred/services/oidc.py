@@ -24,7 +24,7 @@ from joserfc.jws import JWSRegistry
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from marketred.services import sessions
+from marketred.services import credentials, sessions
 from marketred.services.errors import Forbidden, Unauthorized, Unavailable
 from marketred.settings import Settings
 from marketred.store.models import User, Vendor
@@ -34,6 +34,7 @@ OPERATOR_GROUP = "marketred-operators"
 COMPANY_CLAIM = "inforedchile_company"
 SCOPE = "openid email profile"
 CALLBACK_PATH = "/auth/oidc/callback"
+ID_TOKEN_ALGORITHMS = ("RS256", "ES256")
 _METADATA_TTL = 300.0
 _metadata_cache: dict[str, tuple[float, dict[str, Any]]] = {}
 
@@ -115,7 +116,15 @@ async def verify_id_token(
     settings: Settings, http: httpx.AsyncClient, id_token: str, nonce: str
 ) -> dict[str, Any]:
     meta = await metadata(settings, http)
-    algorithms = meta.get("id_token_signing_alg_values_supported") or ["RS256"]
+    # Pinned: the provider's metadata may list more (HS256 with our client secret,
+    # "none"); we take asymmetric signatures only, whatever it announces.
+    algorithms = [
+        a
+        for a in ID_TOKEN_ALGORITHMS
+        if a in (meta.get("id_token_signing_alg_values_supported") or ["RS256"])
+    ]
+    if not algorithms:
+        raise Unavailable("the OpenID provider offers no ID token algorithm we accept")
     keys = KeySet.import_key_set(await _get_json(http, meta["jwks_uri"]))  # type: ignore[arg-type]
     try:
         token = jwt.decode(id_token, keys, registry=JWSRegistry(algorithms=list(algorithms)))
@@ -169,7 +178,15 @@ async def finish_login(
 
 
 async def user_from_claims(session: AsyncSession, claims: dict[str, Any]) -> User:
-    """Find or create the account the directory asserts; keep role and vendor in sync."""
+    """Find or create the account the directory asserts; keep role and vendor in sync.
+
+    A local account is linked only when its email was verified here (a mailed link or a
+    password reset) or when nobody can sign in to it (no password: made by an operator
+    for directory sign-in). Otherwise whoever registered the address first, without
+    proving it, would receive the powers the directory grants its real owner.
+    Linking drops the local password; linking and any change of role or vendor revoke
+    every session, API token and JWT the account held before.
+    """
     subject = str(claims["sub"])
     email = str(claims.get("email") or "").strip().lower()
     groups = claims.get("groups") or []
@@ -185,10 +202,17 @@ async def user_from_claims(session: AsyncSession, claims: dict[str, Any]) -> Use
     else:
         role = "buyer"
     user = await session.scalar(select(User).where(User.oidc_subject == subject))
+    linking = False
     if user is None and email and claims.get("email_verified"):
         user = await users_repo.get_by_email(session, email)
         if user is not None and user.oidc_subject not in (None, subject):
             raise Forbidden("this email is linked to another InforedChile account")
+        if user is not None and user.email_verified_at is None and user.password_hash:
+            raise Forbidden(
+                "an unverified account uses this email; confirm it with the link we mailed "
+                "or reset its password, then sign in with InforedChile again"
+            )
+        linking = user is not None
     if user is None:
         if not email:
             raise Forbidden("InforedChile did not share an email address")
@@ -198,6 +222,12 @@ async def user_from_claims(session: AsyncSession, claims: dict[str, Any]) -> Use
         session.add(user)
     if not user.active:
         raise Forbidden("this account is disabled")
+    changed = user.id is not None and (user.role, user.vendor_id) != (role, vendor_id)
+    if linking or changed:
+        # The account's powers now come from the directory: nothing minted under the
+        # old identity or role may keep working, and the password is not a second door.
+        user.password_hash = None
+        await credentials.revoke_all(session, user)
     user.oidc_subject = subject
     user.role = role
     user.vendor_id = vendor_id

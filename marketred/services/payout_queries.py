@@ -11,6 +11,7 @@ from marketred.schemas.accounts import Principal
 from marketred.schemas.banking import describe
 from marketred.schemas.common import Page
 from marketred.schemas.payouts import PayoutDetail, PayoutItemOut, PayoutOut, quote_number
+from marketred.services import authz
 from marketred.services.errors import NotFound
 from marketred.services.payout_report import with_bom
 from marketred.store.models import Payout, Vendor
@@ -47,15 +48,6 @@ def to_out(payout: Payout, vendor: Vendor) -> PayoutOut:
     )
 
 
-def _scope(principal: Principal) -> uuid.UUID | None:
-    """None means every vendor (operators); vendor staff are pinned to their vendor."""
-    if principal.is_operator:
-        return None
-    if principal.vendor_id is None:
-        raise NotFound("no payouts")
-    return principal.vendor_id
-
-
 async def list_payouts(
     session: AsyncSession,
     principal: Principal,
@@ -65,7 +57,7 @@ async def list_payouts(
     limit: int = 50,
     offset: int = 0,
 ) -> Page[PayoutOut]:
-    vendor_id = _scope(principal)
+    vendor_id = authz.payout_scope(principal)
     if vendor_id is None and vendor_slug:
         vendor = await vendors.get_by_slug(session, vendor_slug)
         if vendor is None:
@@ -81,9 +73,12 @@ async def visible_payout(
     session: AsyncSession, principal: Principal, payout_id: uuid.UUID
 ) -> tuple[Payout, Vendor]:
     payout = await repo.get(session, payout_id)
-    vendor_id = _scope(principal)
-    if payout is None or (vendor_id is not None and payout.vendor_id != vendor_id):
+    if payout is None:
         raise NotFound("payout not found")
+    try:
+        authz.authorize_payout(principal, payout, "view")
+    except NotFound as exc:
+        raise NotFound("payout not found") from exc
     vendor = await session.get(Vendor, payout.vendor_id)
     assert vendor is not None
     return payout, vendor

@@ -72,7 +72,7 @@ async def _update(
 async def accept_quote(
     session: AsyncSession, temporal: Client, who: Principal, quote_id: uuid.UUID, body: AcceptQuote
 ) -> QuoteOut:
-    quote = await quote_for(session, who, quote_id, "vendor")
+    quote = await quote_for(session, who, quote_id, "accept")
     await _update(
         temporal,
         quote.workflow_id,
@@ -87,7 +87,7 @@ async def accept_quote(
 async def reject_quote(
     session: AsyncSession, temporal: Client, who: Principal, quote_id: uuid.UUID, body: RejectQuote
 ) -> QuoteOut:
-    quote = await quote_for(session, who, quote_id, "vendor")
+    quote = await quote_for(session, who, quote_id, "reject")
     await _update(
         temporal,
         quote.workflow_id,
@@ -102,7 +102,7 @@ async def reject_quote(
 async def cancel_quote(
     session: AsyncSession, temporal: Client, who: Principal, quote_id: uuid.UUID, body: CancelQuote
 ) -> QuoteOut:
-    quote = await quote_for(session, who, quote_id, "buyer", "operator")
+    quote = await quote_for(session, who, quote_id, "cancel")
     actor = "operator" if who.is_operator else "buyer"
     await _update(
         temporal,
@@ -122,7 +122,7 @@ async def cancel_quote(
 async def start_payment(
     session: AsyncSession, temporal: Client, who: Principal, quote_id: uuid.UUID
 ) -> StartPaymentResult:
-    quote = await quote_for(session, who, quote_id, "buyer")
+    quote = await quote_for(session, who, quote_id, "pay")
     return await _update(
         temporal,
         quote.workflow_id,
@@ -135,7 +135,7 @@ async def start_payment(
 async def ship_quote(
     session: AsyncSession, temporal: Client, who: Principal, quote_id: uuid.UUID, body: ShipQuote
 ) -> QuoteOut:
-    quote = await quote_for(session, who, quote_id, "vendor")
+    quote = await quote_for(session, who, quote_id, "ship")
     await _update(
         temporal,
         quote.workflow_id,
@@ -149,7 +149,7 @@ async def ship_quote(
 async def confirm_delivery(
     session: AsyncSession, temporal: Client, who: Principal, quote_id: uuid.UUID
 ) -> QuoteOut:
-    quote = await quote_for(session, who, quote_id, "buyer", "operator")
+    quote = await quote_for(session, who, quote_id, "deliver")
     actor = "operator" if who.is_operator else "buyer"
     await _update(
         temporal,
@@ -168,7 +168,7 @@ async def extend_deadline(
     quote_id: uuid.UUID,
     body: ExtendDeadlineBody,
 ) -> QuoteOut:
-    quote = await quote_for(session, who, quote_id, "vendor", "operator")
+    quote = await quote_for(session, who, quote_id, "extend")
     actor = "operator" if who.is_operator else "vendor"
     await _update(
         temporal,
@@ -187,6 +187,6 @@ async def recheck_payment(
 ) -> QuoteOut:
     """Operators: read a held payment back from Khipu (after Khipu fixed it, or to see
     whether the buyer's bank finished); the workflow releases or keeps the hold."""
-    quote = await quote_for(session, who, quote_id, "operator")
+    quote = await quote_for(session, who, quote_id, "recheck_payment")
     await _update(temporal, quote.workflow_id, "recheck_payment", RecheckPaymentInput(), QuoteState)
     return await get_quote(session, who, quote_id)

@@ -27,7 +27,7 @@ from marketred.schemas.quotes import (
     quote_number_label,
     workflow_id_for,
 )
-from marketred.services import carts, rate_limits
+from marketred.services import authz, carts, rate_limits
 from marketred.services.errors import Unavailable
 from marketred.services.quotes_queries import quote_out
 from marketred.settings import Settings
@@ -68,7 +68,9 @@ async def create_quote(
         user_id=str(buyer.user_id),
         ip=client_ip,
     )
-    snapshot = await carts.snapshot_for_quote(session, buyer.user_id, body.vendor)
+    snapshot = await carts.snapshot_for_quote(
+        session, authz.cart_owner(buyer, "change"), body.vendor
+    )
     vendor = await session.get(Vendor, snapshot.vendor_id)
     assert vendor is not None
     policy = deadline_policy(settings, vendor)

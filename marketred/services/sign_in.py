@@ -1,9 +1,16 @@
 """Password sign-in with abuse limits, shared by the API token endpoint and the web form.
 
-Limits: every attempt counts per IP; failures count per account, and the account is
-locked (429) once they reach the limit, until the sliding count leaves room; the owner
-gets a mail saying for how long when that happens. This is the one service that commits
-on its own: a failed attempt must stay counted although the request that made it fails.
+Limits: every attempt counts per IP; failures count per account *and IP*, and that
+pair is locked (429) once they reach the limit, until the sliding count leaves room; the
+owner gets a mail saying for how long when that happens. Keyed by the pair so a stranger
+guessing from elsewhere cannot lock the owner out of their own account (docs/security.md,
+finding 8); the per-IP limit still caps one source's guesses across accounts. This is
+the one service that commits on its own: a failed attempt must stay counted although
+the request that made it fails.
+
+In production vendor staff sign in with InforedChile only, and operators too unless
+`MARKETRED_OPERATOR_PASSWORD_SIGN_IN` allows their password (break-glass): the
+directory is where their second factor lives.
 """
 
 from __future__ import annotations
@@ -28,16 +35,23 @@ async def password_sign_in(
     email = email.strip().lower()
     if ip:
         await rate_limits.hit(session, rate_limits.LOGIN_PER_IP, ip)
-    await rate_limits.ensure_below(session, LOCK, email)
+    lock_key = f"{email}|{ip or '-'}"
+    await rate_limits.ensure_below(session, LOCK, lock_key)
     try:
         user = await accounts.authenticate(session, email, password)
     except Unauthorized:
         owner = await users_repo.get_by_email(session, email)
-        await _count_failure(session, settings, email, owner)
+        await _count_failure(session, settings, lock_key, owner)
         raise
     if settings.env == "production" and user.role == "vendor":
         raise Forbidden("vendor staff sign in with InforedChile")
-    await rate_limits.reset(session, LOCK, email)
+    if (
+        settings.env == "production"
+        and user.role == "operator"
+        and not settings.operator_password_sign_in
+    ):
+        raise Forbidden("operators sign in with InforedChile")
+    await rate_limits.reset(session, LOCK, lock_key)
     return user
 
 
@@ -57,13 +71,13 @@ async def change_password(
 
 
 async def _count_failure(
-    session: AsyncSession, settings: Settings, email: str, owner: User | None
+    session: AsyncSession, settings: Settings, key: str, owner: User | None
 ) -> None:
-    """Count a failed attempt, commit it (the request is about to fail), and mail the
-    owner when this attempt locks the account."""
-    failures = await rate_limits.hit(session, LOCK, email)
+    """Count a failed attempt under `key`, commit it (the request is about to fail), and
+    mail the owner when this attempt locks it."""
+    failures = await rate_limits.hit(session, LOCK, key)
     await session.commit()
     if failures == LOCK.max_hits and owner is not None:
-        wait = await rate_limits.seconds_until_room(session, LOCK, email)
+        wait = await rate_limits.seconds_until_room(session, LOCK, key)
         minutes = max(1, math.ceil(wait / 60))
         await auth_mail.send(settings, auth_mail.lockout_mail(settings, owner.email, minutes))

@@ -66,6 +66,13 @@ _EXACT: dict[str, Callable[[], str]] = {
     "taken": lambda: _("Ya existe una cuenta con este correo."),
     "an account with this email already exists": lambda: _("Ya existe una cuenta con este correo."),
     "invalid or expired": lambda: _("El enlace no es válido, ya se usó o expiró."),
+    (
+        "an unverified account uses this email; confirm it with the link we mailed "
+        "or reset its password, then sign in with InforedChile again"
+    ): lambda: _(
+        "Hay una cuenta sin confirmar con este correo. Confírmala con el enlace que te "
+        "enviamos o recupera su contraseña, y vuelve a ingresar con InforedChile."
+    ),
     # error pages
     "the workflow engine did not answer; try again shortly": lambda: _(
         "El sistema de cotizaciones no respondió; intenta de nuevo en un momento."

@@ -50,6 +50,9 @@ def api_server_options(settings: Settings) -> dict[str, Any]:
         "host": settings.host,
         "port": settings.port,
         "log_level": "warning",
+        # Our middleware logs each request by route template; uvicorn's would log paths
+        # with secret tokens in them.
+        "access_log": False,
         "proxy_headers": True,
         "forwarded_allow_ips": settings.forwarded_allow_ips,
         "timeout_graceful_shutdown": 10,

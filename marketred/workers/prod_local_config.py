@@ -156,22 +156,25 @@ https://:{ports.temporal_ui_tls} {{
 """
 
 
+SECRET_NAMES = (
+    "secret_key",
+    "khipu_api_key",
+    "khipu_webhook_secret",
+    "directory_secret",
+    "indexer_secret",
+    "oidc_client_secret",
+    "temporal_ui_password",
+)
+
+
 def load_secrets(path: Path) -> dict[str, str]:
-    """Random production secrets, made once and kept (sessions survive a restart)."""
-    if path.exists():
-        stored: dict[str, str] = json.loads(path.read_text())
+    """Random production secrets, made once and kept (sessions survive a restart); a
+    secret added since the file was made is generated and saved beside the others."""
+    stored: dict[str, str] = json.loads(path.read_text()) if path.exists() else {}
+    missing = [name for name in SECRET_NAMES if name not in stored]
+    if not missing:
         return stored
-    made = {
-        name: secrets.token_urlsafe(32)
-        for name in (
-            "secret_key",
-            "khipu_api_key",
-            "khipu_webhook_secret",
-            "directory_secret",
-            "oidc_client_secret",
-            "temporal_ui_password",
-        )
-    }
+    made = {**stored, **{name: secrets.token_urlsafe(32) for name in missing}}
     path.touch(mode=0o600)
     path.write_text(json.dumps(made, indent=2))
     return made
@@ -212,6 +215,7 @@ def child_env(
         "MARKETRED_KHIPU_API_KEY": keys["khipu_api_key"],
         "MARKETRED_KHIPU_WEBHOOK_SECRET": keys["khipu_webhook_secret"],
         "MARKETRED_DIRECTORY_SECRET": keys["directory_secret"],
+        "MARKETRED_INDEXER_SECRET": keys["indexer_secret"],
         "MARKETRED_DIRECTORY_SANDBOX_PORT": str(ports.directory),
         "MARKETRED_DIRECTORY_INDEXER_URL": f"{directory}/indexer/products",
         "MARKETRED_OIDC_ISSUER": directory,

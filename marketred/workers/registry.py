@@ -23,7 +23,7 @@ def activities(deps: WorkerDeps) -> Sequence[Callable[..., Any]]:
     indexer = IndexerActivities(
         sessions=deps.sessions,
         indexer=DirectoryIndexerClient(
-            deps.http, deps.settings.directory_indexer_url, deps.settings.directory_secret
+            deps.http, deps.settings.directory_indexer_url, deps.settings.indexer_secret
         ),
         public_url=deps.settings.public_url,
     )

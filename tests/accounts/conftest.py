@@ -58,6 +58,7 @@ async def oidc_issuer(settings: Settings) -> AsyncIterator[str]:
         issuer=f"http://127.0.0.1:{port}",
         marketplace_url=settings.public_url,
         secret=settings.directory_secret,
+        indexer_secret=settings.indexer_secret,
         client_id="marketred",
         client_secret=OIDC_CLIENT_SECRET,
         state_path=None,

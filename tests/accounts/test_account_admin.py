@@ -84,9 +84,10 @@ async def test_operator_deactivates_staff_everywhere_and_reactivates_them(
             staff_browser.cookies.set(name, value)
         assert (await staff_browser.get("/vendedor")).status_code == 303
         assert await _password_token(staff_browser, staff.email) == 200
+        # Its personal API token stays revoked: the integration gets a new one.
         assert (
             await staff_browser.get("/api/v1/vendor/products", headers=api_auth)
-        ).status_code == 200
+        ).status_code == 401
         assert (await web_login(staff_browser, staff.email, PASSWORD)).status_code == 303
         assert (await staff_browser.get("/vendedor")).status_code == 200
 

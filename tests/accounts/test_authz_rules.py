@@ -40,8 +40,15 @@ QUOTE = Thing(BUYER_A.user_id, VENDOR_A)
         (BUYER_B, "view", NotFound),
         (STAFF_B, "accept", NotFound),
         (OPERATOR, "view", None),
-        (OPERATOR, "refund", None),
+        (OPERATOR, "cancel", None),
+        (OPERATOR, "deliver", None),  # decided: support confirms a delivery
+        (OPERATOR, "extend", None),
+        (OPERATOR, "recheck_payment", None),
         (OPERATOR, "accept", Forbidden),
+        (OPERATOR, "pay", Forbidden),
+        (STAFF_A, "extend", None),
+        (BUYER_A, "extend", Forbidden),
+        (STAFF_A, "recheck_payment", Forbidden),
     ],
 )
 def test_quote_rules(who, action, outcome):
@@ -59,14 +66,23 @@ def test_carts_products_payouts():
         authz.authorize_cart(BUYER_B, cart)
     with pytest.raises(Forbidden):
         authz.authorize_cart(OPERATOR, cart, "change")
+    with pytest.raises(Forbidden):
+        authz.cart_owner(STAFF_A)
+    assert authz.cart_owner(BUYER_A, "change") == BUYER_A.user_id
 
     product = Thing(BUYER_A.user_id, VENDOR_A)
     authz.authorize_product(None, product)  # active products are public
-    with pytest.raises(Forbidden):
-        authz.authorize_product(STAFF_B, product, "change")
+    with pytest.raises(NotFound):
+        authz.authorize_product(STAFF_B, product, "manage")
+    with pytest.raises(NotFound):
+        authz.authorize_product(OPERATOR, product, "manage")
     with pytest.raises(NotFound):
         authz.authorize_product(STAFF_B, product, active=False)
-    authz.authorize_product(STAFF_A, product, "change", active=False)
+    authz.authorize_product(STAFF_A, product, "manage")
+    authz.authorize_product(OPERATOR, product, active=False)
+    assert authz.catalog_owner(STAFF_A) == VENDOR_A
+    with pytest.raises(Forbidden):
+        authz.catalog_owner(OPERATOR)
 
     payout = Thing(BUYER_A.user_id, VENDOR_A)
     authz.authorize_payout(STAFF_A, payout)
@@ -75,10 +91,22 @@ def test_carts_products_payouts():
     with pytest.raises(NotFound):
         authz.authorize_payout(STAFF_B, payout)
     authz.authorize_payout(OPERATOR, payout, "approve")
+    assert authz.payout_scope(OPERATOR) is None
+    assert authz.payout_scope(STAFF_A) == VENDOR_A
+    with pytest.raises(NotFound):
+        authz.payout_scope(BUYER_A)
+
+    token = Thing(BUYER_A.user_id, VENDOR_A)
+    token.user_id = STAFF_A.user_id  # type: ignore[attr-defined]
+    authz.authorize_token(STAFF_A, token)  # type: ignore[arg-type]
+    authz.authorize_token(OPERATOR, token)  # type: ignore[arg-type]
+    with pytest.raises(NotFound):
+        authz.authorize_token(STAFF_B, token)  # type: ignore[arg-type]
 
 
 def test_policy_vocabulary():
     assert authz.object_policy("quote:vendor") == ("quote", frozenset({"vendor"}))
+    assert authz.object_policy("quote:deliver") == ("quote", frozenset({"buyer", "operator"}))
     assert authz.roles_allowed("quote:vendor") == frozenset({"buyer", "vendor", "operator"})
     assert authz.roles_allowed("public") is None
     assert authz.is_known_policy("signed:khipu")

@@ -27,6 +27,7 @@ from marketred.workflows.indexer import IndexProductWorkflow
 from tests.conftest import unique_task_queue
 
 SECRET = "test-directory-secret"
+INDEXER_SECRET = "test-indexer-secret"
 CLIENT_ID = "marketred"
 CLIENT_SECRET = "test-oidc-client-secret"
 ISSUER = "http://directory.test"
@@ -38,6 +39,7 @@ def build_sandbox(state_path: Path | None = None, http: httpx.AsyncClient | None
         issuer=ISSUER,
         marketplace_url="http://marketred.test",
         secret=SECRET,
+        indexer_secret=INDEXER_SECRET,
         client_id=CLIENT_ID,
         client_secret=CLIENT_SECRET,
         state_path=state_path,
@@ -105,7 +107,7 @@ async def pipeline(
         activities = IndexerActivities(
             sessions=committed,
             indexer=DirectoryIndexerClient(
-                sandbox, "http://directory.test/indexer/products", SECRET
+                sandbox, "http://directory.test/indexer/products", INDEXER_SECRET
             ),
             public_url=PUBLIC_URL,
         )

@@ -42,9 +42,11 @@ async def put_company(
     signed_body: bytes | None = None,
 ) -> httpx.Response:
     raw = body if isinstance(body, bytes) else json.dumps(body).encode()
-    header = sign(secret, signed_body if signed_body is not None else raw, timestamp=timestamp)
+    path = f"/api/v1/directory/companies/{directory_id}"
+    signed = signed_body if signed_body is not None else raw
+    header = sign(secret, "PUT", path, signed, timestamp=timestamp)
     return await client.put(
-        f"/api/v1/directory/companies/{directory_id}",
+        path,
         content=raw,
         headers={"Content-Type": "application/json", SIGNATURE_HEADER: header},
     )

@@ -186,3 +186,39 @@ async def test_inactive_company_hides_the_vendor_and_keeps_its_products(
     assert vendor is not None
     assert vendor.active is True
     assert (await client.get(catalog_url)).json()["total"] == 1
+
+
+async def test_a_captured_update_cannot_be_replayed_against_another_company(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    """Finding 5: the signature covers the path, so company A's signed body (same
+    bytes, same header, within the 5 minutes) does not overwrite company B."""
+    victim, captured_for = new_id(), new_id()
+    first = await put_company(
+        client, victim, company_body("Víctima SpA", updated_at=at(0)), settings.directory_secret
+    )
+    assert first.status_code == 200
+    body = json.dumps(company_body("Robada SpA", updated_at=at(5))).encode()
+    signed = await put_company(client, captured_for, body, settings.directory_secret)
+    assert signed.status_code == 200
+    header = signed.request.headers["X-Directory-Signature"]
+    replay = await client.put(
+        f"/api/v1/directory/companies/{victim}",
+        content=body,
+        headers={"Content-Type": "application/json", "X-Directory-Signature": header},
+    )
+    assert replay.status_code == 401
+    vendor = await vendor_of(db, victim)
+    assert vendor is not None
+    assert vendor.name == "Víctima SpA"
+
+
+async def test_our_indexer_key_does_not_sign_company_updates(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    """One key per direction: what we sign our indexer pushes with is refused inbound."""
+    assert settings.indexer_secret != settings.directory_secret
+    did = new_id()
+    r = await put_company(client, did, company_body("Empresa"), settings.indexer_secret)
+    assert r.status_code == 401
+    assert await vendor_of(db, did) is None

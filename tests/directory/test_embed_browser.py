@@ -54,6 +54,7 @@ async def origins(settings: Settings, engine: AsyncEngine) -> AsyncIterator[TwoO
         issuer=directory,
         marketplace_url=marketplace,
         secret=ours.directory_secret,
+        indexer_secret=ours.indexer_secret,
         client_id="marketred",
         client_secret="unused-here",
         state_path=None,

@@ -15,7 +15,7 @@ from marketred.integrations.directory import (
     IndexerUnavailable,
 )
 from marketred.schemas.directory import IndexedProduct
-from tests.directory.conftest import SECRET
+from tests.directory.conftest import INDEXER_SECRET
 
 URL = "http://directory.test/indexer/products"
 
@@ -35,7 +35,7 @@ def document(name: str) -> IndexedProduct:
 
 
 async def test_signed_pushes_are_stored_and_deleted(sandbox: httpx.AsyncClient) -> None:
-    client = DirectoryIndexerClient(sandbox, URL, SECRET)
+    client = DirectoryIndexerClient(sandbox, URL, INDEXER_SECRET)
     doc = document("Café Huila")
     await client.upsert(doc)
     await client.upsert(doc.model_copy(update={"name": "Café Huila 500 g"}))
@@ -58,7 +58,7 @@ async def test_pushes_signed_with_another_secret_are_refused(sandbox: httpx.Asyn
 
 
 async def test_outage_answers_503_for_the_next_pushes(sandbox: httpx.AsyncClient) -> None:
-    client = DirectoryIndexerClient(sandbox, URL, SECRET)
+    client = DirectoryIndexerClient(sandbox, URL, INDEXER_SECRET)
     await sandbox.post("/_sandbox/indexer/outage", json={"status": 503, "count": 2})
     doc = document("Chocolate")
     for _ in range(2):

@@ -16,22 +16,78 @@ def test_dev_defaults_need_nothing(monkeypatch):
     assert s.payout_provider_name == "sandbox"
 
 
+GOOD_PRODUCTION = {
+    "MARKETRED_ENV": "production",
+    "DATABASE_URL": "postgresql://db/marketred",
+    "MARKETRED_TEMPORAL_ADDRESS": "temporal:7233",
+    "MARKETRED_SECRET_KEY": "a-real-secret-from-the-vault-0123456789abcdef",
+    "MARKETRED_KHIPU_API_KEY": "real-key",
+    "MARKETRED_KHIPU_WEBHOOK_SECRET": "real-webhook-secret",
+    "MARKETRED_DIRECTORY_SECRET": "real-directory-secret-from-the-vault-0123",
+    "MARKETRED_INDEXER_SECRET": "real-indexer-secret-from-the-vault-456789",
+    "MARKETRED_PUBLIC_URL": "https://marketred.example.cl",
+    "MARKETRED_KHIPU_API_BASE": "https://payment-api.khipu.com",
+    "MARKETRED_EMBED_ORIGINS": '["https://www.inforedchile.cl"]',
+    "MARKETRED_SMTP_URL": "smtp+starttls://u:p@smtp.example.cl:587",
+}
+
+
+def _production(monkeypatch, **changes: str | None) -> Settings:
+    for name, value in {**GOOD_PRODUCTION, **changes}.items():
+        if value is None:
+            monkeypatch.delenv(name, raising=False)
+        else:
+            monkeypatch.setenv(name, value)
+    return Settings()
+
+
 def test_production_refuses_placeholder_secrets(monkeypatch):
-    monkeypatch.setenv("MARKETRED_ENV", "production")
-    monkeypatch.setenv("DATABASE_URL", "postgresql://db/marketred")
-    monkeypatch.setenv("MARKETRED_TEMPORAL_ADDRESS", "temporal:7233")
     with pytest.raises(ValidationError, match="SECRET_KEY"):
-        Settings()
-    monkeypatch.setenv("MARKETRED_SECRET_KEY", "a-real-secret-from-the-vault-0123456789abcdef")
-    monkeypatch.setenv("MARKETRED_KHIPU_API_KEY", "real-key")
-    monkeypatch.setenv("MARKETRED_KHIPU_WEBHOOK_SECRET", "real-webhook-secret")
-    monkeypatch.setenv("MARKETRED_DIRECTORY_SECRET", "real-directory-secret")
-    assert Settings().env == "production"
+        _production(monkeypatch, MARKETRED_SECRET_KEY=None)
+    assert _production(monkeypatch).env == "production"
     # Payouts go through the bank file there; the sandbox, which pays nobody, is refused.
     assert Settings().payout_provider_name == "bank_file"
     monkeypatch.setenv("MARKETRED_PAYOUT_PROVIDER", "sandbox")
     with pytest.raises(ValidationError, match="moves no money"):
         Settings()
+
+
+@pytest.mark.parametrize(
+    ("change", "complaint"),
+    [
+        ({"MARKETRED_SECRET_KEY": "short-but-not-a-placeholder"}, "SECRET_KEY is shorter"),
+        ({"MARKETRED_DIRECTORY_SECRET": "x" * 31}, "DIRECTORY_SECRET is shorter"),
+        ({"MARKETRED_INDEXER_SECRET": "y" * 20}, "INDEXER_SECRET is shorter"),
+        ({"MARKETRED_INDEXER_SECRET": None}, "INDEXER_SECRET still holds"),
+        ({"MARKETRED_PUBLIC_URL": "http://127.0.0.1:8000"}, "PUBLIC_URL must be https"),
+        ({"MARKETRED_PUBLIC_URL": None}, "PUBLIC_URL must be https"),
+        ({"MARKETRED_KHIPU_API_BASE": "http://khipu.example.com"}, "KHIPU_API_BASE"),
+        ({"MARKETRED_EMBED_ORIGINS": None}, "EMBED_ORIGINS"),
+        ({"MARKETRED_EMBED_ORIGINS": '["*"]'}, "EMBED_ORIGINS"),
+        ({"MARKETRED_EMBED_ORIGINS": "[]"}, "EMBED_ORIGINS"),
+        ({"MARKETRED_EMBED_ORIGINS": '["http://dir.example.cl"]'}, "EMBED_ORIGINS"),
+        ({"MARKETRED_SMTP_URL": "smtp://smtp.example.cl:25"}, "SMTP_URL must use TLS"),
+        ({"MARKETRED_SMTP_URL": None}, None),  # the default is a loopback relay: allowed
+    ],
+)
+def test_production_refuses_weak_secrets_and_cleartext_transport(monkeypatch, change, complaint):
+    """Finding 3 (docs/security.md)."""
+    if complaint is None:
+        assert _production(monkeypatch, **change).env == "production"
+        return
+    with pytest.raises(ValidationError, match=complaint):
+        _production(monkeypatch, **change)
+
+
+def test_production_allows_plaintext_only_to_loopback_peers(monkeypatch):
+    """`marketred prod-local`: the sandboxes and the mail catcher listen on 127.0.0.1."""
+    s = _production(
+        monkeypatch,
+        MARKETRED_SMTP_URL="smtp://127.0.0.1:8025",
+        MARKETRED_KHIPU_API_BASE="http://127.0.0.1:8010",
+        MARKETRED_EMBED_ORIGINS='["http://127.0.0.1:8020"]',
+    )
+    assert s.env == "production"
 
 
 def test_environment_variables_are_read_with_prefix(monkeypatch):
@@ -51,3 +107,24 @@ def test_secrets_are_masked_for_logging():
     assert shown["khipu_webhook_secret"] == "***"
     assert shown["database_url"] == "***"
     assert shown["commission_bps"] == 1000
+
+
+def test_prod_local_children_pass_the_production_checks(monkeypatch, tmp_path):
+    """`marketred prod-local` runs with production settings: they must pass finding 3's
+    checks (an older secrets file without the indexer key gets one)."""
+    import dataclasses
+    import json
+
+    from marketred.workers import prod_local_config as plc
+
+    secrets_file = tmp_path / "secrets.json"
+    secrets_file.write_text(json.dumps({"secret_key": "k" * 43}))
+    keys = plc.load_secrets(secrets_file)
+    assert set(plc.SECRET_NAMES) <= set(json.loads(secrets_file.read_text()))
+    certs = plc.Certs(**{f.name: tmp_path / f.name for f in dataclasses.fields(plc.Certs)})
+    env = plc.child_env(tmp_path, plc.Ports(8440), certs, "postgresql://db/x", keys)
+    for name in [n for n in env if n.startswith("MARKETRED_")] + ["DATABASE_URL"]:
+        monkeypatch.setenv(name, env[name])
+    s = Settings()
+    assert s.env == "production"
+    assert s.indexer_secret != s.directory_secret

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Response
+from fastapi import APIRouter, BackgroundTasks, Form, Response
 
 from marketred.api.deps import ClientIP, CurrentPrincipal, SessionDep, SettingsDep
 from marketred.schemas.accounts import (
@@ -15,7 +15,15 @@ from marketred.schemas.accounts import (
     TokenOut,
     UserOut,
 )
-from marketred.services import accounts, auth_mail, email_tokens, rate_limits, sign_in, tokens
+from marketred.services import (
+    accounts,
+    auth_mail,
+    credentials,
+    email_tokens,
+    rate_limits,
+    sign_in,
+    tokens,
+)
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 
@@ -63,29 +71,42 @@ async def verify_email(token: str, session: SessionDep) -> Response:
 
 @router.post("/password-reset", status_code=202)
 async def request_password_reset(
-    body: PasswordResetRequest, session: SessionDep, settings: SettingsDep, ip: ClientIP
+    body: PasswordResetRequest,
+    session: SessionDep,
+    settings: SettingsDep,
+    ip: ClientIP,
+    background: BackgroundTasks,
 ) -> dict[str, str]:
-    """Always 202, whether or not the address has an account (no account probing)."""
+    """Always 202, whether or not the address has an account (no account probing); the
+    mail goes out after the answer, so a slow SMTP does not tell either."""
     if ip:
         await rate_limits.hit(session, rate_limits.RESET_PER_IP, ip)
-    await send_reset_mail(session, settings, str(body.email))
-    return {"detail": "if the address has an account, a reset link is on its way"}
-
-
-async def send_reset_mail(session: SessionDep, settings: SettingsDep, email: str) -> None:
+    email = str(body.email).strip().lower()
+    # Counted for any address, so a 429 does not tell which addresses have accounts.
+    await rate_limits.hit(session, rate_limits.RESET_PER_ACCOUNT, email)
     user = await accounts.find_by_email(session, email)
-    if user is None or not user.active:
-        return
-    await rate_limits.hit(session, rate_limits.RESET_PER_ACCOUNT, user.email)
-    token = await email_tokens.issue(session, user, "reset_password")
-    await session.commit()
-    await auth_mail.send(settings, auth_mail.reset_mail(settings, user.email, token))
+    if user is not None and user.active:
+        token = await email_tokens.issue(session, user, "reset_password")
+        await session.commit()
+        background.add_task(
+            auth_mail.send, settings, auth_mail.reset_mail(settings, user.email, token)
+        )
+    return {"detail": "if the address has an account, a reset link is on its way"}
 
 
 @router.post("/password-reset/confirm", status_code=204)
 async def confirm_password_reset(body: PasswordResetConfirm, session: SessionDep) -> Response:
     user = await email_tokens.consume(session, body.token, "reset_password")
-    await accounts.set_password(session, user, body.password)
+    await accounts.reset_password(session, user, body.password)
+    return Response(status_code=204)
+
+
+@router.post("/revoke-all", status_code=204)
+async def revoke_all(principal: CurrentPrincipal, session: SessionDep) -> Response:
+    """End every web session, personal API token and JWT of the caller (this one too)."""
+    await credentials.revoke_all(
+        session, await accounts.get_active_user(session, principal.user_id)
+    )
     return Response(status_code=204)
 
 

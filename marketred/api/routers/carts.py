@@ -9,14 +9,14 @@ from fastapi import APIRouter, Response
 from marketred.api.deps import BuyerPrincipal, SessionDep
 from marketred.schemas.carts import CartOut, SetCartQuantity
 from marketred.schemas.common import Page
-from marketred.services import carts
+from marketred.services import authz, carts
 
 router = APIRouter(prefix="/api/v1/carts", tags=["carts"])
 
 
 @router.get("")
 async def list_carts(buyer: BuyerPrincipal, session: SessionDep) -> Page[CartOut]:
-    items = await carts.list_carts(session, buyer.user_id)
+    items = await carts.list_carts(session, authz.cart_owner(buyer, "view"))
     return Page[CartOut](items=items, total=len(items))
 
 
@@ -28,10 +28,12 @@ async def set_item(
     buyer: BuyerPrincipal,
     session: SessionDep,
 ) -> CartOut:
-    return await carts.set_quantity(session, buyer.user_id, vendor_slug, variant_id, body.quantity)
+    return await carts.set_quantity(
+        session, authz.cart_owner(buyer, "change"), vendor_slug, variant_id, body.quantity
+    )
 
 
 @router.delete("/{vendor_slug}", status_code=204)
 async def clear_cart(vendor_slug: str, buyer: BuyerPrincipal, session: SessionDep) -> Response:
-    await carts.clear_cart(session, buyer.user_id, vendor_slug)
+    await carts.clear_cart(session, authz.cart_owner(buyer, "change"), vendor_slug)
     return Response(status_code=204)

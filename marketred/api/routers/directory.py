@@ -15,6 +15,13 @@ from marketred.services import directory_sync
 router = APIRouter(prefix="/api/v1/directory", tags=["directory"])
 
 
+def signed_path(request: Request) -> str:
+    """The path as the sender wrote it (not percent-decoded), with its query if any."""
+    raw = request.scope.get("raw_path") or request.url.path.encode()
+    query = request.scope.get("query_string", b"")
+    return raw.decode("latin-1") + (f"?{query.decode('latin-1')}" if query else "")
+
+
 @router.put(
     "/companies/{directory_id}",
     openapi_extra={
@@ -38,6 +45,8 @@ async def put_company(
         session,
         secret=settings.directory_secret,
         signature=signature,
+        method=request.method,
+        path=signed_path(request),
         directory_id=directory_id,
         body=body,
         commission_bps=settings.commission_bps,

@@ -56,7 +56,13 @@ def _page(settings: Settings, title: str, docs: list[IndexedProduct], empty: str
     return HTMLResponse(
         html,
         headers={
-            "Content-Security-Policy": f"frame-ancestors {ancestors}",
+            # The fragment is inert HTML with one inline stylesheet: nothing else may load
+            # or run in it, whatever a product name smuggles past the escaping.
+            "Content-Security-Policy": (
+                "default-src 'none'; script-src 'none'; style-src 'unsafe-inline'; "
+                "img-src 'self' https: data:; base-uri 'none'; form-action 'none'; "
+                f"frame-ancestors {ancestors}"
+            ),
             "Cache-Control": "public, max-age=60",
         },
     )

@@ -50,12 +50,14 @@ def create_app(
     issuer: str,
     marketplace_url: str,
     secret: str,
+    indexer_secret: str,
     client_id: str,
     client_secret: str,
     state_path: Path | None,
     http: httpx.AsyncClient | None = None,
 ) -> FastAPI:
-    """`http` (tests) is the client the admin form uses to reach MarketRed."""
+    """`http` (tests) is the client the admin form uses to reach MarketRed. `secret` signs
+    the company updates sent to MarketRed; `indexer_secret` checks MarketRed's pushes."""
     store = DirectoryStore(state_path)
     for spec in _demo_companies():
         data = {k: spec.get(k) for k in COMPANY_FIELDS}
@@ -71,7 +73,7 @@ def create_app(
 
     app = FastAPI(title="InforedChile directory sandbox", lifespan=lifespan, docs_url="/_docs")
     app.state.site = site.Site(store, marketplace_url.rstrip("/"), secret, client)
-    app.state.indexer = indexer.Indexer(store, secret, indexer.Outage())
+    app.state.indexer = indexer.Indexer(store, indexer_secret, indexer.Outage())
     app.state.oidc = oidc.OidcProvider(
         store=store,
         issuer=issuer.rstrip("/"),
@@ -91,6 +93,7 @@ def create_app_from_settings(settings: Settings) -> FastAPI:
         issuer=f"http://127.0.0.1:{settings.directory_sandbox_port}",
         marketplace_url=settings.public_url,
         secret=settings.directory_secret,
+        indexer_secret=settings.indexer_secret,
         client_id=settings.oidc_client_id or "marketred",
         client_secret=settings.oidc_client_secret or DEV_OIDC_CLIENT_SECRET,
         state_path=settings.home / STATE_FILE,

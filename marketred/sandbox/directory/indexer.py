@@ -64,7 +64,13 @@ async def _accept(request: Request, product_id: str) -> tuple[Indexer, bytes] | 
         indexer.store.log_push(request.method, product_id, None, failure)
         return JSONResponse({"error": "indexer unavailable (sandbox outage)"}, failure)
     try:
-        wire.verify(indexer.secret, request.headers.get(wire.SIGNATURE_HEADER), body)
+        wire.verify(
+            indexer.secret,
+            request.headers.get(wire.SIGNATURE_HEADER),
+            request.method,
+            wire.path_of(str(request.url)),
+            body,
+        )
     except wire.SignatureError as exc:
         indexer.store.log_push(request.method, product_id, None, 401)
         return JSONResponse({"error": str(exc)}, 401)

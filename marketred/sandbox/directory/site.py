@@ -37,13 +37,14 @@ class Site:
         """Sign and PUT the company to MarketRed; remember what it answered."""
         body = {**data, "updated_at": datetime.now(UTC).isoformat()}
         raw = json.dumps(body).encode()
+        url = f"{self.marketplace_url}/api/v1/directory/companies/{directory_id}"
         try:
             response = await self.http.put(
-                f"{self.marketplace_url}/api/v1/directory/companies/{directory_id}",
+                url,
                 content=raw,
                 headers={
                     "Content-Type": "application/json",
-                    wire.SIGNATURE_HEADER: wire.sign(self.secret, raw),
+                    wire.SIGNATURE_HEADER: wire.sign(self.secret, "PUT", wire.path_of(url), raw),
                 },
             )
         except httpx.HTTPError as exc:

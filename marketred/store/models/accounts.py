@@ -29,3 +29,5 @@ class User(UUIDPk, Timestamps, Base):
     active: Mapped[bool] = mapped_column(server_default=true())
     email_verified_at: Mapped[datetime | None]
     oidc_subject: Mapped[str | None] = mapped_column(String(255), unique=True)
+    # Bearer JWTs issued before this instant are refused (services/credentials.py).
+    tokens_valid_after: Mapped[datetime | None]

@@ -22,6 +22,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from marketred.store import like
 from marketred.store.models import Product, QuoteLine, Variant, Vendor
 
 
@@ -124,7 +125,7 @@ async def active_vendors(
 ) -> tuple[list[Vendor], int]:
     cond: list[Any] = [Vendor.active]
     if q:
-        pattern = f"%{q.strip().lower()}%"
+        pattern = like.contains(q.strip().lower())
         cond.append(
             func.marketred_unaccent(func.lower(Vendor.name)).like(func.marketred_unaccent(pattern))
         )

@@ -5,6 +5,7 @@ import uuid
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from marketred.store import like
 from marketred.store.models import User, Vendor
 
 
@@ -26,7 +27,7 @@ async def search(session: AsyncSession, text: str, limit: int) -> list[tuple[Use
     """Users whose email or name contains `text`, with their vendor's name (newest first)."""
     stmt = select(User, Vendor.name).outerjoin(Vendor, Vendor.id == User.vendor_id)
     if text:
-        pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        pattern = like.contains(text)
         stmt = stmt.where(User.email.ilike(pattern) | User.name.ilike(pattern))
     rows = await session.execute(stmt.order_by(User.created_at.desc(), User.id).limit(limit))
     return [(user, vendor_name) for user, vendor_name in rows.all()]

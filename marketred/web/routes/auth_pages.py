@@ -11,6 +11,7 @@ import uuid
 
 from fastapi import APIRouter, Request
 from pydantic import ValidationError
+from starlette.background import BackgroundTask
 from starlette.responses import Response
 
 from marketred.api.deps import ClientIP, ResourcesDep, SessionDep, SettingsDep
@@ -19,6 +20,7 @@ from marketred.services import (
     accounts,
     api_tokens,
     auth_mail,
+    credentials,
     email_tokens,
     oidc,
     rate_limits,
@@ -130,10 +132,10 @@ async def register_submit(
             state.add(field, message)
         return render(request, "auth/register.html", {"form": state}, status_code=exc.status)
     token = await email_tokens.issue(session, user, "verify_email")
-    response = await login.sign_in(request, session, user, method="password", next_url="/")
     await session.commit()
     await auth_mail.send(settings, auth_mail.verification_mail(settings, user.email, token))
-    return response
+    # Not signed in here: whoever typed the address has not shown it is theirs yet.
+    return see_other("/ingresar?registrado=1")
 
 
 @router.get("/verificar-email/{token}")
@@ -165,17 +167,20 @@ async def reset_request_form(request: Request) -> Response:
 async def reset_request_submit(
     request: Request, form: FormData, session: SessionDep, settings: SettingsDep, ip: ClientIP
 ) -> Response:
-    """The same answer whether or not the address has an account."""
+    """The same answer whether or not the address has an account, in about the same
+    time: the mail goes out after the answer (a slow SMTP would otherwise tell)."""
     email = form.get("email", "").strip().lower()
+    mail = None
     try:
         if ip:
             await rate_limits.hit(session, rate_limits.RESET_PER_IP, ip)
+        if email:  # counted for any address: a 429 must not tell which have accounts
+            await rate_limits.hit(session, rate_limits.RESET_PER_ACCOUNT, email)
         user = await accounts.find_by_email(session, email) if email else None
         if user is not None and user.active:
-            await rate_limits.hit(session, rate_limits.RESET_PER_ACCOUNT, user.email)
             token = await email_tokens.issue(session, user, "reset_password")
             await session.commit()
-            await auth_mail.send(settings, auth_mail.reset_mail(settings, user.email, token))
+            mail = auth_mail.reset_mail(settings, user.email, token)
     except RateLimited as exc:
         state = FormState(values={"email": email})
         state.add("email", _("Demasiadas solicitudes. Intenta más tarde."))
@@ -183,7 +188,10 @@ async def reset_request_submit(
             request, "auth/reset_request.html", {"form": state, "sent": False},
             status_code=429, headers=exc.headers,
         )  # fmt: skip
-    return render(request, "auth/reset_request.html", {"form": FormState(), "sent": True})
+    response = render(request, "auth/reset_request.html", {"form": FormState(), "sent": True})
+    if mail is not None:
+        response.background = BackgroundTask(auth_mail.send, settings, mail)
+    return response
 
 
 @router.get("/recuperar/{token}")
@@ -205,7 +213,7 @@ async def reset_submit(
     try:
         accounts.check_new_password(password)
         user = await email_tokens.consume(session, token, "reset_password")
-        await accounts.set_password(session, user, password)
+        await accounts.reset_password(session, user, password)
     except InvalidInput as exc:
         for field, message in exc.errors:
             state.add("password" if field == "password" else "token", message)
@@ -292,6 +300,19 @@ async def tokens_revoke(
 ) -> Response:
     await api_tokens.revoke(session, principal, token_id)
     return see_other("/cuenta/tokens")
+
+
+@router.post("/cuenta/cerrar-todo")
+async def revoke_everything(
+    request: Request, _form: FormData, session: SessionDep, principal: WebPrincipal
+) -> Response:
+    """ "Cerrar sesión en todas partes": every session (this one too), API token and JWT."""
+    await credentials.revoke_all(
+        session, await accounts.get_active_user(session, principal.user_id)
+    )
+    response = see_other("/ingresar")
+    await login.sign_out(request, session, response)
+    return response
 
 
 @router.get("/cuenta")

@@ -10,7 +10,7 @@ from starlette.responses import Response
 
 from marketred.api.deps import SessionDep, SettingsDep, get_temporal
 from marketred.schemas.quotes import CreateQuote, QuoteContact
-from marketred.services import carts
+from marketred.services import authz, carts
 from marketred.services.errors import InvalidInput
 from marketred.web.i18n import gettext as _
 from marketred.web.routes.common import (
@@ -61,7 +61,7 @@ async def _carts_page(
 
 @router.get("/carros")
 async def carts_page(request: Request, buyer: WebBuyer, session: SessionDep) -> Response:
-    return await _carts_page(request, session, buyer.user_id)
+    return await _carts_page(request, session, authz.cart_owner(buyer, "view"))
 
 
 @router.post("/carros/agregar")
@@ -76,7 +76,7 @@ async def add_to_cart(buyer: WebBuyer, session: SessionDep, form: FormData) -> R
         return see_other(f"{back}{'&' if '?' in back else '?'}aviso=cantidad-invalida")
     try:
         await carts.set_quantity(
-            session, buyer.user_id, form.get("vendor", ""), variant_id, quantity
+            session, authz.cart_owner(buyer, "change"), form.get("vendor", ""), variant_id, quantity
         )
     except InvalidInput as exc:
         del exc
@@ -96,7 +96,9 @@ async def update_cart_line(
     if quantity is None:
         return see_other("/carros?aviso=cantidad-invalida")
     try:
-        await carts.set_quantity(session, buyer.user_id, vendor_slug, variant_id, quantity)
+        await carts.set_quantity(
+            session, authz.cart_owner(buyer, "change"), vendor_slug, variant_id, quantity
+        )
     except InvalidInput:
         return see_other("/carros?aviso=no-disponible")
     return await committed_redirect(
@@ -109,7 +111,7 @@ async def empty_cart(
     vendor_slug: str, buyer: WebBuyer, session: SessionDep, form: FormData
 ) -> Response:
     del form  # CSRF-checked; nothing else to read
-    await carts.clear_cart(session, buyer.user_id, vendor_slug)
+    await carts.clear_cart(session, authz.cart_owner(buyer, "change"), vendor_slug)
     return await committed_redirect(session, "/carros?aviso=vaciado")
 
 
@@ -168,5 +170,9 @@ async def request_quote(
         else:
             return await committed_redirect(session, f"/cotizaciones/{quote_id}?aviso=solicitada")
     return await _carts_page(
-        request, session, buyer.user_id, forms={vendor_slug: state}, status_code=422
+        request,
+        session,
+        authz.cart_owner(buyer, "view"),
+        forms={vendor_slug: state},
+        status_code=422,
     )

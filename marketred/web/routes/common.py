@@ -75,7 +75,11 @@ def outage_page(request: Request, exc: Exception) -> Response | None:
 
 class WebRoute(APIRoute):
     """Pages answer HTML, not problem+json: a sign-in redirect for 401, an error page for
-    any other domain error or a malformed path/query."""
+    any other domain error or a malformed path/query.
+
+    Every state-changing page route passes the CSRF check here, before its handler and
+    its dependencies run, whether or not it declares `FormData`: a route that forgets
+    the form dependency (it reads nothing from the form) is still protected."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
@@ -85,6 +89,7 @@ class WebRoute(APIRoute):
             # with _() before rendering (form errors) must not fall back to Spanish.
             token = i18n.use_language(i18n.request_language(request))
             try:
+                await verify_csrf(request)
                 return await handler(request)
             except (Unauthorized, LoginRequired):
                 return sign_in_redirect(request)

@@ -13,7 +13,7 @@ from marketred.api.deps import SessionDep, SettingsDep
 from marketred.services import account_admin, auth_mail
 from marketred.services.errors import Conflict
 from marketred.settings import Settings
-from marketred.web.routes.common import WebOperator, WebRoute, see_other
+from marketred.web.routes.common import FormData, WebOperator, WebRoute, see_other
 from marketred.web.routes.notices import notice_context
 from marketred.web.templating import render
 
@@ -53,13 +53,21 @@ async def _set_active(
 
 @router.post("/operador/cuentas/{user_id}/desactivar")
 async def deactivate(
-    user_id: uuid.UUID, operator: WebOperator, session: SessionDep, settings: SettingsDep
+    user_id: uuid.UUID,
+    operator: WebOperator,
+    session: SessionDep,
+    settings: SettingsDep,
+    _form: FormData,
 ) -> Response:
     return await _set_active(session, settings, operator, user_id, False, "cuenta-desactivada")
 
 
 @router.post("/operador/cuentas/{user_id}/reactivar")
 async def reactivate(
-    user_id: uuid.UUID, operator: WebOperator, session: SessionDep, settings: SettingsDep
+    user_id: uuid.UUID,
+    operator: WebOperator,
+    session: SessionDep,
+    settings: SettingsDep,
+    _form: FormData,
 ) -> Response:
     return await _set_active(session, settings, operator, user_id, True, "cuenta-reactivada")

@@ -228,6 +228,7 @@ async def recheck_payment(
     operator: WebOperator,
     session: SessionDep,
     temporal: TemporalDep,
+    _form: FormData,
 ) -> Response:
     try:
         quote = await services.recheck_payment(session, temporal, operator, quote_id)

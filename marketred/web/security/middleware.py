@@ -9,6 +9,7 @@ which is what keeps it safe from cross-site requests.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from urllib.parse import urlsplit
 
 from fastapi import Request, Response
 
@@ -36,8 +37,19 @@ DOCS_PATHS = ("/api/docs", "/api/redoc")
 
 _CSP_BASE = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
-    "img-src 'self' data: https: http:; object-src 'none'; base-uri 'self'"
+    "img-src 'self' data: https:; object-src 'none'; base-uri 'self'"
 )
+# Forms post to us; the pay button's answer redirects to Khipu, which form-action also
+# governs (browsers apply it to the redirect), so Khipu's origins are listed.
+KHIPU_FORM_TARGETS = "https://khipu.com https://*.khipu.com"
+
+
+def _form_action(khipu_api_base: str) -> str:
+    parts = urlsplit(khipu_api_base)
+    sandbox = f" {parts.scheme}://{parts.netloc}" if parts.scheme == "http" else ""
+    return f"form-action 'self' {KHIPU_FORM_TARGETS}{sandbox}"
+
+
 # FastAPI's Swagger UI page is inline script + CDN assets; it carries no session.
 _CSP_DOCS = (
     "default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
@@ -82,7 +94,10 @@ def _security_headers(request: Request, response: Response) -> None:
         ancestors = " ".join(settings.embed_origins) or "'none'"
         headers.setdefault("Content-Security-Policy", f"{_CSP_BASE}; frame-ancestors {ancestors}")
         return
-    headers.setdefault("Content-Security-Policy", f"{_CSP_BASE}; frame-ancestors 'none'")
+    form_action = _form_action(settings.khipu_api_base)
+    headers.setdefault(
+        "Content-Security-Policy", f"{_CSP_BASE}; {form_action}; frame-ancestors 'none'"
+    )
     headers.setdefault("X-Frame-Options", "DENY")
 
 

@@ -1,0 +1,90 @@
+"""Request body size caps, enforced before any handler reads the body.
+
+Signed machine calls (Khipu's webhook, the directory's company sync) are small: their
+body is read whole to check the signature, so an unauthenticated caller must not make
+us buffer megabytes first. Everything else is capped at what the largest legitimate
+upload needs (the catalog CSV, services/catalog_csv.MAX_BYTES, plus form overhead).
+A declared Content-Length over the cap is refused at once; a chunked body is counted as
+it arrives and refused when it passes the cap (the app never sees more than the cap).
+Either way: 413 problem+json.
+"""
+
+from __future__ import annotations
+
+import json
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+SIGNED_BODY_MAX = 256 * 1024
+DEFAULT_BODY_MAX = 25 * 1024 * 1024
+SIGNED_PREFIXES = ("/webhooks/", "/api/v1/directory/")
+
+
+def limit_for(path: str) -> int:
+    return SIGNED_BODY_MAX if path.startswith(SIGNED_PREFIXES) else DEFAULT_BODY_MAX
+
+
+async def _refuse(send: Send, limit: int) -> None:
+    body = json.dumps(
+        {
+            "type": "about:blank",
+            "title": "Payload Too Large",
+            "status": 413,
+            "detail": f"the request body is larger than {limit} bytes",
+        }
+    ).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 413,
+            "headers": [
+                (b"content-type", b"application/problem+json"),
+                (b"content-length", str(len(body)).encode()),
+                (b"connection", b"close"),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+class BodyLimit:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        limit = limit_for(scope["path"])
+        headers: dict[bytes, bytes] = dict(scope.get("headers") or [])
+        declared = headers.get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            await _refuse(send, limit)
+            return
+        seen = 0
+        too_large = False
+
+        async def counting_receive() -> Message:
+            # Past the cap the app gets an end of body (it reads no further) and whatever
+            # it answers is replaced by the 413 below.
+            nonlocal seen, too_large
+            if too_large:
+                return {"type": "http.request", "body": b"", "more_body": False}
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > limit:
+                    too_large = True
+                    return {"type": "http.request", "body": b"", "more_body": False}
+            return message
+
+        async def guarded_send(message: Message) -> None:
+            if not too_large:
+                await send(message)
+            elif message["type"] == "http.response.start":
+                await _refuse(send, limit)
+
+        await self.app(scope, counting_receive, guarded_send)
+
+
+__all__ = ["BodyLimit", "limit_for"]
