@@ -29,3 +29,6 @@ class User(UUIDPk, Timestamps, Base):
     active: Mapped[bool] = mapped_column(server_default=true())
     email_verified_at: Mapped[datetime | None]
     oidc_subject: Mapped[str | None] = mapped_column(String(255), unique=True)
+    # The person deleted the account: personal data erased, the row kept under a
+    # pseudonymous email so ledger, payouts and quotes still point at someone.
+    erased_at: Mapped[datetime | None]
