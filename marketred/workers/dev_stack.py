@@ -25,6 +25,7 @@ import httpx
 from rich.console import Console
 from rich.table import Table
 
+from marketred.integrations.payload_codec import new_key_entry
 from marketred.settings import Settings
 
 console = Console()
@@ -179,11 +180,23 @@ def _print_summary(settings: Settings, seeded: bool) -> None:
     console.print("Press Ctrl-C to stop everything.")
 
 
+def dev_codec_keys(path: Path) -> str:
+    if path.exists():
+        return path.read_text().strip()
+    entry = new_key_entry("dev-1")
+    path.touch(mode=0o600)
+    path.write_text(entry + "\n")
+    return entry
+
+
 def run_dev_stack(settings: Settings) -> int:
     settings.home.mkdir(parents=True, exist_ok=True)
     home = settings.home.resolve()
     stack = Stack(settings)
     stack.env = {**os.environ, "MARKETRED_HOME": str(home), "PYTHONUNBUFFERED": "1"}
+    # The payload codec's key, made once per home: the histories in temporal.sqlite must
+    # stay readable across restarts (an explicit MARKETRED_CODEC_KEYS wins).
+    stack.env.setdefault("MARKETRED_CODEC_KEYS", dev_codec_keys(home / "codec-keys"))
     # "Ingresar con InforedChile" against the directory sandbox's OpenID provider.
     if not settings.oidc_issuer:
         from marketred.settings import DEV_OIDC_CLIENT_SECRET
@@ -233,6 +246,9 @@ def run_dev_stack(settings: Settings) -> int:
                         settings.temporal_namespace,
                         "--log-level",
                         "warn",
+                        # Operators signed in to MarketRed see decrypted payloads.
+                        "--ui-codec-endpoint",
+                        f"http://{settings.host}:{settings.port}/codec",
                     ],
                 )
                 stack.env["MARKETRED_TEMPORAL_ADDRESS"] = f"127.0.0.1:{settings.temporal_dev_port}"
@@ -245,6 +261,7 @@ def run_dev_stack(settings: Settings) -> int:
                     "MARKETRED_TEMPORAL_ADDRESS", settings.temporal_address
                 ),
                 home=home,
+                codec_keys=stack.env["MARKETRED_CODEC_KEYS"],
             )
             status.update("Applying database migrations…")
             from marketred.store.migrate import upgrade

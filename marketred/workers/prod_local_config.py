@@ -10,6 +10,7 @@ import socket
 from dataclasses import dataclass
 from pathlib import Path
 
+from marketred.integrations.payload_codec import new_key_entry
 from marketred.settings import Settings
 from marketred.workers.local_ca import LocalCA, load_or_create_ca
 
@@ -160,6 +161,9 @@ def load_secrets(path: Path) -> dict[str, str]:
     """Random production secrets, made once and kept (sessions survive a restart)."""
     if path.exists():
         stored: dict[str, str] = json.loads(path.read_text())
+        if "codec_keys" not in stored:  # a home made before payloads were encrypted
+            stored["codec_keys"] = new_key_entry("prod-local-1")
+            path.write_text(json.dumps(stored, indent=2))
         return stored
     made = {
         name: secrets.token_urlsafe(32)
@@ -172,6 +176,7 @@ def load_secrets(path: Path) -> dict[str, str]:
             "temporal_ui_password",
         )
     }
+    made["codec_keys"] = new_key_entry("prod-local-1")
     path.touch(mode=0o600)
     path.write_text(json.dumps(made, indent=2))
     return made
@@ -199,6 +204,7 @@ def child_env(
         "MARKETRED_PUBLIC_URL": f"https://127.0.0.1:{ports.https}",
         "MARKETRED_FORWARDED_ALLOW_IPS": "127.0.0.1",
         "MARKETRED_SECRET_KEY": keys["secret_key"],
+        "MARKETRED_CODEC_KEYS": keys["codec_keys"],
         "MARKETRED_LOG_JSON": "true",
         "MARKETRED_TEMPORAL_ADDRESS": f"127.0.0.1:{ports.temporal_tls}",
         "MARKETRED_TEMPORAL_NAMESPACE": NAMESPACE,

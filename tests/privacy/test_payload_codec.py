@@ -4,7 +4,6 @@ keys that can be shredded, and untouched passage of payloads recorded before enc
 from __future__ import annotations
 
 import os
-import os
 import uuid
 from pathlib import Path
 
