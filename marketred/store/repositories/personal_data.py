@@ -37,7 +37,7 @@ async def quotes_of(session: AsyncSession, buyer_id: uuid.UUID) -> Sequence[tupl
         .where(Quote.buyer_id == buyer_id)
         .order_by(Quote.created_at)
     )
-    return [(q, slug) for q, slug in rows.tuples()]
+    return [(q, slug) for q, slug in rows.all()]
 
 
 async def lines_and_events(
@@ -66,7 +66,7 @@ async def cart_items_of(
         .join(Vendor, Vendor.id == Cart.vendor_id)
         .where(Cart.buyer_id == buyer_id)
     )
-    return [(s, v, q) for s, v, q in rows.tuples()]
+    return [(s, v, q) for s, v, q in rows.all()]
 
 
 async def sessions_of(session: AsyncSession, user_id: uuid.UUID) -> Sequence[WebSession]:
