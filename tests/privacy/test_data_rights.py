@@ -161,6 +161,22 @@ async def test_vendors_and_operators_see_the_erasure(
     )
     assert r.json()["total"] == 0  # the old email leads nowhere
 
+    # The console shows the account as deleted by its owner and will not bring it back.
+    await sign_in(app_client, db, settings, operator)
+    pseudonym = f"borrado-{buyer.id}@marketred.invalid"
+    page = await app_client.get("/operador/cuentas", params={"q": pseudonym})
+    assert page.status_code == 200
+    assert "Eliminada por su titular" in page.text
+    assert f"/operador/cuentas/{buyer.id}/reactivar" not in page.text
+    r = await app_client.post(
+        f"/operador/cuentas/{buyer.id}/reactivar", data={"csrf_token": csrf_of(page.text)}
+    )
+    assert r.status_code == 303
+    assert "ya-no-es-posible" in r.headers["location"]
+    user = await db.get(User, buyer.id, populate_existing=True)
+    assert user is not None
+    assert not user.active
+
 
 async def test_buyer_uses_the_privacy_page(
     app_client: httpx.AsyncClient, db: AsyncSession, settings: Settings
