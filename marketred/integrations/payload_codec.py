@@ -212,7 +212,8 @@ class SubjectMarkingJSONConverter(PydanticJSONPlainPayloadConverter):
     def to_payload(self, value: Any) -> Payload | None:
         payload = super().to_payload(value)
         subject = getattr(value, "data_subject", None)
-        if payload is not None and isinstance(subject, uuid.UUID):
+        # Not isinstance(uuid.UUID): inside the workflow sandbox the class may be a copy.
+        if payload is not None and subject is not None:
             payload.metadata[SUBJECT] = str(subject).encode()
         return payload
 

@@ -1,6 +1,7 @@
 import pytest
 from pydantic import ValidationError
 
+from marketred.integrations.payload_codec import new_key_entry
 from marketred.logs import safe_settings
 from marketred.settings import Settings
 
@@ -26,6 +27,10 @@ def test_production_refuses_placeholder_secrets(monkeypatch):
     monkeypatch.setenv("MARKETRED_KHIPU_API_KEY", "real-key")
     monkeypatch.setenv("MARKETRED_KHIPU_WEBHOOK_SECRET", "real-webhook-secret")
     monkeypatch.setenv("MARKETRED_DIRECTORY_SECRET", "real-directory-secret")
+    # The payload codec's development key is refused too (docs/privacy.md).
+    with pytest.raises(ValidationError, match="CODEC_KEYS"):
+        Settings()
+    monkeypatch.setenv("MARKETRED_CODEC_KEYS", new_key_entry("2027-01"))
     assert Settings().env == "production"
     # Payouts go through the bank file there; the sandbox, which pays nobody, is refused.
     assert Settings().payout_provider_name == "bank_file"
@@ -49,5 +54,6 @@ def test_secrets_are_masked_for_logging():
     shown = safe_settings(s)
     assert shown["secret_key"] == "***"
     assert shown["khipu_webhook_secret"] == "***"
+    assert shown["codec_keys"] == "***"
     assert shown["database_url"] == "***"
     assert shown["commission_bps"] == 1000

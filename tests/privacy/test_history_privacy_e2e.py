@@ -99,6 +99,12 @@ def _lifecycle(stack: RunningStack) -> tuple[str, str, str]:
         qid, workflow_id = r.json()["id"], r.json()["workflow_id"]
         assert api.post(f"/api/v1/quotes/{qid}/accept", json={"shipping_cost": 3990},
                         headers=staff).status_code == 200  # fmt: skip
+        # A refusal still reads: failure messages travel encrypted and come back decoded.
+        again = api.post(f"/api/v1/quotes/{qid}/accept", json={"shipping_cost": 1},
+                         headers=staff)  # fmt: skip
+        assert again.status_code == 409, again.text
+        assert "Encoded failure" not in again.text
+        assert again.json()["detail"]
         assert api.post(f"/api/v1/quotes/{qid}/pay", headers=buyer).status_code == 200
         rows = khipu.get("/_sandbox/payments").json()
         rows = rows if isinstance(rows, list) else rows["items"]
