@@ -210,6 +210,13 @@ def test_histories_hold_no_personal_data_and_erasure_shreds_it(
         plain = b"".join(p.SerializeToString() for p in decoded)
         assert sorted(_personal(plain)) == sorted(BUYER.values())
 
+        # What the Temporal UI lists (summary, details) names ids and numbers, even
+        # decrypted: the buyer appears as their account id.
+        started = history.events[0].user_metadata
+        summary, details = _decode(api, operator, [started.summary, started.details])
+        assert buyer_id.encode() in details.data
+        assert _personal(summary.data + details.data) == []
+
         # The Temporal CLI, through the same endpoint.
         shown = subprocess.run(
             [TEMPORAL, "workflow", "show", "--address", stack.temporal_address,
