@@ -16,8 +16,10 @@ from temporalio.api.common.v1 import Payload, Payloads
 from temporalio.testing import WorkflowEnvironment
 
 from marketred.api.app import create_app
+from marketred.integrations.mail import OutgoingMail
 from marketred.integrations.payload_codec import KEY_ID, SubjectMarkingJSONConverter
 from marketred.schemas.quotes import workflow_id_for
+from marketred.services import auth_mail
 from marketred.settings import Settings
 from marketred.store.models import DataSubjectKey, Quote, QuoteEvent, User, WebSession
 from marketred.store.repositories import quotes as quotes_repo
@@ -275,3 +277,34 @@ async def test_codec_endpoint_is_for_operators_and_the_temporal_ui_origin(
     )
     assert r.status_code == 400
     assert r.headers["content-type"].startswith("application/problem+json")
+
+
+async def test_a_corrected_email_must_be_verified_again(
+    app_client: httpx.AsyncClient,
+    db: AsyncSession,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    sent: list[OutgoingMail] = []
+
+    async def catch(settings: Settings, mail: OutgoingMail) -> bool:
+        del settings
+        sent.append(mail)
+        return True
+
+    monkeypatch.setattr(auth_mail, "send", catch)
+    buyer = await make_user(db, "buyer")
+    other = await make_user(db, "buyer")
+    buyer.email_verified_at = datetime.now(UTC)
+    await db.flush()
+    h = auth_headers(settings, buyer)
+    taken = await app_client.patch("/api/v1/me", json={"email": other.email}, headers=h)
+    assert taken.status_code == 409
+    new = f"nuevo-{uuid.uuid4().hex[:6]}@correo.cl"
+    r = await app_client.patch("/api/v1/me", json={"email": new.upper()}, headers=h)
+    assert r.status_code == 200, r.text
+    user = await db.get(User, buyer.id, populate_existing=True)
+    assert user is not None
+    assert user.email == new
+    assert user.email_verified_at is None
+    assert [m.to for m in sent] == [new]
