@@ -6,6 +6,8 @@ imports a module-level instance.
 
 from __future__ import annotations
 
+import base64
+import re
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
@@ -22,6 +24,11 @@ DEV_KHIPU_RECEIVER_ID = 985101
 DEV_DIRECTORY_SECRET = "dev-directory-shared-secret"
 DEV_INDEXER_SECRET = "dev-indexer-push-secret"
 DEV_OIDC_CLIENT_SECRET = "dev-oidc-client-secret"
+# `id=base64url(32 bytes)`: the payload codec's key for tests and in-process use; `marketred
+# dev` and prod-local generate their own (integrations/payload_codec.py).
+DEV_CODEC_KEYS = "dev-2026=ZGV2LW9ubHktY29kZWMta2V5LW5vdC1mb3ItcHJvZCE"
+_DEV_CODEC_KEY = b"dev-only-codec-key-not-for-prod!"
+_KEY_ID = re.compile(r"[A-Za-z0-9._-]{1,40}")
 PLACEHOLDER_SECRETS = frozenset(
     {
         DEV_SECRET_KEY,
@@ -30,6 +37,7 @@ PLACEHOLDER_SECRETS = frozenset(
         DEV_DIRECTORY_SECRET,
         DEV_INDEXER_SECRET,
         DEV_OIDC_CLIENT_SECRET,
+        DEV_CODEC_KEYS,
         "changeme",
         "secret",
     }
@@ -84,6 +92,14 @@ class Settings(BaseSettings):
     temporal_tls_key_file: Path | None = None
     temporal_tls_server_name: str | None = None
     temporal_api_key: str | None = None
+    # Master keys of the payload codec that encrypts every Temporal payload (AES-256-GCM):
+    # comma-separated `id=base64url-32-bytes`; the first encrypts, all decrypt (rotation:
+    # put a new key first, keep the old ones until no history needs them). They also wrap
+    # the per-buyer data keys (docs/privacy.md).
+    codec_keys: str = DEV_CODEC_KEYS
+    # How long a process trusts a buyer's data key it read (a shredded key stops working
+    # everywhere within this time; the process that shreds forgets it at once).
+    codec_key_cache_seconds: float = Field(default=60.0, ge=0)
     temporal_dev_port: int = 7233
     temporal_ui_port: int = 8233
 
@@ -184,6 +200,11 @@ class Settings(BaseSettings):
                     "set a real secret before running in production"
                 )
         _check_production_transport(self)
+        if _DEV_CODEC_KEY in self.codec_key_ring().values():
+            raise ValueError(
+                "MARKETRED_CODEC_KEYS still holds the development key; set real keys "
+                "(`marketred codec new-key`) before running in production"
+            )
         if self.oidc_client_secret in PLACEHOLDER_SECRETS:
             raise ValueError("MARKETRED_OIDC_CLIENT_SECRET holds a development placeholder")
         if self.payout_provider == "sandbox":
@@ -193,6 +214,34 @@ class Settings(BaseSettings):
         if not self.temporal_address:
             raise ValueError("MARKETRED_TEMPORAL_ADDRESS is required in production")
         return self
+
+    @model_validator(mode="after")
+    def _codec_keys_parse(self) -> Settings:
+        self.codec_key_ring()
+        return self
+
+    def codec_key_ring(self) -> dict[str, bytes]:
+        """`codec_keys` as {key id: 32-byte key}, the encrypting key first."""
+        ring: dict[str, bytes] = {}
+        for entry in filter(None, (e.strip() for e in self.codec_keys.split(","))):
+            key_id, sep, encoded = entry.partition("=")
+            key_id = key_id.strip()
+            try:
+                key = base64.urlsafe_b64decode(encoded.strip() + "=" * (-len(encoded.strip()) % 4))
+            except ValueError:
+                key = b""
+            if not sep or not key_id or len(key) != 32 or not _KEY_ID.fullmatch(key_id):
+                raise ValueError(
+                    "MARKETRED_CODEC_KEYS: each entry is `id=<32 bytes in base64url>` with "
+                    "an id of letters, digits, `.`, `_` or `-` (generate one with "
+                    "`marketred codec new-key`)"
+                )
+            if key_id in ring:
+                raise ValueError(f"MARKETRED_CODEC_KEYS: key id {key_id!r} appears twice")
+            ring[key_id] = key
+        if not ring:
+            raise ValueError("MARKETRED_CODEC_KEYS needs at least one key")
+        return ring
 
     def temporal_target(self) -> str:
         return self.temporal_address or f"127.0.0.1:{self.temporal_dev_port}"

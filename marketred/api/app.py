@@ -11,7 +11,7 @@ from fastapi import FastAPI
 
 from marketred.api import middleware
 from marketred.api.body_limit import BodyLimit
-from marketred.api.cors import PublicCatalogCORS
+from marketred.api.cors import CodecCORS, PublicCatalogCORS
 from marketred.api.errors import install_error_handlers
 from marketred.api.outages import install_outage_handlers
 from marketred.api.resources import Resources, TemporalHandle
@@ -19,18 +19,21 @@ from marketred.api.routers import (
     api_tokens,
     auth,
     carts,
+    codec,
     dev_mail,
     directory,
     embed,
     health,
     khipu_webhook,
     payouts,
+    privacy,
     products,
     quotes,
     vendor_bank_account,
     vendor_catalog,
     vendors,
 )
+from marketred.integrations import temporal
 from marketred.logs import configure_logging
 from marketred.settings import Settings
 from marketred.store.session import create_engine, create_session_factory
@@ -47,11 +50,12 @@ def build_resources(settings: Settings) -> Resources:
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
     )
+    sessions = create_session_factory(engine)
     return Resources(
         settings=settings,
         engine=engine,
-        sessions=create_session_factory(engine),
-        temporal=TemporalHandle(settings),
+        sessions=sessions,
+        temporal=TemporalHandle(settings, codec=temporal.payload_codec(settings, sessions)),
         http=httpx.AsyncClient(timeout=httpx.Timeout(10.0, connect=5.0)),
     )
 
@@ -109,11 +113,14 @@ def create_app(settings: Settings, resources: Resources | None = None) -> FastAP
         carts.router,
         quotes.router,
         payouts.router,
+        privacy.router,
         khipu_webhook.router,
+        codec.router,
         dev_mail.router,
     ):
         app.include_router(router)
     install_web(app)
     app.add_middleware(PublicCatalogCORS, allow_origins=list(settings.embed_origins))
+    app.add_middleware(CodecCORS, temporal_ui_origin=codec.origin_of(settings.temporal_ui_url))
     app.add_middleware(BodyLimit)  # outermost: before anything reads a body
     return app

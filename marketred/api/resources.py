@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from temporalio.client import Client
 
 from marketred.integrations import temporal
+from marketred.integrations.payload_codec import EncryptionCodec
 from marketred.settings import Settings
 
 
@@ -19,13 +20,15 @@ class TemporalHandle:
 
     settings: Settings
     client: Client | None = None
+    # The payload codec the client encrypts with (and the codec endpoint decrypts with).
+    codec: EncryptionCodec | None = None
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     async def get(self) -> Client:
         if self.client is None:
             async with self._lock:
                 if self.client is None:
-                    self.client = await temporal.connect(self.settings)
+                    self.client = await temporal.connect(self.settings, codec=self.codec)
         return self.client
 
 
@@ -36,3 +39,8 @@ class Resources:
     sessions: async_sessionmaker[AsyncSession]
     temporal: TemporalHandle
     http: httpx.AsyncClient
+
+    def payload_codec(self) -> EncryptionCodec:
+        if self.temporal.codec is None:
+            self.temporal.codec = temporal.payload_codec(self.settings, self.sessions)
+        return self.temporal.codec

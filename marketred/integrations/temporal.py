@@ -2,8 +2,9 @@
 attributes.
 
 `connect()` is the one place a Temporal client is built (API, worker, CLI, dev stack):
-address, namespace, TLS / mTLS and API key all come from `Settings`, so a worker and the
-API can never disagree on how to reach the cluster or Temporal Cloud.
+address, namespace, TLS / mTLS, API key and the encrypting payload codec all come from
+`Settings`, so a worker and the API can never disagree on how to reach the cluster or
+Temporal Cloud, nor send a payload unencrypted.
 """
 
 from __future__ import annotations
@@ -11,18 +12,20 @@ from __future__ import annotations
 import shlex
 from pathlib import Path
 
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import (
     AddSearchAttributesRequest,
     ListSearchAttributesRequest,
 )
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.service import RPCError, RPCStatusCode, TLSConfig
 
+from marketred.integrations.payload_codec import EncryptionCodec, SubjectKeys, data_converter
 from marketred.logs import get_logger
 from marketred.schemas import search_attributes
 from marketred.settings import Settings
+from marketred.store.session import create_engine, create_session_factory
 
 log = get_logger(__name__)
 
@@ -79,11 +82,31 @@ def tls_config(settings: Settings) -> TLSConfig | bool:
     )
 
 
-async def connect(settings: Settings, *, target: str | None = None) -> Client:
+def payload_codec(
+    settings: Settings, sessions: async_sessionmaker[AsyncSession] | None = None
+) -> EncryptionCodec:
+    """The codec of every client, worker and the codec endpoint: the master keys from
+    settings; buyers' keys from `sessions`, or from `DATABASE_URL` when given none."""
+    if sessions is None and settings.database_url:
+        sessions = create_session_factory(create_engine(settings.database_url, pool_size=2))
+    ring = settings.codec_key_ring()
+    return EncryptionCodec(
+        ring, SubjectKeys(ring, sessions, cache_seconds=settings.codec_key_cache_seconds)
+    )
+
+
+async def connect(
+    settings: Settings,
+    *,
+    target: str | None = None,
+    codec: EncryptionCodec | None = None,
+) -> Client:
+    """Every Temporal client (and so every worker) encrypts its payloads with `codec`
+    (integrations/payload_codec.py), by default one built from settings."""
     return await Client.connect(
         target or settings.temporal_target(),
         namespace=settings.temporal_namespace,
-        data_converter=pydantic_data_converter,
+        data_converter=data_converter(codec or payload_codec(settings)),
         tls=tls_config(settings),
         api_key=settings.temporal_api_key,
     )

@@ -33,6 +33,12 @@ class CreatePaymentInput(BaseModel):
     currency: str = "CLP"
     expires_at: datetime
     payer_email: str | None = None
+    # Whose email `payer_email` is: the payload codec encrypts this with their key.
+    buyer_id: uuid.UUID | None = None
+
+    @property
+    def data_subject(self) -> uuid.UUID | None:
+        return self.buyer_id
 
 
 class PaymentLink(BaseModel):

@@ -160,6 +160,12 @@ class QuoteWorkflowInput(BaseModel):
     # started before this field existed (those count from the workflow's start).
     requested_at: datetime | None = None
 
+    @property
+    def data_subject(self) -> uuid.UUID:
+        """Whose personal data this carries: the payload codec encrypts it with that
+        buyer's key (integrations/payload_codec.py)."""
+        return self.buyer_id
+
 
 class QuoteOutcome(BaseModel):
     status: QuoteStatus
@@ -187,6 +193,12 @@ class CancelInput(BaseModel):
 
 class StartPaymentInput(BaseModel):
     payer_email: str | None = None
+    # The buyer paying: their key encrypts this payload. None in older histories.
+    buyer_id: uuid.UUID | None = None
+
+    @property
+    def data_subject(self) -> uuid.UUID | None:
+        return self.buyer_id
 
 
 class StartPaymentResult(BaseModel):
@@ -281,6 +293,10 @@ class QuoteState(BaseModel):
     response_extended: bool = False
     ship_overdue: bool = False
 
+    @property
+    def data_subject(self) -> uuid.UUID:
+        return self.buyer_id
+
 
 def totals_of(lines: list[QuoteLine], shipping_cost: int) -> tuple[int, int]:
     return quote_totals(((line.unit_price, line.quantity) for line in lines), shipping_cost)
@@ -293,6 +309,10 @@ class ProjectQuoteInput(BaseModel):
     """Snapshot written to `quotes` (only if `version` is newer) and its timeline rows."""
 
     state: QuoteState
+
+    @property
+    def data_subject(self) -> uuid.UUID:
+        return self.state.buyer_id
 
 
 NotificationEvent = Literal[
@@ -317,6 +337,10 @@ class NotifyInput(BaseModel):
     workflow_id: str
     event: NotificationEvent
     state: QuoteState
+
+    @property
+    def data_subject(self) -> uuid.UUID:
+        return self.state.buyer_id
 
 
 class NotifyResult(BaseModel):

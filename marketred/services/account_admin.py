@@ -33,6 +33,8 @@ class AccountRow:
     role: str
     vendor_name: str | None
     active: bool
+    # Deleted by its owner (services/privacy.py): pseudonymised, never reactivated.
+    erased: bool = False
 
 
 async def find_accounts(
@@ -42,7 +44,8 @@ async def find_accounts(
     authz.require_role(who, "operator")
     found = await users_repo.search(session, text.strip()[:200], limit)
     return [
-        AccountRow(u.id, u.email, u.name, u.role, vendor_name, u.active) for u, vendor_name in found
+        AccountRow(u.id, u.email, u.name, u.role, vendor_name, u.active, u.erased_at is not None)
+        for u, vendor_name in found
     ]
 
 
@@ -57,6 +60,8 @@ async def set_active(
     user = await users_repo.get(session, user_id)
     if user is None:
         raise NotFound("no such account")
+    if active and user.erased_at is not None:
+        raise Conflict("the owner deleted this account; it cannot be reactivated")
     changed = user.active != active
     if changed:
         user.active = active

@@ -127,7 +127,7 @@ async def start_payment(
         temporal,
         quote.workflow_id,
         "start_payment",
-        StartPaymentInput(payer_email=who.email or None),
+        StartPaymentInput(payer_email=who.email or None, buyer_id=who.user_id),
         StartPaymentResult,
     )
 

@@ -147,8 +147,10 @@ async def create_quote(
                 f"{number} · {vendor.name} · {format_clp(snapshot.subtotal)} · "
                 f"{len(lines)} línea(s)"
             ),
+            # Ids and numbers only: summaries and details are shown in the Temporal UI to
+            # anyone who can read the namespace (docs/privacy.md).
             static_details=(
-                f"Cotización {number} de {buyer.email or buyer.user_id} a {vendor.name} "
+                f"Cotización {number} del comprador {buyer.user_id} a {vendor.name} "
                 f"({vendor.slug}).\n\n"
                 + "\n".join(
                     f"- {ln.quantity} × {ln.product_name} {ln.variant_label} ({ln.sku}) "

@@ -50,6 +50,17 @@ ROUTE_POLICIES: dict[tuple[str, str], Policy] = {
     ("GET", "/cuenta/tokens"): "authenticated",
     ("POST", "/cuenta/tokens"): "vendor_or_operator",
     ("POST", "/cuenta/tokens/{token_id}/revocar"): "authenticated",
+    # A buyer's personal data (services/privacy.py)
+    ("GET", "/api/v1/me/data"): "buyer",
+    ("PATCH", "/api/v1/me"): "buyer",
+    ("POST", "/api/v1/me/erase"): "buyer",
+    ("GET", "/cuenta/privacidad"): "buyer",
+    ("GET", "/cuenta/privacidad/datos.json"): "buyer",
+    ("POST", "/cuenta/privacidad/corregir"): "buyer",
+    ("POST", "/cuenta/privacidad/eliminar"): "buyer",
+    # Temporal payload codec (operators; the Temporal UI and `temporal --codec-endpoint`)
+    ("POST", "/codec/decode"): "operator",
+    ("POST", "/codec/encode"): "operator",
     # Directory
     ("PUT", "/api/v1/directory/companies/{directory_id}"): "signed:directory",
     # Vendor catalog (API)

@@ -21,6 +21,7 @@ def install_web(app: FastAPI) -> None:
         operator_console,
         operator_payouts,
         payouts_pages,
+        privacy_pages,
         quotes_pages,
         storefront,
         vendor_bank_account,
@@ -39,6 +40,7 @@ def install_web(app: FastAPI) -> None:
         operator_accounts,
         operator_payouts,
         payouts_pages,
+        privacy_pages,
         i18n,
     )
     for module in modules:

@@ -17,11 +17,13 @@ user_app = typer.Typer(help="User administration.", no_args_is_help=True)
 sandbox_app = typer.Typer(help="Simulators of outside systems (dev and tests).")
 payouts_app = typer.Typer(help="Vendor payouts.", no_args_is_help=True)
 directory_app = typer.Typer(help="Directory (InforedChile) integration.", no_args_is_help=True)
+codec_app = typer.Typer(help="Encryption of Temporal payloads.", no_args_is_help=True)
 app.add_typer(vendor_app, name="vendor")
 app.add_typer(user_app, name="user")
 app.add_typer(sandbox_app, name="sandbox")
 app.add_typer(payouts_app, name="payouts")
 app.add_typer(directory_app, name="directory")
+app.add_typer(codec_app, name="codec")
 
 
 def _settings() -> Settings:
@@ -33,6 +35,14 @@ def _db_url(settings: Settings) -> str:
         typer.echo("DATABASE_URL is not set (marketred dev starts a database for you)", err=True)
         raise typer.Exit(2)
     return settings.database_url
+
+
+@codec_app.command("new-key")
+def codec_new_key(key_id: str = typer.Option(..., "--id", help="e.g. 2027-01")) -> None:
+    """Print a new `id=key` entry for MARKETRED_CODEC_KEYS (put it first to rotate)."""
+    from marketred.integrations.payload_codec import new_key_entry
+
+    typer.echo(new_key_entry(key_id))
 
 
 @app.command()

@@ -25,6 +25,7 @@ import httpx
 from rich.console import Console
 from rich.table import Table
 
+from marketred.integrations.payload_codec import new_key_entry
 from marketred.settings import Settings
 from marketred.workers.supervisor import Child, Supervisor
 
@@ -135,6 +136,15 @@ def _print_summary(settings: Settings, seeded: bool, sup: Supervisor) -> None:
     console.print("Press Ctrl-C to stop everything.")
 
 
+def dev_codec_keys(path: Path) -> str:
+    if path.exists():
+        return path.read_text().strip()
+    entry = new_key_entry("dev-1")
+    path.touch(mode=0o600)
+    path.write_text(entry + "\n")
+    return entry
+
+
 def run_dev_stack(settings: Settings) -> int:
     settings.home.mkdir(parents=True, exist_ok=True)
     home = settings.home.resolve()
@@ -144,6 +154,9 @@ def run_dev_stack(settings: Settings) -> int:
         on_event=lambda line: console.log(f"[yellow]{line}[/yellow]"),
     )
     env = {**os.environ, "MARKETRED_HOME": str(home), "PYTHONUNBUFFERED": "1"}
+    # The payload codec's key, made once per home: the histories in temporal.sqlite must
+    # stay readable across restarts (an explicit MARKETRED_CODEC_KEYS wins).
+    env.setdefault("MARKETRED_CODEC_KEYS", dev_codec_keys(home / "codec-keys"))
     # "Ingresar con InforedChile" against the directory sandbox's OpenID provider.
     if not settings.oidc_issuer:
         from marketred.settings import DEV_OIDC_CLIENT_SECRET
@@ -202,6 +215,9 @@ def run_dev_stack(settings: Settings) -> int:
                         settings.temporal_namespace,
                         "--log-level",
                         "warn",
+                        # Operators signed in to MarketRed see decrypted payloads.
+                        "--ui-codec-endpoint",
+                        f"http://{settings.host}:{settings.port}/codec",
                     ],
                     env,
                 )
@@ -213,6 +229,7 @@ def run_dev_stack(settings: Settings) -> int:
                 else settings.database_url,
                 temporal_address=env.get("MARKETRED_TEMPORAL_ADDRESS", settings.temporal_address),
                 home=home,
+                codec_keys=env["MARKETRED_CODEC_KEYS"],
             )
             status.update("Applying database migrations…")
             from marketred.store.migrate import upgrade

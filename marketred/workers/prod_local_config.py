@@ -10,6 +10,7 @@ import socket
 from dataclasses import dataclass
 from pathlib import Path
 
+from marketred.integrations.payload_codec import new_key_entry
 from marketred.settings import Settings
 from marketred.workers.local_ca import LocalCA, load_or_create_ca
 
@@ -169,12 +170,14 @@ SECRET_NAMES = (
 
 def load_secrets(path: Path) -> dict[str, str]:
     """Random production secrets, made once and kept (sessions survive a restart); a
-    secret added since the file was made is generated and saved beside the others."""
+    secret added since the file was made (the payload codec's keys, say) is generated
+    and saved beside the others."""
     stored: dict[str, str] = json.loads(path.read_text()) if path.exists() else {}
     missing = [name for name in SECRET_NAMES if name not in stored]
-    if not missing:
+    if not missing and "codec_keys" in stored:
         return stored
     made = {**stored, **{name: secrets.token_urlsafe(32) for name in missing}}
+    made.setdefault("codec_keys", new_key_entry("prod-local-1"))
     path.touch(mode=0o600)
     path.write_text(json.dumps(made, indent=2))
     return made
@@ -202,6 +205,7 @@ def child_env(
         "MARKETRED_PUBLIC_URL": f"https://127.0.0.1:{ports.https}",
         "MARKETRED_FORWARDED_ALLOW_IPS": "127.0.0.1",
         "MARKETRED_SECRET_KEY": keys["secret_key"],
+        "MARKETRED_CODEC_KEYS": keys["codec_keys"],
         "MARKETRED_LOG_JSON": "true",
         "MARKETRED_TEMPORAL_ADDRESS": f"127.0.0.1:{ports.temporal_tls}",
         "MARKETRED_TEMPORAL_NAMESPACE": NAMESPACE,

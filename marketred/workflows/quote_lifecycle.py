@@ -309,6 +309,7 @@ class QuoteWorkflow(QuoteWorkflowBase):
                         currency=self._in.currency,
                         expires_at=self._deadlines.pay_by,
                         payer_email=inp.payer_email or self._in.buyer_email,
+                        buyer_id=self._in.buyer_id,
                     ),
                     PaymentLink,
                     timeout=timedelta(minutes=1),

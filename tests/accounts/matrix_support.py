@@ -22,7 +22,9 @@ from marketred.store.models import User, Vendor
 from marketred.web.security.cookies import ANON_COOKIE, SESSION_COOKIE, sign
 from marketred.web.security.csrf import _mac
 
-API_PREFIXES = ("/api/", "/webhooks/", "/embed/", "/healthz", "/readyz", "/metrics", "/docs/")
+API_PREFIXES = (
+    "/api/", "/webhooks/", "/embed/", "/healthz", "/readyz", "/metrics", "/docs/", "/codec/"
+)  # fmt: skip
 API_EXACT = ("/redoc",)
 # Routes that exist to check credentials: a 401 (or a trip back to the sign-in page) is
 # their normal answer to a caller without valid credentials, whoever calls.

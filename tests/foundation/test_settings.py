@@ -1,6 +1,7 @@
 import pytest
 from pydantic import ValidationError
 
+from marketred.integrations.payload_codec import new_key_entry
 from marketred.logs import safe_settings
 from marketred.settings import Settings
 
@@ -29,6 +30,7 @@ GOOD_PRODUCTION = {
     "MARKETRED_KHIPU_API_BASE": "https://payment-api.khipu.com",
     "MARKETRED_EMBED_ORIGINS": '["https://www.inforedchile.cl"]',
     "MARKETRED_SMTP_URL": "smtp+starttls://u:p@smtp.example.cl:587",
+    "MARKETRED_CODEC_KEYS": new_key_entry("2027-01"),
 }
 
 
@@ -44,6 +46,9 @@ def _production(monkeypatch, **changes: str | None) -> Settings:
 def test_production_refuses_placeholder_secrets(monkeypatch):
     with pytest.raises(ValidationError, match="SECRET_KEY"):
         _production(monkeypatch, MARKETRED_SECRET_KEY=None)
+    # The payload codec's development key is refused too (docs/privacy.md).
+    with pytest.raises(ValidationError, match="CODEC_KEYS"):
+        _production(monkeypatch, MARKETRED_CODEC_KEYS=None)
     assert _production(monkeypatch).env == "production"
     # Payouts go through the bank file there; the sandbox, which pays nobody, is refused.
     assert Settings().payout_provider_name == "bank_file"
@@ -105,6 +110,7 @@ def test_secrets_are_masked_for_logging():
     shown = safe_settings(s)
     assert shown["secret_key"] == "***"
     assert shown["khipu_webhook_secret"] == "***"
+    assert shown["codec_keys"] == "***"
     assert shown["database_url"] == "***"
     assert shown["commission_bps"] == 1000
 

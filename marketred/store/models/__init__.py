@@ -16,6 +16,7 @@ from marketred.store.models.payouts import (
     PayoutLedgerTxn,
     SandboxPayoutTransfer,
 )
+from marketred.store.models.privacy import DataSubjectKey
 from marketred.store.models.quotes import Quote, QuoteEvent, QuoteLine
 from marketred.store.models.security import ApiToken, EmailToken, RateLimitCounter, WebSession
 from marketred.store.models.vendors import Vendor
@@ -24,6 +25,7 @@ __all__ = [
     "ApiToken",
     "Cart",
     "CartItem",
+    "DataSubjectKey",
     "EmailToken",
     "IdempotencyKey",
     "IndexerOutbox",

@@ -31,3 +31,6 @@ class User(UUIDPk, Timestamps, Base):
     oidc_subject: Mapped[str | None] = mapped_column(String(255), unique=True)
     # Bearer JWTs issued before this instant are refused (services/credentials.py).
     tokens_valid_after: Mapped[datetime | None]
+    # The person deleted the account: personal data erased, the row kept under a
+    # pseudonymous email so ledger, payouts and quotes still point at someone.
+    erased_at: Mapped[datetime | None]

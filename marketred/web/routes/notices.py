@@ -76,6 +76,15 @@ NOTICES: dict[str, tuple[str, str]] = {
     ),
     "cuenta-reactivada": (N_("Cuenta reactivada: ya puede volver a ingresar."), "ok"),
     "no-a-ti-mismo": (N_("No puedes desactivar tu propia cuenta."), "error"),
+    "datos-corregidos": (N_("Tus datos quedaron corregidos."), "ok"),
+    "correo-por-verificar": (
+        N_("Datos corregidos. Te enviamos un enlace para verificar tu nuevo correo."),
+        "ok",
+    ),
+    "cuenta-eliminada": (
+        N_("Tu cuenta fue eliminada y tus datos personales, borrados."),
+        "ok",
+    ),
     "ya-no-es-posible": (N_("Esa acción ya no es posible en el estado actual."), "warn"),
 }
 

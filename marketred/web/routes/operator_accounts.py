@@ -42,7 +42,9 @@ async def _set_active(
     try:
         user, changed = await account_admin.set_active(session, operator, user_id, active)
     except Conflict:
-        return see_other("/operador/cuentas?aviso=no-a-ti-mismo")
+        return see_other(
+            "/operador/cuentas?aviso=" + ("ya-no-es-posible" if active else "no-a-ti-mismo")
+        )
     if changed:
         # Told after the commit, once: the owner otherwise only sees a refused sign-in.
         await session.commit()
