@@ -1,7 +1,7 @@
 """search at scale: name-only full-text vector, active-name index for LIMIT-first listings
 
 Revision ID: 0010_search_at_scale
-Revises: 0008_payout_banking
+Revises: 0009_tokens_valid_after
 Create Date: 2026-12-01 17:40:00
 
 Search no longer ranks or counts every match (repositories/search.py): it takes a bounded
@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0010_search_at_scale"
-down_revision: str | Sequence[str] | None = "0008_payout_banking"
+down_revision: str | Sequence[str] | None = "0009_tokens_valid_after"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

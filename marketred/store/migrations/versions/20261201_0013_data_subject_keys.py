@@ -1,7 +1,7 @@
 """data subject keys: per-buyer data keys for the payload codec; erased accounts
 
 Revision ID: 0013_data_subject_keys
-Revises: 0008_payout_banking
+Revises: 0010_search_at_scale
 Create Date: 2026-12-01 17:45:00
 
 - `data_subject_keys`: one AES-256 key per buyer, wrapped by a codec master key;
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0013_data_subject_keys"
-down_revision: str | Sequence[str] | None = "0008_payout_banking"
+down_revision: str | Sequence[str] | None = "0010_search_at_scale"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
