@@ -34,7 +34,15 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from faults_checks import Figures, histories, khipu_payments, ledger_and_payouts, mails
+from faults_checks import (
+    Figures,
+    api_logs,
+    histories,
+    khipu_payments,
+    ledger_and_payouts,
+    mails,
+    wait_closed,
+)
 from faults_load import (
     STAFF,
     VENDOR_SLUG,
@@ -179,7 +187,9 @@ async def drive(shape: Shape, args: argparse.Namespace) -> tuple[Figures, int]:
         f.add("stale notifications sent", storm.stale_sent)
         f.add("fakes accepted", len(storm.accepted_fakes), not storm.accepted_fakes)
     await ledger_and_payouts(shape.database_url, shape.env, quote_ids, f)
+    await wait_closed(shape.temporal_address, NAMESPACE, workflow_ids, f)
     mails(shape.home, workflow_ids, completed, f)
+    api_logs(shape.home / "logs", f)
     await histories(shape.temporal_address, NAMESPACE, workflow_ids, f)
     if last_kill is not None and done:
         last_done = max(lc.completed_at for lc in done if lc.completed_at is not None)

@@ -162,6 +162,37 @@ def mails(home: Path, workflow_ids: set[str], completed: set[str], f: Figures) -
     f.add("resent copies, same Message-ID", copies)
 
 
+def api_logs(logs: Path, f: Figures) -> None:
+    """Degrade, don't flood: outages are answered 503 and logged once per interval."""
+    paths = sorted(logs.glob("api-*.log"))
+    tracebacks = sum(p.read_text(errors="replace").count("Traceback") for p in paths)
+    outage_lines = sum(p.read_text(errors="replace").count("answering 503") for p in paths)
+    size = sum(p.stat().st_size for p in paths)
+    f.add("API tracebacks logged", tracebacks, tracebacks == 0)
+    f.add("API outage log lines", outage_lines)
+    f.add("API logs (KB)", size // 1024)
+
+
+async def wait_closed(
+    address: str, namespace: str, workflow_ids: set[str], f: Figures, timeout: float = 300
+) -> None:
+    """A quote shows COMPLETED before its workflow has sent the last mails and closed:
+    the mail and history checks wait for every workflow to end first."""
+    from temporalio.client import Client, WorkflowExecutionStatus
+
+    client = await Client.connect(address, namespace=namespace)
+    deadline = asyncio.get_running_loop().time() + timeout
+    running = set(workflow_ids)
+    while running and asyncio.get_running_loop().time() < deadline:
+        for wf in list(running):
+            described = await client.get_workflow_handle(wf).describe()
+            if described.status != WorkflowExecutionStatus.RUNNING:
+                running.discard(wf)
+        if running:
+            await asyncio.sleep(2)
+    f.add("workflows still running", len(running), not running)
+
+
 async def histories(address: str, namespace: str, workflow_ids: set[str], f: Figures) -> None:
     from temporalio.api.enums.v1 import EventType
     from temporalio.client import Client
