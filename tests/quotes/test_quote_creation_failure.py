@@ -3,9 +3,10 @@ the request rolls back, so no quote row will ever come for it to project."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import pytest
+from temporalio.client import Client
 
 from marketred.schemas.quotes import CreateQuote
 from marketred.services import accounts, carts, quotes_creation
@@ -51,11 +52,7 @@ async def test_a_failure_after_the_start_terminates_the_started_workflow(db, set
     body = CreateQuote(vendor=vendor.slug, note="", contact={})
     with pytest.raises(RuntimeError, match="went away"):
         await quotes_creation.create_quote(
-            db,
-            temporal,
-            settings,
-            accounts.principal_of(buyer),
-            body,  # type: ignore[arg-type]
+            db, cast(Client, temporal), settings, accounts.principal_of(buyer), body
         )
     started = [wid for call, wid in temporal.calls if call == "start"]
     assert len(started) == 1
