@@ -156,12 +156,7 @@ class Settings(BaseSettings):
     def _refuse_placeholder_secrets(self) -> Settings:
         if self.env != "production":
             return self
-        for name in (
-            "secret_key",
-            "khipu_api_key",
-            "khipu_webhook_secret",
-            "directory_secret",
-        ):
+        for name in ("secret_key", "khipu_api_key", "khipu_webhook_secret", "directory_secret"):
             if getattr(self, name) in PLACEHOLDER_SECRETS:
                 raise ValueError(
                     f"MARKETRED_{name.upper()} still holds a development placeholder; "
