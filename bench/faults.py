@@ -32,9 +32,8 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from faults_checks import (
+from bench.faults_checks import (
     Figures,
     api_logs,
     histories,
@@ -43,7 +42,7 @@ from faults_checks import (
     mails,
     wait_closed,
 )
-from faults_load import (
+from bench.faults_load import (
     STAFF,
     VENDOR_SLUG,
     Failover,
@@ -54,7 +53,7 @@ from faults_load import (
     one_lifecycle,
     token,
 )
-from faults_shape import NAMESPACE, Shape, start_shape
+from bench.faults_shape import NAMESPACE, Shape, start_shape
 
 KINDS = ("worker", "api", "temporal", "postgres")
 T0 = time.monotonic()
