@@ -50,8 +50,14 @@ class Settings(BaseSettings):
     # Proxies whose X-Forwarded-For/-Proto the API believes (uvicorn's forwarded_allow_ips):
     # comma-separated addresses or CIDR ranges, or "*" behind a proxy only it can reach.
     forwarded_allow_ips: str = "127.0.0.1"
-    # The worker's own /healthz and /readyz (for orchestrator probes); unset: not served.
+    # The worker's own /healthz, /readyz (for orchestrator probes) and /metrics (business
+    # + Temporal SDK metrics); unset: not served.
     worker_health_port: int | None = Field(default=None, ge=1, le=65535)
+    # Bearer token Prometheus sends to both /metrics (services/metrics_access.py). Unset
+    # in production, the API does not serve /metrics at all.
+    metrics_token: str | None = None
+    # How often the worker re-reads holds, backlogs and overdue deadlines into gauges.
+    ops_gauges_seconds: float = Field(default=30.0, gt=0)
 
     temporal_address: str | None = None
     temporal_namespace: str = "default"

@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 import httpx
 from fastapi import FastAPI
 
+from marketred import tracing
 from marketred.api import middleware
 from marketred.api.cors import PublicCatalogCORS
 from marketred.api.errors import install_error_handlers
@@ -57,6 +58,7 @@ def create_app(settings: Settings, resources: Resources | None = None) -> FastAP
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         owned = resources is None
         app.state.resources = resources or build_resources(settings)
+        tracing.instrument_clients(app.state.resources.engine)
         try:
             yield
         finally:
@@ -66,6 +68,7 @@ def create_app(settings: Settings, resources: Resources | None = None) -> FastAP
                 await res.engine.dispose()
 
     configure_logging(settings)
+    tracing.configure("api")
     app = FastAPI(
         title="MarketRed",
         version="1.0",
@@ -99,4 +102,5 @@ def create_app(settings: Settings, resources: Resources | None = None) -> FastAP
         app.include_router(router)
     install_web(app)
     app.add_middleware(PublicCatalogCORS, allow_origins=list(settings.embed_origins))
+    tracing.instrument_app(app)
     return app

@@ -18,8 +18,10 @@ from temporalio.api.operatorservice.v1 import (
 )
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.runtime import Runtime
 from temporalio.service import RPCError, RPCStatusCode, TLSConfig
 
+from marketred import tracing
 from marketred.logs import get_logger
 from marketred.schemas import search_attributes
 from marketred.settings import Settings
@@ -79,13 +81,18 @@ def tls_config(settings: Settings) -> TLSConfig | bool:
     )
 
 
-async def connect(settings: Settings, *, target: str | None = None) -> Client:
+async def connect(
+    settings: Settings, *, target: str | None = None, runtime: Runtime | None = None
+) -> Client:
+    """`runtime`: the worker's, exporting SDK metrics (workers/sdk_metrics.py)."""
     return await Client.connect(
         target or settings.temporal_target(),
         namespace=settings.temporal_namespace,
         data_converter=pydantic_data_converter,
         tls=tls_config(settings),
         api_key=settings.temporal_api_key,
+        runtime=runtime,
+        interceptors=tracing.temporal_interceptors(),
     )
 
 

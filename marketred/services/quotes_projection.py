@@ -62,14 +62,17 @@ def projection_values(state: QuoteState) -> dict[str, Any]:
     return values
 
 
-async def project(session: AsyncSession, state: QuoteState) -> bool:
-    """Apply the snapshot; True if it was newer than what the table held."""
+async def project(
+    session: AsyncSession, state: QuoteState, new_kinds: list[str] | None = None
+) -> bool:
+    """Apply the snapshot; True if it was newer than what the table held. The kinds of
+    timeline rows written for the first time are appended to `new_kinds` (metrics)."""
     quote = await quotes_repo.get(session, state.quote_id)
     if quote is None:
         requested_at = state.timeline[0].at if state.timeline else datetime.now(UTC)
         orphan = datetime.now(UTC) - requested_at > CREATION_GRACE
         raise QuoteNotRecorded(f"quote {state.number} is not in the database", orphan=orphan)
-    await quotes_repo.add_events(
+    inserted = await quotes_repo.add_events(
         session,
         [
             {
@@ -85,6 +88,8 @@ async def project(session: AsyncSession, state: QuoteState) -> bool:
             for e in state.timeline
         ],
     )
+    if new_kinds is not None:
+        new_kinds.extend(inserted)
     applied = await quotes_repo.apply_projection(
         session, state.quote_id, state.version, projection_values(state)
     )

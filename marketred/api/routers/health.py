@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
-from marketred.api.deps import ResourcesDep
+from marketred.api.deps import ResourcesDep, SettingsDep
+from marketred.services import metrics_access
 
 router = APIRouter(tags=["ops"])
 
@@ -44,5 +45,14 @@ async def readyz(res: ResourcesDep) -> JSONResponse:
 
 
 @router.get("/metrics")
-async def metrics() -> Response:
+async def metrics(request: Request, settings: SettingsDep) -> Response:
+    token = settings.metrics_token
+    if not metrics_access.api_metrics_served(token, production=settings.env == "production"):
+        return JSONResponse({"detail": "Not Found"}, status_code=404)
+    if not metrics_access.metrics_allowed(token, request.headers.get("authorization")):
+        return JSONResponse(
+            {"detail": "metrics need the bearer token"},
+            status_code=401,
+            headers={"WWW-Authenticate": "Bearer"},
+        )
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

@@ -132,13 +132,17 @@ async def set_line_price(
     )
 
 
-async def add_events(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
-    if rows:
-        await session.execute(
-            insert(QuoteEvent)
-            .values(list(rows))
-            .on_conflict_do_nothing(index_elements=["quote_id", "seq"])
-        )
+async def add_events(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> list[str]:
+    """Insert the timeline rows not stored yet; return the kinds of those inserted."""
+    if not rows:
+        return []
+    inserted = await session.scalars(
+        insert(QuoteEvent)
+        .values(list(rows))
+        .on_conflict_do_nothing(index_elements=["quote_id", "seq"])
+        .returning(QuoteEvent.kind)
+    )
+    return list(inserted)
 
 
 async def claim_notification(
