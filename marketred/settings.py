@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Values shipped for the embedded dev stack. Outside dev, Settings refuses to start with
@@ -132,6 +132,12 @@ class Settings(BaseSettings):
     @property
     def secure_cookies(self) -> bool:
         return self.public_url.startswith("https://")
+
+    @field_validator("metrics_token")
+    @classmethod
+    def _empty_token_is_none(cls, value: str | None) -> str | None:
+        # An empty line in an env file must not become a token that "Bearer " matches.
+        return value or None
 
     @model_validator(mode="after")
     def _client_cert_needs_its_key(self) -> Settings:
