@@ -11,7 +11,7 @@ from marketred.settings import Settings
 from marketred.store.session import create_engine, create_session_factory
 from tests.conftest import make_resources
 
-PRODUCTION = {
+PRODUCTION: dict[str, str] = {
     "env": "production",
     "secret_key": "k" * 48,
     "khipu_api_key": "real-khipu-key",
@@ -35,8 +35,8 @@ async def _get(settings: Settings, headers: dict[str, str] | None = None) -> htt
 
 
 async def test_api_metrics_in_production_need_the_token_and_are_absent_without_one() -> None:
-    assert (await _get(Settings(**PRODUCTION))).status_code == 404
-    guarded = Settings(**PRODUCTION, metrics_token="s3cret-token")
+    assert (await _get(Settings.model_validate(PRODUCTION))).status_code == 404
+    guarded = Settings.model_validate({**PRODUCTION, "metrics_token": "s3cret-token"})
     assert (await _get(guarded)).status_code == 401
     r = await _get(guarded, {"Authorization": "Bearer s3cret-token"})
     assert r.status_code == 200
