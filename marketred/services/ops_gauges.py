@@ -8,22 +8,18 @@ the console already uses.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from sqlalchemy import and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client
 
 from marketred import metrics
-from marketred.schemas.quotes import FINAL_STATUSES
+from marketred.schemas.quotes import FINAL_STATUSES, STUCK_GRACE
 from marketred.store.models import Quote
 from marketred.store.models.catalog import IndexerOutbox
 from marketred.store.models.payouts import Payout
 from marketred.store.models.quotes import QuoteEvent
-
-# A deadline is acted on within seconds by a healthy worker; past this, no transition
-# came and a person should look (the worker is down, or the step keeps failing).
-DEADLINE_GRACE = timedelta(minutes=15)
 
 
 @dataclass
@@ -48,7 +44,7 @@ async def read(session: AsyncSession, now: datetime) -> OpsSnapshot:
     rows = await session.execute(
         select(Quote.status, func.count())
         .where(
-            Quote.next_deadline < now - DEADLINE_GRACE,
+            Quote.next_deadline < now - STUCK_GRACE,
             Quote.status.not_in(FINAL_STATUSES),
             Quote.hold_reason.is_(None),
         )
