@@ -55,6 +55,14 @@ def workflow_id_for(quote_id: uuid.UUID) -> str:
     return f"quote-{quote_id}"
 
 
+def quote_id_of(workflow_id: str) -> uuid.UUID | None:
+    """The inverse of workflow_id_for (None for another workflow's id)."""
+    try:
+        return uuid.UUID(workflow_id.removeprefix("quote-"))
+    except ValueError:
+        return None
+
+
 # --- API bodies -------------------------------------------------------------------
 
 

@@ -92,7 +92,9 @@ async def with_live_state(
             quote = quote.model_copy(
                 update={
                     "waiting_for": state.waiting_for,
-                    "last_error": state.last_error,
+                    # The workflow's own (a step between retry rounds) or the one the
+                    # worker recorded for an attempt failing now (workers/step_errors.py).
+                    "last_error": state.last_error or quote.last_error,
                     "hold_reason": state.hold_reason,
                 }
             )

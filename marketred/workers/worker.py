@@ -22,6 +22,7 @@ from marketred.workers.activity_logging import ActivityLogging
 from marketred.workers.deps import WorkerDeps
 from marketred.workers.health import WorkerHealth
 from marketred.workers.sdk_metrics import SdkMetrics
+from marketred.workers.step_errors import StepErrors
 
 log = get_logger(__name__)
 # On shutdown, running activities get this long to finish before cancellation; deploy
@@ -39,7 +40,7 @@ def build_worker(client: Client, deps: WorkerDeps, *, task_queue: str | None = N
         activity_executor=ThreadPoolExecutor(8),
         graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
         # Tracing comes from the client's interceptors (integrations/temporal.connect).
-        interceptors=[ActivityLogging()],
+        interceptors=[ActivityLogging(), StepErrors(deps.sessions)],
     )
 
 

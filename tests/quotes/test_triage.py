@@ -8,13 +8,25 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
 
+import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.api.enums.v1 import EventType
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
 
+from marketred.activities.quotes import QuoteActivities
+from marketred.api.app import create_app
 from marketred.schemas.payments import PaymentNotified
+from marketred.settings import Settings
 from marketred.store.session import create_session_factory
+from marketred.workers.step_errors import StepErrors
+from marketred.workflows.quote_lifecycle import QuoteWorkflow
+from tests.conftest import make_resources, unique_task_queue
+from tests.quotes.fakes import FakeWorld
 from tests.quotes.test_quotes_api import (  # the dev-server stack and its parties
     Parties,
     Stack,
@@ -113,3 +125,66 @@ async def test_held_payments_found_in_atascadas_and_released_in_bulk(
         "/operador/atascadas", params={"motivo": "pago", "tienda": p.vendor_slug}
     )
     assert "data-reason=" not in after.text
+
+
+@pytest.fixture
+async def recording_stack(
+    settings: Settings, engine: AsyncEngine, dev_server_env: WorkflowEnvironment
+) -> AsyncIterator[Stack]:
+    """The quote stack with the worker's step-error recorder (workers/step_errors.py)."""
+    tq = unique_task_queue()
+    local = settings.model_copy(update={"temporal_task_queue": tq, "khipu_poll_seconds": 3600})
+    sessions = create_session_factory(engine)
+    world = FakeWorld()
+    fakes = [
+        a for a in world.activities() if a.__temporal_activity_definition.name != "project_quote"
+    ]  # type: ignore[attr-defined]
+    worker = Worker(
+        dev_server_env.client,
+        task_queue=tq,
+        workflows=[QuoteWorkflow],
+        activities=[QuoteActivities(sessions).project_quote, *fakes],
+        interceptors=[StepErrors(sessions)],
+    )
+    async with httpx.AsyncClient(timeout=10) as http, worker:
+        app = create_app(
+            local, make_resources(local, engine, sessions, http, dev_server_env.client)
+        )
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as api:
+            yield Stack(api, local, world, dev_server_env, Path("."))
+
+
+async def test_a_step_that_keeps_failing_is_listed_with_its_error_until_it_succeeds(
+    recording_stack: Stack, engine: AsyncEngine
+) -> None:
+    stack = recording_stack
+    p = await _parties(engine, stack.settings)
+    stack.world.check_failures = 10_000  # Khipu does not answer
+    quote = await _held_quote(stack, p)  # the notification makes the workflow ask Khipu
+
+    async def detail() -> dict[str, object]:
+        r = await stack.api.get(f"/api/v1/quotes/{quote['id']}", headers=p.operator)
+        return r.json()  # type: ignore[no-any-return]
+
+    failing = await _eventually(detail, lambda d: d["last_error"], timeout=60)
+    assert str(failing["last_error"]).startswith("check_khipu_payment: Khipu timed out (attempt ")
+    sessions = create_session_factory(engine)
+    async with sessions() as db:
+        operator = await make_user(db, "operator")
+        await sign_in(stack.api, db, stack.settings, operator)
+        await db.commit()
+    page = await stack.api.get(
+        "/operador/atascadas", params={"motivo": "error", "tienda": p.vendor_slug}
+    )
+    assert f'data-number="{quote["number"]}"' in page.text
+    assert 'data-reason="retrying"' in page.text
+    assert "check_khipu_payment: Khipu timed out" in page.text
+
+    stack.world.check_failures = 0  # Khipu is back: the next attempt succeeds
+    stack.world.verdict = "paid"
+    await _eventually(detail, lambda d: d["status"] == "PAID" and not d["last_error"], timeout=120)
+    after = await stack.api.get(
+        "/operador/atascadas", params={"motivo": "error", "tienda": p.vendor_slug}
+    )
+    assert f'data-number="{quote["number"]}"' not in after.text
