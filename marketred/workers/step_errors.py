@@ -21,11 +21,19 @@ log = get_logger(__name__)
 RECORD_FROM_ATTEMPT = 2
 
 
+# Failures that are how a step waits, not errors: a poll that asks again by failing
+# (Khipu's payment still pending).
+WAITING_TYPES = frozenset({"PaymentPending"})
+
+
 def _retried(error: Exception) -> bool:
-    """Temporal will run the step again (not a business refusal, not a cancel)."""
+    """Temporal will run the step again because it failed (not a business refusal, a
+    cancel, or a poll's "not yet")."""
     if isinstance(error, CancelledError):
         return False
-    return not (isinstance(error, ApplicationError) and error.non_retryable)
+    if isinstance(error, ApplicationError):
+        return not error.non_retryable and error.type not in WAITING_TYPES
+    return True
 
 
 class _Inbound(ActivityInboundInterceptor):
