@@ -7,7 +7,9 @@
   strictly (values.schema.json included), and every rendered object validated against
   the Kubernetes OpenAPI schemas shipped in kubernetes-validate, strict (unknown fields
   are errors), for the oldest and newest Kubernetes we support;
-- the Caddyfile of compose with `caddy validate` (Debian package `caddy`).
+- the Caddyfile of compose with `caddy validate` (Debian package `caddy`);
+- deploy/observability/: the Prometheus config and alert rules with `promtool check`, the
+  rules' unit tests with `promtool test rules` (Debian package `prometheus`).
 
 The official Temporal chart is not rendered here (its chart is not available offline);
 deploy/helm/temporal-values.yaml is parsed, and tests/foundation/test_deploy_files.py
@@ -153,11 +155,37 @@ def validate_caddyfile() -> None:
         raise CheckFailed(f"compose/Caddyfile:\n{run.stderr[-2000:]}")
 
 
+OBSERVABILITY = DEPLOY / "observability"
+
+
+def promtool(*args: str) -> None:
+    tool = shutil.which("promtool")
+    if tool is None:
+        raise CheckFailed("promtool is not installed: apt-get install prometheus (.ci/run does)")
+    done = subprocess.run(
+        [tool, *args], cwd=OBSERVABILITY, capture_output=True, text=True, check=False
+    )
+    if done.returncode != 0:
+        raise CheckFailed((done.stdout + done.stderr).strip())
+
+
 def main() -> int:
     failures = []
     steps: list[tuple[str, Any]] = [
         ("compose.yaml (Compose Specification schema)", validate_compose),
         ("compose/Caddyfile (caddy validate)", validate_caddyfile),
+        (
+            "observability/prometheus.yml (promtool check config)",
+            lambda: promtool("check", "config", "--syntax-only", "prometheus.yml"),
+        ),
+        (
+            "observability/alerts.yml (promtool check rules)",
+            lambda: promtool("check", "rules", "alerts.yml"),
+        ),
+        (
+            "observability/alerts.test.yml (promtool test rules)",
+            lambda: promtool("test", "rules", "alerts.test.yml"),
+        ),
         (
             "helm/temporal-values.yaml (parses)",
             lambda: yaml.safe_load((DEPLOY / "helm" / "temporal-values.yaml").read_text()),

@@ -5,13 +5,24 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import MutableMapping
 from typing import Any
 
 import structlog
 
 from marketred.settings import Settings
+from marketred.tracing import current_ids
 
-_SECRET_FIELDS = ("secret", "key", "password", "database_url", "smtp_url")
+_SECRET_FIELDS = ("secret", "key", "password", "database_url", "smtp_url", "metrics_token")
+
+
+def _trace_ids(
+    _logger: Any, _method: str, event: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
+    """trace_id / span_id of the current OpenTelemetry span (when tracing is on)."""
+    for key, value in current_ids().items():
+        event.setdefault(key, value)
+    return event
 
 
 def configure_logging(settings: Settings) -> None:
@@ -23,6 +34,7 @@ def configure_logging(settings: Settings) -> None:
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,
+            _trace_ids,
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
             structlog.processors.format_exc_info,

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Values shipped for the embedded dev stack. Outside dev, Settings refuses to start with
@@ -74,8 +74,14 @@ class Settings(BaseSettings):
     worker_max_concurrent_activities: int = Field(default=20, ge=1, le=1000)
     worker_max_concurrent_workflow_tasks: int = Field(default=32, ge=1, le=1000)
     worker_max_cached_workflows: int = Field(default=1000, ge=0, le=100_000)
-    # The worker's own /healthz and /readyz (for orchestrator probes); unset: not served.
+    # The worker's own /healthz, /readyz (for orchestrator probes) and /metrics (business
+    # + Temporal SDK metrics); unset: not served.
     worker_health_port: int | None = Field(default=None, ge=1, le=65535)
+    # Bearer token Prometheus sends to both /metrics (services/metrics_access.py). Unset
+    # in production, the API does not serve /metrics at all.
+    metrics_token: str | None = None
+    # How often the worker re-reads holds, backlogs and overdue deadlines into gauges.
+    ops_gauges_seconds: float = Field(default=30.0, gt=0)
 
     temporal_address: str | None = None
     temporal_namespace: str = "default"
@@ -147,8 +153,6 @@ class Settings(BaseSettings):
     payout_transfer_attempts: int = Field(default=10, ge=1, le=100)
 
     access_token_minutes: int = 60
-    # Production: the bearer token a Prometheus scraper sends to /metrics (unset: 404).
-    metrics_token: str | None = None
     # Production: operators sign in with InforedChile only, unless this allows their
     # password too (a break-glass setting; docs/security.md).
     operator_password_sign_in: bool = False
@@ -172,6 +176,12 @@ class Settings(BaseSettings):
     @property
     def secure_cookies(self) -> bool:
         return self.public_url.startswith("https://")
+
+    @field_validator("metrics_token")
+    @classmethod
+    def _empty_token_is_none(cls, value: str | None) -> str | None:
+        # An empty line in an env file must not become a token that "Bearer " matches.
+        return value or None
 
     @model_validator(mode="after")
     def _client_cert_needs_its_key(self) -> Settings:

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from marketred import metrics
 from marketred.activities.ledger import business_failure
 from marketred.integrations.mail import Mailer, OutgoingMail
 from marketred.logs import get_logger
@@ -65,7 +66,9 @@ class PayoutActivities:
     @activity.defn(name="list_vendors_to_pay")
     async def list_vendors_to_pay(self) -> VendorIdList:
         async with transaction(self._sessions) as session:
-            return VendorIdList(vendor_ids=await payouts.vendors_to_pay(session))
+            vendor_ids = await payouts.vendors_to_pay(session)
+        metrics.PAYOUT_RUNS.inc()
+        return VendorIdList(vendor_ids=vendor_ids)
 
     @activity.defn(name="create_vendor_payout")
     async def create_vendor_payout(self, inp: CreateVendorPayoutInput) -> CreateVendorPayoutResult:

@@ -6,6 +6,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from marketred import metrics
 from marketred.schemas.quotes import ProjectQuoteInput
 from marketred.services import quotes_projection
 
@@ -16,13 +17,15 @@ class QuoteActivities:
 
     @activity.defn(name="project_quote")
     async def project_quote(self, inp: ProjectQuoteInput) -> bool:
+        new_kinds: list[str] = []
         async with self._sessions() as session:
             try:
-                applied = await quotes_projection.project(session, inp.state)
+                applied = await quotes_projection.project(session, inp.state, new_kinds)
             except quotes_projection.QuoteNotRecorded as exc:
                 # Retried while the creating request may still commit; then given up.
                 raise ApplicationError(
                     str(exc), type="QuoteNotRecorded", non_retryable=exc.orphan
                 ) from exc
             await session.commit()
-            return applied
+        metrics.count_transitions(new_kinds)
+        return applied

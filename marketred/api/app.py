@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 import httpx
 from fastapi import FastAPI
 
+from marketred import tracing
 from marketred.api import middleware
 from marketred.api.body_limit import BodyLimit
 from marketred.api.cors import CodecCORS, PublicCatalogCORS
@@ -73,6 +74,7 @@ def create_app(settings: Settings, resources: Resources | None = None) -> FastAP
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         owned = resources is None
         app.state.resources = resources or build_resources(settings)
+        tracing.instrument_clients(app.state.resources.engine)
         try:
             yield
         finally:
@@ -82,6 +84,7 @@ def create_app(settings: Settings, resources: Resources | None = None) -> FastAP
                 await res.engine.dispose()
 
     configure_logging(settings)
+    tracing.configure("api")
     app = FastAPI(
         title="MarketRed",
         version="1.0",
@@ -121,6 +124,7 @@ def create_app(settings: Settings, resources: Resources | None = None) -> FastAP
         app.include_router(router)
     install_web(app)
     app.add_middleware(PublicCatalogCORS, allow_origins=list(settings.embed_origins))
+    tracing.instrument_app(app)
     app.add_middleware(CodecCORS, temporal_ui_origin=codec.origin_of(settings.temporal_ui_url))
     app.add_middleware(BodyLimit)  # outermost: before anything reads a body
     return app

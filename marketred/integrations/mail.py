@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from urllib.parse import unquote, urlparse
 
+from marketred import metrics
+
 
 @dataclass(frozen=True)
 class OutgoingMail:
@@ -60,4 +62,5 @@ class Mailer:
             smtp.send_message(self._build(mail))
 
     async def send(self, mail: OutgoingMail) -> None:
-        await asyncio.to_thread(self._send_sync, mail)
+        with metrics.smtp_send():
+            await asyncio.to_thread(self._send_sync, mail)

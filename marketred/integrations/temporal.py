@@ -19,8 +19,10 @@ from temporalio.api.operatorservice.v1 import (
     ListSearchAttributesRequest,
 )
 from temporalio.client import Client
+from temporalio.runtime import Runtime
 from temporalio.service import RPCError, RPCStatusCode, TLSConfig
 
+from marketred import tracing
 from marketred.integrations.payload_codec import EncryptionCodec, SubjectKeys, data_converter
 from marketred.logs import get_logger
 from marketred.schemas import search_attributes
@@ -100,15 +102,19 @@ async def connect(
     *,
     target: str | None = None,
     codec: EncryptionCodec | None = None,
+    runtime: Runtime | None = None,
 ) -> Client:
     """Every Temporal client (and so every worker) encrypts its payloads with `codec`
-    (integrations/payload_codec.py), by default one built from settings."""
+    (integrations/payload_codec.py), by default one built from settings. `runtime`: the
+    worker's, exporting SDK metrics (workers/sdk_metrics.py)."""
     return await Client.connect(
         target or settings.temporal_target(),
         namespace=settings.temporal_namespace,
         data_converter=data_converter(codec or payload_codec(settings)),
         tls=tls_config(settings),
         api_key=settings.temporal_api_key,
+        runtime=runtime,
+        interceptors=tracing.temporal_interceptors(),
     )
 
 

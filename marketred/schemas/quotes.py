@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
@@ -53,6 +53,14 @@ def parse_quote_number(text: str) -> int | None:
 
 def workflow_id_for(quote_id: uuid.UUID) -> str:
     return f"quote-{quote_id}"
+
+
+def quote_id_of(workflow_id: str) -> uuid.UUID | None:
+    """The inverse of workflow_id_for (None for another workflow's id)."""
+    try:
+        return uuid.UUID(workflow_id.removeprefix("quote-"))
+    except ValueError:
+        return None
 
 
 # --- API bodies -------------------------------------------------------------------
@@ -189,6 +197,9 @@ class CancelInput(BaseModel):
     # The status the canceller saw: if the quote moved on meanwhile (say the vendor
     # accepted it), the cancel is refused so the buyer decides again with the new price.
     expected_status: QuoteStatus | None = None
+    # The person who asked (operators' actions, single or bulk): the update's input is
+    # kept in the workflow's history, so the history says who did it.
+    by_user: uuid.UUID | None = None
 
 
 class StartPaymentInput(BaseModel):
@@ -218,6 +229,9 @@ class RecheckPaymentInput(BaseModel):
     """An operator asks the workflow to read a held payment back from Khipu again."""
 
     actor: Literal["operator"] = "operator"
+    # The person who asked (operators' actions, single or bulk): the update's input is
+    # kept in the workflow's history, so the history says who did it.
+    by_user: uuid.UUID | None = None
 
 
 class ExtendDeadlineInput(BaseModel):
@@ -225,6 +239,9 @@ class ExtendDeadlineInput(BaseModel):
     deadline: DeadlineName
     hours: int
     reason: str = ""
+    # The person who asked (operators' actions, single or bulk): the update's input is
+    # kept in the workflow's history, so the history says who did it.
+    by_user: uuid.UUID | None = None
 
 
 class TimelineEntry(BaseModel):
@@ -351,6 +368,66 @@ class NotifyResult(BaseModel):
 # --- API responses ------------------------------------------------------------------
 
 
+QuoteActionName = Literal[
+    "accept",
+    "reject",
+    "extend_response",
+    "pay",
+    "cancel",
+    "cancel_with_refund",
+    "ship",
+    "confirm_delivery",
+    "extend_deadline",
+    "recheck_payment",
+]
+
+
+class QuoteAction(BaseModel):
+    """Something a party may do to the quote now (the workflow still decides)."""
+
+    name: QuoteActionName
+    by: Literal["buyer", "vendor", "operator"]
+
+
+def allowed_actions(
+    status: str,
+    *,
+    hold_reason: str | None,
+    ship_overdue: bool,
+    response_extended: bool,
+    pending_deadline: DeadlineName | None,
+) -> list[QuoteAction]:
+    """The one place that says which actions a quote offers (API, every page, the
+    operators' triage). It mirrors the workflow's update validators; they stay the
+    authority: an action listed here can still be refused if the quote moved on."""
+    out: list[tuple[QuoteActionName, Literal["buyer", "vendor", "operator"]]] = []
+    if status in FINAL_STATUSES:
+        return []
+    held = hold_reason is not None
+    if status == "REQUESTED":
+        out += [("accept", "vendor"), ("reject", "vendor")]
+        if not response_extended and pending_deadline == "respond_by":
+            out.append(("extend_response", "vendor"))
+        out.append(("cancel", "buyer"))
+    elif status == "ACCEPTED" and held:
+        out.append(("recheck_payment", "operator"))
+    elif status == "ACCEPTED":
+        out += [("pay", "buyer"), ("cancel", "buyer")]
+    elif status == "PAID":
+        out.append(("ship", "vendor"))
+        if ship_overdue:
+            out.append(("cancel_with_refund", "buyer"))
+    elif status == "SHIPPED":
+        out.append(("confirm_delivery", "buyer"))
+    if status in PAID_STATUSES and status != "DELIVERED":
+        out.append(("cancel_with_refund", "operator"))
+    elif status in ("REQUESTED", "ACCEPTED"):
+        out.append(("cancel", "operator"))
+    if pending_deadline is not None and not held:
+        out.append(("extend_deadline", "operator"))
+    return [QuoteAction(name=name, by=by) for name, by in out]
+
+
 class QuoteVendorOut(BaseModel):
     slug: str
     name: str
@@ -385,6 +462,12 @@ class QuoteOut(BaseModel):
     vendor_note: str | None = None
     reason: str | None = None
     hold_reason: str | None = None
+    # From the workflow (its `state` query, mirrored by the projection): what the quote
+    # waits for, the error of a step that keeps failing, and what may be done now.
+    waiting_for: str | None = None
+    last_error: str | None = None
+    ship_overdue: bool = False
+    allowed_actions: list[QuoteAction] = Field(default_factory=list)
     carrier: str | None = None
     tracking: str | None = None
     deadlines: Deadlines
@@ -394,6 +477,9 @@ class QuoteOut(BaseModel):
     updated_at: datetime
     # Operators only: the quote's workflow in the Temporal UI.
     temporal_url: str | None = None
+
+    def can(self, name: QuoteActionName, by: Literal["buyer", "vendor", "operator"]) -> bool:
+        return any(a.name == name and a.by == by for a in self.allowed_actions)
 
 
 class QuoteListFilters(BaseModel):
@@ -411,3 +497,21 @@ class QuoteListFilters(BaseModel):
     # person asking support about their order gives.
     number: int | None = None
     buyer_email: str | None = None
+    # Quotes that need a person (operators' "Atascadas"): any of STUCK_REASONS, or one.
+    stuck: bool = False
+    stuck_reason: StuckReason | None = None
+
+
+# Why a quote needs a person. A deadline is acted on within seconds by a healthy worker,
+# so one passed by more than STUCK_GRACE without a transition is stuck (worker down, a
+# step failing); `retrying`: a step keeps failing (last_error); `payment_held`: Khipu
+# reported something a person must look at; `refund_open`: a cancel's refund has not
+# gone through.
+StuckReason = Literal["deadline_passed", "retrying", "payment_held", "refund_open"]
+STUCK_REASONS: tuple[StuckReason, ...] = (
+    "deadline_passed",
+    "retrying",
+    "payment_held",
+    "refund_open",
+)
+STUCK_GRACE = timedelta(minutes=15)

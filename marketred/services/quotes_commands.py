@@ -113,6 +113,7 @@ async def cancel_quote(
             reason=body.reason,
             # Buyers cancel what they saw; operators cancel whatever the state.
             expected_status=None if who.is_operator else quote.status,  # type: ignore[arg-type]
+            by_user=who.user_id,
         ),
         QuoteState,
     )
@@ -175,7 +176,11 @@ async def extend_deadline(
         quote.workflow_id,
         "extend_deadline",
         ExtendDeadlineInput(
-            actor=actor, deadline=body.deadline, hours=body.hours, reason=body.reason
+            actor=actor,
+            deadline=body.deadline,
+            hours=body.hours,
+            reason=body.reason,
+            by_user=who.user_id,
         ),
         QuoteState,
     )
@@ -188,5 +193,11 @@ async def recheck_payment(
     """Operators: read a held payment back from Khipu (after Khipu fixed it, or to see
     whether the buyer's bank finished); the workflow releases or keeps the hold."""
     quote = await quote_for(session, who, quote_id, "recheck_payment")
-    await _update(temporal, quote.workflow_id, "recheck_payment", RecheckPaymentInput(), QuoteState)
+    await _update(
+        temporal,
+        quote.workflow_id,
+        "recheck_payment",
+        RecheckPaymentInput(by_user=who.user_id),
+        QuoteState,
+    )
     return await get_quote(session, who, quote_id)

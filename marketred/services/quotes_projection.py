@@ -43,6 +43,10 @@ def projection_values(state: QuoteState) -> dict[str, Any]:
         "vendor_note": state.vendor_note,
         "reason": state.reason,
         "hold_reason": state.hold_reason,
+        "waiting_for": state.waiting_for,
+        "last_error": state.last_error,
+        "ship_overdue": state.ship_overdue,
+        "response_extended": state.response_extended,
         "carrier": state.carrier,
         "tracking": state.tracking,
         "respond_by": state.deadlines.respond_by,
@@ -62,14 +66,17 @@ def projection_values(state: QuoteState) -> dict[str, Any]:
     return values
 
 
-async def project(session: AsyncSession, state: QuoteState) -> bool:
-    """Apply the snapshot; True if it was newer than what the table held."""
+async def project(
+    session: AsyncSession, state: QuoteState, new_kinds: list[str] | None = None
+) -> bool:
+    """Apply the snapshot; True if it was newer than what the table held. The kinds of
+    timeline rows written for the first time are appended to `new_kinds` (metrics)."""
     quote = await quotes_repo.get(session, state.quote_id)
     if quote is None:
         requested_at = state.timeline[0].at if state.timeline else datetime.now(UTC)
         orphan = datetime.now(UTC) - requested_at > CREATION_GRACE
         raise QuoteNotRecorded(f"quote {state.number} is not in the database", orphan=orphan)
-    await quotes_repo.add_events(
+    inserted = await quotes_repo.add_events(
         session,
         [
             {
@@ -85,6 +92,8 @@ async def project(session: AsyncSession, state: QuoteState) -> bool:
             for e in state.timeline
         ],
     )
+    if new_kinds is not None:
+        new_kinds.extend(inserted)
     applied = await quotes_repo.apply_projection(
         session, state.quote_id, state.version, projection_values(state)
     )

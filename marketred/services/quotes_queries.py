@@ -18,6 +18,7 @@ from marketred.schemas.quotes import (
     QuoteOut,
     QuoteVendorOut,
     TimelineEntry,
+    allowed_actions,
     quote_number_label,
 )
 from marketred.services.errors import InvalidInput
@@ -43,6 +44,12 @@ async def quote_out(
     assert vendor is not None
     lines = await quotes_repo.lines_of(session, quote.id)
     events = await quotes_repo.events_of(session, quote.id) if with_details else []
+    deadlines = DeadlinesOut(
+        respond_by=quote.respond_by,
+        pay_by=quote.pay_by,
+        ship_by=quote.ship_by,
+        auto_confirm_at=quote.auto_confirm_at,
+    )
     return QuoteOut(
         id=quote.id,
         number=quote_number_label(quote.number),
@@ -73,14 +80,19 @@ async def quote_out(
         vendor_note=quote.vendor_note,
         reason=quote.reason,
         hold_reason=quote.hold_reason,
+        waiting_for=quote.waiting_for,
+        last_error=quote.last_error,
+        ship_overdue=quote.ship_overdue,
+        allowed_actions=allowed_actions(
+            quote.status,
+            hold_reason=quote.hold_reason,
+            ship_overdue=quote.ship_overdue,
+            response_extended=quote.response_extended,
+            pending_deadline=deadlines.pending_name(quote.status),
+        ),
         carrier=quote.carrier,
         tracking=quote.tracking,
-        deadlines=DeadlinesOut(
-            respond_by=quote.respond_by,
-            pay_by=quote.pay_by,
-            ship_by=quote.ship_by,
-            auto_confirm_at=quote.auto_confirm_at,
-        ),
+        deadlines=deadlines,
         timeline=[
             TimelineEntry(
                 seq=e.seq,

@@ -112,6 +112,8 @@ ROUTE_POLICIES: dict[tuple[str, str], Policy] = {
     ("GET", "/operador"): "operator",
     ("GET", "/operador/retenidas"): "operator",
     ("GET", "/operador/atrasos"): "operator",
+    ("GET", "/operador/atascadas"): "operator",
+    ("POST", "/operador/atascadas/acciones"): "operator",
     ("GET", "/operador/cotizaciones/{quote_id}"): "operator",
     ("POST", "/operador/cotizaciones/{quote_id}/cancelar"): "operator",
     ("POST", "/operador/cotizaciones/{quote_id}/extender"): "operator",

@@ -48,6 +48,19 @@ HOLD_LABELS = {
     "transfer_failed": N_("La transferencia falló y no se puede confirmar"),
 }
 
+# What a quote waits for, as the workflow says it (workflows/quote*.py `_waiting_for`).
+WAITING_LABELS = {
+    "the vendor to accept or reject": N_("que la tienda acepte o rechace"),
+    "the buyer to pay": N_("que el comprador pague"),
+    "an operator (payment held)": N_("una persona de operaciones (pago retenido)"),
+    "the vendor to ship": N_("que la tienda despache"),
+    "the vendor to ship (overdue: the buyer may cancel with refund)": N_(
+        "que la tienda despache (atrasada: el comprador puede cancelar con reembolso)"
+    ),
+    "the buyer to confirm delivery": N_("que el comprador confirme la entrega"),
+    "the ledger": N_("el registro contable"),
+}
+
 # Account types as Chilean banks name them (schemas/banking.py ACCOUNT_TYPES).
 ACCOUNT_TYPE_LABELS = {
     "corriente": N_("Cuenta Corriente"),
@@ -159,6 +172,10 @@ def countdown(moment: datetime | None) -> Markup:
 
 def status_label(status: str | None) -> str:
     return gettext(STATUS_LABELS.get(status or "", status or ""))
+
+
+def waiting_label(what: str | None) -> str:
+    return gettext(WAITING_LABELS[what]) if what in WAITING_LABELS else (what or "")
 
 
 def hold_label(code: str | None) -> str:

@@ -42,6 +42,7 @@ def _build_env() -> Environment:
         status_label=formatting.status_label,
         status_badge=formatting.status_badge,
         hold_label=formatting.hold_label,
+        waiting_label=formatting.waiting_label,
         account_type_label=formatting.account_type_label,
         payout_item_label=formatting.payout_item_label,
         items_count=formatting.items_count,

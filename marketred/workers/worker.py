@@ -9,16 +9,21 @@ from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
+from temporalio.runtime import Runtime
 from temporalio.worker import Worker
 
+from marketred import tracing
 from marketred.integrations import temporal
 from marketred.logs import get_logger
-from marketred.services import directory_indexer
-from marketred.services.payout_commands import ensure_payout_schedule
+from marketred.services import directory_indexer, ops_gauges
+from marketred.services.payout_commands import SCHEDULE_ID, ensure_payout_schedule
 from marketred.settings import Settings
 from marketred.workers import registry
+from marketred.workers.activity_logging import ActivityLogging
 from marketred.workers.deps import WorkerDeps
 from marketred.workers.health import WorkerHealth
+from marketred.workers.sdk_metrics import SdkMetrics
+from marketred.workers.step_errors import StepErrors
 
 log = get_logger(__name__)
 # On shutdown, running activities get this long to finish before cancellation; deploy
@@ -40,6 +45,8 @@ def build_worker(client: Client, deps: WorkerDeps, *, task_queue: str | None = N
         max_concurrent_workflow_tasks=deps.settings.worker_max_concurrent_workflow_tasks,
         max_cached_workflows=deps.settings.worker_max_cached_workflows,
         graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
+        # Tracing comes from the client's interceptors (integrations/temporal.connect).
+        interceptors=[ActivityLogging(), StepErrors(deps.sessions)],
     )
 
 
@@ -66,7 +73,28 @@ async def sweep_indexer_outbox(
             pass
 
 
-async def connect_when_reachable(settings: Settings, stop: asyncio.Event) -> Client | None:
+async def refresh_ops_gauges(
+    sessions: async_sessionmaker[AsyncSession],
+    client: Client,
+    settings: Settings,
+    stop: asyncio.Event,
+) -> None:
+    """Holds, backlogs and overdue deadlines into gauges, every `ops_gauges_seconds`."""
+    while not stop.is_set():
+        try:
+            async with sessions() as session:
+                await ops_gauges.refresh(session, client, SCHEDULE_ID)
+        except Exception as exc:  # the database or Temporal is away; try again next round
+            log.warning("ops gauges refresh failed", error=str(exc))
+        try:
+            await asyncio.wait_for(stop.wait(), timeout=settings.ops_gauges_seconds)
+        except TimeoutError:
+            pass
+
+
+async def connect_when_reachable(
+    settings: Settings, stop: asyncio.Event, *, runtime: Runtime | None = None
+) -> Client | None:
     """Connect, register the search attributes and the payout schedule; while Temporal
     is unreachable (restarting, not up yet) wait and try again with back-off, one log
     line per attempt, instead of exiting with a traceback. None if told to stop first.
@@ -74,7 +102,7 @@ async def connect_when_reachable(settings: Settings, stop: asyncio.Event) -> Cli
     delay = 1.0
     while True:
         try:
-            client = await temporal.connect(settings)
+            client = await temporal.connect(settings, runtime=runtime)
             await temporal.register_search_attributes(
                 client, settings.temporal_namespace, settings=settings
             )
@@ -97,27 +125,39 @@ async def connect_when_reachable(settings: Settings, stop: asyncio.Event) -> Cli
 
 
 async def run_worker(settings: Settings) -> None:
-    health = await WorkerHealth.serve(settings.host, settings.worker_health_port)
+    tracing.configure("worker")
+    sdk_metrics = SdkMetrics() if settings.worker_health_port is not None else None
+    health = await WorkerHealth.serve(
+        settings.host,
+        settings.worker_health_port,
+        sdk_metrics=sdk_metrics,
+        metrics_token=settings.metrics_token,
+    )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    client = await connect_when_reachable(settings, stop)
+    client = await connect_when_reachable(
+        settings, stop, runtime=sdk_metrics.runtime if sdk_metrics is not None else None
+    )
     if client is None:
         await health.close()
         log.info("worker stopped before Temporal answered")
         return
     health.client = client
     deps = WorkerDeps.build(settings, client)
+    tracing.instrument_clients(deps.engine)
     worker = build_worker(client, deps)
     log.info("worker started", task_queue=settings.temporal_task_queue)
     async with worker:
         health.polling = True
         sweeper = asyncio.create_task(sweep_indexer_outbox(deps.sessions, client, settings, stop))
+        gauges = asyncio.create_task(refresh_ops_gauges(deps.sessions, client, settings, stop))
         await stop.wait()
         health.stopping = True
         log.info("worker stopping: letting running activities finish")
         await sweeper
+        await gauges
     await deps.close()
     await health.close()
     log.info("worker stopped")

@@ -32,7 +32,7 @@ async def test_ready_only_while_polling_and_temporal_answers(
             stopping = await http.get("/readyz")
             assert (stopping.status_code, stopping.json()["status"]) == (503, "stopping")
             assert (await http.get("/healthz")).status_code == 200
-            assert (await http.get("/metrics")).status_code == 404
+            assert (await http.get("/metrics")).status_code == 200
             assert (await http.post("/healthz")).status_code == 404
     finally:
         await health.close()

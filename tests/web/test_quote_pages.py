@@ -64,7 +64,7 @@ async def _quote(db, buyer, vendor, *, requested_at: datetime, respond_by: datet
     return quote, line, requested
 
 
-def _state(quote, line, timeline, status, respond_by) -> QuoteState:
+def _state(quote, line, timeline, status, respond_by, **more) -> QuoteState:
     return QuoteState(
         quote_id=quote.id,
         number=quote_number_label(quote.number),
@@ -79,6 +79,7 @@ def _state(quote, line, timeline, status, respond_by) -> QuoteState:
         total=34990,
         deadlines=Deadlines(respond_by=respond_by),
         timeline=timeline,
+        **more,
     )
 
 
@@ -172,9 +173,21 @@ async def test_a_paid_quote_past_its_ship_by_date_offers_cancel_with_refund(clie
         actor="system",
         at=requested_at + timedelta(days=5, hours=2),
     )
-    await project(db, _state(quote, line, [requested, paid, overdue], "PAID", None))
+    # The workflow's state says so (the projection mirrors it; pages no longer read the
+    # timeline for it).
+    overdue_state = _state(
+        quote,
+        line,
+        [requested, paid, overdue],
+        "PAID",
+        None,
+        ship_overdue=True,
+        waiting_for="the vendor to ship (overdue: the buyer may cancel with refund)",
+    )
+    await project(db, overdue_state)
     page = await client.get(f"/cotizaciones/{quote.id}")
     assert "data-ship-overdue" in page.text
+    assert "que la tienda despache (atrasada" in page.text
     assert "La tienda no despachó a tiempo" in page.text
     assert "recibir de vuelta $34.990 a través de Khipu" in page.text
     assert f'action="/cotizaciones/{quote.id}/cancelar"' in page.text

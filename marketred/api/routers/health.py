@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-import hmac
-from typing import Annotated
 
-from fastapi import APIRouter, Header
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
 from marketred.api.deps import ResourcesDep, SettingsDep
-from marketred.services.errors import NotFound
-from marketred.settings import Settings
+from marketred.services import metrics_access
 
 router = APIRouter(tags=["ops"])
 
@@ -47,22 +44,15 @@ async def readyz(res: ResourcesDep) -> JSONResponse:
     )
 
 
-def metrics_allowed(settings: Settings, authorization: str | None) -> bool:
-    """Outside production /metrics is open. In production it answers only a scraper
-    sending `Authorization: Bearer <MARKETRED_METRICS_TOKEN>`; with no token set it
-    does not exist (404): counters of requests and payments are not for the public."""
-    if settings.env != "production":
-        return True
-    token = settings.metrics_token
-    if not token or not authorization:
-        return False
-    return hmac.compare_digest(authorization.encode(), f"Bearer {token}".encode())
-
-
 @router.get("/metrics")
-async def metrics(
-    settings: SettingsDep, authorization: Annotated[str | None, Header()] = None
-) -> Response:
-    if not metrics_allowed(settings, authorization):
-        raise NotFound("not found")
+async def metrics(request: Request, settings: SettingsDep) -> Response:
+    token = settings.metrics_token
+    if not metrics_access.api_metrics_served(token, production=settings.env == "production"):
+        return JSONResponse({"detail": "Not Found"}, status_code=404)
+    if not metrics_access.metrics_allowed(token, request.headers.get("authorization")):
+        return JSONResponse(
+            {"detail": "metrics need the bearer token"},
+            status_code=401,
+            headers={"WWW-Authenticate": "Bearer"},
+        )
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

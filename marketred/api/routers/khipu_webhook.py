@@ -15,12 +15,13 @@ from datetime import UTC, datetime
 from fastapi import APIRouter, Request
 from temporalio.service import RPCError, RPCStatusCode
 
+from marketred import metrics
 from marketred.api.deps import ResourcesDep, SessionDep, SettingsDep
 from marketred.integrations.khipu import signature
 from marketred.logs import get_logger
 from marketred.schemas.payments import PaymentNotified
 from marketred.services import payment_webhooks
-from marketred.services.errors import Unavailable
+from marketred.services.errors import InvalidInput, Unauthorized, Unavailable
 
 router = APIRouter(tags=["webhooks"])
 log = get_logger(__name__)
@@ -35,13 +36,21 @@ async def khipu_notification(
     request: Request, session: SessionDep, settings: SettingsDep, res: ResourcesDep
 ) -> dict[str, str]:
     raw = await request.body()
-    result = await payment_webhooks.receive(
-        session,
-        secret=settings.khipu_webhook_secret,
-        header=request.headers.get(signature.HEADER),
-        raw_body=raw,
-        now=datetime.now(UTC),
-    )
+    try:
+        result = await payment_webhooks.receive(
+            session,
+            secret=settings.khipu_webhook_secret,
+            header=request.headers.get(signature.HEADER),
+            raw_body=raw,
+            now=datetime.now(UTC),
+        )
+    except Unauthorized:
+        metrics.WEBHOOK_NOTIFICATIONS.labels("bad_signature").inc()
+        raise
+    except InvalidInput:
+        metrics.WEBHOOK_NOTIFICATIONS.labels("invalid_body").inc()
+        raise
+    metrics.WEBHOOK_NOTIFICATIONS.labels(result.outcome).inc()
     if result.outcome != "received":
         log.info("khipu notification", outcome=result.outcome, payment=result.khipu_payment_id)
         return {"status": result.outcome}

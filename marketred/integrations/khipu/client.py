@@ -15,6 +15,7 @@ from urllib.parse import quote
 import httpx
 from pydantic import BaseModel, ValidationError
 
+from marketred import metrics
 from marketred.integrations.khipu.errors import (
     FieldError,
     KhipuAuthError,
@@ -113,6 +114,17 @@ class KhipuClient:
         model: type[M],
         *,
         json_body: dict[str, Any] | None = None,
+    ) -> M:
+        with metrics.khipu_call(operation):
+            return await self._exchange(operation, method, path, model, json_body)
+
+    async def _exchange(
+        self,
+        operation: str,
+        method: str,
+        path: str,
+        model: type[M],
+        json_body: dict[str, Any] | None,
     ) -> M:
         headers = {"x-api-key": self._api_key, "accept": "application/json"}
         headers["user-agent"] = USER_AGENT

@@ -81,6 +81,14 @@ async def add_fault(fault: FaultRequest, request: Request) -> dict[str, object]:
     return controls.snapshot()
 
 
+@router.delete("/faults")
+async def clear_faults(request: Request) -> dict[str, object]:
+    """Khipu recovers: every pending fault is dropped."""
+    controls = sandbox_of(request).controls
+    controls.faults.clear()
+    return controls.snapshot()
+
+
 @router.get("/calls")
 async def calls(request: Request) -> list[dict[str, Any]]:
     """Every /v3 call received, with the injected fault if any."""

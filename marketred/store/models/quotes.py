@@ -13,6 +13,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
@@ -76,6 +77,11 @@ class Quote(UUIDPk, Timestamps, Base):
     vendor_note: Mapped[str | None] = mapped_column(Text)
     reason: Mapped[str | None] = mapped_column(Text)
     hold_reason: Mapped[str | None] = mapped_column(Text)
+    # Mirrored from the workflow's state (services/quotes_projection.py).
+    waiting_for: Mapped[str | None] = mapped_column(Text)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    ship_overdue: Mapped[bool] = mapped_column(server_default=false())
+    response_extended: Mapped[bool] = mapped_column(server_default=false())
     carrier: Mapped[str | None] = mapped_column(String(120))
     tracking: Mapped[str | None] = mapped_column(String(120))
     respond_by: Mapped[datetime | None]

@@ -7,11 +7,11 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select, update
+from sqlalchemy import ColumnElement, and_, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from marketred.schemas.quotes import QuoteListFilters
+from marketred.schemas.quotes import FINAL_STATUSES, STUCK_GRACE, QuoteListFilters, StuckReason
 from marketred.store.models import Quote, QuoteEvent, QuoteLine, User, Vendor
 from marketred.store.models.notifications import SentNotification
 
@@ -58,6 +58,24 @@ def party_filter(
     return None
 
 
+def stuck_conditions(now: datetime) -> dict[StuckReason, ColumnElement[bool]]:
+    """SQL for each reason a quote needs a person (schemas/quotes.StuckReason)."""
+    open_ = Quote.status.not_in(FINAL_STATUSES)
+    cancelling = (
+        select(QuoteEvent.id)
+        .where(QuoteEvent.quote_id == Quote.id, QuoteEvent.kind == "cancelling")
+        .exists()
+    )
+    return {
+        "deadline_passed": and_(
+            open_, Quote.hold_reason.is_(None), Quote.next_deadline < now - STUCK_GRACE
+        ),
+        "retrying": and_(open_, Quote.last_error.is_not(None)),
+        "payment_held": and_(Quote.status == "ACCEPTED", Quote.hold_reason.is_not(None)),
+        "refund_open": and_(Quote.status == "CANCELLED", cancelling),
+    }
+
+
 async def list_quotes(
     session: AsyncSession,
     visible: ColumnElement[bool] | None,
@@ -88,6 +106,12 @@ async def list_quotes(
         conditions.extend([Quote.status == "ACCEPTED", Quote.hold_reason.is_not(None)])
     if filters.ship_overdue:
         conditions.extend([Quote.status == "PAID", Quote.ship_by < now])
+    if filters.stuck or filters.stuck_reason:
+        reasons = stuck_conditions(now)
+        if filters.stuck_reason:
+            conditions.append(reasons[filters.stuck_reason])
+        else:
+            conditions.append(or_(*reasons.values()))
     total = await session.scalar(
         select(func.count())
         .select_from(Quote)
@@ -132,13 +156,17 @@ async def set_line_price(
     )
 
 
-async def add_events(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
-    if rows:
-        await session.execute(
-            insert(QuoteEvent)
-            .values(list(rows))
-            .on_conflict_do_nothing(index_elements=["quote_id", "seq"])
-        )
+async def add_events(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> list[str]:
+    """Insert the timeline rows not stored yet; return the kinds of those inserted."""
+    if not rows:
+        return []
+    inserted = await session.scalars(
+        insert(QuoteEvent)
+        .values(list(rows))
+        .on_conflict_do_nothing(index_elements=["quote_id", "seq"])
+        .returning(QuoteEvent.kind)
+    )
+    return list(inserted)
 
 
 async def claim_notification(

@@ -15,7 +15,6 @@ from starlette.responses import Response
 from marketred.api.deps import SessionDep, SettingsDep, TemporalDep
 from marketred.schemas.common import Page
 from marketred.schemas.quotes import (
-    FINAL_STATUSES,
     QuoteOut,
     parse_quote_number,
     workflow_id_for,
@@ -176,9 +175,12 @@ async def _quote_page(
         {
             "quote": quote,
             "temporal_url": temporal_ui_link(settings, quote.id),
-            "cancellable": quote.status not in FINAL_STATUSES,
+            "cancellable": quote.can("cancel", "operator")
+            or quote.can("cancel_with_refund", "operator"),
             # The deadline now running, which an operator may push back.
-            "pending_deadline": quote.deadlines.pending_name(quote.status),
+            "pending_deadline": quote.deadlines.pending_name(quote.status)
+            if quote.can("extend_deadline", "operator")
+            else None,
             "extend": extend or FormState(values={"hours": "24"}),
             **notice_context(request),
         },

@@ -38,7 +38,7 @@ async def quote_page(
 ) -> Response:
     quote = await services.get_quote(session, who, quote_id)
     # Paid, but the vendor missed the ship-by date: the buyer may cancel with a refund.
-    overdue = quote.status == "PAID" and any(e.kind == "ship_overdue" for e in quote.timeline)
+    overdue = quote.can("cancel_with_refund", "buyer")
     return render(
         request,
         "quotes/detail.html",
