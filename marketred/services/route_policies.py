@@ -136,6 +136,12 @@ ROUTE_POLICIES: dict[tuple[str, str], Policy] = {
     ("GET", "/api/v1/vendor/bank-account"): "vendor",
     ("PUT", "/api/v1/vendor/bank-account"): "vendor",
     ("GET", "/api/v1/vendor/bank-account/changes"): "vendor",
+    ("GET", "/vendedor/ajustes"): "vendor",
+    ("POST", "/vendedor/ajustes"): "vendor",
+    ("GET", "/operador/tiendas"): "operator",
+    ("POST", "/operador/tiendas/{vendor_id}/comision"): "operator",
+    ("POST", "/operador/tiendas/{vendor_id}/activar"): "operator",
+    ("POST", "/operador/tiendas/{vendor_id}/desactivar"): "operator",
     ("GET", "/vendedor/datos-bancarios"): "vendor",
     ("POST", "/vendedor/datos-bancarios"): "vendor",
     # Payout pages

@@ -20,12 +20,14 @@ def install_web(app: FastAPI) -> None:
         operator_accounts,
         operator_console,
         operator_payouts,
+        operator_vendors,
         payouts_pages,
         quotes_pages,
         storefront,
         vendor_bank_account,
         vendor_catalog,
         vendor_office,
+        vendor_settings,
     )
 
     modules = (
@@ -35,9 +37,11 @@ def install_web(app: FastAPI) -> None:
         vendor_office,
         vendor_catalog,
         vendor_bank_account,
+        vendor_settings,
         operator_console,
         operator_accounts,
         operator_payouts,
+        operator_vendors,
         payouts_pages,
         i18n,
     )

@@ -26,6 +26,7 @@ from rich.console import Console
 from rich.table import Table
 
 from marketred.settings import Settings
+from marketred.workers.stack_state import remove_state, write_state
 
 console = Console()
 
@@ -154,6 +155,21 @@ async def _seed(settings: Settings) -> bool:
         await engine.dispose()
 
 
+def _demo_quotes(settings: Settings) -> None:
+    from marketred.workers.demo_quotes import DemoQuotesFailed, create_demo_quotes
+
+    try:
+        made = create_demo_quotes(
+            f"http://{settings.host}:{settings.port}",
+            f"http://127.0.0.1:{settings.khipu_sandbox_port}",
+        )
+    except (DemoQuotesFailed, httpx.HTTPError) as exc:
+        # The product works without them; say so rather than refuse to start.
+        console.log(f"[yellow]Demo quotes not made: {exc}[/yellow]")
+        return
+    console.log(f"Demo quotes {', '.join(made)} made (one per state)")
+
+
 def _print_summary(settings: Settings, seeded: bool) -> None:
     from marketred.services.demo import DEMO_PASSWORD, demo_accounts
 
@@ -209,7 +225,7 @@ def run_dev_stack(settings: Settings) -> int:
                 stack.pg_server, admin = start_embedded(home / "pgdata")
                 url = ensure_database_sync(admin, "marketred")
                 stack.env["DATABASE_URL"] = url
-                console.log("PostgreSQL ready (embedded, data in .marketred/pgdata)")
+                console.log(f"PostgreSQL ready (embedded, data in {home / 'pgdata'})")
             else:
                 console.log("PostgreSQL: using DATABASE_URL")
             temporal_child = None
@@ -254,6 +270,11 @@ def run_dev_stack(settings: Settings) -> int:
             status.update("Waiting for Temporal and registering search attributes…")
             asyncio.run(_wait_temporal(settings, 60, temporal_child))
             console.log("Temporal ready; search attributes registered")
+            write_state(
+                home,
+                database_url=settings.database_url or "",
+                temporal_address=settings.temporal_target(),
+            )
             status.update("Loading demo data…")
             seeded = asyncio.run(_seed(settings))
             status.update("Starting sandboxes, mail catcher, worker and API…")
@@ -270,6 +291,9 @@ def run_dev_stack(settings: Settings) -> int:
             status.update("Waiting for /readyz…")
             _wait_http(f"http://{settings.host}:{settings.port}/healthz", 60, api)
             _wait_http(f"http://{settings.host}:{settings.port}/readyz", 60, api, need_200=True)
+            if seeded and settings.demo_quotes:
+                status.update("Making demo quotes through the API…")
+                _demo_quotes(settings)
         _print_summary(settings, seeded)
         sys.stdout.flush()  # shown at once even when the output is piped or logged
         while True:
@@ -287,4 +311,5 @@ def run_dev_stack(settings: Settings) -> int:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         stack.stop_all()
+        remove_state(home)
         console.print("Stopped. Data kept in " + str(home))

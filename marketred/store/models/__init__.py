@@ -18,7 +18,7 @@ from marketred.store.models.payouts import (
 )
 from marketred.store.models.quotes import Quote, QuoteEvent, QuoteLine
 from marketred.store.models.security import ApiToken, EmailToken, RateLimitCounter, WebSession
-from marketred.store.models.vendors import Vendor
+from marketred.store.models.vendors import Vendor, VendorChange
 
 __all__ = [
     "ApiToken",
@@ -47,5 +47,6 @@ __all__ = [
     "Vendor",
     "VendorBankAccount",
     "VendorBankAccountChange",
+    "VendorChange",
     "WebSession",
 ]
