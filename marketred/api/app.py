@@ -10,6 +10,7 @@ import httpx
 from fastapi import FastAPI
 
 from marketred.api import middleware
+from marketred.api.body_limits import BodyCapMiddleware
 from marketred.api.cors import PublicCatalogCORS
 from marketred.api.errors import install_error_handlers
 from marketred.api.resources import Resources, TemporalHandle
@@ -22,6 +23,7 @@ from marketred.api.routers import (
     embed,
     health,
     khipu_webhook,
+    media,
     payouts,
     products,
     quotes,
@@ -95,8 +97,11 @@ def create_app(settings: Settings, resources: Resources | None = None) -> FastAP
         payouts.router,
         khipu_webhook.router,
         dev_mail.router,
+        media.router,
     ):
         app.include_router(router)
     install_web(app)
     app.add_middleware(PublicCatalogCORS, allow_origins=list(settings.embed_origins))
+    # Outermost: an oversized upload is refused before anything reads it.
+    app.add_middleware(BodyCapMiddleware)
     return app

@@ -23,10 +23,12 @@ def install_web(app: FastAPI) -> None:
         operator_vendors,
         payouts_pages,
         quotes_pages,
+        reports_pages,
         storefront,
         vendor_bank_account,
         vendor_catalog,
         vendor_office,
+        vendor_photos,
         vendor_settings,
     )
 
@@ -36,6 +38,7 @@ def install_web(app: FastAPI) -> None:
         quotes_pages,
         vendor_office,
         vendor_catalog,
+        vendor_photos,
         vendor_bank_account,
         vendor_settings,
         operator_console,
@@ -43,6 +46,7 @@ def install_web(app: FastAPI) -> None:
         operator_payouts,
         operator_vendors,
         payouts_pages,
+        reports_pages,
         i18n,
     )
     for module in modules:

@@ -4,6 +4,7 @@ fragments may be framed only by MARKETRED_EMBED_ORIGINS."""
 
 from __future__ import annotations
 
+import uuid
 from html import escape
 from pathlib import Path
 from typing import Annotated
@@ -14,7 +15,8 @@ from fastapi.responses import FileResponse, HTMLResponse
 from marketred.api.deps import SessionDep, SettingsDep
 from marketred.schemas.directory import IndexedProduct
 from marketred.schemas.money import format_clp
-from marketred.services import directory_indexer
+from marketred.services import directory_indexer, product_images
+from marketred.services.product_images import ImageRef
 from marketred.settings import Settings
 
 router = APIRouter(prefix="/embed/v1", tags=["embed"])
@@ -28,6 +30,8 @@ body{margin:0;font-family:var(--mr-font);color:var(--mr-text)}
 grid-template-columns:repeat(auto-fill,minmax(12rem,1fr))}
 .mr-item a{display:block;padding:.75rem;border:1px solid var(--mr-border);
 border-radius:var(--mr-radius);color:inherit;text-decoration:none}
+.mr-photo{display:block;width:100%;height:auto;aspect-ratio:1;object-fit:cover;
+border-radius:var(--mr-radius);margin-bottom:.5rem}
 .mr-name{font-weight:600}.mr-price{color:var(--mr-accent)}.mr-vendor{color:var(--mr-muted)}
 """
 
@@ -38,9 +42,26 @@ def _price(doc: IndexedProduct) -> str:
     return f"desde {format_clp(doc.price_min)}"
 
 
-def _page(settings: Settings, title: str, docs: list[IndexedProduct], empty: str) -> HTMLResponse:
+def _photo(settings: Settings, image: ImageRef | None) -> str:
+    if image is None:
+        return ""
+    src = settings.public_url.rstrip("/") + image.url("sm")
+    return (
+        f'<img class="mr-photo" src="{escape(src)}" alt="{escape(image.alt)}" '
+        f'width="{image.width}" height="{image.height}" loading="lazy">'
+    )
+
+
+def _page(
+    settings: Settings,
+    title: str,
+    docs: list[IndexedProduct],
+    empty: str,
+    images: dict[uuid.UUID, ImageRef],
+) -> HTMLResponse:
     items = "".join(
         f'<li class="mr-item"><a href="{escape(d.url)}" target="_top" rel="noopener">'
+        f"{_photo(settings, images.get(d.id))}"
         f'<span class="mr-name">{escape(d.name)}</span><br>'
         f'<span class="mr-price">{escape(_price(d))}</span><br>'
         f'<span class="mr-vendor">{escape(d.vendor_name)}</span></a></li>'
@@ -76,7 +97,10 @@ async def catalog_fragment(
     vendor_slug: str, session: SessionDep, settings: SettingsDep
 ) -> HTMLResponse:
     docs = await directory_indexer.vendor_documents(session, vendor_slug, settings.public_url)
-    return _page(settings, f"Catálogo {vendor_slug}", docs, "Esta empresa aún no tiene productos.")
+    images = await product_images.main_images(session, [d.id for d in docs])
+    return _page(
+        settings, f"Catálogo {vendor_slug}", docs, "Esta empresa aún no tiene productos.", images
+    )
 
 
 @router.get("/search", response_class=HTMLResponse)
@@ -86,4 +110,5 @@ async def search_fragment(
     q: Annotated[str, Query(max_length=200)] = "",
 ) -> HTMLResponse:
     docs = await directory_indexer.search_documents(session, q, settings.public_url) if q else []
-    return _page(settings, f"Resultados: {q}", docs, "Sin resultados.")
+    images = await product_images.main_images(session, [d.id for d in docs])
+    return _page(settings, f"Resultados: {q}", docs, "Sin resultados.", images)

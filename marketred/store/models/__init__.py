@@ -6,6 +6,7 @@ from marketred.store.models.carts import Cart, CartItem
 from marketred.store.models.catalog import IndexerOutbox, Product, Variant
 from marketred.store.models.idempotency import IdempotencyKey
 from marketred.store.models.ledger import LedgerEntry
+from marketred.store.models.media import MediaBlob, ProductImage
 from marketred.store.models.notifications import SentNotification
 from marketred.store.models.payments import Payment, PaymentEvent
 from marketred.store.models.payouts import (
@@ -28,6 +29,7 @@ __all__ = [
     "IdempotencyKey",
     "IndexerOutbox",
     "LedgerEntry",
+    "MediaBlob",
     "Payment",
     "PaymentEvent",
     "Payout",
@@ -36,6 +38,7 @@ __all__ = [
     "PayoutItem",
     "PayoutLedgerTxn",
     "Product",
+    "ProductImage",
     "Quote",
     "QuoteEvent",
     "QuoteLine",

@@ -50,6 +50,9 @@ NOTICES: dict[str, tuple[str, str]] = {
         N_("Datos bancarios guardados. Te enviamos un correo de aviso."),
         "ok",
     ),
+    "foto-agregada": (N_("Foto agregada."), "ok"),
+    "fotos-guardadas": (N_("Fotos guardadas."), "ok"),
+    "foto-eliminada": (N_("Foto eliminada."), "ok"),
     "ajustes-guardados": (
         N_("Ajustes guardados. Las próximas cotizaciones usan tus plazos."),
         "ok",

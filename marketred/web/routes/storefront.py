@@ -10,6 +10,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from marketred.api.deps import SessionDep
+from marketred.services import product_images
 from marketred.web.routes import services
 from marketred.web.routes.common import OptionalWebPrincipal, WebRoute
 from marketred.web.routes.notices import notice_context
@@ -40,7 +41,12 @@ async def home(request: Request, session: SessionDep, principal: OptionalWebPrin
     return render(
         request,
         "storefront/home.html",
-        {"vendors": vendors, "featured": featured.items, **notice_context(request)},
+        {
+            "vendors": vendors,
+            "featured": featured.items,
+            "images": await product_images.main_images(session, [p.id for p in featured.items]),
+            **notice_context(request),
+        },
     )
 
 
@@ -68,6 +74,7 @@ async def search(request: Request, session: SessionDep) -> Response:
         {
             "search_query": q,
             "results": found.items,
+            "images": await product_images.main_images(session, [p.id for p in found.items]),
             "total": found.total,
             "page": page,
             "pages": max(1, math.ceil(found.total / PAGE_SIZE)),
@@ -95,6 +102,7 @@ async def vendor_page(request: Request, slug: str, session: SessionDep) -> Respo
         {
             "vendor": vendor,
             "products": products.items,
+            "images": await product_images.main_images(session, [p.id for p in products.items]),
             "total": products.total,
             "page": page,
             "pages": max(1, math.ceil(products.total / (PAGE_SIZE * 2))),
@@ -109,5 +117,10 @@ async def product_page(request: Request, product_id: uuid.UUID, session: Session
     return render(
         request,
         "storefront/product.html",
-        {"product": product, "vendor": vendor, **notice_context(request)},
+        {
+            "product": product,
+            "vendor": vendor,
+            "photos": await product_images.list_images(session, product_id),
+            **notice_context(request),
+        },
     )
