@@ -29,6 +29,8 @@
     ":where(.mr-embed) .mr-item img{width:100%;height:8rem;object-fit:cover;" +
     "border-radius:var(--mr-radius)}" +
     ":where(.mr-embed) .mr-name{display:block;font-weight:600}" +
+    ":where(.mr-embed) .mr-featured{display:inline-block;font-size:.75em;font-weight:600;" +
+    "padding:0 .4em;border-radius:var(--mr-radius);background:var(--mr-accent);color:#fff}" +
     ":where(.mr-embed) .mr-price{display:block;color:var(--mr-accent)}" +
     ":where(.mr-embed) .mr-vendor,:where(.mr-embed) .mr-status{display:block;color:var(--mr-muted);" +
     "font-size:.875em}";
@@ -85,6 +87,7 @@
       if (img && safeUrl(img)) {
         var i = el("img"); i.src = safeUrl(img); i.alt = ""; i.loading = "lazy"; a.appendChild(i);
       }
+      if (p.featured) a.appendChild(el("span", "mr-featured", "Destacado"));
       a.appendChild(el("span", "mr-name", p.name));
       a.appendChild(el("span", "mr-price", priceRange(p)));
       var vn = vendorName(p);
@@ -149,7 +152,7 @@
       var mine = ++seq;
       out.textContent = "";
       out.appendChild(el("p", "mr-status", "Buscando…"));
-      getJSON("/api/v1/products/search?limit=20&q=" + encodeURIComponent(q)).then(
+      getJSON("/api/v1/products/search?limit=20&featured_first=true&q=" + encodeURIComponent(q)).then(
         function (items) { if (mine === seq) renderList(out, items, "Sin resultados para «" + q + "»."); },
         function () { if (mine === seq) fail(out); }
       );

@@ -15,7 +15,7 @@ from fastapi.responses import FileResponse, HTMLResponse
 from marketred.api.deps import SessionDep, SettingsDep
 from marketred.schemas.directory import IndexedProduct
 from marketred.schemas.money import format_clp
-from marketred.services import directory_indexer, product_images
+from marketred.services import directory_indexer, featured, product_images
 from marketred.services.product_images import ImageRef
 from marketred.settings import Settings
 
@@ -32,8 +32,13 @@ grid-template-columns:repeat(auto-fill,minmax(12rem,1fr))}
 border-radius:var(--mr-radius);color:inherit;text-decoration:none}
 .mr-photo{display:block;width:100%;height:auto;aspect-ratio:1;object-fit:cover;
 border-radius:var(--mr-radius);margin-bottom:.5rem}
+.mr-featured{font-size:.75em;font-weight:600;padding:0 .4em;border-radius:var(--mr-radius);
+background:var(--mr-accent);color:#fff}
 .mr-name{font-weight:600}.mr-price{color:var(--mr-accent)}.mr-vendor{color:var(--mr-muted)}
 """
+
+
+FEATURED_BADGE = '<span class="mr-featured">Destacado</span><br>'
 
 
 def _price(doc: IndexedProduct) -> str:
@@ -58,10 +63,13 @@ def _page(
     docs: list[IndexedProduct],
     empty: str,
     images: dict[uuid.UUID, ImageRef],
+    featured_ids: set[uuid.UUID] | None = None,
 ) -> HTMLResponse:
+    marked = featured_ids or set()
     items = "".join(
         f'<li class="mr-item"><a href="{escape(d.url)}" target="_top" rel="noopener">'
         f"{_photo(settings, images.get(d.id))}"
+        f"{FEATURED_BADGE if d.id in marked else ''}"
         f'<span class="mr-name">{escape(d.name)}</span><br>'
         f'<span class="mr-price">{escape(_price(d))}</span><br>'
         f'<span class="mr-vendor">{escape(d.vendor_name)}</span></a></li>'
@@ -110,5 +118,8 @@ async def search_fragment(
     q: Annotated[str, Query(max_length=200)] = "",
 ) -> HTMLResponse:
     docs = await directory_indexer.search_documents(session, q, settings.public_url) if q else []
+    # Featured products come first, marked (services/featured.py).
+    now_featured = set(await featured.featured_product_ids(session))
+    docs = featured.boost(docs, now_featured)
     images = await product_images.main_images(session, [d.id for d in docs])
-    return _page(settings, f"Resultados: {q}", docs, "Sin resultados.", images)
+    return _page(settings, f"Resultados: {q}", docs, "Sin resultados.", images, now_featured)

@@ -6,6 +6,7 @@ from marketred.store.models.carts import Cart, CartItem
 from marketred.store.models.catalog import IndexerOutbox, Product, Variant
 from marketred.store.models.idempotency import IdempotencyKey
 from marketred.store.models.ledger import LedgerEntry
+from marketred.store.models.marketing import FeaturedItem
 from marketred.store.models.media import MediaBlob, ProductImage
 from marketred.store.models.notifications import SentNotification
 from marketred.store.models.payments import Payment, PaymentEvent
@@ -26,6 +27,7 @@ __all__ = [
     "Cart",
     "CartItem",
     "EmailToken",
+    "FeaturedItem",
     "IdempotencyKey",
     "IndexerOutbox",
     "LedgerEntry",

@@ -53,6 +53,12 @@ NOTICES: dict[str, tuple[str, str]] = {
     "foto-agregada": (N_("Foto agregada."), "ok"),
     "fotos-guardadas": (N_("Fotos guardadas."), "ok"),
     "foto-eliminada": (N_("Foto eliminada."), "ok"),
+    "destacado-creado": (N_("Destacado guardado."), "ok"),
+    "destacado-terminado": (N_("Destacado terminado."), "ok"),
+    "destacado-invalido": (
+        N_("Elige qué destacar y un período válido (hasta después de desde)."),
+        "error",
+    ),
     "ajustes-guardados": (
         N_("Ajustes guardados. Las próximas cotizaciones usan tus plazos."),
         "ok",

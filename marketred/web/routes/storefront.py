@@ -10,7 +10,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from marketred.api.deps import SessionDep
-from marketred.services import product_images
+from marketred.services import featured, product_images
 from marketred.web.routes import services
 from marketred.web.routes.common import OptionalWebPrincipal, WebRoute
 from marketred.web.routes.notices import notice_context
@@ -37,14 +37,21 @@ def _price(raw: str | None) -> int | None:
 async def home(request: Request, session: SessionDep, principal: OptionalWebPrincipal) -> Response:
     del principal  # the layout reads it from request.state
     vendors = await services.list_vendors(session)
-    featured = await services.search_products(session, q="", vendor=None, limit=8, offset=0)
+    latest = await services.search_products(session, q="", vendor=None, limit=8, offset=0)
+    # The "Destacados" row: what operators feature now (services/featured.py).
+    highlighted = [
+        await services.get_product(session, pid)
+        for pid in (await featured.featured_product_ids(session))[:8]
+    ]
+    shown = [p.id for p in latest.items] + [p.id for p in highlighted]
     return render(
         request,
         "storefront/home.html",
         {
             "vendors": vendors,
-            "featured": featured.items,
-            "images": await product_images.main_images(session, [p.id for p in featured.items]),
+            "featured": latest.items,
+            "highlighted": highlighted,
+            "images": await product_images.main_images(session, shown),
             **notice_context(request),
         },
     )
