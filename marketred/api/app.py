@@ -27,6 +27,7 @@ from marketred.api.routers import (
     payouts,
     products,
     quotes,
+    theme,
     vendor_bank_account,
     vendor_catalog,
     vendors,
@@ -98,6 +99,7 @@ def create_app(settings: Settings, resources: Resources | None = None) -> FastAP
         khipu_webhook.router,
         dev_mail.router,
         media.router,
+        theme.router,
     ):
         app.include_router(router)
     install_web(app)

@@ -50,6 +50,11 @@ ROUTE_POLICIES: dict[tuple[str, str], Policy] = {
     ("POST", "/cuenta/tokens/{token_id}/revocar"): "authenticated",
     # Directory
     ("PUT", "/api/v1/directory/companies/{directory_id}"): "signed:directory",
+    ("PUT", "/api/v1/directory/theme"): "signed:directory",
+    ("GET", "/theme.css"): "public",
+    ("GET", "/api/v1/theme"): "public",
+    ("GET", "/operador/tema"): "operator",
+    ("POST", "/operador/tema"): "operator",
     # Vendor catalog (API)
     ("GET", "/api/v1/vendor/products"): "vendor",
     ("POST", "/api/v1/vendor/products"): "vendor",

@@ -161,6 +161,23 @@
     if (input.value) run();
   }
 
+  // The marketplace's theme (set by its operators or pushed by the directory), as the
+  // widget's defaults: same zero specificity as the built-in ones and later, so it wins
+  // over them, while any rule of the host page on the container still wins over both.
+  function applyTheme() {
+    if (document.getElementById("marketred-embed-theme")) return;
+    var holder = el("style");
+    holder.id = "marketred-embed-theme";
+    (document.head || document.documentElement).appendChild(holder);
+    fetch(base + "/api/v1/theme", { credentials: "omit", mode: "cors" }).then(function (r) {
+      return r.ok ? r.json() : null;
+    }).then(function (t) {
+      if (!t || !/^#[0-9a-f]{6}$/i.test(t.primary) || !/^[A-Za-z0-9 ,"'_-]{1,200}$/.test(t.font_stack)) return;
+      holder.textContent = ":where(.mr-embed){--mr-accent:" + t.primary + ";--mr-radius:" +
+        Math.max(0, Math.min(24, parseInt(t.radius_px, 10) || 0)) + "px;--mr-font:" + t.font_stack + "}";
+    }, function () {});
+  }
+
   function mount(root) {
     root = root || document;
     if (!document.getElementById("marketred-embed-style")) {
@@ -169,6 +186,7 @@
       style.textContent = CSS;
       (document.head || document.documentElement).appendChild(style);
     }
+    applyTheme();
     Array.prototype.forEach.call(root.querySelectorAll("[data-marketred-catalog]"), mountCatalog);
     Array.prototype.forEach.call(root.querySelectorAll("[data-marketred-search]"), mountSearch);
   }

@@ -4,6 +4,8 @@ fragments may be framed only by MARKETRED_EMBED_ORIGINS."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import uuid
 from html import escape
 from pathlib import Path
@@ -15,7 +17,8 @@ from fastapi.responses import FileResponse, HTMLResponse
 from marketred.api.deps import SessionDep, SettingsDep
 from marketred.schemas.directory import IndexedProduct
 from marketred.schemas.money import format_clp
-from marketred.services import directory_indexer, featured, product_images
+from marketred.schemas.theme import ThemeIn
+from marketred.services import directory_indexer, featured, product_images, theme
 from marketred.services.product_images import ImageRef
 from marketred.settings import Settings
 
@@ -41,6 +44,10 @@ background:var(--mr-accent);color:#fff}
 FEATURED_BADGE = '<span class="mr-featured">Destacado</span><br>'
 
 
+def _sha256(text: str) -> str:
+    return base64.b64encode(hashlib.sha256(text.encode()).digest()).decode()
+
+
 def _price(doc: IndexedProduct) -> str:
     if doc.price_min == doc.price_max:
         return format_clp(doc.price_min)
@@ -63,6 +70,7 @@ def _page(
     docs: list[IndexedProduct],
     empty: str,
     images: dict[uuid.UUID, ImageRef],
+    look: ThemeIn,
     featured_ids: set[uuid.UUID] | None = None,
 ) -> HTMLResponse:
     marked = featured_ids or set()
@@ -76,16 +84,20 @@ def _page(
         for d in docs
     )
     body = f'<ul class="mr-list">{items}</ul>' if docs else f'<p class="mr-empty">{empty}</p>'
+    # The site theme (services/theme.py) after the defaults: same selector, later wins.
+    style = _STYLE + theme.css(look)
     html = (
         f'<!doctype html><html lang="es"><head><meta charset="utf-8">'
-        f"<title>{escape(title)}</title><style>{_STYLE}</style></head>"
+        f"<title>{escape(title)}</title><style>{style}</style></head>"
         f'<body><div class="marketred-embed">{body}</div></body></html>'
     )
     ancestors = " ".join(["'self'", *settings.embed_origins])
     return HTMLResponse(
         html,
         headers={
-            "Content-Security-Policy": f"frame-ancestors {ancestors}",
+            # The one <style> block is allowed by its hash, theme included.
+            "Content-Security-Policy": f"frame-ancestors {ancestors}; "
+            f"style-src 'sha256-{_sha256(style)}'",
             "Cache-Control": "public, max-age=60",
         },
     )
@@ -107,7 +119,12 @@ async def catalog_fragment(
     docs = await directory_indexer.vendor_documents(session, vendor_slug, settings.public_url)
     images = await product_images.main_images(session, [d.id for d in docs])
     return _page(
-        settings, f"Catálogo {vendor_slug}", docs, "Esta empresa aún no tiene productos.", images
+        settings,
+        f"Catálogo {vendor_slug}",
+        docs,
+        "Esta empresa aún no tiene productos.",
+        images,
+        await theme.current(session),
     )
 
 
@@ -122,4 +139,5 @@ async def search_fragment(
     now_featured = set(await featured.featured_product_ids(session))
     docs = featured.boost(docs, now_featured)
     images = await product_images.main_images(session, [d.id for d in docs])
-    return _page(settings, f"Resultados: {q}", docs, "Sin resultados.", images, now_featured)
+    look = await theme.current(session)
+    return _page(settings, f"Resultados: {q}", docs, "Sin resultados.", images, look, now_featured)

@@ -20,6 +20,7 @@ from marketred.store.models.payouts import (
 )
 from marketred.store.models.quotes import Quote, QuoteEvent, QuoteLine
 from marketred.store.models.security import ApiToken, EmailToken, RateLimitCounter, WebSession
+from marketred.store.models.theme import SiteTheme
 from marketred.store.models.vendors import Vendor, VendorChange
 
 __all__ = [
@@ -47,6 +48,7 @@ __all__ = [
     "RateLimitCounter",
     "SandboxPayoutTransfer",
     "SentNotification",
+    "SiteTheme",
     "User",
     "Variant",
     "Vendor",

@@ -59,6 +59,7 @@ NOTICES: dict[str, tuple[str, str]] = {
         N_("Elige qué destacar y un período válido (hasta después de desde)."),
         "error",
     ),
+    "tema-guardado": (N_("Apariencia guardada."), "ok"),
     "ajustes-guardados": (
         N_("Ajustes guardados. Las próximas cotizaciones usan tus plazos."),
         "ok",

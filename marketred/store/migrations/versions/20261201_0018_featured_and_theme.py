@@ -1,4 +1,4 @@
-"""featured products and vendors for a period (the seed's advertising)
+"""featured products and vendors for a period (the seed's advertising); the site theme
 
 Revision ID: 0018_featured_and_theme
 Revises: 0017_product_images
@@ -42,9 +42,25 @@ def upgrade() -> None:
     )  # fmt: skip
     op.create_index(op.f("ix_featured_items_product_id"), "featured_items", ["product_id"])
     op.create_index(op.f("ix_featured_items_vendor_id"), "featured_items", ["vendor_id"])
+    op.create_table(
+        "site_theme",
+        sa.Column("id", sa.SmallInteger(), nullable=False),
+        sa.Column("primary", sa.String(length=7), nullable=False),
+        sa.Column("secondary", sa.String(length=7), nullable=False),
+        sa.Column("font_stack", sa.String(length=200), nullable=False),
+        sa.Column("radius_px", sa.Integer(), nullable=False),
+        sa.Column("logo_url", sa.String(length=500), nullable=True),
+        sa.Column("source", sa.String(length=20), nullable=False),
+        sa.Column("updated_by", sa.String(length=320), nullable=True),
+        sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.text("now()"),
+                  nullable=False),
+        sa.CheckConstraint("id = 1", name=op.f("ck_site_theme_single_row")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_site_theme")),
+    )  # fmt: skip
 
 
 def downgrade() -> None:
+    op.drop_table("site_theme")
     op.drop_index(op.f("ix_featured_items_vendor_id"), table_name="featured_items")
     op.drop_index(op.f("ix_featured_items_product_id"), table_name="featured_items")
     op.drop_table("featured_items")
