@@ -22,7 +22,7 @@ async def _push(page, primary: str, radius: str) -> str:  # type: ignore[no-unty
     await page.fill("input[name=radius_px]", radius)
     await page.fill("input[name=font_stack]", "Georgia, serif")
     await page.get_by_role("button", name="Enviar apariencia a MarketRed").click()
-    return await page.locator("#result").inner_text()
+    return str(await page.locator("#result").inner_text())
 
 
 async def test_directory_theme_recolours_storefront_and_embeds(browser, stack):
