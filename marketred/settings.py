@@ -124,6 +124,15 @@ class Settings(BaseSettings):
     payout_transfer_attempts: int = Field(default=10, ge=1, le=100)
 
     access_token_minutes: int = 60
+
+    # Product photo renditions: in PostgreSQL, or an S3-compatible bucket (path-style URLs,
+    # SigV4; AWS S3, MinIO, Ceph, R2...).
+    media_store: Literal["postgres", "s3"] = "postgres"
+    s3_endpoint: str | None = None
+    s3_bucket: str | None = None
+    s3_region: str = "us-east-1"
+    s3_access_key: str | None = None
+    s3_secret_key: str | None = None
     # `marketred dev`'s first start makes one demo quote per state through the API.
     demo_quotes: bool = True
 
@@ -161,6 +170,18 @@ class Settings(BaseSettings):
                 "MARKETRED_TEMPORAL_TLS_CERT_FILE and MARKETRED_TEMPORAL_TLS_KEY_FILE go "
                 "together (the client certificate for mTLS and its private key)"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _s3_needs_its_bucket(self) -> Settings:
+        if self.media_store == "s3":
+            missing = [
+                f"MARKETRED_{name.upper()}"
+                for name in ("s3_endpoint", "s3_bucket", "s3_access_key", "s3_secret_key")
+                if not getattr(self, name)
+            ]
+            if missing:
+                raise ValueError(f"MARKETRED_MEDIA_STORE=s3 needs {', '.join(missing)}")
         return self
 
     @model_validator(mode="after")

@@ -14,7 +14,6 @@ import uuid
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketred.logs import get_logger
@@ -28,7 +27,8 @@ from marketred.services.image_processing import (
     media_key,
     process,
 )
-from marketred.store.models import MediaBlob, Product, ProductImage
+from marketred.services.media_store import MediaStore
+from marketred.store.models import Product, ProductImage
 
 log = get_logger(__name__)
 MAX_IMAGES = 8
@@ -110,6 +110,7 @@ async def upload(
     data: bytes,
     alt: str,
     public_url: str,
+    store: MediaStore,
 ) -> ImageRef:
     """Add a photo at the end (the first one becomes the main one)."""
     product = await catalog.own_product(session, who, product_id)
@@ -130,12 +131,8 @@ async def upload(
     rows = await _rows(session, product.id)
     if any(r.digest == processed.digest for r in rows):
         raise InvalidInput("same photo", errors=[("file", "this photo is already there")])
-    for size, blob in processed.renditions.items():
-        await session.execute(
-            pg_insert(MediaBlob)
-            .values(key=processed.key(size), content_type=CONTENT_TYPE, data=blob)
-            .on_conflict_do_nothing(index_elements=["key"])
-        )
+    for size, rendition in processed.renditions.items():
+        await store.put(session, processed.key(size), rendition, CONTENT_TYPE)
     row = ProductImage(
         product_id=product.id,
         digest=processed.digest,
@@ -199,8 +196,8 @@ async def remove(
     await _renumber(session, product, rows, public_url)
 
 
-async def blob(session: AsyncSession, key: str) -> MediaBlob:
-    found = await session.get(MediaBlob, key)
+async def blob(session: AsyncSession, key: str, store: MediaStore) -> tuple[bytes, str]:
+    found = await store.get(session, key)
     if found is None:
         raise NotFound("no such media")
     return found

@@ -5,15 +5,24 @@ the product's image_urls (API, search, embed) follow the photos."""
 from __future__ import annotations
 
 import io
+import json
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
+import httpx
 import pytest
 from PIL import Image
 
+from marketred.api.app import create_app
+from marketred.integrations.s3 import S3Client, S3Error
 from marketred.services import image_processing
 from marketred.services.image_processing import ImageRefused, process
+from marketred.services.media_store import s3_config
+from marketred.store.models import MediaBlob
 from tests.catalog.helpers import create_product, product_body, vendor_actor
+from tests.conftest import make_resources
+from tests.support.ports import free_port
 
 PRODUCTS = "/api/v1/vendor/products"
 
@@ -160,3 +169,66 @@ async def test_refusals_change_nothing(client, db, settings):
     shown = (await client.get(f"/api/v1/products/{product['id']}")).json()
     assert shown["image_urls"] == []
     assert (await client.get(f"/media/{uuid.uuid4().hex}-sm.webp")).status_code == 404
+
+
+@pytest.fixture(scope="module")
+def s3_endpoint() -> Iterator[tuple[str, str, str]]:
+    """A real S3 implementation (moto's server, in this process) on a free loopback port,
+    checking SigV4 signatures against an IAM user allowed s3:* (endpoint, key, secret)."""
+    from moto import settings as moto_settings
+    from moto.core.models import DEFAULT_ACCOUNT_ID
+    from moto.iam.models import iam_backends
+    from moto.server import ThreadedMotoServer
+
+    iam = iam_backends[DEFAULT_ACCOUNT_ID]["aws"]
+    iam.create_user("us-east-1", "marketred-media")
+    key = iam.create_access_key("marketred-media")
+    policy = {"Version": "2012-10-17",
+              "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}  # fmt: skip
+    iam.put_user_policy("marketred-media", "media", json.dumps(policy))
+    before = moto_settings.INITIAL_NO_AUTH_ACTION_COUNT
+    moto_settings.INITIAL_NO_AUTH_ACTION_COUNT = 0  # check every request's signature
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    try:
+        yield f"http://127.0.0.1:{port}", key.access_key_id, key.secret_access_key
+    finally:
+        server.stop()
+        moto_settings.INITIAL_NO_AUTH_ACTION_COUNT = before
+
+
+@pytest.mark.db
+async def test_photos_can_live_in_an_s3_compatible_bucket(
+    s3_endpoint, settings, engine, session_factory, http_client, db
+):
+    endpoint, access_key, secret_key = s3_endpoint
+    s3 = settings.model_copy(
+        update={"media_store": "s3", "s3_endpoint": endpoint, "s3_bucket": "fotos",
+                "s3_access_key": access_key, "s3_secret_key": secret_key}
+    )  # fmt: skip
+    bucket = S3Client(s3_config(s3), http_client)
+    await bucket.create_bucket()
+    app = create_app(s3, make_resources(s3, engine, session_factory, http_client))
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://testserver"
+    ) as client:
+        vendor = await vendor_actor(db, s3)
+        await db.commit()
+        product = await create_product(client, vendor, product_body(image_urls=[]))
+        r = await _upload(client, vendor.headers, product["id"], photo("teal", gps=True))
+        assert r.status_code == 201, r.text
+        key = r.json()["small_url"].rsplit("/", 1)[1]
+        stored = await bucket.get(f"media/{key}")
+        assert stored is not None
+        assert stored[1] == "image/webp"
+        assert b"GPS" not in stored[0]
+        assert await db.get(MediaBlob, key) is None  # not in PostgreSQL
+        served = await client.get(f"/media/{key}")
+        assert served.status_code == 200
+        assert served.content == stored[0]
+        assert served.headers["cache-control"] == "public, max-age=31536000, immutable"
+    # A wrong secret is refused by the bucket: the signature is really checked.
+    wrong = S3Client(s3_config(s3.model_copy(update={"s3_secret_key": "nope"})), http_client)
+    with pytest.raises(S3Error):
+        await wrong.put("media/x.webp", b"x", "image/webp")

@@ -14,6 +14,7 @@ from marketred.api.indexing import tell_indexer
 from marketred.services import product_images
 from marketred.services.errors import DomainError, InvalidInput
 from marketred.services.image_processing import MAX_BYTES
+from marketred.services.media_store import media_store
 
 router = APIRouter(tags=["product images"])
 # The whole multipart body: the file plus the alt text and the boundaries.
@@ -37,9 +38,13 @@ class ImageOut(BaseModel):
 
 
 @router.get("/media/{key}", include_in_schema=False)
-async def media(key: str, request: Request, session: SessionDep) -> Response:
-    found = await product_images.blob(session, key[:80])
-    etag = f'"{found.key}"'
+async def media(
+    key: str, request: Request, session: SessionDep, resources: ResourcesDep
+) -> Response:
+    key = key[:80]
+    store = media_store(resources.settings, resources.http)
+    data, content_type = await product_images.blob(session, key, store)
+    etag = f'"{key}"'
     headers = {
         "Cache-Control": "public, max-age=31536000, immutable",
         "ETag": etag,
@@ -47,7 +52,7 @@ async def media(key: str, request: Request, session: SessionDep) -> Response:
     }
     if request.headers.get("if-none-match") == etag:
         return Response(status_code=304, headers=headers)
-    return Response(found.data, media_type=found.content_type, headers=headers)
+    return Response(data, media_type=content_type, headers=headers)
 
 
 @router.post("/api/v1/vendor/products/{product_id}/images", status_code=201)
@@ -72,7 +77,10 @@ async def add_image(
         raise PayloadTooLarge("the upload is larger than 8 MB", errors=[("file", "at most 8 MB")])
     if not data:
         raise InvalidInput("empty file", errors=[("file", "required")])
-    ref = await product_images.upload(session, vendor, product_id, data, alt, settings.public_url)
+    store = media_store(settings, resources.http)
+    ref = await product_images.upload(
+        session, vendor, product_id, data, alt, settings.public_url, store
+    )
     await session.commit()
     await tell_indexer(resources, [product_id])
     base = settings.public_url.rstrip("/")

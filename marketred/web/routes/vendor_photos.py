@@ -13,6 +13,7 @@ from marketred.api.deps import ResourcesDep, SessionDep, SettingsDep
 from marketred.services import product_images
 from marketred.services.errors import InvalidInput
 from marketred.services.image_processing import MAX_BYTES
+from marketred.services.media_store import media_store
 from marketred.web.routes.common import FormData, WebRoute, WebVendor
 from marketred.web.routes.vendor_catalog import _edit_page, _saved
 
@@ -41,8 +42,9 @@ async def upload_photo(
             raise InvalidInput("too large", errors=[("file", "the file is larger than 8 MB")])
         if not data:
             raise InvalidInput("no file", errors=[("file", "the file is empty")])
+        store = media_store(settings, resources.http)
         await product_images.upload(
-            session, vendor, product_id, data, form.get("alt", ""), settings.public_url
+            session, vendor, product_id, data, form.get("alt", ""), settings.public_url, store
         )
     except InvalidInput as exc:
         errors = dict(exc.errors)
