@@ -11,7 +11,7 @@ from pydantic import BaseModel
 
 from marketred.api.deps import ResourcesDep, SessionDep, SettingsDep, VendorPrincipal
 from marketred.api.indexing import tell_indexer
-from marketred.services import product_images
+from marketred.services import catalog, product_images
 from marketred.services.errors import DomainError, InvalidInput
 from marketred.services.image_processing import MAX_BYTES
 from marketred.services.media_store import media_store
@@ -63,12 +63,17 @@ async def add_image(
     session: SessionDep,
     settings: SettingsDep,
     resources: ResourcesDep,
-    file: UploadFile,
-    alt: Annotated[str, Form(max_length=300)],
+    file: UploadFile | None = None,
+    alt: Annotated[str | None, Form()] = None,
 ) -> ImageOut:
     """Add a photo (JPEG, PNG or WebP, at most 8 MB and 40 megapixels; re-encoded, its
     metadata dropped). The first photo is the main one. `alt` describes it for people who
     cannot see it."""
+    # Whose product first: a stranger learns nothing, whatever the body.
+    await catalog.own_product(session, vendor, product_id)
+    if file is None or alt is None:
+        missing = [name for name, value in (("file", file), ("alt", alt)) if value is None]
+        raise InvalidInput("multipart fields missing", errors=[(f, "required") for f in missing])
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > MAX_BODY:
         raise PayloadTooLarge("the upload is larger than 8 MB", errors=[("file", "at most 8 MB")])
