@@ -21,7 +21,9 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 # Photo uploads (API and back office): one file plus a short form.
-PHOTO_UPLOAD = re.compile(r"^/(api/v1/vendor/products|vendedor/catalogo)/[^/]+/(images|fotos)$")
+PHOTO_UPLOAD = re.compile(
+    r"^/((api/v1/vendor/products|vendedor/catalogo)/[^/]+/(images|fotos)|vendedor/ajustes/logo)$"
+)
 PHOTO_BODY_CAP = MAX_BYTES + 64 * 1024
 
 

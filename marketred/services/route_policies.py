@@ -154,6 +154,7 @@ ROUTE_POLICIES: dict[tuple[str, str], Policy] = {
     ("POST", "/operador/destacados/{item_id}/terminar"): "operator",
     ("GET", "/operador/informes.csv"): "operator",
     ("POST", "/vendedor/ajustes"): "vendor",
+    ("POST", "/vendedor/ajustes/logo"): "vendor",
     ("GET", "/operador/tiendas"): "operator",
     ("POST", "/operador/tiendas/{vendor_id}/comision"): "operator",
     ("POST", "/operador/tiendas/{vendor_id}/activar"): "operator",

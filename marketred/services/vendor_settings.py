@@ -20,6 +20,8 @@ from marketred.logs import get_logger
 from marketred.schemas.accounts import Principal
 from marketred.services import authz
 from marketred.services.errors import InvalidInput, NotFound
+from marketred.services.image_processing import CONTENT_TYPE, ImageRefused, process
+from marketred.services.media_store import MediaStore
 from marketred.settings import Settings
 from marketred.store.models import Vendor, VendorChange
 
@@ -135,6 +137,29 @@ async def save_own_settings(
             changed.append(field)
     await session.flush()
     return changed
+
+
+async def set_logo(
+    session: AsyncSession,
+    who: Principal,
+    data: bytes,
+    public_url: str,
+    store: MediaStore,
+) -> str:
+    """The store's logo: the same pipeline as product photos (re-encoded, metadata
+    dropped, bombs refused), served from /media; replaces a logo the directory sent."""
+    vendor = await own_vendor(session, who)
+    try:
+        processed = process(data)
+    except ImageRefused as exc:
+        raise InvalidInput(str(exc), errors=[("logo", str(exc))]) from exc
+    for size, rendition in processed.renditions.items():
+        await store.put(session, processed.key(size), rendition, CONTENT_TYPE)
+    url = f"{public_url.rstrip('/')}/media/{processed.key('md')}"
+    if _record(session, vendor, who, "logo_url", vendor.logo_url, url):
+        vendor.logo_url = url
+    await session.flush()
+    return url
 
 
 async def set_commission(

@@ -15,6 +15,8 @@ from pydantic import ValidationError
 from marketred.integrations.directory import SIGNATURE_HEADER, sign
 from marketred.schemas.theme import ThemeIn, contrast, unreadable
 from marketred.services import theme
+from tests.support.factories import make_user
+from tests.web.helpers import csrf_of, sign_in
 
 GOOD = {"primary": "#1565c0", "secondary": "#0d47a1", "font_stack": "Georgia, serif",
         "radius_px": 4}  # fmt: skip
@@ -90,3 +92,23 @@ async def test_embed_fragment_style_is_themed_and_allowed_by_its_hash(client, se
     assert "--mr-accent:#2e7d32" in style[1]
     digest = base64.b64encode(hashlib.sha256(style[1].encode()).digest()).decode()
     assert f"style-src 'sha256-{digest}'" in r.headers["content-security-policy"]
+
+
+@pytest.mark.db
+async def test_operator_console_sets_the_theme_and_refuses_unreadable_colours(client, db, settings):
+    operator = await make_user(db, "operator")
+    await sign_in(client, db, settings, operator)
+    page = await client.get("/operador/tema")
+    assert page.status_code == 200
+    form = {"csrf_token": csrf_of(page.text), "primary": "#ffeb3b", "secondary": "#0d47a1",
+            "font_stack": "Georgia, serif", "radius_px": "4", "logo_url": ""}  # fmt: skip
+    refused = await client.post("/operador/tema", data=form)
+    assert refused.status_code == 422
+    assert "Contraste con blanco de 1,2" in refused.text
+    assert "ilegible (WCAG AA pide 4,5:1)" in refused.text
+    assert "#ffeb3b" not in (await client.get("/theme.css")).text
+    saved = await client.post("/operador/tema", data={**form, "primary": "#2e7d32"})
+    assert saved.status_code == 303
+    assert "--red:#2e7d32" in (await client.get("/theme.css")).text
+    again = await client.get("/operador/tema")
+    assert f"por {operator.email}" in again.text

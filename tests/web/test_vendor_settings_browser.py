@@ -9,6 +9,7 @@ from datetime import datetime
 
 import httpx
 import pytest
+from PIL import Image
 from playwright.async_api import expect
 
 from tests.web.conftest import (
@@ -29,7 +30,7 @@ def _token(api: httpx.Client, email: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {r.json()['access_token']}"}
 
 
-async def test_vendor_sets_its_deadlines_and_the_next_quote_uses_them(browser, stack):
+async def test_vendor_sets_its_deadlines_and_the_next_quote_uses_them(browser, stack, tmp_path):
     context, page = await new_page(browser, stack)
     await sign_in(page, f"staff@{SLUG}.cl")
     await page.goto("/vendedor/ajustes")
@@ -47,7 +48,24 @@ async def test_vendor_sets_its_deadlines_and_the_next_quote_uses_them(browser, s
     row = page.locator('tr[data-vendor-change="response_hours"]')
     await expect(row).to_contain_text(f"staff@{SLUG}.cl")
     await expect(row).to_contain_text("24")
+    # The store's logo: a file that is not a picture is refused, a real one shows.
+    not_a_picture = tmp_path / "logo.png"
+    not_a_picture.write_bytes(b"not a picture")
+    await page.locator("#f-logo").set_input_files(str(not_a_picture))
+    await page.get_by_role("button", name="Subir logo").click()
+    await expect(page.locator('[data-field-error="logo"]')).to_have_text(
+        "No es una foto JPEG, PNG o WebP."
+    )
+    Image.new("RGB", (400, 200), (20, 40, 120)).save(tmp_path / "logo.jpg", format="JPEG")
+    await page.locator("#f-logo").set_input_files(str(tmp_path / "logo.jpg"))
+    await page.get_by_role("button", name="Subir logo").click()
+    await expect(page.locator(".flash")).to_contain_text("Logo guardado")
+    await expect(page.locator('tr[data-vendor-change="logo_url"]')).to_have_count(1)
     await screenshot(page, "vendedor-ajustes")
+    await page.goto(f"/tiendas/{SLUG}")
+    logo = page.locator("img[data-logo]")
+    await expect(logo).to_have_attribute("alt", "Logo de Zapatería Valparaíso EIRL")
+    assert await logo.evaluate("img => img.complete && img.naturalWidth > 0")
     await context.close()
 
     with httpx.Client(base_url=stack.base_url, timeout=30) as api:

@@ -60,6 +60,7 @@ NOTICES: dict[str, tuple[str, str]] = {
         "error",
     ),
     "tema-guardado": (N_("Apariencia guardada."), "ok"),
+    "logo-guardado": (N_("Logo guardado."), "ok"),
     "ajustes-guardados": (
         N_("Ajustes guardados. Las próximas cotizaciones usan tus plazos."),
         "ok",

@@ -7,15 +7,19 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from pydantic import ValidationError
+from starlette.datastructures import UploadFile
 from starlette.responses import Response
 
-from marketred.api.deps import SessionDep, SettingsDep
+from marketred.api.deps import ResourcesDep, SessionDep, SettingsDep
 from marketred.services import vendor_settings
 from marketred.services.errors import InvalidInput
+from marketred.services.image_processing import MAX_BYTES
+from marketred.services.media_store import media_store
 from marketred.settings import Settings
 from marketred.web.i18n import gettext as _
 from marketred.web.routes.common import FormData, FormState, WebRoute, WebVendor, see_other
 from marketred.web.routes.notices import notice_context
+from marketred.web.service_messages import localize
 from marketred.web.templating import render
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
@@ -46,6 +50,7 @@ async def _page(
     vendor: WebVendor,
     form: FormState | None = None,
     status_code: int = 200,
+    logo_error: str | None = None,
 ) -> Response:
     current = await vendor_settings.own_vendor(session, vendor)
     if form is None:
@@ -59,6 +64,7 @@ async def _page(
             "vendor": current,
             "bounds": vendor_settings.deadline_bounds(settings),
             "changes": await vendor_settings.changes(session, current.id),
+            "logo_error": logo_error,
             **notice_context(request),
         },
         status_code=status_code,
@@ -103,3 +109,27 @@ async def save_settings(
         return await _page(request, session, settings, vendor, state, status_code=422)
     await session.commit()
     return see_other(f"{PAGE}?aviso={'ajustes-guardados' if changed else 'ajustes-sin-cambios'}")
+
+
+@router.post(PAGE + "/logo")
+async def upload_logo(
+    request: Request,
+    vendor: WebVendor,
+    session: SessionDep,
+    settings: SettingsDep,
+    resources: ResourcesDep,
+    form: FormData,
+) -> Response:
+    del form  # CSRF checked; the file is read below
+    upload = (await request.form()).get("logo")
+    data = await upload.read(MAX_BYTES + 1) if isinstance(upload, UploadFile) else b""
+    try:
+        if not data:
+            raise InvalidInput("no file", errors=[("logo", "the file is empty")])
+        store = media_store(settings, resources.http)
+        await vendor_settings.set_logo(session, vendor, data, settings.public_url, store)
+    except InvalidInput as exc:
+        reason = localize(exc.errors[0][1]) if exc.errors else localize(exc.detail)
+        return await _page(request, session, settings, vendor, status_code=422, logo_error=reason)
+    await session.commit()
+    return see_other(f"{PAGE}?aviso=logo-guardado")
