@@ -165,7 +165,7 @@ async def set_logo(
 async def set_commission(
     session: AsyncSession, who: Principal, vendor_id: uuid.UUID, commission_bps: int
 ) -> bool:
-    """Operators only; applies to sales posted from now on (the ledger keeps each sale's)."""
+    """Operators only; applies to quotes requested from now on (each quote keeps its own)."""
     authz.require_role(who, "operator")
     if not 0 <= commission_bps <= 10000:
         raise InvalidInput("commission out of range", errors=[("commission_bps", "0 to 10000")])

@@ -66,7 +66,10 @@ NOTICES: dict[str, tuple[str, str]] = {
         "ok",
     ),
     "ajustes-sin-cambios": (N_("No había cambios que guardar."), "info"),
-    "comision-guardada": (N_("Comisión guardada; rige para las ventas desde ahora."), "ok"),
+    "comision-guardada": (
+        N_("Comisión guardada; rige para las cotizaciones que se pidan desde ahora."),
+        "ok",
+    ),
     "comision-invalida": (N_("Indica una comisión entre 0 y 100 %, por ejemplo 12,5."), "error"),
     "tienda-activada": (N_("Tienda activada."), "ok"),
     "tienda-desactivada": (N_("Tienda desactivada: su vitrina y productos quedan ocultos."), "ok"),
