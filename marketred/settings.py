@@ -7,13 +7,15 @@ imports a module-level instance.
 from __future__ import annotations
 
 import base64
+import json
 import re
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings import SettingsError as _SourceError
 
 # Values shipped for the embedded dev stack. Outside dev, Settings refuses to start with
 # any of them, so a production deploy cannot run on a secret that is in this repository.
@@ -132,7 +134,10 @@ class Settings(BaseSettings):
     mail_from: str = "MarketRed <no-reply@marketred.cl>"
     mailcatcher_port: int = 8025
 
-    embed_origins: list[str] = Field(default_factory=lambda: ["http://127.0.0.1:8020"])
+    # A JSON list or a comma-separated one (NoDecode: we parse it, see _origins_list).
+    embed_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["http://127.0.0.1:8020"]
+    )
     commission_bps: int = Field(default=1000, ge=0, le=10000)
 
     # Quote deadlines (design.md §4); vendors may override the first four.
@@ -141,6 +146,13 @@ class Settings(BaseSettings):
     payment_window_hours: int = 72
     ship_by_days: int = 5
     auto_confirm_days: int = 10
+    # The bounds within which a vendor may set its own deadlines (back office).
+    vendor_response_hours_min: int = Field(default=12, ge=1)
+    vendor_response_hours_max: int = Field(default=168, ge=1)
+    vendor_payment_hours_min: int = Field(default=24, ge=1)
+    vendor_payment_hours_max: int = Field(default=168, ge=1)
+    vendor_ship_days_min: int = Field(default=1, ge=1)
+    vendor_ship_days_max: int = Field(default=30, ge=1)
 
     payout_cron: str = "0 9 * * 1"
     payout_timezone: str = "America/Santiago"
@@ -162,6 +174,30 @@ class Settings(BaseSettings):
     # (carrier NAT, an office, a proxy that does not forward addresses); 0 turns it off.
     quotes_per_account_hour: int = Field(default=20, ge=1)
     quotes_per_ip_hour: int = Field(default=1000, ge=0)
+
+    # Product photo renditions: in PostgreSQL, or an S3-compatible bucket (path-style URLs,
+    # SigV4; AWS S3, MinIO, Ceph, R2...).
+    media_store: Literal["postgres", "s3"] = "postgres"
+    s3_endpoint: str | None = None
+    s3_bucket: str | None = None
+    s3_region: str = "us-east-1"
+    s3_access_key: str | None = None
+    s3_secret_key: str | None = None
+    # `marketred dev`'s first start makes one demo quote per state through the API.
+    demo_quotes: bool = True
+
+    @field_validator("embed_origins", mode="before")
+    @classmethod
+    def _origins_list(cls, value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        text = value.strip()
+        if text.startswith("["):
+            try:
+                return json.loads(text)
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"not a JSON list ({exc.msg})") from exc
+        return [part.strip() for part in text.split(",") if part.strip()]
 
     @property
     def is_dev(self) -> bool:
@@ -190,6 +226,18 @@ class Settings(BaseSettings):
                 "MARKETRED_TEMPORAL_TLS_CERT_FILE and MARKETRED_TEMPORAL_TLS_KEY_FILE go "
                 "together (the client certificate for mTLS and its private key)"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _s3_needs_its_bucket(self) -> Settings:
+        if self.media_store == "s3":
+            missing = [
+                f"MARKETRED_{name.upper()}"
+                for name in ("s3_endpoint", "s3_bucket", "s3_access_key", "s3_secret_key")
+                if not getattr(self, name)
+            ]
+            if missing:
+                raise ValueError(f"MARKETRED_MEDIA_STORE=s3 needs {', '.join(missing)}")
         return self
 
     @model_validator(mode="after")
@@ -310,3 +358,35 @@ def _check_production_transport(s: Settings) -> None:
             "MARKETRED_SMTP_URL must use TLS in production (smtps:// or smtp+starttls://); "
             "plain smtp:// only to a loopback relay"
         )
+
+
+class SettingsInvalid(Exception):
+    """The environment does not make valid settings; the message is one readable line."""
+
+
+def _variable(field: str) -> str:
+    info = Settings.model_fields.get(field)
+    alias = info.validation_alias if info is not None else None
+    return alias if isinstance(alias, str) else f"MARKETRED_{field.upper()}"
+
+
+def describe_errors(exc: ValidationError) -> str:
+    """One line naming each offending variable: `MARKETRED_PORT: Input should be ...`."""
+    parts = []
+    for error in exc.errors():
+        message = str(error["msg"]).removeprefix("Value error, ")
+        loc = error["loc"]
+        parts.append(f"{_variable(str(loc[0]))}: {message}" if loc else message)
+    return "; ".join(parts)
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Settings from the environment, or SettingsInvalid with one line saying what is wrong
+    (instead of pydantic's multi-line traceback at start)."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        raise SettingsInvalid(f"invalid settings: {describe_errors(exc)}") from None
+    except _SourceError as exc:
+        # pydantic-settings could not decode a variable (e.g. malformed JSON).
+        raise SettingsInvalid(f"invalid settings: {' '.join(str(exc).split())}") from None

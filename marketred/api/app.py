@@ -26,10 +26,12 @@ from marketred.api.routers import (
     embed,
     health,
     khipu_webhook,
+    media,
     payouts,
     privacy,
     products,
     quotes,
+    theme,
     vendor_bank_account,
     vendor_catalog,
     vendors,
@@ -120,6 +122,8 @@ def create_app(settings: Settings, resources: Resources | None = None) -> FastAP
         khipu_webhook.router,
         codec.router,
         dev_mail.router,
+        media.router,
+        theme.router,
     ):
         app.include_router(router)
     install_web(app)

@@ -6,33 +6,45 @@ us buffer megabytes first. Everything else is capped at what the largest legitim
 upload needs (the catalog CSV, services/catalog_csv.MAX_BYTES, plus form overhead).
 A declared Content-Length over the cap is refused at once; a chunked body is counted as
 it arrives and refused when it passes the cap (the app never sees more than the cap).
-Either way: 413 problem+json.
+Either way: 413 problem+json. Photo uploads (API and back office) have their own, smaller
+cap: one image plus a short form (services/image_processing.MAX_BYTES); FastAPI spools a
+multipart body whole before the handler runs, so the handler's own check comes too late.
 """
 
 from __future__ import annotations
 
 import json
+import re
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from marketred.services.image_processing import MAX_BYTES as IMAGE_MAX_BYTES
 
 SIGNED_BODY_MAX = 256 * 1024
 DEFAULT_BODY_MAX = 25 * 1024 * 1024
 SIGNED_PREFIXES = ("/webhooks/", "/api/v1/directory/")
+PHOTO_UPLOAD = re.compile(
+    r"^/((api/v1/vendor/products|vendedor/catalogo)/[^/]+/(images|fotos)|vendedor/ajustes/logo)$"
+)
+PHOTO_BODY_MAX = IMAGE_MAX_BYTES + 64 * 1024
 
 
 def limit_for(path: str) -> int:
+    if PHOTO_UPLOAD.match(path):
+        return PHOTO_BODY_MAX
     return SIGNED_BODY_MAX if path.startswith(SIGNED_PREFIXES) else DEFAULT_BODY_MAX
 
 
-async def _refuse(send: Send, limit: int) -> None:
-    body = json.dumps(
-        {
-            "type": "about:blank",
-            "title": "Payload Too Large",
-            "status": 413,
-            "detail": f"the request body is larger than {limit} bytes",
-        }
-    ).encode()
+async def _refuse(send: Send, limit: int, path: str) -> None:
+    problem: dict[str, object] = {
+        "type": "about:blank",
+        "title": "Payload Too Large",
+        "status": 413,
+        "detail": f"the request body is larger than {limit} bytes",
+    }
+    if PHOTO_UPLOAD.match(path):
+        problem["errors"] = [{"field": "file", "message": "too large"}]
+    body = json.dumps(problem).encode()
     await send(
         {
             "type": "http.response.start",
@@ -59,7 +71,7 @@ class BodyLimit:
         headers: dict[bytes, bytes] = dict(scope.get("headers") or [])
         declared = headers.get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
-            await _refuse(send, limit)
+            await _refuse(send, limit, scope["path"])
             return
         seen = 0
         too_large = False
@@ -82,7 +94,7 @@ class BodyLimit:
             if not too_large:
                 await send(message)
             elif message["type"] == "http.response.start":
-                await _refuse(send, limit)
+                await _refuse(send, limit, scope["path"])
 
         await self.app(scope, counting_receive, guarded_send)
 

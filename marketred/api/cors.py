@@ -8,7 +8,7 @@ from __future__ import annotations
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-PUBLIC_PREFIXES = ("/api/v1/products", "/api/v1/vendors")
+PUBLIC_PREFIXES = ("/api/v1/products", "/api/v1/vendors", "/api/v1/theme")
 
 
 class PublicCatalogCORS:

@@ -152,6 +152,8 @@ class ProductSummary(BaseModel):
     max_price: int
     currency: str = CURRENCY
     rank: float | None = None
+    # Featured by an operator now (services/featured.py); set by the search endpoints.
+    featured: bool = False
 
 
 class ProductPage(Page[ProductSummary]):

@@ -35,7 +35,7 @@ async def _own_vendor(session: AsyncSession, principal: Principal) -> Vendor:
     return vendor
 
 
-async def _own_product(
+async def own_product(
     session: AsyncSession, principal: Principal, product_id: uuid.UUID
 ) -> Product:
     authz.catalog_owner(principal)
@@ -89,7 +89,7 @@ async def list_own_products(
 async def get_own_product(
     session: AsyncSession, principal: Principal, product_id: uuid.UUID
 ) -> ProductOut:
-    return await view_product(session, await _own_product(session, principal, product_id))
+    return await view_product(session, await own_product(session, principal, product_id))
 
 
 async def create_product(
@@ -140,7 +140,7 @@ def _new_variant(product: Product, body: VariantIn, position: int) -> Variant:
 async def update_product(
     session: AsyncSession, principal: Principal, product_id: uuid.UUID, body: ProductPatch
 ) -> ProductOut:
-    product = await _own_product(session, principal, product_id)
+    product = await own_product(session, principal, product_id)
     changes = body.model_dump(exclude_unset=True)
     if "keywords" in changes:
         changes["keywords"] = keywords_to_text(changes["keywords"])
@@ -155,7 +155,7 @@ async def update_product(
 async def delete_product(
     session: AsyncSession, principal: Principal, product_id: uuid.UUID
 ) -> None:
-    product = await _own_product(session, principal, product_id)
+    product = await own_product(session, principal, product_id)
     if await repo.product_was_quoted(session, product.id):
         raise Conflict("this product appears in quotes; deactivate it instead (active: false)")
     await repo.delete_product(session, product.id)
@@ -165,7 +165,7 @@ async def delete_product(
 async def add_variant(
     session: AsyncSession, principal: Principal, product_id: uuid.UUID, body: VariantIn
 ) -> VariantOut:
-    product = await _own_product(session, principal, product_id)
+    product = await own_product(session, principal, product_id)
     if await repo.existing_skus(session, product.vendor_id, [body.sku]):
         raise InvalidInput("SKU already used", errors=[("sku", "already used")])
     position = await repo.next_variant_position(session, product.id)
@@ -184,7 +184,7 @@ async def update_variant(
     variant_id: uuid.UUID,
     body: VariantPatch,
 ) -> VariantOut:
-    product = await _own_product(session, principal, product_id)
+    product = await own_product(session, principal, product_id)
     variant = await _own_variant(session, product, variant_id)
     changes = body.model_dump(exclude_unset=True)
     if "sku" in changes and changes["sku"] != variant.sku:
@@ -201,7 +201,7 @@ async def update_variant(
 async def delete_variant(
     session: AsyncSession, principal: Principal, product_id: uuid.UUID, variant_id: uuid.UUID
 ) -> None:
-    product = await _own_product(session, principal, product_id)
+    product = await own_product(session, principal, product_id)
     variant = await _own_variant(session, product, variant_id)
     if await repo.variant_was_quoted(session, variant.id):
         raise Conflict("this variant appears in quotes; deactivate it instead (active: false)")

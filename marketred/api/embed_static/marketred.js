@@ -29,6 +29,8 @@
     ":where(.mr-embed) .mr-item img{width:100%;height:8rem;object-fit:cover;" +
     "border-radius:var(--mr-radius)}" +
     ":where(.mr-embed) .mr-name{display:block;font-weight:600}" +
+    ":where(.mr-embed) .mr-featured{display:inline-block;font-size:.75em;font-weight:600;" +
+    "padding:0 .4em;border-radius:var(--mr-radius);background:var(--mr-accent);color:#fff}" +
     ":where(.mr-embed) .mr-price{display:block;color:var(--mr-accent)}" +
     ":where(.mr-embed) .mr-vendor,:where(.mr-embed) .mr-status{display:block;color:var(--mr-muted);" +
     "font-size:.875em}";
@@ -85,6 +87,7 @@
       if (img && safeUrl(img)) {
         var i = el("img"); i.src = safeUrl(img); i.alt = ""; i.loading = "lazy"; a.appendChild(i);
       }
+      if (p.featured) a.appendChild(el("span", "mr-featured", "Destacado"));
       a.appendChild(el("span", "mr-name", p.name));
       a.appendChild(el("span", "mr-price", priceRange(p)));
       var vn = vendorName(p);
@@ -149,13 +152,30 @@
       var mine = ++seq;
       out.textContent = "";
       out.appendChild(el("p", "mr-status", "Buscando…"));
-      getJSON("/api/v1/products/search?limit=20&q=" + encodeURIComponent(q)).then(
+      getJSON("/api/v1/products/search?limit=20&featured_first=true&q=" + encodeURIComponent(q)).then(
         function (items) { if (mine === seq) renderList(out, items, "Sin resultados para «" + q + "»."); },
         function () { if (mine === seq) fail(out); }
       );
     }
     form.addEventListener("submit", function (e) { e.preventDefault(); run(); });
     if (input.value) run();
+  }
+
+  // The marketplace's theme (set by its operators or pushed by the directory), as the
+  // widget's defaults: same zero specificity as the built-in ones and later, so it wins
+  // over them, while any rule of the host page on the container still wins over both.
+  function applyTheme() {
+    if (document.getElementById("marketred-embed-theme")) return;
+    var holder = el("style");
+    holder.id = "marketred-embed-theme";
+    (document.head || document.documentElement).appendChild(holder);
+    fetch(base + "/api/v1/theme", { credentials: "omit", mode: "cors" }).then(function (r) {
+      return r.ok ? r.json() : null;
+    }).then(function (t) {
+      if (!t || !/^#[0-9a-f]{6}$/i.test(t.primary) || !/^[A-Za-z0-9 ,"'_-]{1,200}$/.test(t.font_stack)) return;
+      holder.textContent = ":where(.mr-embed){--mr-accent:" + t.primary + ";--mr-radius:" +
+        Math.max(0, Math.min(24, parseInt(t.radius_px, 10) || 0)) + "px;--mr-font:" + t.font_stack + "}";
+    }, function () {});
   }
 
   function mount(root) {
@@ -166,6 +186,7 @@
       style.textContent = CSS;
       (document.head || document.documentElement).appendChild(style);
     }
+    applyTheme();
     Array.prototype.forEach.call(root.querySelectorAll("[data-marketred-catalog]"), mountCatalog);
     Array.prototype.forEach.call(root.querySelectorAll("[data-marketred-search]"), mountSearch);
   }

@@ -4,6 +4,9 @@ fragments may be framed only by MARKETRED_EMBED_ORIGINS."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import uuid
 from html import escape
 from pathlib import Path
 from typing import Annotated
@@ -14,7 +17,9 @@ from fastapi.responses import FileResponse, HTMLResponse
 from marketred.api.deps import SessionDep, SettingsDep
 from marketred.schemas.directory import IndexedProduct
 from marketred.schemas.money import format_clp
-from marketred.services import directory_indexer
+from marketred.schemas.theme import ThemeIn
+from marketred.services import directory_indexer, featured, product_images, theme
+from marketred.services.product_images import ImageRef
 from marketred.settings import Settings
 
 router = APIRouter(prefix="/embed/v1", tags=["embed"])
@@ -28,8 +33,19 @@ body{margin:0;font-family:var(--mr-font);color:var(--mr-text)}
 grid-template-columns:repeat(auto-fill,minmax(12rem,1fr))}
 .mr-item a{display:block;padding:.75rem;border:1px solid var(--mr-border);
 border-radius:var(--mr-radius);color:inherit;text-decoration:none}
+.mr-photo{display:block;width:100%;height:auto;aspect-ratio:1;object-fit:cover;
+border-radius:var(--mr-radius);margin-bottom:.5rem}
+.mr-featured{font-size:.75em;font-weight:600;padding:0 .4em;border-radius:var(--mr-radius);
+background:var(--mr-accent);color:#fff}
 .mr-name{font-weight:600}.mr-price{color:var(--mr-accent)}.mr-vendor{color:var(--mr-muted)}
 """
+
+
+FEATURED_BADGE = '<span class="mr-featured">Destacado</span><br>'
+
+
+def _sha256(text: str) -> str:
+    return base64.b64encode(hashlib.sha256(text.encode()).digest()).decode()
 
 
 def _price(doc: IndexedProduct) -> str:
@@ -38,28 +54,53 @@ def _price(doc: IndexedProduct) -> str:
     return f"desde {format_clp(doc.price_min)}"
 
 
-def _page(settings: Settings, title: str, docs: list[IndexedProduct], empty: str) -> HTMLResponse:
+def _photo(settings: Settings, image: ImageRef | None) -> str:
+    if image is None:
+        return ""
+    src = settings.public_url.rstrip("/") + image.url("sm")
+    return (
+        f'<img class="mr-photo" src="{escape(src)}" alt="{escape(image.alt)}" '
+        f'width="{image.width}" height="{image.height}" loading="lazy">'
+    )
+
+
+def _page(
+    settings: Settings,
+    title: str,
+    docs: list[IndexedProduct],
+    empty: str,
+    images: dict[uuid.UUID, ImageRef],
+    look: ThemeIn,
+    featured_ids: set[uuid.UUID] | None = None,
+) -> HTMLResponse:
+    marked = featured_ids or set()
     items = "".join(
         f'<li class="mr-item"><a href="{escape(d.url)}" target="_top" rel="noopener">'
+        f"{_photo(settings, images.get(d.id))}"
+        f"{FEATURED_BADGE if d.id in marked else ''}"
         f'<span class="mr-name">{escape(d.name)}</span><br>'
         f'<span class="mr-price">{escape(_price(d))}</span><br>'
         f'<span class="mr-vendor">{escape(d.vendor_name)}</span></a></li>'
         for d in docs
     )
     body = f'<ul class="mr-list">{items}</ul>' if docs else f'<p class="mr-empty">{empty}</p>'
+    # The site theme (services/theme.py) after the defaults: same selector, later wins.
+    style = _STYLE + theme.css(look)
     html = (
         f'<!doctype html><html lang="es"><head><meta charset="utf-8">'
-        f"<title>{escape(title)}</title><style>{_STYLE}</style></head>"
+        f"<title>{escape(title)}</title><style>{style}</style></head>"
         f'<body><div class="marketred-embed">{body}</div></body></html>'
     )
     ancestors = " ".join(["'self'", *settings.embed_origins])
     return HTMLResponse(
         html,
         headers={
-            # The fragment is inert HTML with one inline stylesheet: nothing else may load
-            # or run in it, whatever a product name smuggles past the escaping.
+            # The fragment is inert HTML with one stylesheet, allowed by its hash (theme
+            # included): nothing else may load or run in it, whatever a product name
+            # smuggles past the escaping.
             "Content-Security-Policy": (
-                "default-src 'none'; script-src 'none'; style-src 'unsafe-inline'; "
+                "default-src 'none'; script-src 'none'; "
+                f"style-src 'sha256-{_sha256(style)}'; "
                 "img-src 'self' https: data:; base-uri 'none'; form-action 'none'; "
                 f"frame-ancestors {ancestors}"
             ),
@@ -82,7 +123,15 @@ async def catalog_fragment(
     vendor_slug: str, session: SessionDep, settings: SettingsDep
 ) -> HTMLResponse:
     docs = await directory_indexer.vendor_documents(session, vendor_slug, settings.public_url)
-    return _page(settings, f"Catálogo {vendor_slug}", docs, "Esta empresa aún no tiene productos.")
+    images = await product_images.main_images(session, [d.id for d in docs])
+    return _page(
+        settings,
+        f"Catálogo {vendor_slug}",
+        docs,
+        "Esta empresa aún no tiene productos.",
+        images,
+        await theme.current(session),
+    )
 
 
 @router.get("/search", response_class=HTMLResponse)
@@ -92,4 +141,9 @@ async def search_fragment(
     q: Annotated[str, Query(max_length=200)] = "",
 ) -> HTMLResponse:
     docs = await directory_indexer.search_documents(session, q, settings.public_url) if q else []
-    return _page(settings, f"Resultados: {q}", docs, "Sin resultados.")
+    # Featured products come first, marked (services/featured.py).
+    now_featured = set(await featured.featured_product_ids(session))
+    docs = featured.boost(docs, now_featured)
+    images = await product_images.main_images(session, [d.id for d in docs])
+    look = await theme.current(session)
+    return _page(settings, f"Resultados: {q}", docs, "Sin resultados.", images, look, now_featured)

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query
 from marketred.api.deps import SessionDep
 from marketred.schemas.catalog import ProductOut, ProductPage
 from marketred.schemas.money import MAX_PRICE
-from marketred.services import catalog_public, search
+from marketred.services import catalog_public, featured, search
 
 router = APIRouter(prefix="/api/v1/products", tags=["catalog"])
 
@@ -28,9 +28,12 @@ async def search_products(
     max_price: PriceFilter = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     offset: Annotated[int, Query(ge=0, le=10_000)] = 0,
+    featured_first: bool = False,
 ) -> ProductPage:
-    """`total` counts up to a bound; past it `total_exact` is false (more than `total`)."""
-    return await search.search_products(
+    """`total` counts up to a bound; past it `total_exact` is false (more than `total`).
+    `featured_first=true` puts the page's featured products first (the embed search);
+    featured hits carry `featured: true` either way."""
+    page = await search.search_products(
         session,
         q=q,
         vendor=vendor,
@@ -40,6 +43,11 @@ async def search_products(
         limit=limit,
         offset=offset,
     )
+    now_featured = set(await featured.featured_product_ids(session))
+    items = [p.model_copy(update={"featured": p.id in now_featured}) for p in page.items]
+    if featured_first:
+        items = featured.boost(items, now_featured)
+    return page.model_copy(update={"items": items})
 
 
 @router.get("/{product_id}")

@@ -67,7 +67,8 @@ def _page(title: str, body: str, head: str = "") -> HTMLResponse:
         " — InforedChile</title><style>body{font-family:Georgia,serif;max-width:60rem;"
         "margin:2rem auto;padding:0 1rem}.marketred-host{--mr-accent:#1565c0}</style>"
         f'{head}</head><body><header><a href="/">InforedChile</a> · <a href="/buscar">Buscar '
-        'productos</a> · <a href="/indexer">Indexador</a></header>'
+        'productos</a> · <a href="/indexer">Indexador</a> · <a href="/admin/tema">Apariencia</a>'
+        "</header>"
         f"<h1>{escape(title)}</h1>{body}</body></html>"
     )
 
@@ -176,4 +177,65 @@ async def push_json(request: Request, directory_id: str) -> Response:
     data = {**(company.data if company else {}), **(await request.json())}
     data.pop("updated_at", None)
     status, answer = await site.push(directory_id, data)
+    return JSONResponse({"status": status, "response": answer})
+
+
+# The directory's look, pushed to MarketRed (RNF1) -------------------------------------
+THEME_FIELDS = ("primary", "secondary", "font_stack", "radius_px", "logo_url")
+
+
+async def _push_theme(site: Site, data: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    raw = json.dumps(data).encode()
+    try:
+        response = await site.http.put(
+            f"{site.marketplace_url}/api/v1/directory/theme",
+            content=raw,
+            headers={
+                "Content-Type": "application/json",
+                wire.SIGNATURE_HEADER: wire.sign(site.secret, raw),
+            },
+        )
+    except httpx.HTTPError as exc:
+        return 0, {"detail": f"MarketRed no respondió: {exc}"}
+    return response.status_code, response.json() if response.content else {}
+
+
+def _theme_form(data: dict[str, Any], message: str = "") -> str:
+    inputs = "".join(
+        f'<p><label>{name}<br><input name="{name}" value="{escape(str(data.get(name) or ""))}"'
+        ' size="60"></label></p>'
+        for name in THEME_FIELDS
+    )
+    return (
+        f'{message}<form method="post" action="/admin/tema">{inputs}'
+        "<p><button>Enviar apariencia a MarketRed</button></p></form>"
+    )
+
+
+@router.get("/admin/tema", response_class=HTMLResponse)
+async def theme_form() -> HTMLResponse:
+    defaults = {"primary": "#1565c0", "secondary": "#0d47a1", "radius_px": "4",
+                "font_stack": "Georgia, serif"}  # fmt: skip
+    return _page("Apariencia del directorio", _theme_form(defaults))
+
+
+@router.post("/admin/tema", response_class=HTMLResponse)
+async def theme_submit(request: Request) -> HTMLResponse:
+    form = await request.form()
+    data: dict[str, Any] = {k: (str(form.get(k, "")).strip() or None) for k in THEME_FIELDS}
+    status, answer = await _push_theme(_site(request), {k: v for k, v in data.items() if v})
+    ok = status == 200
+    errors = "; ".join(f"{e.get('field')}: {e.get('message')}" for e in answer.get("errors", []))
+    note = "apariencia aplicada" if ok else (errors or answer.get("detail", ""))
+    message = (
+        f'<p id="result" class="{"ok" if ok else "error"}">MarketRed respondió {status}: '
+        f"{escape(str(note))}</p>"
+    )
+    return _page("Apariencia del directorio", _theme_form(data, message))
+
+
+@router.post("/_sandbox/theme/push")
+async def push_theme_json(request: Request) -> Response:
+    """Push the JSON body as the directory's theme (tests, scripts)."""
+    status, answer = await _push_theme(_site(request), await request.json())
     return JSONResponse({"status": status, "response": answer})

@@ -46,6 +46,8 @@ async def pay(payment_id: str, request: Request, body: PayRequest | None = None)
     """Act as the payer without a browser."""
     sandbox = sandbox_of(request)
     choice = body or PayRequest()
+    if choice.report_amount is not None:
+        sandbox.misreport_amount(payment_id, choice.report_amount)
     sandbox.pay(payment_id, choice.outcome, choice.verify_delay)
     return describe(sandbox, sandbox.get(payment_id))
 

@@ -86,3 +86,6 @@ class PayRequest(BaseModel):
         "verifying",
     ] = "normal"
     verify_delay: float | None = Field(default=None, ge=0)
+    # Khipu misreporting: the payment reads back with this amount instead of the one
+    # asked (a paid quote is then held for an operator). Demo data and tests only.
+    report_amount: int | None = Field(default=None, ge=1)

@@ -182,6 +182,12 @@ class KhipuSandbox:
     def is_expired(self, payment: SandboxPayment) -> bool:
         return datetime.now(UTC) > payment.expires_date
 
+    def misreport_amount(self, payment_id: str, amount: int) -> None:
+        """From now on this payment reads back with `amount` (Khipu answering wrong)."""
+        payment = self.get(payment_id)
+        payment.amount = Decimal(amount)
+        self.store.save(payment)
+
     def pay(self, payment_id: str, outcome: str, verify_delay: float | None = None) -> None:
         """Act as the payer. `outcome` is a final status_detail, or "verifying" to stop there."""
         payment = self.get(payment_id)

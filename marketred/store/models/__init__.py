@@ -6,6 +6,8 @@ from marketred.store.models.carts import Cart, CartItem
 from marketred.store.models.catalog import IndexerOutbox, Product, SearchWord, Variant
 from marketred.store.models.idempotency import IdempotencyKey
 from marketred.store.models.ledger import LedgerEntry
+from marketred.store.models.marketing import FeaturedItem
+from marketred.store.models.media import MediaBlob, ProductImage
 from marketred.store.models.notifications import SentNotification
 from marketred.store.models.payments import Payment, PaymentEvent
 from marketred.store.models.payouts import (
@@ -19,7 +21,8 @@ from marketred.store.models.payouts import (
 from marketred.store.models.privacy import DataSubjectKey
 from marketred.store.models.quotes import Quote, QuoteEvent, QuoteLine
 from marketred.store.models.security import ApiToken, EmailToken, RateLimitCounter, WebSession
-from marketred.store.models.vendors import Vendor
+from marketred.store.models.theme import SiteTheme
+from marketred.store.models.vendors import Vendor, VendorChange
 
 __all__ = [
     "ApiToken",
@@ -27,9 +30,11 @@ __all__ = [
     "CartItem",
     "DataSubjectKey",
     "EmailToken",
+    "FeaturedItem",
     "IdempotencyKey",
     "IndexerOutbox",
     "LedgerEntry",
+    "MediaBlob",
     "Payment",
     "PaymentEvent",
     "Payout",
@@ -38,6 +43,7 @@ __all__ = [
     "PayoutItem",
     "PayoutLedgerTxn",
     "Product",
+    "ProductImage",
     "Quote",
     "QuoteEvent",
     "QuoteLine",
@@ -45,10 +51,12 @@ __all__ = [
     "SandboxPayoutTransfer",
     "SearchWord",
     "SentNotification",
+    "SiteTheme",
     "User",
     "Variant",
     "Vendor",
     "VendorBankAccount",
     "VendorBankAccountChange",
+    "VendorChange",
     "WebSession",
 ]

@@ -1,9 +1,10 @@
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CheckConstraint, Integer, String, Text, true
+from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, Text, func, true
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -44,3 +45,20 @@ class Vendor(UUIDPk, Timestamps, Base):
     auto_confirm_days: Mapped[int | None] = mapped_column(Integer)
     # The directory's own updated_at of the last applied company update (out-of-order guard).
     directory_updated_at: Mapped[datetime | None]
+
+
+class VendorChange(UUIDPk, Base):
+    """One change to a vendor's settings: who (staff or operator), when, which field, from
+    what to what. Read in the back office and the console; never edited."""
+
+    __tablename__ = "vendor_changes"
+
+    vendor_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("vendors.id", ondelete="CASCADE"), index=True
+    )
+    changed_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    changed_by_email: Mapped[str | None] = mapped_column(String(320))
+    field: Mapped[str] = mapped_column(String(40))
+    before: Mapped[str | None] = mapped_column(Text)
+    after: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())

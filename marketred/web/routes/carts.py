@@ -10,7 +10,7 @@ from starlette.responses import Response
 
 from marketred.api.deps import SessionDep, SettingsDep, get_temporal
 from marketred.schemas.quotes import CreateQuote, QuoteContact
-from marketred.services import authz, carts
+from marketred.services import authz, carts, product_images
 from marketred.services.errors import InvalidInput
 from marketred.web.i18n import gettext as _
 from marketred.web.routes.common import (
@@ -47,11 +47,14 @@ async def _carts_page(
     forms: dict[str, FormState] | None = None,
     status_code: int = 200,
 ) -> Response:
+    found = await carts.list_carts(session, buyer_id)
+    product_ids = [item.product_id for cart in found for item in cart.items]
     return render(
         request,
         "storefront/carts.html",
         {
-            "carts": await carts.list_carts(session, buyer_id),
+            "carts": found,
+            "line_images": await product_images.main_images(session, product_ids),
             "forms": forms or {},
             **notice_context(request),
         },

@@ -20,6 +20,7 @@ from marketred.schemas.quotes import (
     workflow_id_for,
 )
 from marketred.services.errors import Conflict
+from marketred.services.product_images import quote_line_images
 from marketred.settings import Settings
 from marketred.web.formatting import SANTIAGO, STATUS_LABELS
 from marketred.web.routes import services
@@ -175,6 +176,7 @@ async def _quote_page(
         {
             "quote": quote,
             "temporal_url": temporal_ui_link(settings, quote.id),
+            "line_images": await quote_line_images(session, quote),
             "cancellable": quote.can("cancel", "operator")
             or quote.can("cancel_with_refund", "operator"),
             # The deadline now running, which an operator may push back.

@@ -10,6 +10,7 @@ from starlette.responses import JSONResponse, Response
 
 from marketred.api.deps import SessionDep, TemporalDep
 from marketred.services.errors import Conflict, Unavailable
+from marketred.services.product_images import quote_line_images
 from marketred.web.routes import services
 from marketred.web.routes.common import FormData, WebBuyer, WebPrincipal, WebRoute, see_other
 from marketred.web.routes.notices import notice_context
@@ -42,7 +43,12 @@ async def quote_page(
     return render(
         request,
         "quotes/detail.html",
-        {"quote": quote, "ship_overdue": overdue, **notice_context(request)},
+        {
+            "quote": quote,
+            "ship_overdue": overdue,
+            "line_images": await quote_line_images(session, quote),
+            **notice_context(request),
+        },
     )
 
 

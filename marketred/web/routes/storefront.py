@@ -10,6 +10,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from marketred.api.deps import SessionDep
+from marketred.services import featured, product_images
 from marketred.web.routes import services
 from marketred.web.routes.common import OptionalWebPrincipal, WebRoute
 from marketred.web.routes.notices import notice_context
@@ -36,11 +37,23 @@ def _price(raw: str | None) -> int | None:
 async def home(request: Request, session: SessionDep, principal: OptionalWebPrincipal) -> Response:
     del principal  # the layout reads it from request.state
     vendors = await services.list_vendors(session)
-    featured = await services.search_products(session, q="", vendor=None, limit=8, offset=0)
+    latest = await services.search_products(session, q="", vendor=None, limit=8, offset=0)
+    # The "Destacados" row: what operators feature now (services/featured.py).
+    highlighted = [
+        await services.get_product(session, pid)
+        for pid in (await featured.featured_product_ids(session))[:8]
+    ]
+    shown = [p.id for p in latest.items] + [p.id for p in highlighted]
     return render(
         request,
         "storefront/home.html",
-        {"vendors": vendors, "featured": featured.items, **notice_context(request)},
+        {
+            "vendors": vendors,
+            "featured": latest.items,
+            "highlighted": highlighted,
+            "images": await product_images.main_images(session, shown),
+            **notice_context(request),
+        },
     )
 
 
@@ -68,6 +81,7 @@ async def search(request: Request, session: SessionDep) -> Response:
         {
             "search_query": q,
             "results": found.items,
+            "images": await product_images.main_images(session, [p.id for p in found.items]),
             "total": found.total,
             "total_exact": found.total_exact,
             "page": page,
@@ -96,6 +110,7 @@ async def vendor_page(request: Request, slug: str, session: SessionDep) -> Respo
         {
             "vendor": vendor,
             "products": products.items,
+            "images": await product_images.main_images(session, [p.id for p in products.items]),
             "total": products.total,
             "total_exact": products.total_exact,
             "page": page,
@@ -111,5 +126,10 @@ async def product_page(request: Request, product_id: uuid.UUID, session: Session
     return render(
         request,
         "storefront/product.html",
-        {"product": product, "vendor": vendor, **notice_context(request)},
+        {
+            "product": product,
+            "vendor": vendor,
+            "photos": await product_images.list_images(session, product_id),
+            **notice_context(request),
+        },
     )

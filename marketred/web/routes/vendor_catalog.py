@@ -20,7 +20,7 @@ from marketred.api.deps import ResourcesDep, SessionDep
 from marketred.api.indexing import tell_indexer
 from marketred.api.resources import Resources
 from marketred.schemas.catalog import ProductIn, ProductPatch, VariantIn, VariantPatch
-from marketred.services import catalog, catalog_import
+from marketred.services import catalog, catalog_import, product_images
 from marketred.services.catalog_csv import MAX_BYTES
 from marketred.services.errors import InvalidInput
 from marketred.web.i18n import gettext as _
@@ -34,6 +34,7 @@ from marketred.web.routes.common import (
 )
 from marketred.web.routes.forms import parse_clp, parse_int
 from marketred.web.routes.notices import notice_context
+from marketred.web.service_messages import localize
 from marketred.web.templating import render
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
@@ -176,6 +177,8 @@ async def _edit_page(
     product_id: uuid.UUID,
     form: FormState | None = None,
     status_code: int = 200,
+    photo_errors: dict[str, str] | None = None,
+    photo_alt: str = "",
 ) -> Response:
     product = await catalog.get_own_product(session, vendor, product_id)
     if form is None:
@@ -190,7 +193,17 @@ async def _edit_page(
     return render(
         request,
         "vendor/product_edit.html",
-        {"product": product, "form": form, **notice_context(request)},
+        {
+            "product": product,
+            "form": form,
+            "images": await product_images.list_images(session, product_id),
+            "max_images": product_images.MAX_IMAGES,
+            "photo_form": FormState(
+                values={"alt": photo_alt},
+                errors={k: localize(v) for k, v in (photo_errors or {}).items()},
+            ),
+            **notice_context(request),
+        },
         status_code=status_code,
     )
 

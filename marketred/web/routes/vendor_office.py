@@ -20,6 +20,7 @@ from marketred.schemas.quotes import (
     ShipQuote,
 )
 from marketred.services.errors import Conflict, InvalidInput
+from marketred.services.product_images import quote_line_images
 from marketred.web.i18n import gettext as _
 from marketred.web.routes import services
 from marketred.web.routes.common import FormData, FormState, WebRoute, WebVendor, see_other
@@ -74,6 +75,7 @@ async def _decision_page(
         {
             "quote": quote,
             "accept": accept,
+            "line_images": await quote_line_images(session, quote),
             "reject": reject or FormState(),
             "extend": extend or FormState(values={"hours": "24"}),
             "can_extend": _may_ask_for_time(quote),

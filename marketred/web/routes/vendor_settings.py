@@ -1,0 +1,135 @@
+"""Vendor back office: the store's contact, description and deadlines (within the
+operator's bounds), and the log of who changed what (services/vendor_settings.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from pydantic import ValidationError
+from starlette.datastructures import UploadFile
+from starlette.responses import Response
+
+from marketred.api.deps import ResourcesDep, SessionDep, SettingsDep
+from marketred.services import vendor_settings
+from marketred.services.errors import InvalidInput
+from marketred.services.image_processing import MAX_BYTES
+from marketred.services.media_store import media_store
+from marketred.settings import Settings
+from marketred.web.i18n import gettext as _
+from marketred.web.routes.common import FormData, FormState, WebRoute, WebVendor, see_other
+from marketred.web.routes.notices import notice_context
+from marketred.web.service_messages import localize
+from marketred.web.templating import render
+
+router = APIRouter(route_class=WebRoute, include_in_schema=False)
+PAGE = "/vendedor/ajustes"
+TEXT_FIELDS = ("email", "phone", "description")
+DEADLINES = ("response_hours", "payment_hours", "ship_days")
+
+
+def _messages(settings: Settings) -> dict[str, str]:
+    bounds = {b.field: b for b in vendor_settings.deadline_bounds(settings)}
+    return {
+        "email": _("Revisa el correo (ejemplo: ventas@tienda.cl)."),
+        "phone": _("Indica un teléfono con dígitos, por ejemplo +56 2 2345 6789."),
+        "description": _("La descripción tiene a lo más 2000 caracteres."),
+        "response_hours": _("Entre %(low)s y %(high)s horas.")
+        % {"low": bounds["response_hours"].low, "high": bounds["response_hours"].high},
+        "payment_hours": _("Entre %(low)s y %(high)s horas.")
+        % {"low": bounds["payment_hours"].low, "high": bounds["payment_hours"].high},
+        "ship_days": _("Entre %(low)s y %(high)s días.")
+        % {"low": bounds["ship_days"].low, "high": bounds["ship_days"].high},
+    }
+
+
+async def _page(
+    request: Request,
+    session: SessionDep,
+    settings: Settings,
+    vendor: WebVendor,
+    form: FormState | None = None,
+    status_code: int = 200,
+    logo_error: str | None = None,
+) -> Response:
+    current = await vendor_settings.own_vendor(session, vendor)
+    if form is None:
+        values: dict[str, Any] = {f: getattr(current, f) or "" for f in (*TEXT_FIELDS, *DEADLINES)}
+        form = FormState(values=values)
+    return render(
+        request,
+        "vendor/settings.html",
+        {
+            "form": form,
+            "vendor": current,
+            "bounds": vendor_settings.deadline_bounds(settings),
+            "changes": await vendor_settings.changes(session, current.id),
+            "logo_error": logo_error,
+            **notice_context(request),
+        },
+        status_code=status_code,
+    )
+
+
+@router.get(PAGE)
+async def settings_page(
+    request: Request, vendor: WebVendor, session: SessionDep, settings: SettingsDep
+) -> Response:
+    return await _page(request, session, settings, vendor)
+
+
+@router.post(PAGE)
+async def save_settings(
+    request: Request,
+    vendor: WebVendor,
+    session: SessionDep,
+    settings: SettingsDep,
+    form: FormData,
+) -> Response:
+    state = FormState(values=form)
+    messages = _messages(settings)
+    raw: dict[str, Any] = {f: form.get(f, "").strip() or None for f in (*TEXT_FIELDS, *DEADLINES)}
+    for field in DEADLINES:
+        if raw[field] is not None and not str(raw[field]).isdigit():
+            state.add(field, messages[field])
+    try:
+        body = vendor_settings.VendorSettingsIn.model_validate(raw)
+    except ValidationError as exc:
+        for error in exc.errors():
+            field = str(error["loc"][0]) if error["loc"] else "email"
+            state.add(field, messages.get(field, _("Revisa este dato.")))
+        body = None
+    if body is None or not state.ok:
+        return await _page(request, session, settings, vendor, state, status_code=422)
+    try:
+        changed = await vendor_settings.save_own_settings(session, settings, vendor, body)
+    except InvalidInput as exc:
+        for field, _why in exc.errors:
+            state.add(field, messages.get(field, _("Revisa este dato.")))
+        return await _page(request, session, settings, vendor, state, status_code=422)
+    await session.commit()
+    return see_other(f"{PAGE}?aviso={'ajustes-guardados' if changed else 'ajustes-sin-cambios'}")
+
+
+@router.post(PAGE + "/logo")
+async def upload_logo(
+    request: Request,
+    vendor: WebVendor,
+    session: SessionDep,
+    settings: SettingsDep,
+    resources: ResourcesDep,
+    form: FormData,
+) -> Response:
+    del form  # CSRF checked; the file is read below
+    upload = (await request.form()).get("logo")
+    data = await upload.read(MAX_BYTES + 1) if isinstance(upload, UploadFile) else b""
+    try:
+        if not data:
+            raise InvalidInput("no file", errors=[("logo", "the file is empty")])
+        store = media_store(settings, resources.http)
+        await vendor_settings.set_logo(session, vendor, data, settings.public_url, store)
+    except InvalidInput as exc:
+        reason = localize(exc.errors[0][1]) if exc.errors else localize(exc.detail)
+        return await _page(request, session, settings, vendor, status_code=422, logo_error=reason)
+    await session.commit()
+    return see_other(f"{PAGE}?aviso=logo-guardado")
