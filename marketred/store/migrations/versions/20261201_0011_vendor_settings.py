@@ -1,7 +1,7 @@
 """vendor settings: the log of every change to a vendor's settings (who, when, what)
 
 Revision ID: 0011_vendor_settings
-Revises: 0008_payout_banking
+Revises: 0014_quote_triage
 Create Date: 2026-12-01 18:00:00
 
 Vendors set their contact, deadlines and description in the back office; operators set
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0011_vendor_settings"
-down_revision: str | Sequence[str] | None = "0008_payout_banking"
+down_revision: str | Sequence[str] | None = "0014_quote_triage"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,7 +1,7 @@
 """quote triage: what a quote waits for, its last error and the facts its actions need
 
 Revision ID: 0014_quote_triage
-Revises: 0008_payout_banking
+Revises: 0013_data_subject_keys
 Create Date: 2026-12-01 18:00:00
 
 The projection now mirrors from the workflow's state what the console and the API show
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0014_quote_triage"
-down_revision: str | Sequence[str] | None = "0008_payout_banking"
+down_revision: str | Sequence[str] | None = "0013_data_subject_keys"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
