@@ -59,10 +59,11 @@ async def set_by_operator(session: AsyncSession, who: Principal, theme: ThemeIn)
 
 
 async def push_from_directory(
-    session: AsyncSession, *, secret: str, signature: str | None, body: bytes
+    session: AsyncSession, *, secret: str, signature: str | None, path: str, body: bytes
 ) -> ThemeIn:
-    """`PUT /api/v1/directory/theme`: signed like company updates; checked, then saved."""
-    authenticate(secret, signature, body)
+    """`PUT /api/v1/directory/theme`: signed like company updates (method, path,
+    timestamp and body); checked, then saved."""
+    authenticate(secret, signature, "PUT", path, body)
     try:
         theme = ThemeIn.model_validate_json(body)
     except ValidationError as exc:

@@ -27,8 +27,8 @@ from rich.table import Table
 
 from marketred.integrations.payload_codec import new_key_entry
 from marketred.settings import Settings
-from marketred.workers.supervisor import Child, Supervisor
 from marketred.workers.stack_state import remove_state, write_state
+from marketred.workers.supervisor import Child, Supervisor
 
 console = Console()
 # Children get this long after SIGTERM (the worker lets running activities finish).

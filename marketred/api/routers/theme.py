@@ -9,6 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Request, Response
 
 from marketred.api.deps import SessionDep, SettingsDep
+from marketred.api.routers.directory import signed_path
 from marketred.integrations.directory import SIGNATURE_HEADER
 from marketred.schemas.theme import ThemeIn
 from marketred.services import theme
@@ -52,7 +53,11 @@ async def put_theme(
     """The directory's look: colours must pass WCAG AA against white (422 otherwise)."""
     body = await request.body()
     saved = await theme.push_from_directory(
-        session, secret=settings.directory_secret, signature=signature, body=body
+        session,
+        secret=settings.directory_secret,
+        signature=signature,
+        path=signed_path(request),
+        body=body,
     )
     await session.commit()
     return saved

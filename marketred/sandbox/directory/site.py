@@ -186,13 +186,14 @@ THEME_FIELDS = ("primary", "secondary", "font_stack", "radius_px", "logo_url")
 
 async def _push_theme(site: Site, data: dict[str, Any]) -> tuple[int, dict[str, Any]]:
     raw = json.dumps(data).encode()
+    url = f"{site.marketplace_url}/api/v1/directory/theme"
     try:
         response = await site.http.put(
-            f"{site.marketplace_url}/api/v1/directory/theme",
+            url,
             content=raw,
             headers={
                 "Content-Type": "application/json",
-                wire.SIGNATURE_HEADER: wire.sign(site.secret, raw),
+                wire.SIGNATURE_HEADER: wire.sign(site.secret, "PUT", wire.path_of(url), raw),
             },
         )
     except httpx.HTTPError as exc:
