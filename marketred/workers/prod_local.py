@@ -15,12 +15,13 @@ sandboxes (Khipu, directory, mail), the certificates come from a local CA
 server on SQLite instead of a cluster on PostgreSQL, and there are no containers.
 
 Children run under `supervisor.Supervisor` (restart on failure, a clean exit stays
-down); `state.json` lists their pids and ports.
+down), embedded PostgreSQL included; `state.json` lists their pids and ports.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
 import signal
 import ssl
@@ -117,7 +118,6 @@ def run_prod_local(settings: Settings, base_port: int = DEFAULT_BASE_PORT) -> in
     ports = Ports(base_port)
     sup = Supervisor(home / "logs", home / "state.json")
     sup.extra = {"ready": False, "base_port": base_port}
-    pg_server = None
 
     def _on_signal(signum: int, frame: object) -> None:
         del frame
@@ -142,10 +142,19 @@ def run_prod_local(settings: Settings, base_port: int = DEFAULT_BASE_PORT) -> in
                 database_url = settings.database_url
             else:
                 status.update("Starting PostgreSQL…")
-                from marketred.workers.embedded_db import ensure_database_sync, start_embedded
+                from marketred.workers.embedded_db import (
+                    ensure_database_sync,
+                    foreground_postgres,
+                    wait_ready,
+                )
 
-                pg_server, admin = start_embedded(home / "pgdata")
-                database_url = ensure_database_sync(admin, "marketred")
+                # Supervised like the rest: a crashed server comes back on the same data.
+                pg = foreground_postgres(home / "pgdata")
+                postgres = sup.start("postgres", pg.args, dict(os.environ), user=pg.user)
+                asyncio.run(wait_ready(pg.admin_url, 60))
+                if not postgres.alive():
+                    raise RuntimeError(f"postgres exited: {postgres.last_line()}")
+                database_url = ensure_database_sync(pg.admin_url, "marketred")
             env = child_env(home, ports, certs, database_url, keys)
 
             status.update("Starting Temporal and the proxy…")
@@ -290,10 +299,6 @@ def run_prod_local(settings: Settings, base_port: int = DEFAULT_BASE_PORT) -> in
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         # Workers get longer than their graceful shutdown (running activities finish).
         sup.stop_all(grace={f"worker-{i + 1}": 25 for i in range(REPLICAS)})
-        if pg_server is not None:
-            from marketred.workers.embedded_db import stop_embedded
-
-            stop_embedded(pg_server)
         console.print(f"Stopped. Data kept in {home}")
 
 

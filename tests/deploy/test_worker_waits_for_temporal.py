@@ -5,6 +5,7 @@ starting, and only an outside supervisor brought them back)."""
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -96,4 +97,6 @@ def test_worker_started_before_temporal_waits_then_polls(database_url: str) -> N
         if server is not None:
             server.terminate()
             server.wait(60)
-    assert code == 0, log.read_text()[-3000:]
+    output = log.read_text()[-3000:]
+    shutil.rmtree(home, ignore_errors=True)
+    assert code == 0, output
