@@ -228,6 +228,15 @@ class RecheckPaymentInput(BaseModel):
     by_user: uuid.UUID | None = None
 
 
+class RetryNowInput(BaseModel):
+    """An operator cuts a retrying step's backoff short: the workflow restarts it now."""
+
+    actor: Literal["operator"] = "operator"
+    reason: str = ""
+    # Who asked: kept in the workflow's history with the update.
+    by_user: uuid.UUID | None = None
+
+
 class ExtendDeadlineInput(BaseModel):
     actor: Literal["vendor", "operator"]
     deadline: DeadlineName
@@ -317,6 +326,9 @@ class QuoteRunState(BaseModel):
     late_watch_until: datetime | None = None
     # Which run of this quote's workflow this is (1 + continue-as-new count).
     run: int = 1
+    # Operators' "retry now" requests so far: a step waiting on a retrying activity
+    # restarts it when this changes (workflows/quote_steps.py).
+    retry_requests: int = 0
     # 0.2.0 bookkeeping for a lean history: when the Khipu payment was created (polling
     # slows down as it ages), timeline rows already projected, and the search attribute
     # values last upserted (upsert only on change).
@@ -419,6 +431,7 @@ QuoteActionName = Literal[
     "confirm_delivery",
     "extend_deadline",
     "recheck_payment",
+    "retry_now",
 ]
 
 
@@ -436,6 +449,7 @@ def allowed_actions(
     ship_overdue: bool,
     response_extended: bool,
     pending_deadline: DeadlineName | None,
+    retrying: bool = False,
 ) -> list[QuoteAction]:
     """The one place that says which actions a quote offers (API, every page, the
     operators' triage). It mirrors the workflow's update validators; they stay the
@@ -465,6 +479,8 @@ def allowed_actions(
         out.append(("cancel", "operator"))
     if pending_deadline is not None and not held:
         out.append(("extend_deadline", "operator"))
+    if retrying:
+        out.append(("retry_now", "operator"))
     return [QuoteAction(name=name, by=by) for name, by in out]
 
 

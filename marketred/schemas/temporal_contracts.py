@@ -36,6 +36,7 @@ from marketred.schemas.quotes import (
     QuoteWorkflowInput,
     RecheckPaymentInput,
     RejectInput,
+    RetryNowInput,
     StartPaymentInput,
     StartPaymentResult,
 )
@@ -89,6 +90,7 @@ MARK_SHIPPED = Update("mark_shipped", MarkShippedInput, QuoteState)
 CONFIRM_DELIVERY = Update("confirm_delivery", ConfirmDeliveryInput, QuoteState)
 EXTEND_DEADLINE = Update("extend_deadline", ExtendDeadlineInput, QuoteState)
 RECHECK_PAYMENT = Update("recheck_payment", RecheckPaymentInput, QuoteState)
+RETRY_NOW = Update("retry_now", RetryNowInput, QuoteState)
 
 PAYMENT_NOTIFIED = Signal("payment_notified", PaymentNotified)
 QUOTE_STATE = Query("state", QuoteState)
@@ -102,6 +104,7 @@ QUOTE_UPDATES: tuple[Update[Any, Any], ...] = (
     CONFIRM_DELIVERY,
     EXTEND_DEADLINE,
     RECHECK_PAYMENT,
+    RETRY_NOW,
 )
 QUOTE_SIGNALS: tuple[Signal[Any], ...] = (PAYMENT_NOTIFIED,)
 QUOTE_QUERIES: tuple[Query[Any], ...] = (QUOTE_STATE,)

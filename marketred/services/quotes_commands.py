@@ -30,6 +30,7 @@ from marketred.schemas.quotes import (
     RecheckPaymentInput,
     RejectInput,
     RejectQuote,
+    RetryNowInput,
     ShipQuote,
     StartPaymentInput,
     StartPaymentResult,
@@ -191,4 +192,13 @@ async def recheck_payment(
     await _update(
         temporal, quote.workflow_id, c.RECHECK_PAYMENT, RecheckPaymentInput(by_user=who.user_id)
     )
+    return await get_quote(session, who, quote_id)
+
+
+async def retry_now(
+    session: AsyncSession, temporal: Client, who: Principal, quote_id: uuid.UUID
+) -> QuoteOut:
+    """Operators: restart the step a quote waits on now instead of after its backoff."""
+    quote = await quote_for(session, who, quote_id, "operator")
+    await _update(temporal, quote.workflow_id, c.RETRY_NOW, RetryNowInput(by_user=who.user_id))
     return await get_quote(session, who, quote_id)

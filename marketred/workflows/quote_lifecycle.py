@@ -26,6 +26,7 @@ with workflow.unsafe.imports_passed_through():
         QuoteWorkflowInput,
         RecheckPaymentInput,
         RejectInput,
+        RetryNowInput,
         StartPaymentInput,
         StartPaymentResult,
     )
@@ -564,6 +565,29 @@ class QuoteWorkflow(QuoteWorkflowBase):
     def validate_recheck_payment(self, inp: RecheckPaymentInput) -> None:
         del inp
         self._refuse(rules.recheck_payment(self.s))
+
+    @workflow.update(name=c.RETRY_NOW.name)
+    async def retry_now(self, inp: RetryNowInput) -> QuoteState:
+        """Cut the backoff of the step the quote waits on (a Khipu poll, a projection, a
+        mail): it is restarted now. Recorded with the operator in the timeline (projected
+        with the next transition, since the projection may be the step that fails)."""
+        self._refuse(rules.retry_now(self.s))
+        step = self.s.current_step
+        self.s.retry_requests += 1
+        if step == c.POLL_KHIPU_PAYMENT.name:
+            self.s.payment_nudged = True  # the poller restarts like after a webhook
+        self._record(
+            "operator_retry",
+            inp.actor,
+            inp.reason or f"retry {step} now",
+            data={"step": step, "by_user": str(inp.by_user) if inp.by_user else None},
+        )
+        return self._snapshot()
+
+    @retry_now.validator
+    def validate_retry_now(self, inp: RetryNowInput) -> None:
+        del inp
+        self._refuse(rules.retry_now(self.s))
 
     def _refuse(self, why: str | None) -> None:
         self._refuse_unless(why is None, why or "")

@@ -86,3 +86,10 @@ def recheck_payment(s: QuoteRunState) -> str | None:
     if s.status != "ACCEPTED" or s.hold_reason is None:
         return NOT_HELD
     return "the payment is being checked already" if s.rechecking else None
+
+
+NOTHING_RETRYING = "no step of the quote is waiting to be retried"
+
+
+def retry_now(s: QuoteRunState) -> str | None:
+    return None if s.current_step is not None else NOTHING_RETRYING

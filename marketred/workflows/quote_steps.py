@@ -14,6 +14,7 @@ Histories recorded before 0.2.0 ran "rounds" (4 attempts, then a workflow timer 
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from typing import Any, TypeVar
 
@@ -77,19 +78,41 @@ class StepRunner:
             return await self._run_in_rounds(activity, arg, timeout)
         self.state.current_step = activity.name
         try:
-            result: T | None = await workflow.execute_activity(
-                activity.name,
-                arg,
-                result_type=activity.output,
-                start_to_close_timeout=timeout,
-                schedule_to_close_timeout=within,
-                retry_policy=RetryPolicy(
-                    initial_interval=timedelta(seconds=1),
-                    backoff_coefficient=2.0,
-                    maximum_interval=MAX_RETRY_INTERVAL,
-                    maximum_attempts=0,
-                ),
-            )
+            while True:
+                seen = self.state.retry_requests
+                handle = workflow.start_activity(
+                    activity.name,
+                    arg,
+                    result_type=activity.output,
+                    start_to_close_timeout=timeout,
+                    schedule_to_close_timeout=within,
+                    retry_policy=RetryPolicy(
+                        initial_interval=timedelta(seconds=1),
+                        backoff_coefficient=2.0,
+                        maximum_interval=MAX_RETRY_INTERVAL,
+                        maximum_attempts=0,
+                    ),
+                )
+                try:
+                    await workflow.wait_condition(
+                        lambda h=handle, n=seen: (  # type: ignore[misc]
+                            h.done() or self.state.retry_requests != n
+                        )
+                    )
+                except asyncio.CancelledError:
+                    handle.cancel()
+                    raise
+                if handle.done():
+                    result: T | None = handle.result()
+                    return result
+                # An operator's "retry now" (update retry_now): drop the attempt waiting
+                # out its backoff and start the step again at once.
+                handle.cancel()
+                try:
+                    finished: T | None = await handle
+                    return finished  # it completed before the cancel reached it
+                except (ActivityError, asyncio.CancelledError):
+                    pass
         except ActivityError as exc:
             if within is not None and timed_out(exc):
                 # Fails the update (not the workflow): the API answers 503 NO_ANSWER.
@@ -97,7 +120,6 @@ class StepRunner:
             raise
         finally:
             self.state.current_step = None
-        return result
 
     async def _run_in_rounds(
         self, activity: Activity[Any, T], arg: Any, timeout: timedelta
