@@ -36,6 +36,7 @@ from tests.quotes.test_quotes_api import (  # the dev-server stack and its parti
     _request_quote,
     stack,
 )
+from tests.quotes.workflow_helpers import record_history
 from tests.support.factories import make_user
 from tests.web.helpers import csrf_of, sign_in
 
@@ -207,6 +208,7 @@ async def test_a_step_that_keeps_failing_is_listed_with_its_error_until_it_succe
         == "retry_now"
     ]
     assert [r["by_user"] for r in retried] == [str(operator.id)]
+    await record_history(stack.env.client.get_workflow_handle(quote["workflow_id"]), "retry_now")
     timeline = (await detail())["timeline"]
     assert isinstance(timeline, list)
     assert "operator_retry" in [e["kind"] for e in timeline]
