@@ -7,6 +7,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from marketred import metrics
+from marketred.schemas import temporal_contracts as contracts
 from marketred.schemas.quotes import ProjectQuoteInput
 from marketred.services import quotes_projection
 
@@ -15,7 +16,7 @@ class QuoteActivities:
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
 
-    @activity.defn(name="project_quote")
+    @activity.defn(name=contracts.PROJECT_QUOTE.name)
     async def project_quote(self, inp: ProjectQuoteInput) -> bool:
         new_kinds: list[str] = []
         async with self._sessions() as session:

@@ -15,6 +15,7 @@ from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
+from marketred.schemas import temporal_contracts as c
 from marketred.schemas.accounts import Principal
 from marketred.schemas.quotes import (
     AcceptInput,
@@ -26,10 +27,10 @@ from marketred.schemas.quotes import (
     ExtendDeadlineInput,
     MarkShippedInput,
     QuoteOut,
-    QuoteState,
     RecheckPaymentInput,
     RejectInput,
     RejectQuote,
+    RetryNowInput,
     ShipQuote,
     StartPaymentInput,
     StartPaymentResult,
@@ -47,25 +48,27 @@ VENDOR_DECISION_CLOSED = "the quote is no longer awaiting the vendor"
 async def _update(
     temporal: Client,
     workflow_id: str,
-    name: str,
+    update: c.Update[Any, R],
     arg: BaseModel,
-    result_type: type[R],
     *,
     when_closed: str = "the quote has already ended",
 ) -> R:
     handle = temporal.get_workflow_handle(workflow_id)
     try:
-        result: Any = await handle.execute_update(name, arg, result_type=result_type)
+        result: Any = await handle.execute_update(update.name, arg, result_type=update.output)
     except WorkflowUpdateFailedError as exc:
         cause = exc.cause
         message = cause.message if isinstance(cause, ApplicationError) else str(cause or exc)
+        if isinstance(cause, ApplicationError) and cause.type == "NoAnswer":
+            # Khipu (or the database) did not answer in time; nothing changed.
+            raise Unavailable(message, code="NO_ANSWER") from exc
         raise Conflict(message) from exc
     except RPCError as exc:
         if exc.status == RPCStatusCode.NOT_FOUND:
             # The workflow has finished: same answer its validator would have given.
             raise Conflict(when_closed) from exc
         raise Unavailable("the workflow engine did not answer; try again shortly") from exc
-    assert isinstance(result, result_type)
+    assert isinstance(result, update.output)
     return result
 
 
@@ -76,9 +79,8 @@ async def accept_quote(
     await _update(
         temporal,
         quote.workflow_id,
-        "accept",
+        c.ACCEPT,
         AcceptInput(**body.model_dump()),
-        QuoteState,
         when_closed=VENDOR_DECISION_CLOSED,
     )
     return await get_quote(session, who, quote_id)
@@ -91,9 +93,8 @@ async def reject_quote(
     await _update(
         temporal,
         quote.workflow_id,
-        "reject",
+        c.REJECT,
         RejectInput(reason=body.reason),
-        QuoteState,
         when_closed=VENDOR_DECISION_CLOSED,
     )
     return await get_quote(session, who, quote_id)
@@ -107,7 +108,7 @@ async def cancel_quote(
     await _update(
         temporal,
         quote.workflow_id,
-        "cancel",
+        c.CANCEL,
         CancelInput(
             actor=actor,
             reason=body.reason,
@@ -115,7 +116,6 @@ async def cancel_quote(
             expected_status=None if who.is_operator else quote.status,  # type: ignore[arg-type]
             by_user=who.user_id,
         ),
-        QuoteState,
     )
     return await get_quote(session, who, quote_id)
 
@@ -127,9 +127,8 @@ async def start_payment(
     return await _update(
         temporal,
         quote.workflow_id,
-        "start_payment",
+        c.START_PAYMENT,
         StartPaymentInput(payer_email=who.email or None, buyer_id=who.user_id),
-        StartPaymentResult,
     )
 
 
@@ -140,9 +139,8 @@ async def ship_quote(
     await _update(
         temporal,
         quote.workflow_id,
-        "mark_shipped",
+        c.MARK_SHIPPED,
         MarkShippedInput(carrier=body.carrier, tracking=body.tracking),
-        QuoteState,
     )
     return await get_quote(session, who, quote_id)
 
@@ -155,9 +153,8 @@ async def confirm_delivery(
     await _update(
         temporal,
         quote.workflow_id,
-        "confirm_delivery",
+        c.CONFIRM_DELIVERY,
         ConfirmDeliveryInput(actor=actor),
-        QuoteState,
     )
     return await get_quote(session, who, quote_id)
 
@@ -174,7 +171,7 @@ async def extend_deadline(
     await _update(
         temporal,
         quote.workflow_id,
-        "extend_deadline",
+        c.EXTEND_DEADLINE,
         ExtendDeadlineInput(
             actor=actor,
             deadline=body.deadline,
@@ -182,7 +179,6 @@ async def extend_deadline(
             reason=body.reason,
             by_user=who.user_id,
         ),
-        QuoteState,
     )
     return await get_quote(session, who, quote_id)
 
@@ -194,10 +190,15 @@ async def recheck_payment(
     whether the buyer's bank finished); the workflow releases or keeps the hold."""
     quote = await quote_for(session, who, quote_id, "recheck_payment")
     await _update(
-        temporal,
-        quote.workflow_id,
-        "recheck_payment",
-        RecheckPaymentInput(by_user=who.user_id),
-        QuoteState,
+        temporal, quote.workflow_id, c.RECHECK_PAYMENT, RecheckPaymentInput(by_user=who.user_id)
     )
+    return await get_quote(session, who, quote_id)
+
+
+async def retry_now(
+    session: AsyncSession, temporal: Client, who: Principal, quote_id: uuid.UUID
+) -> QuoteOut:
+    """Operators: restart the step a quote waits on now instead of after its backoff."""
+    quote = await quote_for(session, who, quote_id, "operator")
+    await _update(temporal, quote.workflow_id, c.RETRY_NOW, RetryNowInput(by_user=who.user_id))
     return await get_quote(session, who, quote_id)

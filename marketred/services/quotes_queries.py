@@ -89,6 +89,7 @@ async def quote_out(
             ship_overdue=quote.ship_overdue,
             response_extended=quote.response_extended,
             pending_deadline=deadlines.pending_name(quote.status),
+            retrying=quote.last_error is not None,
         ),
         carrier=quote.carrier,
         tracking=quote.tracking,

@@ -30,11 +30,11 @@ from marketred.schemas.quotes import (
     QuoteState,
     StuckReason,
 )
-from marketred.services import quotes_commands
+from marketred.services import quotes_commands, quotes_progress
 from marketred.services.errors import DomainError
 
-TriageAction = Literal["extend", "cancel", "recheck"]
-TRIAGE_ACTIONS: tuple[TriageAction, ...] = ("extend", "cancel", "recheck")
+TriageAction = Literal["retry", "extend", "cancel", "recheck"]
+TRIAGE_ACTIONS: tuple[TriageAction, ...] = ("retry", "extend", "cancel", "recheck")
 # Bulk "all matching this filter" stops here; narrow the filter for more.
 BULK_LIMIT = 500
 CONCURRENCY = 8
@@ -74,10 +74,8 @@ def reasons_of(quote: QuoteOut, now: datetime) -> list[StuckReason]:
 async def _live_state(temporal: Client, workflow_id: str) -> QuoteState | None:
     try:
         async with asyncio.timeout(STATE_TIMEOUT):
-            state: QuoteState = await temporal.get_workflow_handle(workflow_id).query(
-                "state", result_type=QuoteState
-            )
-            return state
+            # The state query completed with the pending activity's attempt and error.
+            return await quotes_progress.quote_progress(temporal, workflow_id)
     except Exception:  # a closed workflow, no worker, Temporal away: show the projection
         return None
 
@@ -113,6 +111,8 @@ async def _one(
     reason: str,
 ) -> TriageResult:
     async def run(session: AsyncSession) -> QuoteOut:
+        if action == "retry":
+            return await quotes_commands.retry_now(session, temporal, operator, quote.id)
         if action == "recheck":
             return await quotes_commands.recheck_payment(session, temporal, operator, quote.id)
         if action == "cancel":

@@ -97,6 +97,7 @@ EVENT_LABELS = {
     "refunded": N_("Pago reembolsado"),
     "late_payment_refunded": N_("Pago tardío reembolsado"),
     "deadline_extended": N_("Plazo extendido"),
+    "operator_retry": N_("Operaciones reintentó el paso pendiente"),
 }
 # Steps whose message is what a person wrote (note, reason, carrier and tracking).
 EVENTS_WITH_PEOPLES_WORDS = frozenset(

@@ -10,6 +10,7 @@ from typing import Any
 
 from temporalio import activity
 from temporalio.client import Client, WorkflowHandle
+from temporalio.exceptions import ApplicationError
 from temporalio.worker import Worker
 
 from marketred.schemas.ledger import PostRefundInput, PostSaleInput
@@ -19,6 +20,7 @@ from marketred.schemas.payments import (
     PaymentCheck,
     PaymentLink,
     PaymentVerdict,
+    PollPaymentInput,
     RefundInput,
     RefundResult,
 )
@@ -49,6 +51,9 @@ class FakeWorld:
     # Khipu reads: held open until the gate is set (a read in flight), or failing first.
     check_gate: asyncio.Event | None = None
     check_failures: int = 0
+    # Khipu is unreachable (every read fails) while set; failed reads are counted.
+    khipu_down: bool = False
+    failed_reads: int = 0
 
     def activities(self) -> list[Any]:
         world = self
@@ -83,8 +88,18 @@ class FakeWorld:
             if world.check_failures > 0:
                 world.check_failures -= 1
                 raise RuntimeError("Khipu timed out")
+            if world.khipu_down:
+                world.failed_reads += 1
+                raise RuntimeError("Khipu is unreachable")
             reason = "amount differs" if world.verdict == "mismatch" else None
             return PaymentCheck(verdict=world.verdict, reason=reason)
+
+        @activity.defn(name="poll_khipu_payment")
+        async def poll_khipu_payment(inp: PollPaymentInput) -> PaymentCheck:
+            check = await check_khipu_payment(inp.check)
+            if check.verdict in inp.wait_while:
+                raise ApplicationError(f"still {check.verdict}", type="PaymentPending")
+            return check
 
         @activity.defn(name="delete_khipu_payment")
         async def delete_khipu_payment(inp: CheckPaymentInput) -> None:
@@ -108,11 +123,18 @@ class FakeWorld:
             send_quote_notification,
             create_khipu_payment,
             check_khipu_payment,
+            poll_khipu_payment,
             delete_khipu_payment,
             refund_khipu_payment,
             post_sale_to_ledger,
             post_refund_to_ledger,
         ]
+
+    @property
+    def timeline_kinds(self) -> list[str]:
+        """The quote_events rows the projections wrote (each sends only new rows)."""
+        rows = {e.seq: e.kind for p in self.projections for e in p.state.timeline}
+        return [rows[seq] for seq in sorted(rows)]
 
     @property
     def statuses(self) -> list[str]:

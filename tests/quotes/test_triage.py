@@ -7,6 +7,7 @@ carrying the operator's id into that quote's history."""
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -35,6 +36,7 @@ from tests.quotes.test_quotes_api import (  # the dev-server stack and its parti
     _request_quote,
     stack,
 )
+from tests.quotes.workflow_helpers import record_history
 from tests.support.factories import make_user
 from tests.web.helpers import csrf_of, sign_in
 
@@ -133,7 +135,7 @@ async def recording_stack(
 ) -> AsyncIterator[Stack]:
     """The quote stack with the worker's step-error recorder (workers/step_errors.py)."""
     tq = unique_task_queue()
-    local = settings.model_copy(update={"temporal_task_queue": tq, "khipu_poll_seconds": 3600})
+    local = settings.model_copy(update={"temporal_task_queue": tq, "khipu_poll_seconds": 1})
     sessions = create_session_factory(engine)
     world = FakeWorld()
     fakes = [
@@ -168,7 +170,10 @@ async def test_a_step_that_keeps_failing_is_listed_with_its_error_until_it_succe
         return r.json()  # type: ignore[no-any-return]
 
     failing = await _eventually(detail, lambda d: d["last_error"], timeout=60)
-    assert str(failing["last_error"]).startswith("check_khipu_payment: Khipu timed out (attempt ")
+    assert re.match(
+        r"\w+_khipu_payment: Khipu timed out \(attempt \d+\)", str(failing["last_error"])
+    )
+    assert {"name": "retry_now", "by": "operator"} in failing["allowed_actions"]
     sessions = create_session_factory(engine)
     async with sessions() as db:
         operator = await make_user(db, "operator")
@@ -179,11 +184,34 @@ async def test_a_step_that_keeps_failing_is_listed_with_its_error_until_it_succe
     )
     assert f'data-number="{quote["number"]}"' in page.text
     assert 'data-reason="retrying"' in page.text
-    assert "check_khipu_payment: Khipu timed out" in page.text
+    assert "_khipu_payment: Khipu timed out" in page.text
 
-    stack.world.check_failures = 0  # Khipu is back: the next attempt succeeds
+    stack.world.check_failures = 0  # Khipu is back; the operator does not wait the backoff
     stack.world.verdict = "paid"
+    r = await stack.api.post(
+        "/operador/atascadas/acciones",
+        data={"csrf_token": csrf_of(page.text), "accion": "reintentar", "quote": quote["id"]},
+    )
+    assert r.status_code == 200, r.text
+    assert "1 de 1 aplicadas" in r.text
     await _eventually(detail, lambda d: d["status"] == "PAID" and not d["last_error"], timeout=120)
+    history = await stack.env.client.get_workflow_handle(quote["workflow_id"]).fetch_history()
+    retried = [
+        json.loads(
+            e.workflow_execution_update_accepted_event_attributes.accepted_request.input.args.payloads[
+                0
+            ].data
+        )
+        for e in history.events
+        if e.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED
+        and e.workflow_execution_update_accepted_event_attributes.accepted_request.input.name
+        == "retry_now"
+    ]
+    assert [r["by_user"] for r in retried] == [str(operator.id)]
+    await record_history(stack.env.client.get_workflow_handle(quote["workflow_id"]), "retry_now")
+    timeline = (await detail())["timeline"]
+    assert isinstance(timeline, list)
+    assert "operator_retry" in [e["kind"] for e in timeline]
     after = await stack.api.get(
         "/operador/atascadas", params={"motivo": "error", "tienda": p.vendor_slug}
     )

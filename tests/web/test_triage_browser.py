@@ -1,7 +1,8 @@
 """Operators' "Atascadas" in the browser, on the whole stack: Khipu's sandbox stops
 answering payment reads, so quotes whose buyers paid pile up with the step's error; the
-operator selects them all and applies one action; once the sandbox recovers they all
-proceed to PAID, and each quote's history holds the operator's update with their id."""
+sandbox recovers, the operator selects them all and retries now (no waiting out the
+backoff); they all proceed to PAID, and each quote's history holds the operator's
+retry_now update with their id."""
 
 from __future__ import annotations
 
@@ -24,8 +25,8 @@ pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 SLUG = "cafe-altiplano"
 QUOTES = 3
 # The bulk action the operator applies (its option label) and the update it sends.
-ACTION_LABEL = "Extender el plazo en curso"
-ACTION_UPDATE = "extend_deadline"
+ACTION_LABEL = "Reintentar ahora"
+ACTION_UPDATE = "retry_now"
 
 
 async def _login(api: httpx.AsyncClient, email: str) -> dict[str, str]:
@@ -127,8 +128,9 @@ async def test_stuck_quotes_found_acted_on_in_bulk_and_proceeding(browser, stack
         await expect(rows).to_have_count(QUOTES)
         for number in numbers:
             row = page.locator(f'tr[data-number="{number}"]')
-            await expect(row.locator("[data-last-error]")).to_contain_text("check_khipu_payment")
+            await expect(row.locator("[data-last-error]")).to_contain_text("_khipu_payment")
             await expect(row.get_by_text("Paso con errores, reintentando")).to_be_visible()
+            await expect(row.locator("[data-last-error]")).to_contain_text("(attempt ")
         await screenshot(page, "operador-atascadas")
 
         assert (await khipu.delete("/_sandbox/faults")).is_success  # Khipu recovers

@@ -30,6 +30,7 @@ REASON_PARAMS: dict[str, StuckReason] = {
     "reembolso": "refund_open",
 }
 ACTION_PARAMS: dict[str, quotes_triage.TriageAction] = {
+    "reintentar": "retry",
     "extender": "extend",
     "cancelar": "cancel",
     "verificar-pago": "recheck",
