@@ -121,7 +121,16 @@ def authorize_cart(p: Principal, cart: BuyerOwned, action: CartAction = "view") 
 
 
 QuoteAction = Literal[
-    "view", "accept", "reject", "ship", "extend", "pay", "deliver", "cancel", "recheck_payment"
+    "view",
+    "accept",
+    "reject",
+    "ship",
+    "extend",
+    "pay",
+    "deliver",
+    "cancel",
+    "recheck_payment",
+    "retry_now",
 ]
 # Who of a quote's parties may take each action: the one table the quote services
 # (quotes_access.quote_for), the route policies ("quote:<action>") and the
@@ -139,6 +148,8 @@ QUOTE_ACTORS: dict[str, frozenset[str]] = {
     "deliver": frozenset({"buyer", "operator"}),
     "cancel": frozenset({"buyer", "operator"}),
     "recheck_payment": frozenset({"operator"}),
+    # Cut a failing step's backoff short (the Atascadas triage).
+    "retry_now": frozenset({"operator"}),
 }
 
 

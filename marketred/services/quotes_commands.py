@@ -199,6 +199,6 @@ async def retry_now(
     session: AsyncSession, temporal: Client, who: Principal, quote_id: uuid.UUID
 ) -> QuoteOut:
     """Operators: restart the step a quote waits on now instead of after its backoff."""
-    quote = await quote_for(session, who, quote_id, "operator")
+    quote = await quote_for(session, who, quote_id, "retry_now")
     await _update(temporal, quote.workflow_id, c.RETRY_NOW, RetryNowInput(by_user=who.user_id))
     return await get_quote(session, who, quote_id)
