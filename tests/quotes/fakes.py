@@ -10,7 +10,7 @@ from typing import Any
 
 from temporalio import activity
 from temporalio.client import Client, WorkflowHandle
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
 from temporalio.worker import Worker
 
 from marketred.schemas.ledger import PostRefundInput, PostSaleInput
@@ -98,7 +98,12 @@ class FakeWorld:
         async def poll_khipu_payment(inp: PollPaymentInput) -> PaymentCheck:
             check = await check_khipu_payment(inp.check)
             if check.verdict in inp.wait_while:
-                raise ApplicationError(f"still {check.verdict}", type="PaymentPending")
+                raise ApplicationError(
+                    f"still {check.verdict}",
+                    type="PaymentPending",
+                    # An expected answer, not an error: no warning per poll in the logs.
+                    category=ApplicationErrorCategory.BENIGN,
+                )
             return check
 
         @activity.defn(name="delete_khipu_payment")
