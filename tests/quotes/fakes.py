@@ -51,7 +51,7 @@ class FakeWorld:
     # Khipu reads: held open until the gate is set (a read in flight), or failing first.
     check_gate: asyncio.Event | None = None
     check_failures: int = 0
-    # Khipu is unreachable (every read fails) while set; failed reads are counted.
+    # Khipu is unreachable (every call fails) while set; failed calls are counted.
     khipu_down: bool = False
     failed_reads: int = 0
 
@@ -73,6 +73,9 @@ class FakeWorld:
 
         @activity.defn(name="create_khipu_payment")
         async def create_khipu_payment(inp: CreatePaymentInput) -> PaymentLink:
+            if world.khipu_down:
+                world.failed_reads += 1
+                raise RuntimeError("Khipu is unreachable")
             world.payments_created.append(inp)
             return PaymentLink(
                 khipu_payment_id=f"kp-{inp.quote_id.hex[:8]}",
