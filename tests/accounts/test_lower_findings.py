@@ -149,7 +149,8 @@ async def test_production_serves_no_dev_mail_no_swagger_and_metrics_only_to_the_
     assert (await production_client.get("/api/docs")).status_code == 404
     assert (await production_client.get("/redoc")).status_code == 404
     assert (await production_client.get("/api/openapi.json")).status_code == 200
-    assert (await production_client.get("/metrics")).status_code == 404
+    # With a token set, /metrics exists for the scraper only (services/metrics_access.py).
+    assert (await production_client.get("/metrics")).status_code == 401
     wrong = {"Authorization": "Bearer guess"}
     assert (await production_client.get("/metrics", headers=wrong)).status_code == 401
     right = {"Authorization": "Bearer scrape-me"}
