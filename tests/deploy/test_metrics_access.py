@@ -6,25 +6,14 @@ import httpx
 import pytest
 
 from marketred.api.app import create_app
-from marketred.integrations.payload_codec import new_key_entry
 from marketred.services.metrics_access import metrics_allowed
 from marketred.settings import Settings
 from marketred.store.session import create_engine, create_session_factory
 from tests.conftest import make_resources
+from tests.support.production import PRODUCTION as GOOD_PRODUCTION
 
-# Passes every production check (docs/security.md finding 3, docs/privacy.md keys).
 PRODUCTION: dict[str, object] = {
-    "env": "production",
-    "secret_key": "k" * 48,
-    "khipu_api_key": "real-khipu-key",
-    "khipu_webhook_secret": "real-webhook-secret",
-    "directory_secret": "d" * 48,
-    "indexer_secret": "i" * 48,
-    "public_url": "https://marketred.example.cl",
-    "khipu_api_base": "https://payment-api.khipu.com",
-    "embed_origins": ["https://www.inforedchile.cl"],
-    "smtp_url": "smtp+starttls://u:p@smtp.example.cl:587",
-    "codec_keys": new_key_entry("2027-01"),
+    **GOOD_PRODUCTION,
     "database_url": "postgresql://nobody@127.0.0.1:1/none",
     "temporal_address": "127.0.0.1:1",
 }

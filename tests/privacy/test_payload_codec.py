@@ -27,6 +27,7 @@ from marketred.settings import Settings
 from marketred.store.repositories import data_keys
 from marketred.workflows.quote_lifecycle import QuoteWorkflow
 from tests.support.factories import make_user
+from tests.support.production import PRODUCTION
 
 HISTORIES = Path(__file__).resolve().parents[1] / "histories"
 
@@ -150,15 +151,7 @@ async def test_a_buyers_payload_uses_their_key_until_it_is_shredded(
 
 
 def test_production_refuses_the_development_codec_key_and_malformed_keys() -> None:
-    prod = {
-        "env": "production",
-        "secret_key": "s" * 40,
-        "khipu_api_key": "k" * 40,
-        "khipu_webhook_secret": "w" * 40,
-        "directory_secret": "d" * 40,
-        "database_url": "postgresql://db/marketred",
-        "temporal_address": "temporal:7233",
-    }
+    prod = {k: v for k, v in PRODUCTION.items() if k != "codec_keys"}
     with pytest.raises(ValueError, match="CODEC_KEYS"):
         Settings(**prod)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="CODEC_KEYS"):
