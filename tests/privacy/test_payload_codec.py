@@ -110,7 +110,9 @@ class InMemorySubjectKeys(SubjectKeys):
         return self.keys[subject]
 
 
-@pytest.mark.parametrize("path", sorted(HISTORIES.glob("quote_*.json")), ids=lambda p: p.stem)
+@pytest.mark.parametrize(
+    "path", sorted(HISTORIES.rglob("quote_*.json")), ids=lambda p: f"{p.parent.name}/{p.stem}"
+)
 async def test_histories_recorded_before_encryption_still_replay(path: Path) -> None:
     ring = _ring("k")
     codec = EncryptionCodec(ring, InMemorySubjectKeys(ring))
