@@ -195,7 +195,7 @@ async def seed(session: AsyncSession, commission_bps: int) -> bool:
                     )
                 )
     for account in demo_accounts():
-        await accounts.create_user(
+        user = await accounts.create_user(
             session,
             email=account.email,
             password=DEMO_PASSWORD,
@@ -203,5 +203,9 @@ async def seed(session: AsyncSession, commission_bps: int) -> bool:
             name=account.email.split("@")[0].title(),
             vendor_slug=account.vendor,
         )
+        # Our own demo addresses, the same people the directory sandbox signs in: verified,
+        # so "Ingresar con InforedChile" links to them (it refuses unverified accounts
+        # that have a password; linking then drops the demo password).
+        await accounts.mark_email_verified(session, user)
     await session.flush()
     return True
