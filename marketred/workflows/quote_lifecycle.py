@@ -6,6 +6,7 @@ import asyncio
 from datetime import timedelta
 
 from temporalio import workflow
+from temporalio.common import VersioningBehavior
 
 with workflow.unsafe.imports_passed_through():
     from marketred.schemas import temporal_contracts as c
@@ -37,7 +38,8 @@ with workflow.unsafe.imports_passed_through():
 REQUEST_PATH = timedelta(seconds=30)
 
 
-@workflow.defn(name=c.QUOTE_WORKFLOW.name)
+# Auto-upgrade under Worker Versioning: a quote outlives many builds (docs/quotes.md).
+@workflow.defn(name=c.QUOTE_WORKFLOW.name, versioning_behavior=VersioningBehavior.AUTO_UPGRADE)
 class QuoteWorkflow(QuoteWorkflowBase):
     @workflow.init
     def __init__(self, inp: QuoteWorkflowInput) -> None:
