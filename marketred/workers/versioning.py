@@ -1,8 +1,10 @@
 """Worker Deployment Versioning (opt-in: MARKETRED_TEMPORAL_WORKER_VERSIONING=1).
 
 A versioned worker polls as deployment `temporal_deployment_name`, build id = the package
-version. Workflows default to auto-upgrade (a quote lives for weeks: running quotes move
-to the new build and `workflow.patched` keeps them deterministic; docs/quotes.md). A new
+version. Every workflow type is auto-upgrade, as the deployment's default (naming a
+behavior on a `@workflow.defn` would break unversioned workers): a quote lives for weeks,
+so running quotes move to the new build and `workflow.patched` keeps them deterministic
+(docs/quotes.md). A new
 build takes new workflows once it is made current (`make_current`, or
 `temporal worker deployment set-current-version`), after its workers poll.
 """

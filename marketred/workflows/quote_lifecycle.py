@@ -6,7 +6,6 @@ import asyncio
 from datetime import timedelta
 
 from temporalio import workflow
-from temporalio.common import VersioningBehavior
 
 with workflow.unsafe.imports_passed_through():
     from marketred.schemas import temporal_contracts as c
@@ -38,8 +37,10 @@ with workflow.unsafe.imports_passed_through():
 REQUEST_PATH = timedelta(seconds=30)
 
 
-# Auto-upgrade under Worker Versioning: a quote outlives many builds (docs/quotes.md).
-@workflow.defn(name=c.QUOTE_WORKFLOW.name, versioning_behavior=VersioningBehavior.AUTO_UPGRADE)
+# Under Worker Versioning a quote is auto-upgrade (it outlives many builds): the
+# deployment's default (workers/versioning.py), since a behavior named here makes an
+# unversioned worker's tasks fail on a real server.
+@workflow.defn(name=c.QUOTE_WORKFLOW.name)
 class QuoteWorkflow(QuoteWorkflowBase):
     @workflow.init
     def __init__(self, inp: QuoteWorkflowInput) -> None:
@@ -546,6 +547,8 @@ class QuoteWorkflow(QuoteWorkflowBase):
             self.s.deadlines.pay_by = workflow.now() + timedelta(
                 hours=self._in.policy.payment_hours
             )
+            # A fresh window polls like a fresh payment (often at first).
+            self.s.payment_started_at = workflow.now()
             self.s.deadline_moved = True
             self._release_hold(inp, "Khipu reports the payment in progress; the window reopens")
             self._wait_for("the buyer to pay")
