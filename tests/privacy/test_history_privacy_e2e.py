@@ -183,6 +183,15 @@ def _decode(api: httpx.Client, auth: dict[str, str], payloads: list[Payload]) ->
     return list(json_format.Parse(r.text, Payloads()).payloads)
 
 
+def _written_by_sdk_core(p: Payload) -> bool:
+    """Temporal's core SDK writes a few payloads itself, past the codec: a patch marker
+    (`workflow.patched`) and the reason of an activity cancelled before it started.
+    They hold names of ours, never a person's data."""
+    data = json.loads(p.data)
+    patch_marker = isinstance(data, dict) and set(data) == {"id", "deprecated"}
+    return patch_marker or data == "ACTIVITY_ID_NOT_STARTED"
+
+
 def test_histories_hold_no_personal_data_and_erasure_shreds_it(
     stack: RunningStack, database: str
 ) -> None:
@@ -197,7 +206,7 @@ def test_histories_hold_no_personal_data_and_erasure_shreds_it(
     assert payloads
     # Only search attributes stay readable (Temporal indexes them): ids and numbers.
     unsealed = [p for p in payloads if p.metadata["encoding"] != b"binary/encrypted"]
-    assert all("type" in p.metadata for p in unsealed), unsealed
+    assert all("type" in p.metadata or _written_by_sdk_core(p) for p in unsealed), unsealed
     key_ids = {p.metadata["encryption-key-id"].decode() for p in payloads}
     assert f"subject:{buyer_id}" in key_ids  # the buyer's own key
     assert len(key_ids) >= 2  # ... and the master key for the rest

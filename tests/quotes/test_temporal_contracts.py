@@ -42,6 +42,7 @@ def registered_activity_names() -> set[str]:
         public_url="http://x",
         directory_indexer_url="http://x",
         directory_secret="s",
+        indexer_secret="s",
         khipu_api_base="http://x",
         khipu_api_key="k",
         khipu_receiver_id=1,
