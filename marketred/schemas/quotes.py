@@ -35,6 +35,9 @@ FINAL_STATUSES: frozenset[str] = frozenset(
 # States in which the buyer's money is with us (a cancel must refund it).
 PAID_STATUSES: frozenset[str] = frozenset({"PAID", "SHIPPED", "DELIVERED"})
 Actor = Literal["buyer", "vendor", "operator", "system"]
+# ApplicationError type of an update refused for its input, not for the quote's state
+# (details[0] names the field): the API answers 422 on that field instead of 409.
+QUOTE_INVALID_INPUT = "QuoteInvalidInput"
 DeadlineName = Literal["respond_by", "pay_by", "ship_by", "auto_confirm_at"]
 
 

@@ -1,7 +1,11 @@
 """Quote actions: each checks who may act, then sends one update to the workflow.
 
 The workflow's validator decides whether the action fits the quote's state; a refusal
-is a 409 with its reason ("the quote is no longer awaiting the vendor").
+is a 409 with its reason ("the quote is no longer awaiting the vendor"), or a 422 on the
+field when the input itself cannot work (an accepted total of 0).
+
+Every action takes the caller's request key (the API's Idempotency-Key, the web form's
+nonce): the update id derives from it, so the same request sent twice is one update.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from marketred.schemas.accounts import Principal
 from marketred.schemas.quotes import (
+    QUOTE_INVALID_INPUT,
     AcceptInput,
     AcceptQuote,
     CancelInput,
@@ -34,7 +39,8 @@ from marketred.schemas.quotes import (
     StartPaymentInput,
     StartPaymentResult,
 )
-from marketred.services.errors import Conflict, Unavailable
+from marketred.services import idempotency
+from marketred.services.errors import Conflict, InvalidInput, Unavailable
 from marketred.services.quotes_access import quote_for
 from marketred.services.quotes_queries import get_quote
 
@@ -52,13 +58,19 @@ async def _update(
     result_type: type[R],
     *,
     when_closed: str = "the quote has already ended",
+    quote_id: uuid.UUID | None = None,
+    key: str | None = None,
 ) -> R:
     handle = temporal.get_workflow_handle(workflow_id)
+    update_id = idempotency.update_id(name, quote_id, key) if quote_id else None
     try:
-        result: Any = await handle.execute_update(name, arg, result_type=result_type)
+        result: Any = await handle.execute_update(name, arg, id=update_id, result_type=result_type)
     except WorkflowUpdateFailedError as exc:
         cause = exc.cause
         message = cause.message if isinstance(cause, ApplicationError) else str(cause or exc)
+        if isinstance(cause, ApplicationError) and cause.type == QUOTE_INVALID_INPUT:
+            field = str(cause.details[0]) if cause.details else "body"
+            raise InvalidInput(message, errors=[(field, message)]) from exc
         raise Conflict(message) from exc
     except RPCError as exc:
         if exc.status == RPCStatusCode.NOT_FOUND:
@@ -70,7 +82,12 @@ async def _update(
 
 
 async def accept_quote(
-    session: AsyncSession, temporal: Client, who: Principal, quote_id: uuid.UUID, body: AcceptQuote
+    session: AsyncSession,
+    temporal: Client,
+    who: Principal,
+    quote_id: uuid.UUID,
+    body: AcceptQuote,
+    key: str | None = None,
 ) -> QuoteOut:
     quote = await quote_for(session, who, quote_id, "vendor")
     await _update(
@@ -80,12 +97,19 @@ async def accept_quote(
         AcceptInput(**body.model_dump()),
         QuoteState,
         when_closed=VENDOR_DECISION_CLOSED,
+        quote_id=quote_id,
+        key=key,
     )
     return await get_quote(session, who, quote_id)
 
 
 async def reject_quote(
-    session: AsyncSession, temporal: Client, who: Principal, quote_id: uuid.UUID, body: RejectQuote
+    session: AsyncSession,
+    temporal: Client,
+    who: Principal,
+    quote_id: uuid.UUID,
+    body: RejectQuote,
+    key: str | None = None,
 ) -> QuoteOut:
     quote = await quote_for(session, who, quote_id, "vendor")
     await _update(
@@ -95,12 +119,19 @@ async def reject_quote(
         RejectInput(reason=body.reason),
         QuoteState,
         when_closed=VENDOR_DECISION_CLOSED,
+        quote_id=quote_id,
+        key=key,
     )
     return await get_quote(session, who, quote_id)
 
 
 async def cancel_quote(
-    session: AsyncSession, temporal: Client, who: Principal, quote_id: uuid.UUID, body: CancelQuote
+    session: AsyncSession,
+    temporal: Client,
+    who: Principal,
+    quote_id: uuid.UUID,
+    body: CancelQuote,
+    key: str | None = None,
 ) -> QuoteOut:
     quote = await quote_for(session, who, quote_id, "buyer", "operator")
     actor = "operator" if who.is_operator else "buyer"
@@ -115,12 +146,18 @@ async def cancel_quote(
             expected_status=None if who.is_operator else quote.status,  # type: ignore[arg-type]
         ),
         QuoteState,
+        quote_id=quote_id,
+        key=key,
     )
     return await get_quote(session, who, quote_id)
 
 
 async def start_payment(
-    session: AsyncSession, temporal: Client, who: Principal, quote_id: uuid.UUID
+    session: AsyncSession,
+    temporal: Client,
+    who: Principal,
+    quote_id: uuid.UUID,
+    key: str | None = None,
 ) -> StartPaymentResult:
     quote = await quote_for(session, who, quote_id, "buyer")
     return await _update(
@@ -129,11 +166,18 @@ async def start_payment(
         "start_payment",
         StartPaymentInput(payer_email=who.email or None),
         StartPaymentResult,
+        quote_id=quote_id,
+        key=key,
     )
 
 
 async def ship_quote(
-    session: AsyncSession, temporal: Client, who: Principal, quote_id: uuid.UUID, body: ShipQuote
+    session: AsyncSession,
+    temporal: Client,
+    who: Principal,
+    quote_id: uuid.UUID,
+    body: ShipQuote,
+    key: str | None = None,
 ) -> QuoteOut:
     quote = await quote_for(session, who, quote_id, "vendor")
     await _update(
@@ -142,12 +186,18 @@ async def ship_quote(
         "mark_shipped",
         MarkShippedInput(carrier=body.carrier, tracking=body.tracking),
         QuoteState,
+        quote_id=quote_id,
+        key=key,
     )
     return await get_quote(session, who, quote_id)
 
 
 async def confirm_delivery(
-    session: AsyncSession, temporal: Client, who: Principal, quote_id: uuid.UUID
+    session: AsyncSession,
+    temporal: Client,
+    who: Principal,
+    quote_id: uuid.UUID,
+    key: str | None = None,
 ) -> QuoteOut:
     quote = await quote_for(session, who, quote_id, "buyer", "operator")
     actor = "operator" if who.is_operator else "buyer"
@@ -157,6 +207,8 @@ async def confirm_delivery(
         "confirm_delivery",
         ConfirmDeliveryInput(actor=actor),
         QuoteState,
+        quote_id=quote_id,
+        key=key,
     )
     return await get_quote(session, who, quote_id)
 
@@ -167,6 +219,7 @@ async def extend_deadline(
     who: Principal,
     quote_id: uuid.UUID,
     body: ExtendDeadlineBody,
+    key: str | None = None,
 ) -> QuoteOut:
     quote = await quote_for(session, who, quote_id, "vendor", "operator")
     actor = "operator" if who.is_operator else "vendor"
@@ -178,15 +231,29 @@ async def extend_deadline(
             actor=actor, deadline=body.deadline, hours=body.hours, reason=body.reason
         ),
         QuoteState,
+        quote_id=quote_id,
+        key=key,
     )
     return await get_quote(session, who, quote_id)
 
 
 async def recheck_payment(
-    session: AsyncSession, temporal: Client, who: Principal, quote_id: uuid.UUID
+    session: AsyncSession,
+    temporal: Client,
+    who: Principal,
+    quote_id: uuid.UUID,
+    key: str | None = None,
 ) -> QuoteOut:
     """Operators: read a held payment back from Khipu (after Khipu fixed it, or to see
     whether the buyer's bank finished); the workflow releases or keeps the hold."""
     quote = await quote_for(session, who, quote_id, "operator")
-    await _update(temporal, quote.workflow_id, "recheck_payment", RecheckPaymentInput(), QuoteState)
+    await _update(
+        temporal,
+        quote.workflow_id,
+        "recheck_payment",
+        RecheckPaymentInput(),
+        QuoteState,
+        quote_id=quote_id,
+        key=key,
+    )
     return await get_quote(session, who, quote_id)

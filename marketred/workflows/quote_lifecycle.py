@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from temporalio import workflow
+from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from marketred.schemas.ledger import PostSaleInput
@@ -12,6 +13,7 @@ with workflow.unsafe.imports_passed_through():
     from marketred.schemas.payments import CreatePaymentInput, PaymentLink, PaymentNotified
     from marketred.schemas.quotes import (
         PAID_STATUSES,
+        QUOTE_INVALID_INPUT,
         AcceptInput,
         Actor,
         CancelInput,
@@ -25,6 +27,7 @@ with workflow.unsafe.imports_passed_through():
         RejectInput,
         StartPaymentInput,
         StartPaymentResult,
+        totals_of,
     )
     from marketred.workflows.quote import QuoteWorkflowBase
 
@@ -242,6 +245,19 @@ class QuoteWorkflow(QuoteWorkflowBase):
         positions = {line.position for line in self._lines}
         unknown = [c.position for c in inp.lines or [] if c.position not in positions]
         self._refuse_unless(not unknown, f"no quote line at position(s) {unknown}")
+        prices = {change.position: change.unit_price for change in inp.lines or []}
+        paid_lines = [
+            line.model_copy(update={"unit_price": prices.get(line.position, line.unit_price)})
+            for line in self._lines
+        ]
+        if totals_of(paid_lines, inp.shipping_cost)[1] <= 0:
+            # Khipu takes no payment of $0: accepting it would leave the quote stuck.
+            raise ApplicationError(
+                "the total to pay must be more than $0: set a price or a shipping cost",
+                "shipping_cost",
+                type=QUOTE_INVALID_INPUT,
+                non_retryable=True,
+            )
 
     @workflow.update
     async def reject(self, inp: RejectInput) -> QuoteState:
@@ -325,9 +341,18 @@ class QuoteWorkflow(QuoteWorkflowBase):
                 await self._publish(None)
             finally:
                 self._payment_creating = False
-        # A second caller while the first creates waits for that one payment.
-        await workflow.wait_condition(lambda: self._payment is not None)
-        assert self._payment is not None
+        # A second caller while the first creates waits for that one payment, or for the
+        # first to fail: then it fails too instead of waiting forever (which would also
+        # keep the workflow from ever finishing its handlers).
+        await workflow.wait_condition(
+            lambda: self._payment is not None or not self._payment_creating
+        )
+        if self._payment is None:
+            raise ApplicationError(
+                "the Khipu payment could not be created; try again",
+                type="PaymentNotCreated",
+                non_retryable=True,
+            )
         return StartPaymentResult(payment_url=self._payment.payment_url)
 
     @start_payment.validator

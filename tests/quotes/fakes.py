@@ -10,6 +10,7 @@ from typing import Any
 
 from temporalio import activity
 from temporalio.client import Client, WorkflowHandle
+from temporalio.exceptions import ApplicationError
 from temporalio.worker import Worker
 
 from marketred.schemas.ledger import PostRefundInput, PostSaleInput
@@ -49,6 +50,11 @@ class FakeWorld:
     # Khipu reads: held open until the gate is set (a read in flight), or failing first.
     check_gate: asyncio.Event | None = None
     check_failures: int = 0
+    # Khipu's payment creation: held open until the gate is set, then refused if asked.
+    create_gate: asyncio.Event | None = None
+    create_refusal: str | None = None
+    # Khipu's refunds: refused (non-retryably, like "El pago ya fue rendido") while set.
+    refund_refusal: str | None = None
 
     def activities(self) -> list[Any]:
         world = self
@@ -68,6 +74,12 @@ class FakeWorld:
 
         @activity.defn(name="create_khipu_payment")
         async def create_khipu_payment(inp: CreatePaymentInput) -> PaymentLink:
+            if world.create_gate is not None:
+                await world.create_gate.wait()
+            if world.create_refusal is not None:
+                raise ApplicationError(
+                    world.create_refusal, type="PaymentRefused", non_retryable=True
+                )
             world.payments_created.append(inp)
             return PaymentLink(
                 khipu_payment_id=f"kp-{inp.quote_id.hex[:8]}",
@@ -92,6 +104,10 @@ class FakeWorld:
 
         @activity.defn(name="refund_khipu_payment")
         async def refund_khipu_payment(inp: RefundInput) -> RefundResult:
+            if world.refund_refusal is not None:
+                raise ApplicationError(
+                    world.refund_refusal, type="PaymentRefused", non_retryable=True
+                )
             world.refunds.append(inp)
             return RefundResult(refunded_amount=inp.amount)
 

@@ -21,7 +21,10 @@ from marketred.activities.notifications import NotificationActivities
 from marketred.activities.quotes import QuoteActivities
 from marketred.api.app import create_app
 from marketred.sandbox.mailcatcher import list_caught, start_catcher
+from marketred.schemas.accounts import Principal
 from marketred.schemas.payments import PaymentNotified
+from marketred.schemas.quotes import ExtendDeadlineBody
+from marketred.services import quotes as quote_service
 from marketred.settings import Settings
 from marketred.store.session import create_session_factory
 from marketred.workflows.quote_lifecycle import QuoteWorkflow
@@ -357,3 +360,87 @@ async def test_vendor_extends_its_answer_time_once_over_http(
     assert r.status_code == 200, r.text
     final = datetime.fromisoformat(r.json()["deadlines"]["respond_by"])
     assert final == respond_by + timedelta(hours=26)
+
+
+async def test_the_same_idempotency_key_sent_twice_to_extend_extends_once(
+    stack: Stack, engine: AsyncEngine
+) -> None:
+    p = await _parties(engine, stack.settings)
+    qid = (await _request_quote(stack, p)).json()["id"]
+    before = (await stack.api.get(f"/api/v1/quotes/{qid}", headers=p.operator)).json()
+    respond_by = datetime.fromisoformat(before["deadlines"]["respond_by"])
+    body = {"deadline": "respond_by", "hours": 24, "reason": "pedido del comprador"}
+    headers = {**p.operator, "Idempotency-Key": "extend-once-1"}
+
+    # Twice one after the other (a retry after a lost answer), then twice at once (a
+    # double click): the first answer every time, one extension in total.
+    first = await stack.api.post(f"/api/v1/quotes/{qid}/extend", json=body, headers=headers)
+    assert first.status_code == 200, first.text
+    again = await stack.api.post(f"/api/v1/quotes/{qid}/extend", json=body, headers=headers)
+    assert again.status_code == 200, again.text
+    assert again.json() == first.json()
+    racing = await asyncio.gather(
+        *(
+            stack.api.post(
+                f"/api/v1/quotes/{qid}/extend",
+                json=body,
+                headers={**p.operator, "Idempotency-Key": "extend-once-2"},
+            )
+            for _ in range(2)
+        )
+    )
+    assert [r.status_code for r in racing] == [200, 200], [r.text for r in racing]
+
+    after = (await stack.api.get(f"/api/v1/quotes/{qid}", headers=p.operator)).json()
+    assert datetime.fromisoformat(after["deadlines"]["respond_by"]) == respond_by + timedelta(
+        hours=48
+    )
+    extended = [e for e in after["timeline"] if e["kind"] == "deadline_extended"]
+    assert len(extended) == 2
+
+    # The same key with another body is refused and changes nothing.
+    other = await stack.api.post(
+        f"/api/v1/quotes/{qid}/extend", json={**body, "hours": 5}, headers=headers
+    )
+    assert other.status_code == 422
+    assert "Idempotency-Key" in other.text
+
+
+async def test_one_update_id_per_request_key_even_past_the_stored_answer(
+    stack: Stack, engine: AsyncEngine
+) -> None:
+    """A web form posted twice carries the same nonce and has no stored answer: the
+    workflow itself must see one update (one extension)."""
+    p = await _parties(engine, stack.settings)
+    qid = uuid.UUID((await _request_quote(stack, p)).json()["id"])
+    operator = Principal(user_id=uuid.uuid4(), role="operator")
+    body = ExtendDeadlineBody(deadline="respond_by", hours=3, reason="doble clic")
+    async with create_session_factory(engine)() as db:
+        for _ in range(2):
+            await quote_service.extend_deadline(
+                db, stack.env.client, operator, qid, body, key="web:nonce-1"
+            )
+        # Another nonce (the form drawn again) is another request.
+        await quote_service.extend_deadline(
+            db, stack.env.client, operator, qid, body, key="web:nonce-2"
+        )
+        out = await quote_service.get_quote(db, operator, qid)
+    assert [e.kind for e in out.timeline].count("deadline_extended") == 2
+
+
+async def test_accepting_a_total_of_zero_is_422_on_the_field_and_changes_nothing(
+    stack: Stack, engine: AsyncEngine
+) -> None:
+    p = await _parties(engine, stack.settings)
+    qid = (await _request_quote(stack, p)).json()["id"]
+    r = await stack.api.post(
+        f"/api/v1/quotes/{qid}/accept",
+        json={"shipping_cost": 0, "lines": [{"position": 0, "unit_price": 0}]},
+        headers=p.staff,
+    )
+    assert r.status_code == 422, r.text
+    assert r.headers["content-type"].startswith("application/problem+json")
+    assert "shipping_cost" in r.text
+    assert "more than $0" in r.json()["detail"]
+    after = (await stack.api.get(f"/api/v1/quotes/{qid}", headers=p.staff)).json()
+    assert after["status"] == "REQUESTED"

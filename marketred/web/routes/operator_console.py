@@ -26,6 +26,7 @@ from marketred.web.formatting import SANTIAGO, STATUS_LABELS
 from marketred.web.routes import services
 from marketred.web.routes.common import FormData, FormState, WebOperator, WebRoute, see_other
 from marketred.web.routes.deadline_forms import extend_from_form
+from marketred.web.routes.forms import request_key
 from marketred.web.routes.notices import notice_context
 from marketred.web.templating import render
 
@@ -215,7 +216,9 @@ async def cancel_with_refund(
 ) -> Response:
     reason = form.get("reason", "").strip()[:2000] or "Cancelada por operación"
     try:
-        status = await services.cancel_quote(session, temporal, operator, quote_id, reason)
+        status = await services.cancel_quote(
+            session, temporal, operator, quote_id, reason, key=request_key(form)
+        )
     except Conflict:
         return see_other(f"/operador/cotizaciones/{quote_id}?aviso=ya-no-es-posible")
     notice = "reembolsada" if status == "REFUNDED" else "cancelada"
@@ -228,9 +231,12 @@ async def recheck_payment(
     operator: WebOperator,
     session: SessionDep,
     temporal: TemporalDep,
+    form: FormData,
 ) -> Response:
     try:
-        quote = await services.recheck_payment(session, temporal, operator, quote_id)
+        quote = await services.recheck_payment(
+            session, temporal, operator, quote_id, key=request_key(form)
+        )
     except Conflict:
         return see_other(f"/operador/cotizaciones/{quote_id}?aviso=ya-no-es-posible")
     if quote.status == "PAID":

@@ -12,6 +12,7 @@ from marketred.api.deps import SessionDep, TemporalDep
 from marketred.services.errors import Conflict, Unavailable
 from marketred.web.routes import services
 from marketred.web.routes.common import FormData, WebBuyer, WebPrincipal, WebRoute, see_other
+from marketred.web.routes.forms import request_key
 from marketred.web.routes.notices import notice_context
 from marketred.web.templating import render
 
@@ -92,7 +93,7 @@ async def cancel(
 ) -> Response:
     try:
         status = await services.cancel_quote(
-            session, temporal, buyer, quote_id, form.get("reason", "")
+            session, temporal, buyer, quote_id, form.get("reason", ""), key=request_key(form)
         )
     except Conflict:
         return see_other(f"/cotizaciones/{quote_id}?aviso=ya-no-es-posible")
@@ -108,9 +109,8 @@ async def confirm_delivery(
     temporal: TemporalDep,
     form: FormData,
 ) -> Response:
-    del form
     try:
-        await services.confirm_delivery(session, temporal, buyer, quote_id)
+        await services.confirm_delivery(session, temporal, buyer, quote_id, key=request_key(form))
     except Conflict:
         return see_other(f"/cotizaciones/{quote_id}?aviso=ya-no-es-posible")
     return see_other(f"/cotizaciones/{quote_id}?aviso=entrega-confirmada")
