@@ -28,6 +28,9 @@ QuoteStatus = Literal[
     "PAYMENT_EXPIRED",
     "CANCELLED",
     "REFUNDED",
+    # A refund Khipu refused or nobody could confirm: the workflow waits for an operator
+    # (retry at Khipu, or record a refund made outside it). Not final.
+    "REFUND_HELD",
 ]
 FINAL_STATUSES: frozenset[str] = frozenset(
     {"COMPLETED", "REJECTED", "EXPIRED", "PAYMENT_EXPIRED", "CANCELLED", "REFUNDED"}
@@ -108,6 +111,13 @@ class ExtendDeadlineBody(StrictModel):
 
 class PaymentUrlOut(BaseModel):
     payment_url: str
+
+
+class RecordRefundBody(StrictModel):
+    """A held refund the operator made outside Khipu (a bank transfer to the buyer)."""
+
+    reference: str = Field(min_length=1, max_length=120)
+    amount: int = Field(ge=1, le=MAX_PRICE)
 
 
 # --- workflow contracts -------------------------------------------------------------
@@ -211,6 +221,32 @@ class RecheckPaymentInput(BaseModel):
     actor: Literal["operator"] = "operator"
 
 
+class HeldRefund(BaseModel):
+    """A refund Khipu refused or nobody could confirm, waiting for an operator. Its id
+    is fixed when it is held, so whichever way it is resolved (a retry at Khipu, a refund
+    recorded as made outside it) the ledger posts it once (`post_refund`'s refund id)."""
+
+    refund_id: str
+    amount: int
+    reason: str
+    # Whether the ledger saw the money come in (a late payment did not): post the refund.
+    post_to_ledger: bool
+    # The quote's status once the refund is done, and the timeline row that says so.
+    then_status: QuoteStatus
+    done_kind: str = "refunded"
+    refusal: str = ""
+
+
+class RetryRefundInput(BaseModel):
+    actor: Literal["operator"] = "operator"
+
+
+class RecordRefundInput(BaseModel):
+    actor: Literal["operator"] = "operator"
+    reference: str
+    amount: int
+
+
 class ExtendDeadlineInput(BaseModel):
     actor: Literal["vendor", "operator"]
     deadline: DeadlineName
@@ -283,6 +319,7 @@ class QuoteState(BaseModel):
     refunded_amount: int = 0
     response_extended: bool = False
     ship_overdue: bool = False
+    held_refund: HeldRefund | None = None
 
 
 def totals_of(lines: list[QuoteLine], shipping_cost: int) -> tuple[int, int]:
@@ -312,6 +349,7 @@ NotificationEvent = Literal[
     "refunded",
     "completed",
     "payment_held",
+    "refund_held",
 ]
 
 

@@ -8,7 +8,9 @@ from marketred.services.quotes_commands import (
     confirm_delivery,
     extend_deadline,
     recheck_payment,
+    record_refund,
     reject_quote,
+    retry_refund,
     ship_quote,
     start_payment,
 )
@@ -24,7 +26,9 @@ __all__ = [
     "get_quote",
     "list_quotes",
     "recheck_payment",
+    "record_refund",
     "reject_quote",
+    "retry_refund",
     "ship_quote",
     "start_payment",
 ]

@@ -33,8 +33,11 @@ from marketred.schemas.quotes import (
     QuoteOut,
     QuoteState,
     RecheckPaymentInput,
+    RecordRefundBody,
+    RecordRefundInput,
     RejectInput,
     RejectQuote,
+    RetryRefundInput,
     ShipQuote,
     StartPaymentInput,
     StartPaymentResult,
@@ -252,6 +255,51 @@ async def recheck_payment(
         quote.workflow_id,
         "recheck_payment",
         RecheckPaymentInput(),
+        QuoteState,
+        quote_id=quote_id,
+        key=key,
+    )
+    return await get_quote(session, who, quote_id)
+
+
+async def retry_refund(
+    session: AsyncSession,
+    temporal: Client,
+    who: Principal,
+    quote_id: uuid.UUID,
+    key: str | None = None,
+) -> QuoteOut:
+    """Operators: ask Khipu again for a refund held (REFUND_HELD); it stays held with
+    Khipu's new answer if it still refuses."""
+    quote = await quote_for(session, who, quote_id, "operator")
+    await _update(
+        temporal,
+        quote.workflow_id,
+        "retry_refund",
+        RetryRefundInput(),
+        QuoteState,
+        quote_id=quote_id,
+        key=key,
+    )
+    return await get_quote(session, who, quote_id)
+
+
+async def record_refund(
+    session: AsyncSession,
+    temporal: Client,
+    who: Principal,
+    quote_id: uuid.UUID,
+    body: RecordRefundBody,
+    key: str | None = None,
+) -> QuoteOut:
+    """Operators: the held refund was made outside Khipu (bank transfer), with the bank's
+    reference and the amount (which must be the held refund's)."""
+    quote = await quote_for(session, who, quote_id, "operator")
+    await _update(
+        temporal,
+        quote.workflow_id,
+        "record_refund",
+        RecordRefundInput(reference=body.reference.strip(), amount=body.amount),
         QuoteState,
         quote_id=quote_id,
         key=key,

@@ -103,6 +103,8 @@ ROUTE_POLICIES: dict[tuple[str, str], Policy] = {
     ("POST", "/operador/cotizaciones/{quote_id}/cancelar"): "operator",
     ("POST", "/operador/cotizaciones/{quote_id}/extender"): "operator",
     ("POST", "/operador/cotizaciones/{quote_id}/verificar-pago"): "operator",
+    ("POST", "/operador/cotizaciones/{quote_id}/reintentar-reembolso"): "operator",
+    ("POST", "/operador/cotizaciones/{quote_id}/registrar-reembolso"): "operator",
     ("GET", "/operador/cuentas"): "operator",
     ("POST", "/operador/cuentas/{user_id}/desactivar"): "operator",
     ("POST", "/operador/cuentas/{user_id}/reactivar"): "operator",
@@ -118,6 +120,8 @@ ROUTE_POLICIES: dict[tuple[str, str], Policy] = {
     ("POST", "/api/v1/quotes/{quote_id}/cancel"): "quote:buyer_or_operator",
     ("POST", "/api/v1/quotes/{quote_id}/extend"): "quote:vendor_or_operator",
     ("POST", "/api/v1/quotes/{quote_id}/recheck-payment"): "quote:operator",
+    ("POST", "/api/v1/quotes/{quote_id}/retry-refund"): "quote:operator",
+    ("POST", "/api/v1/quotes/{quote_id}/record-refund"): "quote:operator",
     # Payouts
     ("GET", "/api/v1/payouts"): "vendor_or_operator",
     ("POST", "/api/v1/payouts/run"): "operator",

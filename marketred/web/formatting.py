@@ -33,6 +33,7 @@ STATUS_LABELS = {
     "PAYMENT_EXPIRED": N_("Plazo de pago vencido"),
     "CANCELLED": N_("Cancelada"),
     "REFUNDED": N_("Reembolsada"),
+    "REFUND_HELD": N_("Reembolso retenido"),
     "PENDING_APPROVAL": N_("Por aprobar"),
     "APPROVED": N_("Aprobado"),
     "PAYING": N_("En pago"),
@@ -103,6 +104,7 @@ STATUS_TONES = {
     "PAYMENT_EXPIRED": "bad",
     "CANCELLED": "bad",
     "REFUNDED": "bad",
+    "REFUND_HELD": "action",
 }
 
 

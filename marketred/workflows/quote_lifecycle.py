@@ -29,11 +29,11 @@ with workflow.unsafe.imports_passed_through():
         StartPaymentResult,
         totals_of,
     )
-    from marketred.workflows.quote import QuoteWorkflowBase
+    from marketred.workflows.quote_refunds import QuoteRefunds
 
 
 @workflow.defn(name="QuoteWorkflow")
-class QuoteWorkflow(QuoteWorkflowBase):
+class QuoteWorkflow(QuoteRefunds):
     @workflow.init
     def __init__(self, inp: QuoteWorkflowInput) -> None:
         super().__init__(inp)
@@ -67,6 +67,9 @@ class QuoteWorkflow(QuoteWorkflowBase):
         await self._watch_late_payment()
         self._wait_for(None)
         await self._settle()
+        if self._status == "REFUND_HELD":
+            await self._wait_out_refund_hold()
+            await self._settle()
         return QuoteOutcome(status=self._status, total=self._total)
 
     # --- phases ------------------------------------------------------------------
@@ -193,9 +196,14 @@ class QuoteWorkflow(QuoteWorkflowBase):
         check = await self._check_payment()
         if check.verdict != "paid":
             return False
-        amount = await self._refund(
-            f"payment received after the quote was {self._status}", post_to_ledger=False
+        amount = await self._refund_or_hold(
+            f"payment received after the quote was {self._status}",
+            post_to_ledger=False,
+            then_status=self._status,
+            done_kind="late_payment_refunded",
         )
+        if amount is None:
+            return True  # held for an operator; the run waits for the decision
         self._record(
             "late_payment_refunded",
             "system",
@@ -291,9 +299,13 @@ class QuoteWorkflow(QuoteWorkflowBase):
             # Mark the state first so a racing update is refused, then refund.
             self._refunding = True
             self._record("cancelling", inp.actor, inp.reason, status="CANCELLED")
-            amount = await self._refund(
-                inp.reason or "cancelled", post_to_ledger=was in PAID_STATUSES
+            amount = await self._refund_or_hold(
+                inp.reason or "cancelled",
+                post_to_ledger=was in PAID_STATUSES,
+                then_status="REFUNDED",
             )
+            if amount is None:
+                return self._snapshot()  # REFUND_HELD: an operator retries or records it
             self._record("refunded", "system", f"refunded {format_clp(amount)}", status="REFUNDED")
             await self._publish("refunded")
             return self._snapshot()
@@ -305,6 +317,10 @@ class QuoteWorkflow(QuoteWorkflowBase):
 
     @cancel.validator
     def validate_cancel(self, inp: CancelInput) -> None:
+        self._refuse_unless(
+            self._status != "REFUND_HELD",
+            "the quote's refund is held: retry it at Khipu or record it as made",
+        )
         self._check_cancel(inp)
 
     @workflow.update

@@ -32,8 +32,11 @@ class StepRunner:
         result_type: type[T] | None = None,
         *,
         timeout: timedelta = timedelta(seconds=30),
+        give_up_after: int | None = None,
     ) -> T | None:
-        """Run `activity` until it succeeds; a non-retryable business error is raised."""
+        """Run `activity` until it succeeds; a non-retryable business error is raised,
+        and so is the last error after `give_up_after` failed rounds (a step whose
+        outcome then goes to a person, e.g. a refund nobody could confirm)."""
         round_no = 0
         while True:
             self.current_step = activity
@@ -60,6 +63,9 @@ class StepRunner:
                 else:
                     message = str(cause) if cause is not None else str(exc)
                 self.last_error = f"{activity}: {message}"
+                if give_up_after is not None and round_no + 1 >= give_up_after:
+                    self.current_step = None
+                    raise
                 pause = ROUND_PAUSES[min(round_no, len(ROUND_PAUSES) - 1)]
                 round_no += 1
                 await workflow.sleep(pause, summary=f"retry {activity}")

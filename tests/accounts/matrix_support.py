@@ -127,6 +127,7 @@ SAMPLE_BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/api/v1/quotes/{quote_id}/reject"): {"reason": "sin stock"},
     ("POST", "/api/v1/quotes/{quote_id}/ship"): {"carrier": "Starken", "tracking": "MX-1"},
     ("POST", "/api/v1/quotes/{quote_id}/extend"): {"deadline": "respond_by", "hours": 24},
+    ("POST", "/api/v1/quotes/{quote_id}/record-refund"): {"reference": "TRF-1", "amount": 1000},
     ("POST", "/vendedor/cotizaciones/{quote_id}/despachar"): {
         "carrier": "Starken",
         "tracking": "MX-1",

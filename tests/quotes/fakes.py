@@ -55,6 +55,8 @@ class FakeWorld:
     create_refusal: str | None = None
     # Khipu's refunds: refused (non-retryably, like "El pago ya fue rendido") while set.
     refund_refusal: str | None = None
+    # Khipu's refunds: failing (retryably, "no answer") this many more times.
+    refund_failures: int = 0
 
     def activities(self) -> list[Any]:
         world = self
@@ -104,6 +106,9 @@ class FakeWorld:
 
         @activity.defn(name="refund_khipu_payment")
         async def refund_khipu_payment(inp: RefundInput) -> RefundResult:
+            if world.refund_failures > 0:
+                world.refund_failures -= 1
+                raise RuntimeError("Khipu did not answer")
             if world.refund_refusal is not None:
                 raise ApplicationError(
                     world.refund_refusal, type="PaymentRefused", non_retryable=True

@@ -158,7 +158,7 @@ async def test_a_payment_held_again_after_a_recheck_mails_the_operators_again(
     finally:
         catcher.stop()
     assert [(o.sent, o.skipped) for o in outcomes] == [(1, 0), (0, 1), (1, 0)]
-    assert sorted(m.key.strip() for m in caught) == [
+    assert sorted((m.key or "").strip() for m in caught) == [
         f"{quote.workflow_id}:payment_held@3:operator",
         f"{quote.workflow_id}:payment_held@6:operator",
     ]

@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -444,3 +445,58 @@ async def test_accepting_a_total_of_zero_is_422_on_the_field_and_changes_nothing
     assert "more than $0" in r.json()["detail"]
     after = (await stack.api.get(f"/api/v1/quotes/{qid}", headers=p.staff)).json()
     assert after["status"] == "REQUESTED"
+
+
+async def test_a_refused_refund_is_held_where_operators_look_and_they_are_mailed(
+    stack: Stack, engine: AsyncEngine
+) -> None:
+    p = await _parties(engine, stack.settings)
+    qid = (await _request_quote(stack, p)).json()["id"]
+    r = await stack.api.post(
+        f"/api/v1/quotes/{qid}/accept", json={"shipping_cost": 3_990}, headers=p.staff
+    )
+    assert r.status_code == 200, r.text
+    assert (await stack.api.post(f"/api/v1/quotes/{qid}/pay", headers=p.buyer)).status_code == 200
+    stack.world.verdict = "paid"
+    handle = stack.env.client.get_workflow_handle(f"quote-{qid}")
+    await handle.signal(
+        "payment_notified", PaymentNotified(khipu_payment_id=f"kp-{uuid.UUID(qid).hex[:8]}")
+    )
+
+    async def detail() -> dict[str, object]:
+        return (await stack.api.get(f"/api/v1/quotes/{qid}", headers=p.operator)).json()  # type: ignore[no-any-return]
+
+    await _eventually(detail, lambda d: d["status"] == "PAID")
+    stack.world.refund_refusal = "Khipu refused the refund: El pago ya fue rendido"
+    r = await stack.api.post(
+        f"/api/v1/quotes/{qid}/cancel", json={"reason": "sin stock"}, headers=p.operator
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["status"] == "REFUND_HELD"
+    assert "ya fue rendido" in r.json()["hold_reason"]
+
+    held = await stack.api.get("/api/v1/quotes?held=true&limit=100", headers=p.operator)
+    assert qid in [q["id"] for q in held.json()["items"]]
+    # The buyer cannot cancel again nor resolve it; the operator can.
+    r = await stack.api.post(f"/api/v1/quotes/{qid}/retry-refund", headers=p.buyer)
+    assert r.status_code == 403
+    mails = await _eventually(
+        lambda: _caught(stack), lambda m: any("Reembolso retenido" in x.subject for x in m)
+    )
+    operator_mail = next(x for x in mails if "Reembolso retenido" in x.subject)
+    assert "ya fue rendido" in operator_mail.text
+
+    stack.world.refund_refusal = None
+    r = await stack.api.post(
+        f"/api/v1/quotes/{qid}/retry-refund",
+        headers={**p.operator, "Idempotency-Key": "retry-1"},
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["status"] == "REFUNDED"
+    assert [x.amount for x in stack.world.refunds] == [23_990]
+    held = await stack.api.get("/api/v1/quotes?held=true&limit=100", headers=p.operator)
+    assert qid not in [q["id"] for q in held.json()["items"]]
+
+
+async def _caught(stack: Stack) -> list[Any]:
+    return list_caught(stack.mail_dir)

@@ -25,6 +25,9 @@ EXPECTED_BRANCHES = {
     "auto_confirmed",
     "operator_refund",
     "late_payment_refund",
+    "refund_held_retried",
+    "refund_held_recorded",
+    "late_payment_refund_held",
 }
 
 

@@ -27,6 +27,7 @@ from marketred.schemas.quotes import (
     PaymentUrlOut,
     QuoteListFilters,
     QuoteOut,
+    RecordRefundBody,
     RejectQuote,
     ShipQuote,
     parse_quote_number,
@@ -257,4 +258,45 @@ async def recheck_payment(
         key,
         None,
         lambda k: quotes.recheck_payment(session, temporal, who, quote_id, key=k),
+    )
+
+
+@router.post("/{quote_id}/retry-refund", response_model=QuoteOut)
+async def retry_refund(
+    quote_id: uuid.UUID,
+    who: CurrentPrincipal,
+    session: SessionDep,
+    temporal: TemporalDep,
+    key: IdempotencyKeyHeader = None,
+) -> QuoteOut | JSONResponse:
+    """Operators: ask Khipu again for a held refund (REFUND_HELD → REFUNDED, or still
+    held with Khipu's new reason)."""
+    return await once(
+        session,
+        who.user_id,
+        _scope(quote_id, "retry-refund"),
+        key,
+        None,
+        lambda k: quotes.retry_refund(session, temporal, who, quote_id, key=k),
+    )
+
+
+@router.post("/{quote_id}/record-refund", response_model=QuoteOut)
+async def record_refund(
+    quote_id: uuid.UUID,
+    body: RecordRefundBody,
+    who: CurrentPrincipal,
+    session: SessionDep,
+    temporal: TemporalDep,
+    key: IdempotencyKeyHeader = None,
+) -> QuoteOut | JSONResponse:
+    """Operators: a held refund was made outside Khipu (bank transfer): its reference and
+    amount; the ledger posts it once."""
+    return await once(
+        session,
+        who.user_id,
+        _scope(quote_id, "record-refund"),
+        key,
+        body,
+        lambda k: quotes.record_refund(session, temporal, who, quote_id, body, key=k),
     )

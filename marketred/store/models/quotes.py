@@ -33,6 +33,7 @@ QUOTE_STATUSES = (
     "PAYMENT_EXPIRED",
     "CANCELLED",
     "REFUNDED",
+    "REFUND_HELD",
 )
 
 

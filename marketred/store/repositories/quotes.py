@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select, update
+from sqlalchemy import ColumnElement, and_, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -84,8 +84,14 @@ async def list_quotes(
         buyers = select(User.id).where(User.email == filters.buyer_email.strip().lower())
         conditions.append(Quote.buyer_id.in_(buyers))
     if filters.held:
-        # Still waiting for an operator (a hold that ended in a cancel is history).
-        conditions.extend([Quote.status == "ACCEPTED", Quote.hold_reason.is_not(None)])
+        # Still waiting for an operator (a hold that ended in a cancel is history): a
+        # held payment, or a refund Khipu refused.
+        conditions.append(
+            or_(
+                and_(Quote.status == "ACCEPTED", Quote.hold_reason.is_not(None)),
+                Quote.status == "REFUND_HELD",
+            )
+        )
     if filters.ship_overdue:
         conditions.extend([Quote.status == "PAID", Quote.ship_by < now])
     total = await session.scalar(

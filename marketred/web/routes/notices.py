@@ -70,6 +70,15 @@ NOTICES: dict[str, tuple[str, str]] = {
         N_("Khipu aún no confirma el pago; sigue retenido con el motivo actualizado."),
         "warn",
     ),
+    "reembolso-retenido": (
+        N_("Khipu no hizo el reembolso: quedó retenido con su motivo para que lo resuelvas."),
+        "warn",
+    ),
+    "reembolso-hecho": (N_("Reembolso registrado: la cotización quedó reembolsada."), "ok"),
+    "reembolso-invalido": (
+        N_("Indica la referencia de la transferencia y el monto exacto del reembolso retenido."),
+        "error",
+    ),
     "cuenta-desactivada": (
         N_("Cuenta desactivada: se cerraron sus sesiones y no podrá ingresar."),
         "ok",

@@ -23,6 +23,7 @@ from marketred.schemas.quotes import (
     ExtendDeadlineBody,
     QuoteListFilters,
     QuoteOut,
+    RecordRefundBody,
     RejectQuote,
     ShipQuote,
 )
@@ -203,3 +204,24 @@ async def extend_deadline(
     key: str | None = None,
 ) -> None:
     await quotes.extend_deadline(session, temporal, who, quote_id, body, key=key)
+
+
+async def retry_refund(
+    session: AsyncSession,
+    temporal: Client,
+    operator: Principal,
+    quote_id: uuid.UUID,
+    key: str | None = None,
+) -> QuoteOut:
+    return await quotes.retry_refund(session, temporal, operator, quote_id, key=key)
+
+
+async def record_refund(
+    session: AsyncSession,
+    temporal: Client,
+    operator: Principal,
+    quote_id: uuid.UUID,
+    body: RecordRefundBody,
+    key: str | None = None,
+) -> QuoteOut:
+    return await quotes.record_refund(session, temporal, operator, quote_id, body, key=key)
