@@ -100,6 +100,8 @@ class Settings(BaseSettings):
     payment_window_hours: int = 72
     ship_by_days: int = 5
     auto_confirm_days: int = 10
+    # Days after completion a buyer may ask to return an order (the workflow stays open).
+    return_window_days: int = Field(default=10, ge=0, le=90)
 
     payout_cron: str = "0 9 * * 1"
     payout_timezone: str = "America/Santiago"

@@ -31,6 +31,11 @@ QuoteStatus = Literal[
     # A refund Khipu refused or nobody could confirm: the workflow waits for an operator
     # (retry at Khipu, or record a refund made outside it). Not final.
     "REFUND_HELD",
+    # The buyer asked to return a delivered order (within the return window): the vendor
+    # approves (full or partial refund) or declines; a declined return is disputed and an
+    # operator decides. Not final.
+    "RETURN_REQUESTED",
+    "RETURN_DISPUTED",
 ]
 FINAL_STATUSES: frozenset[str] = frozenset(
     {"COMPLETED", "REJECTED", "EXPIRED", "PAYMENT_EXPIRED", "CANCELLED", "REFUNDED"}
@@ -113,6 +118,25 @@ class PaymentUrlOut(BaseModel):
     payment_url: str
 
 
+class ReturnRequestBody(StrictModel):
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class ReturnDecisionBody(StrictModel):
+    """Approve (refund `amount`, or all that is left when omitted) or decline a return."""
+
+    approve: bool
+    amount: int | None = Field(default=None, ge=1, le=MAX_PRICE)
+    note: str = Field(default="", max_length=2000)
+
+
+class RefundBody(StrictModel):
+    """An operator's refund of part (or all) of what the buyer paid, with a reason."""
+
+    amount: int = Field(ge=1, le=MAX_PRICE)
+    reason: str = Field(min_length=1, max_length=500)
+
+
 class RecordRefundBody(StrictModel):
     """A held refund the operator made outside Khipu (a bank transfer to the buyer)."""
 
@@ -148,6 +172,9 @@ class DeadlinePolicy(BaseModel):
     ship_days: int = 5
     auto_confirm_days: int = 10
     poll_seconds: int = 60
+    # Days after completion during which the buyer may ask to return the order (the
+    # workflow stays open that long, so operators may refund part of it too).
+    return_days: int = 10
     # After a quote ends with a Khipu payment out there, how long it keeps listening for
     # a late confirmation to refund (the workflow stays open that long).
     late_payment_watch_hours: int = 72
@@ -235,6 +262,24 @@ class HeldRefund(BaseModel):
     then_status: QuoteStatus
     done_kind: str = "refunded"
     refusal: str = ""
+    # A partial refund (return, operator's refund) asks Khipu under its refund id.
+    partial: bool = False
+
+
+class RequestReturnInput(BaseModel):
+    reason: str
+
+
+class DecideReturnInput(BaseModel):
+    actor: Literal["vendor", "operator"]
+    approve: bool
+    amount: int | None = None
+    note: str = ""
+
+
+class OperatorRefundInput(BaseModel):
+    amount: int
+    reason: str
 
 
 class RetryRefundInput(BaseModel):
@@ -279,6 +324,8 @@ class Deadlines(BaseModel):
     pay_by: datetime | None = None
     ship_by: datetime | None = None
     auto_confirm_at: datetime | None = None
+    # The end of the return window (COMPLETED quotes of the returns design only).
+    return_by: datetime | None = None
 
     def next_for(self, status: str) -> datetime | None:
         """The one deadline that matters in `status` (search attribute QuoteDeadline)."""
@@ -350,6 +397,8 @@ NotificationEvent = Literal[
     "completed",
     "payment_held",
     "refund_held",
+    "return_requested",
+    "return_disputed",
 ]
 
 

@@ -27,17 +27,23 @@ from marketred.schemas.quotes import (
     CancelInput,
     CancelQuote,
     ConfirmDeliveryInput,
+    DecideReturnInput,
     ExtendDeadlineBody,
     ExtendDeadlineInput,
     MarkShippedInput,
+    OperatorRefundInput,
     QuoteOut,
     QuoteState,
     RecheckPaymentInput,
     RecordRefundBody,
     RecordRefundInput,
+    RefundBody,
     RejectInput,
     RejectQuote,
+    RequestReturnInput,
     RetryRefundInput,
+    ReturnDecisionBody,
+    ReturnRequestBody,
     ShipQuote,
     StartPaymentInput,
     StartPaymentResult,
@@ -301,6 +307,80 @@ async def record_refund(
         "record_refund",
         RecordRefundInput(reference=body.reference.strip(), amount=body.amount),
         QuoteState,
+        quote_id=quote_id,
+        key=key,
+    )
+    return await get_quote(session, who, quote_id)
+
+
+async def request_return(
+    session: AsyncSession,
+    temporal: Client,
+    who: Principal,
+    quote_id: uuid.UUID,
+    body: ReturnRequestBody,
+    key: str | None = None,
+) -> QuoteOut:
+    """Buyers: ask to return a completed quote within the return window."""
+    quote = await quote_for(session, who, quote_id, "buyer")
+    await _update(
+        temporal,
+        quote.workflow_id,
+        "request_return",
+        RequestReturnInput(reason=body.reason.strip()),
+        QuoteState,
+        when_closed="the return window has closed",
+        quote_id=quote_id,
+        key=key,
+    )
+    return await get_quote(session, who, quote_id)
+
+
+async def decide_return(
+    session: AsyncSession,
+    temporal: Client,
+    who: Principal,
+    quote_id: uuid.UUID,
+    body: ReturnDecisionBody,
+    key: str | None = None,
+) -> QuoteOut:
+    """The vendor approves (all that is left, or `amount`) or declines a return; an
+    operator decides a declined (disputed) one."""
+    quote = await quote_for(session, who, quote_id, "vendor", "operator")
+    await _update(
+        temporal,
+        quote.workflow_id,
+        "decide_return",
+        DecideReturnInput(
+            actor="operator" if who.is_operator else "vendor",
+            approve=body.approve,
+            amount=body.amount,
+            note=body.note,
+        ),
+        QuoteState,
+        quote_id=quote_id,
+        key=key,
+    )
+    return await get_quote(session, who, quote_id)
+
+
+async def refund_part(
+    session: AsyncSession,
+    temporal: Client,
+    who: Principal,
+    quote_id: uuid.UUID,
+    body: RefundBody,
+    key: str | None = None,
+) -> QuoteOut:
+    """Operators: refund part of a completed quote (until its return window closes)."""
+    quote = await quote_for(session, who, quote_id, "operator")
+    await _update(
+        temporal,
+        quote.workflow_id,
+        "refund",
+        OperatorRefundInput(amount=body.amount, reason=body.reason.strip()),
+        QuoteState,
+        when_closed="the quote's return window has closed",
         quote_id=quote_id,
         key=key,
     )

@@ -34,6 +34,8 @@ STATUS_LABELS = {
     "CANCELLED": N_("Cancelada"),
     "REFUNDED": N_("Reembolsada"),
     "REFUND_HELD": N_("Reembolso retenido"),
+    "RETURN_REQUESTED": N_("Devolución solicitada"),
+    "RETURN_DISPUTED": N_("Devolución en disputa"),
     "PENDING_APPROVAL": N_("Por aprobar"),
     "APPROVED": N_("Aprobado"),
     "PAYING": N_("En pago"),
@@ -105,6 +107,8 @@ STATUS_TONES = {
     "CANCELLED": "bad",
     "REFUNDED": "bad",
     "REFUND_HELD": "action",
+    "RETURN_REQUESTED": "action",
+    "RETURN_DISPUTED": "action",
 }
 
 

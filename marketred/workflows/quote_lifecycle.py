@@ -29,11 +29,11 @@ with workflow.unsafe.imports_passed_through():
         StartPaymentResult,
         totals_of,
     )
-    from marketred.workflows.quote_refunds import QuoteRefunds
+    from marketred.workflows.quote_returns import QuoteReturns
 
 
 @workflow.defn(name="QuoteWorkflow")
-class QuoteWorkflow(QuoteRefunds):
+class QuoteWorkflow(QuoteReturns):
     @workflow.init
     def __init__(self, inp: QuoteWorkflowInput) -> None:
         super().__init__(inp)
@@ -64,6 +64,7 @@ class QuoteWorkflow(QuoteRefunds):
             self._wait_for(None)
             self._record("completed", "system", status="COMPLETED")
             await self._publish("completed")
+            await self._return_window()
         await self._watch_late_payment()
         self._wait_for(None)
         await self._settle()
@@ -320,6 +321,10 @@ class QuoteWorkflow(QuoteRefunds):
         self._refuse_unless(
             self._status != "REFUND_HELD",
             "the quote's refund is held: retry it at Khipu or record it as made",
+        )
+        self._refuse_unless(
+            self._status not in ("RETURN_REQUESTED", "RETURN_DISPUTED"),
+            "the quote's return waits for a decision",
         )
         self._check_cancel(inp)
 

@@ -41,7 +41,7 @@ REFUND_HELD_PATCH = "refund-held"
 REFUND_ROUNDS = 5
 
 
-def _why(exc: ActivityError) -> str:
+def why_failed(exc: ActivityError) -> str:
     cause = exc.cause
     if isinstance(cause, ApplicationError):
         return cause.message
@@ -81,7 +81,7 @@ class QuoteRefunds(QuoteWorkflowBase):
                 post_to_ledger=post_to_ledger,
                 then_status=then_status,
                 done_kind=done_kind,
-                refusal=_why(exc),
+                refusal=why_failed(exc),
             )
             await self._hold_refund()
             return None
@@ -94,7 +94,9 @@ class QuoteRefunds(QuoteWorkflowBase):
             )
         return self._refunded
 
-    async def _khipu_refund(self, amount: int, reason: str) -> RefundResult:
+    async def _khipu_refund(
+        self, amount: int, reason: str, refund_id: str | None = None
+    ) -> RefundResult:
         assert self._payment is not None
         result = await self._steps.run(
             "refund_khipu_payment",
@@ -104,6 +106,7 @@ class QuoteRefunds(QuoteWorkflowBase):
                 khipu_payment_id=self._payment.khipu_payment_id,
                 amount=amount,
                 reason=reason,
+                refund_id=refund_id,
             ),
             RefundResult,
             timeout=timedelta(minutes=2),
@@ -162,9 +165,11 @@ class QuoteRefunds(QuoteWorkflowBase):
         assert held is not None
         self._refund_busy = True
         try:
-            await self._khipu_refund(held.amount, held.reason)
+            await self._khipu_refund(
+                held.amount, held.reason, held.refund_id if held.partial else None
+            )
         except ActivityError as exc:
-            held.refusal = _why(exc)
+            held.refusal = why_failed(exc)
             self._refund_busy = False
             self._record("refund_retry_failed", inp.actor, held.refusal)
             await self._hold_refund()

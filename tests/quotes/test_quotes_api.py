@@ -500,3 +500,79 @@ async def test_a_refused_refund_is_held_where_operators_look_and_they_are_mailed
 
 async def _caught(stack: Stack) -> list[Any]:
     return list_caught(stack.mail_dir)
+
+
+async def test_return_asked_by_the_buyer_declined_by_the_vendor_decided_by_an_operator(
+    stack: Stack, engine: AsyncEngine
+) -> None:
+    p = await _parties(engine, stack.settings)
+    qid = (await _request_quote(stack, p)).json()["id"]
+    base = f"/api/v1/quotes/{qid}"
+    r = await stack.api.post(f"{base}/accept", json={"shipping_cost": 3_990}, headers=p.staff)
+    assert r.status_code == 200, r.text
+    assert (await stack.api.post(f"{base}/pay", headers=p.buyer)).status_code == 200
+    stack.world.verdict = "paid"
+    await stack.env.client.get_workflow_handle(f"quote-{qid}").signal(
+        "payment_notified", PaymentNotified(khipu_payment_id=f"kp-{uuid.UUID(qid).hex[:8]}")
+    )
+
+    async def detail() -> dict[str, Any]:
+        return (await stack.api.get(base, headers=p.operator)).json()  # type: ignore[no-any-return]
+
+    await _eventually(detail, lambda d: d["status"] == "PAID")
+    ship = {"carrier": "Starken", "tracking": "ST-9"}
+    assert (await stack.api.post(f"{base}/ship", json=ship, headers=p.staff)).status_code == 200
+    assert (await stack.api.post(f"{base}/deliver", headers=p.buyer)).status_code == 200
+    await _eventually(detail, lambda d: d["status"] == "COMPLETED")
+
+    # Only the buyer asks, with a reason; bad input names the field.
+    r = await stack.api.post(f"{base}/return", json={"reason": ""}, headers=p.buyer)
+    assert r.status_code == 422
+    assert "reason" in r.text
+    r = await stack.api.post(f"{base}/return", json={"reason": "x"}, headers=p.staff)
+    assert r.status_code == 403
+    asked = await stack.api.post(f"{base}/return", json={"reason": "Llegó roto"}, headers=p.buyer)
+    assert asked.status_code == 200, asked.text
+    assert asked.json()["status"] == "RETURN_REQUESTED"
+
+    # The vendor declines: disputed, and only an operator decides now.
+    r = await stack.api.post(
+        f"{base}/return-decision", json={"approve": False, "note": "Llegó bien"}, headers=p.staff
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["status"] == "RETURN_DISPUTED"
+    r = await stack.api.post(f"{base}/return-decision", json={"approve": True}, headers=p.staff)
+    assert r.status_code == 409
+    over = await stack.api.post(
+        f"{base}/return-decision", json={"approve": True, "amount": 999_999}, headers=p.operator
+    )
+    assert over.status_code == 422
+    assert "amount" in over.text
+    decision = {"approve": True, "amount": 5_000, "note": "Fotos del daño"}
+    keyed = {**p.operator, "Idempotency-Key": "decide-1"}
+    first = await stack.api.post(f"{base}/return-decision", json=decision, headers=keyed)
+    again = await stack.api.post(f"{base}/return-decision", json=decision, headers=keyed)
+    assert (first.status_code, again.status_code) == (200, 200), again.text
+    assert first.json()["status"] == "COMPLETED"
+    assert [x.amount for x in stack.world.refunds] == [5_000]
+    assert [x.amount for x in stack.world.ledger_refunds] == [5_000]
+    kinds = [e["kind"] for e in first.json()["timeline"]]
+    assert kinds[-4:] == [
+        "return_requested",
+        "return_declined",
+        "return_approved",
+        "partial_refund",
+    ]
+    # The operator may refund more, up to what is left.
+    r = await stack.api.post(
+        f"{base}/refund", json={"amount": 1_000, "reason": "Compensación"}, headers=p.operator
+    )
+    assert r.status_code == 200, r.text
+    assert [x.amount for x in stack.world.ledger_refunds] == [5_000, 1_000]
+    # The vendor was asked, and the operators told of the dispute.
+    await _eventually(
+        lambda: _caught(stack), lambda m: any("Devolución solicitada" in x.subject for x in m)
+    )
+    await _eventually(
+        lambda: _caught(stack), lambda m: any("Devolución en disputa" in x.subject for x in m)
+    )

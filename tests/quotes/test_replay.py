@@ -28,6 +28,9 @@ EXPECTED_BRANCHES = {
     "refund_held_retried",
     "refund_held_recorded",
     "late_payment_refund_held",
+    "return_approved_partially",
+    "return_disputed_refunded",
+    "operator_partial_refunds",
 }
 
 

@@ -28,7 +28,10 @@ from marketred.schemas.quotes import (
     QuoteListFilters,
     QuoteOut,
     RecordRefundBody,
+    RefundBody,
     RejectQuote,
+    ReturnDecisionBody,
+    ReturnRequestBody,
     ShipQuote,
     parse_quote_number,
 )
@@ -299,4 +302,66 @@ async def record_refund(
         key,
         body,
         lambda k: quotes.record_refund(session, temporal, who, quote_id, body, key=k),
+    )
+
+
+@router.post("/{quote_id}/return", response_model=QuoteOut)
+async def request_return(
+    quote_id: uuid.UUID,
+    body: ReturnRequestBody,
+    who: CurrentPrincipal,
+    session: SessionDep,
+    temporal: TemporalDep,
+    key: IdempotencyKeyHeader = None,
+) -> QuoteOut | JSONResponse:
+    """Buyers: ask to return a completed quote, with a reason, within the return window
+    (`MARKETRED_RETURN_WINDOW_DAYS` after completion)."""
+    return await once(
+        session,
+        who.user_id,
+        _scope(quote_id, "return"),
+        key,
+        body,
+        lambda k: quotes.request_return(session, temporal, who, quote_id, body, key=k),
+    )
+
+
+@router.post("/{quote_id}/return-decision", response_model=QuoteOut)
+async def decide_return(
+    quote_id: uuid.UUID,
+    body: ReturnDecisionBody,
+    who: CurrentPrincipal,
+    session: SessionDep,
+    temporal: TemporalDep,
+    key: IdempotencyKeyHeader = None,
+) -> QuoteOut | JSONResponse:
+    """The vendor approves (`amount`, or all that is left) or declines a return; a
+    declined return is disputed and an operator decides it the same way."""
+    return await once(
+        session,
+        who.user_id,
+        _scope(quote_id, "return-decision"),
+        key,
+        body,
+        lambda k: quotes.decide_return(session, temporal, who, quote_id, body, key=k),
+    )
+
+
+@router.post("/{quote_id}/refund", response_model=QuoteOut)
+async def refund_part(
+    quote_id: uuid.UUID,
+    body: RefundBody,
+    who: CurrentPrincipal,
+    session: SessionDep,
+    temporal: TemporalDep,
+    key: IdempotencyKeyHeader = None,
+) -> QuoteOut | JSONResponse:
+    """Operators: refund part (or all that is left) of a completed quote, with a reason."""
+    return await once(
+        session,
+        who.user_id,
+        _scope(quote_id, "refund"),
+        key,
+        body,
+        lambda k: quotes.refund_part(session, temporal, who, quote_id, body, key=k),
     )

@@ -7,7 +7,7 @@ from marketred.store.models.catalog import IndexerOutbox, Product, Variant
 from marketred.store.models.idempotency import IdempotencyKey
 from marketred.store.models.ledger import LedgerEntry
 from marketred.store.models.notifications import SentNotification
-from marketred.store.models.payments import Payment, PaymentEvent
+from marketred.store.models.payments import Payment, PaymentEvent, PaymentRefund
 from marketred.store.models.payouts import (
     Payout,
     PayoutBankFile,
@@ -30,6 +30,7 @@ __all__ = [
     "LedgerEntry",
     "Payment",
     "PaymentEvent",
+    "PaymentRefund",
     "Payout",
     "PayoutBankFile",
     "PayoutBankFileLine",

@@ -24,7 +24,10 @@ from marketred.schemas.quotes import (
     QuoteListFilters,
     QuoteOut,
     RecordRefundBody,
+    RefundBody,
     RejectQuote,
+    ReturnDecisionBody,
+    ReturnRequestBody,
     ShipQuote,
 )
 from marketred.services import catalog_public, quotes, search
@@ -225,3 +228,36 @@ async def record_refund(
     key: str | None = None,
 ) -> QuoteOut:
     return await quotes.record_refund(session, temporal, operator, quote_id, body, key=key)
+
+
+async def request_return(
+    session: AsyncSession,
+    temporal: Client,
+    buyer: Principal,
+    quote_id: uuid.UUID,
+    body: ReturnRequestBody,
+    key: str | None = None,
+) -> QuoteOut:
+    return await quotes.request_return(session, temporal, buyer, quote_id, body, key=key)
+
+
+async def decide_return(
+    session: AsyncSession,
+    temporal: Client,
+    who: Principal,
+    quote_id: uuid.UUID,
+    body: ReturnDecisionBody,
+    key: str | None = None,
+) -> QuoteOut:
+    return await quotes.decide_return(session, temporal, who, quote_id, body, key=key)
+
+
+async def refund_part(
+    session: AsyncSession,
+    temporal: Client,
+    operator: Principal,
+    quote_id: uuid.UUID,
+    body: RefundBody,
+    key: str | None = None,
+) -> QuoteOut:
+    return await quotes.refund_part(session, temporal, operator, quote_id, body, key=key)
