@@ -179,7 +179,9 @@ async def _quote_page(
         {
             "quote": quote,
             "temporal_url": temporal_ui_link(settings, quote.id),
-            "cancellable": quote.status not in FINAL_STATUSES,
+            # Held refunds and returns are resolved with their own forms, not a cancel.
+            "cancellable": quote.status not in FINAL_STATUSES
+            and quote.status not in ("REFUND_HELD", "RETURN_REQUESTED", "RETURN_DISPUTED"),
             # The deadline now running, which an operator may push back.
             "pending_deadline": quote.deadlines.pending_name(quote.status),
             "extend": extend or FormState(values={"hours": "24"}),
