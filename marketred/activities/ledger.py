@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from marketred.schemas import temporal_contracts as contracts
 from marketred.schemas.ledger import PostRefundInput, PostRefundResult, PostSaleInput
 from marketred.services import ledger
 from marketred.services.errors import Conflict, DomainError, InvalidInput
@@ -29,7 +30,7 @@ class LedgerActivities:
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
 
-    @activity.defn(name="post_sale_to_ledger")
+    @activity.defn(name=contracts.POST_SALE_TO_LEDGER.name)
     async def post_sale_to_ledger(self, inp: PostSaleInput) -> None:
         try:
             async with transaction(self._sessions) as session:
@@ -37,7 +38,7 @@ class LedgerActivities:
         except DomainError as exc:
             raise business_failure(exc) from exc
 
-    @activity.defn(name="post_refund_to_ledger")
+    @activity.defn(name=contracts.POST_REFUND_TO_LEDGER.name)
     async def post_refund_to_ledger(self, inp: PostRefundInput) -> PostRefundResult:
         try:
             async with transaction(self._sessions) as session:

@@ -6,6 +6,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 
 from marketred.integrations.mail import Mailer
+from marketred.schemas import temporal_contracts as contracts
 from marketred.schemas.quotes import NotifyInput, NotifyResult
 from marketred.services import notifications
 from marketred.settings import Settings
@@ -17,7 +18,7 @@ class NotificationActivities:
         self._settings = settings
         self._mailer = Mailer(settings.smtp_url, settings.mail_from)
 
-    @activity.defn(name="send_quote_notification")
+    @activity.defn(name=contracts.SEND_QUOTE_NOTIFICATION.name)
     async def send_quote_notification(self, inp: NotifyInput) -> NotifyResult:
         async with self._sessions() as session:
             outcome = await notifications.notify(session, self._mailer, self._settings, inp)

@@ -1,4 +1,4 @@
-"""Khipu payment activities of the quote workflow (names in marketred.schemas.payments).
+"""Khipu payment activities of the quote workflow (names in marketred.schemas.temporal_contracts).
 
 Thin adapters over marketred.services.payments. Uncertain Khipu answers (timeouts, 5xx,
 connection failures) are raised as they are, so Temporal retries; business failures are
@@ -15,11 +15,13 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from marketred.integrations.khipu import KhipuClient
+from marketred.schemas import temporal_contracts as contracts
 from marketred.schemas.payments import (
     CheckPaymentInput,
     CreatePaymentInput,
     PaymentCheck,
     PaymentLink,
+    PollPaymentInput,
     RefundInput,
     RefundResult,
 )
@@ -50,7 +52,7 @@ class PaymentActivities:
         self._public_url = public_url
         self._receiver_id = receiver_id
 
-    @activity.defn(name="create_khipu_payment")
+    @activity.defn(name=contracts.CREATE_KHIPU_PAYMENT.name)
     async def create_khipu_payment(self, inp: CreatePaymentInput) -> PaymentLink:
         return await _business(
             lambda: payments.create_payment(
@@ -58,7 +60,7 @@ class PaymentActivities:
             )
         )
 
-    @activity.defn(name="check_khipu_payment")
+    @activity.defn(name=contracts.CHECK_KHIPU_PAYMENT.name)
     async def check_khipu_payment(self, inp: CheckPaymentInput) -> PaymentCheck:
         async with self._sessions() as session:
             check = await payments.check_payment(
@@ -67,13 +69,24 @@ class PaymentActivities:
             await session.commit()
             return check
 
-    @activity.defn(name="delete_khipu_payment")
+    @activity.defn(name=contracts.POLL_KHIPU_PAYMENT.name)
+    async def poll_khipu_payment(self, inp: PollPaymentInput) -> PaymentCheck:
+        """One read of a poll: "still pending" is a retryable failure, so Temporal
+        retries it with the workflow's backoff and the history stays the same size."""
+        check = await self.check_khipu_payment(inp.check)
+        if check.verdict in inp.wait_while:
+            raise ApplicationError(
+                f"Khipu reports the payment as {check.verdict}", type="PaymentPending"
+            )
+        return check
+
+    @activity.defn(name=contracts.DELETE_KHIPU_PAYMENT.name)
     async def delete_khipu_payment(self, inp: CheckPaymentInput) -> None:
         async with self._sessions() as session:
             await payments.delete_payment(session, self._khipu, inp)
             await session.commit()
 
-    @activity.defn(name="refund_khipu_payment")
+    @activity.defn(name=contracts.REFUND_KHIPU_PAYMENT.name)
     async def refund_khipu_payment(self, inp: RefundInput) -> RefundResult:
         if inp.refund_id is not None:
             return await _business(

@@ -6,6 +6,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from marketred.schemas import temporal_contracts as contracts
 from marketred.schemas.quotes import ProjectQuoteInput
 from marketred.services import quotes_projection
 
@@ -14,7 +15,7 @@ class QuoteActivities:
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
 
-    @activity.defn(name="project_quote")
+    @activity.defn(name=contracts.PROJECT_QUOTE.name)
     async def project_quote(self, inp: ProjectQuoteInput) -> bool:
         async with self._sessions() as session:
             try:

@@ -25,8 +25,11 @@ def problem_response(
     type_: str = "about:blank",
     headers: dict[str, str] | None = None,
     instance: str | None = None,
+    code: str | None = None,
 ) -> JSONResponse:
     body: dict[str, Any] = {"type": type_, "title": title, "status": status}
+    if code:
+        body["code"] = code
     if detail:
         body["detail"] = detail
     if instance:
@@ -66,6 +69,7 @@ async def _domain(request: Request, exc: DomainError) -> JSONResponse:
         type_=exc.type,
         headers=exc.headers,
         instance=request.url.path,
+        code=exc.code,
     )
 
 

@@ -51,6 +51,15 @@ class CheckPaymentInput(BaseModel):
 PaymentVerdict = Literal["paid", "pending", "mismatch", "rejected", "refunded", "gone"]
 
 
+class PollPaymentInput(BaseModel):
+    """Read the payment back; while the verdict is one of `wait_while`, fail (retryable,
+    type PaymentPending) so Temporal retries the read with backoff: a poll that adds no
+    workflow history."""
+
+    check: CheckPaymentInput
+    wait_while: list[PaymentVerdict] = ["pending"]
+
+
 class PaymentCheck(BaseModel):
     verdict: PaymentVerdict
     status: str | None = None

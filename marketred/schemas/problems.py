@@ -14,6 +14,8 @@ class Problem(BaseModel):
     type: str = "about:blank"
     title: str
     status: int
+    # Stable reason for clients to branch on (e.g. NO_ANSWER: retry shortly).
+    code: str | None = None
     detail: str | None = None
     instance: str | None = None
     errors: list[FieldError] = Field(default_factory=list)

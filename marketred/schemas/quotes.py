@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 
 from marketred.schemas.common import StrictModel
 from marketred.schemas.money import MAX_PRICE, quote_totals
+from marketred.schemas.payments import PaymentLink
 
 QuoteStatus = Literal[
     "REQUESTED",
@@ -40,6 +41,9 @@ QuoteStatus = Literal[
 FINAL_STATUSES: frozenset[str] = frozenset(
     {"COMPLETED", "REJECTED", "EXPIRED", "PAYMENT_EXPIRED", "CANCELLED", "REFUNDED"}
 )
+# States a person resolves with their own updates (never a cancel): a held refund, a
+# return waiting for the vendor or, disputed, for an operator.
+RESOLVED_BY_A_PERSON: tuple[str, ...] = ("REFUND_HELD", "RETURN_REQUESTED", "RETURN_DISPUTED")
 # States in which the buyer's money is with us (a cancel must refund it).
 PAID_STATUSES: frozenset[str] = frozenset({"PAID", "SHIPPED", "DELIVERED"})
 Actor = Literal["buyer", "vendor", "operator", "system"]
@@ -199,6 +203,11 @@ class QuoteWorkflowInput(BaseModel):
     # deadline stored at creation is the one the workflow enforces. None in histories
     # started before this field existed (those count from the workflow's start).
     requested_at: datetime | None = None
+    # Set when a run continues as new: the state the previous run ended with.
+    carried: QuoteRunState | None = None
+    # A run continues as new once its history reaches this many events (or Temporal
+    # suggests it), far below Temporal's 10,240-event warning.
+    history_budget: int = 2_000
 
 
 class QuoteOutcome(BaseModel):
@@ -338,6 +347,62 @@ class Deadlines(BaseModel):
         return name if name and getattr(self, name) is not None else None
 
 
+class QuoteRunState(BaseModel):
+    """Everything a QuoteWorkflow run knows, in one serializable model: the `state`
+    query is built from it and continue-as-new carries it to the next run whole
+    (deadlines, timeline, hold, payment link included)."""
+
+    status: QuoteStatus = "REQUESTED"
+    version: int = 0
+    lines: list[QuoteLine]
+    shipping: int = 0
+    deadlines: Deadlines = Field(default_factory=Deadlines)
+    timeline: list[TimelineEntry] = Field(default_factory=list)
+    waiting_for: str | None = None
+    # The activity the workflow is waiting on (shown while it retries).
+    current_step: str | None = None
+    last_error: str | None = None
+    hold_reason: str | None = None
+    # Khipu's verdict that caused the hold; "mismatch" means money may have arrived.
+    hold_verdict: str | None = None
+    reason: str | None = None
+    vendor_note: str | None = None
+    carrier: str | None = None
+    tracking: str | None = None
+    payment: PaymentLink | None = None
+    payment_creating: bool = False
+    # A webhook said Khipu has news: check now instead of at the next poll.
+    payment_nudged: bool = False
+    # A deadline moved (or a payment was just created): the waiting loop starts over.
+    deadline_moved: bool = False
+    refunded: int = 0
+    response_extended: bool = False
+    ship_overdue: bool = False
+    # Set once the run method has published the request, so an update that lands in
+    # the very first workflow task never mails or projects ahead of it.
+    started: bool = False
+    # A cancel-with-refund in progress (the late-payment watch must not refund too).
+    refunding: bool = False
+    # An operator's recheck of a held payment is asking Khipu.
+    rechecking: bool = False
+    # End of the watch for a payment confirmed after the quote ended.
+    late_watch_until: datetime | None = None
+    # Which run of this quote's workflow this is (1 + continue-as-new count).
+    run: int = 1
+    # 0.2.0 bookkeeping for a lean history: when the Khipu payment was created (polling
+    # slows down as it ages), timeline rows already projected, and the search attribute
+    # values last upserted (upsert only on change).
+    payment_started_at: datetime | None = None
+    projected_seq: int = 0
+    visible: dict[str, str] | None = None
+    # A refund Khipu refused or nobody could confirm, waiting for an operator.
+    held_refund: HeldRefund | None = None
+    # A refund (retry, return, operator's part) is asking Khipu: other decisions wait.
+    refund_busy: bool = False
+    # The buyer's reason for the one return a quote may have.
+    return_reason: str | None = None
+
+
 class QuoteState(BaseModel):
     """Query `state`: everything an operator needs to see why a quote is where it is."""
 
@@ -355,6 +420,10 @@ class QuoteState(BaseModel):
     deadlines: Deadlines
     timeline: list[TimelineEntry]
     waiting_for: str | None = None
+    # The activity the workflow waits on right now (retrying, if it takes long) and the
+    # last failure it reported: filled from Temporal's pending-activity record by
+    # services.quotes_progress, since retries leave nothing in the workflow's history.
+    current_step: str | None = None
     last_error: str | None = None
     hold_reason: str | None = None
     reason: str | None = None
@@ -377,9 +446,13 @@ def totals_of(lines: list[QuoteLine], shipping_cost: int) -> tuple[int, int]:
 
 
 class ProjectQuoteInput(BaseModel):
-    """Snapshot written to `quotes` (only if `version` is newer) and its timeline rows."""
+    """Snapshot written to `quotes` (only if `version` is newer) and its timeline rows.
+
+    `state.timeline` holds the rows from `timeline_from` on (earlier ones were written
+    by an earlier projection); 1 means the whole timeline (histories before 0.2.0)."""
 
     state: QuoteState
+    timeline_from: int = 1
 
 
 NotificationEvent = Literal[
@@ -477,3 +550,6 @@ class QuoteListFilters(BaseModel):
     # person asking support about their order gives.
     number: int | None = None
     buyer_email: str | None = None
+
+
+QuoteWorkflowInput.model_rebuild()

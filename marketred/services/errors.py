@@ -15,9 +15,12 @@ class DomainError(Exception):
         *,
         errors: list[tuple[str, str]] | None = None,
         headers: dict[str, str] | None = None,
+        code: str | None = None,
     ) -> None:
         super().__init__(detail)
         self.detail = detail
+        # A stable machine-readable reason (problem+json `code`), e.g. NO_ANSWER.
+        self.code = code
         self.errors = errors or []
         self.headers = headers or {}
 

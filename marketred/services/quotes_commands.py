@@ -19,6 +19,7 @@ from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
+from marketred.schemas import temporal_contracts as c
 from marketred.schemas.accounts import Principal
 from marketred.schemas.quotes import (
     QUOTE_INVALID_INPUT,
@@ -33,7 +34,6 @@ from marketred.schemas.quotes import (
     MarkShippedInput,
     OperatorRefundInput,
     QuoteOut,
-    QuoteState,
     RecheckPaymentInput,
     RecordRefundBody,
     RecordRefundInput,
@@ -62,21 +62,25 @@ VENDOR_DECISION_CLOSED = "the quote is no longer awaiting the vendor"
 async def _update(
     temporal: Client,
     workflow_id: str,
-    name: str,
+    update: c.Update[Any, R],
     arg: BaseModel,
-    result_type: type[R],
     *,
     when_closed: str = "the quote has already ended",
     quote_id: uuid.UUID | None = None,
     key: str | None = None,
 ) -> R:
     handle = temporal.get_workflow_handle(workflow_id)
-    update_id = idempotency.update_id(name, quote_id, key) if quote_id else None
+    update_id = idempotency.update_id(update.name, quote_id, key) if quote_id else None
     try:
-        result: Any = await handle.execute_update(name, arg, id=update_id, result_type=result_type)
+        result: Any = await handle.execute_update(
+            update.name, arg, id=update_id, result_type=update.output
+        )
     except WorkflowUpdateFailedError as exc:
         cause = exc.cause
         message = cause.message if isinstance(cause, ApplicationError) else str(cause or exc)
+        if isinstance(cause, ApplicationError) and cause.type == "NoAnswer":
+            # Khipu (or the database) did not answer in time; nothing changed.
+            raise Unavailable(message, code="NO_ANSWER") from exc
         if isinstance(cause, ApplicationError) and cause.type == QUOTE_INVALID_INPUT:
             field = str(cause.details[0]) if cause.details else "body"
             raise InvalidInput(message, errors=[(field, message)]) from exc
@@ -86,7 +90,7 @@ async def _update(
             # The workflow has finished: same answer its validator would have given.
             raise Conflict(when_closed) from exc
         raise Unavailable("the workflow engine did not answer; try again shortly") from exc
-    assert isinstance(result, result_type)
+    assert isinstance(result, update.output)
     return result
 
 
@@ -102,9 +106,8 @@ async def accept_quote(
     await _update(
         temporal,
         quote.workflow_id,
-        "accept",
+        c.ACCEPT,
         AcceptInput(**body.model_dump()),
-        QuoteState,
         when_closed=VENDOR_DECISION_CLOSED,
         quote_id=quote_id,
         key=key,
@@ -124,9 +127,8 @@ async def reject_quote(
     await _update(
         temporal,
         quote.workflow_id,
-        "reject",
+        c.REJECT,
         RejectInput(reason=body.reason),
-        QuoteState,
         when_closed=VENDOR_DECISION_CLOSED,
         quote_id=quote_id,
         key=key,
@@ -147,14 +149,13 @@ async def cancel_quote(
     await _update(
         temporal,
         quote.workflow_id,
-        "cancel",
+        c.CANCEL,
         CancelInput(
             actor=actor,
             reason=body.reason,
             # Buyers cancel what they saw; operators cancel whatever the state.
             expected_status=None if who.is_operator else quote.status,  # type: ignore[arg-type]
         ),
-        QuoteState,
         quote_id=quote_id,
         key=key,
     )
@@ -172,9 +173,8 @@ async def start_payment(
     return await _update(
         temporal,
         quote.workflow_id,
-        "start_payment",
+        c.START_PAYMENT,
         StartPaymentInput(payer_email=who.email or None),
-        StartPaymentResult,
         quote_id=quote_id,
         key=key,
     )
@@ -192,9 +192,8 @@ async def ship_quote(
     await _update(
         temporal,
         quote.workflow_id,
-        "mark_shipped",
+        c.MARK_SHIPPED,
         MarkShippedInput(carrier=body.carrier, tracking=body.tracking),
-        QuoteState,
         quote_id=quote_id,
         key=key,
     )
@@ -213,9 +212,8 @@ async def confirm_delivery(
     await _update(
         temporal,
         quote.workflow_id,
-        "confirm_delivery",
+        c.CONFIRM_DELIVERY,
         ConfirmDeliveryInput(actor=actor),
-        QuoteState,
         quote_id=quote_id,
         key=key,
     )
@@ -235,11 +233,10 @@ async def extend_deadline(
     await _update(
         temporal,
         quote.workflow_id,
-        "extend_deadline",
+        c.EXTEND_DEADLINE,
         ExtendDeadlineInput(
             actor=actor, deadline=body.deadline, hours=body.hours, reason=body.reason
         ),
-        QuoteState,
         quote_id=quote_id,
         key=key,
     )
@@ -259,9 +256,8 @@ async def recheck_payment(
     await _update(
         temporal,
         quote.workflow_id,
-        "recheck_payment",
+        c.RECHECK_PAYMENT,
         RecheckPaymentInput(),
-        QuoteState,
         quote_id=quote_id,
         key=key,
     )
@@ -281,9 +277,8 @@ async def retry_refund(
     await _update(
         temporal,
         quote.workflow_id,
-        "retry_refund",
+        c.RETRY_REFUND,
         RetryRefundInput(),
-        QuoteState,
         quote_id=quote_id,
         key=key,
     )
@@ -304,9 +299,8 @@ async def record_refund(
     await _update(
         temporal,
         quote.workflow_id,
-        "record_refund",
+        c.RECORD_REFUND,
         RecordRefundInput(reference=body.reference.strip(), amount=body.amount),
-        QuoteState,
         quote_id=quote_id,
         key=key,
     )
@@ -326,9 +320,8 @@ async def request_return(
     await _update(
         temporal,
         quote.workflow_id,
-        "request_return",
+        c.REQUEST_RETURN,
         RequestReturnInput(reason=body.reason.strip()),
-        QuoteState,
         when_closed="the return window has closed",
         quote_id=quote_id,
         key=key,
@@ -350,14 +343,13 @@ async def decide_return(
     await _update(
         temporal,
         quote.workflow_id,
-        "decide_return",
+        c.DECIDE_RETURN,
         DecideReturnInput(
             actor="operator" if who.is_operator else "vendor",
             approve=body.approve,
             amount=body.amount,
             note=body.note,
         ),
-        QuoteState,
         quote_id=quote_id,
         key=key,
     )
@@ -377,9 +369,8 @@ async def refund_part(
     await _update(
         temporal,
         quote.workflow_id,
-        "refund",
+        c.REFUND,
         OperatorRefundInput(amount=body.amount, reason=body.reason.strip()),
-        QuoteState,
         when_closed="the quote's return window has closed",
         quote_id=quote_id,
         key=key,

@@ -15,6 +15,7 @@ from temporalio.common import SearchAttributePair, TypedSearchAttributes
 from temporalio.service import RPCError
 
 from marketred.schemas import search_attributes as sa
+from marketred.schemas import temporal_contracts as c
 from marketred.schemas.accounts import Principal
 from marketred.schemas.money import format_clp
 from marketred.schemas.quotes import (
@@ -34,7 +35,7 @@ from marketred.store.models import Quote, Vendor
 from marketred.store.models import QuoteLine as QuoteLineRow
 from marketred.store.repositories import quotes as quotes_repo
 
-WORKFLOW_TYPE = "QuoteWorkflow"
+WORKFLOW_TYPE = c.QUOTE_WORKFLOW.name
 
 
 def deadline_policy(settings: Settings, vendor: Vendor) -> DeadlinePolicy:

@@ -35,6 +35,9 @@ class QuoteNotRecorded(Exception):
 
 
 def projection_values(state: QuoteState) -> dict[str, Any]:
+    """Columns from the snapshot. Since 0.2.0 `state.timeline` may hold only the newest
+    rows; the workflow then always includes every row in the current status, so the end
+    of a closed quote is dated right, and each stamped event is sent once at least."""
     values: dict[str, Any] = {
         "status": state.status,
         "subtotal": state.subtotal,
@@ -63,10 +66,12 @@ def projection_values(state: QuoteState) -> dict[str, Any]:
 
 
 async def project(session: AsyncSession, state: QuoteState) -> bool:
-    """Apply the snapshot; True if it was newer than what the table held."""
+    """Apply the snapshot; True if it was newer than what the table held. Timeline rows
+    are inserted idempotently by (quote, seq), so a full or a partial timeline works."""
     quote = await quotes_repo.get(session, state.quote_id)
     if quote is None:
-        requested_at = state.timeline[0].at if state.timeline else datetime.now(UTC)
+        first = state.timeline[0] if state.timeline else None
+        requested_at = first.at if first is not None and first.seq == 1 else datetime.now(UTC)
         orphan = datetime.now(UTC) - requested_at > CREATION_GRACE
         raise QuoteNotRecorded(f"quote {state.number} is not in the database", orphan=orphan)
     await quotes_repo.add_events(

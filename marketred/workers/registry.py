@@ -45,6 +45,7 @@ def activities(deps: WorkerDeps) -> Sequence[Callable[..., Any]]:
         mail_acts.send_quote_notification,
         pay_acts.create_khipu_payment,
         pay_acts.check_khipu_payment,
+        pay_acts.poll_khipu_payment,
         pay_acts.delete_khipu_payment,
         pay_acts.refund_khipu_payment,
         *ledger_and_payout_activities(deps),

@@ -13,108 +13,101 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from temporalio import workflow
-from temporalio.common import SearchAttributeUpdate
-from temporalio.exceptions import ApplicationError
+from temporalio.common import RetryPolicy, SearchAttributeUpdate
+from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from marketred.schemas import search_attributes as sa
+    from marketred.schemas import temporal_contracts as c
     from marketred.schemas.ledger import PostRefundInput
     from marketred.schemas.money import format_clp
     from marketred.schemas.payments import (
         CheckPaymentInput,
         PaymentCheck,
-        PaymentLink,
+        PollPaymentInput,
         RefundInput,
-        RefundResult,
     )
     from marketred.schemas.quotes import (
-        FINAL_STATUSES,
         Actor,
-        CancelInput,
-        Deadlines,
         NotificationEvent,
         NotifyInput,
         ProjectQuoteInput,
+        QuoteRunState,
         QuoteState,
         QuoteStatus,
         QuoteWorkflowInput,
         TimelineEntry,
         totals_of,
     )
-    from marketred.workflows.quote_steps import StepRunner
+    from marketred.workflows.quote_steps import StepRunner, timed_out
+
+# Khipu polling (0.2.0): an activity that retries while the payment is pending, so polls
+# add no history. Young payments are read often (buyers pay within minutes and the
+# webhook may be lost); after a day the interval grows to hours. The webhook signal is
+# the fast path; the window's end always gets its own check.
+POLL_YOUNG_FOR = timedelta(hours=24)
+POLL_YOUNG_MAX = timedelta(minutes=30)
+POLL_OLD_FIRST = timedelta(minutes=30)
+POLL_OLD_MAX = timedelta(hours=3)
 
 
 class QuoteWorkflowBase:
-    """State, timeline and side effects; the lifecycle itself is in QuoteWorkflow."""
+    """State, timeline and side effects; the lifecycle itself is in QuoteWorkflow.
+
+    All the quote's state lives in `self.s` (one QuoteRunState): the `state` query is
+    built from it and continue-as-new hands it to the next run whole."""
 
     def __init__(self, inp: QuoteWorkflowInput) -> None:
         self._in = inp
-        self._status: QuoteStatus = "REQUESTED"
-        self._version = 0
-        self._lines = list(inp.lines)
-        self._shipping = 0
-        self._deadlines = Deadlines()
-        self._timeline: list[TimelineEntry] = []
-        self._steps = StepRunner()
-        self._waiting_for: str | None = None
-        self._hold_reason: str | None = None
-        # Khipu's verdict that caused the hold; "mismatch" means money may have arrived.
-        self._hold_verdict: str | None = None
-        self._reason: str | None = None
-        self._vendor_note: str | None = None
-        self._carrier: str | None = None
-        self._tracking: str | None = None
-        self._payment: PaymentLink | None = None
-        self._payment_creating = False
-        self._payment_nudged = False
-        self._deadline_moved = False
-        self._refunded = 0
-        self._response_extended = False
-        self._ship_overdue = False
+        self.s = (
+            inp.carried.model_copy(deep=True)
+            if inp.carried is not None
+            else QuoteRunState(lines=list(inp.lines))
+        )
+        self._steps = StepRunner(self.s)
+        # Background mail, in transition order; settled before the run ends or continues.
         self._pending: list[asyncio.Task[None]] = []
-        # Set once the run method has published the request, so an update that lands in
-        # the very first workflow task never mails or projects ahead of it.
-        self._started = False
-        # A cancel-with-refund in progress (the late-payment watch must not refund too).
-        self._refunding = False
-        # An operator's recheck of a held payment is asking Khipu.
-        self._rechecking = False
 
     # --- state -------------------------------------------------------------------
 
-    def _snapshot(self) -> QuoteState:
-        subtotal, total = totals_of(self._lines, self._shipping)
+    @property
+    def _lean(self) -> bool:
+        return self._steps.lean
+
+    def _snapshot(self, *, timeline_from: int = 1) -> QuoteState:
+        subtotal, total = totals_of(self.s.lines, self.s.shipping)
         return QuoteState(
             quote_id=self._in.quote_id,
             number=self._in.number,
-            status=self._status,
-            version=self._version,
+            status=self.s.status,
+            version=self.s.version,
             vendor_slug=self._in.vendor_slug,
             buyer_id=self._in.buyer_id,
             currency=self._in.currency,
-            lines=self._lines,
+            lines=self.s.lines,
             subtotal=subtotal,
-            shipping_cost=self._shipping,
+            shipping_cost=self.s.shipping,
             total=total,
-            deadlines=self._deadlines.model_copy(),
-            timeline=list(self._timeline),
-            waiting_for=self._waiting_for,
-            last_error=self._steps.last_error,
-            hold_reason=self._hold_reason,
-            reason=self._reason,
-            vendor_note=self._vendor_note,
-            carrier=self._carrier,
-            tracking=self._tracking,
-            payment_url=self._payment.payment_url if self._payment else None,
-            khipu_payment_id=self._payment.khipu_payment_id if self._payment else None,
-            refunded_amount=self._refunded,
-            response_extended=self._response_extended,
-            ship_overdue=self._ship_overdue,
+            deadlines=self.s.deadlines.model_copy(),
+            timeline=[e for e in self.s.timeline if e.seq >= timeline_from],
+            waiting_for=self.s.waiting_for,
+            current_step=self.s.current_step,
+            last_error=self.s.last_error,
+            hold_reason=self.s.hold_reason,
+            reason=self.s.reason,
+            vendor_note=self.s.vendor_note,
+            carrier=self.s.carrier,
+            tracking=self.s.tracking,
+            payment_url=self.s.payment.payment_url if self.s.payment else None,
+            khipu_payment_id=self.s.payment.khipu_payment_id if self.s.payment else None,
+            refunded_amount=self.s.refunded,
+            response_extended=self.s.response_extended,
+            ship_overdue=self.s.ship_overdue,
         )
 
     @property
     def _total(self) -> int:
-        return totals_of(self._lines, self._shipping)[1]
+        return totals_of(self.s.lines, self.s.shipping)[1]
 
     def _record(
         self,
@@ -127,13 +120,13 @@ class QuoteWorkflowBase:
     ) -> None:
         """Change state (synchronously, before any await) and append a timeline row."""
         if status is not None:
-            self._status = status
-        self._version += 1
-        self._timeline.append(
+            self.s.status = status
+        self.s.version += 1
+        self.s.timeline.append(
             TimelineEntry(
-                seq=len(self._timeline) + 1,
+                seq=len(self.s.timeline) + 1,
                 kind=kind,
-                status=self._status,
+                status=self.s.status,
                 actor=actor,
                 message=message,
                 at=workflow.now(),
@@ -143,28 +136,36 @@ class QuoteWorkflowBase:
         self._refresh_visibility()
 
     def _refresh_visibility(self) -> None:
-        deadline = self._deadlines.next_for(self._status)
-        updates: list[SearchAttributeUpdate[Any]] = [
-            sa.QUOTE_STATUS.value_set(self._status),
-            sa.VENDOR_SLUG.value_set(self._in.vendor_slug),
-            sa.BUYER_ID.value_set(str(self._in.buyer_id)),
-            sa.QUOTE_TOTAL.value_set(self._total),
-            sa.QUOTE_DEADLINE.value_set(deadline)
-            if deadline is not None
-            else sa.QUOTE_DEADLINE.value_unset(),
-        ]
-        workflow.upsert_search_attributes(updates)
-        details = f"**{self._status}** · {self._in.number} · {format_clp(self._total)}"
-        if self._waiting_for:
-            details += f" · waiting for {self._waiting_for}"
+        deadline = self.s.deadlines.next_for(self.s.status)
+        visible = {
+            "status": self.s.status,
+            "total": str(self._total),
+            "deadline": deadline.isoformat() if deadline else "",
+        }
+        # 0.2.0: upsert only what changed (each upsert is a history event).
+        if not self._lean or visible != self.s.visible:
+            updates: list[SearchAttributeUpdate[Any]] = [
+                sa.QUOTE_STATUS.value_set(self.s.status),
+                sa.VENDOR_SLUG.value_set(self._in.vendor_slug),
+                sa.BUYER_ID.value_set(str(self._in.buyer_id)),
+                sa.QUOTE_TOTAL.value_set(self._total),
+                sa.QUOTE_DEADLINE.value_set(deadline)
+                if deadline is not None
+                else sa.QUOTE_DEADLINE.value_unset(),
+            ]
+            workflow.upsert_search_attributes(updates)
+            self.s.visible = visible
+        details = f"**{self.s.status}** · {self._in.number} · {format_clp(self._total)}"
+        if self.s.waiting_for:
+            details += f" · waiting for {self.s.waiting_for}"
         if deadline is not None:
             details += f" until {deadline:%Y-%m-%d %H:%M} UTC"
-        if self._hold_reason:
-            details += f" · HELD: {self._hold_reason}"
+        if self.s.hold_reason:
+            details += f" · HELD: {self.s.hold_reason}"
         workflow.set_current_details(details)
 
     def _wait_for(self, what: str | None) -> None:
-        self._waiting_for = what
+        self.s.waiting_for = what
         self._refresh_visibility()
 
     # --- side effects ------------------------------------------------------------
@@ -173,106 +174,206 @@ class QuoteWorkflowBase:
         self, event: NotificationEvent | None = None, *, first: bool = False
     ) -> None:
         """Mirror the state to the database, then (in the background) mail about it."""
-        if not first and not self._started:
-            await workflow.wait_condition(lambda: self._started)
-        await self._steps.run("project_quote", ProjectQuoteInput(state=self._snapshot()))
+        if not first and not self.s.started:
+            await workflow.wait_condition(lambda: self.s.started)
+        if self._lean:
+            # Only the timeline rows not yet written (plus the current status's rows,
+            # which date the end of a closed quote): not the whole timeline every time.
+            seq = self._projection_from()
+            projected = len(self.s.timeline)
+            await self._steps.run(
+                c.PROJECT_QUOTE,
+                ProjectQuoteInput(state=self._snapshot(timeline_from=seq), timeline_from=seq),
+            )
+            self.s.projected_seq = max(self.s.projected_seq, projected)
+        else:
+            await self._steps.run(c.PROJECT_QUOTE, ProjectQuoteInput(state=self._snapshot()))
         if event is not None:
             notice = NotifyInput(
                 quote_id=self._in.quote_id,
                 workflow_id=workflow.info().workflow_id,
                 event=event,
-                state=self._snapshot(),
+                # Mail needs no timeline.
+                state=self._snapshot(timeline_from=len(self.s.timeline) + 1)
+                if self._lean
+                else self._snapshot(),
             )
             previous = self._pending[-1] if self._pending else None
             self._pending.append(asyncio.create_task(self._send_after(previous, notice)))
+
+    def _projection_from(self) -> int:
+        first = self.s.projected_seq + 1
+        for entry in reversed(self.s.timeline):
+            if entry.status != self.s.status:
+                break
+            first = min(first, entry.seq)
+        return first
 
     async def _send_after(self, previous: asyncio.Task[None] | None, notice: NotifyInput) -> None:
         """Mail in transition order (a "new quote" never arrives after "cancelled")."""
         if previous is not None:
             await previous
-        await self._steps.run("send_quote_notification", notice, timeout=timedelta(seconds=60))
+        await self._steps.run(c.SEND_QUOTE_NOTIFICATION, notice, timeout=timedelta(seconds=60))
 
     async def _settle(self) -> None:
         """Let update handlers and background mail finish before the workflow closes."""
-        await workflow.wait_condition(workflow.all_handlers_finished)
-        while self._pending:
-            task = self._pending.pop(0)
-            await task
+        while True:
+            await workflow.wait_condition(workflow.all_handlers_finished)
+            while self._pending:
+                task = self._pending.pop(0)
+                await task
+            if workflow.all_handlers_finished():
+                return
 
-    async def _check_payment(self) -> PaymentCheck:
-        assert self._payment is not None
-        check = await self._steps.run(
-            "check_khipu_payment",
-            CheckPaymentInput(
-                quote_id=self._in.quote_id,
-                workflow_id=workflow.info().workflow_id,
-                khipu_payment_id=self._payment.khipu_payment_id,
-                amount=self._total,
-                currency=self._in.currency,
-            ),
-            PaymentCheck,
+    async def _continue_as_new_if_due(self) -> None:
+        """Past the history budget (or when Temporal suggests it), hand the whole state
+        to a fresh run once no handler is running and all mail went out."""
+        if not self._lean:
+            return
+        info = workflow.info()
+        if not (
+            info.is_continue_as_new_suggested()
+            or info.get_current_history_length() >= self._in.history_budget
+        ):
+            return
+        await self._settle()
+        self.s.run += 1
+        workflow.continue_as_new(self._in.model_copy(update={"carried": self.s}))
+
+    def _payment_input(self) -> CheckPaymentInput:
+        assert self.s.payment is not None
+        return CheckPaymentInput(
+            quote_id=self._in.quote_id,
+            workflow_id=workflow.info().workflow_id,
+            khipu_payment_id=self.s.payment.khipu_payment_id,
+            amount=self._total,
+            currency=self._in.currency,
         )
+
+    async def _check_payment(self, *, within: timedelta | None = None) -> PaymentCheck:
+        check = await self._steps.run(c.CHECK_KHIPU_PAYMENT, self._payment_input(), within=within)
         assert check is not None
         return check
 
     async def _delete_payment(self) -> None:
-        assert self._payment is not None
-        await self._steps.run(
-            "delete_khipu_payment",
-            CheckPaymentInput(
-                quote_id=self._in.quote_id,
-                workflow_id=workflow.info().workflow_id,
-                khipu_payment_id=self._payment.khipu_payment_id,
-                amount=self._total,
-                currency=self._in.currency,
-            ),
-        )
+        await self._steps.run(c.DELETE_KHIPU_PAYMENT, self._payment_input())
 
     async def _refund(self, reason: str, *, post_to_ledger: bool) -> int:
-        assert self._payment is not None
+        assert self.s.payment is not None
         result = await self._steps.run(
-            "refund_khipu_payment",
+            c.REFUND_KHIPU_PAYMENT,
             RefundInput(
                 quote_id=self._in.quote_id,
                 workflow_id=workflow.info().workflow_id,
-                khipu_payment_id=self._payment.khipu_payment_id,
+                khipu_payment_id=self.s.payment.khipu_payment_id,
                 amount=self._total,
                 reason=reason,
             ),
-            RefundResult,
             timeout=timedelta(minutes=2),
         )
         assert result is not None
-        self._refunded = result.refunded_amount or self._total
+        self.s.refunded = result.refunded_amount or self._total
         if post_to_ledger:
             await self._steps.run(
-                "post_refund_to_ledger",
-                PostRefundInput(quote_id=self._in.quote_id, amount=self._refunded, reason=reason),
+                c.POST_REFUND_TO_LEDGER,
+                PostRefundInput(quote_id=self._in.quote_id, amount=self.s.refunded, reason=reason),
             )
-        return self._refunded
+        return self.s.refunded
 
     # --- waiting -----------------------------------------------------------------
+
+    async def _poll_payment(
+        self, until: datetime, *, wait_while: list[str], keep_waiting: Any
+    ) -> PaymentCheck | str:
+        """0.2.0 polling: one activity reads Khipu and retries (no history) while the
+        verdict is in `wait_while`, until `until`. Returns the verdict that ended it, or
+        "nudged" (webhook), "changed" (`keep_waiting()` turned false: the state moved,
+        a deadline moved) or "timeout" (`until` or the end of the young phase)."""
+        assert self.s.payment is not None
+        started = self.s.payment_started_at or workflow.now()
+        now = workflow.now()
+        young_until = started + POLL_YOUNG_FOR
+        if now < young_until:
+            stop, first, most = (
+                min(until, young_until),
+                timedelta(seconds=self._in.policy.poll_seconds),
+                POLL_YOUNG_MAX,
+            )
+        else:
+            stop, first, most = until, POLL_OLD_FIRST, POLL_OLD_MAX
+        if stop <= now:
+            return "timeout"
+        self.s.payment_nudged = False
+        poller = workflow.start_activity(
+            c.POLL_KHIPU_PAYMENT.name,
+            PollPaymentInput(check=self._payment_input(), wait_while=wait_while),
+            result_type=PaymentCheck,
+            start_to_close_timeout=timedelta(seconds=30),
+            schedule_to_close_timeout=stop - now,
+            retry_policy=RetryPolicy(
+                initial_interval=first,
+                backoff_coefficient=2.0,
+                maximum_interval=max(most, first),
+                maximum_attempts=0,
+            ),
+            summary="Khipu payment poll",
+        )
+        self.s.current_step = c.POLL_KHIPU_PAYMENT.name
+        try:
+            await workflow.wait_condition(
+                lambda: poller.done() or self.s.payment_nudged or not keep_waiting()
+            )
+            if not poller.done():
+                poller.cancel()
+                try:
+                    await poller
+                except (ActivityError, asyncio.CancelledError):
+                    pass
+                return "nudged" if self.s.payment_nudged else "changed"
+            try:
+                check: PaymentCheck = poller.result()
+                return check
+            except ActivityError as exc:
+                if not timed_out(exc):
+                    raise
+        finally:
+            self.s.current_step = None
+        # Temporal gives up as soon as the next retry would land past `stop`: sit out
+        # the rest (one timer) rather than start a new poll at once.
+        remaining = (stop - workflow.now()).total_seconds()
+        if remaining > 0:
+            try:
+                await workflow.wait_condition(
+                    lambda: self.s.payment_nudged or not keep_waiting(),
+                    timeout=remaining,
+                    timeout_summary="until the next Khipu poll phase",
+                )
+            except TimeoutError:
+                return "timeout"
+            return "nudged" if self.s.payment_nudged else "changed"
+        return "timeout"
 
     async def _wait_in(self, status: QuoteStatus, deadline: str, poll: float | None = None) -> str:
         """Wait while the quote stays in `status`: "moved" when it left it, "deadline"
         when the named deadline passed, "tick" when a Khipu payment exists and either
-        `poll` seconds passed or a webhook nudged us. A deadline moved by
-        extend_deadline (or a payment just created) is honoured at once."""
-        while self._status == status:
-            until: datetime | None = getattr(self._deadlines, deadline)
+        `poll` seconds passed or a webhook nudged us (pre-0.2.0 polling). A deadline
+        moved by extend_deadline (or a payment just created) is honoured at once."""
+        while self.s.status == status:
+            await self._continue_as_new_if_due()
+            until: datetime | None = getattr(self.s.deadlines, deadline)
             timeout = None if until is None else (until - workflow.now()).total_seconds()
             if timeout is not None and timeout <= 0:
                 return "deadline"
-            polling = poll is not None and self._payment is not None
+            polling = poll is not None and self.s.payment is not None
             if polling and poll is not None:
                 timeout = poll if timeout is None else min(timeout, poll)
-            self._deadline_moved = False
+            self.s.deadline_moved = False
             try:
                 await workflow.wait_condition(
                     lambda polling=polling: (  # type: ignore[misc]
-                        self._status != status
-                        or self._deadline_moved
-                        or (polling and self._payment_nudged)
+                        self.s.status != status
+                        or self.s.deadline_moved
+                        or (polling and self.s.payment_nudged)
                     ),
                     timeout=timeout,
                     timeout_summary=deadline,
@@ -281,7 +382,7 @@ class QuoteWorkflowBase:
                 if polling and (until is None or workflow.now() < until):
                     return "tick"
                 continue
-            if polling and self._payment_nudged:
+            if polling and self.s.payment_nudged:
                 return "tick"
         return "moved"
 
@@ -290,23 +391,3 @@ class QuoteWorkflowBase:
     def _refuse_unless(self, ok: bool, why: str) -> None:
         if not ok:
             raise ApplicationError(why, type="QuoteStateConflict", non_retryable=True)
-
-    def _check_cancel(self, inp: CancelInput) -> None:
-        if inp.expected_status is not None:
-            self._refuse_unless(
-                inp.expected_status == self._status,
-                f"the quote changed meanwhile: it is now {self._status}",
-            )
-        if inp.actor == "operator":
-            self._refuse_unless(
-                self._status not in FINAL_STATUSES, f"the quote is already {self._status}"
-            )
-            self._refuse_unless(
-                self._status != "DELIVERED", "the delivered sale is being completed"
-            )
-            return
-        self._refuse_unless(
-            self._status in ("REQUESTED", "ACCEPTED")
-            or (self._status == "PAID" and self._ship_overdue),
-            "the buyer can cancel only before paying, or once the vendor missed the ship-by date",
-        )

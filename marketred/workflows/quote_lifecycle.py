@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
+    from marketred.schemas import temporal_contracts as c
     from marketred.schemas.ledger import PostSaleInput
     from marketred.schemas.money import format_clp
-    from marketred.schemas.payments import CreatePaymentInput, PaymentLink, PaymentNotified
+    from marketred.schemas.payments import CreatePaymentInput, PaymentCheck, PaymentNotified
     from marketred.schemas.quotes import (
+        FINAL_STATUSES,
         PAID_STATUSES,
         QUOTE_INVALID_INPUT,
+        RESOLVED_BY_A_PERSON,
         AcceptInput,
         Actor,
         CancelInput,
@@ -29,38 +33,47 @@ with workflow.unsafe.imports_passed_through():
         StartPaymentResult,
         totals_of,
     )
+    from marketred.workflows import quote_rules as rules
     from marketred.workflows.quote_returns import QuoteReturns
 
+# Request-path Khipu calls (an HTTP request waits on the update): past this, the update
+# fails with NoAnswer and the API answers 503 (0.2.0).
+REQUEST_PATH = timedelta(seconds=30)
 
-@workflow.defn(name="QuoteWorkflow")
+
+@workflow.defn(name=c.QUOTE_WORKFLOW.name)
 class QuoteWorkflow(QuoteReturns):
     @workflow.init
     def __init__(self, inp: QuoteWorkflowInput) -> None:
         super().__init__(inp)
+        if inp.carried is not None:
+            return  # a continued run: the state came whole from the previous one
         # Recorded here, not in run(): an update can arrive in the very first task.
         policy = inp.policy
         start = inp.requested_at or workflow.now()
-        self._deadlines.respond_by = start + timedelta(hours=policy.response_hours)
-        remind_at = self._deadlines.respond_by - timedelta(hours=policy.reminder_hours_before)
-        self._deadlines.remind_at = remind_at if remind_at > workflow.now() else None
-        self._waiting_for = "the vendor to accept or reject"
+        self.s.deadlines.respond_by = start + timedelta(hours=policy.response_hours)
+        remind_at = self.s.deadlines.respond_by - timedelta(hours=policy.reminder_hours_before)
+        self.s.deadlines.remind_at = remind_at if remind_at > workflow.now() else None
+        self.s.waiting_for = "the vendor to accept or reject"
         self._record("requested", "buyer", inp.note)
 
     @workflow.run
     async def run(self, inp: QuoteWorkflowInput) -> QuoteOutcome:
-        await self._publish("requested", first=True)
-        self._started = True
+        if inp.carried is None:
+            await self._publish("requested", first=True)
+            self.s.started = True
 
-        await self._vendor_phase()
-        if self._status == "ACCEPTED":
+        if self.s.status == "REQUESTED":
+            await self._vendor_phase()
+        if self.s.status == "ACCEPTED":
             await self._payment_phase()
-        if self._status == "PAID":
+        if self.s.status == "PAID":
             await self._shipping_phase()
-        if self._status == "SHIPPED":
+        if self.s.status == "SHIPPED":
             await self._delivery_phase()
-        if self._status == "DELIVERED":
-            self._waiting_for = "the ledger"
-            await self._steps.run("post_sale_to_ledger", PostSaleInput(quote_id=inp.quote_id))
+        if self.s.status == "DELIVERED":
+            self.s.waiting_for = "the ledger"
+            await self._steps.run(c.POST_SALE_TO_LEDGER, PostSaleInput(quote_id=inp.quote_id))
             self._wait_for(None)
             self._record("completed", "system", status="COMPLETED")
             await self._publish("completed")
@@ -68,17 +81,17 @@ class QuoteWorkflow(QuoteReturns):
         await self._watch_late_payment()
         self._wait_for(None)
         await self._settle()
-        if self._status == "REFUND_HELD":
+        if self.s.status == "REFUND_HELD":
             await self._wait_out_refund_hold()
             await self._settle()
-        return QuoteOutcome(status=self._status, total=self._total)
+        return QuoteOutcome(status=self.s.status, total=self._total)
 
     # --- phases ------------------------------------------------------------------
 
     async def _vendor_phase(self) -> None:
-        if self._deadlines.remind_at is not None:
+        if self.s.deadlines.remind_at is not None:
             if await self._wait_in("REQUESTED", "remind_at") == "deadline":
-                self._deadlines.remind_at = None
+                self.s.deadlines.remind_at = None
                 self._record("reminder_sent", "system", "the vendor was reminded")
                 await self._publish("reminder")
         if await self._wait_in("REQUESTED", "respond_by") == "deadline":
@@ -87,30 +100,33 @@ class QuoteWorkflow(QuoteReturns):
             await self._publish("expired")
 
     async def _payment_phase(self) -> None:
+        if self._lean:
+            await self._payment_phase_polled_by_retries()
+            return
         poll = float(self._in.policy.poll_seconds)
-        while self._status == "ACCEPTED":
-            if self._hold_reason is not None:
+        while self.s.status == "ACCEPTED":
+            if self.s.hold_reason is not None:
                 # Held for an operator: no deadline, no polling, until cancelled or
                 # released by recheck_payment (then the loop goes on from the new state).
                 await workflow.wait_condition(
-                    lambda: self._status != "ACCEPTED" or self._hold_reason is None
+                    lambda: self.s.status != "ACCEPTED" or self.s.hold_reason is None
                 )
                 continue
             outcome = await self._wait_in("ACCEPTED", "pay_by", poll)
-            self._payment_nudged = False
+            self.s.payment_nudged = False
             if outcome == "moved":
                 return
-            if self._payment is not None:
-                if await self._apply_payment_check() or self._status != "ACCEPTED":
+            if self.s.payment is not None:
+                if await self._apply_payment_check() or self.s.status != "ACCEPTED":
                     continue
-            if outcome == "deadline" and self._status == "ACCEPTED":
-                if self._payment is not None:
+            if outcome == "deadline" and self.s.status == "ACCEPTED":
+                if self.s.payment is not None:
                     await self._delete_payment()
                     # Paid in the last moment between the check and the delete? Only a
                     # payment is worth acting on here: a deleted one reads back as
                     # "gone", which at the window end means expired, not held.
                     last = await self._check_payment()
-                    if self._status != "ACCEPTED":
+                    if self.s.status != "ACCEPTED":
                         continue
                     if last.verdict == "paid":
                         await self._mark_paid()
@@ -124,29 +140,98 @@ class QuoteWorkflow(QuoteReturns):
                 )
                 await self._publish("payment_expired")
 
+    async def _payment_phase_polled_by_retries(self) -> None:
+        """0.2.0: wait for the payment with a Khipu poll that retries inside Temporal
+        (see QuoteWorkflowBase._poll_payment); a webhook nudge checks at once."""
+        while self.s.status == "ACCEPTED":
+            await self._continue_as_new_if_due()
+            if self.s.hold_reason is not None:
+                await workflow.wait_condition(
+                    lambda: self.s.status != "ACCEPTED" or self.s.hold_reason is None
+                )
+                continue
+            until = self.s.deadlines.pay_by
+            assert until is not None
+            if workflow.now() >= until:
+                await self._close_payment_window()
+                continue
+            if self.s.payment is None:
+                # No payment yet: only a deadline, a payment or a state change matter.
+                self.s.deadline_moved = False
+                try:
+                    await workflow.wait_condition(
+                        lambda: (
+                            self.s.status != "ACCEPTED"
+                            or self.s.payment is not None
+                            or self.s.deadline_moved
+                        ),
+                        timeout=(until - workflow.now()).total_seconds(),
+                        timeout_summary="pay_by",
+                    )
+                except TimeoutError:
+                    pass
+                continue
+            self.s.deadline_moved = False
+            outcome = await self._poll_payment(
+                until,
+                wait_while=["pending"],
+                keep_waiting=lambda: self.s.status == "ACCEPTED" and not self.s.deadline_moved,
+            )
+            if isinstance(outcome, PaymentCheck):
+                await self._apply_check(outcome)
+            elif outcome == "nudged":
+                self.s.payment_nudged = False
+                await self._apply_payment_check()
+
+    async def _close_payment_window(self) -> None:
+        """The window's end: delete the Khipu payment, read it back, expire (or pay)."""
+        if self.s.payment is not None:
+            if await self._apply_payment_check() or self.s.status != "ACCEPTED":
+                return
+            await self._delete_payment()
+            # Paid in the last moment between the check and the delete? Only a payment
+            # is worth acting on here: a deleted one reads back as "gone", which at the
+            # window end means expired, not held.
+            last = await self._check_payment()
+            if self.s.status != "ACCEPTED":
+                return
+            if last.verdict == "paid":
+                await self._mark_paid()
+                return
+        self._wait_for(None)
+        self._record(
+            "payment_expired",
+            "system",
+            "the payment window closed without a payment",
+            status="PAYMENT_EXPIRED",
+        )
+        await self._publish("payment_expired")
+
     async def _apply_payment_check(self) -> bool:
         """Read the payment back from Khipu; True when the quote moved on or was held."""
-        check = await self._check_payment()
-        if self._status != "ACCEPTED":
+        return await self._apply_check(await self._check_payment())
+
+    async def _apply_check(self, check: PaymentCheck) -> bool:
+        if self.s.status != "ACCEPTED":
             return True
         if check.verdict == "paid":
             await self._mark_paid()
             return True
         if check.verdict in ("mismatch", "rejected", "refunded", "gone"):
-            self._hold_verdict = check.verdict
-            self._hold_reason = check.reason or f"Khipu reports the payment as {check.verdict}"
-            self._deadlines.pay_by = None
-            self._waiting_for = "an operator (payment held)"
+            self.s.hold_verdict = check.verdict
+            self.s.hold_reason = check.reason or f"Khipu reports the payment as {check.verdict}"
+            self.s.deadlines.pay_by = None
+            self.s.waiting_for = "an operator (payment held)"
             self._record(
-                "payment_held", "system", self._hold_reason, data={"verdict": check.verdict}
+                "payment_held", "system", self.s.hold_reason, data={"verdict": check.verdict}
             )
             await self._publish("payment_held")
             return True
         return False
 
     async def _mark_paid(self) -> None:
-        self._deadlines.ship_by = workflow.now() + timedelta(days=self._in.policy.ship_days)
-        self._waiting_for = "the vendor to ship"
+        self.s.deadlines.ship_by = workflow.now() + timedelta(days=self._in.policy.ship_days)
+        self.s.waiting_for = "the vendor to ship"
         self._record(
             "paid", "buyer", f"paid {format_clp(self._total)} through Khipu", status="PAID"
         )
@@ -154,12 +239,12 @@ class QuoteWorkflow(QuoteReturns):
 
     async def _shipping_phase(self) -> None:
         if await self._wait_in("PAID", "ship_by") == "deadline":
-            self._ship_overdue = True
-            self._deadlines.ship_by = None
-            self._waiting_for = "the vendor to ship (overdue: the buyer may cancel with refund)"
+            self.s.ship_overdue = True
+            self.s.deadlines.ship_by = None
+            self.s.waiting_for = "the vendor to ship (overdue: the buyer may cancel with refund)"
             self._record("ship_overdue", "system", "the vendor missed the ship-by date")
             await self._publish("ship_overdue")
-            await workflow.wait_condition(lambda: self._status != "PAID")
+            await workflow.wait_condition(lambda: self.s.status != "PAID")
 
     async def _delivery_phase(self) -> None:
         if await self._wait_in("SHIPPED", "auto_confirm_at") == "deadline":
@@ -168,39 +253,64 @@ class QuoteWorkflow(QuoteReturns):
 
     async def _watch_late_payment(self) -> None:
         """A quote that ended with a Khipu payment out there refunds a late payment."""
-        if self._payment is None or self._status not in (
+        if self.s.payment is None or self.s.status not in (
             "CANCELLED",
             "PAYMENT_EXPIRED",
             "EXPIRED",
         ):
             return
-        if self._refunded or self._refunding:
+        if self.s.refunded or self.s.refunding:
+            return
+        if self._lean:
+            await self._watch_late_payment_polled_by_retries()
             return
         watch_until = workflow.now() + timedelta(hours=self._in.policy.late_payment_watch_hours)
-        while not self._refunded:
+        while not self.s.refunded:
             if await self._refund_if_paid_late():
                 return
             remaining = (watch_until - workflow.now()).total_seconds()
             if remaining <= 0:
                 return
-            self._payment_nudged = False
+            self.s.payment_nudged = False
             try:
                 await workflow.wait_condition(
-                    lambda: self._payment_nudged,
+                    lambda: self.s.payment_nudged,
                     timeout=min(remaining, float(self._in.policy.poll_seconds) * 60),
                     timeout_summary="late payment watch",
                 )
             except TimeoutError:
                 pass
 
-    async def _refund_if_paid_late(self) -> bool:
-        check = await self._check_payment()
+    async def _watch_late_payment_polled_by_retries(self) -> None:
+        if self.s.late_watch_until is None:
+            hours = self._in.policy.late_payment_watch_hours
+            self.s.late_watch_until = workflow.now() + timedelta(hours=hours)
+        if await self._refund_if_paid_late():
+            return
+        while workflow.now() < self.s.late_watch_until:
+            await self._continue_as_new_if_due()
+            outcome = await self._poll_payment(
+                self.s.late_watch_until,
+                wait_while=["pending", "mismatch", "rejected", "refunded", "gone"],
+                keep_waiting=lambda: True,
+            )
+            if isinstance(outcome, PaymentCheck):
+                await self._refund_if_paid_late(outcome)
+                return
+            if outcome == "nudged":
+                self.s.payment_nudged = False
+                if await self._refund_if_paid_late():
+                    return
+
+    async def _refund_if_paid_late(self, check: PaymentCheck | None = None) -> bool:
+        if check is None:
+            check = await self._check_payment()
         if check.verdict != "paid":
             return False
         amount = await self._refund_or_hold(
-            f"payment received after the quote was {self._status}",
+            f"payment received after the quote was {self.s.status}",
             post_to_ledger=False,
-            then_status=self._status,
+            then_status=self.s.status,
             done_kind="late_payment_refunded",
         )
         if amount is None:
@@ -214,28 +324,29 @@ class QuoteWorkflow(QuoteReturns):
         return True
 
     def _deliver(self, actor: Actor, message: str) -> None:
-        self._deadlines.auto_confirm_at = None
-        self._waiting_for = None
+        self.s.deadlines.auto_confirm_at = None
+        self.s.waiting_for = None
         self._record("delivered", actor, message, status="DELIVERED")
 
     # --- updates -----------------------------------------------------------------
 
     @workflow.update
     async def accept(self, inp: AcceptInput) -> QuoteState:
-        self.validate_accept(inp)
+        # The state guard deciding a race (validators are not re-run here).
+        self._refuse_unless(self.s.status == "REQUESTED", rules.NOT_AWAITING_VENDOR)
         if inp.lines:
             prices = {change.position: change.unit_price for change in inp.lines}
-            self._lines = [
+            self.s.lines = [
                 line.model_copy(update={"unit_price": prices.get(line.position, line.unit_price)})
-                for line in self._lines
+                for line in self.s.lines
             ]
-        self._shipping = inp.shipping_cost
-        self._vendor_note = inp.note
+        self.s.shipping = inp.shipping_cost
+        self.s.vendor_note = inp.note
         hours = inp.valid_hours or self._in.policy.payment_hours
-        self._deadlines.respond_by = None
-        self._deadlines.remind_at = None
-        self._deadlines.pay_by = workflow.now() + timedelta(hours=hours)
-        self._waiting_for = "the buyer to pay"
+        self.s.deadlines.respond_by = None
+        self.s.deadlines.remind_at = None
+        self.s.deadlines.pay_by = workflow.now() + timedelta(hours=hours)
+        self.s.waiting_for = "the buyer to pay"
         self._record(
             "accepted",
             "vendor",
@@ -248,16 +359,11 @@ class QuoteWorkflow(QuoteReturns):
 
     @accept.validator
     def validate_accept(self, inp: AcceptInput) -> None:
-        self._refuse_unless(
-            self._status == "REQUESTED", "the quote is no longer awaiting the vendor"
-        )
-        positions = {line.position for line in self._lines}
-        unknown = [c.position for c in inp.lines or [] if c.position not in positions]
-        self._refuse_unless(not unknown, f"no quote line at position(s) {unknown}")
+        self._refuse(rules.accept(self.s, inp))
         prices = {change.position: change.unit_price for change in inp.lines or []}
         paid_lines = [
             line.model_copy(update={"unit_price": prices.get(line.position, line.unit_price)})
-            for line in self._lines
+            for line in self.s.lines
         ]
         if totals_of(paid_lines, inp.shipping_cost)[1] <= 0:
             # Khipu takes no payment of $0: accepting it would leave the quote stuck.
@@ -270,11 +376,11 @@ class QuoteWorkflow(QuoteReturns):
 
     @workflow.update
     async def reject(self, inp: RejectInput) -> QuoteState:
-        self.validate_reject(inp)
-        self._reason = inp.reason
-        self._deadlines.respond_by = None
-        self._deadlines.remind_at = None
-        self._waiting_for = None
+        self._refuse_unless(self.s.status == "REQUESTED", rules.NOT_AWAITING_VENDOR)
+        self.s.reason = inp.reason
+        self.s.deadlines.respond_by = None
+        self.s.deadlines.remind_at = None
+        self.s.waiting_for = None
         self._record("rejected", "vendor", inp.reason, status="REJECTED")
         await self._publish("rejected")
         return self._snapshot()
@@ -282,23 +388,26 @@ class QuoteWorkflow(QuoteReturns):
     @reject.validator
     def validate_reject(self, inp: RejectInput) -> None:
         del inp
-        self._refuse_unless(
-            self._status == "REQUESTED", "the quote is no longer awaiting the vendor"
-        )
+        self._refuse(rules.reject(self.s))
 
     @workflow.update
     async def cancel(self, inp: CancelInput) -> QuoteState:
-        self.validate_cancel(inp)
-        was = self._status
-        self._reason = inp.reason or None
-        self._hold_reason = None  # the hold ends with the quote (its timeline keeps it)
-        self._waiting_for = None
-        self._deadlines = self._deadlines.model_copy(
+        self._refuse_unless(
+            self.s.status not in FINAL_STATUSES
+            and self.s.status not in ("DELIVERED", *RESOLVED_BY_A_PERSON)
+            and inp.expected_status in (None, self.s.status),
+            f"the quote changed meanwhile: it is now {self.s.status}",
+        )
+        was = self.s.status
+        self.s.reason = inp.reason or None
+        self.s.hold_reason = None  # the hold ends with the quote (its timeline keeps it)
+        self.s.waiting_for = None
+        self.s.deadlines = self.s.deadlines.model_copy(
             update={"respond_by": None, "remind_at": None, "pay_by": None, "ship_by": None}
         )
-        if was in PAID_STATUSES or self._hold_verdict == "mismatch":
+        if was in PAID_STATUSES or self.s.hold_verdict == "mismatch":
             # Mark the state first so a racing update is refused, then refund.
-            self._refunding = True
+            self.s.refunding = True
             self._record("cancelling", inp.actor, inp.reason, status="CANCELLED")
             amount = await self._refund_or_hold(
                 inp.reason or "cancelled",
@@ -312,31 +421,33 @@ class QuoteWorkflow(QuoteReturns):
             return self._snapshot()
         self._record("cancelled", inp.actor, inp.reason, status="CANCELLED")
         await self._publish("cancelled")
-        if self._payment is not None:
-            await self._delete_payment()
+        if self.s.payment is not None:
+            if self._lean:
+                # Nobody waits for the deletion (a late payment is refunded anyway), so
+                # a Khipu outage does not hold the buyer's request.
+                self._pending.append(asyncio.create_task(self._delete_payment()))
+            else:
+                await self._delete_payment()
         return self._snapshot()
 
     @cancel.validator
     def validate_cancel(self, inp: CancelInput) -> None:
-        self._refuse_unless(
-            self._status != "REFUND_HELD",
-            "the quote's refund is held: retry it at Khipu or record it as made",
-        )
-        self._refuse_unless(
-            self._status not in ("RETURN_REQUESTED", "RETURN_DISPUTED"),
-            "the quote's return waits for a decision",
-        )
-        self._check_cancel(inp)
+        self._refuse(rules.cancel(self.s, inp))
 
     @workflow.update
     async def start_payment(self, inp: StartPaymentInput) -> StartPaymentResult:
-        self.validate_start_payment(inp)
-        if self._payment is None and not self._payment_creating:
-            self._payment_creating = True
+        self._refuse_unless(
+            self.s.status == "ACCEPTED" and self.s.hold_reason is None,
+            rules.PAYMENT_HELD if self.s.hold_reason else rules.ONLY_ACCEPTED_PAID,
+        )
+        if self.s.payment is None and not self.s.payment_creating:
+            self.s.payment_creating = True
             try:
-                assert self._deadlines.pay_by is not None
+                assert self.s.deadlines.pay_by is not None
+                # Idempotent by quote: a call that timed out and is tried again gets
+                # the same Khipu payment.
                 link = await self._steps.run(
-                    "create_khipu_payment",
+                    c.CREATE_KHIPU_PAYMENT,
                     CreatePaymentInput(
                         quote_id=self._in.quote_id,
                         workflow_id=workflow.info().workflow_id,
@@ -344,15 +455,16 @@ class QuoteWorkflow(QuoteReturns):
                         vendor_name=self._in.vendor_name,
                         amount=self._total,
                         currency=self._in.currency,
-                        expires_at=self._deadlines.pay_by,
+                        expires_at=self.s.deadlines.pay_by,
                         payer_email=inp.payer_email or self._in.buyer_email,
                     ),
-                    PaymentLink,
                     timeout=timedelta(minutes=1),
+                    within=REQUEST_PATH if self._lean else None,
                 )
                 assert link is not None
-                self._payment = link
-                self._deadline_moved = True  # start polling Khipu now
+                self.s.payment = link
+                self.s.payment_started_at = workflow.now()
+                self.s.deadline_moved = True  # start polling Khipu now
                 self._record(
                     "payment_started",
                     "buyer",
@@ -361,39 +473,36 @@ class QuoteWorkflow(QuoteReturns):
                 )
                 await self._publish(None)
             finally:
-                self._payment_creating = False
+                self.s.payment_creating = False
         # A second caller while the first creates waits for that one payment, or for the
         # first to fail: then it fails too instead of waiting forever (which would also
         # keep the workflow from ever finishing its handlers).
         await workflow.wait_condition(
-            lambda: self._payment is not None or not self._payment_creating
+            lambda: self.s.payment is not None or not self.s.payment_creating
         )
-        if self._payment is None:
+        if self.s.payment is None:
             raise ApplicationError(
                 "the Khipu payment could not be created; try again",
                 type="PaymentNotCreated",
                 non_retryable=True,
             )
-        return StartPaymentResult(payment_url=self._payment.payment_url)
+        return StartPaymentResult(payment_url=self.s.payment.payment_url)
 
     @start_payment.validator
     def validate_start_payment(self, inp: StartPaymentInput) -> None:
         del inp
-        self._refuse_unless(self._status == "ACCEPTED", "only an accepted quote can be paid")
-        self._refuse_unless(
-            self._hold_reason is None, "the payment is held for review by an operator"
-        )
+        self._refuse(rules.start_payment(self.s))
 
     @workflow.update
     async def mark_shipped(self, inp: MarkShippedInput) -> QuoteState:
-        self.validate_mark_shipped(inp)
-        self._carrier, self._tracking = inp.carrier, inp.tracking
-        self._deadlines.ship_by = None
-        self._deadlines.auto_confirm_at = workflow.now() + timedelta(
+        self._refuse_unless(self.s.status == "PAID", rules.ONLY_PAID_SHIPPED)
+        self.s.carrier, self.s.tracking = inp.carrier, inp.tracking
+        self.s.deadlines.ship_by = None
+        self.s.deadlines.auto_confirm_at = workflow.now() + timedelta(
             days=self._in.policy.auto_confirm_days
         )
-        self._waiting_for = "the buyer to confirm delivery"
-        self._ship_overdue = False
+        self.s.waiting_for = "the buyer to confirm delivery"
+        self.s.ship_overdue = False
         self._record(
             "shipped",
             "vendor",
@@ -407,11 +516,11 @@ class QuoteWorkflow(QuoteReturns):
     @mark_shipped.validator
     def validate_mark_shipped(self, inp: MarkShippedInput) -> None:
         del inp
-        self._refuse_unless(self._status == "PAID", "only a paid quote can be shipped")
+        self._refuse(rules.mark_shipped(self.s))
 
     @workflow.update
     async def confirm_delivery(self, inp: ConfirmDeliveryInput) -> QuoteState:
-        self.validate_confirm_delivery(inp)
+        self._refuse_unless(self.s.status == "SHIPPED", rules.NOT_SHIPPED)
         self._deliver(inp.actor, "delivery confirmed")
         await self._publish(None)
         return self._snapshot()
@@ -419,20 +528,25 @@ class QuoteWorkflow(QuoteReturns):
     @confirm_delivery.validator
     def validate_confirm_delivery(self, inp: ConfirmDeliveryInput) -> None:
         del inp
-        self._refuse_unless(self._status == "SHIPPED", "the quote has not been shipped")
+        self._refuse(rules.confirm_delivery(self.s))
 
     @workflow.update
     async def extend_deadline(self, inp: ExtendDeadlineInput) -> QuoteState:
-        self.validate_extend_deadline(inp)
-        current = getattr(self._deadlines, inp.deadline)
+        current = getattr(self.s.deadlines, inp.deadline)
+        self._refuse_unless(
+            current is not None
+            and current == self.s.deadlines.next_for(self.s.status)
+            and not (inp.actor == "vendor" and self.s.response_extended),
+            f"the {inp.deadline} deadline is not pending in state {self.s.status}",
+        )
         new = current + timedelta(hours=inp.hours)
-        setattr(self._deadlines, inp.deadline, new)
+        setattr(self.s.deadlines, inp.deadline, new)
         if inp.deadline == "respond_by":
-            self._response_extended = self._response_extended or inp.actor == "vendor"
+            self.s.response_extended = self.s.response_extended or inp.actor == "vendor"
             remind_at = new - timedelta(hours=self._in.policy.reminder_hours_before)
-            if self._deadlines.remind_at is not None:
-                self._deadlines.remind_at = max(remind_at, workflow.now())
-        self._deadline_moved = True
+            if self.s.deadlines.remind_at is not None:
+                self.s.deadlines.remind_at = max(remind_at, workflow.now())
+        self.s.deadline_moved = True
         self._record(
             "deadline_extended",
             inp.actor,
@@ -444,52 +558,42 @@ class QuoteWorkflow(QuoteReturns):
 
     @extend_deadline.validator
     def validate_extend_deadline(self, inp: ExtendDeadlineInput) -> None:
-        current = getattr(self._deadlines, inp.deadline)
-        pending = self._deadlines.next_for(self._status)
-        self._refuse_unless(
-            current is not None and current == pending,
-            f"the {inp.deadline} deadline is not pending in state {self._status}",
-        )
-        if inp.actor == "vendor":
-            self._refuse_unless(
-                inp.deadline == "respond_by", "a vendor may only extend its time to answer"
-            )
-            self._refuse_unless(
-                not self._response_extended, "the vendor already extended its time once"
-            )
-            self._refuse_unless(
-                inp.hours <= self._in.policy.response_hours,
-                f"at most {self._in.policy.response_hours} more hours",
-            )
+        self._refuse(rules.extend_deadline(self.s, inp, self._in.policy))
 
     @workflow.update
     async def recheck_payment(self, inp: RecheckPaymentInput) -> QuoteState:
         """Read a held payment back from Khipu: paid → PAID; still in progress → the
         buyer gets a fresh payment window; anything else stays held with the new reason."""
-        self.validate_recheck_payment(inp)
-        self._rechecking = True
+        self._refuse_unless(
+            self.s.status == "ACCEPTED" and self.s.hold_reason is not None,
+            rules.NOT_HELD,
+        )
+        self._refuse_unless(not self.s.rechecking, "the payment is being checked already")
+        self.s.rechecking = True
         try:
-            check = await self._check_payment()
+            check = await self._check_payment(within=REQUEST_PATH if self._lean else None)
         finally:
-            self._rechecking = False
-        if self._status != "ACCEPTED" or self._hold_reason is None:
+            self.s.rechecking = False
+        if self.s.status != "ACCEPTED" or self.s.hold_reason is None:
             return self._snapshot()  # cancelled while Khipu answered
         if check.verdict == "paid":
             self._release_hold(inp, "Khipu now reports the payment as paid")
             await self._mark_paid()
         elif check.verdict == "pending":
-            self._deadlines.pay_by = workflow.now() + timedelta(hours=self._in.policy.payment_hours)
-            self._deadline_moved = True
+            self.s.deadlines.pay_by = workflow.now() + timedelta(
+                hours=self._in.policy.payment_hours
+            )
+            self.s.deadline_moved = True
             self._release_hold(inp, "Khipu reports the payment in progress; the window reopens")
             self._wait_for("the buyer to pay")
             await self._publish(None)
         else:
-            self._hold_verdict = check.verdict
-            self._hold_reason = check.reason or f"Khipu reports the payment as {check.verdict}"
+            self.s.hold_verdict = check.verdict
+            self.s.hold_reason = check.reason or f"Khipu reports the payment as {check.verdict}"
             self._record(
                 "payment_recheck",
                 inp.actor,
-                f"still held: {self._hold_reason}",
+                f"still held: {self.s.hold_reason}",
                 data={"verdict": check.verdict},
             )
             await self._publish(None)
@@ -498,24 +602,23 @@ class QuoteWorkflow(QuoteReturns):
     @recheck_payment.validator
     def validate_recheck_payment(self, inp: RecheckPaymentInput) -> None:
         del inp
-        self._refuse_unless(
-            self._status == "ACCEPTED" and self._hold_reason is not None,
-            "the quote's payment is not held",
-        )
-        self._refuse_unless(not self._rechecking, "the payment is being checked already")
+        self._refuse(rules.recheck_payment(self.s))
+
+    def _refuse(self, why: str | None) -> None:
+        self._refuse_unless(why is None, why or "")
 
     def _release_hold(self, inp: RecheckPaymentInput, message: str) -> None:
-        self._hold_reason = None
-        self._hold_verdict = None
+        self.s.hold_reason = None
+        self.s.hold_verdict = None
         self._record("payment_released", inp.actor, message)
 
     # --- signal and query ----------------------------------------------------------
 
-    @workflow.signal
+    @workflow.signal(name=c.PAYMENT_NOTIFIED.name)
     def payment_notified(self, notice: PaymentNotified) -> None:
-        if self._payment and notice.khipu_payment_id == self._payment.khipu_payment_id:
-            self._payment_nudged = True
+        if self.s.payment and notice.khipu_payment_id == self.s.payment.khipu_payment_id:
+            self.s.payment_nudged = True
 
-    @workflow.query
+    @workflow.query(name=c.QUOTE_STATE.name)
     def state(self) -> QuoteState:
         return self._snapshot()

@@ -20,6 +20,7 @@ from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
+    from marketred.schemas import temporal_contracts as c
     from marketred.schemas.ledger import PostRefundInput
     from marketred.schemas.money import format_clp
     from marketred.schemas.payments import RefundInput, RefundResult
@@ -28,20 +29,25 @@ with workflow.unsafe.imports_passed_through():
         HeldRefund,
         QuoteState,
         QuoteStatus,
-        QuoteWorkflowInput,
         RecordRefundInput,
         RetryRefundInput,
     )
     from marketred.workflows.quote import QuoteWorkflowBase
 
 REFUND_HELD_PATCH = "refund-held"
+REFUND_NOT_WAITING = "the quote has no held refund waiting for a decision"
 # Rounds of retries (30 s, 1 min, 5 min, 15 min apart) before a refund whose outcome
 # nobody could confirm goes to an operator. Khipu's refund is read back before each retry,
 # so retrying never refunds twice.
 REFUND_ROUNDS = 5
+# The same bound in the 0.2.0 shape (activity retries backing off to 5 min): past it the
+# call fails with NoAnswer and the refund is held.
+REFUND_WITHIN = timedelta(minutes=20)
 
 
-def why_failed(exc: ActivityError) -> str:
+def why_failed(exc: ActivityError | ApplicationError) -> str:
+    if isinstance(exc, ApplicationError):
+        return exc.message
     cause = exc.cause
     if isinstance(cause, ApplicationError):
         return cause.message
@@ -49,15 +55,9 @@ def why_failed(exc: ActivityError) -> str:
 
 
 class QuoteRefunds(QuoteWorkflowBase):
-    def __init__(self, inp: QuoteWorkflowInput) -> None:
-        super().__init__(inp)
-        self._held_refund: HeldRefund | None = None
-        # An operator's retry is asking Khipu: a second decision waits its turn.
-        self._refund_busy = False
-
-    def _snapshot(self) -> QuoteState:
-        state = super()._snapshot()
-        state.held_refund = self._held_refund.model_copy() if self._held_refund else None
+    def _snapshot(self, *, timeline_from: int = 1) -> QuoteState:
+        state = super()._snapshot(timeline_from=timeline_from)
+        state.held_refund = self.s.held_refund.model_copy() if self.s.held_refund else None
         return state
 
     async def _refund_or_hold(
@@ -73,8 +73,8 @@ class QuoteRefunds(QuoteWorkflowBase):
             return await self._refund(reason, post_to_ledger=post_to_ledger)
         try:
             result = await self._khipu_refund(self._total, reason)
-        except ActivityError as exc:
-            self._held_refund = HeldRefund(
+        except (ActivityError, ApplicationError) as exc:
+            self.s.held_refund = HeldRefund(
                 refund_id=workflow.uuid4().hex,
                 amount=self._total,
                 reason=reason,
@@ -86,44 +86,44 @@ class QuoteRefunds(QuoteWorkflowBase):
             await self._hold_refund()
             return None
         # Khipu refunded: from here on a failure is ours to retry, never a hold.
-        self._refunded = result.refunded_amount or self._total
+        self.s.refunded = result.refunded_amount or self._total
         if post_to_ledger:
             await self._steps.run(
-                "post_refund_to_ledger",
-                PostRefundInput(quote_id=self._in.quote_id, amount=self._refunded, reason=reason),
+                c.POST_REFUND_TO_LEDGER,
+                PostRefundInput(quote_id=self._in.quote_id, amount=self.s.refunded, reason=reason),
             )
-        return self._refunded
+        return self.s.refunded
 
     async def _khipu_refund(
         self, amount: int, reason: str, refund_id: str | None = None
     ) -> RefundResult:
-        assert self._payment is not None
+        assert self.s.payment is not None
         result = await self._steps.run(
-            "refund_khipu_payment",
+            c.REFUND_KHIPU_PAYMENT,
             RefundInput(
                 quote_id=self._in.quote_id,
                 workflow_id=workflow.info().workflow_id,
-                khipu_payment_id=self._payment.khipu_payment_id,
+                khipu_payment_id=self.s.payment.khipu_payment_id,
                 amount=amount,
                 reason=reason,
                 refund_id=refund_id,
             ),
-            RefundResult,
             timeout=timedelta(minutes=2),
+            within=REFUND_WITHIN if self._lean else None,
             give_up_after=REFUND_ROUNDS,
         )
         assert result is not None
         return result
 
     async def _hold_refund(self) -> None:
-        held = self._held_refund
+        held = self.s.held_refund
         assert held is not None
-        self._hold_reason = f"refund of {format_clp(held.amount)} not made: {held.refusal}"
-        self._waiting_for = "an operator (refund held)"
+        self.s.hold_reason = f"refund of {format_clp(held.amount)} not made: {held.refusal}"
+        self.s.waiting_for = "an operator (refund held)"
         self._record(
             "refund_held",
             "system",
-            self._hold_reason,
+            self.s.hold_reason,
             status="REFUND_HELD",
             data={"amount": held.amount, "refund_id": held.refund_id},
         )
@@ -132,15 +132,15 @@ class QuoteRefunds(QuoteWorkflowBase):
     async def _wait_out_refund_hold(self) -> None:
         """The run does not end while a refund waits for an operator."""
         await workflow.wait_condition(
-            lambda: self._status != "REFUND_HELD" and workflow.all_handlers_finished()
+            lambda: self.s.status != "REFUND_HELD" and workflow.all_handlers_finished()
         )
 
     async def _refund_resolved(self, actor: Actor, message: str, data: dict[str, object]) -> None:
-        held = self._held_refund
+        held = self.s.held_refund
         assert held is not None
         if held.post_to_ledger:
             await self._steps.run(
-                "post_refund_to_ledger",
+                c.POST_REFUND_TO_LEDGER,
                 PostRefundInput(
                     quote_id=self._in.quote_id,
                     amount=held.amount,
@@ -148,10 +148,10 @@ class QuoteRefunds(QuoteWorkflowBase):
                     refund_id=held.refund_id,
                 ),
             )
-        self._refunded += held.amount
-        self._held_refund = None
-        self._hold_reason = None
-        self._waiting_for = None
+        self.s.refunded += held.amount
+        self.s.held_refund = None
+        self.s.hold_reason = None
+        self.s.waiting_for = None
         self._record(held.done_kind, actor, message, status=held.then_status, data=data)
         await self._publish("refunded")
 
@@ -160,17 +160,19 @@ class QuoteRefunds(QuoteWorkflowBase):
     @workflow.update
     async def retry_refund(self, inp: RetryRefundInput) -> QuoteState:
         """Ask Khipu again (after it fixed its side, or the operator arranged it)."""
-        self.validate_retry_refund(inp)
-        held = self._held_refund
+        self._refuse_unless(
+            self.s.status == "REFUND_HELD" and not self.s.refund_busy, REFUND_NOT_WAITING
+        )
+        held = self.s.held_refund
         assert held is not None
-        self._refund_busy = True
+        self.s.refund_busy = True
         try:
             await self._khipu_refund(
                 held.amount, held.reason, held.refund_id if held.partial else None
             )
-        except ActivityError as exc:
+        except (ActivityError, ApplicationError) as exc:
             held.refusal = why_failed(exc)
-            self._refund_busy = False
+            self.s.refund_busy = False
             self._record("refund_retry_failed", inp.actor, held.refusal)
             await self._hold_refund()
             return self._snapshot()
@@ -181,22 +183,24 @@ class QuoteRefunds(QuoteWorkflowBase):
                 {"amount": held.amount, "refund_id": held.refund_id, "via": "khipu"},
             )
         finally:
-            self._refund_busy = False
+            self.s.refund_busy = False
         return self._snapshot()
 
     @retry_refund.validator
     def validate_retry_refund(self, inp: RetryRefundInput) -> None:
         del inp
-        self._refuse_unless(self._status == "REFUND_HELD", "the quote has no held refund")
-        self._refuse_unless(not self._refund_busy, "the refund is being retried already")
+        self._refuse_unless(self.s.status == "REFUND_HELD", "the quote has no held refund")
+        self._refuse_unless(not self.s.refund_busy, "the refund is being retried already")
 
     @workflow.update
     async def record_refund(self, inp: RecordRefundInput) -> QuoteState:
         """The operator refunded the buyer outside Khipu (a bank transfer)."""
-        self.validate_record_refund(inp)
-        held = self._held_refund
+        self._refuse_unless(
+            self.s.status == "REFUND_HELD" and not self.s.refund_busy, REFUND_NOT_WAITING
+        )
+        held = self.s.held_refund
         assert held is not None
-        self._refund_busy = True
+        self.s.refund_busy = True
         try:
             await self._refund_resolved(
                 inp.actor,
@@ -209,14 +213,14 @@ class QuoteRefunds(QuoteWorkflowBase):
                 },
             )
         finally:
-            self._refund_busy = False
+            self.s.refund_busy = False
         return self._snapshot()
 
     @record_refund.validator
     def validate_record_refund(self, inp: RecordRefundInput) -> None:
-        self._refuse_unless(self._status == "REFUND_HELD", "the quote has no held refund")
-        self._refuse_unless(not self._refund_busy, "the refund is being retried already")
-        held = self._held_refund
+        self._refuse_unless(self.s.status == "REFUND_HELD", "the quote has no held refund")
+        self._refuse_unless(not self.s.refund_busy, "the refund is being retried already")
+        held = self.s.held_refund
         assert held is not None
         if inp.amount != held.amount or not inp.reference.strip():
             raise ApplicationError(

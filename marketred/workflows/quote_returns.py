@@ -21,6 +21,7 @@ from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
+    from marketred.schemas import temporal_contracts as c
     from marketred.schemas.ledger import PostRefundInput
     from marketred.schemas.money import format_clp
     from marketred.schemas.quotes import (
@@ -31,7 +32,6 @@ with workflow.unsafe.imports_passed_through():
         OperatorRefundInput,
         QuoteState,
         QuoteStatus,
-        QuoteWorkflowInput,
         RequestReturnInput,
     )
     from marketred.workflows.quote_refunds import QuoteRefunds, why_failed
@@ -41,31 +41,27 @@ RETURN_STATUSES = ("RETURN_REQUESTED", "RETURN_DISPUTED")
 
 
 class QuoteReturns(QuoteRefunds):
-    def __init__(self, inp: QuoteWorkflowInput) -> None:
-        super().__init__(inp)
-        self._return_reason: str | None = None
-
     @property
     def _refundable(self) -> int:
-        return self._total - self._refunded
+        return self._total - self.s.refunded
 
     async def _return_window(self) -> None:
         """After COMPLETED: wait out the return window, and any return, dispute or held
         refund it brings, before the run ends."""
-        if self._status != "COMPLETED" or not workflow.patched(RETURNS_PATCH):
+        if self.s.status != "COMPLETED" or not workflow.patched(RETURNS_PATCH):
             return
-        self._deadlines.return_by = workflow.now() + timedelta(days=self._in.policy.return_days)
+        self.s.deadlines.return_by = workflow.now() + timedelta(days=self._in.policy.return_days)
         self._wait_for("the return window to close")
         # (str(): the status changes under our feet, in update handlers, between awaits.)
-        while str(self._status) != "REFUNDED":
-            if self._status == "COMPLETED" and not self._refund_busy:
-                until = self._deadlines.return_by
+        while str(self.s.status) != "REFUNDED":
+            if self.s.status == "COMPLETED" and not self.s.refund_busy:
+                until = self.s.deadlines.return_by
                 remaining = 0.0 if until is None else (until - workflow.now()).total_seconds()
                 if remaining <= 0:
                     break
                 try:
                     await workflow.wait_condition(
-                        lambda: self._status != "COMPLETED" or self._refund_busy,
+                        lambda: self.s.status != "COMPLETED" or self.s.refund_busy,
                         timeout=remaining,
                         timeout_summary="return window",
                     )
@@ -74,9 +70,9 @@ class QuoteReturns(QuoteRefunds):
                 continue
             # A return, a dispute or a refund under way or held: a person decides.
             await workflow.wait_condition(
-                lambda: self._status in ("COMPLETED", "REFUNDED") and not self._refund_busy
+                lambda: self.s.status in ("COMPLETED", "REFUNDED") and not self.s.refund_busy
             )
-        self._deadlines.return_by = None
+        self.s.deadlines.return_by = None
         self._wait_for(None)
 
     async def _partial_refund(self, amount: int, reason: str, actor: Actor) -> None:
@@ -86,8 +82,8 @@ class QuoteReturns(QuoteRefunds):
         then: QuoteStatus = "REFUNDED" if amount >= self._refundable else "COMPLETED"
         try:
             await self._khipu_refund(amount, reason, refund_id)
-        except ActivityError as exc:
-            self._held_refund = HeldRefund(
+        except (ActivityError, ApplicationError) as exc:
+            self.s.held_refund = HeldRefund(
                 refund_id=refund_id,
                 amount=amount,
                 reason=reason,
@@ -100,13 +96,13 @@ class QuoteReturns(QuoteRefunds):
             await self._hold_refund()
             return
         await self._steps.run(
-            "post_refund_to_ledger",
+            c.POST_REFUND_TO_LEDGER,
             PostRefundInput(
                 quote_id=self._in.quote_id, amount=amount, reason=reason, refund_id=refund_id
             ),
         )
-        self._refunded += amount
-        self._waiting_for = None if then == "REFUNDED" else "the return window to close"
+        self.s.refunded += amount
+        self.s.waiting_for = None if then == "REFUNDED" else "the return window to close"
         self._record(
             "partial_refund",
             actor,
@@ -130,9 +126,14 @@ class QuoteReturns(QuoteRefunds):
 
     @workflow.update
     async def request_return(self, inp: RequestReturnInput) -> QuoteState:
-        self.validate_request_return(inp)
-        self._return_reason = inp.reason
-        self._waiting_for = "the vendor to decide the return"
+        self._refuse_unless(
+            self.s.status == "COMPLETED"
+            and self.s.return_reason is None
+            and not self.s.refund_busy,
+            "a return can be asked only once, within the return window after delivery",
+        )
+        self.s.return_reason = inp.reason
+        self.s.waiting_for = "the vendor to decide the return"
         self._record("return_requested", "buyer", inp.reason, status="RETURN_REQUESTED")
         await self._publish("return_requested")
         return self._snapshot()
@@ -140,68 +141,73 @@ class QuoteReturns(QuoteRefunds):
     @request_return.validator
     def validate_request_return(self, inp: RequestReturnInput) -> None:
         del inp
-        until = self._deadlines.return_by
+        until = self.s.deadlines.return_by
         self._refuse_unless(
-            self._status == "COMPLETED" and until is not None and workflow.now() < until,
+            self.s.status == "COMPLETED" and until is not None and workflow.now() < until,
             "a return can be asked only within the return window after delivery",
         )
-        self._refuse_unless(self._return_reason is None, "a return was already asked")
-        self._refuse_unless(not self._refund_busy, "a refund is under way")
+        self._refuse_unless(self.s.return_reason is None, "a return was already asked")
+        self._refuse_unless(not self.s.refund_busy, "a refund is under way")
         self._refuse_unless(self._refundable > 0, "everything paid was refunded already")
 
     @workflow.update
     async def decide_return(self, inp: DecideReturnInput) -> QuoteState:
-        self.validate_decide_return(inp)
+        self._refuse_unless(
+            self.s.status in RETURN_STATUSES and not self.s.refund_busy,
+            "no return waits for a decision",
+        )
         if not inp.approve:
             if inp.actor == "vendor":
-                self._waiting_for = "an operator (return disputed)"
+                self.s.waiting_for = "an operator (return disputed)"
                 self._record("return_declined", "vendor", inp.note, status="RETURN_DISPUTED")
                 await self._publish("return_disputed")
             else:
-                self._waiting_for = "the return window to close"
+                self.s.waiting_for = "the return window to close"
                 self._record(
                     "return_closed", "operator", inp.note or "return declined", status="COMPLETED"
                 )
                 await self._publish(None)
             return self._snapshot()
         amount = inp.amount or self._refundable
-        self._refund_busy = True
+        self.s.refund_busy = True
         try:
             self._record("return_approved", inp.actor, inp.note, data={"amount": amount})
-            await self._partial_refund(amount, f"return: {self._return_reason}", inp.actor)
+            await self._partial_refund(amount, f"return: {self.s.return_reason}", inp.actor)
         finally:
-            self._refund_busy = False
+            self.s.refund_busy = False
         return self._snapshot()
 
     @decide_return.validator
     def validate_decide_return(self, inp: DecideReturnInput) -> None:
         if inp.actor == "vendor":
             self._refuse_unless(
-                self._status == "RETURN_REQUESTED", "no return waits for the vendor"
+                self.s.status == "RETURN_REQUESTED", "no return waits for the vendor"
             )
         else:
-            self._refuse_unless(self._status in RETURN_STATUSES, "no return waits for a decision")
-        self._refuse_unless(not self._refund_busy, "a refund is under way")
+            self._refuse_unless(self.s.status in RETURN_STATUSES, "no return waits for a decision")
+        self._refuse_unless(not self.s.refund_busy, "a refund is under way")
         if inp.approve:
             self._check_amount(inp.amount)
 
     @workflow.update
     async def refund(self, inp: OperatorRefundInput) -> QuoteState:
         """Operators: refund part (or all that is left) of a completed quote."""
-        self.validate_refund(inp)
-        self._refund_busy = True
+        self._refuse_unless(
+            self.s.status == "COMPLETED" and not self.s.refund_busy, "a refund is under way"
+        )
+        self.s.refund_busy = True
         try:
             await self._partial_refund(inp.amount, inp.reason, "operator")
         finally:
-            self._refund_busy = False
+            self.s.refund_busy = False
         return self._snapshot()
 
     @refund.validator
     def validate_refund(self, inp: OperatorRefundInput) -> None:
         self._refuse_unless(
-            self._status == "COMPLETED" and self._deadlines.return_by is not None,
+            self.s.status == "COMPLETED" and self.s.deadlines.return_by is not None,
             "a partial refund is possible once the quote is completed, until its return"
             " window closes (before that, cancel with a full refund)",
         )
-        self._refuse_unless(not self._refund_busy, "a refund is under way")
+        self._refuse_unless(not self.s.refund_busy, "a refund is under way")
         self._check_amount(inp.amount)

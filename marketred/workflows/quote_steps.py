@@ -1,8 +1,15 @@
-"""Activity calls of the quote workflow, with the retry state an operator can see.
+"""Activity calls of the quote workflow.
 
-Each step retries a few times inside Temporal, then the workflow records the error in
-its state (query `state().last_error`) and tries again after a pause: a quote stuck on a
-broken database or SMTP server says so in the Temporal UI without anyone reading SQL.
+Since 0.2.0 (patch `LEAN_HISTORY`) an activity retries inside Temporal until it succeeds
+(unlimited attempts, backing off to `MAX_RETRY_INTERVAL`): retries add nothing to the
+history, and the Temporal UI and `services.quotes_progress` show the attempt count and
+the last failure from the pending activity. The workflow only records which step it is
+waiting on (`current_step`, no history either). Request-path calls (an update an HTTP
+request waits for) pass `within=`: a schedule-to-close bound after which the call fails
+with type `NoAnswer`, so the API answers 503 instead of hanging.
+
+Histories recorded before 0.2.0 ran "rounds" (4 attempts, then a workflow timer and
+`last_error` in the state); those runs keep that path on replay.
 """
 
 from __future__ import annotations
@@ -12,39 +19,103 @@ from typing import Any, TypeVar
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError, RetryState
+from temporalio.exceptions import TimeoutError as ActivityTimeout
+
+with workflow.unsafe.imports_passed_through():
+    from marketred.schemas.quotes import QuoteRunState
+    from marketred.schemas.temporal_contracts import Activity
 
 T = TypeVar("T")
 
-ATTEMPTS_PER_ROUND = 4
-ROUND_PAUSES = (30, 60, 300, 900)  # seconds between rounds; the last one repeats
+# workflow.patched id of the 0.2.0 changes (retry policies, Khipu polling by activity
+# retries, search attributes upserted only on change, smaller activity inputs).
+LEAN_HISTORY = "0.2.0-lean-history"
+
+MAX_RETRY_INTERVAL = timedelta(minutes=5)
+ATTEMPTS_PER_ROUND = 4  # pre-0.2.0 histories only
+ROUND_PAUSES = (30, 60, 300, 900)  # pre-0.2.0: seconds between rounds; the last repeats
+
+
+def timed_out(exc: ActivityError) -> bool:
+    """The activity ran out of its schedule-to-close time (servers report either the
+    timeout itself or the last attempt's failure with retry state TIMEOUT)."""
+    return isinstance(exc.cause, ActivityTimeout) or exc.retry_state == RetryState.TIMEOUT
+
+
+def no_answer(step: str) -> ApplicationError:
+    return ApplicationError(
+        f"{step} did not answer in time; nothing changed, try again shortly",
+        type="NoAnswer",
+        non_retryable=True,
+    )
 
 
 class StepRunner:
-    def __init__(self) -> None:
-        self.last_error: str | None = None
-        self.current_step: str | None = None
+    def __init__(self, state: QuoteRunState) -> None:
+        self.state = state
+        self._lean: bool | None = None
+
+    @property
+    def lean(self) -> bool:
+        """This run follows the 0.2.0 shape (memoized: one patch marker per run)."""
+        if self._lean is None:
+            self._lean = workflow.patched(LEAN_HISTORY)
+        return self._lean
 
     async def run(
         self,
-        activity: str,
+        activity: Activity[Any, T],
         arg: Any,
-        result_type: type[T] | None = None,
         *,
         timeout: timedelta = timedelta(seconds=30),
+        within: timedelta | None = None,
         give_up_after: int | None = None,
     ) -> T | None:
-        """Run `activity` until it succeeds; a non-retryable business error is raised,
-        and so is the last error after `give_up_after` failed rounds (a step whose
-        outcome then goes to a person, e.g. a refund nobody could confirm)."""
+        """Run `activity` until it succeeds; a non-retryable business error is raised.
+        With `within`, give up after that long (ApplicationError type NoAnswer); in the
+        pre-0.2.0 shape, `give_up_after` failed rounds raise the last error instead."""
+        if not self.lean:
+            return await self._run_in_rounds(activity, arg, timeout, give_up_after)
+        self.state.current_step = activity.name
+        try:
+            result: T | None = await workflow.execute_activity(
+                activity.name,
+                arg,
+                result_type=activity.output,
+                start_to_close_timeout=timeout,
+                schedule_to_close_timeout=within,
+                retry_policy=RetryPolicy(
+                    initial_interval=timedelta(seconds=1),
+                    backoff_coefficient=2.0,
+                    maximum_interval=MAX_RETRY_INTERVAL,
+                    maximum_attempts=0,
+                ),
+            )
+        except ActivityError as exc:
+            if within is not None and timed_out(exc):
+                # Fails the update (not the workflow): the API answers 503 NO_ANSWER.
+                raise no_answer(activity.name) from exc
+            raise
+        finally:
+            self.state.current_step = None
+        return result
+
+    async def _run_in_rounds(
+        self,
+        activity: Activity[Any, T],
+        arg: Any,
+        timeout: timedelta,
+        give_up_after: int | None = None,
+    ) -> T | None:
         round_no = 0
         while True:
-            self.current_step = activity
+            self.state.current_step = activity.name
             try:
                 result: T | None = await workflow.execute_activity(
-                    activity,
+                    activity.name,
                     arg,
-                    result_type=result_type,
+                    result_type=activity.output,
                     start_to_close_timeout=timeout,
                     retry_policy=RetryPolicy(
                         initial_interval=timedelta(seconds=1),
@@ -56,20 +127,20 @@ class StepRunner:
             except ActivityError as exc:
                 cause = exc.cause
                 if isinstance(cause, ApplicationError) and cause.non_retryable:
-                    self.current_step = None
+                    self.state.current_step = None
                     raise
                 if isinstance(cause, ApplicationError):
                     message = cause.message
                 else:
                     message = str(cause) if cause is not None else str(exc)
-                self.last_error = f"{activity}: {message}"
+                self.state.last_error = f"{activity.name}: {message}"
                 if give_up_after is not None and round_no + 1 >= give_up_after:
-                    self.current_step = None
+                    self.state.current_step = None
                     raise
                 pause = ROUND_PAUSES[min(round_no, len(ROUND_PAUSES) - 1)]
                 round_no += 1
-                await workflow.sleep(pause, summary=f"retry {activity}")
+                await workflow.sleep(pause, summary=f"retry {activity.name}")
                 continue
-            self.current_step = None
-            self.last_error = None
+            self.state.current_step = None
+            self.state.last_error = None
             return result

@@ -20,6 +20,7 @@ from marketred.schemas.payments import (
     PaymentCheck,
     PaymentLink,
     PaymentVerdict,
+    PollPaymentInput,
     RefundInput,
     RefundResult,
 )
@@ -57,6 +58,9 @@ class FakeWorld:
     refund_refusal: str | None = None
     # Khipu's refunds: failing (retryably, "no answer") this many more times.
     refund_failures: int = 0
+    # Khipu is unreachable (every read fails) while set; failed reads are counted.
+    khipu_down: bool = False
+    failed_reads: int = 0
 
     def activities(self) -> list[Any]:
         world = self
@@ -97,8 +101,18 @@ class FakeWorld:
             if world.check_failures > 0:
                 world.check_failures -= 1
                 raise RuntimeError("Khipu timed out")
+            if world.khipu_down:
+                world.failed_reads += 1
+                raise RuntimeError("Khipu is unreachable")
             reason = "amount differs" if world.verdict == "mismatch" else None
             return PaymentCheck(verdict=world.verdict, reason=reason)
+
+        @activity.defn(name="poll_khipu_payment")
+        async def poll_khipu_payment(inp: PollPaymentInput) -> PaymentCheck:
+            check = await check_khipu_payment(inp.check)
+            if check.verdict in inp.wait_while:
+                raise ApplicationError(f"still {check.verdict}", type="PaymentPending")
+            return check
 
         @activity.defn(name="delete_khipu_payment")
         async def delete_khipu_payment(inp: CheckPaymentInput) -> None:
@@ -129,11 +143,18 @@ class FakeWorld:
             send_quote_notification,
             create_khipu_payment,
             check_khipu_payment,
+            poll_khipu_payment,
             delete_khipu_payment,
             refund_khipu_payment,
             post_sale_to_ledger,
             post_refund_to_ledger,
         ]
+
+    @property
+    def timeline_kinds(self) -> list[str]:
+        """The quote_events rows the projections wrote (each sends only new rows)."""
+        rows = {e.seq: e.kind for p in self.projections for e in p.state.timeline}
+        return [rows[seq] for seq in sorted(rows)]
 
     @property
     def statuses(self) -> list[str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 from datetime import timedelta
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
@@ -33,13 +34,18 @@ async def wait_until(handle: WorkflowHandle[Any, Any], check, timeout: float = 2
 
 
 async def record_history(handle: WorkflowHandle[Any, Any], branch: str) -> None:
-    """Write the finished workflow's history to tests/histories/<branch>.json when asked
-    (MARKETRED_RECORD_HISTORIES=1), so the replay test guards it from then on."""
+    """Add the finished workflow's history to the replay corpus when asked
+    (MARKETRED_RECORD_HISTORIES=1), as tests/histories/<package version>/quote_<branch>.json,
+    so the replay test guards it from then on. A recorded history is never overwritten:
+    running workflows still have its shape."""
     if os.environ.get("MARKETRED_RECORD_HISTORIES") != "1":
         return
+    target = HISTORIES / version("marketred") / f"quote_{branch}.json"
+    if target.exists():
+        return
     history = await handle.fetch_history()
-    HISTORIES.mkdir(exist_ok=True)
-    (HISTORIES / f"quote_{branch}.json").write_text(history.to_json())
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(history.to_json())
 
 
 def about(actual: timedelta, expected: timedelta) -> bool:

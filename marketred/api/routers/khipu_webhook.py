@@ -18,6 +18,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from marketred.api.deps import ResourcesDep, SessionDep, SettingsDep
 from marketred.integrations.khipu import signature
 from marketred.logs import get_logger
+from marketred.schemas import temporal_contracts as c
 from marketred.schemas.payments import PaymentNotified
 from marketred.services import payment_webhooks
 from marketred.services.errors import Unavailable
@@ -49,7 +50,7 @@ async def khipu_notification(
     notice = PaymentNotified(khipu_payment_id=result.khipu_payment_id, event_id=result.event_id)
     try:
         client = await res.temporal.get()
-        await client.get_workflow_handle(result.workflow_id).signal("payment_notified", notice)
+        await client.get_workflow_handle(result.workflow_id).signal(c.PAYMENT_NOTIFIED.name, notice)
     except RPCError as exc:
         if exc.status != RPCStatusCode.NOT_FOUND:
             raise Unavailable("cannot reach the quote's workflow; retry later") from exc
