@@ -35,6 +35,7 @@ async def request_return(
     quote_id: uuid.UUID, buyer: WebBuyer, session: SessionDep, temporal: TemporalDep, form: FormData
 ) -> Response:
     page = f"/cotizaciones/{quote_id}"
+    await quotes.get_quote(session, buyer, quote_id)  # someone else's quote: 404 first
     reason = form.get("reason", "").strip()
     if not 1 <= len(reason) <= 2000:
         return see_other(f"{page}?aviso=devolucion-sin-motivo")
