@@ -16,7 +16,7 @@ from marketred.logs import get_logger
 from marketred.services import directory_indexer
 from marketred.services.payout_commands import ensure_payout_schedule
 from marketred.settings import Settings
-from marketred.workers import registry
+from marketred.workers import registry, versioning
 from marketred.workers.deps import WorkerDeps
 from marketred.workers.health import WorkerHealth
 
@@ -35,6 +35,7 @@ def build_worker(client: Client, deps: WorkerDeps, *, task_queue: str | None = N
         activities=list(registry.activities(deps)),
         activity_executor=ThreadPoolExecutor(8),
         graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
+        deployment_config=versioning.deployment_config(deps.settings),
     )
 
 
@@ -78,6 +79,10 @@ async def run_worker(settings: Settings) -> None:
     log.info("worker started", task_queue=settings.temporal_task_queue)
     async with worker:
         health.polling = True
+        if settings.temporal_worker_versioning:
+            # Auto-upgrade: the newest build to start takes new and running quotes.
+            await versioning.make_current(client, settings)
+            log.info("deployment version current", build_id=versioning.build_id())
         sweeper = asyncio.create_task(sweep_indexer_outbox(deps.sessions, client, settings, stop))
         await stop.wait()
         health.stopping = True
