@@ -157,6 +157,8 @@ class Settings(BaseSettings):
     vendor_payment_hours_max: int = Field(default=168, ge=1)
     vendor_ship_days_min: int = Field(default=1, ge=1)
     vendor_ship_days_max: int = Field(default=30, ge=1)
+    # Days after completion a buyer may ask to return an order (the workflow stays open).
+    return_window_days: int = Field(default=10, ge=0, le=90)
 
     payout_cron: str = "0 9 * * 1"
     payout_timezone: str = "America/Santiago"

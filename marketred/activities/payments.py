@@ -25,7 +25,7 @@ from marketred.schemas.payments import (
     RefundInput,
     RefundResult,
 )
-from marketred.services import payments
+from marketred.services import payment_refunds, payments
 from marketred.services.payments import PaymentFailure
 
 T = TypeVar("T")
@@ -91,4 +91,8 @@ class PaymentActivities:
 
     @activity.defn(name=contracts.REFUND_KHIPU_PAYMENT.name)
     async def refund_khipu_payment(self, inp: RefundInput) -> RefundResult:
+        if inp.refund_id is not None:
+            return await _business(
+                lambda: payment_refunds.refund_part(self._sessions, self._khipu, inp)
+            )
         return await _business(lambda: payments.refund_payment(self._sessions, self._khipu, inp))

@@ -85,6 +85,9 @@ class RefundInput(BaseModel):
     khipu_payment_id: str
     amount: int
     reason: str
+    # A partial refund (return, operator's refund) carries the workflow's refund id and
+    # refunds `amount`; without one it is the full refund of the first design.
+    refund_id: str | None = None
 
 
 class RefundResult(BaseModel):

@@ -29,13 +29,27 @@ QuoteStatus = Literal[
     "PAYMENT_EXPIRED",
     "CANCELLED",
     "REFUNDED",
+    # A refund Khipu refused or nobody could confirm: the workflow waits for an operator
+    # (retry at Khipu, or record a refund made outside it). Not final.
+    "REFUND_HELD",
+    # The buyer asked to return a delivered order (within the return window): the vendor
+    # approves (full or partial refund) or declines; a declined return is disputed and an
+    # operator decides. Not final.
+    "RETURN_REQUESTED",
+    "RETURN_DISPUTED",
 ]
 FINAL_STATUSES: frozenset[str] = frozenset(
     {"COMPLETED", "REJECTED", "EXPIRED", "PAYMENT_EXPIRED", "CANCELLED", "REFUNDED"}
 )
+# States a person resolves with their own updates (never a cancel): a held refund, a
+# return waiting for the vendor or, disputed, for an operator.
+RESOLVED_BY_A_PERSON: tuple[str, ...] = ("REFUND_HELD", "RETURN_REQUESTED", "RETURN_DISPUTED")
 # States in which the buyer's money is with us (a cancel must refund it).
 PAID_STATUSES: frozenset[str] = frozenset({"PAID", "SHIPPED", "DELIVERED"})
 Actor = Literal["buyer", "vendor", "operator", "system"]
+# ApplicationError type of an update refused for its input, not for the quote's state
+# (details[0] names the field): the API answers 422 on that field instead of 409.
+QUOTE_INVALID_INPUT = "QuoteInvalidInput"
 DeadlineName = Literal["respond_by", "pay_by", "ship_by", "auto_confirm_at"]
 
 
@@ -116,6 +130,32 @@ class PaymentUrlOut(BaseModel):
     payment_url: str
 
 
+class ReturnRequestBody(StrictModel):
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class ReturnDecisionBody(StrictModel):
+    """Approve (refund `amount`, or all that is left when omitted) or decline a return."""
+
+    approve: bool
+    amount: int | None = Field(default=None, ge=1, le=MAX_PRICE)
+    note: str = Field(default="", max_length=2000)
+
+
+class RefundBody(StrictModel):
+    """An operator's refund of part (or all) of what the buyer paid, with a reason."""
+
+    amount: int = Field(ge=1, le=MAX_PRICE)
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class RecordRefundBody(StrictModel):
+    """A held refund the operator made outside Khipu (a bank transfer to the buyer)."""
+
+    reference: str = Field(min_length=1, max_length=120)
+    amount: int = Field(ge=1, le=MAX_PRICE)
+
+
 # --- workflow contracts -------------------------------------------------------------
 
 
@@ -144,6 +184,9 @@ class DeadlinePolicy(BaseModel):
     ship_days: int = 5
     auto_confirm_days: int = 10
     poll_seconds: int = 60
+    # Days after completion during which the buyer may ask to return the order (the
+    # workflow stays open that long, so operators may refund part of it too).
+    return_days: int = 10
     # After a quote ends with a Khipu payment out there, how long it keeps listening for
     # a late confirmation to refund (the workflow stays open that long).
     late_payment_watch_hours: int = 72
@@ -249,6 +292,50 @@ class RetryNowInput(BaseModel):
     by_user: uuid.UUID | None = None
 
 
+class HeldRefund(BaseModel):
+    """A refund Khipu refused or nobody could confirm, waiting for an operator. Its id
+    is fixed when it is held, so whichever way it is resolved (a retry at Khipu, a refund
+    recorded as made outside it) the ledger posts it once (`post_refund`'s refund id)."""
+
+    refund_id: str
+    amount: int
+    reason: str
+    # Whether the ledger saw the money come in (a late payment did not): post the refund.
+    post_to_ledger: bool
+    # The quote's status once the refund is done, and the timeline row that says so.
+    then_status: QuoteStatus
+    done_kind: str = "refunded"
+    refusal: str = ""
+    # A partial refund (return, operator's refund) asks Khipu under its refund id.
+    partial: bool = False
+
+
+class RequestReturnInput(BaseModel):
+    reason: str
+
+
+class DecideReturnInput(BaseModel):
+    actor: Literal["vendor", "operator"]
+    approve: bool
+    amount: int | None = None
+    note: str = ""
+
+
+class OperatorRefundInput(BaseModel):
+    amount: int
+    reason: str
+
+
+class RetryRefundInput(BaseModel):
+    actor: Literal["operator"] = "operator"
+
+
+class RecordRefundInput(BaseModel):
+    actor: Literal["operator"] = "operator"
+    reference: str
+    amount: int
+
+
 class ExtendDeadlineInput(BaseModel):
     actor: Literal["vendor", "operator"]
     deadline: DeadlineName
@@ -284,6 +371,8 @@ class Deadlines(BaseModel):
     pay_by: datetime | None = None
     ship_by: datetime | None = None
     auto_confirm_at: datetime | None = None
+    # The end of the return window (COMPLETED quotes of the returns design only).
+    return_by: datetime | None = None
 
     def next_for(self, status: str) -> datetime | None:
         """The one deadline that matters in `status` (search attribute QuoteDeadline)."""
@@ -347,6 +436,12 @@ class QuoteRunState(BaseModel):
     payment_started_at: datetime | None = None
     projected_seq: int = 0
     visible: dict[str, str] | None = None
+    # A refund Khipu refused or nobody could confirm, waiting for an operator.
+    held_refund: HeldRefund | None = None
+    # A refund (retry, return, operator's part) is asking Khipu: other decisions wait.
+    refund_busy: bool = False
+    # The buyer's reason for the one return a quote may have.
+    return_reason: str | None = None
 
 
 class QuoteState(BaseModel):
@@ -381,6 +476,7 @@ class QuoteState(BaseModel):
     refunded_amount: int = 0
     response_extended: bool = False
     ship_overdue: bool = False
+    held_refund: HeldRefund | None = None
 
     @property
     def data_subject(self) -> uuid.UUID:
@@ -422,6 +518,9 @@ NotificationEvent = Literal[
     "refunded",
     "completed",
     "payment_held",
+    "refund_held",
+    "return_requested",
+    "return_disputed",
 ]
 
 

@@ -26,17 +26,22 @@ from marketred.schemas.quotes import (
     AcceptInput,
     CancelInput,
     ConfirmDeliveryInput,
+    DecideReturnInput,
     ExtendDeadlineInput,
     MarkShippedInput,
     NotifyInput,
     NotifyResult,
+    OperatorRefundInput,
     ProjectQuoteInput,
     QuoteOutcome,
     QuoteState,
     QuoteWorkflowInput,
     RecheckPaymentInput,
+    RecordRefundInput,
     RejectInput,
     RetryNowInput,
+    RequestReturnInput,
+    RetryRefundInput,
     StartPaymentInput,
     StartPaymentResult,
 )
@@ -91,6 +96,11 @@ CONFIRM_DELIVERY = Update("confirm_delivery", ConfirmDeliveryInput, QuoteState)
 EXTEND_DEADLINE = Update("extend_deadline", ExtendDeadlineInput, QuoteState)
 RECHECK_PAYMENT = Update("recheck_payment", RecheckPaymentInput, QuoteState)
 RETRY_NOW = Update("retry_now", RetryNowInput, QuoteState)
+RETRY_REFUND = Update("retry_refund", RetryRefundInput, QuoteState)
+RECORD_REFUND = Update("record_refund", RecordRefundInput, QuoteState)
+REQUEST_RETURN = Update("request_return", RequestReturnInput, QuoteState)
+DECIDE_RETURN = Update("decide_return", DecideReturnInput, QuoteState)
+REFUND = Update("refund", OperatorRefundInput, QuoteState)
 
 PAYMENT_NOTIFIED = Signal("payment_notified", PaymentNotified)
 QUOTE_STATE = Query("state", QuoteState)
@@ -105,6 +115,11 @@ QUOTE_UPDATES: tuple[Update[Any, Any], ...] = (
     EXTEND_DEADLINE,
     RECHECK_PAYMENT,
     RETRY_NOW,
+    RETRY_REFUND,
+    RECORD_REFUND,
+    REQUEST_RETURN,
+    DECIDE_RETURN,
+    REFUND,
 )
 QUOTE_SIGNALS: tuple[Signal[Any], ...] = (PAYMENT_NOTIFIED,)
 QUOTE_QUERIES: tuple[Query[Any], ...] = (QUOTE_STATE,)

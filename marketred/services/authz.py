@@ -131,6 +131,11 @@ QuoteAction = Literal[
     "cancel",
     "recheck_payment",
     "retry_now",
+    "retry_refund",
+    "record_refund",
+    "request_return",
+    "decide_return",
+    "refund",
 ]
 # Who of a quote's parties may take each action: the one table the quote services
 # (quotes_access.quote_for), the route policies ("quote:<action>") and the
@@ -150,6 +155,14 @@ QUOTE_ACTORS: dict[str, frozenset[str]] = {
     "recheck_payment": frozenset({"operator"}),
     # Cut a failing step's backoff short (the Atascadas triage).
     "retry_now": frozenset({"operator"}),
+    # A refund held (REFUND_HELD): ask Khipu again, or record the bank transfer made.
+    "retry_refund": frozenset({"operator"}),
+    "record_refund": frozenset({"operator"}),
+    # Returns: the buyer asks; the vendor decides, an operator decides a disputed one;
+    # operators refund part of a completed quote.
+    "request_return": frozenset({"buyer"}),
+    "decide_return": frozenset({"vendor", "operator"}),
+    "refund": frozenset({"operator"}),
 }
 
 

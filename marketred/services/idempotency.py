@@ -136,3 +136,13 @@ async def complete(
         .where(IdempotencyKey.id == record.id)
         .values(response_status=status, response_body=body, resource_id=resource_id)
     )
+
+
+def update_id(action: str, target_id: uuid.UUID, key: str | None) -> str | None:
+    """A stable Temporal update id for a request that may be sent twice (a replayed
+    Idempotency-Key, a double-submitted form's nonce): the same request is then the same
+    update, which the workflow runs once and answers both. None lets Temporal pick one."""
+    if not key:
+        return None
+    digest = hashlib.sha256(f"{action}:{target_id}:{key}".encode()).hexdigest()[:32]
+    return f"{action}-{digest}"

@@ -61,7 +61,7 @@ async def notify(
         recipients = await _recipients(session, party, quote)
         if not recipients:
             continue
-        key = f"{inp.event}:{party}"
+        key = notification_key(inp, party)
         async with session.begin_nested():
             if not await quotes_repo.claim_notification(
                 session, quote.id, key, ", ".join(recipients)
@@ -82,3 +82,15 @@ async def notify(
         await session.commit()
         sent += 1
     return NotifyOutcome(sent=sent, skipped=skipped)
+
+
+# Events a quote can go through more than once (a payment held again after a recheck,
+# a refund held again after a retry): each occurrence is its own mail, keyed by the
+# state version that carried it. The others keep the first design's key.
+REPEATABLE_EVENTS = frozenset({"payment_held", "refund_held"})
+
+
+def notification_key(inp: NotifyInput, party: str) -> str:
+    if inp.event in REPEATABLE_EVENTS:
+        return f"{inp.event}@{inp.state.version}:{party}"
+    return f"{inp.event}:{party}"

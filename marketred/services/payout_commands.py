@@ -45,6 +45,7 @@ from marketred.schemas.payouts import (
     VendorPayoutState,
 )
 from marketred.services.errors import Conflict, NotFound, Unavailable
+from marketred.services.idempotency import update_id
 from marketred.settings import Settings
 from marketred.store.repositories import payouts as repo
 
@@ -139,15 +140,6 @@ async def run_payouts(
         handle = client.get_workflow_handle(workflow_id, result_type=PayoutRunResult)
     result: PayoutRunResult = await handle.result()
     return result
-
-
-def update_id(action: str, payout_id: uuid.UUID, key: str | None) -> str | None:
-    """A stable Temporal update id for a request that may be sent twice (a replayed
-    Idempotency-Key, a double-submitted form); None lets Temporal pick one."""
-    if not key:
-        return None
-    digest = hashlib.sha256(f"{action}:{payout_id}:{key}".encode()).hexdigest()[:32]
-    return f"{action}-{digest}"
 
 
 async def _update(

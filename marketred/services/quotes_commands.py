@@ -1,7 +1,11 @@
 """Quote actions: each checks who may act, then sends one update to the workflow.
 
 The workflow's validator decides whether the action fits the quote's state; a refusal
-is a 409 with its reason ("the quote is no longer awaiting the vendor").
+is a 409 with its reason ("the quote is no longer awaiting the vendor"), or a 422 on the
+field when the input itself cannot work (an accepted total of 0).
+
+Every action takes the caller's request key (the API's Idempotency-Key, the web form's
+nonce): the update id derives from it, so the same request sent twice is one update.
 """
 
 from __future__ import annotations
@@ -18,24 +22,35 @@ from temporalio.service import RPCError, RPCStatusCode
 from marketred.schemas import temporal_contracts as c
 from marketred.schemas.accounts import Principal
 from marketred.schemas.quotes import (
+    QUOTE_INVALID_INPUT,
     AcceptInput,
     AcceptQuote,
     CancelInput,
     CancelQuote,
     ConfirmDeliveryInput,
+    DecideReturnInput,
     ExtendDeadlineBody,
     ExtendDeadlineInput,
     MarkShippedInput,
+    OperatorRefundInput,
     QuoteOut,
     RecheckPaymentInput,
+    RecordRefundBody,
+    RecordRefundInput,
+    RefundBody,
     RejectInput,
     RejectQuote,
     RetryNowInput,
+    RequestReturnInput,
+    RetryRefundInput,
+    ReturnDecisionBody,
+    ReturnRequestBody,
     ShipQuote,
     StartPaymentInput,
     StartPaymentResult,
 )
-from marketred.services.errors import Conflict, Unavailable
+from marketred.services import idempotency
+from marketred.services.errors import Conflict, InvalidInput, Unavailable
 from marketred.services.quotes_access import quote_for
 from marketred.services.quotes_queries import get_quote
 
@@ -52,16 +67,24 @@ async def _update(
     arg: BaseModel,
     *,
     when_closed: str = "the quote has already ended",
+    quote_id: uuid.UUID | None = None,
+    key: str | None = None,
 ) -> R:
     handle = temporal.get_workflow_handle(workflow_id)
+    update_id = idempotency.update_id(update.name, quote_id, key) if quote_id else None
     try:
-        result: Any = await handle.execute_update(update.name, arg, result_type=update.output)
+        result: Any = await handle.execute_update(
+            update.name, arg, id=update_id, result_type=update.output
+        )
     except WorkflowUpdateFailedError as exc:
         cause = exc.cause
         message = cause.message if isinstance(cause, ApplicationError) else str(cause or exc)
         if isinstance(cause, ApplicationError) and cause.type == "NoAnswer":
             # Khipu (or the database) did not answer in time; nothing changed.
             raise Unavailable(message, code="NO_ANSWER") from exc
+        if isinstance(cause, ApplicationError) and cause.type == QUOTE_INVALID_INPUT:
+            field = str(cause.details[0]) if cause.details else "body"
+            raise InvalidInput(message, errors=[(field, message)]) from exc
         raise Conflict(message) from exc
     except RPCError as exc:
         if exc.status == RPCStatusCode.NOT_FOUND:
@@ -73,7 +96,12 @@ async def _update(
 
 
 async def accept_quote(
-    session: AsyncSession, temporal: Client, who: Principal, quote_id: uuid.UUID, body: AcceptQuote
+    session: AsyncSession,
+    temporal: Client,
+    who: Principal,
+    quote_id: uuid.UUID,
+    body: AcceptQuote,
+    key: str | None = None,
 ) -> QuoteOut:
     quote = await quote_for(session, who, quote_id, "accept")
     await _update(
@@ -82,12 +110,19 @@ async def accept_quote(
         c.ACCEPT,
         AcceptInput(**body.model_dump()),
         when_closed=VENDOR_DECISION_CLOSED,
+        quote_id=quote_id,
+        key=key,
     )
     return await get_quote(session, who, quote_id)
 
 
 async def reject_quote(
-    session: AsyncSession, temporal: Client, who: Principal, quote_id: uuid.UUID, body: RejectQuote
+    session: AsyncSession,
+    temporal: Client,
+    who: Principal,
+    quote_id: uuid.UUID,
+    body: RejectQuote,
+    key: str | None = None,
 ) -> QuoteOut:
     quote = await quote_for(session, who, quote_id, "reject")
     await _update(
@@ -96,12 +131,19 @@ async def reject_quote(
         c.REJECT,
         RejectInput(reason=body.reason),
         when_closed=VENDOR_DECISION_CLOSED,
+        quote_id=quote_id,
+        key=key,
     )
     return await get_quote(session, who, quote_id)
 
 
 async def cancel_quote(
-    session: AsyncSession, temporal: Client, who: Principal, quote_id: uuid.UUID, body: CancelQuote
+    session: AsyncSession,
+    temporal: Client,
+    who: Principal,
+    quote_id: uuid.UUID,
+    body: CancelQuote,
+    key: str | None = None,
 ) -> QuoteOut:
     quote = await quote_for(session, who, quote_id, "cancel")
     actor = "operator" if who.is_operator else "buyer"
@@ -116,12 +158,18 @@ async def cancel_quote(
             expected_status=None if who.is_operator else quote.status,  # type: ignore[arg-type]
             by_user=who.user_id,
         ),
+        quote_id=quote_id,
+        key=key,
     )
     return await get_quote(session, who, quote_id)
 
 
 async def start_payment(
-    session: AsyncSession, temporal: Client, who: Principal, quote_id: uuid.UUID
+    session: AsyncSession,
+    temporal: Client,
+    who: Principal,
+    quote_id: uuid.UUID,
+    key: str | None = None,
 ) -> StartPaymentResult:
     quote = await quote_for(session, who, quote_id, "pay")
     return await _update(
@@ -129,11 +177,18 @@ async def start_payment(
         quote.workflow_id,
         c.START_PAYMENT,
         StartPaymentInput(payer_email=who.email or None, buyer_id=who.user_id),
+        quote_id=quote_id,
+        key=key,
     )
 
 
 async def ship_quote(
-    session: AsyncSession, temporal: Client, who: Principal, quote_id: uuid.UUID, body: ShipQuote
+    session: AsyncSession,
+    temporal: Client,
+    who: Principal,
+    quote_id: uuid.UUID,
+    body: ShipQuote,
+    key: str | None = None,
 ) -> QuoteOut:
     quote = await quote_for(session, who, quote_id, "ship")
     await _update(
@@ -141,12 +196,18 @@ async def ship_quote(
         quote.workflow_id,
         c.MARK_SHIPPED,
         MarkShippedInput(carrier=body.carrier, tracking=body.tracking),
+        quote_id=quote_id,
+        key=key,
     )
     return await get_quote(session, who, quote_id)
 
 
 async def confirm_delivery(
-    session: AsyncSession, temporal: Client, who: Principal, quote_id: uuid.UUID
+    session: AsyncSession,
+    temporal: Client,
+    who: Principal,
+    quote_id: uuid.UUID,
+    key: str | None = None,
 ) -> QuoteOut:
     quote = await quote_for(session, who, quote_id, "deliver")
     actor = "operator" if who.is_operator else "buyer"
@@ -155,6 +216,8 @@ async def confirm_delivery(
         quote.workflow_id,
         c.CONFIRM_DELIVERY,
         ConfirmDeliveryInput(actor=actor),
+        quote_id=quote_id,
+        key=key,
     )
     return await get_quote(session, who, quote_id)
 
@@ -165,6 +228,7 @@ async def extend_deadline(
     who: Principal,
     quote_id: uuid.UUID,
     body: ExtendDeadlineBody,
+    key: str | None = None,
 ) -> QuoteOut:
     quote = await quote_for(session, who, quote_id, "extend")
     actor = "operator" if who.is_operator else "vendor"
@@ -179,18 +243,29 @@ async def extend_deadline(
             reason=body.reason,
             by_user=who.user_id,
         ),
+        quote_id=quote_id,
+        key=key,
     )
     return await get_quote(session, who, quote_id)
 
 
 async def recheck_payment(
-    session: AsyncSession, temporal: Client, who: Principal, quote_id: uuid.UUID
+    session: AsyncSession,
+    temporal: Client,
+    who: Principal,
+    quote_id: uuid.UUID,
+    key: str | None = None,
 ) -> QuoteOut:
     """Operators: read a held payment back from Khipu (after Khipu fixed it, or to see
     whether the buyer's bank finished); the workflow releases or keeps the hold."""
     quote = await quote_for(session, who, quote_id, "recheck_payment")
     await _update(
-        temporal, quote.workflow_id, c.RECHECK_PAYMENT, RecheckPaymentInput(by_user=who.user_id)
+        temporal,
+        quote.workflow_id,
+        c.RECHECK_PAYMENT,
+        RecheckPaymentInput(by_user=who.user_id),
+        quote_id=quote_id,
+        key=key,
     )
     return await get_quote(session, who, quote_id)
 
@@ -200,5 +275,125 @@ async def retry_now(
 ) -> QuoteOut:
     """Operators: restart the step a quote waits on now instead of after its backoff."""
     quote = await quote_for(session, who, quote_id, "retry_now")
-    await _update(temporal, quote.workflow_id, c.RETRY_NOW, RetryNowInput(by_user=who.user_id))
+    await _update(
+        temporal,
+        quote.workflow_id,
+        c.RETRY_NOW,
+        RetryNowInput(by_user=who.user_id),
+        quote_id=quote_id,
+    )
+    return await get_quote(session, who, quote_id)
+
+
+async def retry_refund(
+    session: AsyncSession,
+    temporal: Client,
+    who: Principal,
+    quote_id: uuid.UUID,
+    key: str | None = None,
+) -> QuoteOut:
+    """Operators: ask Khipu again for a refund held (REFUND_HELD); it stays held with
+    Khipu's new answer if it still refuses."""
+    quote = await quote_for(session, who, quote_id, "retry_refund")
+    await _update(
+        temporal,
+        quote.workflow_id,
+        c.RETRY_REFUND,
+        RetryRefundInput(),
+        quote_id=quote_id,
+        key=key,
+    )
+    return await get_quote(session, who, quote_id)
+
+
+async def record_refund(
+    session: AsyncSession,
+    temporal: Client,
+    who: Principal,
+    quote_id: uuid.UUID,
+    body: RecordRefundBody,
+    key: str | None = None,
+) -> QuoteOut:
+    """Operators: the held refund was made outside Khipu (bank transfer), with the bank's
+    reference and the amount (which must be the held refund's)."""
+    quote = await quote_for(session, who, quote_id, "record_refund")
+    await _update(
+        temporal,
+        quote.workflow_id,
+        c.RECORD_REFUND,
+        RecordRefundInput(reference=body.reference.strip(), amount=body.amount),
+        quote_id=quote_id,
+        key=key,
+    )
+    return await get_quote(session, who, quote_id)
+
+
+async def request_return(
+    session: AsyncSession,
+    temporal: Client,
+    who: Principal,
+    quote_id: uuid.UUID,
+    body: ReturnRequestBody,
+    key: str | None = None,
+) -> QuoteOut:
+    """Buyers: ask to return a completed quote within the return window."""
+    quote = await quote_for(session, who, quote_id, "request_return")
+    await _update(
+        temporal,
+        quote.workflow_id,
+        c.REQUEST_RETURN,
+        RequestReturnInput(reason=body.reason.strip()),
+        when_closed="the return window has closed",
+        quote_id=quote_id,
+        key=key,
+    )
+    return await get_quote(session, who, quote_id)
+
+
+async def decide_return(
+    session: AsyncSession,
+    temporal: Client,
+    who: Principal,
+    quote_id: uuid.UUID,
+    body: ReturnDecisionBody,
+    key: str | None = None,
+) -> QuoteOut:
+    """The vendor approves (all that is left, or `amount`) or declines a return; an
+    operator decides a declined (disputed) one."""
+    quote = await quote_for(session, who, quote_id, "decide_return")
+    await _update(
+        temporal,
+        quote.workflow_id,
+        c.DECIDE_RETURN,
+        DecideReturnInput(
+            actor="operator" if who.is_operator else "vendor",
+            approve=body.approve,
+            amount=body.amount,
+            note=body.note,
+        ),
+        quote_id=quote_id,
+        key=key,
+    )
+    return await get_quote(session, who, quote_id)
+
+
+async def refund_part(
+    session: AsyncSession,
+    temporal: Client,
+    who: Principal,
+    quote_id: uuid.UUID,
+    body: RefundBody,
+    key: str | None = None,
+) -> QuoteOut:
+    """Operators: refund part of a completed quote (until its return window closes)."""
+    quote = await quote_for(session, who, quote_id, "refund")
+    await _update(
+        temporal,
+        quote.workflow_id,
+        c.REFUND,
+        OperatorRefundInput(amount=body.amount, reason=body.reason.strip()),
+        when_closed="the quote's return window has closed",
+        quote_id=quote_id,
+        key=key,
+    )
     return await get_quote(session, who, quote_id)

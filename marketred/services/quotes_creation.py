@@ -48,6 +48,7 @@ def deadline_policy(settings: Settings, vendor: Vendor) -> DeadlinePolicy:
         ship_days=vendor.ship_days or settings.ship_by_days,
         auto_confirm_days=vendor.auto_confirm_days or settings.auto_confirm_days,
         poll_seconds=settings.khipu_poll_seconds,
+        return_days=settings.return_window_days,
     )
 
 

@@ -33,6 +33,9 @@ STATUS_LABELS = {
     "PAYMENT_EXPIRED": N_("Plazo de pago vencido"),
     "CANCELLED": N_("Cancelada"),
     "REFUNDED": N_("Reembolsada"),
+    "REFUND_HELD": N_("Reembolso retenido"),
+    "RETURN_REQUESTED": N_("Devolución solicitada"),
+    "RETURN_DISPUTED": N_("Devolución en disputa"),
     "PENDING_APPROVAL": N_("Por aprobar"),
     "APPROVED": N_("Aprobado"),
     "PAYING": N_("En pago"),
@@ -117,6 +120,9 @@ STATUS_TONES = {
     "PAYMENT_EXPIRED": "bad",
     "CANCELLED": "bad",
     "REFUNDED": "bad",
+    "REFUND_HELD": "action",
+    "RETURN_REQUESTED": "action",
+    "RETURN_DISPUTED": "action",
 }
 
 

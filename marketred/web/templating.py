@@ -7,6 +7,7 @@ Every template sees: `_`/`ngettext` (the request's language), `lang`, `languages
 from __future__ import annotations
 
 import contextvars
+import uuid
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -34,6 +35,9 @@ def _build_env() -> Environment:
         gettext=i18n.gettext,
         ngettext=i18n.ngettext,
         languages=i18n.LANGUAGES,
+        # A fresh nonce per drawn form (macro `request_nonce`): posting it twice is the
+        # same request key, hence the same workflow update.
+        new_nonce=lambda: uuid.uuid4().hex,
     )
     env.filters.update(
         clp=formatting.clp,

@@ -6,6 +6,7 @@ import asyncio
 from datetime import timedelta
 
 from temporalio import workflow
+from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from marketred.schemas import temporal_contracts as c
@@ -15,6 +16,8 @@ with workflow.unsafe.imports_passed_through():
     from marketred.schemas.quotes import (
         FINAL_STATUSES,
         PAID_STATUSES,
+        QUOTE_INVALID_INPUT,
+        RESOLVED_BY_A_PERSON,
         AcceptInput,
         Actor,
         CancelInput,
@@ -29,9 +32,10 @@ with workflow.unsafe.imports_passed_through():
         RetryNowInput,
         StartPaymentInput,
         StartPaymentResult,
+        totals_of,
     )
     from marketred.workflows import quote_rules as rules
-    from marketred.workflows.quote import QuoteWorkflowBase
+    from marketred.workflows.quote_returns import QuoteReturns
 
 # Request-path Khipu calls (an HTTP request waits on the update): past this, the update
 # fails with NoAnswer and the API answers 503 (0.2.0).
@@ -42,7 +46,7 @@ REQUEST_PATH = timedelta(seconds=30)
 # deployment's default (workers/versioning.py), since a behavior named here makes an
 # unversioned worker's tasks fail on a real server.
 @workflow.defn(name=c.QUOTE_WORKFLOW.name)
-class QuoteWorkflow(QuoteWorkflowBase):
+class QuoteWorkflow(QuoteReturns):
     @workflow.init
     def __init__(self, inp: QuoteWorkflowInput) -> None:
         super().__init__(inp)
@@ -77,9 +81,13 @@ class QuoteWorkflow(QuoteWorkflowBase):
             self._wait_for(None)
             self._record("completed", "system", status="COMPLETED")
             await self._publish("completed")
+            await self._return_window()
         await self._watch_late_payment()
         self._wait_for(None)
         await self._settle()
+        if self.s.status == "REFUND_HELD":
+            await self._wait_out_refund_hold()
+            await self._settle()
         return QuoteOutcome(status=self.s.status, total=self._total)
 
     # --- phases ------------------------------------------------------------------
@@ -303,9 +311,14 @@ class QuoteWorkflow(QuoteWorkflowBase):
             check = await self._check_payment()
         if check.verdict != "paid":
             return False
-        amount = await self._refund(
-            f"payment received after the quote was {self.s.status}", post_to_ledger=False
+        amount = await self._refund_or_hold(
+            f"payment received after the quote was {self.s.status}",
+            post_to_ledger=False,
+            then_status=self.s.status,
+            done_kind="late_payment_refunded",
         )
+        if amount is None:
+            return True  # held for an operator; the run waits for the decision
         self._record(
             "late_payment_refunded",
             "system",
@@ -351,6 +364,19 @@ class QuoteWorkflow(QuoteWorkflowBase):
     @accept.validator
     def validate_accept(self, inp: AcceptInput) -> None:
         self._refuse(rules.accept(self.s, inp))
+        prices = {change.position: change.unit_price for change in inp.lines or []}
+        paid_lines = [
+            line.model_copy(update={"unit_price": prices.get(line.position, line.unit_price)})
+            for line in self.s.lines
+        ]
+        if totals_of(paid_lines, inp.shipping_cost)[1] <= 0:
+            # Khipu takes no payment of $0: accepting it would leave the quote stuck.
+            raise ApplicationError(
+                "the total to pay must be more than $0: set a price or a shipping cost",
+                "shipping_cost",
+                type=QUOTE_INVALID_INPUT,
+                non_retryable=True,
+            )
 
     @workflow.update
     async def reject(self, inp: RejectInput) -> QuoteState:
@@ -372,7 +398,7 @@ class QuoteWorkflow(QuoteWorkflowBase):
     async def cancel(self, inp: CancelInput) -> QuoteState:
         self._refuse_unless(
             self.s.status not in FINAL_STATUSES
-            and self.s.status != "DELIVERED"
+            and self.s.status not in ("DELIVERED", *RESOLVED_BY_A_PERSON)
             and inp.expected_status in (None, self.s.status),
             f"the quote changed meanwhile: it is now {self.s.status}",
         )
@@ -387,9 +413,13 @@ class QuoteWorkflow(QuoteWorkflowBase):
             # Mark the state first so a racing update is refused, then refund.
             self.s.refunding = True
             self._record("cancelling", inp.actor, inp.reason, status="CANCELLED")
-            amount = await self._refund(
-                inp.reason or "cancelled", post_to_ledger=was in PAID_STATUSES
+            amount = await self._refund_or_hold(
+                inp.reason or "cancelled",
+                post_to_ledger=was in PAID_STATUSES,
+                then_status="REFUNDED",
             )
+            if amount is None:
+                return self._snapshot()  # REFUND_HELD: an operator retries or records it
             self._record("refunded", "system", f"refunded {format_clp(amount)}", status="REFUNDED")
             await self._publish("refunded")
             return self._snapshot()
@@ -449,9 +479,18 @@ class QuoteWorkflow(QuoteWorkflowBase):
                 await self._publish(None)
             finally:
                 self.s.payment_creating = False
-        # A second caller while the first creates waits for that one payment.
-        await workflow.wait_condition(lambda: self.s.payment is not None)
-        assert self.s.payment is not None
+        # A second caller while the first creates waits for that one payment, or for the
+        # first to fail: then it fails too instead of waiting forever (which would also
+        # keep the workflow from ever finishing its handlers).
+        await workflow.wait_condition(
+            lambda: self.s.payment is not None or not self.s.payment_creating
+        )
+        if self.s.payment is None:
+            raise ApplicationError(
+                "the Khipu payment could not be created; try again",
+                type="PaymentNotCreated",
+                non_retryable=True,
+            )
         return StartPaymentResult(payment_url=self.s.payment.payment_url)
 
     @start_payment.validator

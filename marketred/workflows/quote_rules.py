@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from marketred.schemas.quotes import (
     FINAL_STATUSES,
+    RESOLVED_BY_A_PERSON,
     AcceptInput,
     CancelInput,
     DeadlinePolicy,
@@ -41,6 +42,10 @@ def reject(s: QuoteRunState) -> str | None:
 def cancel(s: QuoteRunState, inp: CancelInput) -> str | None:
     if inp.expected_status is not None and inp.expected_status != s.status:
         return f"the quote changed meanwhile: it is now {s.status}"
+    if s.status == "REFUND_HELD":
+        return "the quote's refund is held: retry it at Khipu or record it as made"
+    if s.status in RESOLVED_BY_A_PERSON:
+        return "the quote's return waits for a decision"
     if inp.actor == "operator":
         if s.status in FINAL_STATUSES:
             return f"the quote is already {s.status}"

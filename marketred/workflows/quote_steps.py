@@ -71,11 +71,13 @@ class StepRunner:
         *,
         timeout: timedelta = timedelta(seconds=30),
         within: timedelta | None = None,
+        give_up_after: int | None = None,
     ) -> T | None:
         """Run `activity` until it succeeds; a non-retryable business error is raised.
-        With `within`, give up after that long (ApplicationError type NoAnswer)."""
+        With `within`, give up after that long (ApplicationError type NoAnswer); in the
+        pre-0.2.0 shape, `give_up_after` failed rounds raise the last error instead."""
         if not self.lean:
-            return await self._run_in_rounds(activity, arg, timeout)
+            return await self._run_in_rounds(activity, arg, timeout, give_up_after)
         self.state.current_step = activity.name
         try:
             while True:
@@ -122,7 +124,11 @@ class StepRunner:
             self.state.current_step = None
 
     async def _run_in_rounds(
-        self, activity: Activity[Any, T], arg: Any, timeout: timedelta
+        self,
+        activity: Activity[Any, T],
+        arg: Any,
+        timeout: timedelta,
+        give_up_after: int | None = None,
     ) -> T | None:
         round_no = 0
         while True:
@@ -150,6 +156,9 @@ class StepRunner:
                 else:
                     message = str(cause) if cause is not None else str(exc)
                 self.state.last_error = f"{activity.name}: {message}"
+                if give_up_after is not None and round_no + 1 >= give_up_after:
+                    self.state.current_step = None
+                    raise
                 pause = ROUND_PAUSES[min(round_no, len(ROUND_PAUSES) - 1)]
                 round_no += 1
                 await workflow.sleep(pause, summary=f"retry {activity.name}")

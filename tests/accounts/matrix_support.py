@@ -129,6 +129,10 @@ SAMPLE_BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/api/v1/quotes/{quote_id}/reject"): {"reason": "sin stock"},
     ("POST", "/api/v1/quotes/{quote_id}/ship"): {"carrier": "Starken", "tracking": "MX-1"},
     ("POST", "/api/v1/quotes/{quote_id}/extend"): {"deadline": "respond_by", "hours": 24},
+    ("POST", "/api/v1/quotes/{quote_id}/record-refund"): {"reference": "TRF-1", "amount": 1000},
+    ("POST", "/api/v1/quotes/{quote_id}/return"): {"reason": "llegó roto"},
+    ("POST", "/api/v1/quotes/{quote_id}/return-decision"): {"approve": False},
+    ("POST", "/api/v1/quotes/{quote_id}/refund"): {"amount": 1000, "reason": "compensación"},
     ("POST", "/vendedor/cotizaciones/{quote_id}/despachar"): {
         "carrier": "Starken",
         "tracking": "MX-1",

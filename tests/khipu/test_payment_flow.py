@@ -78,7 +78,10 @@ class Flow:
         async with self.sessions() as session:
             quote = await make_quote(session, total=TOTAL)
             await session.commit()
-        inp = quote_input(poll_seconds=poll_seconds).model_copy(update={"quote_id": quote.id})
+        # No return window: these tests end at COMPLETED (returns: tests/quotes).
+        inp = quote_input(poll_seconds=poll_seconds, return_days=0).model_copy(
+            update={"quote_id": quote.id}
+        )
         handle = await start_quote(self.client, self.task_queue, inp)
         await handle.execute_update(
             QuoteWorkflow.accept, AcceptInput(shipping_cost=SHIPPING, valid_hours=valid_hours)

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from marketred.integrations.khipu import KhipuClient, KhipuServerError, KhipuTimeout
 from marketred.schemas.payments import PaymentCheck, PaymentLink, RefundInput
-from marketred.services import payments
+from marketred.services import payment_refunds, payments
 from marketred.store.models import Payment, Quote
 
 from .conftest import API_KEY, RECEIVER_ID
@@ -400,3 +400,88 @@ async def test_timed_out_refund_is_resolved_by_reading_the_payment_back(
 async def _reversed(http: httpx.AsyncClient, pid: str) -> bool:
     body = (await http.get(f"/_sandbox/payments/{pid}")).json()
     return bool(body["status_detail"] == "reversed")
+
+
+# --- partial refunds (returns, operators) -----------------------------------------------
+
+
+def part(quote: Quote, pid: str, refund_id: str, amount: int) -> RefundInput:
+    return RefundInput(
+        quote_id=quote.id,
+        workflow_id=quote.workflow_id,
+        khipu_payment_id=pid,
+        amount=amount,
+        reason="devolución",
+        refund_id=refund_id,
+    )
+
+
+async def test_partial_refunds_are_made_once_each_by_refund_id(
+    session_factory: async_sessionmaker[AsyncSession],
+    db: AsyncSession,
+    khipu: KhipuClient,
+    http: httpx.AsyncClient,
+    quote: Quote,
+) -> None:
+    link = await create(session_factory, khipu, quote)
+    await pay(http, link.khipu_payment_id)
+    first = await payment_refunds.refund_part(
+        session_factory, khipu, part(quote, link.khipu_payment_id, "r1", 5_000)
+    )
+    again = await payment_refunds.refund_part(
+        session_factory, khipu, part(quote, link.khipu_payment_id, "r1", 5_000)
+    )
+    other = await payment_refunds.refund_part(
+        session_factory, khipu, part(quote, link.khipu_payment_id, "r2", 990)
+    )
+    assert (first.refunded_amount, again.already_refunded, other.refunded_amount) == (
+        5_000,
+        True,
+        990,
+    )
+    at_khipu = (await http.get(f"/_sandbox/payments/{link.khipu_payment_id}")).json()
+    assert [r["amount"] for r in at_khipu["refunds"]] == [5_000, 990]
+    [row] = await rows_for(db, quote)
+    assert row.refunded_amount == 5_990
+
+
+async def test_a_partial_refund_without_an_answer_is_never_sent_again(
+    session_factory: async_sessionmaker[AsyncSession],
+    socket_sandbox: tuple[FastAPI, httpx.AsyncClient, KhipuClient],
+    quote: Quote,
+) -> None:
+    _app, http, khipu = socket_sandbox
+    link = await create(session_factory, khipu, quote)
+    await pay(http, link.khipu_payment_id)
+    fault = {"operation": "postPaymentRefundsById", "mode": "hang", "seconds": 0.8}
+    await http.post("/_sandbox/faults", json=fault)
+    inp = part(quote, link.khipu_payment_id, "r-lost", 2_000)
+    with pytest.raises(payment_refunds.RefundUncertain):
+        await payment_refunds.refund_part(session_factory, khipu, inp)
+    # Khipu carried it out after we gave up; a second attempt must not refund again.
+    await eventually(lambda: _refunds(http, link.khipu_payment_id))
+    with pytest.raises(payment_refunds.RefundUncertain):
+        await payment_refunds.refund_part(session_factory, khipu, inp)
+    at_khipu = (await http.get(f"/_sandbox/payments/{link.khipu_payment_id}")).json()
+    assert len(at_khipu["refunds"]) == 1
+
+
+async def test_a_partial_refund_khipu_refuses_is_refused_and_may_be_asked_again(
+    session_factory: async_sessionmaker[AsyncSession],
+    khipu: KhipuClient,
+    http: httpx.AsyncClient,
+    quote: Quote,
+) -> None:
+    link = await create(session_factory, khipu, quote)
+    await pay(http, link.khipu_payment_id)
+    await http.post(f"/_sandbox/payments/{link.khipu_payment_id}/settle")
+    inp = part(quote, link.khipu_payment_id, "r-rendido", 1_000)
+    for _ in range(2):
+        with pytest.raises(payments.PaymentRefused, match="rendido"):
+            await payment_refunds.refund_part(session_factory, khipu, inp)
+    at_khipu = (await http.get(f"/_sandbox/payments/{link.khipu_payment_id}")).json()
+    assert at_khipu["refunds"] == []
+
+
+async def _refunds(http: httpx.AsyncClient, pid: str) -> bool:
+    return bool((await http.get(f"/_sandbox/payments/{pid}")).json()["refunds"])

@@ -51,6 +51,13 @@ class FakeWorld:
     # Khipu reads: held open until the gate is set (a read in flight), or failing first.
     check_gate: asyncio.Event | None = None
     check_failures: int = 0
+    # Khipu's payment creation: held open until the gate is set, then refused if asked.
+    create_gate: asyncio.Event | None = None
+    create_refusal: str | None = None
+    # Khipu's refunds: refused (non-retryably, like "El pago ya fue rendido") while set.
+    refund_refusal: str | None = None
+    # Khipu's refunds: failing (retryably, "no answer") this many more times.
+    refund_failures: int = 0
     # Khipu is unreachable (every call fails) while set; failed calls are counted.
     khipu_down: bool = False
     failed_reads: int = 0
@@ -73,6 +80,12 @@ class FakeWorld:
 
         @activity.defn(name="create_khipu_payment")
         async def create_khipu_payment(inp: CreatePaymentInput) -> PaymentLink:
+            if world.create_gate is not None:
+                await world.create_gate.wait()
+            if world.create_refusal is not None:
+                raise ApplicationError(
+                    world.create_refusal, type="PaymentRefused", non_retryable=True
+                )
             if world.khipu_down:
                 world.failed_reads += 1
                 raise RuntimeError("Khipu is unreachable")
@@ -115,6 +128,13 @@ class FakeWorld:
 
         @activity.defn(name="refund_khipu_payment")
         async def refund_khipu_payment(inp: RefundInput) -> RefundResult:
+            if world.refund_failures > 0:
+                world.refund_failures -= 1
+                raise RuntimeError("Khipu did not answer")
+            if world.refund_refusal is not None:
+                raise ApplicationError(
+                    world.refund_refusal, type="PaymentRefused", non_retryable=True
+                )
             world.refunds.append(inp)
             return RefundResult(refunded_amount=inp.amount)
 

@@ -133,3 +133,32 @@ async def test_quote_mail_is_sent_once_per_event_even_when_retried(
     assert "Envío: $3.990" in mail.text
     assert f"/cotizaciones/{quote.id}" in mail.text
     assert mail.key == f"{quote.workflow_id}:accepted:buyer"
+
+
+async def test_a_payment_held_again_after_a_recheck_mails_the_operators_again(
+    db: AsyncSession, settings: Settings, tmp_path: Path
+) -> None:
+    """Held, rechecked (the window reopened), held again: two mails, each sent once."""
+    port = free_port()
+    catcher = start_catcher(tmp_path, "127.0.0.1", port)
+    try:
+        quote, _ = await _quote(db)
+        await make_user(db, "operator")
+        mailer = Mailer(f"smtp://127.0.0.1:{port}", settings.mail_from)
+        outcomes = []
+        for version in (3, 3, 6):
+            state = _state(quote, "ACCEPTED", version, ["requested", "accepted"], shipping=1)
+            state.hold_reason = "el monto no coincide"
+            inp = NotifyInput(
+                quote_id=quote.id, workflow_id=quote.workflow_id, event="payment_held", state=state
+            )
+            outcomes.append(await notifications.notify(db, mailer, settings, inp))
+        await asyncio.sleep(0.2)
+        caught = list_caught(tmp_path)
+    finally:
+        catcher.stop()
+    assert [(o.sent, o.skipped) for o in outcomes] == [(1, 0), (0, 1), (1, 0)]
+    assert sorted((m.key or "").strip() for m in caught) == [
+        f"{quote.workflow_id}:payment_held@3:operator",
+        f"{quote.workflow_id}:payment_held@6:operator",
+    ]

@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -21,7 +22,10 @@ from marketred.activities.notifications import NotificationActivities
 from marketred.activities.quotes import QuoteActivities
 from marketred.api.app import create_app
 from marketred.sandbox.mailcatcher import list_caught, start_catcher
+from marketred.schemas.accounts import Principal
 from marketred.schemas.payments import PaymentNotified
+from marketred.schemas.quotes import ExtendDeadlineBody
+from marketred.services import quotes as quote_service
 from marketred.settings import Settings
 from marketred.store.session import create_session_factory
 from marketred.workflows.quote_lifecycle import QuoteWorkflow
@@ -357,3 +361,218 @@ async def test_vendor_extends_its_answer_time_once_over_http(
     assert r.status_code == 200, r.text
     final = datetime.fromisoformat(r.json()["deadlines"]["respond_by"])
     assert final == respond_by + timedelta(hours=26)
+
+
+async def test_the_same_idempotency_key_sent_twice_to_extend_extends_once(
+    stack: Stack, engine: AsyncEngine
+) -> None:
+    p = await _parties(engine, stack.settings)
+    qid = (await _request_quote(stack, p)).json()["id"]
+    before = (await stack.api.get(f"/api/v1/quotes/{qid}", headers=p.operator)).json()
+    respond_by = datetime.fromisoformat(before["deadlines"]["respond_by"])
+    body = {"deadline": "respond_by", "hours": 24, "reason": "pedido del comprador"}
+    headers = {**p.operator, "Idempotency-Key": "extend-once-1"}
+
+    # Twice one after the other (a retry after a lost answer), then twice at once (a
+    # double click): the first answer every time, one extension in total.
+    first = await stack.api.post(f"/api/v1/quotes/{qid}/extend", json=body, headers=headers)
+    assert first.status_code == 200, first.text
+    again = await stack.api.post(f"/api/v1/quotes/{qid}/extend", json=body, headers=headers)
+    assert again.status_code == 200, again.text
+    assert again.json() == first.json()
+    racing = await asyncio.gather(
+        *(
+            stack.api.post(
+                f"/api/v1/quotes/{qid}/extend",
+                json=body,
+                headers={**p.operator, "Idempotency-Key": "extend-once-2"},
+            )
+            for _ in range(2)
+        )
+    )
+    assert [r.status_code for r in racing] == [200, 200], [r.text for r in racing]
+
+    after = (await stack.api.get(f"/api/v1/quotes/{qid}", headers=p.operator)).json()
+    assert datetime.fromisoformat(after["deadlines"]["respond_by"]) == respond_by + timedelta(
+        hours=48
+    )
+    extended = [e for e in after["timeline"] if e["kind"] == "deadline_extended"]
+    assert len(extended) == 2
+
+    # The same key with another body is refused and changes nothing.
+    other = await stack.api.post(
+        f"/api/v1/quotes/{qid}/extend", json={**body, "hours": 5}, headers=headers
+    )
+    assert other.status_code == 422
+    assert "Idempotency-Key" in other.text
+
+
+async def test_one_update_id_per_request_key_even_past_the_stored_answer(
+    stack: Stack, engine: AsyncEngine
+) -> None:
+    """A web form posted twice carries the same nonce and has no stored answer: the
+    workflow itself must see one update (one extension)."""
+    p = await _parties(engine, stack.settings)
+    qid = uuid.UUID((await _request_quote(stack, p)).json()["id"])
+    operator = Principal(user_id=uuid.uuid4(), role="operator")
+    body = ExtendDeadlineBody(deadline="respond_by", hours=3, reason="doble clic")
+    async with create_session_factory(engine)() as db:
+        for _ in range(2):
+            await quote_service.extend_deadline(
+                db, stack.env.client, operator, qid, body, key="web:nonce-1"
+            )
+        # Another nonce (the form drawn again) is another request.
+        await quote_service.extend_deadline(
+            db, stack.env.client, operator, qid, body, key="web:nonce-2"
+        )
+        out = await quote_service.get_quote(db, operator, qid)
+    assert [e.kind for e in out.timeline].count("deadline_extended") == 2
+
+
+async def test_accepting_a_total_of_zero_is_422_on_the_field_and_changes_nothing(
+    stack: Stack, engine: AsyncEngine
+) -> None:
+    p = await _parties(engine, stack.settings)
+    qid = (await _request_quote(stack, p)).json()["id"]
+    r = await stack.api.post(
+        f"/api/v1/quotes/{qid}/accept",
+        json={"shipping_cost": 0, "lines": [{"position": 0, "unit_price": 0}]},
+        headers=p.staff,
+    )
+    assert r.status_code == 422, r.text
+    assert r.headers["content-type"].startswith("application/problem+json")
+    assert "shipping_cost" in r.text
+    assert "more than $0" in r.json()["detail"]
+    after = (await stack.api.get(f"/api/v1/quotes/{qid}", headers=p.staff)).json()
+    assert after["status"] == "REQUESTED"
+
+
+async def test_a_refused_refund_is_held_where_operators_look_and_they_are_mailed(
+    stack: Stack, engine: AsyncEngine
+) -> None:
+    p = await _parties(engine, stack.settings)
+    qid = (await _request_quote(stack, p)).json()["id"]
+    r = await stack.api.post(
+        f"/api/v1/quotes/{qid}/accept", json={"shipping_cost": 3_990}, headers=p.staff
+    )
+    assert r.status_code == 200, r.text
+    assert (await stack.api.post(f"/api/v1/quotes/{qid}/pay", headers=p.buyer)).status_code == 200
+    stack.world.verdict = "paid"
+    handle = stack.env.client.get_workflow_handle(f"quote-{qid}")
+    await handle.signal(
+        "payment_notified", PaymentNotified(khipu_payment_id=f"kp-{uuid.UUID(qid).hex[:8]}")
+    )
+
+    async def detail() -> dict[str, object]:
+        return (await stack.api.get(f"/api/v1/quotes/{qid}", headers=p.operator)).json()  # type: ignore[no-any-return]
+
+    await _eventually(detail, lambda d: d["status"] == "PAID")
+    stack.world.refund_refusal = "Khipu refused the refund: El pago ya fue rendido"
+    r = await stack.api.post(
+        f"/api/v1/quotes/{qid}/cancel", json={"reason": "sin stock"}, headers=p.operator
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["status"] == "REFUND_HELD"
+    assert "ya fue rendido" in r.json()["hold_reason"]
+
+    held = await stack.api.get("/api/v1/quotes?held=true&limit=100", headers=p.operator)
+    assert qid in [q["id"] for q in held.json()["items"]]
+    # The buyer cannot cancel again nor resolve it; the operator can.
+    r = await stack.api.post(f"/api/v1/quotes/{qid}/retry-refund", headers=p.buyer)
+    assert r.status_code == 403
+    mails = await _eventually(
+        lambda: _caught(stack), lambda m: any("Reembolso retenido" in x.subject for x in m)
+    )
+    operator_mail = next(x for x in mails if "Reembolso retenido" in x.subject)
+    assert "ya fue rendido" in operator_mail.text
+
+    stack.world.refund_refusal = None
+    r = await stack.api.post(
+        f"/api/v1/quotes/{qid}/retry-refund",
+        headers={**p.operator, "Idempotency-Key": "retry-1"},
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["status"] == "REFUNDED"
+    assert [x.amount for x in stack.world.refunds] == [23_990]
+    held = await stack.api.get("/api/v1/quotes?held=true&limit=100", headers=p.operator)
+    assert qid not in [q["id"] for q in held.json()["items"]]
+
+
+async def _caught(stack: Stack) -> list[Any]:
+    return list_caught(stack.mail_dir)
+
+
+async def test_return_asked_by_the_buyer_declined_by_the_vendor_decided_by_an_operator(
+    stack: Stack, engine: AsyncEngine
+) -> None:
+    p = await _parties(engine, stack.settings)
+    qid = (await _request_quote(stack, p)).json()["id"]
+    base = f"/api/v1/quotes/{qid}"
+    r = await stack.api.post(f"{base}/accept", json={"shipping_cost": 3_990}, headers=p.staff)
+    assert r.status_code == 200, r.text
+    assert (await stack.api.post(f"{base}/pay", headers=p.buyer)).status_code == 200
+    stack.world.verdict = "paid"
+    await stack.env.client.get_workflow_handle(f"quote-{qid}").signal(
+        "payment_notified", PaymentNotified(khipu_payment_id=f"kp-{uuid.UUID(qid).hex[:8]}")
+    )
+
+    async def detail() -> dict[str, Any]:
+        return (await stack.api.get(base, headers=p.operator)).json()  # type: ignore[no-any-return]
+
+    await _eventually(detail, lambda d: d["status"] == "PAID")
+    ship = {"carrier": "Starken", "tracking": "ST-9"}
+    assert (await stack.api.post(f"{base}/ship", json=ship, headers=p.staff)).status_code == 200
+    assert (await stack.api.post(f"{base}/deliver", headers=p.buyer)).status_code == 200
+    await _eventually(detail, lambda d: d["status"] == "COMPLETED")
+
+    # Only the buyer asks, with a reason; bad input names the field.
+    r = await stack.api.post(f"{base}/return", json={"reason": ""}, headers=p.buyer)
+    assert r.status_code == 422
+    assert "reason" in r.text
+    r = await stack.api.post(f"{base}/return", json={"reason": "x"}, headers=p.staff)
+    assert r.status_code == 403
+    asked = await stack.api.post(f"{base}/return", json={"reason": "Llegó roto"}, headers=p.buyer)
+    assert asked.status_code == 200, asked.text
+    assert asked.json()["status"] == "RETURN_REQUESTED"
+
+    # The vendor declines: disputed, and only an operator decides now.
+    r = await stack.api.post(
+        f"{base}/return-decision", json={"approve": False, "note": "Llegó bien"}, headers=p.staff
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["status"] == "RETURN_DISPUTED"
+    r = await stack.api.post(f"{base}/return-decision", json={"approve": True}, headers=p.staff)
+    assert r.status_code == 409
+    over = await stack.api.post(
+        f"{base}/return-decision", json={"approve": True, "amount": 999_999}, headers=p.operator
+    )
+    assert over.status_code == 422
+    assert "amount" in over.text
+    decision = {"approve": True, "amount": 5_000, "note": "Fotos del daño"}
+    keyed = {**p.operator, "Idempotency-Key": "decide-1"}
+    first = await stack.api.post(f"{base}/return-decision", json=decision, headers=keyed)
+    again = await stack.api.post(f"{base}/return-decision", json=decision, headers=keyed)
+    assert (first.status_code, again.status_code) == (200, 200), again.text
+    assert first.json()["status"] == "COMPLETED"
+    assert [x.amount for x in stack.world.refunds] == [5_000]
+    assert [x.amount for x in stack.world.ledger_refunds] == [5_000]
+    kinds = [e["kind"] for e in first.json()["timeline"]]
+    assert kinds[-4:] == [
+        "return_requested",
+        "return_declined",
+        "return_approved",
+        "partial_refund",
+    ]
+    # The operator may refund more, up to what is left.
+    r = await stack.api.post(
+        f"{base}/refund", json={"amount": 1_000, "reason": "Compensación"}, headers=p.operator
+    )
+    assert r.status_code == 200, r.text
+    assert [x.amount for x in stack.world.ledger_refunds] == [5_000, 1_000]
+    # The vendor was asked, and the operators told of the dispute.
+    await _eventually(
+        lambda: _caught(stack), lambda m: any("Devolución solicitada" in x.subject for x in m)
+    )
+    await _eventually(
+        lambda: _caught(stack), lambda m: any("Devolución en disputa" in x.subject for x in m)
+    )

@@ -32,6 +32,15 @@ EXPECTED_BRANCHES = {
     "operator_refund",
     "late_payment_refund",
 }
+# Branches that exist since 0.2.0 (refund outcomes as states, returns, partial refunds).
+BRANCHES_SINCE_0_2_0 = {
+    "refund_held_retried",
+    "refund_held_recorded",
+    "late_payment_refund_held",
+    "return_approved_partially",
+    "return_disputed_refunded",
+    "operator_partial_refunds",
+}
 
 
 def _id(path: Path) -> str:
@@ -41,6 +50,11 @@ def _id(path: Path) -> str:
 def test_every_branch_has_a_recorded_history_in_the_first_release() -> None:
     first = {p.stem.removeprefix("quote_") for p in HISTORIES if p.parent.name == "0.1.0"}
     assert first >= EXPECTED_BRANCHES
+
+
+def test_every_branch_since_0_2_0_has_a_recorded_history() -> None:
+    since = {p.stem.removeprefix("quote_") for p in HISTORIES if p.parent.name == "0.2.0"}
+    assert since >= BRANCHES_SINCE_0_2_0
 
 
 def test_the_current_release_has_its_own_histories() -> None:

@@ -225,3 +225,48 @@ async def test_operator_finds_a_quote_by_number_and_a_buyers_quotes_from_their_a
     page = await client.get(link)
     assert f'data-quote="{anas.id}"' in page.text
     assert f'data-quote="{others.id}"' not in page.text
+
+
+async def test_held_refunds_and_returns_show_their_forms_to_whoever_decides(client, db, settings):
+    buyer, vendor = await make_user(db, "buyer"), await make_vendor(db)
+    at = datetime.now(UTC) - timedelta(days=3)
+    quote, line, requested = await _quote(db, buyer, vendor, requested_at=at, respond_by=at)
+
+    def entry(seq: int, kind: str, status: str, message: str = "") -> TimelineEntry:
+        return TimelineEntry(
+            seq=seq, kind=kind, status=status, actor="system", message=message, at=at
+        )
+
+    completed = [requested, entry(2, "completed", "COMPLETED")]
+    await project(db, _state(quote, line, completed, "COMPLETED", None))
+    await sign_in(client, db, settings, buyer)
+    page = await client.get(f"/cotizaciones/{quote.id}")
+    assert "data-return-request" in page.text
+    assert f'action="/cotizaciones/{quote.id}/devolucion"' in page.text
+    assert 'name="nonce"' in page.text
+
+    asked = [*completed, entry(3, "return_requested", "RETURN_REQUESTED", "Llegó roto")]
+    await project(db, _state(quote, line, asked, "RETURN_REQUESTED", None))
+    page = await client.get(f"/cotizaciones/{quote.id}")
+    assert "data-return-pending" in page.text
+    staff = await make_user(db, "vendor", vendor)
+    await sign_in(client, db, settings, staff)
+    decision = await client.get(f"/vendedor/cotizaciones/{quote.id}")
+    assert "El comprador pidió una devolución" in decision.text
+    assert "Llegó roto" in decision.text
+    assert f'action="/vendedor/cotizaciones/{quote.id}/devolucion"' in decision.text
+
+    held = [*asked, entry(4, "refund_held", "REFUND_HELD", "El pago ya fue rendido")]
+    state = _state(quote, line, held, "REFUND_HELD", None)
+    state.hold_reason = "refund of $34.990 not made: El pago ya fue rendido"
+    await project(db, state)
+    operator = await make_user(db, "operator")
+    await sign_in(client, db, settings, operator)
+    detail = await client.get(f"/operador/cotizaciones/{quote.id}")
+    assert "data-refund-held" in detail.text
+    assert "El pago ya fue rendido" in detail.text
+    assert f'action="/operador/cotizaciones/{quote.id}/reintentar-reembolso"' in detail.text
+    assert f'action="/operador/cotizaciones/{quote.id}/registrar-reembolso"' in detail.text
+    assert "Cancelar cotización" not in detail.text
+    listing = await client.get("/operador/retenidas")
+    assert quote_number_label(quote.number) in listing.text

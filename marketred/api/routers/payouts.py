@@ -25,6 +25,7 @@ from marketred.api.deps import (
     TemporalDep,
     VendorOrOperator,
 )
+from marketred.api.idempotent import once
 from marketred.schemas.accounts import Principal
 from marketred.schemas.common import Page
 from marketred.schemas.payouts import (
@@ -130,19 +131,13 @@ async def _decision(
     decide: Callable[[str | None], Awaitable[PayoutDecisionResult]],
 ) -> PayoutDetail | JSONResponse:
     """Run a decision once per Idempotency-Key: a replay answers the stored response."""
-    record = None
-    if key:
-        scope = f"POST /api/v1/payouts/{payout_id}/{action}"
-        payload = body.model_dump(mode="json") if body else {}
-        started = await idempotency.begin(session, principal.user_id, scope, key, payload)
-        if isinstance(started, idempotency.StoredResponse):
-            return JSONResponse(started.body, status_code=started.status)
-        record = started
-    await decide(f"{principal.user_id}:{key}" if key else None)
-    out = await payout_queries.payout_detail(session, principal, payout_id)
-    if record is not None:
-        await idempotency.complete(session, record, 200, out.model_dump(mode="json"))
-    return out
+
+    async def work(scoped: str | None) -> PayoutDetail:
+        await decide(scoped)
+        return await payout_queries.payout_detail(session, principal, payout_id)
+
+    scope = f"POST /api/v1/payouts/{payout_id}/{action}"
+    return await once(session, principal.user_id, scope, key, body, work)
 
 
 @router.post("/payouts/{payout_id}/approve", response_model=PayoutDetail)

@@ -17,6 +17,7 @@ from marketred.api.deps import (
     SettingsDep,
     TemporalDep,
 )
+from marketred.api.idempotent import once
 from marketred.schemas.common import Page
 from marketred.schemas.quotes import (
     AcceptQuote,
@@ -26,7 +27,11 @@ from marketred.schemas.quotes import (
     PaymentUrlOut,
     QuoteListFilters,
     QuoteOut,
+    RecordRefundBody,
+    RefundBody,
     RejectQuote,
+    ReturnDecisionBody,
+    ReturnRequestBody,
     ShipQuote,
     parse_quote_number,
 )
@@ -110,80 +115,253 @@ async def get_quote(
     )
 
 
-@router.post("/{quote_id}/accept")
+def _scope(quote_id: uuid.UUID, action: str) -> str:
+    return f"POST /api/v1/quotes/{quote_id}/{action}"
+
+
+@router.post("/{quote_id}/accept", response_model=QuoteOut)
 async def accept_quote(
     quote_id: uuid.UUID,
     body: AcceptQuote,
     who: CurrentPrincipal,
     session: SessionDep,
     temporal: TemporalDep,
-) -> QuoteOut:
-    return await quotes.accept_quote(session, temporal, who, quote_id, body)
+    key: IdempotencyKeyHeader = None,
+) -> QuoteOut | JSONResponse:
+    return await once(
+        session,
+        who.user_id,
+        _scope(quote_id, "accept"),
+        key,
+        body,
+        lambda k: quotes.accept_quote(session, temporal, who, quote_id, body, key=k),
+    )
 
 
-@router.post("/{quote_id}/reject")
+@router.post("/{quote_id}/reject", response_model=QuoteOut)
 async def reject_quote(
     quote_id: uuid.UUID,
     body: RejectQuote,
     who: CurrentPrincipal,
     session: SessionDep,
     temporal: TemporalDep,
-) -> QuoteOut:
-    return await quotes.reject_quote(session, temporal, who, quote_id, body)
+    key: IdempotencyKeyHeader = None,
+) -> QuoteOut | JSONResponse:
+    return await once(
+        session,
+        who.user_id,
+        _scope(quote_id, "reject"),
+        key,
+        body,
+        lambda k: quotes.reject_quote(session, temporal, who, quote_id, body, key=k),
+    )
 
 
 @router.post("/{quote_id}/pay")
 async def pay_quote(
     quote_id: uuid.UUID, who: CurrentPrincipal, session: SessionDep, temporal: TemporalDep
 ) -> PaymentUrlOut:
+    """The Khipu payment's URL; the same one on every call (no key needed)."""
     result = await quotes.start_payment(session, temporal, who, quote_id)
     return PaymentUrlOut(payment_url=result.payment_url)
 
 
-@router.post("/{quote_id}/cancel")
+@router.post("/{quote_id}/cancel", response_model=QuoteOut)
 async def cancel_quote(
     quote_id: uuid.UUID,
     who: CurrentPrincipal,
     session: SessionDep,
     temporal: TemporalDep,
     body: CancelQuote | None = None,
-) -> QuoteOut:
-    return await quotes.cancel_quote(session, temporal, who, quote_id, body or CancelQuote())
+    key: IdempotencyKeyHeader = None,
+) -> QuoteOut | JSONResponse:
+    cancel = body or CancelQuote()
+    return await once(
+        session,
+        who.user_id,
+        _scope(quote_id, "cancel"),
+        key,
+        cancel,
+        lambda k: quotes.cancel_quote(session, temporal, who, quote_id, cancel, key=k),
+    )
 
 
-@router.post("/{quote_id}/ship")
+@router.post("/{quote_id}/ship", response_model=QuoteOut)
 async def ship_quote(
     quote_id: uuid.UUID,
     body: ShipQuote,
     who: CurrentPrincipal,
     session: SessionDep,
     temporal: TemporalDep,
-) -> QuoteOut:
-    return await quotes.ship_quote(session, temporal, who, quote_id, body)
+    key: IdempotencyKeyHeader = None,
+) -> QuoteOut | JSONResponse:
+    return await once(
+        session,
+        who.user_id,
+        _scope(quote_id, "ship"),
+        key,
+        body,
+        lambda k: quotes.ship_quote(session, temporal, who, quote_id, body, key=k),
+    )
 
 
-@router.post("/{quote_id}/deliver")
+@router.post("/{quote_id}/deliver", response_model=QuoteOut)
 async def deliver_quote(
-    quote_id: uuid.UUID, who: CurrentPrincipal, session: SessionDep, temporal: TemporalDep
-) -> QuoteOut:
-    return await quotes.confirm_delivery(session, temporal, who, quote_id)
+    quote_id: uuid.UUID,
+    who: CurrentPrincipal,
+    session: SessionDep,
+    temporal: TemporalDep,
+    key: IdempotencyKeyHeader = None,
+) -> QuoteOut | JSONResponse:
+    return await once(
+        session,
+        who.user_id,
+        _scope(quote_id, "deliver"),
+        key,
+        None,
+        lambda k: quotes.confirm_delivery(session, temporal, who, quote_id, key=k),
+    )
 
 
-@router.post("/{quote_id}/extend")
+@router.post("/{quote_id}/extend", response_model=QuoteOut)
 async def extend_deadline(
     quote_id: uuid.UUID,
     body: ExtendDeadlineBody,
     who: CurrentPrincipal,
     session: SessionDep,
     temporal: TemporalDep,
-) -> QuoteOut:
-    return await quotes.extend_deadline(session, temporal, who, quote_id, body)
+    key: IdempotencyKeyHeader = None,
+) -> QuoteOut | JSONResponse:
+    """Push back the running deadline. The same Idempotency-Key sent twice extends once
+    (stored answer, and the same Temporal update id)."""
+    return await once(
+        session,
+        who.user_id,
+        _scope(quote_id, "extend"),
+        key,
+        body,
+        lambda k: quotes.extend_deadline(session, temporal, who, quote_id, body, key=k),
+    )
 
 
-@router.post("/{quote_id}/recheck-payment")
+@router.post("/{quote_id}/recheck-payment", response_model=QuoteOut)
 async def recheck_payment(
-    quote_id: uuid.UUID, who: CurrentPrincipal, session: SessionDep, temporal: TemporalDep
-) -> QuoteOut:
+    quote_id: uuid.UUID,
+    who: CurrentPrincipal,
+    session: SessionDep,
+    temporal: TemporalDep,
+    key: IdempotencyKeyHeader = None,
+) -> QuoteOut | JSONResponse:
     """Operators: read a held payment back from Khipu; paid → PAID, in progress → a new
     payment window, anything else stays held with Khipu's current reason."""
-    return await quotes.recheck_payment(session, temporal, who, quote_id)
+    return await once(
+        session,
+        who.user_id,
+        _scope(quote_id, "recheck-payment"),
+        key,
+        None,
+        lambda k: quotes.recheck_payment(session, temporal, who, quote_id, key=k),
+    )
+
+
+@router.post("/{quote_id}/retry-refund", response_model=QuoteOut)
+async def retry_refund(
+    quote_id: uuid.UUID,
+    who: CurrentPrincipal,
+    session: SessionDep,
+    temporal: TemporalDep,
+    key: IdempotencyKeyHeader = None,
+) -> QuoteOut | JSONResponse:
+    """Operators: ask Khipu again for a held refund (REFUND_HELD → REFUNDED, or still
+    held with Khipu's new reason)."""
+    return await once(
+        session,
+        who.user_id,
+        _scope(quote_id, "retry-refund"),
+        key,
+        None,
+        lambda k: quotes.retry_refund(session, temporal, who, quote_id, key=k),
+    )
+
+
+@router.post("/{quote_id}/record-refund", response_model=QuoteOut)
+async def record_refund(
+    quote_id: uuid.UUID,
+    body: RecordRefundBody,
+    who: CurrentPrincipal,
+    session: SessionDep,
+    temporal: TemporalDep,
+    key: IdempotencyKeyHeader = None,
+) -> QuoteOut | JSONResponse:
+    """Operators: a held refund was made outside Khipu (bank transfer): its reference and
+    amount; the ledger posts it once."""
+    return await once(
+        session,
+        who.user_id,
+        _scope(quote_id, "record-refund"),
+        key,
+        body,
+        lambda k: quotes.record_refund(session, temporal, who, quote_id, body, key=k),
+    )
+
+
+@router.post("/{quote_id}/return", response_model=QuoteOut)
+async def request_return(
+    quote_id: uuid.UUID,
+    body: ReturnRequestBody,
+    who: CurrentPrincipal,
+    session: SessionDep,
+    temporal: TemporalDep,
+    key: IdempotencyKeyHeader = None,
+) -> QuoteOut | JSONResponse:
+    """Buyers: ask to return a completed quote, with a reason, within the return window
+    (`MARKETRED_RETURN_WINDOW_DAYS` after completion)."""
+    return await once(
+        session,
+        who.user_id,
+        _scope(quote_id, "return"),
+        key,
+        body,
+        lambda k: quotes.request_return(session, temporal, who, quote_id, body, key=k),
+    )
+
+
+@router.post("/{quote_id}/return-decision", response_model=QuoteOut)
+async def decide_return(
+    quote_id: uuid.UUID,
+    body: ReturnDecisionBody,
+    who: CurrentPrincipal,
+    session: SessionDep,
+    temporal: TemporalDep,
+    key: IdempotencyKeyHeader = None,
+) -> QuoteOut | JSONResponse:
+    """The vendor approves (`amount`, or all that is left) or declines a return; a
+    declined return is disputed and an operator decides it the same way."""
+    return await once(
+        session,
+        who.user_id,
+        _scope(quote_id, "return-decision"),
+        key,
+        body,
+        lambda k: quotes.decide_return(session, temporal, who, quote_id, body, key=k),
+    )
+
+
+@router.post("/{quote_id}/refund", response_model=QuoteOut)
+async def refund_part(
+    quote_id: uuid.UUID,
+    body: RefundBody,
+    who: CurrentPrincipal,
+    session: SessionDep,
+    temporal: TemporalDep,
+    key: IdempotencyKeyHeader = None,
+) -> QuoteOut | JSONResponse:
+    """Operators: refund part (or all that is left) of a completed quote, with a reason."""
+    return await once(
+        session,
+        who.user_id,
+        _scope(quote_id, "refund"),
+        key,
+        body,
+        lambda k: quotes.refund_part(session, temporal, who, quote_id, body, key=k),
+    )

@@ -52,6 +52,14 @@ async def pay(payment_id: str, request: Request, body: PayRequest | None = None)
     return describe(sandbox, sandbox.get(payment_id))
 
 
+@router.post("/payments/{payment_id}/settle")
+async def settle(payment_id: str, request: Request) -> dict[str, Any]:
+    """Make the payment "rendido" (settled to the merchant): Khipu refuses its refund."""
+    sandbox = sandbox_of(request)
+    sandbox.settle(payment_id)
+    return describe(sandbox, sandbox.get(payment_id))
+
+
 @router.get("/notifications")
 async def notifications(request: Request) -> list[dict[str, Any]]:
     return sandbox_of(request).store.delivery_log()

@@ -159,6 +159,13 @@ class KhipuSandbox:
         payment.deleted = True
         self.store.save(payment)
 
+    def settle(self, payment_id: str) -> None:
+        """Khipu transferred ("rindió") the payment to the merchant: from now on a refund
+        is refused ("El pago ya fue rendido"), as happens a business day after paying."""
+        payment = self.get(payment_id)
+        payment.fields["confirm_timeout_date"] = datetime.now(UTC).isoformat()
+        self.store.save(payment)
+
     def refund(self, payment_id: str, data: dict[str, Any]) -> Decimal:
         payment = self.get(payment_id)
         requested = validate_refund(data, payment.currency)

@@ -9,7 +9,7 @@ from marketred.store.models.ledger import LedgerEntry
 from marketred.store.models.marketing import FeaturedItem
 from marketred.store.models.media import MediaBlob, ProductImage
 from marketred.store.models.notifications import SentNotification
-from marketred.store.models.payments import Payment, PaymentEvent
+from marketred.store.models.payments import Payment, PaymentEvent, PaymentRefund
 from marketred.store.models.payouts import (
     Payout,
     PayoutBankFile,
@@ -37,6 +37,7 @@ __all__ = [
     "MediaBlob",
     "Payment",
     "PaymentEvent",
+    "PaymentRefund",
     "Payout",
     "PayoutBankFile",
     "PayoutBankFileLine",

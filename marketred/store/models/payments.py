@@ -60,3 +60,27 @@ class PaymentEvent(UUIDPk, Base):
     # "unknown_payment" events are kept for operators and never touch a quote.
     outcome: Mapped[str] = mapped_column(String(30), server_default="received")
     received_at: Mapped[datetime]
+
+
+class PaymentRefund(UUIDPk, Timestamps, Base):
+    """One partial refund of a quote's Khipu payment (a return, an operator's refund).
+
+    Written as `sending` and committed *before* Khipu is called: Khipu has no idempotency
+    key for refunds, so an attempt that finds `sending` left behind cannot know whether
+    the earlier one went through and must not call again (the workflow holds the refund
+    for an operator). `refund_id` is the workflow's, the same one the ledger posts under.
+    """
+
+    __tablename__ = "payment_refunds"
+    __table_args__ = (
+        UniqueConstraint("refund_id"),
+        CheckConstraint("amount > 0", name="amount_positive"),
+        CheckConstraint("state IN ('sending', 'done', 'refused')", name="state"),
+    )
+
+    payment_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("payments.id", ondelete="RESTRICT"))
+    quote_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("quotes.id", ondelete="RESTRICT"))
+    refund_id: Mapped[str] = mapped_column(String(64))
+    amount: Mapped[int]
+    state: Mapped[str] = mapped_column(String(10))
+    last_error: Mapped[str | None] = mapped_column(Text)

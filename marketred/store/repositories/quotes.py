@@ -102,8 +102,14 @@ async def list_quotes(
         buyers = select(User.id).where(User.email == filters.buyer_email.strip().lower())
         conditions.append(Quote.buyer_id.in_(buyers))
     if filters.held:
-        # Still waiting for an operator (a hold that ended in a cancel is history).
-        conditions.extend([Quote.status == "ACCEPTED", Quote.hold_reason.is_not(None)])
+        # Still waiting for an operator (a hold that ended in a cancel is history): a
+        # held payment, or a refund Khipu refused.
+        conditions.append(
+            or_(
+                and_(Quote.status == "ACCEPTED", Quote.hold_reason.is_not(None)),
+                Quote.status == "REFUND_HELD",
+            )
+        )
     if filters.ship_overdue:
         conditions.extend([Quote.status == "PAID", Quote.ship_by < now])
     if filters.stuck or filters.stuck_reason:

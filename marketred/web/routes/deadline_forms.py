@@ -15,7 +15,7 @@ from marketred.services.errors import Conflict
 from marketred.web.i18n import gettext as _
 from marketred.web.routes import services
 from marketred.web.routes.common import FormState
-from marketred.web.routes.forms import parse_int
+from marketred.web.routes.forms import parse_int, request_key
 
 MAX_REASON = 500
 
@@ -43,7 +43,9 @@ async def extend_from_form(
         return state
     body = ExtendDeadlineBody(deadline=name, hours=hours, reason=reason)
     try:
-        await services.extend_deadline(session, temporal, who, quote_id, body)
+        await services.extend_deadline(
+            session, temporal, who, quote_id, body, key=request_key(form)
+        )
     except Conflict as exc:
         state.add("hours", exc.detail)
         return state

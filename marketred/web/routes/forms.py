@@ -26,3 +26,10 @@ def parse_int(raw: str | None, low: int, high: int) -> int | None:
     except ValueError:
         return None
     return value if low <= value <= high else None
+
+
+def request_key(form: dict[str, str]) -> str | None:
+    """The key of a form that changes a workflow: its nonce (made when the page was
+    drawn), so the same form posted twice is one update; None when it has none."""
+    nonce = form.get("nonce", "").strip()[:64]
+    return f"web:{nonce}" if nonce else None

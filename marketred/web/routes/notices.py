@@ -93,6 +93,26 @@ NOTICES: dict[str, tuple[str, str]] = {
         N_("Khipu aún no confirma el pago; sigue retenido con el motivo actualizado."),
         "warn",
     ),
+    "reembolso-retenido": (
+        N_("Khipu no hizo el reembolso: quedó retenido con su motivo para que lo resuelvas."),
+        "warn",
+    ),
+    "reembolso-hecho": (N_("Reembolso registrado: la cotización quedó reembolsada."), "ok"),
+    "reembolso-invalido": (
+        N_("Indica la referencia de la transferencia y el monto exacto del reembolso retenido."),
+        "error",
+    ),
+    "devolucion-solicitada": (
+        N_("Pediste la devolución: la tienda la revisará y te avisaremos de su decisión."),
+        "ok",
+    ),
+    "devolucion-sin-motivo": (N_("Cuéntanos por qué quieres devolver el pedido."), "error"),
+    "devolucion-aprobada": (N_("Devolución aprobada: el reembolso está en curso."), "ok"),
+    "devolucion-rechazada": (N_("Devolución rechazada."), "info"),
+    "monto-invalido": (
+        N_("Indica un monto en pesos entre $1 y lo que queda por reembolsar, y el motivo."),
+        "error",
+    ),
     "cuenta-desactivada": (
         N_("Cuenta desactivada: se cerraron sus sesiones y no podrá ingresar."),
         "ok",

@@ -1,6 +1,7 @@
 """Operator console: every quote with filters (status, vendor, date), quotes held for a
-payment mismatch, ship-by breaches, payouts to approve; each quote links to its
-workflow in the Temporal UI; cancel with refund; recheck a held payment with Khipu."""
+payment mismatch or a refund Khipu refused, ship-by breaches, payouts to approve; each
+quote links to its workflow in the Temporal UI; cancel with refund; recheck a held payment
+with Khipu; retry a held refund or record one made outside Khipu."""
 
 from __future__ import annotations
 
@@ -16,16 +17,18 @@ from marketred.api.deps import SessionDep, SettingsDep, TemporalDep
 from marketred.schemas.common import Page
 from marketred.schemas.quotes import (
     QuoteOut,
+    RecordRefundBody,
     parse_quote_number,
     workflow_id_for,
 )
-from marketred.services.errors import Conflict
+from marketred.services.errors import Conflict, InvalidInput
 from marketred.services.product_images import quote_line_images
 from marketred.settings import Settings
 from marketred.web.formatting import SANTIAGO, STATUS_LABELS
 from marketred.web.routes import services
 from marketred.web.routes.common import FormData, FormState, WebOperator, WebRoute, see_other
 from marketred.web.routes.deadline_forms import extend_from_form
+from marketred.web.routes.forms import parse_clp, request_key
 from marketred.web.routes.notices import notice_context
 from marketred.web.templating import render
 
@@ -177,8 +180,11 @@ async def _quote_page(
             "quote": quote,
             "temporal_url": temporal_ui_link(settings, quote.id),
             "line_images": await quote_line_images(session, quote),
-            "cancellable": quote.can("cancel", "operator")
-            or quote.can("cancel_with_refund", "operator"),
+            # Held refunds and returns are resolved with their own forms, not a cancel.
+            "cancellable": (
+                quote.can("cancel", "operator") or quote.can("cancel_with_refund", "operator")
+            )
+            and quote.status not in ("REFUND_HELD", "RETURN_REQUESTED", "RETURN_DISPUTED"),
             # The deadline now running, which an operator may push back.
             "pending_deadline": quote.deadlines.pending_name(quote.status)
             if quote.can("extend_deadline", "operator")
@@ -219,7 +225,9 @@ async def cancel_with_refund(
 ) -> Response:
     reason = form.get("reason", "").strip()[:2000] or "Cancelada por operación"
     try:
-        status = await services.cancel_quote(session, temporal, operator, quote_id, reason)
+        status = await services.cancel_quote(
+            session, temporal, operator, quote_id, reason, key=request_key(form)
+        )
     except Conflict:
         return see_other(f"/operador/cotizaciones/{quote_id}?aviso=ya-no-es-posible")
     notice = "reembolsada" if status == "REFUNDED" else "cancelada"
@@ -232,10 +240,12 @@ async def recheck_payment(
     operator: WebOperator,
     session: SessionDep,
     temporal: TemporalDep,
-    _form: FormData,
+    form: FormData,
 ) -> Response:
     try:
-        quote = await services.recheck_payment(session, temporal, operator, quote_id)
+        quote = await services.recheck_payment(
+            session, temporal, operator, quote_id, key=request_key(form)
+        )
     except Conflict:
         return see_other(f"/operador/cotizaciones/{quote_id}?aviso=ya-no-es-posible")
     if quote.status == "PAID":
@@ -245,3 +255,46 @@ async def recheck_payment(
     else:
         notice = "pago-sigue-retenido"
     return see_other(f"/operador/cotizaciones/{quote_id}?aviso={notice}")
+
+
+@router.post("/operador/cotizaciones/{quote_id}/reintentar-reembolso")
+async def retry_refund(
+    quote_id: uuid.UUID,
+    operator: WebOperator,
+    session: SessionDep,
+    temporal: TemporalDep,
+    form: FormData,
+) -> Response:
+    try:
+        quote = await services.retry_refund(
+            session, temporal, operator, quote_id, key=request_key(form)
+        )
+    except Conflict:
+        return see_other(f"/operador/cotizaciones/{quote_id}?aviso=ya-no-es-posible")
+    notice = "reembolso-retenido" if quote.status == "REFUND_HELD" else "reembolso-hecho"
+    return see_other(f"/operador/cotizaciones/{quote_id}?aviso={notice}")
+
+
+@router.post("/operador/cotizaciones/{quote_id}/registrar-reembolso")
+async def record_refund(
+    quote_id: uuid.UUID,
+    operator: WebOperator,
+    session: SessionDep,
+    temporal: TemporalDep,
+    form: FormData,
+) -> Response:
+    page = f"/operador/cotizaciones/{quote_id}"
+    reference = form.get("reference", "").strip()
+    amount = parse_clp(form.get("amount"), allow_zero=False)
+    if not reference or len(reference) > 120 or amount is None:
+        return see_other(f"{page}?aviso=reembolso-invalido")
+    body = RecordRefundBody(reference=reference, amount=amount)
+    try:
+        await services.record_refund(
+            session, temporal, operator, quote_id, body, key=request_key(form)
+        )
+    except InvalidInput:
+        return see_other(f"{page}?aviso=reembolso-invalido")
+    except Conflict:
+        return see_other(f"{page}?aviso=ya-no-es-posible")
+    return see_other(f"{page}?aviso=reembolso-hecho")

@@ -22,6 +22,7 @@ from marketred.services import payout_bank_files, payout_commands, payout_querie
 from marketred.services.errors import Conflict
 from marketred.settings import Settings
 from marketred.web.routes.common import FormData, WebOperator, WebRoute, see_other
+from marketred.web.routes.forms import request_key
 from marketred.web.routes.notices import notice_context
 from marketred.web.templating import render
 
@@ -72,9 +73,8 @@ async def _act(
     action: Callable[[str | None], Awaitable[PayoutDecisionResult]],
     done: str,
 ) -> Response:
-    nonce = form.get("nonce", "").strip()[:64] or None
     try:
-        await action(f"web:{nonce}" if nonce else None)
+        await action(request_key(form))
     except Conflict:
         return see_other(f"{PAGE}?aviso=ya-no-es-posible")
     await session.commit()

@@ -13,6 +13,7 @@ from marketred.services.errors import Conflict, Unavailable
 from marketred.services.product_images import quote_line_images
 from marketred.web.routes import services
 from marketred.web.routes.common import FormData, WebBuyer, WebPrincipal, WebRoute, see_other
+from marketred.web.routes.forms import request_key
 from marketred.web.routes.notices import notice_context
 from marketred.web.templating import render
 
@@ -98,7 +99,7 @@ async def cancel(
 ) -> Response:
     try:
         status = await services.cancel_quote(
-            session, temporal, buyer, quote_id, form.get("reason", "")
+            session, temporal, buyer, quote_id, form.get("reason", ""), key=request_key(form)
         )
     except Conflict:
         return see_other(f"/cotizaciones/{quote_id}?aviso=ya-no-es-posible")
@@ -114,9 +115,8 @@ async def confirm_delivery(
     temporal: TemporalDep,
     form: FormData,
 ) -> Response:
-    del form
     try:
-        await services.confirm_delivery(session, temporal, buyer, quote_id)
+        await services.confirm_delivery(session, temporal, buyer, quote_id, key=request_key(form))
     except Conflict:
         return see_other(f"/cotizaciones/{quote_id}?aviso=ya-no-es-posible")
     return see_other(f"/cotizaciones/{quote_id}?aviso=entrega-confirmada")

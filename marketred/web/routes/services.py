@@ -23,7 +23,11 @@ from marketred.schemas.quotes import (
     ExtendDeadlineBody,
     QuoteListFilters,
     QuoteOut,
+    RecordRefundBody,
+    RefundBody,
     RejectQuote,
+    ReturnDecisionBody,
+    ReturnRequestBody,
     ShipQuote,
 )
 from marketred.services import catalog_public, quotes, search
@@ -129,23 +133,36 @@ async def start_payment(
 
 
 async def cancel_quote(
-    session: AsyncSession, temporal: Client, who: Principal, quote_id: uuid.UUID, reason: str
+    session: AsyncSession,
+    temporal: Client,
+    who: Principal,
+    quote_id: uuid.UUID,
+    reason: str,
+    key: str | None = None,
 ) -> str:
     """Cancel; the status it ended in (REFUNDED when the payment went back)."""
     body = CancelQuote(reason=reason[:2000])
-    return (await quotes.cancel_quote(session, temporal, who, quote_id, body)).status
+    return (await quotes.cancel_quote(session, temporal, who, quote_id, body, key=key)).status
 
 
 async def recheck_payment(
-    session: AsyncSession, temporal: Client, operator: Principal, quote_id: uuid.UUID
+    session: AsyncSession,
+    temporal: Client,
+    operator: Principal,
+    quote_id: uuid.UUID,
+    key: str | None = None,
 ) -> QuoteOut:
-    return await quotes.recheck_payment(session, temporal, operator, quote_id)
+    return await quotes.recheck_payment(session, temporal, operator, quote_id, key=key)
 
 
 async def confirm_delivery(
-    session: AsyncSession, temporal: Client, buyer: Principal, quote_id: uuid.UUID
+    session: AsyncSession,
+    temporal: Client,
+    buyer: Principal,
+    quote_id: uuid.UUID,
+    key: str | None = None,
 ) -> None:
-    await quotes.confirm_delivery(session, temporal, buyer, quote_id)
+    await quotes.confirm_delivery(session, temporal, buyer, quote_id, key=key)
 
 
 async def accept_quote(
@@ -154,8 +171,9 @@ async def accept_quote(
     vendor: Principal,
     quote_id: uuid.UUID,
     body: AcceptQuote,
+    key: str | None = None,
 ) -> None:
-    await quotes.accept_quote(session, temporal, vendor, quote_id, body)
+    await quotes.accept_quote(session, temporal, vendor, quote_id, body, key=key)
 
 
 async def reject_quote(
@@ -164,14 +182,20 @@ async def reject_quote(
     vendor: Principal,
     quote_id: uuid.UUID,
     body: RejectQuote,
+    key: str | None = None,
 ) -> None:
-    await quotes.reject_quote(session, temporal, vendor, quote_id, body)
+    await quotes.reject_quote(session, temporal, vendor, quote_id, body, key=key)
 
 
 async def ship_quote(
-    session: AsyncSession, temporal: Client, vendor: Principal, quote_id: uuid.UUID, body: ShipQuote
+    session: AsyncSession,
+    temporal: Client,
+    vendor: Principal,
+    quote_id: uuid.UUID,
+    body: ShipQuote,
+    key: str | None = None,
 ) -> None:
-    await quotes.ship_quote(session, temporal, vendor, quote_id, body)
+    await quotes.ship_quote(session, temporal, vendor, quote_id, body, key=key)
 
 
 async def extend_deadline(
@@ -180,5 +204,60 @@ async def extend_deadline(
     who: Principal,
     quote_id: uuid.UUID,
     body: ExtendDeadlineBody,
+    key: str | None = None,
 ) -> None:
-    await quotes.extend_deadline(session, temporal, who, quote_id, body)
+    await quotes.extend_deadline(session, temporal, who, quote_id, body, key=key)
+
+
+async def retry_refund(
+    session: AsyncSession,
+    temporal: Client,
+    operator: Principal,
+    quote_id: uuid.UUID,
+    key: str | None = None,
+) -> QuoteOut:
+    return await quotes.retry_refund(session, temporal, operator, quote_id, key=key)
+
+
+async def record_refund(
+    session: AsyncSession,
+    temporal: Client,
+    operator: Principal,
+    quote_id: uuid.UUID,
+    body: RecordRefundBody,
+    key: str | None = None,
+) -> QuoteOut:
+    return await quotes.record_refund(session, temporal, operator, quote_id, body, key=key)
+
+
+async def request_return(
+    session: AsyncSession,
+    temporal: Client,
+    buyer: Principal,
+    quote_id: uuid.UUID,
+    body: ReturnRequestBody,
+    key: str | None = None,
+) -> QuoteOut:
+    return await quotes.request_return(session, temporal, buyer, quote_id, body, key=key)
+
+
+async def decide_return(
+    session: AsyncSession,
+    temporal: Client,
+    who: Principal,
+    quote_id: uuid.UUID,
+    body: ReturnDecisionBody,
+    key: str | None = None,
+) -> QuoteOut:
+    return await quotes.decide_return(session, temporal, who, quote_id, body, key=key)
+
+
+async def refund_part(
+    session: AsyncSession,
+    temporal: Client,
+    operator: Principal,
+    quote_id: uuid.UUID,
+    body: RefundBody,
+    key: str | None = None,
+) -> QuoteOut:
+    return await quotes.refund_part(session, temporal, operator, quote_id, body, key=key)

@@ -25,7 +25,7 @@ from marketred.web.i18n import gettext as _
 from marketred.web.routes import services
 from marketred.web.routes.common import FormData, FormState, WebRoute, WebVendor, see_other
 from marketred.web.routes.deadline_forms import extend_from_form
-from marketred.web.routes.forms import parse_clp, parse_int
+from marketred.web.routes.forms import parse_clp, parse_int, request_key
 from marketred.web.routes.notices import notice_context
 from marketred.web.templating import render
 
@@ -102,13 +102,22 @@ def read_acceptance(form: dict[str, str], lines: list[Any]) -> tuple[FormState, 
             _("Indica el costo de despacho en pesos, por ejemplo 3.990 (0 si es gratis)."),
         )
     changes: list[LinePriceChange] = []
+    total = shipping or 0
     for line in lines:
         name = f"price_{line.position}"
         price = parse_clp(form.get(name))
         if price is None:
             state.add(name, _("Indica un precio en pesos, sin decimales. Ejemplo: 12.990"))
-        elif price != line.unit_price:
+            continue
+        total += price * line.quantity
+        if price != line.unit_price:
             changes.append(LinePriceChange(position=line.position, unit_price=price))
+    if state.ok and total <= 0:
+        # Khipu takes no payment of $0 (the workflow refuses it too).
+        state.add(
+            "shipping_cost",
+            _("El total a pagar debe ser mayor que $0: indica un precio o un costo de despacho."),
+        )
     valid_hours = None
     if form.get("valid_hours", "").strip():
         valid_hours = parse_int(form.get("valid_hours"), 1, 24 * 30)
@@ -141,7 +150,9 @@ async def accept(
     state, body = read_acceptance(form, quote.lines)
     if body is not None:
         try:
-            await services.accept_quote(session, temporal, vendor, quote_id, body)
+            await services.accept_quote(
+                session, temporal, vendor, quote_id, body, key=request_key(form)
+            )
         except Conflict:
             return see_other(f"/vendedor/cotizaciones/{quote_id}?aviso=ya-no-es-posible")
         except InvalidInput as exc:
@@ -170,7 +181,12 @@ async def reject(
     if state.ok:
         try:
             await services.reject_quote(
-                session, temporal, vendor, quote_id, RejectQuote(reason=reason)
+                session,
+                temporal,
+                vendor,
+                quote_id,
+                RejectQuote(reason=reason),
+                key=request_key(form),
             )
         except Conflict:
             return see_other(f"/vendedor/cotizaciones/{quote_id}?aviso=ya-no-es-posible")
@@ -233,7 +249,12 @@ async def ship(
     if state.ok and len(carrier) <= 120 and len(tracking) <= 120:
         try:
             await services.ship_quote(
-                session, temporal, vendor, quote_id, ShipQuote(carrier=carrier, tracking=tracking)
+                session,
+                temporal,
+                vendor,
+                quote_id,
+                ShipQuote(carrier=carrier, tracking=tracking),
+                key=request_key(form),
             )
         except Conflict:
             return see_other("/vendedor/pedidos?aviso=ya-no-es-posible")

@@ -1,0 +1,85 @@
+"""Partial refunds of a quote's Khipu payment (returns, an operator's refund), once each.
+
+Khipu's refund call takes an amount but no idempotency key, and a partial refund does not
+show on the payment read back, so a refund whose answer was lost cannot be checked: our
+own row brackets the call (docs/architecture.md, "Money calls whose outcome may be
+unknown"). The row is committed as `sending` before Khipu is called and set to `done`
+after; an attempt that finds `sending` left behind raises `RefundUncertain`
+(non-retryable: the workflow holds the refund for an operator, who checks Khipu's panel
+and records it). Only errors that certainly sent nothing (Khipu refused with 400) mark it
+`refused`, and a refused refund may be asked again.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from marketred.integrations.khipu import KhipuClient, KhipuValidationError
+from marketred.schemas.payments import RefundInput, RefundResult
+from marketred.services.payments import (
+    ERROR_MAX,
+    UNCERTAIN,
+    PaymentFailure,
+    PaymentNotRecorded,
+    PaymentRefused,
+)
+from marketred.store.models import PaymentRefund
+from marketred.store.repositories import payments as repo
+
+
+class RefundUncertain(PaymentFailure):
+    """An earlier attempt of this refund may have reached Khipu: a person must look."""
+
+    kind = "RefundUncertain"
+
+
+async def refund_part(
+    sessions: async_sessionmaker[AsyncSession], khipu: KhipuClient, inp: RefundInput
+) -> RefundResult:
+    assert inp.refund_id is not None
+    async with sessions() as session:
+        payment = await repo.payment_for_quote(session, inp.quote_id, for_update=True)
+        if payment is None or payment.khipu_payment_id != inp.khipu_payment_id:
+            raise PaymentNotRecorded(
+                f"quote {inp.quote_id} has no recorded Khipu payment {inp.khipu_payment_id}"
+            )
+        row = await _row(session, inp.refund_id)
+        if row is not None and row.state == "done":
+            return RefundResult(refunded_amount=row.amount, already_refunded=True)
+        if row is not None and row.state == "sending":
+            raise RefundUncertain(
+                "an earlier attempt of this refund may have reached Khipu; check Khipu's"
+                " panel and record it if it was made"
+            )
+        if row is None:
+            row = PaymentRefund(
+                payment_id=payment.id,
+                quote_id=inp.quote_id,
+                refund_id=inp.refund_id,
+                amount=inp.amount,
+                state="sending",
+            )
+            session.add(row)
+        row.state = "sending"
+        await session.commit()
+        try:
+            await khipu.refund_payment(inp.khipu_payment_id, inp.amount)
+        except KhipuValidationError as exc:
+            row.state, row.last_error = "refused", str(exc)[:ERROR_MAX]
+            await session.commit()
+            raise PaymentRefused(f"Khipu refused the refund: {exc}") from exc
+        except UNCERTAIN as exc:
+            # Left `sending`: the next attempt holds it instead of refunding twice.
+            raise RefundUncertain(f"Khipu gave no answer to the refund: {exc}") from exc
+        row.state, row.last_error = "done", None
+        payment.refunded_amount = min(payment.amount, payment.refunded_amount + inp.amount)
+        await session.commit()
+        return RefundResult(refunded_amount=inp.amount)
+
+
+async def _row(session: AsyncSession, refund_id: str) -> PaymentRefund | None:
+    found: PaymentRefund | None = await session.scalar(
+        select(PaymentRefund).where(PaymentRefund.refund_id == refund_id).with_for_update()
+    )
+    return found
