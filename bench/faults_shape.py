@@ -186,6 +186,9 @@ def start_shape(home: Path, say: Callable[[str], None] = print) -> Shape:
         "MARKETRED_KHIPU_API_KEY": khipu_api_key,
         "MARKETRED_KHIPU_WEBHOOK_SECRET": webhook_secret,
         "MARKETRED_KHIPU_POLL_SECONDS": "5",
+        # The checks wait for every workflow to close; a return window would keep each
+        # completed quote's workflow open for days (returns are not in this lifecycle).
+        "MARKETRED_RETURN_WINDOW_DAYS": "0",
         "MARKETRED_DIRECTORY_SECRET": secrets.token_urlsafe(32),
         "MARKETRED_DIRECTORY_SANDBOX_PORT": str(ports["directory"]),
         "MARKETRED_DIRECTORY_INDEXER_URL": f"{directory}/indexer/products",

@@ -65,6 +65,10 @@ def stack_env(home: Path, database_url: str | None) -> dict[str, str]:
         "MARKETRED_KHIPU_POLL_SECONDS": "2",
         # Suites count their own quotes; the demo ones are tested in test_dev_demo_quotes.
         "MARKETRED_DEMO_QUOTES": "false",
+        # A completed quote's workflow ends at once instead of staying open for returns:
+        # these suites wait for workflows to close (mail, erasure); returns have their
+        # own tests (tests/quotes/test_workflow_returns.py).
+        "MARKETRED_RETURN_WINDOW_DAYS": "0",
         "PYTHONUNBUFFERED": "1",
     }
     env.pop("DATABASE_URL", None)
