@@ -271,7 +271,11 @@ async def recheck_payment(
 
 
 async def retry_now(
-    session: AsyncSession, temporal: Client, who: Principal, quote_id: uuid.UUID
+    session: AsyncSession,
+    temporal: Client,
+    who: Principal,
+    quote_id: uuid.UUID,
+    key: str | None = None,
 ) -> QuoteOut:
     """Operators: restart the step a quote waits on now instead of after its backoff."""
     quote = await quote_for(session, who, quote_id, "retry_now")
@@ -281,6 +285,7 @@ async def retry_now(
         c.RETRY_NOW,
         RetryNowInput(by_user=who.user_id),
         quote_id=quote_id,
+        key=key,
     )
     return await get_quote(session, who, quote_id)
 

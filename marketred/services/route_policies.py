@@ -148,6 +148,7 @@ ROUTE_POLICIES: dict[tuple[str, str], Policy] = {
     ("POST", "/api/v1/quotes/{quote_id}/cancel"): "quote:cancel",
     ("POST", "/api/v1/quotes/{quote_id}/extend"): "quote:extend",
     ("POST", "/api/v1/quotes/{quote_id}/recheck-payment"): "quote:recheck_payment",
+    ("POST", "/api/v1/quotes/{quote_id}/retry-now"): "quote:retry_now",
     ("POST", "/api/v1/quotes/{quote_id}/retry-refund"): "quote:retry_refund",
     ("POST", "/api/v1/quotes/{quote_id}/record-refund"): "quote:record_refund",
     ("POST", "/api/v1/quotes/{quote_id}/return"): "quote:request_return",

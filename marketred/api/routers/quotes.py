@@ -264,6 +264,26 @@ async def recheck_payment(
     )
 
 
+@router.post("/{quote_id}/retry-now", response_model=QuoteOut)
+async def retry_now(
+    quote_id: uuid.UUID,
+    who: CurrentPrincipal,
+    session: SessionDep,
+    temporal: TemporalDep,
+    key: IdempotencyKeyHeader = None,
+) -> QuoteOut | JSONResponse:
+    """Operators: the step the quote waits on (a failing activity) starts again now
+    instead of after its backoff; recorded in the quote's history with the operator."""
+    return await once(
+        session,
+        who.user_id,
+        _scope(quote_id, "retry-now"),
+        key,
+        None,
+        lambda k: quotes.retry_now(session, temporal, who, quote_id, key=k),
+    )
+
+
 @router.post("/{quote_id}/retry-refund", response_model=QuoteOut)
 async def retry_refund(
     quote_id: uuid.UUID,
