@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run prod-local test test-db lint fmt clean
+.PHONY: install run prod-local test test-db replay lint fmt clean
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -24,6 +24,10 @@ prod-local: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/pytest -p no:cacheprovider
+
+# The replay corpus only (tests/histories/): part of `make test`, here on its own.
+replay: $(STAMP)
+	$(BIN)/pytest -p no:cacheprovider -q tests/quotes/test_replay.py tests/payouts/test_payout_replay.py
 
 # The database-bound tests only (CI reruns these against the machine's PostgreSQL).
 test-db: $(STAMP)

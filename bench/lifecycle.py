@@ -3,7 +3,8 @@
 Drives N full lifecycles through the public API: create → accept (shipping 3.990) → pay
 through the Khipu sandbox (its payer control endpoint, then its signed webhook) → ship →
 deliver → COMPLETED. In the same run it measures a bare one-activity workflow on the same
-Temporal server; the ratio of the two is the figure to watch. Finally it prints the
+Temporal server; the ratio of the two is the figure to watch. It also prints the history
+events per completed lifecycle (all runs of each quote's workflow), and finally the
 worker's peak memory (VmHWM of the `marketred worker` process).
 
     .venv/bin/python bench/lifecycle.py --n 50 --concurrency 10
@@ -78,7 +79,7 @@ async def one_lifecycle(
     staff: dict[str, str],
     variant_id: str,
     cart_lock: asyncio.Lock,
-) -> None:
+) -> str:
     # One buyer has one cart per vendor: filling it and quoting it is serialized; the
     # rest of the lifecycles run concurrently.
     async with cart_lock:
@@ -107,9 +108,10 @@ async def one_lifecycle(
     r.raise_for_status()
     (await api.post(f"/api/v1/quotes/{qid}/deliver", headers=buyer)).raise_for_status()
     await wait_status(api, qid, "COMPLETED", buyer)
+    return str(quote["workflow_id"])
 
 
-async def lifecycles(args: argparse.Namespace) -> float:
+async def lifecycles(args: argparse.Namespace) -> tuple[float, list[str]]:
     async with (
         httpx.AsyncClient(base_url=args.api, timeout=30) as api,
         httpx.AsyncClient(base_url=args.khipu, timeout=30) as khipu,
@@ -121,14 +123,29 @@ async def lifecycles(args: argparse.Namespace) -> float:
         gate = asyncio.Semaphore(args.concurrency)
         cart_lock = asyncio.Lock()
 
-        async def run_one() -> None:
+        async def run_one() -> str:
             async with gate:
-                await one_lifecycle(api, khipu, buyer, staff, variant_id, cart_lock)
+                return await one_lifecycle(api, khipu, buyer, staff, variant_id, cart_lock)
 
         n = int(args.n)
         started = time.perf_counter()
-        await asyncio.gather(*(run_one() for _ in range(n)))
-        return n / (time.perf_counter() - started)
+        workflow_ids = await asyncio.gather(*(run_one() for _ in range(n)))
+        return n / (time.perf_counter() - started), list(workflow_ids)
+
+
+async def events_per_lifecycle(client: Client, workflow_ids: list[str]) -> float:
+    """Mean history events of a completed quote (every run, following continue-as-new)."""
+    total = 0
+    for workflow_id in workflow_ids:
+        run_id: str | None = ""
+        while run_id is not None:
+            history = await client.get_workflow_handle(
+                workflow_id, run_id=run_id or None
+            ).fetch_history()
+            total += len(history.events)
+            started = history.events[0].workflow_execution_started_event_attributes
+            run_id = started.continued_execution_run_id or None
+    return total / len(workflow_ids)
 
 
 async def bare(client: Client, n: int, concurrency: int) -> float:
@@ -175,9 +192,11 @@ async def main() -> None:
     parser.add_argument("--temporal", default="127.0.0.1:7233")
     args = parser.parse_args()
     client = await Client.connect(args.temporal, data_converter=pydantic_data_converter)
-    quote_rate = await lifecycles(args)
+    quote_rate, workflow_ids = await lifecycles(args)
     bare_rate = await bare(client, args.n, args.concurrency)
+    events = await events_per_lifecycle(client, workflow_ids)
     print(f"quote lifecycles/s:          {quote_rate:8.2f}  (n={args.n})")
+    print(f"history events / lifecycle:  {events:8.1f}")
     print(f"bare one-activity wf/s:      {bare_rate:8.2f}")
     print(f"ratio lifecycle / bare:      {quote_rate / bare_rate:8.3f}")
     print(f"worker peak memory (VmHWM):  {worker_peak_mb()}")

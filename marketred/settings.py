@@ -62,6 +62,10 @@ class Settings(BaseSettings):
     temporal_address: str | None = None
     temporal_namespace: str = "default"
     temporal_task_queue: str = "marketred"
+    # Worker Deployment Versioning (workers/versioning.py): off by default; on, workers
+    # poll as this deployment with the package version as build id.
+    temporal_worker_versioning: bool = False
+    temporal_deployment_name: str = "marketred"
     temporal_ui_url: str = "http://127.0.0.1:8233"
     # How every client and worker reaches Temporal (integrations/temporal.connect): TLS with
     # the system's CAs, or with `temporal_tls_ca_file`; mTLS with a client cert + key (a

@@ -12,7 +12,7 @@ from typing import TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
 
 from marketred.integrations.khipu import KhipuClient
 from marketred.schemas import temporal_contracts as contracts
@@ -76,7 +76,10 @@ class PaymentActivities:
         check = await self.check_khipu_payment(inp.check)
         if check.verdict in inp.wait_while:
             raise ApplicationError(
-                f"Khipu reports the payment as {check.verdict}", type="PaymentPending"
+                f"Khipu reports the payment as {check.verdict}",
+                type="PaymentPending",
+                # An expected answer, not an error: no warning per poll in the logs.
+                category=ApplicationErrorCategory.BENIGN,
             )
         return check
 

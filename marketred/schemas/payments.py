@@ -1,12 +1,16 @@
 """Contract between the quote workflow and the payment activities / Khipu webhook.
 
-Activity names (registered by `marketred.activities.payments`):
+Activity names (`marketred.schemas.temporal_contracts`, registered by
+`marketred.activities.payments`):
 - `create_khipu_payment(CreatePaymentInput) -> PaymentLink` — idempotent per quote: the
   first call creates the Khipu payment (recording it before calling Khipu), later calls
   return the same link. A create that timed out is resolved, never blindly repeated.
 - `check_khipu_payment(CheckPaymentInput) -> PaymentCheck` — reads the payment back from
   Khipu (GET /v3/payments/{id}) and verifies status, status_detail, receiver, amount,
   currency and transaction id against what we expect.
+- `poll_khipu_payment(PollPaymentInput) -> PaymentCheck` — the same read, failing
+  (retryable, type PaymentPending) while the verdict is one to wait through, so Temporal's
+  retry policy is the poll and polls add no workflow history.
 - `delete_khipu_payment(CheckPaymentInput) -> None` — deletes a still-pending payment at
   the end of the window (no-op if already gone or no longer pending).
 - `refund_khipu_payment(RefundInput) -> RefundResult` — full refund, recorded once.

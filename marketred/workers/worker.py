@@ -17,7 +17,7 @@ from marketred.logs import get_logger
 from marketred.services import directory_indexer, ops_gauges
 from marketred.services.payout_commands import SCHEDULE_ID, ensure_payout_schedule
 from marketred.settings import Settings
-from marketred.workers import registry
+from marketred.workers import registry, versioning
 from marketred.workers.activity_logging import ActivityLogging
 from marketred.workers.deps import WorkerDeps
 from marketred.workers.health import WorkerHealth
@@ -41,6 +41,7 @@ def build_worker(client: Client, deps: WorkerDeps, *, task_queue: str | None = N
         graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
         # Tracing comes from the client's interceptors (integrations/temporal.connect).
         interceptors=[ActivityLogging(), StepErrors(deps.sessions)],
+        deployment_config=versioning.deployment_config(deps.settings),
     )
 
 
@@ -113,6 +114,10 @@ async def run_worker(settings: Settings) -> None:
     log.info("worker started", task_queue=settings.temporal_task_queue)
     async with worker:
         health.polling = True
+        if settings.temporal_worker_versioning:
+            # Auto-upgrade: the newest build to start takes new and running quotes.
+            await versioning.make_current(client, settings)
+            log.info("deployment version current", build_id=versioning.build_id())
         sweeper = asyncio.create_task(sweep_indexer_outbox(deps.sessions, client, settings, stop))
         gauges = asyncio.create_task(refresh_ops_gauges(deps.sessions, client, settings, stop))
         await stop.wait()

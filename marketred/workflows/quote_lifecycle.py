@@ -38,6 +38,9 @@ with workflow.unsafe.imports_passed_through():
 REQUEST_PATH = timedelta(seconds=30)
 
 
+# Under Worker Versioning a quote is auto-upgrade (it outlives many builds): the
+# deployment's default (workers/versioning.py), since a behavior named here makes an
+# unversioned worker's tasks fail on a real server.
 @workflow.defn(name=c.QUOTE_WORKFLOW.name)
 class QuoteWorkflow(QuoteWorkflowBase):
     @workflow.init
@@ -545,6 +548,8 @@ class QuoteWorkflow(QuoteWorkflowBase):
             self.s.deadlines.pay_by = workflow.now() + timedelta(
                 hours=self._in.policy.payment_hours
             )
+            # A fresh window polls like a fresh payment (often at first).
+            self.s.payment_started_at = workflow.now()
             self.s.deadline_moved = True
             self._release_hold(inp, "Khipu reports the payment in progress; the window reopens")
             self._wait_for("the buyer to pay")

@@ -55,6 +55,7 @@ pytestmark = pytest.mark.db
 PAYMENT_ACTIVITIES = {
     "create_khipu_payment",
     "check_khipu_payment",
+    "poll_khipu_payment",
     "delete_khipu_payment",
     "refund_khipu_payment",
 }
@@ -155,6 +156,7 @@ async def running_flow(
                     *fakes,
                     payments.create_khipu_payment,
                     payments.check_khipu_payment,
+                    payments.poll_khipu_payment,
                     payments.delete_khipu_payment,
                     payments.refund_khipu_payment,
                 ],

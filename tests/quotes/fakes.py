@@ -10,7 +10,7 @@ from typing import Any
 
 from temporalio import activity
 from temporalio.client import Client, WorkflowHandle
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
 from temporalio.worker import Worker
 
 from marketred.schemas.ledger import PostRefundInput, PostSaleInput
@@ -51,7 +51,7 @@ class FakeWorld:
     # Khipu reads: held open until the gate is set (a read in flight), or failing first.
     check_gate: asyncio.Event | None = None
     check_failures: int = 0
-    # Khipu is unreachable (every read fails) while set; failed reads are counted.
+    # Khipu is unreachable (every call fails) while set; failed calls are counted.
     khipu_down: bool = False
     failed_reads: int = 0
 
@@ -73,6 +73,9 @@ class FakeWorld:
 
         @activity.defn(name="create_khipu_payment")
         async def create_khipu_payment(inp: CreatePaymentInput) -> PaymentLink:
+            if world.khipu_down:
+                world.failed_reads += 1
+                raise RuntimeError("Khipu is unreachable")
             world.payments_created.append(inp)
             return PaymentLink(
                 khipu_payment_id=f"kp-{inp.quote_id.hex[:8]}",
@@ -98,7 +101,12 @@ class FakeWorld:
         async def poll_khipu_payment(inp: PollPaymentInput) -> PaymentCheck:
             check = await check_khipu_payment(inp.check)
             if check.verdict in inp.wait_while:
-                raise ApplicationError(f"still {check.verdict}", type="PaymentPending")
+                raise ApplicationError(
+                    f"still {check.verdict}",
+                    type="PaymentPending",
+                    # An expected answer, not an error: no warning per poll in the logs.
+                    category=ApplicationErrorCategory.BENIGN,
+                )
             return check
 
         @activity.defn(name="delete_khipu_payment")

@@ -3,7 +3,8 @@ production cadence: MARKETRED_KHIPU_POLL_SECONDS=60).
 
 Khipu is polled by an activity that retries while the payment is pending, so polls and
 outages add no history; a run continues as new past its history budget, carrying the
-whole state. Figures printed here are in docs/quotes.md."""
+whole state; a request-path update gives up on Khipu after a bound (503 NO_ANSWER).
+Figures printed here are in docs/quotes.md."""
 
 from __future__ import annotations
 
@@ -16,15 +17,19 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
+from marketred.schemas import temporal_contracts as contracts
 from marketred.schemas.payments import PaymentNotified
 from marketred.schemas.quotes import (
     AcceptInput,
+    CancelInput,
     ConfirmDeliveryInput,
     ExtendDeadlineInput,
     MarkShippedInput,
     RecheckPaymentInput,
     StartPaymentInput,
 )
+from marketred.services import quotes_commands
+from marketred.services.errors import Unavailable
 from marketred.workflows.quote_lifecycle import QuoteWorkflow
 from tests.conftest import unique_task_queue
 from tests.quotes.fakes import FakeWorld, fake_worker, quote_input, start_quote
@@ -40,7 +45,7 @@ log = logging.getLogger(__name__)
 async def run_lengths(client: Client, handle: WorkflowHandle[Any, Any]) -> list[int]:
     """Events of each run of the workflow, following continue-as-new from the first."""
     lengths: list[int] = []
-    run_id = handle.run_id
+    run_id = handle.first_execution_run_id or handle.result_run_id
     while run_id:
         history = await client.get_workflow_handle(handle.id, run_id=run_id).fetch_history()
         lengths.append(len(history.events))
@@ -131,6 +136,8 @@ async def test_a_day_long_khipu_outage_adds_a_handful_of_events(
             world.khipu_down = False
             await quote_env.sleep(timedelta(hours=12))
             world.verdict = "paid"
+            # No webhook: the poll (every 3 h by now) finds the payment.
+            await quote_env.sleep(timedelta(hours=4))
             await wait_until(handle, lambda s: s.status == "PAID", timeout=120)
             await handle.execute_update(
                 QuoteWorkflow.mark_shipped, MarkShippedInput(carrier="Starken", tracking="S1")
@@ -159,10 +166,15 @@ async def test_a_run_past_its_history_budget_continues_as_new_with_its_whole_sta
         await handle.execute_update(QuoteWorkflow.accept, AcceptInput(shipping_cost=1_000))
         started = await handle.execute_update(QuoteWorkflow.start_payment, StartPaymentInput())
         await _extend(handle, 24)
-        await _extend(handle, 24)
-        await wait_until(handle, lambda s: len(s.timeline) >= 4)
-        await quote_env.sleep(timedelta(days=1))
-        before = await state_of(handle)
+        before = await handle.execute_update(
+            QuoteWorkflow.extend_deadline,
+            ExtendDeadlineInput(actor="operator", deadline="pay_by", hours=24),
+        )
+        # Past 40 events the run hands over to a new one (same workflow id).
+        await wait_until(
+            handle,
+            lambda s: s.status == "ACCEPTED" and s.deadlines.pay_by == before.deadlines.pay_by,
+        )
         world.verdict = "paid"
         payment_id = f"kp-{world.payments_created[0].quote_id.hex[:8]}"
         await handle.signal(
@@ -187,3 +199,33 @@ async def test_a_run_past_its_history_budget_continues_as_new_with_its_whole_sta
     assert len(world.payments_created) == 1
     assert len(world.sales) == 1
     assert world.notifications.count("paid") == 1
+
+
+async def test_paying_while_khipu_is_down_answers_no_answer_and_changes_nothing(
+    quote_env: WorkflowEnvironment,
+) -> None:
+    world, tq = FakeWorld(), unique_task_queue()
+    client = quote_env.client
+    async with fake_worker(client, tq, world):
+        handle = await start_quote(client, tq, quote_input(poll_seconds=60))
+        await handle.execute_update(QuoteWorkflow.accept, AcceptInput(shipping_cost=0))
+        world.khipu_down = True
+        # The service the API calls: a bounded wait, then 503 NO_ANSWER (not a hang).
+        with pytest.raises(Unavailable) as refused:
+            await quotes_commands._update(
+                client, handle.id, contracts.START_PAYMENT, StartPaymentInput()
+            )
+        assert refused.value.code == "NO_ANSWER"
+        assert world.failed_reads >= 1
+        state = await state_of(handle)
+        assert state.status == "ACCEPTED"
+        assert state.payment_url is None
+        # Khipu is back: the buyer tries again and gets the one payment.
+        world.khipu_down = False
+        started = await handle.execute_update(QuoteWorkflow.start_payment, StartPaymentInput())
+        assert started.payment_url.startswith("https://khipu.test/")
+        assert len(world.payments_created) == 1
+        await handle.execute_update(
+            QuoteWorkflow.cancel, CancelInput(actor="operator", reason="prueba")
+        )
+        assert (await handle.result()).status == "CANCELLED"
