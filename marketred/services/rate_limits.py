@@ -52,6 +52,11 @@ QUOTES_PER_ACCOUNT = "quote-account"
 QUOTES_PER_IP = "quote-ip"
 
 
+def clock() -> datetime:
+    """The time the limits count by (a test fixes it so a slow loop sees no window slide)."""
+    return datetime.now(UTC)
+
+
 def window_of(limit: Limit, now: datetime) -> tuple[datetime, datetime]:
     epoch = int(now.timestamp())
     start = epoch - epoch % limit.window_seconds
@@ -126,7 +131,7 @@ async def hit(
 ) -> int:
     """Count one event for `subject`; raise RateLimited past the limit. Returns the
     sliding count (rounded down) including this event."""
-    now = now or datetime.now(UTC)
+    now = now or clock()
     begin, ends = window_of(limit, now)
     key = _key(limit, subject)
     stmt = (
@@ -171,7 +176,7 @@ async def current(
     session: AsyncSession, limit: Limit, subject: str, *, now: datetime | None = None
 ) -> int:
     """The sliding count for `subject` (rounded down)."""
-    counts = await _counts(session, limit, subject, now or datetime.now(UTC))
+    counts = await _counts(session, limit, subject, now or clock())
     return math.floor(counts.estimate)
 
 
@@ -179,7 +184,7 @@ async def ensure_below(
     session: AsyncSession, limit: Limit, subject: str, *, now: datetime | None = None
 ) -> None:
     """Refuse (without counting) when `subject` has no room left for one more event."""
-    counts = await _counts(session, limit, subject, now or datetime.now(UTC))
+    counts = await _counts(session, limit, subject, now or clock())
     if counts.full:
         raise counts.refusal()
 
@@ -188,7 +193,7 @@ async def seconds_until_room(
     session: AsyncSession, limit: Limit, subject: str, *, now: datetime | None = None
 ) -> int:
     """How long `subject` must wait before one more event passes (0 when it may now)."""
-    counts = await _counts(session, limit, subject, now or datetime.now(UTC))
+    counts = await _counts(session, limit, subject, now or clock())
     return counts.retry_after() if counts.full else 0
 
 
