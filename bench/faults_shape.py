@@ -189,6 +189,9 @@ def start_shape(home: Path, say: Callable[[str], None] = print) -> Shape:
         # The checks wait for every workflow to close; a return window would keep each
         # completed quote's workflow open for days (returns are not in this lifecycle).
         "MARKETRED_RETURN_WINDOW_DAYS": "0",
+        # At most 10 buyers (registration is limited per address): a large run asks ~30
+        # quotes of each, past the per-account hourly guard this harness is not testing.
+        "MARKETRED_QUOTES_PER_ACCOUNT_HOUR": "1000",
         "MARKETRED_DIRECTORY_SECRET": secrets.token_urlsafe(32),
         "MARKETRED_DIRECTORY_SANDBOX_PORT": str(ports["directory"]),
         "MARKETRED_DIRECTORY_INDEXER_URL": f"{directory}/indexer/products",
