@@ -152,7 +152,7 @@ async def erase(
 ) -> ErasureOut:
     user = await _buyer(session, who)
     if user.password_hash is not None:
-        if not body.password or not verify_password(user.password_hash, body.password):
+        if not body.password or not await verify_password(user.password_hash, body.password):
             raise InvalidInput("wrong password", errors=[("password", "is not correct")])
     elif (body.email or "").strip().lower() != user.email:
         raise InvalidInput(

@@ -22,6 +22,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.testing import WorkflowEnvironment
 
+from marketred.integrations import temporal
 from marketred.sandbox.mailcatcher import list_caught
 from marketred.schemas.payouts import VendorPayoutResult
 from marketred.schemas.search_attributes import PAYOUT_STATUS
@@ -109,9 +110,11 @@ async def test_worker_killed_mid_transfer_holds_the_payout_until_an_operator_con
         assert payout is not None
         assert payout.hold_code == "transfer_uncertain", log.read_text()
         workflow_id = payout.workflow_id
-        handle = dev_server_env.client.get_workflow_handle(
-            workflow_id, result_type=VendorPayoutResult
+        # Our own client: the worker encrypts payloads (integrations/payload_codec.py).
+        client = await temporal.connect(
+            settings, target=dev_server_env.client.service_client.config.target_host
         )
+        handle = client.get_workflow_handle(workflow_id, result_type=VendorPayoutResult)
         state = await handle.query(VendorPayoutWorkflow.state)
         assert (state.status, state.hold_code) == ("HELD", "transfer_uncertain")
         described = await handle.describe()

@@ -61,7 +61,7 @@ async def _paid_but_unconfirmed(
     return quote
 
 
-def _updates(stack: RunningStack, workflow_id: str) -> list[dict[str, object]]:
+def _updates(stack: RunningStack, workflow_id: str, codec_auth: str) -> list[dict[str, object]]:
     """The updates accepted in a workflow's history (name and input), via the CLI."""
     temporal = str(Path(sys.executable).parent / "temporal")
     shown = subprocess.run(
@@ -75,6 +75,12 @@ def _updates(stack: RunningStack, workflow_id: str) -> list[dict[str, object]]:
             workflow_id,
             "-o",
             "json",
+            # Payloads are encrypted (docs/privacy.md): an operator reads them through our
+            # codec endpoint, as in the Temporal UI.
+            "--codec-endpoint",
+            f"{stack.base_url}/codec",
+            "--codec-auth",
+            codec_auth,
         ],
         capture_output=True,
         text=True,
@@ -161,14 +167,17 @@ async def test_stuck_quotes_found_acted_on_in_bulk_and_proceeding(browser, stack
         await expect(rows).to_have_count(0)
         await context.close()
 
-    me = await _login_me(stack)
+    me, codec_auth = await _login_me(stack)
     for quote in quotes:
-        updates = [u for u in _updates(stack, quote["workflow_id"]) if u["name"] == ACTION_UPDATE]
+        shown = _updates(stack, quote["workflow_id"], codec_auth)
+        updates = [u for u in shown if u["name"] == ACTION_UPDATE]
         assert len(updates) == 1, updates
         assert me in str(updates[0]["args"]), updates[0]
 
 
-async def _login_me(stack: RunningStack) -> str:
+async def _login_me(stack: RunningStack) -> tuple[str, str]:
+    """The operator's id and the Authorization value for the codec endpoint."""
     async with httpx.AsyncClient(base_url=stack.base_url, timeout=30) as api:
         headers = await _login(api, "operador@marketred.cl")
-        return str((await api.get("/api/v1/auth/me", headers=headers)).json()["id"])
+        me = str((await api.get("/api/v1/auth/me", headers=headers)).json()["id"])
+        return me, headers["Authorization"]
