@@ -19,12 +19,13 @@ our encoding pass through untouched: histories recorded before encryption still 
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import os
 import time
 import uuid
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, TypeVar
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -40,6 +41,7 @@ from temporalio.converter import (
     PayloadCodec,
 )
 
+from marketred.store.models.privacy import DataSubjectKey
 from marketred.store.repositories import data_keys as keys_repo
 
 ENCODING = b"binary/encrypted"
@@ -67,10 +69,32 @@ def _open(key: bytes, key_id: str, sealed: bytes) -> bytes:
         raise CodecKeyError(f"payload under key {key_id!r} failed authentication") from exc
 
 
+_T = TypeVar("_T")
+
+# A key read waits out a short database outage (a PostgreSQL restart) instead of failing
+# the workflow task that decodes the payload; under Temporal's 10 s workflow task timeout.
+DB_WAIT_S = 8.0
+
+
+async def _waiting_out_outages(read: Callable[[], Awaitable[_T]]) -> _T:
+    deadline = time.monotonic() + DB_WAIT_S
+    pause = 0.25
+    while True:
+        try:
+            return await read()
+        except CodecKeyError:
+            raise
+        except Exception:  # the database is away (connect/pool errors): try again shortly
+            if time.monotonic() + pause > deadline:
+                raise
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, 2.0)
+
+
 class SubjectKeys:
     """Buyers' data keys from `data_subject_keys`, unwrapped with the master keys and
     cached for `cache_seconds` (so a key shredded by another process stops working here
-    within that time; `forget` drops it at once)."""
+    within that time; `forget` drops it at once). Reads wait out a short database outage."""
 
     def __init__(
         self,
@@ -114,8 +138,13 @@ class SubjectKeys:
         wrapped = _seal(self._master[self._current], f"{SUBJECT_KEY_PREFIX}{subject}", new_key)
         # Its own short transaction: the key must exist before the payload leaves, even
         # if the caller's transaction (say, the quote's creation) later rolls back.
-        async with self._need_sessions()() as session, session.begin():
-            row = await keys_repo.get_or_create(session, subject, wrapped, self._current)
+        sessions = self._need_sessions()
+
+        async def read() -> DataSubjectKey:
+            async with sessions() as session, session.begin():
+                return await keys_repo.get_or_create(session, subject, wrapped, self._current)
+
+        row = await _waiting_out_outages(read)
         if row.wrapped_key is None:
             raise CodecKeyError(f"data subject {subject} was erased; nothing new is encrypted")
         key = self._unwrap(subject, row.master_key_id, row.wrapped_key)
@@ -125,8 +154,13 @@ class SubjectKeys:
     async def key_for_decrypt(self, subject: uuid.UUID) -> bytes:
         found, key = self._cached(subject)
         if not found:
-            async with self._need_sessions()() as session:
-                row = await keys_repo.get(session, subject)
+            sessions = self._need_sessions()
+
+            async def read() -> DataSubjectKey | None:
+                async with sessions() as session:
+                    return await keys_repo.get(session, subject)
+
+            row = await _waiting_out_outages(read)
             key = (
                 None
                 if row is None or row.wrapped_key is None

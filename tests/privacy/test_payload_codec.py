@@ -162,3 +162,34 @@ def test_production_refuses_the_development_codec_key_and_malformed_keys() -> No
         Settings(**prod, codec_keys="")  # type: ignore[arg-type]
     ok = Settings(**prod, codec_keys=f"{new_key_entry('2027')},{new_key_entry('2026')}")  # type: ignore[arg-type]
     assert list(ok.codec_key_ring()) == ["2027", "2026"]
+
+
+class FlakySessions:
+    """A session factory whose first `failures` calls find the database away."""
+
+    def __init__(self, real: async_sessionmaker[AsyncSession], failures: int) -> None:
+        self.real = real
+        self.failures = failures
+
+    def __call__(self) -> AsyncSession:
+        if self.failures:
+            self.failures -= 1
+            raise OSError("connection refused (PostgreSQL restarting)")
+        return self.real()
+
+
+@pytest.mark.db
+async def test_a_buyer_key_read_waits_out_a_short_database_outage(
+    db: AsyncSession, session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    # Found by the fault harness at N=300: a workflow task failed when its payload's buyer
+    # key could not be read during a PostgreSQL restart.
+    buyer = await make_user(db, role="buyer")
+    ring = _ring("k")
+    flaky = FlakySessions(session_factory, failures=2)
+    keys = SubjectKeys(ring, flaky)  # type: ignore[arg-type]
+    key = await keys.key_for_encrypt(buyer.id)
+    assert flaky.failures == 0
+    flaky.failures = 2
+    keys.forget(buyer.id)
+    assert await keys.key_for_decrypt(buyer.id) == key
