@@ -40,6 +40,11 @@ async def current(session: AsyncSession) -> ThemeIn:
     )
 
 
+async def last_saved(session: AsyncSession) -> SiteTheme | None:
+    """Who set the theme and when (the operator page shows it); None before anyone did."""
+    return await session.get(SiteTheme, 1)
+
+
 async def _save(session: AsyncSession, theme: ThemeIn, source: str, by: str | None) -> None:
     problems = unreadable(theme)
     if problems:

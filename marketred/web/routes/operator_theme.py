@@ -11,7 +11,6 @@ from marketred.api.deps import SessionDep
 from marketred.schemas.theme import ThemeIn
 from marketred.services import theme
 from marketred.services.errors import InvalidInput
-from marketred.store.models import SiteTheme
 from marketred.web.i18n import gettext as _
 from marketred.web.routes.common import FormData, FormState, WebOperator, WebRoute, see_other
 from marketred.web.routes.notices import notice_context
@@ -38,7 +37,7 @@ async def _page(
     current = await theme.current(session)
     if form is None:
         form = FormState(values={**current.model_dump(), "logo_url": current.logo_url or ""})
-    row = await session.get(SiteTheme, 1)
+    row = await theme.last_saved(session)
     return render(
         request,
         "operator/theme.html",
