@@ -137,29 +137,39 @@ async def ledger_and_payouts(
 
 
 def mails(home: Path, workflow_ids: set[str], completed: set[str], f: Figures) -> None:
-    """Every (quote, event, party) mailed; every completed quote got the same mails.
+    """Every (quote, event, party) mailed under exactly one Message-ID; every completed
+    quote got the same mails.
 
-    SMTP has no exactly-once: a worker or PostgreSQL that dies after the mail server took
-    a message and before its claim row commits sends it again on the retry. The copy
-    carries the same Message-ID (`<workflow:event:party@marketred>`), which mail clients
-    show as one message, so copies are counted here, not failed (docs/reliability.md)."""
-    keys: Counter[str] = Counter()
+    The quote mail outbox (services/notifications.py) claims a mail before the mail
+    server is called and waits out a database outage to mark it sent, so a killed
+    PostgreSQL sends nothing twice. Only a worker killed between the server's "accepted"
+    and the mark makes the retry send the mail again — with the claim's Message-ID, which
+    mail clients show as one message. So raw copies are counted and shown; more than one
+    Message-ID for one (quote, event, party) fails the run (docs/reliability.md)."""
+    copies_of: Counter[str] = Counter()
+    ids_of: dict[str, set[str]] = {}
     for path in (home / "mail").glob("*.eml"):
         msg = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
         key = str(msg["X-MarketRed-Key"] or "")
         if key.rsplit(":", 2)[0] in workflow_ids:
-            keys[key] += 1
-    copies = sum(n - 1 for n in keys.values())
-    per_quote = Counter(k.rsplit(":", 2)[0] for k in keys if k.rsplit(":", 2)[0] in completed)
+            copies_of[key] += 1
+            ids_of.setdefault(key, set()).add(str(msg["Message-ID"] or "").strip())
+    copies = sum(n - 1 for n in copies_of.values())
+    several_ids = sum(1 for ids in ids_of.values() if len(ids) != 1)
+    per_quote = Counter(k.rsplit(":", 2)[0] for k in copies_of if k.rsplit(":", 2)[0] in completed)
     missing = completed - set(per_quote)
     shapes = Counter(per_quote.values())
-    f.add("mails (distinct quote, event, party)", len(keys))
+    f.add("mails (distinct quote, event, party)", len(copies_of))
     f.add(
         "mails per completed quote",
         "/".join(f"{n}×{c}" for n, c in sorted(shapes.items())),
         len(shapes) <= 1 and not missing,
     )
-    f.add("resent copies, same Message-ID", copies)
+    f.add("(quote, event, party) with ≠ 1 Message-ID", several_ids, several_ids == 0)
+    owners = Counter(i for ids in ids_of.values() for i in ids)
+    shared = sum(1 for n in owners.values() if n > 1)
+    f.add("Message-IDs shared by two mails", shared, shared == 0)
+    f.add("raw mail copies sent twice+ (same Message-ID)", copies)
 
 
 def api_logs(logs: Path, f: Figures) -> None:

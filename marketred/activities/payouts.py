@@ -37,10 +37,11 @@ from marketred.schemas.payouts import (
 )
 from marketred.services import payout_transfers, payouts, vendors
 from marketred.services.errors import DomainError, NotFound
+from marketred.services.notifications import MARK_WAIT_S
 from marketred.services.payout_providers import TransferNotSent, provider_for
 from marketred.services.payout_report import render_statement
 from marketred.settings import Settings
-from marketred.store.session import transaction
+from marketred.store.session import transaction, waiting_out_outages
 
 log = get_logger(__name__)
 T = TypeVar("T")
@@ -149,6 +150,10 @@ class PayoutActivities:
 
     @activity.defn(name="send_payout_statement")
     async def send_payout_statement(self, inp: PayoutIdInput) -> StatementResult:
+        """Read and render in one transaction, send with none open, then mark the
+        statement sent, waiting out a short database outage (so a PostgreSQL restart
+        right after the mail server took it does not send it again). Only a worker that
+        dies between the two sends it once more, with the same Message-ID."""
         async with transaction(self._sessions) as session:
             try:
                 payout, vendor = await payouts.with_vendor(session, inp.payout_id)
@@ -168,8 +173,11 @@ class PayoutActivities:
                 text=render_statement(vendor.name, payout.paid_at, lines),
                 message_key=f"payout-{payout.id}:statement",
             )
-            await self._mailer.send(mail)
-            # Marked in the same transaction: a crash between send and commit re-sends
-            # once, with the same Message-ID (at-least-once, recognisable duplicate).
-            payout.statement_sent_at = datetime.now(UTC)
+        await self._mailer.send(mail)
+
+        async def mark() -> None:
+            async with transaction(self._sessions) as session:
+                await payouts.mark_statement_sent(session, inp.payout_id, datetime.now(UTC))
+
+        await waiting_out_outages(mark, within=MARK_WAIT_S)
         return StatementResult(sent=True, to=to)

@@ -20,6 +20,17 @@ class OutgoingMail:
     html: str | None = None
     # Stable id (e.g. "quote-<uuid>:accepted") so a re-sent message is recognisable.
     message_key: str | None = None
+    # The Message-ID header as recorded before a first send (an outbox claim), so a
+    # resend carries the very same one; by default `message_id_for(message_key)`.
+    message_id: str | None = None
+
+
+def message_id_for(key: str) -> str:
+    """A valid RFC 5322 msg-id for a stable key: its left part must be a dot-atom, so
+    the key's ':' become '.' and '@' become '=' ("quote-<uuid>:payment_held@3:operator"
+    → "<quote-<uuid>.payment_held=3.operator@marketred>"). Unescaped, a ':' cut the
+    header at the first colon on the wire and every mail of a quote shared one id."""
+    return f"<{key.replace(':', '.').replace('@', '=')}@marketred>"
 
 
 class Mailer:
@@ -39,8 +50,12 @@ class Mailer:
         msg["To"] = mail.to
         msg["Subject"] = mail.subject
         if mail.message_key:
-            msg["Message-ID"] = f"<{mail.message_key}@marketred>"
             msg["X-MarketRed-Key"] = mail.message_key
+        message_id = mail.message_id or (
+            message_id_for(mail.message_key) if mail.message_key else None
+        )
+        if message_id:
+            msg["Message-ID"] = message_id
         msg.set_content(mail.text)
         if mail.html:
             msg.add_alternative(mail.html, subtype="html")

@@ -19,13 +19,12 @@ our encoding pass through untouched: histories recorded before encryption still 
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import os
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, TypeVar
+from collections.abc import Sequence
+from typing import Any
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -43,6 +42,7 @@ from temporalio.converter import (
 
 from marketred.store.models.privacy import DataSubjectKey
 from marketred.store.repositories import data_keys as keys_repo
+from marketred.store.session import waiting_out_outages
 
 ENCODING = b"binary/encrypted"
 KEY_ID = "encryption-key-id"
@@ -69,26 +69,9 @@ def _open(key: bytes, key_id: str, sealed: bytes) -> bytes:
         raise CodecKeyError(f"payload under key {key_id!r} failed authentication") from exc
 
 
-_T = TypeVar("_T")
-
 # A key read waits out a short database outage (a PostgreSQL restart) instead of failing
 # the workflow task that decodes the payload; under Temporal's 10 s workflow task timeout.
 DB_WAIT_S = 8.0
-
-
-async def _waiting_out_outages(read: Callable[[], Awaitable[_T]]) -> _T:
-    deadline = time.monotonic() + DB_WAIT_S
-    pause = 0.25
-    while True:
-        try:
-            return await read()
-        except CodecKeyError:
-            raise
-        except Exception:  # the database is away (connect/pool errors): try again shortly
-            if time.monotonic() + pause > deadline:
-                raise
-            await asyncio.sleep(pause)
-            pause = min(pause * 2, 2.0)
 
 
 class SubjectKeys:
@@ -144,7 +127,7 @@ class SubjectKeys:
             async with sessions() as session, session.begin():
                 return await keys_repo.get_or_create(session, subject, wrapped, self._current)
 
-        row = await _waiting_out_outages(read)
+        row = await waiting_out_outages(read, within=DB_WAIT_S, keep=(CodecKeyError,))
         if row.wrapped_key is None:
             raise CodecKeyError(f"data subject {subject} was erased; nothing new is encrypted")
         key = self._unwrap(subject, row.master_key_id, row.wrapped_key)
@@ -160,7 +143,7 @@ class SubjectKeys:
                 async with sessions() as session:
                     return await keys_repo.get(session, subject)
 
-            row = await _waiting_out_outages(read)
+            row = await waiting_out_outages(read, within=DB_WAIT_S, keep=(CodecKeyError,))
             key = (
                 None
                 if row is None or row.wrapped_key is None

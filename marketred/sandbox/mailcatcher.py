@@ -44,6 +44,7 @@ class CaughtMail:
     subject: str
     text: str
     key: str | None
+    message_id: str | None = None
 
 
 def list_caught(folder: Path, limit: int = 200) -> list[CaughtMail]:
@@ -62,6 +63,7 @@ def list_caught(folder: Path, limit: int = 200) -> list[CaughtMail]:
                 subject=str(msg["Subject"] or ""),
                 text=body.get_content() if body else "",
                 key=str(msg["X-MarketRed-Key"]) if msg["X-MarketRed-Key"] else None,
+                message_id=str(msg["Message-ID"]).strip() if msg["Message-ID"] else None,
             )
         )
     return out

@@ -306,6 +306,15 @@ async def report_lines(session: AsyncSession, payout_id: uuid.UUID) -> list[Repo
     ]
 
 
+async def mark_statement_sent(session: AsyncSession, payout_id: uuid.UUID, at: datetime) -> None:
+    """Record that the mail server took the payout's statement (the first time only)."""
+    payout = await repo.get(session, payout_id)
+    if payout is None:
+        raise NotFound(f"payout {payout_id} not found")
+    if payout.statement_sent_at is None:
+        payout.statement_sent_at = at
+
+
 async def with_vendor(session: AsyncSession, payout_id: uuid.UUID) -> tuple[Payout, Vendor]:
     """A payout and its vendor, for the transfer and statement activities."""
     payout = await repo.get(session, payout_id)

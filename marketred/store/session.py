@@ -3,8 +3,11 @@ transaction: it opens a session, commits or rolls back."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from typing import TypeVar
 
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -53,3 +56,31 @@ async def transaction(factory: async_sessionmaker[AsyncSession]) -> AsyncIterato
     """A session whose work is committed on success and rolled back on error."""
     async with factory() as session, session.begin():
         yield session
+
+
+_T = TypeVar("_T")
+
+
+async def waiting_out_outages(
+    work: Callable[[], Awaitable[_T]],
+    *,
+    within: float,
+    keep: tuple[type[BaseException], ...] = (),
+) -> _T:
+    """Run `work` (its own transaction), trying again for up to `within` seconds while it
+    fails — a PostgreSQL restart, connect or pool errors — with a pause from 0.25 s
+    doubling to 2 s. Exceptions of the `keep` types are answers, raised at once; after
+    `within` the last error is raised. For a step that must not fail on a short outage:
+    a payload codec's key read, recording that the mail server took a mail."""
+    deadline = time.monotonic() + within
+    pause = 0.25
+    while True:
+        try:
+            return await work()
+        except keep:
+            raise
+        except Exception:
+            if time.monotonic() + pause > deadline:
+                raise
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, 2.0)

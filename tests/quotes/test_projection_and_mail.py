@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio.exceptions import ApplicationError
 
-from marketred.integrations.mail import Mailer
+from marketred.activities.notifications import NotificationActivities
+from marketred.integrations.mail import Mailer, OutgoingMail
 from marketred.sandbox.mailcatcher import list_caught, start_catcher
 from marketred.schemas.quotes import (
     Deadlines,
@@ -22,7 +26,7 @@ from marketred.schemas.quotes import (
 )
 from marketred.services import notifications, quotes_projection
 from marketred.settings import Settings
-from marketred.store.models import Quote
+from marketred.store.models import Quote, SentNotification
 from marketred.store.models import QuoteLine as QuoteLineRow
 from marketred.store.repositories import quotes as quotes_repo
 from tests.support.factories import make_user, make_vendor
@@ -108,7 +112,10 @@ async def test_older_snapshot_never_moves_the_quote_back(db: AsyncSession) -> No
 
 
 async def test_quote_mail_is_sent_once_per_event_even_when_retried(
-    db: AsyncSession, settings: Settings, tmp_path: Path
+    db: AsyncSession,
+    session_factory: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    tmp_path: Path,
 ) -> None:
     port = free_port()
     catcher = start_catcher(tmp_path, "127.0.0.1", port)
@@ -119,8 +126,9 @@ async def test_quote_mail_is_sent_once_per_event_even_when_retried(
             quote_id=quote.id, workflow_id=quote.workflow_id, event="accepted", state=state
         )
         mailer = Mailer(f"smtp://127.0.0.1:{port}", settings.mail_from)
-        first = await notifications.notify(db, mailer, settings, inp)
-        again = await notifications.notify(db, mailer, settings, inp)
+        activity = NotificationActivities(session_factory, settings, mailer)
+        first = await activity.send_quote_notification(inp)
+        again = await activity.send_quote_notification(inp)  # a duplicate execution
         await asyncio.sleep(0.2)
         caught = list_caught(tmp_path)
     finally:
@@ -133,10 +141,16 @@ async def test_quote_mail_is_sent_once_per_event_even_when_retried(
     assert "Envío: $3.990" in mail.text
     assert f"/cotizaciones/{quote.id}" in mail.text
     assert mail.key == f"{quote.workflow_id}:accepted:buyer"
+    # A valid msg-id on the wire (a raw ':' in it cut the header at the first colon, so
+    # every mail of a quote carried the same Message-ID "<quote-<uuid>").
+    assert mail.message_id == f"<{quote.workflow_id}.accepted.buyer@marketred>"
 
 
 async def test_a_payment_held_again_after_a_recheck_mails_the_operators_again(
-    db: AsyncSession, settings: Settings, tmp_path: Path
+    db: AsyncSession,
+    session_factory: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    tmp_path: Path,
 ) -> None:
     """Held, rechecked (the window reopened), held again: two mails, each sent once."""
     port = free_port()
@@ -145,6 +159,7 @@ async def test_a_payment_held_again_after_a_recheck_mails_the_operators_again(
         quote, _ = await _quote(db)
         await make_user(db, "operator")
         mailer = Mailer(f"smtp://127.0.0.1:{port}", settings.mail_from)
+        activity = NotificationActivities(session_factory, settings, mailer)
         outcomes = []
         for version in (3, 3, 6):
             state = _state(quote, "ACCEPTED", version, ["requested", "accepted"], shipping=1)
@@ -152,7 +167,7 @@ async def test_a_payment_held_again_after_a_recheck_mails_the_operators_again(
             inp = NotifyInput(
                 quote_id=quote.id, workflow_id=quote.workflow_id, event="payment_held", state=state
             )
-            outcomes.append(await notifications.notify(db, mailer, settings, inp))
+            outcomes.append(await activity.send_quote_notification(inp))
         await asyncio.sleep(0.2)
         caught = list_caught(tmp_path)
     finally:
@@ -162,3 +177,140 @@ async def test_a_payment_held_again_after_a_recheck_mails_the_operators_again(
         f"{quote.workflow_id}:payment_held@3:operator",
         f"{quote.workflow_id}:payment_held@6:operator",
     ]
+    assert sorted(m.message_id or "" for m in caught) == [
+        f"<{quote.workflow_id}.payment_held=3.operator@marketred>",
+        f"<{quote.workflow_id}.payment_held=6.operator@marketred>",
+    ]
+
+
+# The quote mail outbox (services/notifications.py): the fault harness at N=300 saw 4
+# mails sent twice — the mail server took a mail, then PostgreSQL or the worker was killed
+# before the commit that recorded it, and the retry sent it again.
+
+
+class RecordingMailer(Mailer):
+    """Takes every mail like a mail server would and keeps its Message-ID; can make the
+    database go away right after accepting (the moment the harness's kills hit)."""
+
+    def __init__(self, settings: Settings) -> None:
+        super().__init__("smtp://127.0.0.1:1", settings.mail_from)
+        self.message_ids: list[str] = []
+        self.then: Callable[[], None] = lambda: None
+
+    async def send(self, mail: OutgoingMail) -> None:
+        self.message_ids.append(str(self._build(mail)["Message-ID"]))
+        self.then()
+
+
+class FlakySessions:
+    """A session factory whose next `failures` sessions find the database away."""
+
+    def __init__(self, real: async_sessionmaker[AsyncSession]) -> None:
+        self.real = real
+        self.failures = 0
+
+    def __call__(self) -> AsyncSession:
+        if self.failures:
+            self.failures -= 1
+            raise OSError("connection refused (PostgreSQL restarting)")
+        return self.real()
+
+
+async def _accepted(db: AsyncSession) -> NotifyInput:
+    quote, _ = await _quote(db)
+    state = _state(quote, "ACCEPTED", 2, ["requested", "accepted"], shipping=3_990)
+    return NotifyInput(
+        quote_id=quote.id, workflow_id=quote.workflow_id, event="accepted", state=state
+    )
+
+
+async def _outbox(db: AsyncSession, inp: NotifyInput) -> list[tuple[str, str, str | None]]:
+    rows = await db.execute(
+        select(SentNotification.key, SentNotification.state, SentNotification.message_id)
+        .where(SentNotification.quote_id == inp.quote_id)
+        .execution_options(populate_existing=True)
+    )
+    return [tuple(r) for r in rows]  # type: ignore[misc]
+
+
+async def test_a_database_outage_right_after_the_mail_server_took_a_mail_sends_it_once(
+    db: AsyncSession, session_factory: async_sessionmaker[AsyncSession], settings: Settings
+) -> None:
+    inp = await _accepted(db)
+    sessions = FlakySessions(session_factory)
+    mailer = RecordingMailer(settings)
+    mailer.then = lambda: setattr(sessions, "failures", 3)  # PostgreSQL killed right now
+    activity = NotificationActivities(sessions, settings, mailer)  # type: ignore[arg-type]
+    first = await activity.send_quote_notification(inp)  # marking waits the outage out
+    mailer.then = lambda: None
+    again = await activity.send_quote_notification(inp)  # the activity retried anyway
+    assert (first.sent, again.sent, again.skipped) == (1, 0, 1)
+    message_id = f"<{inp.workflow_id}.accepted.buyer@marketred>"
+    assert mailer.message_ids == [message_id]
+    assert await _outbox(db, inp) == [("accepted:buyer", "sent", message_id)]
+
+
+async def test_a_claim_left_sending_by_a_dead_worker_is_resent_with_its_own_message_id(
+    db: AsyncSession, session_factory: async_sessionmaker[AsyncSession], settings: Settings
+) -> None:
+    inp = await _accepted(db)
+    # A worker claimed the mail (under the Message-ID it recorded) and died before the
+    # mark; the retry comes after the activity's timeout.
+    recorded = "<claimed-by-the-dead-worker@marketred>"
+    db.add(
+        SentNotification(
+            quote_id=inp.quote_id,
+            key="accepted:buyer",
+            recipients="x",
+            state="sending",
+            message_id=recorded,
+            claimed_at=datetime.now(UTC) - timedelta(minutes=2),
+        )
+    )
+    await db.flush()
+    mailer = RecordingMailer(settings)
+    outcome = await NotificationActivities(
+        session_factory, settings, mailer
+    ).send_quote_notification(inp)
+    assert outcome.sent == 1
+    assert mailer.message_ids == [recorded]  # the same Message-ID, not a new one
+    assert await _outbox(db, inp) == [("accepted:buyer", "sent", recorded)]
+
+
+async def test_a_claim_being_sent_right_now_is_not_sent_by_a_second_attempt(
+    db: AsyncSession, session_factory: async_sessionmaker[AsyncSession], settings: Settings
+) -> None:
+    inp = await _accepted(db)
+    mailer = RecordingMailer(settings)
+    activity = NotificationActivities(session_factory, settings, mailer)
+    # The first attempt claimed and is talking to the mail server (claim committed).
+    async with session_factory() as session, session.begin():
+        (planned,) = await notifications.plan(session, settings, inp)
+        assert (await notifications.claim(session, planned)).verdict == "new"
+    with pytest.raises(ApplicationError) as raised:
+        await activity.send_quote_notification(inp)  # a duplicate execution meanwhile
+    assert raised.value.type == "MailBeingSent"
+    assert not raised.value.non_retryable
+    assert mailer.message_ids == []
+    async with session_factory() as session, session.begin():
+        await notifications.mark_sent(session, planned)  # the first attempt finishes
+    assert (await activity.send_quote_notification(inp)).skipped == 1
+    assert mailer.message_ids == []
+
+
+async def test_a_mail_the_server_refused_is_sent_on_the_retry(
+    db: AsyncSession, session_factory: async_sessionmaker[AsyncSession], settings: Settings
+) -> None:
+    inp = await _accepted(db)
+    refusing = Mailer(f"smtp://127.0.0.1:{free_port()}", settings.mail_from)  # nobody there
+    with pytest.raises(ConnectionRefusedError):
+        await NotificationActivities(session_factory, settings, refusing).send_quote_notification(
+            inp
+        )
+    assert await _outbox(db, inp) == []  # the claim was withdrawn
+    mailer = RecordingMailer(settings)
+    outcome = await NotificationActivities(
+        session_factory, settings, mailer
+    ).send_quote_notification(inp)
+    assert outcome.sent == 1
+    assert len(mailer.message_ids) == 1

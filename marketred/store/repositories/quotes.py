@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import datetime
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, and_, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -175,17 +175,87 @@ async def add_events(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> l
     return list(inserted)
 
 
+ClaimVerdict = Literal["new", "sent", "resend", "busy"]
+
+
 async def claim_notification(
-    session: AsyncSession, quote_id: uuid.UUID, key: str, recipients: str
-) -> bool:
-    """True if this (quote, key) mail was not sent yet; the row is ours until commit."""
+    session: AsyncSession,
+    quote_id: uuid.UUID,
+    key: str,
+    recipients: str,
+    message_id: str,
+    *,
+    reclaim_after_s: float,
+) -> tuple[ClaimVerdict, str]:
+    """Claim the (quote, key) mail for sending; returns the verdict and the Message-ID
+    to send it with (a claim's own, once made).
+
+    - `new`: the row is written `sending` (the caller commits it before calling SMTP);
+    - `sent`: the mail server already took it;
+    - `resend`: a claim older than `reclaim_after_s` is still `sending` (its attempt died
+      between SMTP and marking it): it is taken over, to be sent again with its id;
+    - `busy`: a younger claim is `sending`: another attempt may be sending it right now."""
+    now = func.clock_timestamp()
     inserted = await session.scalar(
         insert(SentNotification)
-        .values(id=uuid.uuid4(), quote_id=quote_id, key=key, recipients=recipients)
+        .values(
+            id=uuid.uuid4(),
+            quote_id=quote_id,
+            key=key,
+            recipients=recipients,
+            state="sending",
+            message_id=message_id,
+            claimed_at=now,
+        )
         .on_conflict_do_nothing(index_elements=["quote_id", "key"])
         .returning(SentNotification.id)
     )
-    return inserted is not None
+    if inserted is not None:
+        return "new", message_id
+    row = (
+        await session.execute(
+            select(
+                SentNotification.state,
+                SentNotification.message_id,
+                SentNotification.claimed_at < now - timedelta(seconds=reclaim_after_s),
+            )
+            .where(SentNotification.quote_id == quote_id, SentNotification.key == key)
+            .with_for_update()
+        )
+    ).one()
+    state, stored_id, stale = row
+    if state == "sent":
+        return "sent", stored_id or message_id
+    if not stale:
+        return "busy", stored_id or message_id
+    await session.execute(
+        update(SentNotification)
+        .where(SentNotification.quote_id == quote_id, SentNotification.key == key)
+        .values(claimed_at=now)
+    )
+    return "resend", stored_id or message_id
+
+
+async def release_notification(
+    session: AsyncSession, quote_id: uuid.UUID, key: str, message_id: str
+) -> None:
+    """Withdraw a claim whose mail the server refused: the retry sends it at once."""
+    await session.execute(
+        delete(SentNotification).where(
+            SentNotification.quote_id == quote_id,
+            SentNotification.key == key,
+            SentNotification.state == "sending",
+            SentNotification.message_id == message_id,
+        )
+    )
+
+
+async def mark_notification_sent(session: AsyncSession, quote_id: uuid.UUID, key: str) -> None:
+    await session.execute(
+        update(SentNotification)
+        .where(SentNotification.quote_id == quote_id, SentNotification.key == key)
+        .values(state="sent", sent_at=func.clock_timestamp())
+    )
 
 
 async def user_email(session: AsyncSession, user_id: uuid.UUID) -> str | None:
