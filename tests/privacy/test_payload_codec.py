@@ -27,6 +27,7 @@ from marketred.settings import Settings
 from marketred.store.repositories import data_keys
 from marketred.workflows.quote_lifecycle import QuoteWorkflow
 from tests.support.factories import make_user
+from tests.support.outages import FlakySessions
 from tests.support.production import PRODUCTION
 
 HISTORIES = Path(__file__).resolve().parents[1] / "histories"
@@ -162,20 +163,6 @@ def test_production_refuses_the_development_codec_key_and_malformed_keys() -> No
         Settings(**prod, codec_keys="")  # type: ignore[arg-type]
     ok = Settings(**prod, codec_keys=f"{new_key_entry('2027')},{new_key_entry('2026')}")  # type: ignore[arg-type]
     assert list(ok.codec_key_ring()) == ["2027", "2026"]
-
-
-class FlakySessions:
-    """A session factory whose first `failures` calls find the database away."""
-
-    def __init__(self, real: async_sessionmaker[AsyncSession], failures: int) -> None:
-        self.real = real
-        self.failures = failures
-
-    def __call__(self) -> AsyncSession:
-        if self.failures:
-            self.failures -= 1
-            raise OSError("connection refused (PostgreSQL restarting)")
-        return self.real()
 
 
 @pytest.mark.db

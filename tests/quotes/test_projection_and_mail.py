@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -14,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.exceptions import ApplicationError
 
 from marketred.activities.notifications import NotificationActivities
-from marketred.integrations.mail import Mailer, OutgoingMail
+from marketred.integrations.mail import Mailer
 from marketred.sandbox.mailcatcher import list_caught, start_catcher
 from marketred.schemas.quotes import (
     Deadlines,
@@ -30,6 +29,7 @@ from marketred.store.models import Quote, SentNotification
 from marketred.store.models import QuoteLine as QuoteLineRow
 from marketred.store.repositories import quotes as quotes_repo
 from tests.support.factories import make_user, make_vendor
+from tests.support.outages import FlakySessions, RecordingMailer
 from tests.support.ports import free_port
 
 pytestmark = pytest.mark.db
@@ -188,34 +188,6 @@ async def test_a_payment_held_again_after_a_recheck_mails_the_operators_again(
 # before the commit that recorded it, and the retry sent it again.
 
 
-class RecordingMailer(Mailer):
-    """Takes every mail like a mail server would and keeps its Message-ID; can make the
-    database go away right after accepting (the moment the harness's kills hit)."""
-
-    def __init__(self, settings: Settings) -> None:
-        super().__init__("smtp://127.0.0.1:1", settings.mail_from)
-        self.message_ids: list[str] = []
-        self.then: Callable[[], None] = lambda: None
-
-    async def send(self, mail: OutgoingMail) -> None:
-        self.message_ids.append(str(self._build(mail)["Message-ID"]))
-        self.then()
-
-
-class FlakySessions:
-    """A session factory whose next `failures` sessions find the database away."""
-
-    def __init__(self, real: async_sessionmaker[AsyncSession]) -> None:
-        self.real = real
-        self.failures = 0
-
-    def __call__(self) -> AsyncSession:
-        if self.failures:
-            self.failures -= 1
-            raise OSError("connection refused (PostgreSQL restarting)")
-        return self.real()
-
-
 async def _accepted(db: AsyncSession) -> NotifyInput:
     quote, _ = await _quote(db)
     state = _state(quote, "ACCEPTED", 2, ["requested", "accepted"], shipping=3_990)
@@ -238,7 +210,7 @@ async def test_a_database_outage_right_after_the_mail_server_took_a_mail_sends_i
 ) -> None:
     inp = await _accepted(db)
     sessions = FlakySessions(session_factory)
-    mailer = RecordingMailer(settings)
+    mailer = RecordingMailer(settings.mail_from)
     mailer.then = lambda: setattr(sessions, "failures", 3)  # PostgreSQL killed right now
     activity = NotificationActivities(sessions, settings, mailer)  # type: ignore[arg-type]
     first = await activity.send_quote_notification(inp)  # marking waits the outage out
@@ -268,7 +240,7 @@ async def test_a_claim_left_sending_by_a_dead_worker_is_resent_with_its_own_mess
         )
     )
     await db.flush()
-    mailer = RecordingMailer(settings)
+    mailer = RecordingMailer(settings.mail_from)
     outcome = await NotificationActivities(
         session_factory, settings, mailer
     ).send_quote_notification(inp)
@@ -281,7 +253,7 @@ async def test_a_claim_being_sent_right_now_is_not_sent_by_a_second_attempt(
     db: AsyncSession, session_factory: async_sessionmaker[AsyncSession], settings: Settings
 ) -> None:
     inp = await _accepted(db)
-    mailer = RecordingMailer(settings)
+    mailer = RecordingMailer(settings.mail_from)
     activity = NotificationActivities(session_factory, settings, mailer)
     # The first attempt claimed and is talking to the mail server (claim committed).
     async with session_factory() as session, session.begin():
@@ -308,7 +280,7 @@ async def test_a_mail_the_server_refused_is_sent_on_the_retry(
             inp
         )
     assert await _outbox(db, inp) == []  # the claim was withdrawn
-    mailer = RecordingMailer(settings)
+    mailer = RecordingMailer(settings.mail_from)
     outcome = await NotificationActivities(
         session_factory, settings, mailer
     ).send_quote_notification(inp)
