@@ -508,6 +508,7 @@ NotificationEvent = Literal[
     "requested",
     "reminder",
     "accepted",
+    "payment_reminder",
     "rejected",
     "expired",
     "paid",
