@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketred.integrations.mail import Mailer
@@ -22,8 +23,9 @@ from marketred.schemas.quotes import (
 )
 from marketred.services import notifications, quotes_projection
 from marketred.settings import Settings
-from marketred.store.models import Quote, Vendor
+from marketred.store.models import Quote, SentNotification, Vendor
 from marketred.store.models import QuoteLine as QuoteLineRow
+from marketred.store.repositories import personal_data
 from marketred.store.repositories import quotes as quotes_repo
 from tests.support.factories import make_user, make_vendor
 from tests.support.ports import free_port
@@ -262,3 +264,25 @@ async def test_every_buyer_mail_of_a_quote_goes_to_its_contact_email(
         "payment_reminder:buyer",
     ]
     assert {m.to for m in caught} == {"compras@ana.cl"}
+
+
+async def test_erasing_the_buyer_also_erases_the_contact_email_from_the_mail_log(
+    db: AsyncSession, settings: Settings, tmp_path: Path
+) -> None:
+    quote, account_email = await _contact_quote(db, {"name": "Ana", "email": "compras@ana.cl"})
+    state = _state(quote, "REQUESTED", 1, ["requested"])
+    inp = NotifyInput(
+        quote_id=quote.id, workflow_id=quote.workflow_id, event="requested", state=state
+    )
+    await _mail_each(db, settings, tmp_path, [inp])
+    pseudonym = f"borrado-{quote.buyer_id}@marketred.invalid"
+    await personal_data.pseudonymise_quotes(db, quote.buyer_id, account_email, pseudonym)
+    logged = list(
+        await db.scalars(
+            select(SentNotification.recipients).where(
+                SentNotification.quote_id == quote.id,
+                SentNotification.key == "requested:buyer",
+            )
+        )
+    )
+    assert logged == [pseudonym]
