@@ -19,6 +19,7 @@ from marketred.schemas.quotes import (
     MarkShippedInput,
     QuoteOutcome,
     QuoteState,
+    RecheckPaymentInput,
     StartPaymentInput,
 )
 from marketred.workflows.quote_lifecycle import QuoteWorkflow
@@ -154,6 +155,36 @@ async def test_an_extended_window_moves_the_reminder_with_its_end(
     # 72 h + 48 h: reminded 24 h before the new end, which was 120 h after acceptance.
     assert about(_at(state, "payment_reminder_sent"), timedelta(hours=96))
     assert about(_at(state, "payment_expired"), timedelta(hours=120))
+
+
+async def test_a_held_payment_is_not_reminded_and_a_reopened_window_counts_anew(
+    quote_env: WorkflowEnvironment,
+) -> None:
+    world, tq = FakeWorld(), unique_task_queue()
+    client = quote_env.client
+    async with fake_worker(client, tq, world):
+        handle = await start_quote(client, tq, quote_input())
+        await handle.execute_update(QuoteWorkflow.accept, AcceptInput(shipping_cost=0))
+        await handle.execute_update(QuoteWorkflow.start_payment, StartPaymentInput())
+        world.verdict = "mismatch"
+        payment_id = f"kp-{world.payments_created[0].quote_id.hex[:8]}"
+        await handle.signal(
+            QuoteWorkflow.payment_notified, PaymentNotified(khipu_payment_id=payment_id)
+        )
+        held = await wait_until(handle, lambda s: s.hold_reason is not None)
+        assert held.deadlines.remind_at is None
+        # Held past the moment the reminder was due: the buyer is not asked to pay.
+        await quote_env.sleep(timedelta(hours=60))
+        assert "payment_reminder" not in world.notifications
+        world.verdict = "pending"
+        await handle.execute_update(QuoteWorkflow.recheck_payment, RecheckPaymentInput())
+        result = await handle.result()
+        state = await state_of(handle)
+    assert result.status == "PAYMENT_EXPIRED"
+    assert world.notifications.count("payment_reminder") == 1
+    at = {e.kind: e.at for e in state.timeline}
+    # The reopened 72 h window reminds 48 h after the reopening.
+    assert about(at["payment_reminder_sent"] - at["payment_released"], timedelta(hours=48))
 
 
 async def test_one_reminder_across_continue_as_new(quote_env: WorkflowEnvironment) -> None:
