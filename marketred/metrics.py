@@ -26,6 +26,7 @@ TRANSITIONS = frozenset(
         "payment_held", "payment_recheck", "payment_released", "payment_expired", "paid",
         "shipped", "ship_overdue", "delivered", "completed", "cancelling", "cancelled",
         "refunded", "late_payment_refunded", "deadline_extended", "operator_retry",
+        "payment_reminder_sent",
     }
 )  # fmt: skip
 QUOTE_TRANSITIONS = Counter(

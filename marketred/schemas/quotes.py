@@ -367,6 +367,7 @@ PENDING_DEADLINE: dict[str, DeadlineName] = {
 
 class Deadlines(BaseModel):
     respond_by: datetime | None = None
+    # The next reminder: the vendor's while REQUESTED, the buyer's to pay while ACCEPTED.
     remind_at: datetime | None = None
     pay_by: datetime | None = None
     ship_by: datetime | None = None
@@ -508,6 +509,7 @@ NotificationEvent = Literal[
     "requested",
     "reminder",
     "accepted",
+    "payment_reminder",
     "rejected",
     "expired",
     "paid",

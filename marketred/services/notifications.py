@@ -60,8 +60,13 @@ class Claim:
 
 async def _recipients(session: AsyncSession, party: str, quote: Quote) -> list[str]:
     if party == "buyer":
-        email = await quotes_repo.user_email(session, quote.buyer_id)
-        return [email] if email else []
+        # The buyer's mail of a quote goes where they asked for it on the quote request
+        # (its contact email), else to the account; an inactive account gets none.
+        account = await quotes_repo.user_email(session, quote.buyer_id)
+        if account is None:
+            return []
+        contact = quote.contact.get("email") if quote.contact else None
+        return [contact.strip() if isinstance(contact, str) and contact.strip() else account]
     if party == "vendor":
         return await quotes_repo.vendor_recipients(session, quote.vendor_id)
     return await quotes_repo.operator_emails(session)

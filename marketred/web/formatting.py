@@ -83,6 +83,7 @@ EVENT_LABELS = {
     "requested": N_("Solicitud enviada a la tienda"),
     "reminder_sent": N_("Recordatorio enviado a la tienda"),
     "accepted": N_("La tienda aceptó y fijó el precio final"),
+    "payment_reminder_sent": N_("Recordatorio de pago enviado al comprador"),
     "rejected": N_("La tienda rechazó la cotización"),
     "expired": N_("La tienda no respondió a tiempo"),
     "payment_started": N_("Pago iniciado en Khipu"),

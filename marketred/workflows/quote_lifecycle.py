@@ -37,6 +37,9 @@ with workflow.unsafe.imports_passed_through():
     from marketred.workflows import quote_rules as rules
     from marketred.workflows.quote_returns import QuoteReturns
 
+# workflow.patched id: the buyer is reminded to pay before the payment window closes.
+PAYMENT_REMINDER = "payment-reminder"
+
 # Request-path Khipu calls (an HTTP request waits on the update): past this, the update
 # fails with NoAnswer and the API answers 503 (0.2.0).
 REQUEST_PATH = timedelta(seconds=30)
@@ -105,7 +108,16 @@ class QuoteWorkflow(QuoteReturns):
 
     async def _payment_phase(self) -> None:
         if self._lean:
+            # Beside the payment loop, ending when the quote leaves ACCEPTED (a continued
+            # run starts it again from the carried state).
+            reminder = (
+                asyncio.create_task(self._remind_to_pay())
+                if workflow.patched(PAYMENT_REMINDER)
+                else None
+            )
             await self._payment_phase_polled_by_retries()
+            if reminder is not None:
+                await reminder
             return
         poll = float(self._in.policy.poll_seconds)
         while self.s.status == "ACCEPTED":
@@ -186,6 +198,32 @@ class QuoteWorkflow(QuoteReturns):
             elif outcome == "nudged":
                 self.s.payment_nudged = False
                 await self._apply_payment_check()
+
+    async def _remind_to_pay(self) -> None:
+        """Mail the buyer once before the payment window closes, while unpaid: one timer
+        to `quote_rules.payment_reminder_at`, started again only when the window moves
+        (extended, held, reopened). The mail goes out in the background like every other,
+        so a continue-as-new or the run's end waits for it (`_settle`)."""
+        while self.s.status == "ACCEPTED" and not rules.reminded_to_pay(self.s):
+            remind_at = rules.payment_reminder_at(self.s)
+            if remind_at is not None and remind_at <= workflow.now():
+                self.s.deadlines.remind_at = None
+                self._record(rules.PAYMENT_REMINDER_SENT, "system", "the buyer was reminded to pay")
+                self._pending.append(asyncio.create_task(self._publish("payment_reminder")))
+                return
+            self.s.deadlines.remind_at = remind_at
+            pay_by = self.s.deadlines.pay_by
+            try:
+                await workflow.wait_condition(
+                    lambda pay_by=pay_by: (  # type: ignore[misc]
+                        self.s.status != "ACCEPTED" or self.s.deadlines.pay_by != pay_by
+                    ),
+                    timeout=None if remind_at is None else (remind_at - workflow.now()),
+                    timeout_summary="payment reminder",
+                )
+            except TimeoutError:
+                pass
+        self.s.deadlines.remind_at = None
 
     async def _close_payment_window(self) -> None:
         """The window's end: delete the Khipu payment, read it back, expire (or pay)."""

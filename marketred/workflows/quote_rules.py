@@ -9,6 +9,8 @@ workflow code (changed only behind `workflow.patched`).
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from marketred.schemas.quotes import (
     FINAL_STATUSES,
     RESOLVED_BY_A_PERSON,
@@ -98,3 +100,41 @@ NOTHING_RETRYING = "no step of the quote is waiting to be retried"
 
 def retry_now(s: QuoteRunState) -> str | None:
     return None if s.current_step is not None else NOTHING_RETRYING
+
+
+# --- the buyer's payment reminder (read by the run loop, not a validator) -----------
+# A timer's length is not compared on replay, so these may change between releases;
+# whether a run reminds at all is the patch `payment-reminder` (quote_lifecycle.py).
+
+PAYMENT_REMINDER_LEAD = timedelta(hours=24)
+# A shorter window gets no reminder: it would arrive soon after the acceptance mail,
+# which already says until when to pay.
+PAYMENT_REMINDER_MIN_WINDOW = timedelta(hours=6)
+PAYMENT_REMINDER_SENT = "payment_reminder_sent"
+# Timeline rows that open a payment window (a recheck that finds the payment still in
+# progress reopens it: the release row dates the new window).
+_WINDOW_OPENERS = ("accepted", "payment_released")
+
+
+def reminded_to_pay(s: QuoteRunState) -> bool:
+    """The buyer got the one payment reminder a quote has."""
+    return any(e.kind == PAYMENT_REMINDER_SENT for e in s.timeline)
+
+
+def payment_reminder_at(s: QuoteRunState) -> datetime | None:
+    """When to remind the buyer to pay: 24 h before the window closes, or halfway
+    through a window of 48 h or less (so a 24 h window reminds after 12 h); None when
+    nothing is to be sent (not awaiting payment, held, reminded, or a window under 6 h).
+    Extending the window keeps its start, so the reminder moves with its end."""
+    pay_by = s.deadlines.pay_by
+    if s.status != "ACCEPTED" or pay_by is None or s.hold_reason is not None:
+        return None
+    if reminded_to_pay(s):
+        return None
+    opened = next((e.at for e in reversed(s.timeline) if e.kind in _WINDOW_OPENERS), None)
+    if opened is None:
+        return None
+    window = pay_by - opened
+    if window < PAYMENT_REMINDER_MIN_WINDOW:
+        return None
+    return pay_by - min(PAYMENT_REMINDER_LEAD, window / 2)

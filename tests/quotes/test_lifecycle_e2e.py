@@ -15,6 +15,7 @@ from tests.support.stack import RunningStack, start_stack
 
 pytestmark = [pytest.mark.e2e, pytest.mark.db]
 SLUG = "cafe-altiplano"
+CONTACT = "e2e-contacto@example.cl"
 
 
 @pytest.fixture(scope="module")
@@ -56,7 +57,9 @@ def test_quote_paid_through_khipu_sandbox_ends_completed(stack: RunningStack) ->
         )
         assert r.status_code == 200, r.text
         r = api.post(
-            "/api/v1/quotes", json={"vendor": SLUG, "note": "e2e", "contact": {}}, headers=buyer
+            "/api/v1/quotes",
+            json={"vendor": SLUG, "note": "e2e", "contact": {"name": "E2E", "email": CONTACT}},
+            headers=buyer,
         )
         assert r.status_code == 201, r.text
         quote = r.json()
@@ -94,3 +97,14 @@ def test_quote_paid_through_khipu_sandbox_ends_completed(stack: RunningStack) ->
         mail = api.get("/dev/mail").text
         assert "Nueva cotización" in mail
         assert "despachado" in mail
+        # Every buyer mail of the quote went to the contact email given on it: the receipt
+        # of the request first.
+        to_buyer = [
+            m for m in mail.split("<article>") if quote["number"] in m and f"para {CONTACT}" in m
+        ]
+        assert any(f"Recibimos tu solicitud de cotización {quote['number']}" in m for m in to_buyer)
+        assert any("fue aceptada" in m for m in to_buyer)
+        assert not any(
+            quote["number"] in m and "para comprador@marketred.cl" in m
+            for m in mail.split("<article>")
+        )

@@ -14,7 +14,7 @@ from temporalio.exceptions import ApplicationError
 
 from marketred.activities.notifications import NotificationActivities
 from marketred.integrations.mail import Mailer
-from marketred.sandbox.mailcatcher import list_caught, start_catcher
+from marketred.sandbox.mailcatcher import CaughtMail, list_caught, start_catcher
 from marketred.schemas.quotes import (
     Deadlines,
     NotifyInput,
@@ -25,8 +25,9 @@ from marketred.schemas.quotes import (
 )
 from marketred.services import notifications, quotes_projection
 from marketred.settings import Settings
-from marketred.store.models import Quote, SentNotification
+from marketred.store.models import Quote, SentNotification, Vendor
 from marketred.store.models import QuoteLine as QuoteLineRow
+from marketred.store.repositories import personal_data
 from marketred.store.repositories import quotes as quotes_repo
 from tests.support.factories import make_user, make_vendor
 from tests.support.outages import FlakySessions, RecordingMailer
@@ -286,3 +287,125 @@ async def test_a_mail_the_server_refused_is_sent_on_the_retry(
     ).send_quote_notification(inp)
     assert outcome.sent == 1
     assert len(mailer.message_ids) == 1
+
+
+async def _contact_quote(db: AsyncSession, contact: dict[str, str]) -> tuple[Quote, str]:
+    quote, account_email = await _quote(db)
+    quote.contact = contact
+    await db.flush()
+    return quote, account_email
+
+
+async def _vendor_name(db: AsyncSession, quote: Quote) -> str:
+    vendor = await db.get(Vendor, quote.vendor_id)
+    assert vendor is not None
+    return vendor.name
+
+
+def _key(mail: CaughtMail) -> str:
+    return (mail.key or "").strip()
+
+
+async def _mail_each(
+    db: AsyncSession, settings: Settings, tmp_path: Path, inputs: list[NotifyInput]
+) -> list[CaughtMail]:
+    port = free_port()
+    catcher = start_catcher(tmp_path, "127.0.0.1", port)
+    try:
+        mailer = Mailer(f"smtp://127.0.0.1:{port}", settings.mail_from)
+        for inp in inputs:
+            await notifications.notify(db, mailer, settings, inp)
+        await asyncio.sleep(0.2)
+        return list_caught(tmp_path)
+    finally:
+        catcher.stop()
+
+
+async def test_the_buyer_gets_a_receipt_at_the_quote_contact_email(
+    db: AsyncSession, settings: Settings, tmp_path: Path
+) -> None:
+    quote, account_email = await _contact_quote(
+        db, {"name": "Ana", "email": "compras@ana.cl", "phone": "+56 9 1234 5678"}
+    )
+    state = _state(quote, "REQUESTED", 1, ["requested"])
+    state.deadlines = Deadlines(respond_by=datetime(2026, 12, 3, 15, 30, tzinfo=UTC))
+    inp = NotifyInput(
+        quote_id=quote.id, workflow_id=quote.workflow_id, event="requested", state=state
+    )
+    caught = await _mail_each(db, settings, tmp_path, [inp, inp])
+    receipts = [m for m in caught if _key(m) == f"{quote.workflow_id}:requested:buyer"]
+    assert len(receipts) == 1  # sent once, however often the activity runs
+    receipt = receipts[0]
+    assert receipt.to == "compras@ana.cl"
+    assert account_email not in receipt.to
+    vendor = await _vendor_name(db, quote)
+    assert receipt.subject == f"Recibimos tu solicitud de cotización Q-000001 a {vendor}"
+    assert "2 × Café a $5.000" in receipt.text
+    assert "Total (sin envío): $10.000" in receipt.text
+    # 15:30 UTC is 12:30 in Santiago (summer time, UTC-3).
+    assert "03-12-2026 12:30 (hora de Santiago)" in receipt.text
+    assert f"/cotizaciones/{quote.id}" in receipt.text
+    # The vendor's "new quote" mail is unchanged.
+    assert any(_key(m) == f"{quote.workflow_id}:requested:vendor" for m in caught)
+
+
+async def test_the_payment_reminder_names_the_quote_total_link_and_deadline(
+    db: AsyncSession, settings: Settings, tmp_path: Path
+) -> None:
+    quote, account_email = await _quote(db)
+    state = _state(quote, "ACCEPTED", 3, ["requested", "accepted"], shipping=3_990)
+    reminder = NotifyInput(
+        quote_id=quote.id, workflow_id=quote.workflow_id, event="payment_reminder", state=state
+    )
+    caught = await _mail_each(db, settings, tmp_path, [reminder, reminder])
+    assert len(caught) == 1
+    mail = caught[0]
+    # No contact email on the quote: the account's.
+    assert mail.to == account_email
+    assert _key(mail) == f"{quote.workflow_id}:payment_reminder:buyer"
+    # pay_by 2026-12-01 12:00 UTC is 09:00 in Santiago.
+    assert mail.subject == "Recordatorio: paga tu cotización Q-000001 antes del 01-12-2026 09:00"
+    assert await _vendor_name(db, quote) in mail.text
+    assert "Total a pagar: $11.990" in mail.text
+    assert f"/cotizaciones/{quote.id}" in mail.text
+    assert "01-12-2026 09:00 (hora de Santiago)" in mail.text
+
+
+async def test_every_buyer_mail_of_a_quote_goes_to_its_contact_email(
+    db: AsyncSession, settings: Settings, tmp_path: Path
+) -> None:
+    quote, _ = await _contact_quote(db, {"name": "Ana", "email": "compras@ana.cl"})
+    accepted = _state(quote, "ACCEPTED", 2, ["requested", "accepted"], shipping=3_990)
+    inputs = [
+        NotifyInput(quote_id=quote.id, workflow_id=quote.workflow_id, event=event, state=accepted)
+        for event in ("accepted", "payment_reminder", "payment_expired")
+    ]
+    caught = await _mail_each(db, settings, tmp_path, inputs)
+    assert sorted(_key(m).split(":", 1)[1] for m in caught) == [
+        "accepted:buyer",
+        "payment_expired:buyer",
+        "payment_reminder:buyer",
+    ]
+    assert {m.to for m in caught} == {"compras@ana.cl"}
+
+
+async def test_erasing_the_buyer_also_erases_the_contact_email_from_the_mail_log(
+    db: AsyncSession, settings: Settings, tmp_path: Path
+) -> None:
+    quote, account_email = await _contact_quote(db, {"name": "Ana", "email": "compras@ana.cl"})
+    state = _state(quote, "REQUESTED", 1, ["requested"])
+    inp = NotifyInput(
+        quote_id=quote.id, workflow_id=quote.workflow_id, event="requested", state=state
+    )
+    await _mail_each(db, settings, tmp_path, [inp])
+    pseudonym = f"borrado-{quote.buyer_id}@marketred.invalid"
+    await personal_data.pseudonymise_quotes(db, quote.buyer_id, account_email, pseudonym)
+    logged = list(
+        await db.scalars(
+            select(SentNotification.recipients).where(
+                SentNotification.quote_id == quote.id,
+                SentNotification.key == "requested:buyer",
+            )
+        )
+    )
+    assert logged == [pseudonym]

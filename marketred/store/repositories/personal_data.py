@@ -87,9 +87,24 @@ async def pseudonymise_quotes(
     """Keep each quote's numbers (accounting), drop what identifies or was written by the
     buyer: contact, note, the buyer's own words in the timeline; mail logs name the
     pseudonym; Khipu notifications lose the payer's fields."""
-    quote_ids = list(await session.scalars(select(Quote.id).where(Quote.buyer_id == buyer_id)))
+    quotes = (
+        await session.execute(select(Quote.id, Quote.contact).where(Quote.buyer_id == buyer_id))
+    ).all()
+    quote_ids = [quote_id for quote_id, _ in quotes]
     if not quote_ids:
         return 0
+    # A quote's buyer mail went to its contact email when one was given: the mail log
+    # names that address too.
+    for quote_id, contact in quotes:
+        email = (contact or {}).get("email")
+        if isinstance(email, str) and email.strip() and email.strip() != old_email:
+            await session.execute(
+                update(SentNotification)
+                .where(SentNotification.quote_id == quote_id)
+                .values(
+                    recipients=func.replace(SentNotification.recipients, email.strip(), pseudonym)
+                )
+            )
     await session.execute(update(Quote).where(Quote.id.in_(quote_ids)).values(contact={}, note=""))
     await session.execute(
         update(QuoteEvent)
