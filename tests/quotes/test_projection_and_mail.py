@@ -307,14 +307,18 @@ def _key(mail: CaughtMail) -> str:
 
 
 async def _mail_each(
-    db: AsyncSession, settings: Settings, tmp_path: Path, inputs: list[NotifyInput]
+    sessions: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    tmp_path: Path,
+    inputs: list[NotifyInput],
 ) -> list[CaughtMail]:
     port = free_port()
     catcher = start_catcher(tmp_path, "127.0.0.1", port)
     try:
         mailer = Mailer(f"smtp://127.0.0.1:{port}", settings.mail_from)
+        activity = NotificationActivities(sessions, settings, mailer)
         for inp in inputs:
-            await notifications.notify(db, mailer, settings, inp)
+            await activity.send_quote_notification(inp)
         await asyncio.sleep(0.2)
         return list_caught(tmp_path)
     finally:
@@ -322,7 +326,10 @@ async def _mail_each(
 
 
 async def test_the_buyer_gets_a_receipt_at_the_quote_contact_email(
-    db: AsyncSession, settings: Settings, tmp_path: Path
+    db: AsyncSession,
+    session_factory: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    tmp_path: Path,
 ) -> None:
     quote, account_email = await _contact_quote(
         db, {"name": "Ana", "email": "compras@ana.cl", "phone": "+56 9 1234 5678"}
@@ -332,7 +339,7 @@ async def test_the_buyer_gets_a_receipt_at_the_quote_contact_email(
     inp = NotifyInput(
         quote_id=quote.id, workflow_id=quote.workflow_id, event="requested", state=state
     )
-    caught = await _mail_each(db, settings, tmp_path, [inp, inp])
+    caught = await _mail_each(session_factory, settings, tmp_path, [inp, inp])
     receipts = [m for m in caught if _key(m) == f"{quote.workflow_id}:requested:buyer"]
     assert len(receipts) == 1  # sent once, however often the activity runs
     receipt = receipts[0]
@@ -350,14 +357,17 @@ async def test_the_buyer_gets_a_receipt_at_the_quote_contact_email(
 
 
 async def test_the_payment_reminder_names_the_quote_total_link_and_deadline(
-    db: AsyncSession, settings: Settings, tmp_path: Path
+    db: AsyncSession,
+    session_factory: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    tmp_path: Path,
 ) -> None:
     quote, account_email = await _quote(db)
     state = _state(quote, "ACCEPTED", 3, ["requested", "accepted"], shipping=3_990)
     reminder = NotifyInput(
         quote_id=quote.id, workflow_id=quote.workflow_id, event="payment_reminder", state=state
     )
-    caught = await _mail_each(db, settings, tmp_path, [reminder, reminder])
+    caught = await _mail_each(session_factory, settings, tmp_path, [reminder, reminder])
     assert len(caught) == 1
     mail = caught[0]
     # No contact email on the quote: the account's.
@@ -372,7 +382,10 @@ async def test_the_payment_reminder_names_the_quote_total_link_and_deadline(
 
 
 async def test_every_buyer_mail_of_a_quote_goes_to_its_contact_email(
-    db: AsyncSession, settings: Settings, tmp_path: Path
+    db: AsyncSession,
+    session_factory: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    tmp_path: Path,
 ) -> None:
     quote, _ = await _contact_quote(db, {"name": "Ana", "email": "compras@ana.cl"})
     accepted = _state(quote, "ACCEPTED", 2, ["requested", "accepted"], shipping=3_990)
@@ -380,7 +393,7 @@ async def test_every_buyer_mail_of_a_quote_goes_to_its_contact_email(
         NotifyInput(quote_id=quote.id, workflow_id=quote.workflow_id, event=event, state=accepted)
         for event in ("accepted", "payment_reminder", "payment_expired")
     ]
-    caught = await _mail_each(db, settings, tmp_path, inputs)
+    caught = await _mail_each(session_factory, settings, tmp_path, inputs)
     assert sorted(_key(m).split(":", 1)[1] for m in caught) == [
         "accepted:buyer",
         "payment_expired:buyer",
@@ -390,14 +403,17 @@ async def test_every_buyer_mail_of_a_quote_goes_to_its_contact_email(
 
 
 async def test_erasing_the_buyer_also_erases_the_contact_email_from_the_mail_log(
-    db: AsyncSession, settings: Settings, tmp_path: Path
+    db: AsyncSession,
+    session_factory: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    tmp_path: Path,
 ) -> None:
     quote, account_email = await _contact_quote(db, {"name": "Ana", "email": "compras@ana.cl"})
     state = _state(quote, "REQUESTED", 1, ["requested"])
     inp = NotifyInput(
         quote_id=quote.id, workflow_id=quote.workflow_id, event="requested", state=state
     )
-    await _mail_each(db, settings, tmp_path, [inp])
+    await _mail_each(session_factory, settings, tmp_path, [inp])
     pseudonym = f"borrado-{quote.buyer_id}@marketred.invalid"
     await personal_data.pseudonymise_quotes(db, quote.buyer_id, account_email, pseudonym)
     logged = list(
