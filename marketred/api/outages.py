@@ -18,6 +18,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import exc as sa_exc
+from temporalio.client import RPCTimeoutOrCancelledError
 from temporalio.service import RPCError, RPCStatusCode
 
 from marketred.api.errors import problem_response
@@ -54,6 +55,10 @@ def dependency_away(exc: BaseException) -> str | None:
         if isinstance(sqlstate, str) and sqlstate.startswith(("08", "57P")):
             return "database"
         if isinstance(current, RPCError) and current.status in _TEMPORAL_AWAY:
+            return "temporal"
+        # An update (or query) Temporal did not answer in time — a server restarting or
+        # overloaded; the retried request carries the same update id, so it is safe.
+        if isinstance(current, RPCTimeoutOrCancelledError):
             return "temporal"
         if isinstance(current, ConnectionError) and _from_driver(current):
             return "database"
@@ -137,5 +142,11 @@ def install_outage_handlers(app: FastAPI) -> None:
     # Specific classes are answered by Starlette's ExceptionMiddleware, which does not
     # re-raise (the catch-all Exception handler's error is re-raised to the server,
     # which logs its traceback once more).
-    for cls in (sa_exc.DBAPIError, sa_exc.TimeoutError, RPCError, ConnectionError):
+    for cls in (
+        sa_exc.DBAPIError,
+        sa_exc.TimeoutError,
+        RPCError,
+        RPCTimeoutOrCancelledError,
+        ConnectionError,
+    ):
         app.add_exception_handler(cls, _answer)

@@ -14,11 +14,14 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
+from fastapi import FastAPI
 from sqlalchemy import exc as sa_exc
+from temporalio.client import WorkflowUpdateRPCTimeoutOrCancelledError
 from temporalio.service import RPCError, RPCStatusCode
 
 from marketred.api.app import create_app
-from marketred.api.outages import OutageLog, dependency_away
+from marketred.api.errors import install_error_handlers
+from marketred.api.outages import OutageLog, dependency_away, install_outage_handlers
 from marketred.settings import Settings
 from marketred.store.migrate import upgrade
 from marketred.workers import embedded_db
@@ -56,6 +59,39 @@ def test_a_database_still_starting_up_is_away_not_a_bug() -> None:
     bad = sa_exc.DBAPIError("SELECT x", {}, Exception("translated"))
     bad.__cause__ = asyncpg.exceptions.UndefinedColumnError("column x does not exist")
     assert dependency_away(bad) is None
+
+
+async def test_an_update_temporal_did_not_answer_in_time_is_a_503_not_a_traceback(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # Found by bench/faults.py (N=300, storm, load average 25): Temporal, restarting and
+    # overloaded, let "ship"/"accept" updates run past their RPC deadline; the SDK raises
+    # WorkflowUpdateRPCTimeoutOrCancelledError (not an RPCError), which was a 500 with its
+    # traceback logged twice. Retrying is safe: the update id comes from the request key.
+    app = FastAPI()
+    install_error_handlers(app)
+    install_outage_handlers(app)
+
+    @app.post("/ship")
+    async def ship() -> None:
+        try:
+            raise RPCError("context deadline exceeded", RPCStatusCode.DEADLINE_EXCEEDED, b"")
+        except RPCError as err:
+            raise WorkflowUpdateRPCTimeoutOrCancelledError() from err
+
+    @app.post("/cancelled")
+    async def cancelled() -> None:
+        raise WorkflowUpdateRPCTimeoutOrCancelledError()
+
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://api") as client:
+        answers = [await client.post(path) for path in ("/ship", "/cancelled")]
+    for r in answers:
+        assert r.status_code == 503
+        assert r.headers["content-type"].startswith("application/problem+json")
+        assert r.json()["type"] == "urn:marketred:unavailable:temporal"
+        assert r.headers["retry-after"] == "5"
+    assert "Traceback" not in caplog.text
 
 
 def test_one_line_per_interval_with_the_count() -> None:
