@@ -41,7 +41,7 @@ class PublishActivities:
     @activity.defn(name=contracts.PUBLISH_QUOTE.name)
     async def publish_quote(self, inp: PublishQuoteInput) -> PublishResult:
         async with self._sessions() as session:
-            applied = await project_and_commit(session, inp.state)
+            applied = await project_and_commit(session, inp.state, contracts.PUBLISH_QUOTE.name)
             if inp.event is None:
                 return PublishResult(applied=applied, mailed=False)
             notice = NotifyInput(

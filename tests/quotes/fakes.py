@@ -53,6 +53,10 @@ class FakeWorld:
     # The mail server refuses the mail sent with a transition's projection (publish_quote)
     # this many more times: that mail then goes out by send_quote_notification.
     publish_mail_failures: int = 0
+    # Mail sent on its own (send_quote_notification) waits for this gate when set: with
+    # publish_mail_failures it keeps a finished quote's run open (a racing update then
+    # meets the workflow's own refusal, not a closed workflow).
+    mail_gate: asyncio.Event | None = None
     # How each mail went out: "with the projection" or "on its own".
     mail_paths: list[str] = field(default_factory=list)
     # Khipu reads: held open until the gate is set (a read in flight), or failing first.
@@ -94,6 +98,8 @@ class FakeWorld:
 
         @activity.defn(name="send_quote_notification")
         async def send_quote_notification(inp: NotifyInput) -> NotifyResult:
+            if world.mail_gate is not None:
+                await world.mail_gate.wait()
             world.notifications.append(inp.event)
             world.mail_paths.append("on its own")
             return NotifyResult(sent=1, skipped=0)
