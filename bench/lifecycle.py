@@ -1,13 +1,21 @@
-"""Quote lifecycles per second against a running dev stack (`marketred dev`).
+"""Quote lifecycles per second against a dev stack (`marketred dev`).
 
 Drives N full lifecycles through the public API: create → accept (shipping 3.990) → pay
 through the Khipu sandbox (its payer control endpoint, then its signed webhook) → ship →
 deliver → COMPLETED. In the same run it measures a bare one-activity workflow on the same
 Temporal server; the ratio of the two is the figure to watch. It also prints the history
-events per completed lifecycle (all runs of each quote's workflow), and finally the
-worker's peak memory (VmHWM of the `marketred worker` process).
+events and the activities per completed lifecycle (all runs of each quote's workflow;
+local activities count as activities), the CPU seconds each process of the stack spent
+per lifecycle and per bare workflow, and the worker's peak memory (VmHWM).
 
-    .venv/bin/python bench/lifecycle.py --n 50 --concurrency 10
+    .venv/bin/python bench/lifecycle.py --stack --n 60 --concurrency 20 --profile
+    .venv/bin/python bench/lifecycle.py --stack --python /work/main/.venv/bin/python  # before
+    .venv/bin/python bench/lifecycle.py --n 50 --concurrency 10   # a running `marketred dev`
+
+`--stack` starts `marketred dev` on free ports in a scratch folder (returns close at once,
+as in the end-to-end suites); without it the bench drives the stack at `--api`.
+`--profile` (with `--stack`) samples the worker and the API with py-spy during the
+lifecycles and prints their top functions.
 
 Not part of the test run.
 """
@@ -16,6 +24,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
 import time
 import uuid
 from datetime import timedelta
@@ -27,6 +42,8 @@ from temporalio import activity, workflow
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 BUYER = ("comprador@marketred.cl", "marketred-demo")
 VENDOR_SLUG = "cafe-altiplano"
@@ -133,9 +150,13 @@ async def lifecycles(args: argparse.Namespace) -> tuple[float, list[str]]:
         return n / (time.perf_counter() - started), list(workflow_ids)
 
 
-async def events_per_lifecycle(client: Client, workflow_ids: list[str]) -> float:
-    """Mean history events of a completed quote (every run, following continue-as-new)."""
-    total = 0
+async def history_shape(client: Client, workflow_ids: list[str]) -> tuple[float, float, str]:
+    """Mean history events and activities of a completed quote (every run, following
+    continue-as-new), and the most frequent event types."""
+    from temporalio.api.enums.v1 import EventType
+
+    total = activities = 0
+    kinds: collections.Counter[str] = collections.Counter()
     for workflow_id in workflow_ids:
         run_id: str | None = ""
         while run_id is not None:
@@ -143,9 +164,19 @@ async def events_per_lifecycle(client: Client, workflow_ids: list[str]) -> float
                 workflow_id, run_id=run_id or None
             ).fetch_history()
             total += len(history.events)
+            for event in history.events:
+                kind = EventType.Name(event.event_type).removeprefix("EVENT_TYPE_")
+                kinds[kind] += 1
+                if kind == "ACTIVITY_TASK_SCHEDULED" or (
+                    kind == "MARKER_RECORDED"
+                    and event.marker_recorded_event_attributes.marker_name == "core_local_activity"
+                ):
+                    activities += 1
             started = history.events[0].workflow_execution_started_event_attributes
             run_id = started.continued_execution_run_id or None
-    return total / len(workflow_ids)
+    n = len(workflow_ids)
+    top = ", ".join(f"{k.lower()} {v / n:.1f}" for k, v in kinds.most_common(8))
+    return total / n, activities / n, top
 
 
 async def bare(client: Client, n: int, concurrency: int) -> float:
@@ -183,24 +214,167 @@ def worker_peak_mb() -> str:
     return "worker process not found"
 
 
-async def main() -> None:
+def _role(proc: psutil.Process) -> str | None:
+    """The stack's processes by what they are (None: not one we account)."""
+    try:
+        cmd = proc.cmdline()
+    except psutil.Error:
+        return None
+    if not cmd:
+        return None
+    if any("marketred" in part for part in cmd) and cmd[-1] in ("worker", "api"):
+        return cmd[-1]
+    if Path(cmd[0]).name == "temporal":
+        return "temporal"
+    if "postgres" in Path(cmd[0]).name or (proc.name() or "").startswith("postgres"):
+        return "postgres"
+    return "other"
+
+
+class CpuMeter:
+    """CPU seconds (user + system) of the stack's processes by role, between marks."""
+
+    def __init__(self, root: int | None) -> None:
+        self._root = root
+
+    def sample(self) -> dict[str, float]:
+        procs = (
+            psutil.Process(self._root).children(recursive=True)
+            if self._root is not None
+            else list(psutil.process_iter())
+        )
+        seconds: dict[str, float] = collections.defaultdict(float)
+        for proc in procs:
+            role = _role(proc)
+            if role is None or (self._root is None and role == "other"):
+                continue
+            try:
+                t = proc.cpu_times()
+            except psutil.Error:
+                continue
+            seconds[role] += t.user + t.system
+        seconds["bench"] = sum(os.times()[:2])
+        return dict(seconds)
+
+    @staticmethod
+    def per(before: dict[str, float], after: dict[str, float], n: int) -> str:
+        parts = []
+        for role in ("temporal", "worker", "api", "postgres", "bench", "other"):
+            if role in after:
+                parts.append(f"{role} {(after[role] - before.get(role, 0.0)) / n * 1000:.0f}")
+        return ", ".join(parts) + " (CPU ms each)"
+
+
+def start_profiles(pids: dict[str, int], out: Path) -> list[subprocess.Popen[bytes]]:
+    py_spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
+    return [
+        subprocess.Popen(
+            [
+                py_spy,
+                "record",
+                "-p",
+                str(pid),
+                "-r",
+                "50",
+                "-f",
+                "raw",
+                "--nonblocking",
+                "-o",
+                str(out / f"{role}.pyspy.txt"),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for role, pid in pids.items()
+    ]
+
+
+def stop_profiles(profilers: list[subprocess.Popen[bytes]], out: Path) -> None:
+    from bench.quote_create import top_functions
+
+    for p in profilers:
+        p.send_signal(signal.SIGINT)  # py-spy writes its file on Ctrl-C
+    for p in profilers:
+        p.wait(timeout=120)
+    for raw in sorted(out.glob("*.pyspy.txt")):
+        total, own, ours = top_functions(raw, 10)
+        print(f"\n{raw.name}: {total} samples at 50/s")
+        print("  most samples of their own:")
+        for name, share in own:
+            print(f"    {share:5.1f}%  {name}")
+        print("  project functions, inclusive:")
+        for name, share in ours:
+            print(f"    {share:5.1f}%  {name}")
+
+
+async def run(args: argparse.Namespace, root: int | None) -> None:
+    meter = CpuMeter(root)
+    client = await Client.connect(args.temporal, data_converter=pydantic_data_converter)
+    profilers: list[subprocess.Popen[bytes]] = []
+    if args.profile and root is not None:
+        pids = {
+            role: p.pid
+            for p in psutil.Process(root).children(recursive=True)
+            if (role := _role(p)) in ("worker", "api")
+        }
+        args.profile_out.mkdir(parents=True, exist_ok=True)
+        profilers = start_profiles(pids, args.profile_out)
+    cpu0 = meter.sample()
+    quote_rate, workflow_ids = await lifecycles(args)
+    cpu1 = meter.sample()
+    if profilers:
+        stop_profiles(profilers, args.profile_out)
+    bare_rate = await bare(client, args.n, args.concurrency)
+    cpu2 = meter.sample()
+    events, activities, top = await history_shape(client, workflow_ids)
+    print(
+        f"\nquote lifecycles/s:          {quote_rate:8.2f}  "
+        f"(n={args.n}, concurrency {args.concurrency})"
+    )
+    print(f"history events / lifecycle:  {events:8.1f}")
+    print(f"activities / lifecycle:      {activities:8.1f}")
+    print(f"  events by type / lifecycle: {top}")
+    print(f"bare one-activity wf/s:      {bare_rate:8.2f}")
+    print(f"ratio lifecycle / bare:      {quote_rate / bare_rate:8.3f}")
+    print(f"CPU per lifecycle:           {CpuMeter.per(cpu0, cpu1, args.n)}")
+    print(f"CPU per bare workflow:       {CpuMeter.per(cpu1, cpu2, args.n)}")
+    print(f"worker peak memory (VmHWM):  {worker_peak_mb()}")
+    print(f"load average:                {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
+
+
+def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=20)
     parser.add_argument("--concurrency", type=int, default=10)
     parser.add_argument("--api", default="http://127.0.0.1:8000")
     parser.add_argument("--khipu", default="http://127.0.0.1:8010")
     parser.add_argument("--temporal", default="127.0.0.1:7233")
+    parser.add_argument("--stack", action="store_true", help="start marketred dev on free ports")
+    parser.add_argument("--python", help="with --stack: the interpreter of the checkout to run")
+    parser.add_argument("--profile", action="store_true", help="with --stack: py-spy worker+API")
+    parser.add_argument("--profile-out", type=Path, default=Path("lifecycle-profile"))
     args = parser.parse_args()
-    client = await Client.connect(args.temporal, data_converter=pydantic_data_converter)
-    quote_rate, workflow_ids = await lifecycles(args)
-    bare_rate = await bare(client, args.n, args.concurrency)
-    events = await events_per_lifecycle(client, workflow_ids)
-    print(f"quote lifecycles/s:          {quote_rate:8.2f}  (n={args.n})")
-    print(f"history events / lifecycle:  {events:8.1f}")
-    print(f"bare one-activity wf/s:      {bare_rate:8.2f}")
-    print(f"ratio lifecycle / bare:      {quote_rate / bare_rate:8.3f}")
-    print(f"worker peak memory (VmHWM):  {worker_peak_mb()}")
+    if not args.stack:
+        asyncio.run(run(args, None))
+        return
+    from tests.support.stack import start_stack
+
+    home = Path(tempfile.mkdtemp(prefix="marketred-lifecycle-bench-"))
+    if args.python:
+        # start_stack runs `python -m marketred.workers.cli dev` from the current folder,
+        # which comes first on the path: run it from that interpreter's checkout.
+        sys.executable = args.python
+        os.chdir(Path(args.python).absolute().parents[2])
+    # One buyer drives every lifecycle: its hourly quote limit must not stop the bench.
+    overrides = {"MARKETRED_QUOTES_PER_ACCOUNT_HOUR": str(max(20, args.n * 2))}
+    stack = start_stack(home, None, timeout=300, overrides=overrides)
+    args.api, args.khipu, args.temporal = stack.base_url, stack.khipu_url, stack.temporal_address
+    try:
+        asyncio.run(run(args, stack.proc.pid))
+    finally:
+        stack.stop()
+        shutil.rmtree(home, ignore_errors=True)
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    main()

@@ -542,6 +542,29 @@ class NotifyResult(BaseModel):
     skipped: int
 
 
+class PublishQuoteInput(BaseModel):
+    """One activity per transition (patch `PUBLISH_IN_ONE`): the snapshot written to
+    `quotes` like ProjectQuoteInput, then — when `event` is given — the mail about it,
+    sent in the same activity. `state.timeline` holds the rows from `timeline_from` on."""
+
+    state: QuoteState
+    timeline_from: int = 1
+    workflow_id: str
+    event: NotificationEvent | None = None
+
+    @property
+    def data_subject(self) -> uuid.UUID:
+        return self.state.buyer_id
+
+
+class PublishResult(BaseModel):
+    """`mailed` False: the mail was not sent by this activity (the mail server failed or
+    no event was given); the workflow then sends it with `send_quote_notification`."""
+
+    applied: bool
+    mailed: bool
+
+
 # --- API responses ------------------------------------------------------------------
 
 

@@ -33,6 +33,8 @@ from marketred.schemas.quotes import (
     NotifyResult,
     OperatorRefundInput,
     ProjectQuoteInput,
+    PublishQuoteInput,
+    PublishResult,
     QuoteOutcome,
     QuoteState,
     QuoteWorkflowInput,
@@ -126,6 +128,9 @@ QUOTE_QUERIES: tuple[Query[Any], ...] = (QUOTE_STATE,)
 
 # --- activities the quote workflow runs -------------------------------------------------
 
+# Since patch PUBLISH_IN_ONE one activity per transition projects and mails; the other
+# two stay for earlier histories and for mail the publishing activity could not send.
+PUBLISH_QUOTE = Activity("publish_quote", PublishQuoteInput, PublishResult)
 PROJECT_QUOTE = Activity("project_quote", ProjectQuoteInput, bool)
 SEND_QUOTE_NOTIFICATION = Activity("send_quote_notification", NotifyInput, NotifyResult)
 CREATE_KHIPU_PAYMENT = Activity("create_khipu_payment", CreatePaymentInput, PaymentLink)
@@ -141,6 +146,7 @@ POST_SALE_TO_LEDGER: Activity[PostSaleInput, None] = Activity(
 POST_REFUND_TO_LEDGER = Activity("post_refund_to_ledger", PostRefundInput, PostRefundResult)
 
 QUOTE_ACTIVITIES: tuple[Activity[Any, Any], ...] = (
+    PUBLISH_QUOTE,
     PROJECT_QUOTE,
     SEND_QUOTE_NOTIFICATION,
     CREATE_KHIPU_PAYMENT,

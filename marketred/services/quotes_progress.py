@@ -3,7 +3,7 @@
 Activities retry inside Temporal (no history per attempt), so the workflow itself only
 knows which step it waits on (`current_step`). The attempt count and the last failure
 live in the pending activity Temporal keeps for it; this joins the two, so an operator
-sees "project_quote: database is down (attempt 7)" without opening the Temporal UI.
+sees "publish_quote: database is down (attempt 7)" without opening the Temporal UI.
 """
 
 from __future__ import annotations

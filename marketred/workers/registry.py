@@ -29,10 +29,12 @@ def activities(deps: WorkerDeps) -> Sequence[Callable[..., Any]]:
     )
     from marketred.activities.notifications import NotificationActivities
     from marketred.activities.payments import PaymentActivities
+    from marketred.activities.quote_publish import PublishActivities
     from marketred.activities.quotes import QuoteActivities
 
     quote_acts = QuoteActivities(deps.sessions)
     mail_acts = NotificationActivities(deps.sessions, deps.settings)
+    publish_acts = PublishActivities(deps.sessions, deps.settings)
     pay_acts = PaymentActivities(
         deps.sessions,
         deps.khipu,
@@ -41,6 +43,7 @@ def activities(deps: WorkerDeps) -> Sequence[Callable[..., Any]]:
     )
     return [
         indexer.push_product,
+        publish_acts.publish_quote,
         quote_acts.project_quote,
         mail_acts.send_quote_notification,
         pay_acts.create_khipu_payment,

@@ -12,6 +12,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError, CancelledError
 from temporalio.worker import ActivityInboundInterceptor, ExecuteActivityInput, Interceptor
 
+from marketred.activities.quotes import CLEAR_THEIR_OWN_ERROR
 from marketred.logs import get_logger
 from marketred.schemas.quotes import quote_id_of
 from marketred.services import quotes_step_errors
@@ -60,8 +61,10 @@ class _Inbound(ActivityInboundInterceptor):
                 await self._write(quote_id, message)
             raise
         # Any success clears this step's error: a pre-0.2.0 run retries in "rounds",
-        # each starting again at attempt 1.
-        await self._write(quote_id, None, clear=info.activity_type)
+        # each starting again at attempt 1. The projection steps clear it themselves, in
+        # their own transaction (one fewer per transition).
+        if info.activity_type not in CLEAR_THEIR_OWN_ERROR:
+            await self._write(quote_id, None, clear=info.activity_type)
         return result
 
     async def _write(self, quote_id: uuid.UUID, message: str | None, *, clear: str = "") -> None:

@@ -32,6 +32,7 @@ with workflow.unsafe.imports_passed_through():
         NotificationEvent,
         NotifyInput,
         ProjectQuoteInput,
+        PublishQuoteInput,
         QuoteRunState,
         QuoteState,
         QuoteStatus,
@@ -176,6 +177,9 @@ class QuoteWorkflowBase:
         """Mirror the state to the database, then (in the background) mail about it."""
         if not first and not self.s.started:
             await workflow.wait_condition(lambda: self.s.started)
+        if self._lean and self._steps.publish_in_one:
+            await self._publish_in_one(event)
+            return
         if self._lean:
             # Only the timeline rows not yet written (plus the current status's rows,
             # which date the end of a closed quote): not the whole timeline every time.
@@ -200,6 +204,35 @@ class QuoteWorkflowBase:
             )
             previous = self._pending[-1] if self._pending else None
             self._pending.append(asyncio.create_task(self._send_after(previous, notice)))
+
+    async def _publish_in_one(self, event: NotificationEvent | None) -> None:
+        """Patch PUBLISH_IN_ONE: one activity projects and mails. The mail goes with it
+        only when no earlier mail is still on its way (mail keeps transition order);
+        otherwise, or when the mail server failed, it follows in the background."""
+        seq = self._projection_from()
+        projected = len(self.s.timeline)
+        mail_now = event is not None and all(task.done() for task in self._pending)
+        published = await self._steps.run(
+            c.PUBLISH_QUOTE,
+            PublishQuoteInput(
+                state=self._snapshot(timeline_from=seq),
+                timeline_from=seq,
+                workflow_id=workflow.info().workflow_id,
+                event=event if mail_now else None,
+            ),
+            timeout=timedelta(seconds=60),
+        )
+        self.s.projected_seq = max(self.s.projected_seq, projected)
+        if event is None or (published is not None and published.mailed):
+            return
+        notice = NotifyInput(
+            quote_id=self._in.quote_id,
+            workflow_id=workflow.info().workflow_id,
+            event=event,
+            state=self._snapshot(timeline_from=len(self.s.timeline) + 1),
+        )
+        previous = self._pending[-1] if self._pending else None
+        self._pending.append(asyncio.create_task(self._send_after(previous, notice)))
 
     def _projection_from(self) -> int:
         first = self.s.projected_seq + 1

@@ -32,6 +32,10 @@ T = TypeVar("T")
 # workflow.patched id of the 0.2.0 changes (retry policies, Khipu polling by activity
 # retries, search attributes upserted only on change, smaller activity inputs).
 LEAN_HISTORY = "0.2.0-lean-history"
+# workflow.patched id of one activity per transition (projection and mail together,
+# marketred/activities/quote_publish.py) instead of `project_quote` + a background
+# `send_quote_notification`. Only on top of LEAN_HISTORY.
+PUBLISH_IN_ONE = "0.2.0-publish-in-one"
 
 MAX_RETRY_INTERVAL = timedelta(minutes=5)
 ATTEMPTS_PER_ROUND = 4  # pre-0.2.0 histories only
@@ -56,6 +60,7 @@ class StepRunner:
     def __init__(self, state: QuoteRunState) -> None:
         self.state = state
         self._lean: bool | None = None
+        self._publish_in_one: bool | None = None
 
     @property
     def lean(self) -> bool:
@@ -63,6 +68,13 @@ class StepRunner:
         if self._lean is None:
             self._lean = workflow.patched(LEAN_HISTORY)
         return self._lean
+
+    @property
+    def publish_in_one(self) -> bool:
+        """This run publishes a transition with one activity (memoized like `lean`)."""
+        if self._publish_in_one is None:
+            self._publish_in_one = workflow.patched(PUBLISH_IN_ONE)
+        return self._publish_in_one
 
     async def run(
         self,

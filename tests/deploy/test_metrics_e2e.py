@@ -187,7 +187,7 @@ def test_both_metrics_endpoints_after_a_lifecycle(stack: RunningStack) -> None:
     # activities ran, tasks were polled from our queue.
     assert done == 1
     assert delta(worker, worker_before, "temporal_activity_execution_latency_count",
-                 activity_type="project_quote") >= 7  # fmt: skip
+                 activity_type="publish_quote") >= 7  # fmt: skip
     assert _value(worker, "temporal_workflow_task_schedule_to_start_latency_count",
                   task_queue="marketred") > 0  # fmt: skip
 

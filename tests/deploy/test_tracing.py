@@ -1,6 +1,6 @@
 """One trace from POST /api/v1/quotes to the projection activity: FastAPI's server span →
 the Temporal client's StartWorkflow → RunWorkflow → StartActivity / RunActivity
-project_quote → its SQL; and the activity's log line carries that trace's id, the
+publish_quote → its SQL; and the activity's log line carries that trace's id, the
 workflow id and the quote number. Run in a process of its own (tests/deploy/
 tracing_probe.py): a tracer provider is global and set once per process."""
 
@@ -59,25 +59,25 @@ def test_one_trace_from_the_request_to_the_projection_activity(
             names.append(span["name"])
         return names
 
-    activity = next(s for s in trace if s["name"] == "RunActivity:project_quote")
+    activity = next(s for s in trace if s["name"] == "RunActivity:publish_quote")
     # The SDK's interceptor hangs a workflow's spans (each workflow task's RunWorkflow,
     # each StartActivity) under the client's StartWorkflow.
     assert chain(activity) == [
-        "RunActivity:project_quote",
-        "StartActivity:project_quote",
+        "RunActivity:publish_quote",
+        "StartActivity:publish_quote",
         "StartWorkflow:QuoteWorkflow",
         "POST /api/v1/quotes",
     ]
     run = next(s for s in trace if s["name"] == "RunWorkflow:QuoteWorkflow")
     assert chain(run)[1:] == ["StartWorkflow:QuoteWorkflow", "POST /api/v1/quotes"]
     # The activity's SQL is in the same trace, under the activity.
-    sql = [s for s in trace if "RunActivity:project_quote" in chain(s)[1:]]
+    sql = [s for s in trace if "RunActivity:publish_quote" in chain(s)[1:]]
     assert any(s["attributes"].get("db.system") == "postgresql" for s in sql), sql
 
     # Its log line: same trace id as the request, with the workflow and the quote number.
     lines = [json.loads(x) for x in stderr.splitlines() if x.startswith("{")]
     logged = [
-        x for x in lines if x.get("event") == "activity" and x.get("activity") == "project_quote"
+        x for x in lines if x.get("event") == "activity" and x.get("activity") == "publish_quote"
     ]
     assert logged, stderr[-3000:]
     first = logged[0]

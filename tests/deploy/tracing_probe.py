@@ -93,7 +93,7 @@ async def main() -> None:
                     select(func.count()).where(QuoteEvent.quote_id == uuid.UUID(quote["id"]))
                 )
             ended = {s.name for s in exporter.get_finished_spans()}
-            if rows and "RunActivity:project_quote" in ended:
+            if rows and "RunActivity:publish_quote" in ended:
                 break
             await asyncio.sleep(0.1)
         else:

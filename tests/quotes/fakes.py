@@ -29,6 +29,8 @@ from marketred.schemas.quotes import (
     NotifyInput,
     NotifyResult,
     ProjectQuoteInput,
+    PublishQuoteInput,
+    PublishResult,
     QuoteLine,
     QuoteOutcome,
     QuoteWorkflowInput,
@@ -48,6 +50,15 @@ class FakeWorld:
     sales: list[PostSaleInput] = field(default_factory=list)
     ledger_refunds: list[PostRefundInput] = field(default_factory=list)
     projection_failures: int = 0
+    # The mail server refuses the mail sent with a transition's projection (publish_quote)
+    # this many more times: that mail then goes out by send_quote_notification.
+    publish_mail_failures: int = 0
+    # Mail sent on its own (send_quote_notification) waits for this gate when set: with
+    # publish_mail_failures it keeps a finished quote's run open (a racing update then
+    # meets the workflow's own refusal, not a closed workflow).
+    mail_gate: asyncio.Event | None = None
+    # How each mail went out: "with the projection" or "on its own".
+    mail_paths: list[str] = field(default_factory=list)
     # Khipu reads: held open until the gate is set (a read in flight), or failing first.
     check_gate: asyncio.Event | None = None
     check_failures: int = 0
@@ -73,9 +84,24 @@ class FakeWorld:
             world.projections.append(inp)
             return True
 
+        @activity.defn(name="publish_quote")
+        async def publish_quote(inp: PublishQuoteInput) -> PublishResult:
+            await project_quote(ProjectQuoteInput(state=inp.state, timeline_from=inp.timeline_from))
+            if inp.event is None:
+                return PublishResult(applied=True, mailed=False)
+            if world.publish_mail_failures > 0:
+                world.publish_mail_failures -= 1
+                return PublishResult(applied=True, mailed=False)
+            world.notifications.append(inp.event)
+            world.mail_paths.append("with the projection")
+            return PublishResult(applied=True, mailed=True)
+
         @activity.defn(name="send_quote_notification")
         async def send_quote_notification(inp: NotifyInput) -> NotifyResult:
+            if world.mail_gate is not None:
+                await world.mail_gate.wait()
             world.notifications.append(inp.event)
+            world.mail_paths.append("on its own")
             return NotifyResult(sent=1, skipped=0)
 
         @activity.defn(name="create_khipu_payment")
@@ -147,6 +173,7 @@ class FakeWorld:
             world.ledger_refunds.append(inp)
 
         return [
+            publish_quote,
             project_quote,
             send_quote_notification,
             create_khipu_payment,

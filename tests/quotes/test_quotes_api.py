@@ -19,6 +19,7 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from marketred.activities.notifications import NotificationActivities
+from marketred.activities.quote_publish import PublishActivities
 from marketred.activities.quotes import QuoteActivities
 from marketred.api.app import create_app
 from marketred.sandbox.mailcatcher import list_caught, start_catcher
@@ -61,13 +62,14 @@ async def stack(
     catcher = start_catcher(tmp_path / "mail", "127.0.0.1", port)
     sessions = create_session_factory(engine)
     world = FakeWorld()
-    real = {"project_quote", "send_quote_notification"}
+    real = {"publish_quote", "project_quote", "send_quote_notification"}
     fakes = [a for a in world.activities() if a.__temporal_activity_definition.name not in real]  # type: ignore[attr-defined]
     worker = Worker(
         dev_server_env.client,
         task_queue=tq,
         workflows=[QuoteWorkflow],
         activities=[
+            PublishActivities(sessions, local).publish_quote,
             QuoteActivities(sessions).project_quote,
             NotificationActivities(sessions, local).send_quote_notification,
             *fakes,

@@ -19,6 +19,7 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from marketred.activities.quote_publish import PublishActivities
 from marketred.activities.quotes import QuoteActivities
 from marketred.api.app import create_app
 from marketred.schemas.payments import PaymentNotified
@@ -38,6 +39,7 @@ from tests.quotes.test_quotes_api import (  # the dev-server stack and its parti
 )
 from tests.quotes.workflow_helpers import record_history
 from tests.support.factories import make_user
+from tests.support.ports import free_port
 from tests.web.helpers import csrf_of, sign_in
 
 pytestmark = pytest.mark.db
@@ -135,17 +137,24 @@ async def recording_stack(
 ) -> AsyncIterator[Stack]:
     """The quote stack with the worker's step-error recorder (workers/step_errors.py)."""
     tq = unique_task_queue()
-    local = settings.model_copy(update={"temporal_task_queue": tq, "khipu_poll_seconds": 1})
+    # No mail server listens on that port: publish_quote leaves each mail to the fake.
+    nobody = f"smtp://127.0.0.1:{free_port()}"
+    local = settings.model_copy(
+        update={"temporal_task_queue": tq, "khipu_poll_seconds": 1, "smtp_url": nobody}
+    )
     sessions = create_session_factory(engine)
     world = FakeWorld()
-    fakes = [
-        a for a in world.activities() if a.__temporal_activity_definition.name != "project_quote"
-    ]  # type: ignore[attr-defined]
+    real = {"publish_quote", "project_quote"}
+    fakes = [a for a in world.activities() if a.__temporal_activity_definition.name not in real]  # type: ignore[attr-defined]
     worker = Worker(
         dev_server_env.client,
         task_queue=tq,
         workflows=[QuoteWorkflow],
-        activities=[QuoteActivities(sessions).project_quote, *fakes],
+        activities=[
+            PublishActivities(sessions, local).publish_quote,
+            QuoteActivities(sessions).project_quote,
+            *fakes,
+        ],
         interceptors=[StepErrors(sessions)],
     )
     async with httpx.AsyncClient(timeout=10) as http, worker:

@@ -117,6 +117,40 @@ async def test_happy_path_accept_pay_ship_deliver_completes_and_posts_the_sale(
     assert world.statuses[-5:] == ["ACCEPTED", "PAID", "SHIPPED", "DELIVERED", "COMPLETED"]
 
 
+async def test_a_transition_is_one_activity_and_mail_the_server_refused_follows_in_order(
+    quote_env: WorkflowEnvironment,
+) -> None:
+    """Each transition projects and mails with one `publish_quote`; a mail it could not
+    send goes out once by `send_quote_notification`, before the next transition's mail."""
+    world, tq = FakeWorld(publish_mail_failures=1), unique_task_queue()
+    client = quote_env.client
+    async with fake_worker(client, tq, world):
+        handle = await start_quote(client, tq, quote_input())
+        for _ in range(400):  # the refused "requested" mail goes out on its own first
+            if world.notifications:
+                break
+            await asyncio.sleep(0.05)
+        await _accepted_and_paid(handle, world)
+        await handle.execute_update(
+            QuoteWorkflow.mark_shipped, MarkShippedInput(carrier="Starken", tracking="ST1")
+        )
+        await handle.execute_update(QuoteWorkflow.confirm_delivery, ConfirmDeliveryInput())
+        assert (await handle.result()).status == "COMPLETED"
+        history = await handle.fetch_history()
+    scheduled = [
+        e.activity_task_scheduled_event_attributes.activity_type.name
+        for e in history.events
+        if e.HasField("activity_task_scheduled_event_attributes")
+    ]
+    assert world.notifications == ["requested", "accepted", "paid", "shipped", "completed"]
+    assert world.mail_paths[0] == "on its own"  # the refused one, sent once
+    assert world.mail_paths[1:] == ["with the projection"] * 4
+    assert "project_quote" not in scheduled
+    assert scheduled.count("send_quote_notification") == 1
+    # requested, accepted, payment_started, paid, shipped, delivered, completed
+    assert scheduled.count("publish_quote") == 7
+
+
 async def test_payment_found_by_polling_when_the_webhook_is_lost(
     quote_env: WorkflowEnvironment,
 ) -> None:

@@ -87,7 +87,9 @@ async def test_per_vendor_response_window_is_honoured(
 async def test_buyer_cancels_while_requested_and_cannot_cancel_twice(
     quote_env: WorkflowEnvironment,
 ) -> None:
-    world, tq = FakeWorld(), unique_task_queue()
+    # The mail held back keeps the cancelled quote's run open for the second cancel.
+    gate = asyncio.Event()
+    world, tq = FakeWorld(publish_mail_failures=1, mail_gate=gate), unique_task_queue()
     client = quote_env.client
     async with fake_worker(client, tq, world):
         handle = await start_quote(client, tq, quote_input())
@@ -98,6 +100,7 @@ async def test_buyer_cancels_while_requested_and_cannot_cancel_twice(
         with pytest.raises(WorkflowUpdateFailedError) as refused:
             await handle.execute_update(QuoteWorkflow.cancel, CancelInput(actor="buyer"))
         assert "only before paying" in str(refused.value.cause)
+        gate.set()
         result = await handle.result()
         await record_history(handle, "buyer_cancel")
     assert result.status == "CANCELLED"
@@ -107,7 +110,9 @@ async def test_buyer_cancels_while_requested_and_cannot_cancel_twice(
 async def test_accept_after_the_quote_left_requested_is_refused_with_the_reason(
     quote_env: WorkflowEnvironment,
 ) -> None:
-    world, tq = FakeWorld(), unique_task_queue()
+    # The mail held back keeps the rejected quote's run open for the late accept.
+    gate = asyncio.Event()
+    world, tq = FakeWorld(publish_mail_failures=1, mail_gate=gate), unique_task_queue()
     client = quote_env.client
     async with fake_worker(client, tq, world):
         handle = await start_quote(client, tq, quote_input())
@@ -115,6 +120,7 @@ async def test_accept_after_the_quote_left_requested_is_refused_with_the_reason(
         with pytest.raises(WorkflowUpdateFailedError) as refused:
             await handle.execute_update(QuoteWorkflow.accept, AcceptInput(shipping_cost=0))
         assert "the quote is no longer awaiting the vendor" in str(refused.value.cause)
+        gate.set()
         await handle.result()
 
 
@@ -221,8 +227,8 @@ async def test_a_failing_step_shows_its_error_in_the_state_query(
                 break
             await asyncio.sleep(0.1)
             state = await progress()
-        assert (state.last_error or "").startswith("project_quote: database is down (attempt ")
-        assert state.current_step == "project_quote"
+        assert (state.last_error or "").startswith("publish_quote: database is down (attempt ")
+        assert state.current_step == "publish_quote"
         assert state.waiting_for == "the vendor to accept or reject"
         events_while_failing = len((await handle.fetch_history()).events)
         await quote_env.sleep(timedelta(hours=2))

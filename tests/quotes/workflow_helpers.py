@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import base64
+import json
 import os
 from datetime import timedelta
 from importlib.metadata import version
@@ -37,15 +39,38 @@ async def record_history(handle: WorkflowHandle[Any, Any], branch: str) -> None:
     """Add the finished workflow's history to the replay corpus when asked
     (MARKETRED_RECORD_HISTORIES=1), as tests/histories/<package version>/quote_<branch>.json,
     so the replay test guards it from then on. A recorded history is never overwritten:
-    running workflows still have its shape."""
+    running workflows still have its shape. A history of the same branch that carries a
+    `workflow.patched` marker the recorded ones lack is the new shape of that branch: it
+    is added beside them as quote_<branch>+<new patch ids>.json."""
     if os.environ.get("MARKETRED_RECORD_HISTORIES") != "1":
         return
-    target = HISTORIES / version("marketred") / f"quote_{branch}.json"
-    if target.exists():
-        return
-    history = await handle.fetch_history()
+    folder = HISTORIES / version("marketred")
+    history = json.loads((await handle.fetch_history()).to_json())
+    patches = patch_ids(history)
+    recorded = [folder / f"quote_{branch}.json", *sorted(folder.glob(f"quote_{branch}+*.json"))]
+    recorded = [p for p in recorded if p.exists()]
+    if not recorded:
+        target = folder / f"quote_{branch}.json"
+    else:
+        known = set().union(*(patch_ids(json.loads(p.read_text())) for p in recorded))
+        new = sorted(patches - known)
+        if not new:
+            return
+        target = folder / f"quote_{branch}+{'+'.join(new)}.json"
     target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(history.to_json())
+    target.write_text(json.dumps(history))
+
+
+def patch_ids(history: dict[str, Any]) -> set[str]:
+    """The `workflow.patched` ids a history (Temporal's JSON) carries."""
+    ids = set()
+    for event in history["events"]:
+        marker = event.get("markerRecordedEventAttributes") or {}
+        if marker.get("markerName") != "core_patch":
+            continue
+        for payload in marker["details"]["patch-data"]["payloads"]:
+            ids.add(json.loads(base64.b64decode(payload["data"]))["id"])
+    return ids
 
 
 def about(actual: timedelta, expected: timedelta) -> bool:
