@@ -23,7 +23,10 @@ from marketred.store.session import transaction, waiting_out_outages
 log = get_logger(__name__)
 
 
-class NotificationActivities:
+class QuoteMails:
+    """Sends a quote event's mails through the outbox; used by both quote activities
+    that mail (send_quote_notification, and publish_quote in quote_publish.py)."""
+
     def __init__(
         self,
         sessions: async_sessionmaker[AsyncSession],
@@ -34,8 +37,7 @@ class NotificationActivities:
         self._settings = settings
         self._mailer = mailer or Mailer(settings.smtp_url, settings.mail_from)
 
-    @activity.defn(name=contracts.SEND_QUOTE_NOTIFICATION.name)
-    async def send_quote_notification(self, inp: NotifyInput) -> NotifyResult:
+    async def send(self, inp: NotifyInput) -> NotifyResult:
         async with transaction(self._sessions) as session:
             mails = await notifications.plan(session, self._settings, inp)
         sent = skipped = 0
@@ -80,3 +82,17 @@ class NotificationActivities:
                 await notifications.release(session, planned, claim)
         except Exception as exc:  # the claim is taken over after RECLAIM_AFTER_S
             log.warning("quote mail claim not released", key=planned.key, error=str(exc))
+
+
+class NotificationActivities:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        settings: Settings,
+        mailer: Mailer | None = None,
+    ) -> None:
+        self._mails = QuoteMails(sessions, settings, mailer)
+
+    @activity.defn(name=contracts.SEND_QUOTE_NOTIFICATION.name)
+    async def send_quote_notification(self, inp: NotifyInput) -> NotifyResult:
+        return await self._mails.send(inp)

@@ -18,12 +18,11 @@ import asyncio
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 
+from marketred.activities.notifications import QuoteMails
 from marketred.activities.quotes import project_and_commit
-from marketred.integrations.mail import Mailer
 from marketred.logs import get_logger
 from marketred.schemas import temporal_contracts as contracts
 from marketred.schemas.quotes import NotifyInput, PublishQuoteInput, PublishResult
-from marketred.services import notifications
 from marketred.settings import Settings
 
 log = get_logger(__name__)
@@ -37,19 +36,20 @@ class PublishActivities:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], settings: Settings) -> None:
         self._sessions = sessions
         self._settings = settings
-        self._mailer = Mailer(settings.smtp_url, settings.mail_from)
+        self._mails = QuoteMails(sessions, settings)
 
     @activity.defn(name=contracts.PUBLISH_QUOTE.name)
     async def publish_quote(self, inp: PublishQuoteInput) -> PublishResult:
+        # The mail first, the projection last: the workflow acts on what follows a
+        # transition (the return window after "completed") as soon as this activity
+        # ends, so the database shows the new state no earlier than before. The mail
+        # goes through the outbox (its own short transactions, none open during SMTP).
+        mailed = inp.event is not None and await self._mail(inp)
         async with self._sessions() as session:
-            # The mail first, the projection last: the workflow acts on what follows a
-            # transition (the return window after "completed") as soon as this activity
-            # ends, so the database shows the new state no earlier than before.
-            mailed = inp.event is not None and await self._mail(session, inp)
             applied = await project_and_commit(session, inp.state, contracts.PUBLISH_QUOTE.name)
         return PublishResult(applied=applied, mailed=mailed)
 
-    async def _mail(self, session: AsyncSession, inp: PublishQuoteInput) -> bool:
+    async def _mail(self, inp: PublishQuoteInput) -> bool:
         assert inp.event is not None
         notice = NotifyInput(
             quote_id=inp.state.quote_id,
@@ -58,13 +58,10 @@ class PublishActivities:
             state=inp.state.model_copy(update={"timeline": []}),  # mail needs none
         )
         try:
-            await asyncio.wait_for(
-                notifications.notify(session, self._mailer, self._settings, notice),
-                MAIL_WITHIN_S,
-            )
-            await session.commit()
+            # A timeout mid-send leaves the claim "sending": send_quote_notification
+            # resends it under the same Message-ID once the claim is stale.
+            await asyncio.wait_for(self._mails.send(notice), MAIL_WITHIN_S)
         except Exception as exc:  # any failure: left to send_quote_notification
-            await session.rollback()
             log.warning(
                 "quote mail deferred",
                 quote=str(inp.state.quote_id),
