@@ -1,4 +1,5 @@
-"""Quote activities: the versioned projection of a QuoteWorkflow into PostgreSQL."""
+"""Quote activities: the versioned projection of a QuoteWorkflow into PostgreSQL, and
+the stock an acceptance reserves (services/stock.py)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,8 @@ from temporalio.exceptions import ApplicationError
 
 from marketred import metrics
 from marketred.schemas import temporal_contracts as contracts
-from marketred.schemas.quotes import ProjectQuoteInput
-from marketred.services import quotes_projection
+from marketred.schemas.quotes import ProjectQuoteInput, ReserveStockInput, ReserveStockResult
+from marketred.services import quotes_projection, stock
 
 
 class QuoteActivities:
@@ -30,3 +31,9 @@ class QuoteActivities:
             await session.commit()
         metrics.count_transitions(new_kinds)
         return applied
+
+    @activity.defn(name=contracts.RESERVE_STOCK.name)
+    async def reserve_stock(self, inp: ReserveStockInput) -> ReserveStockResult:
+        """Keyed by the quote: a retry sets the same reservation, never a second one."""
+        async with self._sessions() as session:
+            return await stock.reserve(session, inp.quote_id, inp.items)

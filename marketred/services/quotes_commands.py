@@ -49,10 +49,11 @@ from marketred.schemas.quotes import (
     StartPaymentInput,
     StartPaymentResult,
 )
-from marketred.services import idempotency
+from marketred.services import idempotency, stock
 from marketred.services.errors import Conflict, InvalidInput, Unavailable
 from marketred.services.quotes_access import quote_for
 from marketred.services.quotes_queries import get_quote
+from marketred.store.repositories import quotes as quotes_repo
 
 R = TypeVar("R", bound=BaseModel)
 
@@ -104,11 +105,15 @@ async def accept_quote(
     key: str | None = None,
 ) -> QuoteOut:
     quote = await quote_for(session, who, quote_id, "accept")
+    # Only a quote selling tracked stock reserves it (others keep the path without it).
+    lines = await quotes_repo.lines_of(session, quote_id)
+    variants = [ln.variant_id for ln in lines if ln.variant_id is not None]
+    reserve = await stock.tracks_any(session, variants)
     await _update(
         temporal,
         quote.workflow_id,
         c.ACCEPT,
-        AcceptInput(**body.model_dump()),
+        AcceptInput(**body.model_dump(), reserve_stock=reserve),
         when_closed=VENDOR_DECISION_CLOSED,
         quote_id=quote_id,
         key=key,

@@ -42,6 +42,7 @@ def activities(deps: WorkerDeps) -> Sequence[Callable[..., Any]]:
     return [
         indexer.push_product,
         quote_acts.project_quote,
+        quote_acts.reserve_stock,
         mail_acts.send_quote_notification,
         pay_acts.create_khipu_payment,
         pay_acts.check_khipu_payment,
