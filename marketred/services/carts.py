@@ -111,6 +111,9 @@ async def set_quantity(
         raise InvalidInput(
             "this product is no longer available", errors=[("variant_id", "not available")]
         )
+    if variant.stock == 0:
+        msg = "this variant is out of stock"
+        raise InvalidInput(msg, errors=[("variant_id", msg)])
     if variant.stock is not None and quantity > variant.stock:
         msg = f"only {variant.stock} in stock"
         raise InvalidInput(msg, errors=[("quantity", msg)])
@@ -145,6 +148,8 @@ async def snapshot_for_quote(
     for row in rows:
         if not _available(row):
             problems.append(("items", f"{row.product_name} ({row.sku}) is no longer available"))
+        elif row.stock == 0:
+            problems.append(("items", f"{row.product_name} ({row.sku}) is out of stock"))
         elif row.stock is not None and row.quantity > row.stock:
             problems.append(("items", f"{row.product_name} ({row.sku}): only {row.stock} in stock"))
     if problems:
