@@ -65,26 +65,26 @@ def accepted_lines(
 
 def accept_input_problem(s: QuoteRunState, inp: AcceptInput) -> tuple[str, str] | None:
     """Why the acceptance's own input cannot work, as (field, message); None if it can.
-    Fields are the API body's (`lines.<index>.quantity`)."""
+    Fields are named as the API names them (`lines[<index>].quantity`)."""
     requested = {line.position: line.quantity for line in s.lines}
     seen: set[int] = set()
     for index, change in enumerate(inp.lines or []):
         if change.position in seen:
-            return f"lines.{index}.position", f"line {change.position} is changed twice"
+            return f"lines[{index}].position", f"line {change.position} is changed twice"
         seen.add(change.position)
         asked = requested.get(change.position)
         if change.quantity is None or asked is None or change.quantity == asked:
             continue
         if change.quantity < 0:
-            return f"lines.{index}.quantity", "the quantity cannot be negative"
+            return f"lines[{index}].quantity", "the quantity cannot be negative"
         if change.quantity > asked:
             return (
-                f"lines.{index}.quantity",
+                f"lines[{index}].quantity",
                 f"line {change.position}: at most the {asked} the buyer asked for",
             )
         if not (change.reason or "").strip():
             return (
-                f"lines.{index}.reason",
+                f"lines[{index}].reason",
                 f"line {change.position}: say why you lower the quantity or drop the line",
             )
     lines = accepted_lines(s.lines, inp.lines)

@@ -22,6 +22,7 @@ from marketred.schemas.quotes import (
     MarkShippedInput,
     QuoteLine,
     QuoteWorkflowInput,
+    RejectInput,
     StartPaymentInput,
 )
 from marketred.workflows.quote_lifecycle import QuoteWorkflow
@@ -106,9 +107,9 @@ async def test_vendor_accepts_two_of_three_lines_and_the_buyer_pays_the_new_tota
 @pytest.mark.parametrize(
     ("change", "field", "says"),
     [
-        (LinePriceChange(position=0, quantity=4, reason="x"), "lines.0.quantity", "at most the 3"),
-        (LinePriceChange(position=0, quantity=1), "lines.0.reason", "say why"),
-        (LinePriceChange(position=0, quantity=1, reason="   "), "lines.0.reason", "say why"),
+        (LinePriceChange(position=0, quantity=4, reason="x"), "lines[0].quantity", "at most the 3"),
+        (LinePriceChange(position=0, quantity=1), "lines[0].reason", "say why"),
+        (LinePriceChange(position=0, quantity=1, reason="   "), "lines[0].reason", "say why"),
     ],
 )
 async def test_bad_partial_acceptance_is_refused_naming_the_field_and_changes_nothing(
@@ -134,7 +135,8 @@ async def test_bad_partial_acceptance_is_refused_naming_the_field_and_changes_no
             before.version,
             before.lines,
         )
-        await handle.terminate("test over")
+        await handle.execute_update(QuoteWorkflow.reject, RejectInput(reason="Sin stock"))
+        await handle.result()
     assert world.reserve_calls == 0
 
 
@@ -155,7 +157,8 @@ async def test_dropping_every_line_is_a_rejection_not_an_acceptance(
         assert cause.details[0] == "lines"
         assert "reject the quote instead" in cause.message
         assert (await state_of(handle)).status == "REQUESTED"
-        await handle.terminate("test over")
+        await handle.execute_update(QuoteWorkflow.reject, RejectInput(reason="Sin stock"))
+        await handle.result()
 
 
 async def test_acceptance_short_of_stock_names_the_line_then_a_lower_quantity_goes_through(

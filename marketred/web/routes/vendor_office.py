@@ -4,6 +4,7 @@ reject with a reason, or ask once for more time to answer) and orders to ship.""
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -205,13 +206,11 @@ async def accept(
 
 
 def _form_field(field: str, body: AcceptQuote) -> str:
-    """The form's field for the API body's (`lines.1.quantity` → `qty_<position>`)."""
-    parts = field.split(".")
-    if len(parts) == 3 and parts[0] == "lines" and parts[1].isdigit() and body.lines:
-        index = int(parts[1])
-        if index < len(body.lines):
-            prefix = {"quantity": "qty", "reason": "reason", "unit_price": "price"}
-            return f"{prefix.get(parts[2], 'qty')}_{body.lines[index].position}"
+    """The form's field for the API's (`lines[1].quantity` → `qty_<that line's position>`)."""
+    found = re.fullmatch(r"lines\[(\d+)\]\.(\w+)", field)
+    if found and body.lines and int(found[1]) < len(body.lines):
+        prefix = {"quantity": "qty", "reason": "reason", "unit_price": "price"}.get(found[2], "qty")
+        return f"{prefix}_{body.lines[int(found[1])].position}"
     return field
 
 
