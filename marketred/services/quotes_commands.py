@@ -53,7 +53,6 @@ from marketred.services import idempotency, stock
 from marketred.services.errors import Conflict, InvalidInput, Unavailable
 from marketred.services.quotes_access import quote_for
 from marketred.services.quotes_queries import get_quote
-from marketred.store.repositories import quotes as quotes_repo
 
 R = TypeVar("R", bound=BaseModel)
 
@@ -106,9 +105,7 @@ async def accept_quote(
 ) -> QuoteOut:
     quote = await quote_for(session, who, quote_id, "accept")
     # Only a quote selling tracked stock reserves it (others keep the path without it).
-    lines = await quotes_repo.lines_of(session, quote_id)
-    variants = [ln.variant_id for ln in lines if ln.variant_id is not None]
-    reserve = await stock.tracks_any(session, variants)
+    reserve = await stock.quote_tracks_stock(session, quote_id)
     await _update(
         temporal,
         quote.workflow_id,

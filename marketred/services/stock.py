@@ -20,7 +20,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketred.schemas.quotes import ReserveStockResult, StockItem, StockShortage
-from marketred.store.models import StockReservation, Variant
+from marketred.store.models import QuoteLine, StockReservation, Variant
 
 # Statuses of a quote that ended without a payment: its reserved stock goes back.
 RELEASED_BY = frozenset({"CANCELLED", "PAYMENT_EXPIRED", "EXPIRED", "REJECTED"})
@@ -145,11 +145,13 @@ async def _give_back(session: AsyncSession, variant_id: uuid.UUID, quantity: int
     )
 
 
-async def tracks_any(session: AsyncSession, variant_ids: list[uuid.UUID]) -> bool:
-    """Whether any of these variants tracks its stock (an acceptance then reserves)."""
-    if not variant_ids:
-        return False
+async def quote_tracks_stock(session: AsyncSession, quote_id: uuid.UUID) -> bool:
+    """Whether a line of the quote sells a variant that tracks its stock (accepting it
+    then reserves). Columns only: no ORM rows left behind in the caller's session."""
     found = await session.execute(
-        select(Variant.id).where(Variant.id.in_(variant_ids), Variant.stock.is_not(None)).limit(1)
+        select(Variant.id)
+        .join(QuoteLine, QuoteLine.variant_id == Variant.id)
+        .where(QuoteLine.quote_id == quote_id, Variant.stock.is_not(None))
+        .limit(1)
     )
     return found.first() is not None
