@@ -117,7 +117,7 @@ async def _quote(
 
 
 def _position(quote: dict[str, Any], variant_id: uuid.UUID) -> int:
-    return next(ln["position"] for ln in quote["lines"] if ln["variant_id"] == str(variant_id))
+    return int(next(ln["position"] for ln in quote["lines"] if ln["variant_id"] == str(variant_id)))
 
 
 async def _stock(engine: AsyncEngine, variant_id: uuid.UUID) -> int | None:
@@ -168,7 +168,8 @@ async def test_vendor_accepts_two_of_three_lines_and_khipu_is_asked_for_the_new_
     assert (accepted["subtotal"], accepted["total"]) == (26_000, 29_000)  # 16.000 + 10.000
     # The buyer sees the same (old → new, the reason) before paying.
     seen = (await stack.api.get(f"/api/v1/quotes/{qid}", headers=buyer)).json()
-    assert seen["lines"] == accepted["lines"] and seen["total"] == 29_000
+    assert seen["lines"] == accepted["lines"]
+    assert seen["total"] == 29_000
     # Reserved: the coffee's accepted 2 (the untracked lines hold nothing).
     assert await _stock(engine, coffee) == 3
     assert await _reservations(engine, qid) == {coffee: (2, "reserved")}
@@ -188,7 +189,8 @@ async def test_vendor_accepts_two_of_three_lines_and_khipu_is_asked_for_the_new_
     assert await _stock(engine, coffee) == 3  # sold for good
     async with create_session_factory(engine)() as db:
         row = await db.get(Quote, uuid.UUID(qid))
-        assert row is not None and (row.status, row.total) == ("PAID", 29_000)
+        assert row is not None
+        assert (row.status, row.total) == ("PAID", 29_000)
 
 
 @pytest.mark.parametrize(

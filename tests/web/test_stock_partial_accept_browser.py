@@ -88,7 +88,7 @@ async def _sale_posted(stack, quote_id: str) -> int:  # type: ignore[no-untyped-
 
 
 def _line(quote: dict[str, Any], variant_id: str) -> int:
-    return next(ln["position"] for ln in quote["lines"] if ln["variant_id"] == variant_id)
+    return int(next(ln["position"] for ln in quote["lines"] if ln["variant_id"] == variant_id))
 
 
 async def test_vendor_accepts_two_of_three_lines_and_the_buyer_sees_the_change(browser, stack):
