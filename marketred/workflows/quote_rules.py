@@ -106,7 +106,9 @@ def stock_items(lines: list[QuoteLine]) -> list[StockItem]:
             position=line.position,
             variant_id=line.variant_id,
             quantity=line.quantity,
-            label=f"{line.product_name} {line.variant_label}".strip() + f" ({line.sku})",
+            label=line.product_name
+            + (f" ({line.variant_label})" if line.variant_label else "")
+            + f", SKU {line.sku}",
         )
         for line in lines
         if line.variant_id is not None and line.quantity > 0

@@ -175,7 +175,7 @@ async def test_acceptance_short_of_stock_names_the_line_then_a_lower_quantity_go
         cause = refused.value.cause
         assert isinstance(cause, ApplicationError)
         assert cause.type == QUOTE_INVALID_INPUT
-        assert "Café 250 g (CAF-250)" in cause.message
+        assert "not enough stock for Café (250 g), SKU CAF-250" in cause.message
         assert "1 available, 3 accepted" in cause.message
         waiting = await state_of(handle)
         assert waiting.status == "REQUESTED"
