@@ -69,6 +69,8 @@ class FakeWorld:
     stock: dict[uuid.UUID, int] = field(default_factory=dict)
     reservations: dict[uuid.UUID, dict[uuid.UUID, int]] = field(default_factory=dict)
     reserve_calls: int = 0
+    # The first reservation is held open until this is set (a reservation in flight).
+    reserve_gate: asyncio.Event | None = None
 
     def activities(self) -> list[Any]:
         world = self
@@ -157,6 +159,8 @@ class FakeWorld:
         @activity.defn(name="reserve_stock")
         async def reserve_stock(inp: ReserveStockInput) -> ReserveStockResult:
             world.reserve_calls += 1
+            if world.reserve_gate is not None and world.reserve_calls == 1:
+                await world.reserve_gate.wait()
             held = world.reservations.get(inp.quote_id, {})
             for variant_id, n in held.items():
                 world.stock[variant_id] += n

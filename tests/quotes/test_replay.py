@@ -43,6 +43,7 @@ BRANCHES_SINCE_0_2_0 = {
     # issue 20: partial acceptance, stock reserved at acceptance
     "partial_accept_completed",
     "stock_reserved_payment_expired",
+    "cancelled_while_reserving_stock",
 }
 
 

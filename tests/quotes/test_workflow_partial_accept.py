@@ -6,6 +6,7 @@ naming the line, and a retried reservation never reserves twice."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
 import pytest
@@ -17,6 +18,7 @@ from marketred.schemas.payments import PaymentNotified
 from marketred.schemas.quotes import (
     QUOTE_INVALID_INPUT,
     AcceptInput,
+    CancelInput,
     ConfirmDeliveryInput,
     LinePriceChange,
     MarkShippedInput,
@@ -194,3 +196,42 @@ async def test_acceptance_short_of_stock_names_the_line_then_a_lower_quantity_go
         await record_history(handle, "stock_reserved_payment_expired")
     assert result.status == "PAYMENT_EXPIRED"
     assert world.statuses[-1] == "PAYMENT_EXPIRED"  # the projection gives the stock back
+
+
+async def test_a_cancel_while_the_stock_is_being_reserved_gives_it_back(
+    quote_env: WorkflowEnvironment,
+) -> None:
+    """The buyer cancels while the acceptance's reservation is in flight: the quote is
+    cancelled, the acceptance is refused, and the reservation is released at once."""
+    gate = asyncio.Event()
+    world, tq = FakeWorld(stock={COFFEE: 5}, reserve_gate=gate), unique_task_queue()
+    client = quote_env.client
+    async with fake_worker(client, tq, world):
+        handle = await start_quote(client, tq, three_lines())
+        accepting = asyncio.create_task(
+            handle.execute_update(
+                QuoteWorkflow.accept, AcceptInput(shipping_cost=0, reserve_stock=True)
+            )
+        )
+        for _ in range(400):
+            if world.reserve_calls:
+                break
+            await asyncio.sleep(0.05)
+        assert world.reserve_calls == 1
+        # A second acceptance or a reject waits for the first's outcome.
+        with pytest.raises(WorkflowUpdateFailedError):
+            await handle.execute_update(QuoteWorkflow.reject, RejectInput(reason="no"))
+        cancelled = await handle.execute_update(
+            QuoteWorkflow.cancel, CancelInput(actor="buyer", reason="ya no")
+        )
+        assert cancelled.status == "CANCELLED"
+        gate.set()
+        with pytest.raises(WorkflowUpdateFailedError) as refused:
+            await accepting
+        assert "no longer awaiting the vendor" in str(refused.value.cause)
+        result = await handle.result()
+        await record_history(handle, "cancelled_while_reserving_stock")
+    assert result.status == "CANCELLED"
+    assert world.reserve_calls == 2
+    assert world.reservations[cancelled.quote_id] == {}
+    assert world.stock == {COFFEE: 5}
