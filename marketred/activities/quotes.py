@@ -1,4 +1,5 @@
-"""Quote activities: the versioned projection of a QuoteWorkflow into PostgreSQL."""
+"""Quote activities: the versioned projection of a QuoteWorkflow into PostgreSQL, and
+the stock an acceptance reserves (services/stock.py)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,13 @@ from temporalio.exceptions import ApplicationError
 
 from marketred import metrics
 from marketred.schemas import temporal_contracts as contracts
-from marketred.schemas.quotes import ProjectQuoteInput, QuoteState
-from marketred.services import quotes_projection, quotes_step_errors
+from marketred.schemas.quotes import (
+    ProjectQuoteInput,
+    QuoteState,
+    ReserveStockInput,
+    ReserveStockResult,
+)
+from marketred.services import quotes_projection, quotes_step_errors, stock
 
 # Steps that clear their own recorded failure (`quotes.last_error`) in the projection's
 # transaction, so the worker's step-error interceptor need not open another transaction
@@ -42,3 +48,9 @@ class QuoteActivities:
     async def project_quote(self, inp: ProjectQuoteInput) -> bool:
         async with self._sessions() as session:
             return await project_and_commit(session, inp.state, contracts.PROJECT_QUOTE.name)
+
+    @activity.defn(name=contracts.RESERVE_STOCK.name)
+    async def reserve_stock(self, inp: ReserveStockInput) -> ReserveStockResult:
+        """Keyed by the quote: a retry sets the same reservation, never a second one."""
+        async with self._sessions() as session:
+            return await stock.reserve(session, inp.quote_id, inp.items)

@@ -95,8 +95,13 @@ class CreateQuote(StrictModel):
 
 
 class LinePriceChange(StrictModel):
+    """What the vendor changes on one line when accepting: its unit price, and/or a lower
+    quantity (0 drops the line) with the reason the buyer will read."""
+
     position: int = Field(ge=0)
-    unit_price: int = Field(ge=0, le=MAX_PRICE)
+    unit_price: int | None = Field(default=None, ge=0, le=MAX_PRICE)
+    quantity: int | None = Field(default=None, ge=0, le=999)
+    reason: str | None = Field(default=None, max_length=500)
 
 
 class AcceptQuote(StrictModel):
@@ -169,6 +174,10 @@ class QuoteLine(BaseModel):
     quantity: int
     original_unit_price: int
     unit_price: int
+    # Set when the vendor accepted fewer than asked (0: the line was dropped): what the
+    # buyer asked for, and the vendor's reason. None when the quantity is as asked.
+    requested_quantity: int | None = None
+    change_reason: str | None = None
 
     @property
     def total(self) -> int:
@@ -234,6 +243,9 @@ class AcceptInput(BaseModel):
     lines: list[LinePriceChange] | None = None
     note: str | None = None
     valid_hours: int | None = None
+    # Some line's variant tracks its stock: the acceptance reserves it (reserve_stock
+    # activity) for the payment window. False in payloads from before stock reservations.
+    reserve_stock: bool = False
 
 
 class RejectInput(BaseModel):
@@ -443,6 +455,8 @@ class QuoteRunState(BaseModel):
     refund_busy: bool = False
     # The buyer's reason for the one return a quote may have.
     return_reason: str | None = None
+    # An acceptance is reserving stock (an activity): other decisions wait for it.
+    accepting: bool = False
 
 
 class QuoteState(BaseModel):
@@ -563,6 +577,31 @@ class PublishResult(BaseModel):
 
     applied: bool
     mailed: bool
+class StockItem(BaseModel):
+    position: int
+    variant_id: uuid.UUID
+    quantity: int
+    label: str
+
+
+class ReserveStockInput(BaseModel):
+    """Set the quote's stock reservation to exactly `items` (an empty list releases it):
+    keyed by quote, so a retried activity never reserves twice."""
+
+    quote_id: uuid.UUID
+    items: list[StockItem]
+
+
+class StockShortage(BaseModel):
+    position: int
+    label: str
+    requested: int
+    available: int
+
+
+class ReserveStockResult(BaseModel):
+    # Empty when reserved; otherwise the lines short of stock (nothing was reserved).
+    short: list[StockShortage] = Field(default_factory=list)
 
 
 # --- API responses ------------------------------------------------------------------
@@ -648,6 +687,10 @@ class QuoteLineOut(BaseModel):
     original_unit_price: int
     unit_price: int
     line_total: int
+    # The quantity the buyer asked for, when the vendor accepted fewer (0 = dropped),
+    # and the vendor's reason.
+    requested_quantity: int | None = None
+    change_reason: str | None = None
 
 
 class QuoteOut(BaseModel):

@@ -42,6 +42,8 @@ from marketred.schemas.quotes import (
     RecordRefundInput,
     RejectInput,
     RequestReturnInput,
+    ReserveStockInput,
+    ReserveStockResult,
     RetryNowInput,
     RetryRefundInput,
     StartPaymentInput,
@@ -144,6 +146,7 @@ POST_SALE_TO_LEDGER: Activity[PostSaleInput, None] = Activity(
     "post_sale_to_ledger", PostSaleInput, None
 )
 POST_REFUND_TO_LEDGER = Activity("post_refund_to_ledger", PostRefundInput, PostRefundResult)
+RESERVE_STOCK = Activity("reserve_stock", ReserveStockInput, ReserveStockResult)
 
 QUOTE_ACTIVITIES: tuple[Activity[Any, Any], ...] = (
     PUBLISH_QUOTE,
@@ -156,4 +159,5 @@ QUOTE_ACTIVITIES: tuple[Activity[Any, Any], ...] = (
     REFUND_KHIPU_PAYMENT,
     POST_SALE_TO_LEDGER,
     POST_REFUND_TO_LEDGER,
+    RESERVE_STOCK,
 )

@@ -29,6 +29,9 @@ from marketred.store.repositories import carts as carts_repo
 from marketred.store.repositories import vendors as vendors_repo
 from marketred.store.repositories.carts import CartLineRow
 
+# A tracked variant with stock 0 cannot be put in a cart.
+OUT_OF_STOCK = "this variant is out of stock"
+
 
 async def _active_vendor(session: AsyncSession, vendor_slug: str) -> Vendor:
     vendor = await vendors_repo.get_by_slug(session, vendor_slug)
@@ -111,6 +114,8 @@ async def set_quantity(
         raise InvalidInput(
             "this product is no longer available", errors=[("variant_id", "not available")]
         )
+    if variant.stock == 0:
+        raise InvalidInput(OUT_OF_STOCK, errors=[("variant_id", OUT_OF_STOCK)])
     if variant.stock is not None and quantity > variant.stock:
         msg = f"only {variant.stock} in stock"
         raise InvalidInput(msg, errors=[("quantity", msg)])
@@ -118,6 +123,11 @@ async def set_quantity(
     cart_id = await carts_repo.lock_or_create_cart(session, buyer_id, vendor.id)
     await carts_repo.upsert_item(session, cart_id, variant_id, quantity)
     return await get_cart(session, buyer_id, vendor)
+
+
+def sold_out(exc: InvalidInput) -> bool:
+    """The refusal was for a sold-out variant (pages say "agotado")."""
+    return exc.detail == OUT_OF_STOCK
 
 
 async def clear_cart(session: AsyncSession, buyer_id: uuid.UUID, vendor_slug: str) -> None:
@@ -145,6 +155,8 @@ async def snapshot_for_quote(
     for row in rows:
         if not _available(row):
             problems.append(("items", f"{row.product_name} ({row.sku}) is no longer available"))
+        elif row.stock == 0:
+            problems.append(("items", f"{row.product_name} ({row.sku}) is out of stock"))
         elif row.stock is not None and row.quantity > row.stock:
             problems.append(("items", f"{row.product_name} ({row.sku}): only {row.stock} in stock"))
     if problems:

@@ -49,7 +49,7 @@ from marketred.schemas.quotes import (
     StartPaymentInput,
     StartPaymentResult,
 )
-from marketred.services import idempotency
+from marketred.services import idempotency, stock
 from marketred.services.errors import Conflict, InvalidInput, Unavailable
 from marketred.services.quotes_access import quote_for
 from marketred.services.quotes_queries import get_quote
@@ -104,11 +104,13 @@ async def accept_quote(
     key: str | None = None,
 ) -> QuoteOut:
     quote = await quote_for(session, who, quote_id, "accept")
+    # Only a quote selling tracked stock reserves it (others keep the path without it).
+    reserve = await stock.quote_tracks_stock(session, quote_id)
     await _update(
         temporal,
         quote.workflow_id,
         c.ACCEPT,
-        AcceptInput(**body.model_dump()),
+        AcceptInput(**body.model_dump(), reserve_stock=reserve),
         when_closed=VENDOR_DECISION_CLOSED,
         quote_id=quote_id,
         key=key,

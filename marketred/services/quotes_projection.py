@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketred.schemas.quotes import FINAL_STATUSES, QuoteState
+from marketred.services import stock
 from marketred.store.repositories import quotes as quotes_repo
 
 # How long a workflow may wait for the request that started it to commit its quote row.
@@ -104,7 +105,9 @@ async def project(
     )
     if applied:
         for line in state.lines:
-            await quotes_repo.set_line_price(
-                session, state.quote_id, line.position, line.unit_price
-            )
+            await quotes_repo.set_line(session, state.quote_id, line)
+    # Reserved stock follows the status, in this transaction (idempotent: only rows
+    # still reserved change), so a paid quote's units are sold and an unpaid end gives
+    # them back.
+    await stock.settle(session, state.quote_id, state.status)
     return applied

@@ -69,6 +69,8 @@ async def quote_out(
                 original_unit_price=ln.original_unit_price,
                 unit_price=ln.unit_price,
                 line_total=ln.unit_price * ln.quantity,
+                requested_quantity=ln.requested_quantity,
+                change_reason=ln.change_reason,
             )
             for ln in lines
         ],

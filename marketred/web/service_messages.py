@@ -31,6 +31,10 @@ _EXACT: dict[str, Callable[[], str]] = {
     "a whole number, or empty when not tracked": lambda: _(
         "Un número entero, o vacío si no controlas el stock."
     ),
+    "this variant is out of stock": lambda: _("Agotado: no quedan unidades de esta variante."),
+    "dropping every line is a rejection: reject the quote instead": lambda: _(
+        "Quitaste todos los productos: si no puedes vender nada, rechaza la cotización."
+    ),
     "http(s) URLs separated by |": lambda: _("Direcciones http(s) separadas por |."),
     "write si or no": lambda: _("Escribe sí o no."),
     "the file is empty or has no header row": lambda: _(
@@ -139,6 +143,30 @@ _PATTERNS: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
     (
         re.compile(r"only (\d+) in stock"),
         lambda m: _("Solo quedan %(n)s en stock.", n=m[1]),
+    ),
+    (
+        re.compile(r"(.+) \((.+)\) is out of stock"),
+        lambda m: _("%(name)s (%(sku)s) está agotado.", name=m[1], sku=m[2]),
+    ),
+    (
+        re.compile(
+            r"line \d+, not enough stock for (.+): (\d+) available, (\d+) accepted;"
+            r" lower the quantity"
+        ),
+        lambda m: _(
+            "Falta stock de %(item)s: quedan %(n)s y aceptaste %(q)s. Baja la cantidad.",
+            item=m[1],
+            n=m[2],
+            q=m[3],
+        ),
+    ),
+    (
+        re.compile(r"line \d+: at most the (\d+) the buyer asked for"),
+        lambda m: _("A lo más %(n)s, lo que pidió el comprador.", n=m[1]),
+    ),
+    (
+        re.compile(r"line \d+: say why you lower the quantity or drop the line"),
+        lambda _m: _("Cuéntale al comprador por qué envías menos o quitas el producto."),
     ),
     (
         re.compile(r"(.+) \((.+)\) is no longer available"),

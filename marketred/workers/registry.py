@@ -45,6 +45,7 @@ def activities(deps: WorkerDeps) -> Sequence[Callable[..., Any]]:
         indexer.push_product,
         publish_acts.publish_quote,
         quote_acts.project_quote,
+        quote_acts.reserve_stock,
         mail_acts.send_quote_notification,
         pay_acts.create_khipu_payment,
         pay_acts.check_khipu_payment,

@@ -24,15 +24,16 @@ with workflow.unsafe.imports_passed_through():
         ConfirmDeliveryInput,
         ExtendDeadlineInput,
         MarkShippedInput,
+        QuoteLine,
         QuoteOutcome,
         QuoteState,
         QuoteWorkflowInput,
         RecheckPaymentInput,
         RejectInput,
+        ReserveStockInput,
         RetryNowInput,
         StartPaymentInput,
         StartPaymentResult,
-        totals_of,
     )
     from marketred.workflows import quote_rules as rules
     from marketred.workflows.quote_returns import QuoteReturns
@@ -43,6 +44,11 @@ PAYMENT_REMINDER = "payment-reminder"
 # Request-path Khipu calls (an HTTP request waits on the update): past this, the update
 # fails with NoAnswer and the API answers 503 (0.2.0).
 REQUEST_PATH = timedelta(seconds=30)
+
+# workflow.patched ids (issue 20): an acceptance may lower quantities or drop lines; and
+# one that sells tracked stock reserves it (released or converted by the projection).
+PARTIAL_ACCEPT = "partial-accept"
+STOCK_RESERVATIONS = "stock-reservations"
 
 
 # Under Worker Versioning a quote is auto-upgrade (it outlives many builds): the
@@ -375,9 +381,16 @@ class QuoteWorkflow(QuoteReturns):
     @workflow.update
     async def accept(self, inp: AcceptInput) -> QuoteState:
         # The state guard deciding a race (validators are not re-run here).
-        self._refuse_unless(self.s.status == "REQUESTED", rules.NOT_AWAITING_VENDOR)
-        if inp.lines:
-            prices = {change.position: change.unit_price for change in inp.lines}
+        self._refuse_unless(
+            self.s.status == "REQUESTED" and not self.s.accepting, rules.NOT_AWAITING_VENDOR
+        )
+        if workflow.patched(PARTIAL_ACCEPT):
+            lines = rules.accepted_lines(self.s.lines, inp.lines)
+            if inp.reserve_stock and workflow.patched(STOCK_RESERVATIONS):
+                await self._reserve_stock(lines)
+            self.s.lines = lines
+        elif inp.lines:
+            prices = {ch.position: ch.unit_price for ch in inp.lines if ch.unit_price is not None}
             self.s.lines = [
                 line.model_copy(update={"unit_price": prices.get(line.position, line.unit_price)})
                 for line in self.s.lines
@@ -399,22 +412,35 @@ class QuoteWorkflow(QuoteReturns):
         await self._publish("accepted")
         return self._snapshot()
 
+    async def _reserve_stock(self, lines: list[QuoteLine]) -> None:
+        """Reserve the accepted quantities (one activity, keyed by the quote); refused
+        naming the line short of stock. A quote that ended meanwhile gives it back."""
+        self.s.accepting = True
+        try:
+            result = await self._steps.run(
+                c.RESERVE_STOCK,
+                ReserveStockInput(quote_id=self._in.quote_id, items=rules.stock_items(lines)),
+                within=REQUEST_PATH,
+            )
+            assert result is not None
+            if result.short:
+                field, message = rules.shortage_message(result)
+                raise ApplicationError(message, field, type=QUOTE_INVALID_INPUT, non_retryable=True)
+            if self.s.status != "REQUESTED":
+                await self._steps.run(
+                    c.RESERVE_STOCK, ReserveStockInput(quote_id=self._in.quote_id, items=[])
+                )
+                self._refuse_unless(False, rules.NOT_AWAITING_VENDOR)
+        finally:
+            self.s.accepting = False
+
     @accept.validator
     def validate_accept(self, inp: AcceptInput) -> None:
         self._refuse(rules.accept(self.s, inp))
-        prices = {change.position: change.unit_price for change in inp.lines or []}
-        paid_lines = [
-            line.model_copy(update={"unit_price": prices.get(line.position, line.unit_price)})
-            for line in self.s.lines
-        ]
-        if totals_of(paid_lines, inp.shipping_cost)[1] <= 0:
-            # Khipu takes no payment of $0: accepting it would leave the quote stuck.
-            raise ApplicationError(
-                "the total to pay must be more than $0: set a price or a shipping cost",
-                "shipping_cost",
-                type=QUOTE_INVALID_INPUT,
-                non_retryable=True,
-            )
+        problem = rules.accept_input_problem(self.s, inp)
+        if problem is not None:
+            field, message = problem
+            raise ApplicationError(message, field, type=QUOTE_INVALID_INPUT, non_retryable=True)
 
     @workflow.update
     async def reject(self, inp: RejectInput) -> QuoteState:

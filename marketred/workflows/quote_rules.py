@@ -18,7 +18,12 @@ from marketred.schemas.quotes import (
     CancelInput,
     DeadlinePolicy,
     ExtendDeadlineInput,
+    LinePriceChange,
+    QuoteLine,
     QuoteRunState,
+    ReserveStockResult,
+    StockItem,
+    totals_of,
 )
 
 NOT_AWAITING_VENDOR = "the quote is no longer awaiting the vendor"
@@ -30,15 +35,100 @@ NOT_SHIPPED = "the quote has not been shipped"
 
 
 def accept(s: QuoteRunState, inp: AcceptInput) -> str | None:
-    if s.status != "REQUESTED":
+    if s.status != "REQUESTED" or s.accepting:
         return NOT_AWAITING_VENDOR
     positions = {line.position for line in s.lines}
     unknown = [c.position for c in inp.lines or [] if c.position not in positions]
     return f"no quote line at position(s) {unknown}" if unknown else None
 
 
+def accepted_lines(
+    lines: list[QuoteLine], changes: list[LinePriceChange] | None
+) -> list[QuoteLine]:
+    """The quote's lines as the vendor accepts them: new unit prices, lower quantities
+    (0: dropped) with the reason and the quantity the buyer asked for."""
+    by_position = {change.position: change for change in changes or []}
+    out: list[QuoteLine] = []
+    for line in lines:
+        change = by_position.get(line.position)
+        if change is None:
+            out.append(line)
+            continue
+        update: dict[str, object] = {}
+        if change.unit_price is not None:
+            update["unit_price"] = change.unit_price
+        if change.quantity is not None and change.quantity != line.quantity:
+            update["quantity"] = change.quantity
+            update["requested_quantity"] = line.quantity
+            update["change_reason"] = (change.reason or "").strip()
+        out.append(line.model_copy(update=update))
+    return out
+
+
+def accept_input_problem(s: QuoteRunState, inp: AcceptInput) -> tuple[str, str] | None:
+    """Why the acceptance's own input cannot work, as (field, message); None if it can.
+    Fields are named as the API names them (`lines[<index>].quantity`)."""
+    requested = {line.position: line.quantity for line in s.lines}
+    seen: set[int] = set()
+    for index, change in enumerate(inp.lines or []):
+        if change.position in seen:
+            return f"lines[{index}].position", f"line {change.position} is changed twice"
+        seen.add(change.position)
+        asked = requested.get(change.position)
+        if change.quantity is None or asked is None or change.quantity == asked:
+            continue
+        if change.quantity < 0:
+            return f"lines[{index}].quantity", "the quantity cannot be negative"
+        if change.quantity > asked:
+            return (
+                f"lines[{index}].quantity",
+                f"line {change.position}: at most the {asked} the buyer asked for",
+            )
+        if not (change.reason or "").strip():
+            return (
+                f"lines[{index}].reason",
+                f"line {change.position}: say why you lower the quantity or drop the line",
+            )
+    lines = accepted_lines(s.lines, inp.lines)
+    if all(line.quantity == 0 for line in lines):
+        return "lines", "dropping every line is a rejection: reject the quote instead"
+    if totals_of(lines, inp.shipping_cost)[1] <= 0:
+        # Khipu takes no payment of $0: accepting it would leave the quote stuck.
+        return (
+            "shipping_cost",
+            "the total to pay must be more than $0: set a price or a shipping cost",
+        )
+    return None
+
+
+def stock_items(lines: list[QuoteLine]) -> list[StockItem]:
+    """What an acceptance reserves: every line still sold that names its variant."""
+    return [
+        StockItem(
+            position=line.position,
+            variant_id=line.variant_id,
+            quantity=line.quantity,
+            label=line.product_name
+            + (f" ({line.variant_label})" if line.variant_label else "")
+            + f", SKU {line.sku}",
+        )
+        for line in lines
+        if line.variant_id is not None and line.quantity > 0
+    ]
+
+
+def shortage_message(result: ReserveStockResult) -> tuple[str, str]:
+    """The vendor's error for an acceptance short of stock, naming the (first) line."""
+    short = result.short[0]
+    return (
+        "lines",
+        f"line {short.position}, not enough stock for {short.label}: {short.available} available, "
+        f"{short.requested} accepted; lower the quantity",
+    )
+
+
 def reject(s: QuoteRunState) -> str | None:
-    return None if s.status == "REQUESTED" else NOT_AWAITING_VENDOR
+    return None if s.status == "REQUESTED" and not s.accepting else NOT_AWAITING_VENDOR
 
 
 def cancel(s: QuoteRunState, inp: CancelInput) -> str | None:

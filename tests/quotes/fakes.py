@@ -34,6 +34,9 @@ from marketred.schemas.quotes import (
     QuoteLine,
     QuoteOutcome,
     QuoteWorkflowInput,
+    ReserveStockInput,
+    ReserveStockResult,
+    StockShortage,
 )
 from marketred.workflows.quote_lifecycle import QuoteWorkflow
 
@@ -72,6 +75,13 @@ class FakeWorld:
     # Khipu is unreachable (every call fails) while set; failed calls are counted.
     khipu_down: bool = False
     failed_reads: int = 0
+    # Tracked stock by variant (a variant not here is untracked) and each quote's
+    # reservation, set like the real activity: exactly the items asked, or refused.
+    stock: dict[uuid.UUID, int] = field(default_factory=dict)
+    reservations: dict[uuid.UUID, dict[uuid.UUID, int]] = field(default_factory=dict)
+    reserve_calls: int = 0
+    # The first reservation is held open until this is set (a reservation in flight).
+    reserve_gate: asyncio.Event | None = None
 
     def activities(self) -> list[Any]:
         world = self
@@ -172,9 +182,38 @@ class FakeWorld:
         async def post_refund_to_ledger(inp: PostRefundInput) -> None:
             world.ledger_refunds.append(inp)
 
+        @activity.defn(name="reserve_stock")
+        async def reserve_stock(inp: ReserveStockInput) -> ReserveStockResult:
+            world.reserve_calls += 1
+            if world.reserve_gate is not None and world.reserve_calls == 1:
+                await world.reserve_gate.wait()
+            held = world.reservations.get(inp.quote_id, {})
+            for variant_id, n in held.items():
+                world.stock[variant_id] += n
+            wanted = {i.variant_id: i.quantity for i in inp.items if i.variant_id in world.stock}
+            short = [
+                StockShortage(
+                    position=i.position,
+                    label=i.label,
+                    requested=i.quantity,
+                    available=world.stock[i.variant_id],
+                )
+                for i in inp.items
+                if i.variant_id in wanted and world.stock[i.variant_id] < i.quantity
+            ]
+            if short:
+                for variant_id, n in held.items():
+                    world.stock[variant_id] -= n
+                return ReserveStockResult(short=short)
+            for variant_id, n in wanted.items():
+                world.stock[variant_id] -= n
+            world.reservations[inp.quote_id] = wanted
+            return ReserveStockResult()
+
         return [
             publish_quote,
             project_quote,
+            reserve_stock,
             send_quote_notification,
             create_khipu_payment,
             check_khipu_payment,

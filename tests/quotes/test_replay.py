@@ -40,6 +40,10 @@ BRANCHES_SINCE_0_2_0 = {
     "return_approved_partially",
     "return_disputed_refunded",
     "operator_partial_refunds",
+    # issue 20: partial acceptance, stock reserved at acceptance
+    "partial_accept_completed",
+    "stock_reserved_payment_expired",
+    "cancelled_while_reserving_stock",
 }
 
 

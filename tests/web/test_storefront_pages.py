@@ -129,3 +129,30 @@ async def test_post_without_csrf_token_is_refused(client, db, settings):
     shop = await make_vendor(db)
     r = await client.post(f"/carros/{shop.slug}/vaciar", data={})
     assert r.status_code == 403
+
+
+async def test_a_sold_out_variant_is_marked_and_cannot_be_put_in_the_cart(client, db, settings):
+    buyer = await make_user(db, "buyer")
+    await sign_in(client, db, settings, buyer)
+    shop = await make_vendor(db)
+    product, (last, gone) = await make_product(db, shop, "Chaleco tejido", (30000, 31000))
+    last.stock, gone.stock = 1, 0
+    await db.commit()
+    page = await client.get(f"/productos/{product.id}")
+    assert page.text.count("(agotado)") == 1
+    r = await client.post(
+        "/carros/agregar",
+        data={
+            "csrf_token": csrf_of(page.text),
+            "vendor": shop.slug,
+            "variant_id": str(gone.id),
+            "quantity": "1",
+            "next": f"/productos/{product.id}",
+        },
+    )
+    assert r.status_code == 303
+    assert r.headers["location"].endswith("aviso=agotado")
+    shown = await client.get(r.headers["location"])
+    assert "Ese producto está agotado: no quedan unidades." in shown.text
+    carts = await client.get("/carros")
+    assert "Chaleco tejido" not in carts.text

@@ -106,7 +106,9 @@ class QuoteLine(UUIDPk, Base):
     __tablename__ = "quote_lines"
     __table_args__ = (
         UniqueConstraint("quote_id", "position"),
-        CheckConstraint("quantity > 0", name="quantity"),
+        # 0: the vendor dropped the line when accepting (requested_quantity says how many
+        # the buyer asked for, change_reason why).
+        CheckConstraint("quantity >= 0", name="quantity"),
         CheckConstraint("unit_price >= 0 AND original_unit_price >= 0", name="prices"),
     )
 
@@ -124,6 +126,29 @@ class QuoteLine(UUIDPk, Base):
     quantity: Mapped[int] = mapped_column(Integer)
     original_unit_price: Mapped[int]
     unit_price: Mapped[int]
+    requested_quantity: Mapped[int | None] = mapped_column(Integer)
+    change_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class StockReservation(Timestamps, Base):
+    """Stock an accepted quote holds (already taken off `variants.stock`): `reserved`
+    for the payment window, then `converted` (paid: gone for good) or `released` (the
+    quote ended unpaid: given back). One row per quote and variant."""
+
+    __tablename__ = "stock_reservations"
+    __table_args__ = (
+        CheckConstraint("quantity > 0", name="quantity"),
+        CheckConstraint("state IN ('reserved', 'converted', 'released')", name="state"),
+    )
+
+    quote_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("quotes.id", ondelete="CASCADE"), primary_key=True
+    )
+    variant_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("variants.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    quantity: Mapped[int] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(String(10))
 
 
 class QuoteEvent(UUIDPk, Base):

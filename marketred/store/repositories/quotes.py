@@ -12,6 +12,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketred.schemas.quotes import FINAL_STATUSES, STUCK_GRACE, QuoteListFilters, StuckReason
+from marketred.schemas.quotes import QuoteLine as QuoteLineState
 from marketred.store.models import Quote, QuoteEvent, QuoteLine, User, Vendor
 from marketred.store.models.notifications import SentNotification
 
@@ -148,17 +149,23 @@ async def apply_projection(
     return result.scalar_one_or_none() is not None
 
 
-async def set_line_price(
-    session: AsyncSession, quote_id: uuid.UUID, position: int, unit_price: int
-) -> None:
+async def set_line(session: AsyncSession, quote_id: uuid.UUID, line: QuoteLineState) -> None:
+    """The line as the vendor accepted it: unit price, quantity (0: dropped), what the
+    buyer asked for and the vendor's reason."""
     await session.execute(
         update(QuoteLine)
+        .where(QuoteLine.quote_id == quote_id, QuoteLine.position == line.position)
         .where(
-            QuoteLine.quote_id == quote_id,
-            QuoteLine.position == position,
-            QuoteLine.unit_price != unit_price,
+            (QuoteLine.unit_price != line.unit_price)
+            | (QuoteLine.quantity != line.quantity)
+            | QuoteLine.requested_quantity.is_distinct_from(line.requested_quantity)
         )
-        .values(unit_price=unit_price)
+        .values(
+            unit_price=line.unit_price,
+            quantity=line.quantity,
+            requested_quantity=line.requested_quantity,
+            change_reason=line.change_reason,
+        )
     )
 
 

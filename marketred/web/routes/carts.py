@@ -82,8 +82,8 @@ async def add_to_cart(buyer: WebBuyer, session: SessionDep, form: FormData) -> R
             session, authz.cart_owner(buyer, "change"), form.get("vendor", ""), variant_id, quantity
         )
     except InvalidInput as exc:
-        del exc
-        return see_other(f"{back}{'&' if '?' in back else '?'}aviso=no-disponible")
+        notice = "agotado" if carts.sold_out(exc) else "no-disponible"
+        return see_other(f"{back}{'&' if '?' in back else '?'}aviso={notice}")
     return await committed_redirect(session, "/carros?aviso=agregado")
 
 
@@ -102,8 +102,8 @@ async def update_cart_line(
         await carts.set_quantity(
             session, authz.cart_owner(buyer, "change"), vendor_slug, variant_id, quantity
         )
-    except InvalidInput:
-        return see_other("/carros?aviso=no-disponible")
+    except InvalidInput as exc:
+        return see_other(f"/carros?aviso={'agotado' if carts.sold_out(exc) else 'no-disponible'}")
     return await committed_redirect(
         session, "/carros?aviso=" + ("quitado" if quantity == 0 else "actualizado")
     )

@@ -19,6 +19,7 @@ NOTICES: dict[str, tuple[str, str]] = {
     "cantidad-invalida": (N_("Indica una cantidad entre 1 y 999."), "error"),
     "elige-variante": (N_("Elige una opción del producto."), "error"),
     "no-disponible": (N_("Ese producto ya no está disponible en esa cantidad."), "error"),
+    "agotado": (N_("Ese producto está agotado: no quedan unidades."), "error"),
     "solicitada": (N_("¡Listo! Enviamos tu solicitud de cotización a la tienda."), "ok"),
     "cancelada": (N_("La cotización fue cancelada."), "ok"),
     "reembolsada": (

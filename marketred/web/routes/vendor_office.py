@@ -1,9 +1,10 @@
 """Vendor back office: quotes awaiting a decision (by deadline), the decision page
-(adjust prices, add shipping, note — or reject with a reason, or ask once for more time
-to answer) and orders to ship."""
+(adjust prices, lower quantities or drop lines with a reason, add shipping, note — or
+reject with a reason, or ask once for more time to answer) and orders to ship."""
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -67,7 +68,8 @@ async def _decision_page(
 ) -> Response:
     quote = await services.get_quote(session, vendor, quote_id)
     if accept is None:
-        values = {f"price_{ln.position}": ln.unit_price for ln in quote.lines}
+        values: dict[str, object] = {f"price_{ln.position}": ln.unit_price for ln in quote.lines}
+        values |= {f"qty_{ln.position}": ln.quantity for ln in quote.lines}
         accept = FormState(values={"shipping_cost": "", **values})
     return render(
         request,
@@ -103,15 +105,39 @@ def read_acceptance(form: dict[str, str], lines: list[Any]) -> tuple[FormState, 
         )
     changes: list[LinePriceChange] = []
     total = shipping or 0
+    kept = 0
     for line in lines:
         name = f"price_{line.position}"
         price = parse_clp(form.get(name))
         if price is None:
             state.add(name, _("Indica un precio en pesos, sin decimales. Ejemplo: 12.990"))
             continue
-        total += price * line.quantity
-        if price != line.unit_price:
-            changes.append(LinePriceChange(position=line.position, unit_price=price))
+        quantity = _accepted_quantity(state, form, line)
+        if quantity is None:
+            continue
+        reason = form.get(f"reason_{line.position}", "").strip()
+        if quantity < line.quantity and not reason:
+            state.add(
+                f"reason_{line.position}",
+                _("Cuéntale al comprador por qué envías menos o quitas el producto."),
+            )
+        elif len(reason) > 500:
+            state.add(f"reason_{line.position}", _("Máximo 500 caracteres."))
+        total += price * quantity
+        kept += quantity > 0
+        change = LinePriceChange(
+            position=line.position,
+            unit_price=price if price != line.unit_price else None,
+            quantity=quantity if quantity != line.quantity else None,
+            reason=reason if quantity != line.quantity else None,
+        )
+        if change.unit_price is not None or change.quantity is not None:
+            changes.append(change)
+    if state.ok and kept == 0:
+        state.add(
+            "lines",
+            _("Quitaste todos los productos: si no puedes vender nada, rechaza la cotización."),
+        )
     if state.ok and total <= 0:
         # Khipu takes no payment of $0 (the workflow refuses it too).
         state.add(
@@ -137,6 +163,22 @@ def read_acceptance(form: dict[str, str], lines: list[Any]) -> tuple[FormState, 
     return state, body
 
 
+def _accepted_quantity(state: FormState, form: dict[str, str], line: Any) -> int | None:
+    """The quantity the vendor accepts of a line: as asked, fewer, or 0 to drop it."""
+    name = f"qty_{line.position}"
+    raw = form.get(name, "").strip()
+    if not raw:
+        return int(line.quantity)
+    quantity = parse_int(raw, 0, 999)
+    if quantity is None:
+        state.add(name, _("Indica una cantidad entera, 0 o más (0 quita el producto)."))
+        return None
+    if quantity > line.quantity:
+        state.add(name, _("A lo más %(n)s, lo que pidió el comprador.", n=line.quantity))
+        return None
+    return quantity
+
+
 @router.post("/vendedor/cotizaciones/{quote_id}/aceptar")
 async def accept(
     request: Request,
@@ -157,10 +199,19 @@ async def accept(
             return see_other(f"/vendedor/cotizaciones/{quote_id}?aviso=ya-no-es-posible")
         except InvalidInput as exc:
             for field, message in exc.errors or [("shipping_cost", exc.detail)]:
-                state.add(field, message)
+                state.add(_form_field(field, body), message)
         else:
             return see_other(f"/vendedor/cotizaciones/{quote_id}?aviso=aceptada")
     return await _decision_page(request, session, vendor, quote_id, accept=state, status_code=422)
+
+
+def _form_field(field: str, body: AcceptQuote) -> str:
+    """The form's field for the API's (`lines[1].quantity` → `qty_<that line's position>`)."""
+    found = re.fullmatch(r"lines\[(\d+)\]\.(\w+)", field)
+    if found and body.lines and int(found[1]) < len(body.lines):
+        prefix = {"quantity": "qty", "reason": "reason", "unit_price": "price"}.get(found[2], "qty")
+        return f"{prefix}_{body.lines[int(found[1])].position}"
+    return field
 
 
 @router.post("/vendedor/cotizaciones/{quote_id}/rechazar")
