@@ -577,6 +577,8 @@ class PublishResult(BaseModel):
 
     applied: bool
     mailed: bool
+
+
 class StockItem(BaseModel):
     position: int
     variant_id: uuid.UUID
