@@ -19,6 +19,7 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from marketred.activities.notifications import NotificationActivities
+from marketred.activities.quote_publish import PublishActivities
 from marketred.activities.quotes import QuoteActivities
 from marketred.api.app import create_app
 from marketred.sandbox.mailcatcher import start_catcher
@@ -37,7 +38,7 @@ from tests.support.ports import free_port
 
 pytestmark = pytest.mark.db
 
-REAL = {"project_quote", "send_quote_notification", "reserve_stock"}
+REAL = {"publish_quote", "project_quote", "send_quote_notification", "reserve_stock"}
 
 
 @pytest.fixture
@@ -62,6 +63,7 @@ async def stack(
         task_queue=tq,
         workflows=[QuoteWorkflow],
         activities=[
+            PublishActivities(sessions, local).publish_quote,
             quote_acts.project_quote,
             quote_acts.reserve_stock,
             NotificationActivities(sessions, local).send_quote_notification,
