@@ -24,6 +24,7 @@ from marketred.logs import get_logger
 from marketred.schemas import temporal_contracts as contracts
 from marketred.schemas.quotes import NotifyInput, PublishQuoteInput, PublishResult
 from marketred.settings import Settings
+from marketred.store.repositories import quotes as quotes_repo
 
 log = get_logger(__name__)
 
@@ -51,6 +52,11 @@ class PublishActivities:
 
     async def _mail(self, inp: PublishQuoteInput) -> bool:
         assert inp.event is not None
+        async with self._sessions() as session:
+            if await quotes_repo.get(session, inp.state.quote_id) is None:
+                # No quote row yet: the projection says so (QuoteNotRecorded) and the
+                # activity is tried again, mail included.
+                return False
         notice = NotifyInput(
             quote_id=inp.state.quote_id,
             workflow_id=inp.workflow_id,

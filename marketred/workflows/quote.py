@@ -174,7 +174,8 @@ class QuoteWorkflowBase:
     async def _publish(
         self, event: NotificationEvent | None = None, *, first: bool = False
     ) -> None:
-        """Mirror the state to the database, then (in the background) mail about it."""
+        """Mirror the state to the database and mail about it: in one activity since
+        PUBLISH_IN_ONE; before, the projection, then the mail in the background."""
         if not first and not self.s.started:
             await workflow.wait_condition(lambda: self.s.started)
         if self._lean and self._steps.publish_in_one:

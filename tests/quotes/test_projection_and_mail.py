@@ -13,11 +13,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.exceptions import ApplicationError
 
 from marketred.activities.notifications import NotificationActivities
+from marketred.activities.quote_publish import PublishActivities
 from marketred.integrations.mail import Mailer
 from marketred.sandbox.mailcatcher import CaughtMail, list_caught, start_catcher
 from marketred.schemas.quotes import (
     Deadlines,
     NotifyInput,
+    PublishQuoteInput,
     QuoteLine,
     QuoteState,
     TimelineEntry,
@@ -425,3 +427,41 @@ async def test_erasing_the_buyer_also_erases_the_contact_email_from_the_mail_log
         )
     )
     assert logged == [pseudonym]
+
+
+async def test_one_publish_projects_and_mails_once_and_leaves_refused_mail_to_the_sender(
+    session_factory: async_sessionmaker[AsyncSession],
+    db: AsyncSession,
+    settings: Settings,
+    tmp_path: Path,
+) -> None:
+    """publish_quote (one activity per transition): with the mail server down the quote
+    is still projected and the mail is reported as not sent (the workflow then sends it
+    with send_quote_notification); retried attempts project nothing again and mail once."""
+    port = free_port()
+    local = settings.model_copy(update={"smtp_url": f"smtp://127.0.0.1:{port}"})
+    publish = PublishActivities(session_factory, local).publish_quote
+    quote, buyer_email = await _quote(db)
+    await db.commit()
+    state = _state(quote, "ACCEPTED", 2, ["requested", "accepted"], shipping=3_990)
+    inp = PublishQuoteInput(
+        state=state, timeline_from=1, workflow_id=quote.workflow_id, event="accepted"
+    )
+
+    refused = await publish(inp)  # nothing listens on the port yet
+    await db.refresh(quote)
+    assert (refused.applied, refused.mailed) == (True, False)
+    assert (quote.status, quote.version) == ("ACCEPTED", 2)
+
+    catcher = start_catcher(tmp_path, "127.0.0.1", port)
+    try:
+        retried = await publish(inp)
+        again = await publish(inp)
+        await asyncio.sleep(0.2)
+        caught = list_caught(tmp_path)
+    finally:
+        catcher.stop()
+    assert (retried.applied, retried.mailed) == (False, True)
+    assert (again.applied, again.mailed) == (False, True)
+    assert [(m.to, m.key) for m in caught] == [(buyer_email, f"{quote.workflow_id}:accepted:buyer")]
+    assert [e.kind for e in await quotes_repo.events_of(db, quote.id)] == ["requested", "accepted"]
