@@ -2,11 +2,11 @@
 
 Limits: every attempt counts per IP (`MARKETRED_LOGIN_PER_IP_MINUTE`); failures count
 per account *and IP*, and that pair is locked (429) once they reach the limit, until the
-sliding count leaves room; the owner gets a mail saying for how long when that happens. Keyed by the pair so a stranger
-guessing from elsewhere cannot lock the owner out of their own account (docs/security.md,
-finding 8); the per-IP limit still caps one source's guesses across accounts. This is
-the one service that commits on its own: a failed attempt must stay counted although
-the request that made it fails.
+sliding count leaves room; the owner gets a mail saying for how long when that happens.
+Keyed by the pair so a stranger guessing from elsewhere cannot lock the owner out of
+their own account (docs/security.md, finding 8); the per-IP limit still caps one
+source's guesses across accounts. This is the one service that commits on its own: a
+failed attempt must stay counted although the request that made it fails.
 
 In production vendor staff sign in with InforedChile only, and operators too unless
 `MARKETRED_OPERATOR_PASSWORD_SIGN_IN` allows their password (break-glass): the
