@@ -182,6 +182,10 @@ class Settings(BaseSettings):
     login_per_ip_minute: int = Field(default=30, ge=0)
     register_per_ip_hour: int = Field(default=10, ge=0)
 
+    # How often each API process starts quote workflows its requests could not start
+    # right after their commit (a crash, Temporal away): rows at least this old.
+    quote_start_sweep_seconds: float = Field(default=5.0, gt=0)
+
     # Quote requests per hour. Per account is the guard; per client address is only a
     # coarse ceiling against floods, high enough for many buyers behind one address
     # (carrier NAT, an office, a proxy that does not forward addresses); 0 turns it off.
