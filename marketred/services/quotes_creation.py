@@ -85,6 +85,7 @@ async def create_quote(
         )
         for i, ln in enumerate(snapshot.lines)
     ]
+    line_rows = [QuoteLineRow(**line.model_dump()) for line in lines]
     quote = await quotes_repo.add_quote(
         session,
         Quote(
@@ -103,7 +104,7 @@ async def create_quote(
             contact=body.contact.model_dump(exclude_none=True),
             respond_by=requested_at + timedelta(hours=policy.response_hours),
         ),
-        [QuoteLineRow(**line.model_dump()) for line in lines],
+        line_rows,
     )
     number = quote_number_label(quote.number)
     inp = QuoteWorkflowInput(
@@ -125,4 +126,5 @@ async def create_quote(
     )
     quote_starts.record(session, settings.temporal_task_queue, inp)
     await carts.empty_cart(session, buyer.user_id, vendor.id)
-    return await quote_out(session, quote, vendor=vendor)
+    # Its timeline is empty until the workflow records the request (after the commit).
+    return await quote_out(session, quote, vendor=vendor, lines=line_rows, with_details=False)

@@ -1,8 +1,8 @@
 """One trace from POST /api/v1/quotes to the projection activity: FastAPI's server span →
 the response's background task → the Temporal client's StartWorkflow → RunWorkflow →
-StartActivity / RunActivity project_quote → its SQL; and the activity's log line carries that trace's id, the
-workflow id and the quote number. Run in a process of its own (tests/deploy/
-tracing_probe.py): a tracer provider is global and set once per process."""
+StartActivity / RunActivity project_quote → its SQL; and the activity's log line carries
+that trace's id, the workflow id and the quote number. Run in a process of its own
+(tests/deploy/tracing_probe.py): a tracer provider is global and set once per process."""
 
 from __future__ import annotations
 

@@ -49,6 +49,9 @@ class Quote(UUIDPk, Timestamps, Base):
     """
 
     __tablename__ = "quotes"
+    # Server defaults (the number from its sequence) come back in the INSERT's RETURNING
+    # instead of a SELECT after it.
+    __mapper_args__ = {"eager_defaults": True}
     __table_args__ = (
         CheckConstraint(
             "status IN (" + ", ".join(f"'{s}'" for s in QUOTE_STATUSES) + ")", name="status"
