@@ -110,7 +110,11 @@ class StartWatch:
         import asyncpg
 
         self.pool = await asyncpg.create_pool(
-            host=str(self.stack.home / "pgdata"), user="postgres", database="marketred", max_size=8
+            host=str(self.stack.home / "pgdata"),
+            user="postgres",
+            database="marketred",
+            min_size=1,
+            max_size=8,
         )
         self.has_outbox = bool(
             await self.pool.fetchval("SELECT to_regclass('quote_start_outbox') IS NOT NULL")
