@@ -128,7 +128,7 @@ class StartWatch:
             "SELECT EXISTS (SELECT 1 FROM quote_start_outbox WHERE quote_id = $1)",
             uuid.UUID(quote_id),
         ):
-            await asyncio.sleep(0.02)
+            await asyncio.sleep(0.05)
 
 
 async def one_quote(
