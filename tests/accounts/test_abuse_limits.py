@@ -9,10 +9,12 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from marketred.api.app import create_app
 from marketred.services import rate_limits
 from marketred.services.errors import RateLimited
+from marketred.settings import Settings
 from tests.accounts.conftest import mail_to, web_login
 from tests.conftest import make_resources
 from tests.support.factories import PASSWORD, auth_headers, make_user, make_vendor
@@ -203,7 +205,12 @@ async def test_a_zero_per_ip_limit_turns_it_off(
         )
 
 
-def _client(settings, engine, sessions, http):  # type: ignore[no-untyped-def]
+def _client(
+    settings: Settings,
+    engine: AsyncEngine,
+    sessions: async_sessionmaker[AsyncSession],
+    http: httpx.AsyncClient,
+) -> httpx.AsyncClient:
     app = create_app(settings, make_resources(settings, engine, sessions, http))
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver")
 
