@@ -86,6 +86,13 @@ INDEXER_OLDEST_AGE = Gauge(
     "marketred_indexer_outbox_oldest_age_seconds",
     "Age of the oldest catalog change not yet signalled (0 when none)",
 )
+QUOTE_STARTS_PENDING = Gauge(
+    "marketred_quote_starts_pending", "Committed quotes whose workflow has not started yet"
+)
+QUOTE_STARTS_OLDEST_AGE = Gauge(
+    "marketred_quote_starts_oldest_age_seconds",
+    "Age of the oldest committed quote still waiting for its workflow (0 when none)",
+)
 PAYOUT_RUNS = Counter(
     "marketred_payout_runs_total", "Payout runs that listed the vendors to pay (run started)"
 )

@@ -175,6 +175,17 @@ class Settings(BaseSettings):
     # password too (a break-glass setting; docs/security.md).
     operator_password_sign_in: bool = False
 
+    # Coarse ceilings per client address (0 turns one off): sign-in attempts per minute
+    # across accounts (wrong passwords also lock the account+address pair after 5), and
+    # registrations per hour. Behind a proxy that does not forward addresses every client
+    # shares one address: raise them, or set MARKETRED_FORWARDED_ALLOW_IPS.
+    login_per_ip_minute: int = Field(default=30, ge=0)
+    register_per_ip_hour: int = Field(default=10, ge=0)
+
+    # How often each API process starts quote workflows its requests could not start
+    # right after their commit (a crash, Temporal away): rows at least this old.
+    quote_start_sweep_seconds: float = Field(default=5.0, gt=0)
+
     # Quote requests per hour. Per account is the guard; per client address is only a
     # coarse ceiling against floods, high enough for many buyers behind one address
     # (carrier NAT, an office, a proxy that does not forward addresses); 0 turns it off.

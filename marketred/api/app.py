@@ -15,6 +15,7 @@ from marketred.api.body_limit import BodyLimit
 from marketred.api.cors import CodecCORS, PublicCatalogCORS
 from marketred.api.errors import install_error_handlers
 from marketred.api.outages import install_outage_handlers
+from marketred.api.quote_starter import quote_start_sweep
 from marketred.api.resources import Resources, TemporalHandle
 from marketred.api.routers import (
     api_tokens,
@@ -78,7 +79,8 @@ def create_app(settings: Settings, resources: Resources | None = None) -> FastAP
         app.state.resources = resources or build_resources(settings)
         tracing.instrument_clients(app.state.resources.engine)
         try:
-            yield
+            async with quote_start_sweep(app.state.resources):
+                yield
         finally:
             if owned:
                 res: Resources = app.state.resources

@@ -19,7 +19,7 @@ from marketred.schemas.quotes import FINAL_STATUSES, STUCK_GRACE
 from marketred.store.models import Quote
 from marketred.store.models.catalog import IndexerOutbox
 from marketred.store.models.payouts import Payout
-from marketred.store.models.quotes import QuoteEvent
+from marketred.store.models.quotes import QuoteEvent, QuoteStartOutbox
 
 
 @dataclass
@@ -28,6 +28,8 @@ class OpsSnapshot:
     holds: dict[str, tuple[int, float]] = field(default_factory=dict)  # count, oldest age s
     indexer_pending: int = 0
     indexer_oldest_age: float = 0.0
+    quote_starts_pending: int = 0
+    quote_starts_oldest_age: float = 0.0
 
 
 def _age(now: datetime, since: datetime | None) -> float:
@@ -92,6 +94,10 @@ async def read(session: AsyncSession, now: datetime) -> OpsSnapshot:
         await session.execute(select(func.count(), func.min(IndexerOutbox.changed_at)))
     ).one()
     snap.indexer_pending, snap.indexer_oldest_age = int(count or 0), _age(now, oldest)
+    count, oldest = (
+        await session.execute(select(func.count(), func.min(QuoteStartOutbox.created_at)))
+    ).one()
+    snap.quote_starts_pending, snap.quote_starts_oldest_age = int(count or 0), _age(now, oldest)
     return snap
 
 
@@ -105,6 +111,8 @@ def publish(snap: OpsSnapshot) -> None:
         metrics.HOLD_OLDEST_AGE.labels(kind).set(age)
     metrics.INDEXER_BACKLOG.set(snap.indexer_pending)
     metrics.INDEXER_OLDEST_AGE.set(snap.indexer_oldest_age)
+    metrics.QUOTE_STARTS_PENDING.set(snap.quote_starts_pending)
+    metrics.QUOTE_STARTS_OLDEST_AGE.set(snap.quote_starts_oldest_age)
 
 
 async def publish_schedule(client: Client, schedule_id: str) -> None:

@@ -49,7 +49,7 @@ from marketred.schemas.quotes import (
     StartPaymentInput,
     StartPaymentResult,
 )
-from marketred.services import idempotency, stock
+from marketred.services import idempotency, quote_starts, stock
 from marketred.services.errors import Conflict, InvalidInput, Unavailable
 from marketred.services.quotes_access import quote_for
 from marketred.services.quotes_queries import get_quote
@@ -61,21 +61,35 @@ VENDOR_DECISION_CLOSED = "the quote is no longer awaiting the vendor"
 
 
 async def _update(
+    session: AsyncSession,
     temporal: Client,
     workflow_id: str,
     update: c.Update[Any, R],
     arg: BaseModel,
     *,
     when_closed: str = "the quote has already ended",
-    quote_id: uuid.UUID | None = None,
+    quote_id: uuid.UUID,
     key: str | None = None,
 ) -> R:
     handle = temporal.get_workflow_handle(workflow_id)
-    update_id = idempotency.update_id(update.name, quote_id, key) if quote_id else None
-    try:
-        result: Any = await handle.execute_update(
+    update_id = idempotency.update_id(update.name, quote_id, key)
+
+    async def send() -> Any:
+        return await handle.execute_update(
             update.name, arg, id=update_id, result_type=update.output
         )
+
+    try:
+        try:
+            result: Any = await send()
+        except RPCError as exc:
+            # Temporal does not know the workflow: ended, or not started yet (the quote
+            # was just committed and its start is on its way). Start it, then act.
+            if exc.status != RPCStatusCode.NOT_FOUND or not await quote_starts.start_if_pending(
+                session, temporal, quote_id
+            ):
+                raise
+            result = await send()
     except WorkflowUpdateFailedError as exc:
         cause = exc.cause
         message = cause.message if isinstance(cause, ApplicationError) else str(cause or exc)
@@ -107,6 +121,7 @@ async def accept_quote(
     # Only a quote selling tracked stock reserves it (others keep the path without it).
     reserve = await stock.quote_tracks_stock(session, quote_id)
     await _update(
+        session,
         temporal,
         quote.workflow_id,
         c.ACCEPT,
@@ -128,6 +143,7 @@ async def reject_quote(
 ) -> QuoteOut:
     quote = await quote_for(session, who, quote_id, "reject")
     await _update(
+        session,
         temporal,
         quote.workflow_id,
         c.REJECT,
@@ -150,6 +166,7 @@ async def cancel_quote(
     quote = await quote_for(session, who, quote_id, "cancel")
     actor = "operator" if who.is_operator else "buyer"
     await _update(
+        session,
         temporal,
         quote.workflow_id,
         c.CANCEL,
@@ -175,6 +192,7 @@ async def start_payment(
 ) -> StartPaymentResult:
     quote = await quote_for(session, who, quote_id, "pay")
     return await _update(
+        session,
         temporal,
         quote.workflow_id,
         c.START_PAYMENT,
@@ -194,6 +212,7 @@ async def ship_quote(
 ) -> QuoteOut:
     quote = await quote_for(session, who, quote_id, "ship")
     await _update(
+        session,
         temporal,
         quote.workflow_id,
         c.MARK_SHIPPED,
@@ -214,6 +233,7 @@ async def confirm_delivery(
     quote = await quote_for(session, who, quote_id, "deliver")
     actor = "operator" if who.is_operator else "buyer"
     await _update(
+        session,
         temporal,
         quote.workflow_id,
         c.CONFIRM_DELIVERY,
@@ -235,6 +255,7 @@ async def extend_deadline(
     quote = await quote_for(session, who, quote_id, "extend")
     actor = "operator" if who.is_operator else "vendor"
     await _update(
+        session,
         temporal,
         quote.workflow_id,
         c.EXTEND_DEADLINE,
@@ -262,6 +283,7 @@ async def recheck_payment(
     whether the buyer's bank finished); the workflow releases or keeps the hold."""
     quote = await quote_for(session, who, quote_id, "recheck_payment")
     await _update(
+        session,
         temporal,
         quote.workflow_id,
         c.RECHECK_PAYMENT,
@@ -282,6 +304,7 @@ async def retry_now(
     """Operators: restart the step a quote waits on now instead of after its backoff."""
     quote = await quote_for(session, who, quote_id, "retry_now")
     await _update(
+        session,
         temporal,
         quote.workflow_id,
         c.RETRY_NOW,
@@ -303,6 +326,7 @@ async def retry_refund(
     Khipu's new answer if it still refuses."""
     quote = await quote_for(session, who, quote_id, "retry_refund")
     await _update(
+        session,
         temporal,
         quote.workflow_id,
         c.RETRY_REFUND,
@@ -325,6 +349,7 @@ async def record_refund(
     reference and the amount (which must be the held refund's)."""
     quote = await quote_for(session, who, quote_id, "record_refund")
     await _update(
+        session,
         temporal,
         quote.workflow_id,
         c.RECORD_REFUND,
@@ -346,6 +371,7 @@ async def request_return(
     """Buyers: ask to return a completed quote within the return window."""
     quote = await quote_for(session, who, quote_id, "request_return")
     await _update(
+        session,
         temporal,
         quote.workflow_id,
         c.REQUEST_RETURN,
@@ -369,6 +395,7 @@ async def decide_return(
     operator decides a declined (disputed) one."""
     quote = await quote_for(session, who, quote_id, "decide_return")
     await _update(
+        session,
         temporal,
         quote.workflow_id,
         c.DECIDE_RETURN,
@@ -395,6 +422,7 @@ async def refund_part(
     """Operators: refund part of a completed quote (until its return window closes)."""
     quote = await quote_for(session, who, quote_id, "refund")
     await _update(
+        session,
         temporal,
         quote.workflow_id,
         c.REFUND,

@@ -1,24 +1,20 @@
-"""Quote creation: freeze the cart, record the quote, start its workflow, empty the cart.
+"""Quote creation: freeze the cart, record the quote and the promise to start its
+workflow, empty the cart — all in the request's transaction, which the caller commits.
 
-All in the request's transaction: if the workflow cannot start, nothing is recorded and
-the cart stays; the workflow's first projection waits for this transaction to commit.
+The workflow is started after the commit (services/quote_starts.py): the caller hands
+the returned quote id to `quote_starts.start_pending` once committed, and the API's
+sweep starts whatever a crash or an unreachable Temporal left. So a committed quote
+always gets its workflow, within seconds, and a failed request leaves neither.
 """
 
 from __future__ import annotations
 
-import contextlib
 import uuid
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from temporalio.client import Client
-from temporalio.common import SearchAttributePair, TypedSearchAttributes
-from temporalio.service import RPCError
 
-from marketred.schemas import search_attributes as sa
-from marketred.schemas import temporal_contracts as c
 from marketred.schemas.accounts import Principal
-from marketred.schemas.money import format_clp
 from marketred.schemas.quotes import (
     CreateQuote,
     DeadlinePolicy,
@@ -28,15 +24,12 @@ from marketred.schemas.quotes import (
     quote_number_label,
     workflow_id_for,
 )
-from marketred.services import authz, carts, rate_limits
-from marketred.services.errors import Unavailable
+from marketred.services import authz, carts, quote_starts, rate_limits
 from marketred.services.quotes_queries import quote_out
 from marketred.settings import Settings
 from marketred.store.models import Quote, Vendor
 from marketred.store.models import QuoteLine as QuoteLineRow
 from marketred.store.repositories import quotes as quotes_repo
-
-WORKFLOW_TYPE = c.QUOTE_WORKFLOW.name
 
 
 def deadline_policy(settings: Settings, vendor: Vendor) -> DeadlinePolicy:
@@ -54,16 +47,15 @@ def deadline_policy(settings: Settings, vendor: Vendor) -> DeadlinePolicy:
 
 async def create_quote(
     session: AsyncSession,
-    temporal: Client,
     settings: Settings,
     buyer: Principal,
     body: CreateQuote,
     *,
     client_ip: str | None = None,
 ) -> QuoteOut:
-    # Counted apart and committed at once: the request's transaction lasts until the
-    # workflow has started, and holding the counter rows that long serialized every
-    # quote request of an address (all of them, behind a proxy). Refusals count too.
+    # Counted apart and committed at once: holding the counter rows until the request's
+    # commit would serialize every quote request of an address (all of them, behind a
+    # proxy). Refusals count too.
     await rate_limits.limit_quote_creation(
         session,
         rate_limits.quote_limits(settings.quotes_per_account_hour, settings.quotes_per_ip_hour),
@@ -93,6 +85,7 @@ async def create_quote(
         )
         for i, ln in enumerate(snapshot.lines)
     ]
+    line_rows = [QuoteLineRow(**line.model_dump()) for line in lines]
     quote = await quotes_repo.add_quote(
         session,
         Quote(
@@ -111,7 +104,7 @@ async def create_quote(
             contact=body.contact.model_dump(exclude_none=True),
             respond_by=requested_at + timedelta(hours=policy.response_hours),
         ),
-        [QuoteLineRow(**line.model_dump()) for line in lines],
+        line_rows,
     )
     number = quote_number_label(quote.number)
     inp = QuoteWorkflowInput(
@@ -131,47 +124,7 @@ async def create_quote(
         public_url=settings.public_url,
         requested_at=requested_at,
     )
-    try:
-        await temporal.start_workflow(
-            WORKFLOW_TYPE,
-            inp,
-            id=workflow_id,
-            task_queue=settings.temporal_task_queue,
-            search_attributes=TypedSearchAttributes(
-                [
-                    SearchAttributePair(sa.QUOTE_STATUS, "REQUESTED"),
-                    SearchAttributePair(sa.VENDOR_SLUG, vendor.slug),
-                    SearchAttributePair(sa.BUYER_ID, str(buyer.user_id)),
-                    SearchAttributePair(sa.QUOTE_TOTAL, snapshot.subtotal),
-                ]
-            ),
-            static_summary=(
-                f"{number} · {vendor.name} · {format_clp(snapshot.subtotal)} · "
-                f"{len(lines)} línea(s)"
-            ),
-            # Ids and numbers only: summaries and details are shown in the Temporal UI to
-            # anyone who can read the namespace (docs/privacy.md).
-            static_details=(
-                f"Cotización {number} del comprador {buyer.user_id} a {vendor.name} "
-                f"({vendor.slug}).\n\n"
-                + "\n".join(
-                    f"- {ln.quantity} × {ln.product_name} {ln.variant_label} ({ln.sku}) "
-                    f"a {format_clp(ln.unit_price)}"
-                    for ln in lines
-                )
-            ),
-        )
-    except RPCError as exc:
-        raise Unavailable("could not start the quote; your cart is unchanged, try again") from exc
-    try:
-        await carts.empty_cart(session, buyer.user_id, vendor.id)
-        return await quote_out(session, quote, vendor=vendor)
-    except Exception:
-        # The request's transaction rolls back, so the quote row never lands: end the
-        # workflow now instead of leaving it to wait for a row (it would give up as an
-        # orphan only after its grace period).
-        with contextlib.suppress(Exception):
-            await temporal.get_workflow_handle(workflow_id).terminate(
-                "quote creation failed after the workflow started"
-            )
-        raise
+    quote_starts.record(session, settings.temporal_task_queue, inp)
+    await carts.empty_cart(session, buyer.user_id, vendor.id)
+    # Its timeline is empty until the workflow records the request (after the commit).
+    return await quote_out(session, quote, vendor=vendor, lines=line_rows, with_details=False)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from urllib.parse import quote as urlquote
 
@@ -23,7 +24,7 @@ from marketred.schemas.quotes import (
 )
 from marketred.services.errors import InvalidInput
 from marketred.services.quotes_access import visible_quote
-from marketred.store.models import Quote, Vendor
+from marketred.store.models import Quote, QuoteLine, Vendor
 from marketred.store.models.quotes import QUOTE_STATUSES
 from marketred.store.repositories import quotes as quotes_repo
 
@@ -38,11 +39,18 @@ def temporal_url(base: str, namespace: str, workflow_id: str) -> str:
 
 
 async def quote_out(
-    session: AsyncSession, quote: Quote, *, vendor: Vendor | None = None, with_details: bool = True
+    session: AsyncSession,
+    quote: Quote,
+    *,
+    vendor: Vendor | None = None,
+    lines: Sequence[QuoteLine] | None = None,
+    with_details: bool = True,
 ) -> QuoteOut:
+    """`vendor` and `lines` when the caller holds them already (a quote just recorded)."""
     vendor = vendor or await session.get(Vendor, quote.vendor_id)
     assert vendor is not None
-    lines = await quotes_repo.lines_of(session, quote.id)
+    if lines is None:
+        lines = await quotes_repo.lines_of(session, quote.id)
     events = await quotes_repo.events_of(session, quote.id) if with_details else []
     deadlines = DeadlinesOut(
         respond_by=quote.respond_by,

@@ -40,10 +40,11 @@ class Limit:
     window_seconds: int
 
 
-# Per IP: every attempt counts. Per account: failures only (see accounts.password_sign_in).
-LOGIN_PER_IP = Limit("login-ip", 30, 60)
+# Per account: failures only (see sign_in.password_sign_in). Sign-ins and registrations
+# per IP: the numbers are settings (login_per_ip_minute, register_per_ip_hour).
 LOGIN_FAILURES_PER_ACCOUNT = Limit("login-fail", 5, 15 * 60)
-REGISTER_PER_IP = Limit("register-ip", 10, 60 * 60)
+LOGIN_PER_IP = "login-ip"
+REGISTER_PER_IP = "register-ip"
 RESET_PER_IP = Limit("reset-ip", 10, 60 * 60)
 RESET_PER_ACCOUNT = Limit("reset-account", 3, 60 * 60)
 VERIFY_MAIL_PER_ACCOUNT = Limit("verify-mail", 3, 60 * 60)
@@ -215,6 +216,16 @@ async def hit_apart(
                 await hit(apart, limit, subject, now=now)
         finally:
             await apart.commit()
+
+
+def login_per_ip(per_minute: int) -> Limit | None:
+    """Sign-in attempts per client address per minute (None when turned off: 0)."""
+    return Limit(LOGIN_PER_IP, per_minute, 60) if per_minute else None
+
+
+def register_per_ip(per_hour: int) -> Limit | None:
+    """Registrations per client address per hour (None when turned off: 0)."""
+    return Limit(REGISTER_PER_IP, per_hour, 60 * 60) if per_hour else None
 
 
 def quote_limits(per_account_hour: int, per_ip_hour: int) -> tuple[Limit, Limit | None]:

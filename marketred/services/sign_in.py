@@ -1,12 +1,12 @@
 """Password sign-in with abuse limits, shared by the API token endpoint and the web form.
 
-Limits: every attempt counts per IP; failures count per account *and IP*, and that
-pair is locked (429) once they reach the limit, until the sliding count leaves room; the
-owner gets a mail saying for how long when that happens. Keyed by the pair so a stranger
-guessing from elsewhere cannot lock the owner out of their own account (docs/security.md,
-finding 8); the per-IP limit still caps one source's guesses across accounts. This is
-the one service that commits on its own: a failed attempt must stay counted although
-the request that made it fails.
+Limits: every attempt counts per IP (`MARKETRED_LOGIN_PER_IP_MINUTE`); failures count
+per account *and IP*, and that pair is locked (429) once they reach the limit, until the
+sliding count leaves room; the owner gets a mail saying for how long when that happens.
+Keyed by the pair so a stranger guessing from elsewhere cannot lock the owner out of
+their own account (docs/security.md, finding 8); the per-IP limit still caps one
+source's guesses across accounts. This is the one service that commits on its own: a
+failed attempt must stay counted although the request that made it fails.
 
 In production vendor staff sign in with InforedChile only, and operators too unless
 `MARKETRED_OPERATOR_PASSWORD_SIGN_IN` allows their password (break-glass): the
@@ -33,8 +33,9 @@ async def password_sign_in(
     session: AsyncSession, settings: Settings, email: str, password: str, *, ip: str | None
 ) -> User:
     email = email.strip().lower()
-    if ip:
-        await rate_limits.hit(session, rate_limits.LOGIN_PER_IP, ip)
+    per_ip = rate_limits.login_per_ip(settings.login_per_ip_minute)
+    if ip and per_ip is not None:
+        await rate_limits.hit(session, per_ip, ip)
     lock_key = f"{email}|{ip or '-'}"
     await rate_limits.ensure_below(session, LOCK, lock_key)
     try:

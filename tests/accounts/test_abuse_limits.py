@@ -7,11 +7,16 @@ import re
 import uuid
 from datetime import UTC, datetime, timedelta
 
+import httpx
 import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from marketred.api.app import create_app
 from marketred.services import rate_limits
 from marketred.services.errors import RateLimited
+from marketred.settings import Settings
 from tests.accounts.conftest import mail_to, web_login
+from tests.conftest import make_resources
 from tests.support.factories import PASSWORD, auth_headers, make_user, make_vendor
 
 pytestmark = pytest.mark.db
@@ -72,13 +77,13 @@ async def test_a_success_clears_earlier_failures(client, db):
     assert r.status_code == 401
 
 
-async def test_attempts_from_one_ip_are_limited_across_accounts(client, monkeypatch):
+async def test_attempts_from_one_ip_are_limited_across_accounts(client, settings, monkeypatch):
     # One instant for the whole loop: on a slow machine 31 sign-ins can take longer than
     # the window, and the sliding window would rightly let the oldest fade (the window's
     # own behaviour is tested below with explicit times).
     fixed = datetime.now(UTC)
     monkeypatch.setattr(rate_limits, "clock", lambda: fixed)
-    limit = rate_limits.LOGIN_PER_IP.max_hits
+    limit = settings.login_per_ip_minute
     statuses = []
     for i in range(limit + 1):
         r = await client.post(
@@ -135,8 +140,8 @@ async def test_retry_after_is_when_the_next_attempt_passes(db):
     assert await rate_limits.hit(db, LIMIT, "s", now=at + timedelta(seconds=1 + wait)) <= 10
 
 
-async def test_registration_is_limited_per_ip(client):
-    limit = rate_limits.REGISTER_PER_IP.max_hits
+async def test_registration_is_limited_per_ip(client, settings):
+    limit = settings.register_per_ip_hour
     for _ in range(limit):
         r = await client.post(
             "/api/v1/auth/register",
@@ -149,6 +154,65 @@ async def test_registration_is_limited_per_ip(client):
     )
     assert r.status_code == 429
     assert "retry-after" in r.headers
+
+
+async def _register(client, n: int) -> list[int]:  # type: ignore[no-untyped-def]
+    statuses = []
+    for _ in range(n):
+        r = await client.post(
+            "/api/v1/auth/register",
+            json={"email": f"b-{uuid.uuid4().hex[:8]}@example.cl", "password": "una clave larga 1"},
+        )
+        statuses.append(r.status_code)
+    return statuses
+
+
+async def _sign_ins(client, n: int) -> list[int]:  # type: ignore[no-untyped-def]
+    statuses = []
+    for i in range(n):
+        r = await client.post(
+            "/api/v1/auth/token",
+            data={"username": f"nobody-{i}-{uuid.uuid4().hex[:6]}@example.cl", "password": "x"},
+        )
+        statuses.append(r.status_code)
+    return statuses
+
+
+async def test_per_ip_sign_in_and_registration_limits_are_settings(
+    settings, engine, session_factory, http_client, monkeypatch
+):
+    fixed = datetime.now(UTC)
+    monkeypatch.setattr(rate_limits, "clock", lambda: fixed)
+    tight = settings.model_copy(update={"login_per_ip_minute": 3, "register_per_ip_hour": 2})
+    async with _client(tight, engine, session_factory, http_client) as client:
+        assert await _sign_ins(client, 4) == [401, 401, 401, 429]
+        assert await _register(client, 3) == [201, 201, 429]
+
+
+async def test_a_zero_per_ip_limit_turns_it_off(
+    settings, engine, session_factory, http_client, monkeypatch
+):
+    fixed = datetime.now(UTC)
+    monkeypatch.setattr(rate_limits, "clock", lambda: fixed)
+    off = settings.model_copy(update={"login_per_ip_minute": 0, "register_per_ip_hour": 0})
+    async with _client(off, engine, session_factory, http_client) as client:
+        # Past the defaults (30 sign-ins a minute, 10 registrations an hour).
+        assert await _sign_ins(client, settings.login_per_ip_minute + 5) == [401] * (
+            settings.login_per_ip_minute + 5
+        )
+        assert await _register(client, settings.register_per_ip_hour + 2) == [201] * (
+            settings.register_per_ip_hour + 2
+        )
+
+
+def _client(
+    settings: Settings,
+    engine: AsyncEngine,
+    sessions: async_sessionmaker[AsyncSession],
+    http: httpx.AsyncClient,
+) -> httpx.AsyncClient:
+    app = create_app(settings, make_resources(settings, engine, sessions, http))
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver")
 
 
 async def test_quote_creation_limiter_for_the_quotes_service(db, settings):

@@ -183,6 +183,7 @@ def test_both_metrics_endpoints_after_a_lifecycle(stack: RunningStack) -> None:
     assert _value(worker, "marketred_smtp_errors_total") == 0
     assert _value(worker, "marketred_holds_open", kind="payment") == 0
     assert ("marketred_indexer_outbox_pending", ()) in worker
+    assert _value(worker, "marketred_quote_starts_pending") == 0
     # The SDK's own metrics, from the same scrape: one QuoteWorkflow completed, its
     # activities ran, tasks were polled from our queue.
     assert done == 1

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
 import pytest
+from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
@@ -207,13 +208,20 @@ async def test_paying_while_khipu_is_down_answers_no_answer_and_changes_nothing(
     world, tq = FakeWorld(), unique_task_queue()
     client = quote_env.client
     async with fake_worker(client, tq, world):
-        handle = await start_quote(client, tq, quote_input(poll_seconds=60))
+        inp = quote_input(poll_seconds=60)
+        handle = await start_quote(client, tq, inp)
         await handle.execute_update(QuoteWorkflow.accept, AcceptInput(shipping_cost=0))
         world.khipu_down = True
-        # The service the API calls: a bounded wait, then 503 NO_ANSWER (not a hang).
+        # The service the API calls: a bounded wait, then 503 NO_ANSWER (not a hang). Its
+        # session is read only for a quote whose workflow Temporal does not know yet.
         with pytest.raises(Unavailable) as refused:
             await quotes_commands._update(
-                client, handle.id, contracts.START_PAYMENT, StartPaymentInput()
+                cast(AsyncSession, None),
+                client,
+                handle.id,
+                contracts.START_PAYMENT,
+                StartPaymentInput(),
+                quote_id=inp.quote_id,
             )
         assert refused.value.code == "NO_ANSWER"
         assert world.failed_reads >= 1

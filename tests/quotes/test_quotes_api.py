@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
+from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
@@ -25,9 +26,12 @@ from marketred.api.app import create_app
 from marketred.sandbox.mailcatcher import list_caught, start_catcher
 from marketred.schemas.accounts import Principal
 from marketred.schemas.payments import PaymentNotified
-from marketred.schemas.quotes import ExtendDeadlineBody
+from marketred.schemas.quotes import CreateQuote, ExtendDeadlineBody
+from marketred.services import accounts
 from marketred.services import quotes as quote_service
 from marketred.settings import Settings
+from marketred.store.models import QuoteStartOutbox
+from marketred.store.repositories import users as users_repo
 from marketred.store.session import create_session_factory
 from marketred.workflows.quote_lifecycle import QuoteWorkflow
 from tests.conftest import make_resources, unique_task_queue
@@ -578,3 +582,36 @@ async def test_return_asked_by_the_buyer_declined_by_the_vendor_decided_by_an_op
     await _eventually(
         lambda: _caught(stack), lambda m: any("Devolución en disputa" in x.subject for x in m)
     )
+
+
+async def test_an_action_that_overtakes_the_workflow_start_starts_it_first(
+    stack: Stack, engine: AsyncEngine
+) -> None:
+    """The quote is committed but its start has not happened yet (the response's start
+    is on its way, or Temporal was away): the vendor's accept starts it, then acts."""
+    p = await _parties(engine, stack.settings)
+    r = await stack.api.put(
+        f"/api/v1/carts/{p.vendor_slug}/items/{p.variant_id}", json={"quantity": 1}, headers=p.buyer
+    )
+    assert r.status_code == 200, r.text
+    sessions = create_session_factory(engine)
+    async with sessions() as db:
+        buyer = await users_repo.get_by_email(db, p.buyer_email)
+        assert buyer is not None
+        quote = await quote_service.create_quote(
+            db,
+            stack.settings,
+            accounts.principal_of(buyer),
+            CreateQuote(vendor=p.vendor_slug, note="", contact={"name": "Ana"}),
+        )
+        await db.commit()  # committed; no start was made
+    with pytest.raises(RPCError):
+        await stack.env.client.get_workflow_handle(quote.workflow_id).describe()
+
+    r = await stack.api.post(
+        f"/api/v1/quotes/{quote.id}/accept", json={"shipping_cost": 0}, headers=p.staff
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["status"] == "ACCEPTED"
+    async with sessions() as db:
+        assert await db.get(QuoteStartOutbox, quote.id) is None

@@ -32,7 +32,7 @@ QUOTE_CALLERS = [
     ROOT / "workflows" / "quote_lifecycle.py",
     ROOT / "workflows" / "quote_steps.py",
     ROOT / "services" / "quotes_commands.py",
-    ROOT / "services" / "quotes_creation.py",
+    ROOT / "services" / "quote_starts.py",
     ROOT / "api" / "routers" / "khipu_webhook.py",
 ]
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 
 from marketred.schemas.rut import format_rut
+from marketred.store.models import Quote, QuoteStartOutbox
 from tests.support.factories import make_product, make_user, make_vendor
 from tests.web.helpers import csrf_of, sign_in
 
@@ -156,3 +158,41 @@ async def test_a_sold_out_variant_is_marked_and_cannot_be_put_in_the_cart(client
     assert "Ese producto está agotado: no quedan unidades." in shown.text
     carts = await client.get("/carros")
     assert "Chaleco tejido" not in carts.text
+
+
+async def test_a_quote_requested_while_temporal_is_away_is_recorded_and_waits_for_its_start(
+    client, db, settings
+):
+    """The request does not wait on Temporal: the buyer lands on the new quote, and its
+    workflow start waits in the outbox for the API's sweep (this app's Temporal is
+    unreachable)."""
+    buyer = await make_user(db, "buyer")
+    await sign_in(client, db, settings, buyer)
+    shop = await make_vendor(db)
+    product, variants = await make_product(db, shop, "Chaleco", (34990,))
+    token = csrf_of((await client.get(f"/productos/{product.id}")).text)
+    await client.post(
+        "/carros/agregar",
+        data={
+            "csrf_token": token,
+            "vendor": shop.slug,
+            "variant_id": str(variants[0].id),
+            "quantity": "1",
+        },
+    )
+    r = await client.post(
+        f"/carros/{shop.slug}/cotizar",
+        data={"csrf_token": token, "contact_name": "Ana Pérez", "contact_email": "ana@correo.cl"},
+    )
+    assert r.status_code == 303, r.text
+    assert r.headers["location"].endswith("?aviso=solicitada")
+    quote = await db.scalar(select(Quote).where(Quote.buyer_id == buyer.id))
+    assert quote is not None
+    assert r.headers["location"] == f"/cotizaciones/{quote.id}?aviso=solicitada"
+    assert quote.status == "REQUESTED"
+    waiting = await db.get(QuoteStartOutbox, quote.id)
+    assert waiting is not None
+    assert waiting.workflow_input["contact"]["email"] == "ana@correo.cl"
+    page = await client.get(r.headers["location"])
+    assert page.status_code == 200
+    assert "Chaleco" in page.text

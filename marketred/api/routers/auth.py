@@ -32,8 +32,9 @@ router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 async def register(
     body: RegisterBuyer, session: SessionDep, settings: SettingsDep, ip: ClientIP
 ) -> UserOut:
-    if ip:
-        await rate_limits.hit(session, rate_limits.REGISTER_PER_IP, ip)
+    per_ip = rate_limits.register_per_ip(settings.register_per_ip_hour)
+    if ip and per_ip is not None:
+        await rate_limits.hit(session, per_ip, ip)
         await session.commit()  # counted even if the registration is then refused
     user = await accounts.register_buyer(session, body)
     token = await email_tokens.issue(session, user, "verify_email")

@@ -6,18 +6,20 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query
+from fastapi import APIRouter, BackgroundTasks, Header, Query
 from fastapi.responses import JSONResponse
 
 from marketred.api.deps import (
     BuyerPrincipal,
     ClientIP,
     CurrentPrincipal,
+    ResourcesDep,
     SessionDep,
     SettingsDep,
     TemporalDep,
 )
 from marketred.api.idempotent import once
+from marketred.api.quote_starter import start_quote_workflow
 from marketred.schemas.common import Page
 from marketred.schemas.quotes import (
     AcceptQuote,
@@ -49,10 +51,13 @@ async def create_quote(
     buyer: BuyerPrincipal,
     session: SessionDep,
     settings: SettingsDep,
-    temporal: TemporalDep,
+    resources: ResourcesDep,
+    background: BackgroundTasks,
     ip: ClientIP,
     key: IdempotencyKeyHeader = None,
 ) -> QuoteOut | JSONResponse:
+    """201 once the quote is recorded; its workflow starts right after the commit (the
+    quote reads REQUESTED meanwhile, and any action on it starts the workflow first)."""
     record = None
     if key is not None:
         started = await idempotency.begin(
@@ -61,9 +66,10 @@ async def create_quote(
         if isinstance(started, idempotency.StoredResponse):
             return JSONResponse(started.body, status_code=started.status)
         record = started
-    out = await quotes.create_quote(session, temporal, settings, buyer, body, client_ip=ip)
+    out = await quotes.create_quote(session, settings, buyer, body, client_ip=ip)
     if record is not None:
         await idempotency.complete(session, record, 201, out.model_dump(mode="json"), str(out.id))
+    background.add_task(start_quote_workflow, resources, out.id)  # runs after the commit
     return out
 
 

@@ -19,7 +19,13 @@ from marketred.store.models.payouts import (
     SandboxPayoutTransfer,
 )
 from marketred.store.models.privacy import DataSubjectKey
-from marketred.store.models.quotes import Quote, QuoteEvent, QuoteLine, StockReservation
+from marketred.store.models.quotes import (
+    Quote,
+    QuoteEvent,
+    QuoteLine,
+    QuoteStartOutbox,
+    StockReservation,
+)
 from marketred.store.models.security import ApiToken, EmailToken, RateLimitCounter, WebSession
 from marketred.store.models.theme import SiteTheme
 from marketred.store.models.vendors import Vendor, VendorChange
@@ -48,6 +54,7 @@ __all__ = [
     "Quote",
     "QuoteEvent",
     "QuoteLine",
+    "QuoteStartOutbox",
     "RateLimitCounter",
     "SandboxPayoutTransfer",
     "SearchWord",

@@ -14,6 +14,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    func,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
@@ -48,6 +49,9 @@ class Quote(UUIDPk, Timestamps, Base):
     """
 
     __tablename__ = "quotes"
+    # Server defaults (the number from its sequence) come back in the INSERT's RETURNING
+    # instead of a SELECT after it.
+    __mapper_args__ = {"eager_defaults": True}
     __table_args__ = (
         CheckConstraint(
             "status IN (" + ", ".join(f"'{s}'" for s in QUOTE_STATUSES) + ")", name="status"
@@ -165,3 +169,23 @@ class QuoteEvent(UUIDPk, Base):
     message: Mapped[str] = mapped_column(Text, server_default="")
     at: Mapped[datetime]
     data: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default="{}")
+
+
+class QuoteStartOutbox(Base):
+    """A quote whose workflow has not been started yet (docs/quotes.md, "Creation").
+
+    Written in the transaction that records the quote, so the quote and the promise to
+    start its workflow commit together; removed once Temporal has the workflow (started
+    now or before). The API starts it right after the commit and sweeps what is left (a
+    crash between commit and start, Temporal unreachable). Holds the workflow's input as
+    the request built it, so a later start is the same start.
+    """
+
+    __tablename__ = "quote_start_outbox"
+
+    quote_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("quotes.id", ondelete="CASCADE"), primary_key=True
+    )
+    task_queue: Mapped[str] = mapped_column(String(200))
+    workflow_input: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    created_at: Mapped[datetime] = mapped_column(server_default=func.clock_timestamp())

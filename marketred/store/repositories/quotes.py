@@ -19,12 +19,10 @@ from marketred.store.models.notifications import SentNotification
 
 async def add_quote(session: AsyncSession, quote: Quote, lines: Sequence[QuoteLine]) -> Quote:
     session.add(quote)
-    await session.flush()
-    await session.refresh(quote, ["number"])
     for line in lines:
         line.quote_id = quote.id
         session.add(line)
-    await session.flush()
+    await session.flush()  # the quote's number comes back in its INSERT (eager_defaults)
     return quote
 
 

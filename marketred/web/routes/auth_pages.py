@@ -107,9 +107,10 @@ async def register_submit(
     if form.get("password", "") != form.get("password_confirm", ""):
         state.add("password_confirm", _("Las contraseñas no coinciden."))
         return render(request, "auth/register.html", {"form": state}, status_code=422)
-    if ip:
+    per_ip = rate_limits.register_per_ip(settings.register_per_ip_hour)
+    if ip and per_ip is not None:
         try:
-            await rate_limits.hit(session, rate_limits.REGISTER_PER_IP, ip)
+            await rate_limits.hit(session, per_ip, ip)
         except RateLimited as exc:
             state.add("email", _("Demasiados registros desde esta red. Intenta más tarde."))
             return render(

@@ -6,9 +6,11 @@ import re
 import uuid
 
 from fastapi import APIRouter, Request
+from starlette.background import BackgroundTask
 from starlette.responses import Response
 
-from marketred.api.deps import SessionDep, SettingsDep, get_temporal
+from marketred.api.deps import ResourcesDep, SessionDep, SettingsDep
+from marketred.api.quote_starter import start_quote_workflow
 from marketred.schemas.quotes import CreateQuote, QuoteContact
 from marketred.services import authz, carts, product_images
 from marketred.services.errors import InvalidInput
@@ -148,6 +150,7 @@ async def request_quote(
     buyer: WebBuyer,
     session: SessionDep,
     settings: SettingsDep,
+    resources: ResourcesDep,
     form: FormData,
 ) -> Response:
     state = validate_quote_request(form)
@@ -163,15 +166,18 @@ async def request_quote(
             ),
         )
         try:
-            # Temporal only once the form is valid: a typo must not wait on the engine.
-            temporal = await get_temporal(request)
             ip = request.client.host if request.client else None
-            quote_id = await create_quote(session, temporal, settings, buyer, body, ip)
+            quote_id = await create_quote(session, settings, buyer, body, ip)
         except InvalidInput as exc:
             for field, message in exc.errors or [("items", exc.detail)]:
                 state.add(field, message)
         else:
-            return await committed_redirect(session, f"/cotizaciones/{quote_id}?aviso=solicitada")
+            response = await committed_redirect(
+                session, f"/cotizaciones/{quote_id}?aviso=solicitada"
+            )
+            # After the commit: start the workflow (the sweep does if this cannot).
+            response.background = BackgroundTask(start_quote_workflow, resources, quote_id)
+            return response
     return await _carts_page(
         request,
         session,

@@ -72,13 +72,12 @@ async def search_products(
 
 async def create_quote(
     session: AsyncSession,
-    temporal: Client,
     settings: Settings,
     buyer: Principal,
     body: CreateQuote,
     client_ip: str | None = None,
 ) -> uuid.UUID:
-    quote = await quotes.create_quote(session, temporal, settings, buyer, body, client_ip=client_ip)
+    quote = await quotes.create_quote(session, settings, buyer, body, client_ip=client_ip)
     return quote.id
 
 

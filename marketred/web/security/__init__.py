@@ -17,7 +17,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse
 
 from marketred.web.security.csrf import CSRF_FIELD, csrf_token, verify_csrf
-from marketred.web.security.middleware import web_security
+from marketred.web.security.middleware import WebSecurity
 from marketred.web.security.principal import (
     LOGIN_PATH,
     LoginRequired,
@@ -42,7 +42,7 @@ async def _to_login(request: Request, exc: LoginRequired) -> RedirectResponse:
 
 def install_web_security(app: FastAPI) -> None:
     app.add_exception_handler(LoginRequired, _to_login)  # type: ignore[arg-type]
-    app.middleware("http")(web_security)
+    app.add_middleware(WebSecurity)
 
 
 def install_templates(env: Any) -> None:

@@ -8,12 +8,15 @@ which is what keeps it safe from cross-site requests.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from urllib.parse import urlsplit
 
-from fastapi import Request, Response
+from starlette.datastructures import MutableHeaders
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from marketred.services import accounts, sessions
+from marketred.settings import Settings
 from marketred.web.security.cookies import (
     ANON_COOKIE,
     SESSION_COOKIE,
@@ -79,10 +82,7 @@ async def _resolve_session(request: Request) -> bool:
     return False
 
 
-def _security_headers(request: Request, response: Response) -> None:
-    path = request.url.path
-    settings = settings_of(request)
-    headers = response.headers
+def _security_headers(path: str, settings: Settings, headers: MutableHeaders) -> None:
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
     if settings.secure_cookies:
@@ -101,21 +101,48 @@ def _security_headers(request: Request, response: Response) -> None:
     headers.setdefault("X-Frame-Options", "DENY")
 
 
-async def web_security(
-    request: Request, call_next: Callable[[Request], Awaitable[Response]]
-) -> Response:
-    stale = False
-    if uses_cookies(request.url.path):
-        stale = await _resolve_session(request)
-    response = await call_next(request)
-    settings = settings_of(request)
-    new_seed: str | None = getattr(request.state, "new_anon_seed", None)
-    if new_seed is not None and uses_cookies(request.url.path):  # embeds set no cookies
-        set_cookie(response, settings, ANON_COOKIE, new_seed, max_age=None)
-    if stale and SESSION_COOKIE not in response.headers.get("set-cookie", ""):
-        clear_cookie(response, settings, SESSION_COOKIE)
-    if getattr(request.state, "web_session", None) is not None:
-        # Pages for a signed-in person must not be kept by shared caches or the back button.
-        response.headers.setdefault("Cache-Control", "no-store")
-    _security_headers(request, response)
-    return response
+def _add_cookie_headers(headers: MutableHeaders, cookies: Response) -> None:
+    for key, value in cookies.raw_headers:
+        if key == b"set-cookie":
+            headers.append("set-cookie", value.decode("latin-1"))
+
+
+class WebSecurity:
+    """Resolves the session before the app runs; on the response's start message, adds
+    the cookies the request asked for, clears a stale session cookie, and sets the
+    security headers. Pure ASGI (not BaseHTTPMiddleware): no extra task or memory stream
+    per request, and streamed bodies pass through as they come."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope)
+        path = request.url.path
+        cookies_used = uses_cookies(path)
+        stale = await _resolve_session(request) if cookies_used else False
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                settings = settings_of(request)
+                cookies = Response()
+                new_seed: str | None = getattr(request.state, "new_anon_seed", None)
+                if new_seed is not None and cookies_used:  # embeds set no cookies
+                    set_cookie(cookies, settings, ANON_COOKIE, new_seed, max_age=None)
+                if stale and not any(
+                    SESSION_COOKIE in value for value in headers.getlist("set-cookie")
+                ):
+                    clear_cookie(cookies, settings, SESSION_COOKIE)
+                _add_cookie_headers(headers, cookies)
+                if getattr(request.state, "web_session", None) is not None:
+                    # Pages for a signed-in person must not be kept by shared caches or
+                    # the back button.
+                    headers.setdefault("Cache-Control", "no-store")
+                _security_headers(path, settings, headers)
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
