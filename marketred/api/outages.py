@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import asyncpg
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import exc as sa_exc
@@ -61,6 +62,11 @@ def dependency_away(exc: BaseException) -> str | None:
         if isinstance(current, RPCTimeoutOrCancelledError):
             return "temporal"
         if isinstance(current, ConnectionError) and _from_driver(current):
+            return "database"
+        # asyncpg's own InterfaceError, unwrapped by SQLAlchemy, when PostgreSQL is killed
+        # while the pool opens a connection ("connection is closed"); found by the fault
+        # harness (a 500 the client does not retry, instead of a 503 it does).
+        if isinstance(current, asyncpg.exceptions.InterfaceError) and "closed" in str(current):
             return "database"
         current = current.__cause__ or current.__context__
     return None

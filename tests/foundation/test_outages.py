@@ -55,6 +55,10 @@ def test_a_database_still_starting_up_is_away_not_a_bug() -> None:
     assert dependency_away(wrapped) == "database"
     shutting = asyncpg.exceptions.AdminShutdownError("terminating connection")
     assert dependency_away(shutting) == "database"
+    # PostgreSQL killed while the pool opened a connection: asyncpg's own error, not
+    # wrapped by SQLAlchemy (found by bench/faults.py: the API answered 500, not 503).
+    closed = asyncpg.exceptions.InterfaceError("connection is closed")
+    assert dependency_away(closed) == "database"
     # Other database errors are not outages.
     bad = sa_exc.DBAPIError("SELECT x", {}, Exception("translated"))
     bad.__cause__ = asyncpg.exceptions.UndefinedColumnError("column x does not exist")
