@@ -16,6 +16,7 @@ from marketred.services import accounts, api_tokens, tokens
 from marketred.services import credentials as credentials_service
 from marketred.services.errors import Forbidden, Unauthorized, Unavailable
 from marketred.settings import Settings
+from marketred.store.session import transaction
 
 
 def get_resources(request: Request) -> Resources:
@@ -28,14 +29,11 @@ def get_settings(request: Request) -> Settings:
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
-    """One transaction per request: committed when the handler returns, else rolled back."""
-    async with get_resources(request).sessions() as session:
-        try:
-            yield session
-            await session.commit()
-        except BaseException:
-            await session.rollback()
-            raise
+    """One transaction per request, owned here: committed when the handler returns (then
+    its after-commit hooks run, store/session.py), else rolled back. Handlers and services
+    do not commit (docs/architecture.md lists the few that must, and why)."""
+    async with transaction(get_resources(request).sessions) as session:
+        yield session
 
 
 async def get_temporal(request: Request) -> Client:

@@ -25,7 +25,7 @@ from marketred.services.image_processing import (
     CONTENT_TYPE,
     ImageRefused,
     media_key,
-    process,
+    process_in_thread,
 )
 from marketred.services.media_store import MediaStore
 from marketred.store.models import Product, ProductImage
@@ -125,7 +125,7 @@ async def upload(
             "too many photos", errors=[("file", f"at most {MAX_IMAGES} photos per product")]
         )
     try:
-        processed = process(data)
+        processed = await process_in_thread(data)
     except ImageRefused as exc:
         raise InvalidInput(str(exc), errors=[("file", str(exc))]) from exc
     rows = await _rows(session, product.id)

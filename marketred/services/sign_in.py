@@ -4,9 +4,9 @@ Limits: every attempt counts per IP; failures count per account *and IP*, and th
 pair is locked (429) once they reach the limit, until the sliding count leaves room; the
 owner gets a mail saying for how long when that happens. Keyed by the pair so a stranger
 guessing from elsewhere cannot lock the owner out of their own account (docs/security.md,
-finding 8); the per-IP limit still caps one source's guesses across accounts. This is
-the one service that commits on its own: a failed attempt must stay counted although
-the request that made it fails.
+finding 8); the per-IP limit still caps one source's guesses across accounts. Attempts and failures
+are counted in short transactions of their own (`rate_limits.hit_apart`): a failed
+attempt must stay counted although the request that made it fails and rolls back.
 
 In production vendor staff sign in with InforedChile only, and operators too unless
 `MARKETRED_OPERATOR_PASSWORD_SIGN_IN` allows their password (break-glass): the
@@ -34,7 +34,7 @@ async def password_sign_in(
 ) -> User:
     email = email.strip().lower()
     if ip:
-        await rate_limits.hit(session, rate_limits.LOGIN_PER_IP, ip)
+        await rate_limits.hit_apart(session, (rate_limits.LOGIN_PER_IP, ip))
     lock_key = f"{email}|{ip or '-'}"
     await rate_limits.ensure_below(session, LOCK, lock_key)
     try:
@@ -73,10 +73,11 @@ async def change_password(
 async def _count_failure(
     session: AsyncSession, settings: Settings, key: str, owner: User | None
 ) -> None:
-    """Count a failed attempt under `key`, commit it (the request is about to fail), and
-    mail the owner when this attempt locks it."""
-    failures = await rate_limits.hit(session, LOCK, key)
-    await session.commit()
+    """Count a failed attempt under `key` in a transaction of its own (the request is
+    about to fail and roll back), and mail the owner when this attempt locks it."""
+    now = rate_limits.clock()
+    await rate_limits.hit_apart(session, (LOCK, key), now=now)
+    failures = await rate_limits.current(session, LOCK, key, now=now)
     if failures == LOCK.max_hits and owner is not None:
         wait = await rate_limits.seconds_until_room(session, LOCK, key)
         minutes = max(1, math.ceil(wait / 60))

@@ -20,7 +20,7 @@ from marketred.logs import get_logger
 from marketred.schemas.accounts import Principal
 from marketred.services import authz
 from marketred.services.errors import InvalidInput, NotFound
-from marketred.services.image_processing import CONTENT_TYPE, ImageRefused, process
+from marketred.services.image_processing import CONTENT_TYPE, ImageRefused, process_in_thread
 from marketred.services.media_store import MediaStore
 from marketred.settings import Settings
 from marketred.store.models import Vendor, VendorChange
@@ -150,7 +150,7 @@ async def set_logo(
     dropped, bombs refused), served from /media; replaces a logo the directory sent."""
     vendor = await own_vendor(session, who)
     try:
-        processed = process(data)
+        processed = await process_in_thread(data)
     except ImageRefused as exc:
         raise InvalidInput(str(exc), errors=[("logo", str(exc))]) from exc
     for size, rendition in processed.renditions.items():

@@ -1,10 +1,18 @@
 """Async engine and session factory. The caller (request dependency, activity) owns the
-transaction: it opens a session, commits or rolls back."""
+transaction: it opens a session, commits or rolls back.
+
+What must happen only once the work is durable — a mail, a signal to a workflow, telling
+the indexer — is registered with `after_commit(session, fn, *args)` by whoever knows it
+is needed (handler or service); the owner runs the hooks with `commit(session)` (after
+its commit, in order) and drops them with `rollback(session)`. No one else commits.
+"""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import inspect
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from typing import ParamSpec
 
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -48,8 +56,45 @@ def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSessi
     return async_sessionmaker(engine, expire_on_commit=False)
 
 
+P = ParamSpec("P")
+_HOOKS = "marketred.after_commit"
+
+
+def after_commit(
+    session: AsyncSession, fn: Callable[P, object], *args: P.args, **kwargs: P.kwargs
+) -> None:
+    """Run `fn(*args, **kwargs)` once the owner of `session`'s transaction has committed
+    it; never if the transaction is rolled back."""
+    session.info.setdefault(_HOOKS, []).append(lambda: fn(*args, **kwargs))
+
+
+async def commit(session: AsyncSession) -> None:
+    """The owner's commit: commit, then run the after-commit hooks in the order given.
+    A hook may write down what it did (when a mail went out): that is committed in
+    turn, and so on. A hook that fails fails the caller (the work is committed by then)."""
+    await session.commit()
+    while hooks := session.info.pop(_HOOKS, None):
+        for hook in hooks:
+            done = hook()
+            if inspect.isawaitable(done):
+                await done
+        await session.commit()
+
+
+async def rollback(session: AsyncSession) -> None:
+    """The owner's rollback: the after-commit hooks are dropped with the work."""
+    session.info.pop(_HOOKS, None)
+    await session.rollback()
+
+
 @asynccontextmanager
 async def transaction(factory: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
-    """A session whose work is committed on success and rolled back on error."""
-    async with factory() as session, session.begin():
-        yield session
+    """A session whose work is committed on success (then its after-commit hooks run) and
+    rolled back on error."""
+    async with factory() as session:
+        try:
+            yield session
+            await commit(session)
+        except BaseException:
+            await rollback(session)
+            raise

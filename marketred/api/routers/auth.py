@@ -24,6 +24,7 @@ from marketred.services import (
     sign_in,
     tokens,
 )
+from marketred.store.session import after_commit
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 
@@ -32,14 +33,14 @@ router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 async def register(
     body: RegisterBuyer, session: SessionDep, settings: SettingsDep, ip: ClientIP
 ) -> UserOut:
-    if ip:
-        await rate_limits.hit(session, rate_limits.REGISTER_PER_IP, ip)
-        await session.commit()  # counted even if the registration is then refused
+    if ip:  # counted in a transaction of its own: stands even if the registration is refused
+        await rate_limits.hit_apart(session, (rate_limits.REGISTER_PER_IP, ip))
     user = await accounts.register_buyer(session, body)
     token = await email_tokens.issue(session, user, "verify_email")
     out = await accounts.to_user_out(session, user)
-    await session.commit()
-    await auth_mail.send(settings, auth_mail.verification_mail(settings, user.email, token))
+    after_commit(
+        session, auth_mail.send, settings, auth_mail.verification_mail(settings, user.email, token)
+    )
     return out
 
 
@@ -87,7 +88,7 @@ async def request_password_reset(
     user = await accounts.find_by_email(session, email)
     if user is not None and user.active:
         token = await email_tokens.issue(session, user, "reset_password")
-        await session.commit()
+        # A background task runs after the answer is sent, so after the request commits.
         background.add_task(
             auth_mail.send, settings, auth_mail.reset_mail(settings, user.email, token)
         )

@@ -27,6 +27,7 @@ from marketred.services import (
     sign_in,
 )
 from marketred.services.errors import DomainError, InvalidInput, RateLimited, Unauthorized
+from marketred.store.session import after_commit
 from marketred.web.i18n import gettext as _
 from marketred.web.routes.common import (
     FormData,
@@ -107,15 +108,14 @@ async def register_submit(
     if form.get("password", "") != form.get("password_confirm", ""):
         state.add("password_confirm", _("Las contraseñas no coinciden."))
         return render(request, "auth/register.html", {"form": state}, status_code=422)
-    if ip:
+    if ip:  # counted in a transaction of its own: stands even if the registration is refused
         try:
-            await rate_limits.hit(session, rate_limits.REGISTER_PER_IP, ip)
+            await rate_limits.hit_apart(session, (rate_limits.REGISTER_PER_IP, ip))
         except RateLimited as exc:
             state.add("email", _("Demasiados registros desde esta red. Intenta más tarde."))
             return render(
                 request, "auth/register.html", {"form": state}, status_code=429, headers=exc.headers
             )
-        await session.commit()
     try:
         body = RegisterBuyer(
             email=form.get("email", ""),
@@ -132,8 +132,9 @@ async def register_submit(
             state.add(field, message)
         return render(request, "auth/register.html", {"form": state}, status_code=exc.status)
     token = await email_tokens.issue(session, user, "verify_email")
-    await session.commit()
-    await auth_mail.send(settings, auth_mail.verification_mail(settings, user.email, token))
+    after_commit(
+        session, auth_mail.send, settings, auth_mail.verification_mail(settings, user.email, token)
+    )
     # Not signed in here: whoever typed the address has not shown it is theirs yet.
     return see_other("/ingresar?registrado=1")
 
@@ -179,7 +180,6 @@ async def reset_request_submit(
         user = await accounts.find_by_email(session, email) if email else None
         if user is not None and user.active:
             token = await email_tokens.issue(session, user, "reset_password")
-            await session.commit()
             mail = auth_mail.reset_mail(settings, user.email, token)
     except RateLimited as exc:
         state = FormState(values={"email": email})

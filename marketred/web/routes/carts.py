@@ -18,7 +18,6 @@ from marketred.web.routes.common import (
     FormState,
     WebBuyer,
     WebRoute,
-    committed_redirect,
     safe_next,
     see_other,
 )
@@ -84,7 +83,7 @@ async def add_to_cart(buyer: WebBuyer, session: SessionDep, form: FormData) -> R
     except InvalidInput as exc:
         del exc
         return see_other(f"{back}{'&' if '?' in back else '?'}aviso=no-disponible")
-    return await committed_redirect(session, "/carros?aviso=agregado")
+    return see_other("/carros?aviso=agregado")
 
 
 @router.post("/carros/{vendor_slug}/items/{variant_id}")
@@ -104,9 +103,7 @@ async def update_cart_line(
         )
     except InvalidInput:
         return see_other("/carros?aviso=no-disponible")
-    return await committed_redirect(
-        session, "/carros?aviso=" + ("quitado" if quantity == 0 else "actualizado")
-    )
+    return see_other("/carros?aviso=" + ("quitado" if quantity == 0 else "actualizado"))
 
 
 @router.post("/carros/{vendor_slug}/vaciar")
@@ -115,7 +112,7 @@ async def empty_cart(
 ) -> Response:
     del form  # CSRF-checked; nothing else to read
     await carts.clear_cart(session, authz.cart_owner(buyer, "change"), vendor_slug)
-    return await committed_redirect(session, "/carros?aviso=vaciado")
+    return see_other("/carros?aviso=vaciado")
 
 
 def validate_quote_request(form: dict[str, str]) -> FormState:
@@ -171,7 +168,7 @@ async def request_quote(
             for field, message in exc.errors or [("items", exc.detail)]:
                 state.add(field, message)
         else:
-            return await committed_redirect(session, f"/cotizaciones/{quote_id}?aviso=solicitada")
+            return see_other(f"/cotizaciones/{quote_id}?aviso=solicitada")
     return await _carts_page(
         request,
         session,

@@ -11,7 +11,6 @@ from urllib.parse import quote, urlsplit
 from fastapi import Depends, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
-from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import RedirectResponse
 
 from marketred.services.errors import DomainError, NotFound, Unauthorized, Unavailable
@@ -136,13 +135,6 @@ class FormState:
 
 def see_other(url: str) -> RedirectResponse:
     return RedirectResponse(url, status_code=303)
-
-
-async def committed_redirect(session: AsyncSession, url: str) -> RedirectResponse:
-    """Commit, then redirect: the next page must see what this POST wrote (the request
-    transaction would otherwise commit only after the browser already followed)."""
-    await session.commit()
-    return see_other(url)
 
 
 def safe_next(target: str | None, default: str = "/") -> str:

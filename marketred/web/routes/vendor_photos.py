@@ -52,7 +52,7 @@ async def upload_photo(
             request, vendor, session, product_id, status_code=422, photo_errors=errors,
             photo_alt=form.get("alt", ""),
         )  # fmt: skip
-    return await _saved(session, resources, _photos_url(product_id, "foto-agregada"), [product_id])
+    return _saved(resources, _photos_url(product_id, "foto-agregada"), [product_id])
 
 
 @router.post("/vendedor/catalogo/{product_id}/fotos/{image_id}")
@@ -87,4 +87,4 @@ async def change_photo(
             request, vendor, session, product_id, status_code=422, photo_errors=errors
         )
     notice = "foto-eliminada" if action == "eliminar" else "fotos-guardadas"
-    return await _saved(session, resources, _photos_url(product_id, notice), [product_id])
+    return _saved(resources, _photos_url(product_id, notice), [product_id])

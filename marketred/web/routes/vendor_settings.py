@@ -107,7 +107,6 @@ async def save_settings(
         for field, _why in exc.errors:
             state.add(field, messages.get(field, _("Revisa este dato.")))
         return await _page(request, session, settings, vendor, state, status_code=422)
-    await session.commit()
     return see_other(f"{PAGE}?aviso={'ajustes-guardados' if changed else 'ajustes-sin-cambios'}")
 
 
@@ -131,5 +130,4 @@ async def upload_logo(
     except InvalidInput as exc:
         reason = localize(exc.errors[0][1]) if exc.errors else localize(exc.detail)
         return await _page(request, session, settings, vendor, status_code=422, logo_error=reason)
-    await session.commit()
     return see_other(f"{PAGE}?aviso=logo-guardado")
