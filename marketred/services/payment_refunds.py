@@ -6,8 +6,9 @@ own row brackets the call (docs/architecture.md, "Money calls whose outcome may 
 unknown"). The row is committed as `sending` before Khipu is called and set to `done`
 after (both commits by the caller, activities/payments.py); an attempt that finds
 `sending` left behind raises `RefundUncertain` (non-retryable: the workflow holds the
-refund for an operator, who checks Khipu's panel and records it). Only errors that certainly sent nothing (Khipu refused with 400) mark it
-`refused`, and a refused refund may be asked again.
+refund for an operator, who checks Khipu's panel and records it). Only errors that
+certainly sent nothing (Khipu refused with 400) mark it `refused`, and a refused refund
+may be asked again.
 """
 
 from __future__ import annotations
