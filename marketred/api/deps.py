@@ -14,7 +14,7 @@ from marketred.api.resources import Resources
 from marketred.schemas.accounts import Principal
 from marketred.services import accounts, api_tokens, tokens
 from marketred.services import credentials as credentials_service
-from marketred.services.errors import Forbidden, Unauthorized, Unavailable
+from marketred.services.errors import DomainError, Forbidden, Unauthorized, Unavailable
 from marketred.settings import Settings
 from marketred.store.session import transaction
 
@@ -30,9 +30,10 @@ def get_settings(request: Request) -> Settings:
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     """One transaction per request, owned here: committed when the handler returns (then
-    its after-commit hooks run, store/session.py), else rolled back. Handlers and services
-    do not commit (docs/architecture.md lists the few that must, and why)."""
-    async with transaction(get_resources(request).sessions) as session:
+    its after-commit hooks run, store/session.py), else rolled back (a refusal after
+    keep_when_refused() is committed). Handlers and services do not commit
+    (docs/architecture.md lists the few exceptions, and why)."""
+    async with transaction(get_resources(request).sessions, refusals=(DomainError,)) as session:
         yield session
 
 

@@ -5,6 +5,11 @@ What must happen only once the work is durable — a mail, a signal to a workflo
 the indexer — is registered with `after_commit(session, fn, *args)` by whoever knows it
 is needed (handler or service); the owner runs the hooks with `commit(session)` (after
 its commit, in order) and drops them with `rollback(session)`. No one else commits.
+
+A request that is refused (a DomainError) rolls back, unless what it wrote must stand
+although the caller is refused — a failed sign-in counted toward the lock: the code that
+knows says so with `keep_when_refused(session)`, and the owner then commits (and runs
+the hooks, e.g. the lockout mail) before the refusal goes out. A crash still rolls back.
 """
 
 from __future__ import annotations
@@ -58,6 +63,7 @@ def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSessi
 
 P = ParamSpec("P")
 _HOOKS = "marketred.after_commit"
+_KEEP = "marketred.keep_when_refused"
 
 
 def after_commit(
@@ -66,6 +72,11 @@ def after_commit(
     """Run `fn(*args, **kwargs)` once the owner of `session`'s transaction has committed
     it; never if the transaction is rolled back."""
     session.info.setdefault(_HOOKS, []).append(lambda: fn(*args, **kwargs))
+
+
+def keep_when_refused(session: AsyncSession) -> None:
+    """Commit this transaction even if the caller is then refused (see the module doc)."""
+    session.info[_KEEP] = True
 
 
 async def commit(session: AsyncSession) -> None:
@@ -84,17 +95,29 @@ async def commit(session: AsyncSession) -> None:
 async def rollback(session: AsyncSession) -> None:
     """The owner's rollback: the after-commit hooks are dropped with the work."""
     session.info.pop(_HOOKS, None)
+    session.info.pop(_KEEP, None)
     await session.rollback()
 
 
 @asynccontextmanager
-async def transaction(factory: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+async def transaction(
+    factory: async_sessionmaker[AsyncSession],
+    *,
+    refusals: tuple[type[BaseException], ...] = (),
+) -> AsyncIterator[AsyncSession]:
     """A session whose work is committed on success (then its after-commit hooks run) and
-    rolled back on error."""
+    rolled back on error — but committed on one of `refusals` after keep_when_refused()."""
     async with factory() as session:
         try:
             yield session
-            await commit(session)
+        except refusals:
+            if session.info.pop(_KEEP, False):
+                await commit(session)
+            else:
+                await rollback(session)
+            raise
         except BaseException:
             await rollback(session)
             raise
+        else:
+            await commit(session)

@@ -24,7 +24,7 @@ from marketred.services import (
     sign_in,
     tokens,
 )
-from marketred.store.session import after_commit
+from marketred.store.session import after_commit, keep_when_refused
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 
@@ -33,8 +33,9 @@ router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 async def register(
     body: RegisterBuyer, session: SessionDep, settings: SettingsDep, ip: ClientIP
 ) -> UserOut:
-    if ip:  # counted in a transaction of its own: stands even if the registration is refused
-        await rate_limits.hit_apart(session, (rate_limits.REGISTER_PER_IP, ip))
+    if ip:
+        await rate_limits.hit(session, rate_limits.REGISTER_PER_IP, ip)
+        keep_when_refused(session)  # counted even if the registration is then refused
     user = await accounts.register_buyer(session, body)
     token = await email_tokens.issue(session, user, "verify_email")
     out = await accounts.to_user_out(session, user)

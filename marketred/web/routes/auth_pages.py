@@ -108,9 +108,9 @@ async def register_submit(
     if form.get("password", "") != form.get("password_confirm", ""):
         state.add("password_confirm", _("Las contraseñas no coinciden."))
         return render(request, "auth/register.html", {"form": state}, status_code=422)
-    if ip:  # counted in a transaction of its own: stands even if the registration is refused
+    if ip:  # counted even if the registration is then refused (its page is an answer)
         try:
-            await rate_limits.hit_apart(session, (rate_limits.REGISTER_PER_IP, ip))
+            await rate_limits.hit(session, rate_limits.REGISTER_PER_IP, ip)
         except RateLimited as exc:
             state.add("email", _("Demasiados registros desde esta red. Intenta más tarde."))
             return render(
