@@ -21,14 +21,14 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 from joserfc.jws import JWSRegistry
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketred.services import credentials, sessions
 from marketred.services.errors import Forbidden, Unauthorized, Unavailable
 from marketred.settings import Settings
-from marketred.store.models import User, Vendor
+from marketred.store.models import User
 from marketred.store.repositories import users as users_repo
+from marketred.store.repositories import vendors as vendors_repo
 
 OPERATOR_GROUP = "marketred-operators"
 COMPANY_CLAIM = "inforedchile_company"
@@ -195,13 +195,13 @@ async def user_from_claims(session: AsyncSession, claims: dict[str, Any]) -> Use
     if OPERATOR_GROUP in groups:
         role = "operator"
     elif company:
-        vendor = await session.scalar(select(Vendor).where(Vendor.directory_id == str(company)))
+        vendor = await vendors_repo.get_by_directory_id(session, str(company))
         if vendor is None or not vendor.active:
             raise Forbidden("tu empresa todavía no vende en MarketRed")
         role, vendor_id = "vendor", vendor.id
     else:
         role = "buyer"
-    user = await session.scalar(select(User).where(User.oidc_subject == subject))
+    user = await users_repo.get_by_oidc_subject(session, subject)
     linking = False
     if user is None and email and claims.get("email_verified"):
         user = await users_repo.get_by_email(session, email)

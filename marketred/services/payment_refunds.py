@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketred.integrations.khipu import KhipuClient, KhipuValidationError
@@ -55,7 +54,7 @@ async def mark_sending(session: AsyncSession, inp: RefundInput) -> Sending | Ref
         raise PaymentNotRecorded(
             f"quote {inp.quote_id} has no recorded Khipu payment {inp.khipu_payment_id}"
         )
-    row = await _row(session, inp.refund_id)
+    row = await repo.lock_refund(session, inp.refund_id)
     if row is not None and row.state == "done":
         return RefundResult(refunded_amount=row.amount, already_refunded=True)
     if row is not None and row.state == "sending":
@@ -92,10 +91,3 @@ async def send(khipu: KhipuClient, sending: Sending, inp: RefundInput) -> Refund
     row.state, row.last_error = "done", None
     payment.refunded_amount = min(payment.amount, payment.refunded_amount + inp.amount)
     return RefundResult(refunded_amount=inp.amount)
-
-
-async def _row(session: AsyncSession, refund_id: str) -> PaymentRefund | None:
-    found: PaymentRefund | None = await session.scalar(
-        select(PaymentRefund).where(PaymentRefund.refund_id == refund_id).with_for_update()
-    )
-    return found

@@ -13,7 +13,6 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketred.logs import get_logger
@@ -29,6 +28,7 @@ from marketred.services.image_processing import (
 )
 from marketred.services.media_store import MediaStore
 from marketred.store.models import Product, ProductImage
+from marketred.store.repositories import images as repo
 
 log = get_logger(__name__)
 MAX_IMAGES = 8
@@ -66,12 +66,7 @@ def _clean_alt(alt: str) -> str:
 
 
 async def _rows(session: AsyncSession, product_id: uuid.UUID) -> list[ProductImage]:
-    found = await session.scalars(
-        select(ProductImage)
-        .where(ProductImage.product_id == product_id)
-        .order_by(ProductImage.position, ProductImage.created_at)
-    )
-    return list(found)
+    return await repo.images_of(session, product_id)
 
 
 async def _renumber(
@@ -95,11 +90,7 @@ async def main_images(
     """The main photo of each product that has one (for cards, cart and quote lines)."""
     if not product_ids:
         return {}
-    found = await session.scalars(
-        select(ProductImage).where(
-            ProductImage.product_id.in_(set(product_ids)), ProductImage.position == 0
-        )
-    )
+    found = await repo.main_images(session, set(product_ids))
     return {r.product_id: _ref(r) for r in found}
 
 
@@ -116,11 +107,8 @@ async def upload(
     product = await catalog.own_product(session, who, product_id)
     text = _clean_alt(alt)
     # Serialize uploads to one product: the 8-photo cap and positions stay exact.
-    await session.execute(select(Product.id).where(Product.id == product.id).with_for_update())
-    count = await session.scalar(
-        select(func.count()).select_from(ProductImage).where(ProductImage.product_id == product.id)
-    )
-    if (count or 0) >= MAX_IMAGES:
+    await repo.lock_product(session, product.id)
+    if await repo.count_images(session, product.id) >= MAX_IMAGES:
         raise InvalidInput(
             "too many photos", errors=[("file", f"at most {MAX_IMAGES} photos per product")]
         )

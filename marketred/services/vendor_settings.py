@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from pydantic import BaseModel, EmailStr, Field
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketred.logs import get_logger
@@ -24,6 +23,7 @@ from marketred.services.image_processing import CONTENT_TYPE, ImageRefused, proc
 from marketred.services.media_store import MediaStore
 from marketred.settings import Settings
 from marketred.store.models import Vendor, VendorChange
+from marketred.store.repositories import vendors as vendors_repo
 
 log = get_logger(__name__)
 
@@ -192,15 +192,10 @@ async def set_active(
 
 
 async def changes(session: AsyncSession, vendor_id: uuid.UUID, limit: int = 50) -> list[ChangeRow]:
-    rows = await session.scalars(
-        select(VendorChange)
-        .where(VendorChange.vendor_id == vendor_id)
-        .order_by(VendorChange.created_at.desc(), VendorChange.id)
-        .limit(limit)
-    )
+    rows = await vendors_repo.changes(session, vendor_id, limit)
     return [ChangeRow(c.field, c.before, c.after, c.changed_by_email, c.created_at) for c in rows]
 
 
 async def all_vendors(session: AsyncSession, who: Principal) -> list[Vendor]:
     authz.require_role(who, "operator")
-    return list(await session.scalars(select(Vendor).order_by(Vendor.name)))
+    return await vendors_repo.all_by_name(session)

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from marketred.store.models import Payment, PaymentEvent, Quote
+from marketred.store.models import Payment, PaymentEvent, PaymentRefund, Quote
 
 
 async def insert_payment_once(
@@ -110,3 +110,9 @@ async def paid_between(
         .where(Payment.paid_at >= start, Payment.paid_at < end)
     )
     return [(payment, quote) for payment, quote in rows]
+
+
+async def lock_refund(session: AsyncSession, refund_id: str) -> PaymentRefund | None:
+    return await session.scalar(
+        select(PaymentRefund).where(PaymentRefund.refund_id == refund_id).with_for_update()
+    )
