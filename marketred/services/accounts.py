@@ -36,7 +36,7 @@ def check_new_password(password: str, email: str = "") -> None:
 def principal_of(user: User) -> Principal:
     return Principal(
         user_id=user.id,
-        role=user.role,  # type: ignore[arg-type]  # checked by a DB constraint
+        role=user.role,
         vendor_id=user.vendor_id,
         email=user.email,
     )
@@ -48,7 +48,7 @@ async def to_user_out(session: AsyncSession, user: User) -> UserOut:
         id=user.id,
         email=user.email,
         name=user.name,
-        role=user.role,  # type: ignore[arg-type]
+        role=user.role,
         vendor=vendor.slug if vendor else None,
     )
 

@@ -23,6 +23,7 @@ from joserfc.jwk import KeySet
 from joserfc.jws import JWSRegistry
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from marketred.schemas.accounts import Role
 from marketred.services import credentials, sessions
 from marketred.services.errors import Forbidden, Unauthorized, Unavailable
 from marketred.settings import Settings
@@ -192,6 +193,7 @@ async def user_from_claims(session: AsyncSession, claims: dict[str, Any]) -> Use
     groups = claims.get("groups") or []
     company = claims.get(COMPANY_CLAIM)
     vendor_id = None
+    role: Role
     if OPERATOR_GROUP in groups:
         role = "operator"
     elif company:

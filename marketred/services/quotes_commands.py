@@ -155,7 +155,7 @@ async def cancel_quote(
             actor=actor,
             reason=body.reason,
             # Buyers cancel what they saw; operators cancel whatever the state.
-            expected_status=None if who.is_operator else quote.status,  # type: ignore[arg-type]
+            expected_status=None if who.is_operator else quote.status,
             by_user=who.user_id,
         ),
         quote_id=quote_id,

@@ -67,7 +67,7 @@ async def reconcile(session: AsyncSession, date_from: date, date_to: date) -> Re
         def diff(kind: str, expected: int, actual: int, detail: str) -> None:
             diffs.append(
                 ReconciliationDifference(
-                    kind=kind,  # type: ignore[arg-type]
+                    kind=kind,
                     quote_id=quote_id,  # noqa: B023  # used at once, inside this iteration
                     quote_number=number,  # noqa: B023
                     expected=expected,

@@ -60,7 +60,7 @@ def _out(account: VendorBankAccount, updated_by: str | None) -> BankAccountOut:
     return BankAccountOut(
         bank_code=account.bank_code,
         bank_name=BANKS.get(account.bank_code, account.bank_code),
-        account_type=account.account_type,  # type: ignore[arg-type]  # checked column
+        account_type=account.account_type,
         account_type_name=ACCOUNT_TYPES[account.account_type],
         account_number=account.account_number,
         holder_name=account.holder_name,
