@@ -41,7 +41,9 @@ async def get_temporal(request: Request) -> Client:
     try:
         return await get_resources(request).temporal.get()
     except Exception as exc:
-        raise Unavailable("the workflow engine is not reachable; try again shortly") from exc
+        raise Unavailable(
+            "the workflow engine is not reachable; try again shortly", code="WORKFLOW_UNAVAILABLE"
+        ) from exc
 
 
 ResourcesDep = Annotated[Resources, Depends(get_resources)]

@@ -8,6 +8,8 @@ from pydantic import BaseModel, Field
 class FieldError(BaseModel):
     field: str
     message: str
+    # Stable reason of this field's error (the message is its English sentence).
+    code: str | None = None
 
 
 class Problem(BaseModel):

@@ -12,7 +12,7 @@ from typing import Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from marketred.services.errors import InvalidInput
+from marketred.services.errors import InvalidInput, Reason
 from marketred.services.sessions import hash_secret
 from marketred.store.models import EmailToken, User
 from marketred.store.repositories import credentials as repo
@@ -53,7 +53,7 @@ async def consume(
     user = await session.get(User, user_id) if user_id else None
     if user is None or not user.active:
         raise InvalidInput(
-            "el enlace no es válido, ya se usó o expiró",
-            errors=[("token", "invalid or expired")],
+            Reason("LINK_INVALID", "el enlace no es válido, ya se usó o expiró"),
+            errors=[("token", Reason("LINK_INVALID", "invalid or expired"))],
         )
     return user

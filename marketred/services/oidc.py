@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketred.schemas.accounts import Role
 from marketred.services import credentials, sessions
-from marketred.services.errors import Forbidden, Unauthorized, Unavailable
+from marketred.services.errors import Forbidden, Reason, Unauthorized, Unavailable
 from marketred.settings import Settings
 from marketred.store.models import User
 from marketred.store.repositories import users as users_repo
@@ -211,8 +211,11 @@ async def user_from_claims(session: AsyncSession, claims: dict[str, Any]) -> Use
             raise Forbidden("this email is linked to another InforedChile account")
         if user is not None and user.email_verified_at is None and user.password_hash:
             raise Forbidden(
-                "an unverified account uses this email; confirm it with the link we mailed "
-                "or reset its password, then sign in with InforedChile again"
+                Reason(
+                    "OIDC_UNVERIFIED_ACCOUNT",
+                    "an unverified account uses this email; confirm it with the link we "
+                    "mailed or reset its password, then sign in with InforedChile again",
+                )
             )
         linking = user is not None
     if user is None:

@@ -19,7 +19,7 @@ from marketred.logs import get_logger
 from marketred.schemas.accounts import Principal
 from marketred.schemas.quotes import QuoteOut
 from marketred.services import catalog, directory_indexer
-from marketred.services.errors import InvalidInput, NotFound
+from marketred.services.errors import InvalidInput, NotFound, Reason
 from marketred.services.image_processing import (
     CONTENT_TYPE,
     ImageRefused,
@@ -59,9 +59,12 @@ def _ref(row: ProductImage) -> ImageRef:
 def _clean_alt(alt: str) -> str:
     text = " ".join(alt.split())
     if not text:
-        raise InvalidInput("alt text is empty", errors=[("alt", "describe the photo")])
+        raise InvalidInput(
+            "alt text is empty", errors=[("alt", Reason("PHOTO_ALT_MISSING", "describe the photo"))]
+        )
     if len(text) > MAX_ALT:
-        raise InvalidInput("alt text too long", errors=[("alt", f"at most {MAX_ALT} characters")])
+        too_long = Reason("PHOTO_ALT_TOO_LONG", f"at most {MAX_ALT} characters", n=MAX_ALT)
+        raise InvalidInput("alt text too long", errors=[("alt", too_long)])
     return text
 
 
@@ -109,16 +112,18 @@ async def upload(
     # Serialize uploads to one product: the 8-photo cap and positions stay exact.
     await repo.lock_product(session, product.id)
     if await repo.count_images(session, product.id) >= MAX_IMAGES:
-        raise InvalidInput(
-            "too many photos", errors=[("file", f"at most {MAX_IMAGES} photos per product")]
-        )
+        limit = Reason("PHOTO_LIMIT", f"at most {MAX_IMAGES} photos per product", n=MAX_IMAGES)
+        raise InvalidInput("too many photos", errors=[("file", limit)])
     try:
         processed = await process_in_thread(data)
     except ImageRefused as exc:
-        raise InvalidInput(str(exc), errors=[("file", str(exc))]) from exc
+        raise InvalidInput(exc.reason, errors=[("file", exc.reason)]) from exc
     rows = await _rows(session, product.id)
     if any(r.digest == processed.digest for r in rows):
-        raise InvalidInput("same photo", errors=[("file", "this photo is already there")])
+        raise InvalidInput(
+            "same photo",
+            errors=[("file", Reason("PHOTO_DUPLICATE", "this photo is already there"))],
+        )
     for size, rendition in processed.renditions.items():
         await store.put(session, processed.key(size), rendition, CONTENT_TYPE)
     row = ProductImage(

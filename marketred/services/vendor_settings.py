@@ -152,7 +152,7 @@ async def set_logo(
     try:
         processed = await process_in_thread(data)
     except ImageRefused as exc:
-        raise InvalidInput(str(exc), errors=[("logo", str(exc))]) from exc
+        raise InvalidInput(exc.reason, errors=[("logo", exc.reason)]) from exc
     for size, rendition in processed.renditions.items():
         await store.put(session, processed.key(size), rendition, CONTENT_TYPE)
     url = f"{public_url.rstrip('/')}/media/{processed.key('md')}"

@@ -128,7 +128,7 @@ async def register_submit(
             state.add(str(err["loc"][0]), _("Revisa este campo."))
         return render(request, "auth/register.html", {"form": state}, status_code=422)
     except DomainError as exc:
-        for field, message in exc.errors or [("email", exc.detail)]:
+        for field, message in exc.errors or [("email", exc.reason)]:
             state.add(field, message)
         return render(request, "auth/register.html", {"form": state}, status_code=exc.status)
     token = await email_tokens.issue(session, user, "verify_email")

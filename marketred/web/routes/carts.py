@@ -165,7 +165,7 @@ async def request_quote(
             ip = request.client.host if request.client else None
             quote_id = await create_quote(session, temporal, settings, buyer, body, ip)
         except InvalidInput as exc:
-            for field, message in exc.errors or [("items", exc.detail)]:
+            for field, message in exc.errors or [("items", exc.reason)]:
                 state.add(field, message)
         else:
             return see_other(f"/cotizaciones/{quote_id}?aviso=solicitada")

@@ -101,7 +101,7 @@ def _keywords(raw: str) -> list[str]:
 
 
 def _apply_service_errors(state: FormState, exc: InvalidInput) -> None:
-    for field, message in exc.errors or [("name", exc.detail)]:
+    for field, message in exc.errors or [("name", exc.reason)]:
         # "variants[2].sku" → the third row's SKU field.
         if field.startswith("variants[") and "]" in field:
             index, _, rest = field[len("variants[") :].partition("]")
