@@ -13,28 +13,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from marketred.schemas.problems import Reason, code_of, params_of
+
 Params = Mapping[str, str | int]
 
-
-class Reason(str):
-    """An English sentence with the stable code and parameters it was made from."""
-
-    code: str
-    params: dict[str, str | int]
-
-    def __new__(cls, code: str, text: str, **params: str | int) -> Reason:
-        reason = super().__new__(cls, text)
-        reason.code = code
-        reason.params = dict(params)
-        return reason
-
-
-def code_of(message: str) -> str | None:
-    return message.code if isinstance(message, Reason) else None
-
-
-def params_of(message: str) -> dict[str, str | int]:
-    return dict(message.params) if isinstance(message, Reason) else {}
+__all__ = ["Reason", "code_of", "params_of"]
 
 
 class DomainError(Exception):

@@ -3,7 +3,9 @@ that does not answer, to the domain errors the API and the pages show.
 
 - The update failed with an ApplicationError: its `type` is the code (`NoAnswer` → 503
   NO_ANSWER, nothing changed; `QuoteInvalidInput` → 422 on the field in its details;
-  any other, e.g. `QuoteStateConflict` → 409 QUOTE_STATE_CONFLICT) and its message the
+  any other → 409, coded by the refusal's own code when the workflow sent one in the
+  details (a rule's Reason, e.g. DEADLINE_ALREADY_EXTENDED with its params), else by
+  its type, e.g. `QuoteStateConflict` → QUOTE_STATE_CONFLICT) and its message the
   detail.
 - The workflow is gone (NOT_FOUND): 409 with the caller's `when_closed`.
 - The engine did not answer: 503 WORKFLOW_UNAVAILABLE.
@@ -41,7 +43,17 @@ def update_failed(exc: WorkflowUpdateFailedError) -> DomainError:
     if cause.type == QUOTE_INVALID_INPUT:
         field = str(cause.details[0]) if cause.details else "body"
         return InvalidInput(message, errors=[(field, message)], code=code_of_type(cause.type))
-    return Conflict(message, code=code_of_type(cause.type))
+    code, params = _code_and_params(cause)
+    return Conflict(message, code=code, params=params)
+
+
+def _code_and_params(cause: ApplicationError) -> tuple[str | None, dict[str, str | int]]:
+    """A refusal's own code and params (workflows/quote.py puts a rule's Reason in the
+    details), else the code of its type."""
+    detail = cause.details[0] if cause.details else None
+    if isinstance(detail, dict) and isinstance(detail.get("code"), str):
+        return detail["code"], dict(detail.get("params") or {})
+    return code_of_type(cause.type), {}
 
 
 def engine_failed(exc: RPCError, *, when_closed: str) -> DomainError:

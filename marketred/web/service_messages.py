@@ -95,6 +95,10 @@ MESSAGES: dict[str, Callable[[Params], str]] = {
     "ADDRESS_INVALID": lambda _p: _("La dirección no es válida."),
     "NOT_FOUND": lambda _p: _("No existe, o no tienes acceso."),
     # a quote's workflow refused the action (its rules, workflows/quote_rules.py)
+    "DEADLINE_NOT_PENDING": lambda _p: _("Ese plazo ya no está corriendo."),
+    "DEADLINE_VENDOR_RESPONSE_ONLY": lambda _p: _("Solo puedes pedir más plazo para responder."),
+    "DEADLINE_ALREADY_EXTENDED": lambda _p: _("Ya pediste más plazo una vez."),
+    "DEADLINE_TOO_MANY_HOURS": lambda p: _("Como máximo %(n)s horas más.", n=p["n"]),
     "QUOTE_STATE_CONFLICT": lambda _p: _(
         "La cotización ya no permite esta acción en su estado actual."
     ),

@@ -9,6 +9,7 @@ workflow code (changed only behind `workflow.patched`).
 
 from __future__ import annotations
 
+from marketred.schemas.problems import Reason
 from marketred.schemas.quotes import (
     FINAL_STATUSES,
     RESOLVED_BY_A_PERSON,
@@ -76,14 +77,25 @@ def extend_deadline(
 ) -> str | None:
     current = getattr(s.deadlines, inp.deadline)
     if current is None or current != s.deadlines.next_for(s.status):
-        return f"the {inp.deadline} deadline is not pending in state {s.status}"
+        return Reason(
+            "DEADLINE_NOT_PENDING",
+            f"the {inp.deadline} deadline is not pending in state {s.status}",
+            deadline=inp.deadline,
+            status=s.status,
+        )
     if inp.actor == "vendor":
         if inp.deadline != "respond_by":
-            return "a vendor may only extend its time to answer"
+            return Reason(
+                "DEADLINE_VENDOR_RESPONSE_ONLY", "a vendor may only extend its time to answer"
+            )
         if s.response_extended:
-            return "the vendor already extended its time once"
+            return Reason("DEADLINE_ALREADY_EXTENDED", "the vendor already extended its time once")
         if inp.hours > policy.response_hours:
-            return f"at most {policy.response_hours} more hours"
+            return Reason(
+                "DEADLINE_TOO_MANY_HOURS",
+                f"at most {policy.response_hours} more hours",
+                n=policy.response_hours,
+            )
     return None
 
 
