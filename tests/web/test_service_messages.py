@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from temporalio.client import WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError
+
+from marketred.schemas.problems import refusal_details
+from marketred.services import workflow_errors
 from marketred.services.errors import Conflict, NotFound, Reason
 from marketred.web import i18n
 from marketred.web.service_messages import error_text, localize
@@ -45,3 +50,21 @@ def test_a_domain_error_is_told_by_its_code_and_params() -> None:
 
 def test_a_message_written_for_the_page_passes_unchanged() -> None:
     assert localize("Indica el nombre del producto.") == "Indica el nombre del producto."
+
+
+def test_a_workflow_refusal_keeps_its_code_through_the_one_mapping() -> None:
+    # What the quote workflow raises when a vendor asks for more time a second time.
+    why = Reason("DEADLINE_ALREADY_EXTENDED", "the vendor already extended its time once")
+    refusal = ApplicationError(why, *refusal_details(why), type="QuoteStateConflict")
+    error = workflow_errors.update_failed(WorkflowUpdateFailedError(refusal))
+    assert (error.status, error.code) == (409, "DEADLINE_ALREADY_EXTENDED")
+    assert error.detail == "the vendor already extended its time once"
+    assert error_text(error) == "Ya pediste más plazo una vez."
+    # A refusal without a code of its own is coded by its type.
+    plain = ApplicationError("the quote has already ended", type="QuoteStateConflict")
+    assert workflow_errors.update_failed(WorkflowUpdateFailedError(plain)).code == (
+        "QUOTE_STATE_CONFLICT"
+    )
+    busy = ApplicationError("Khipu did not answer", type="NoAnswer")
+    answered = workflow_errors.update_failed(WorkflowUpdateFailedError(busy))
+    assert (answered.status, answered.code) == (503, "NO_ANSWER")
