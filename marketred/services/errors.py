@@ -4,20 +4,20 @@ problem+json, so services never know about HTTP.
 What went wrong is told twice: an English sentence for API clients (`detail`, and the
 message of each field error) and a stable `code` with the `params` the sentence was made
 from. Pages find their own words by the code (web/service_messages.py), never by the
-sentence, so a sentence can be reworded freely. A field error's message is a `Reason`: a
-str (its sentence, so API bodies and comparisons are unchanged) that carries a code and
-params too.
+sentence, so a sentence can be reworded freely. A field error's message is a `Reason`
+(schemas/problems.py, re-exported here): a str (its sentence, so API bodies and
+comparisons are unchanged) that carries a code and params too.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from marketred.schemas.problems import Reason, code_of, params_of
+from marketred.schemas.problems import Reason as Reason
+from marketred.schemas.problems import code_of as code_of
+from marketred.schemas.problems import params_of as params_of
 
 Params = Mapping[str, str | int]
-
-__all__ = ["Reason", "code_of", "params_of"]
 
 
 class DomainError(Exception):
