@@ -1,6 +1,9 @@
 """Khipu payment activities of the quote workflow (names in marketred.schemas.temporal_contracts).
 
-Thin adapters over marketred.services.payments. Uncertain Khipu answers (timeouts, 5xx,
+Adapters over marketred.services.payments and payment_refunds that own the transactions
+of a money call: what must be durable before Khipu is called (the payment row, a refund's
+`sending` row) is committed first, and Khipu's answer is committed after, also when the
+call failed (docs/architecture.md, "Transactions"). Uncertain Khipu answers (timeouts, 5xx,
 connection failures) are raised as they are, so Temporal retries; business failures are
 non-retryable ApplicationErrors the workflow turns into an operator hold.
 """
@@ -27,8 +30,53 @@ from marketred.schemas.payments import (
 )
 from marketred.services import payment_refunds, payments
 from marketred.services.payments import PaymentFailure
+from marketred.store.session import transaction
 
 T = TypeVar("T")
+
+
+async def create_payment(
+    sessions: async_sessionmaker[AsyncSession],
+    khipu: KhipuClient,
+    *,
+    public_url: str,
+    inp: CreatePaymentInput,
+) -> PaymentLink:
+    """The quote's Khipu payment link, creating the payment the first time only."""
+    async with transaction(sessions) as session:  # the row, before Khipu is called
+        await payments.record_payment(session, inp)
+    async with sessions() as session:
+        try:
+            return await payments.create_at_khipu(session, khipu, public_url=public_url, inp=inp)
+        finally:
+            await session.commit()  # Khipu's answer, or its error
+
+
+async def refund_payment(
+    sessions: async_sessionmaker[AsyncSession], khipu: KhipuClient, inp: RefundInput
+) -> RefundResult:
+    """The full refund, once: its outcome (or error) is committed either way."""
+    async with sessions() as session:
+        try:
+            return await payments.refund_payment(session, khipu, inp)
+        finally:
+            await session.commit()
+
+
+async def refund_part(
+    sessions: async_sessionmaker[AsyncSession], khipu: KhipuClient, inp: RefundInput
+) -> RefundResult:
+    """A partial refund, once: `sending` is committed before Khipu is called, Khipu's
+    answer after (services/payment_refunds.py)."""
+    async with sessions() as session:
+        marked = await payment_refunds.mark_sending(session, inp)
+        if isinstance(marked, RefundResult):
+            return marked
+        await session.commit()
+        try:
+            return await payment_refunds.send(khipu, marked, inp)
+        finally:
+            await session.commit()
 
 
 async def _business(call: Callable[[], Awaitable[T]]) -> T:
@@ -55,7 +103,7 @@ class PaymentActivities:
     @activity.defn(name=contracts.CREATE_KHIPU_PAYMENT.name)
     async def create_khipu_payment(self, inp: CreatePaymentInput) -> PaymentLink:
         return await _business(
-            lambda: payments.create_payment(
+            lambda: create_payment(
                 self._sessions, self._khipu, public_url=self._public_url, inp=inp
             )
         )
@@ -92,7 +140,5 @@ class PaymentActivities:
     @activity.defn(name=contracts.REFUND_KHIPU_PAYMENT.name)
     async def refund_khipu_payment(self, inp: RefundInput) -> RefundResult:
         if inp.refund_id is not None:
-            return await _business(
-                lambda: payment_refunds.refund_part(self._sessions, self._khipu, inp)
-            )
-        return await _business(lambda: payments.refund_payment(self._sessions, self._khipu, inp))
+            return await _business(lambda: refund_part(self._sessions, self._khipu, inp))
+        return await _business(lambda: refund_payment(self._sessions, self._khipu, inp))

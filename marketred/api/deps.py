@@ -14,8 +14,9 @@ from marketred.api.resources import Resources
 from marketred.schemas.accounts import Principal
 from marketred.services import accounts, api_tokens, tokens
 from marketred.services import credentials as credentials_service
-from marketred.services.errors import Forbidden, Unauthorized, Unavailable
+from marketred.services.errors import DomainError, Forbidden, Unauthorized, Unavailable
 from marketred.settings import Settings
+from marketred.store.session import transaction
 
 
 def get_resources(request: Request) -> Resources:
@@ -28,21 +29,21 @@ def get_settings(request: Request) -> Settings:
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
-    """One transaction per request: committed when the handler returns, else rolled back."""
-    async with get_resources(request).sessions() as session:
-        try:
-            yield session
-            await session.commit()
-        except BaseException:
-            await session.rollback()
-            raise
+    """One transaction per request, owned here: committed when the handler returns (then
+    its after-commit hooks run, store/session.py), else rolled back (a refusal after
+    keep_when_refused() is committed). Handlers and services do not commit
+    (docs/architecture.md lists the few exceptions, and why)."""
+    async with transaction(get_resources(request).sessions, refusals=(DomainError,)) as session:
+        yield session
 
 
 async def get_temporal(request: Request) -> Client:
     try:
         return await get_resources(request).temporal.get()
     except Exception as exc:
-        raise Unavailable("the workflow engine is not reachable; try again shortly") from exc
+        raise Unavailable(
+            "the workflow engine is not reachable; try again shortly", code="WORKFLOW_UNAVAILABLE"
+        ) from exc
 
 
 ResourcesDep = Annotated[Resources, Depends(get_resources)]

@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from marketred.logs import get_logger
-from marketred.services.errors import DomainError
+from marketred.services.errors import DomainError, code_of
 
 PROBLEM_JSON = "application/problem+json"
 log = get_logger(__name__)
@@ -60,12 +60,17 @@ async def _validation(request: Request, exc: RequestValidationError) -> JSONResp
     )
 
 
+def _field_error(field: str, message: str) -> dict[str, str]:
+    code = code_of(message)
+    return {"field": field, "message": str(message), **({"code": code} if code else {})}
+
+
 async def _domain(request: Request, exc: DomainError) -> JSONResponse:
     return problem_response(
         exc.status,
         exc.title,
         exc.detail,
-        errors=[{"field": f, "message": m} for f, m in exc.errors],
+        errors=[_field_error(f, m) for f, m in exc.errors],
         type_=exc.type,
         headers=exc.headers,
         instance=request.url.path,

@@ -168,6 +168,10 @@ class ImportRowError(BaseModel):
     line: int
     field: str
     message: str
+    # The problem's stable code and the values its message was made from (pages show
+    # their own words by the code).
+    code: str | None = None
+    params: dict[str, str | int] = Field(default_factory=dict)
 
 
 class ImportReport(BaseModel):

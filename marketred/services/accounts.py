@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketred.schemas.accounts import Principal, RegisterBuyer, Role, UserOut
 from marketred.services import credentials, sessions
-from marketred.services.errors import Conflict, InvalidInput, NotFound, Unauthorized
+from marketred.services.errors import Conflict, InvalidInput, NotFound, Reason, Unauthorized
 from marketred.services.passwords import hash_password, is_common_password, verify_password
 from marketred.store.models import User, Vendor
 from marketred.store.repositories import users as users_repo
@@ -18,25 +18,42 @@ from marketred.store.repositories import vendors as vendors_repo
 MIN_PASSWORD_LENGTH = 10
 
 
+EMAIL_TAKEN = Reason("EMAIL_TAKEN", "an account with this email already exists")
+
+
 def check_new_password(password: str, email: str = "") -> None:
     """Minimum length, not a well-known password, not the email itself."""
     if len(password) < MIN_PASSWORD_LENGTH:
         raise InvalidInput(
             "password too short",
-            errors=[("password", f"must have at least {MIN_PASSWORD_LENGTH} characters")],
+            errors=[
+                (
+                    "password",
+                    Reason(
+                        "PASSWORD_TOO_SHORT",
+                        f"must have at least {MIN_PASSWORD_LENGTH} characters",
+                        n=MIN_PASSWORD_LENGTH,
+                    ),
+                )
+            ],
         )
     local = email.split("@")[0].lower()
     if is_common_password(password) or (len(local) >= 4 and password.lower() == local):
         raise InvalidInput(
             "password too common",
-            errors=[("password", "is too common or easy to guess; choose another")],
+            errors=[
+                (
+                    "password",
+                    Reason("PASSWORD_COMMON", "is too common or easy to guess; choose another"),
+                )
+            ],
         )
 
 
 def principal_of(user: User) -> Principal:
     return Principal(
         user_id=user.id,
-        role=user.role,  # type: ignore[arg-type]  # checked by a DB constraint
+        role=user.role,
         vendor_id=user.vendor_id,
         email=user.email,
     )
@@ -48,7 +65,7 @@ async def to_user_out(session: AsyncSession, user: User) -> UserOut:
         id=user.id,
         email=user.email,
         name=user.name,
-        role=user.role,  # type: ignore[arg-type]
+        role=user.role,
         vendor=vendor.slug if vendor else None,
     )
 
@@ -74,7 +91,7 @@ async def create_user(
             raise NotFound(f"vendor {vendor_slug!r} does not exist")
         vendor_id = vendor.id
     if await users_repo.get_by_email(session, email) is not None:
-        raise Conflict("an account with this email already exists", errors=[("email", "taken")])
+        raise Conflict(EMAIL_TAKEN, errors=[("email", Reason("EMAIL_TAKEN", "taken"))])
     user = User(
         email=email,
         password_hash=await hash_password(password) if password is not None else None,
@@ -86,7 +103,7 @@ async def create_user(
         async with session.begin_nested():
             await users_repo.add(session, user)
     except IntegrityError as exc:  # a concurrent registration of the same email
-        raise Conflict("an account with this email already exists") from exc
+        raise Conflict(EMAIL_TAKEN) from exc
     return user
 
 
@@ -135,7 +152,10 @@ async def change_password(
 ) -> User:
     user = await get_active_user(session, user_id)
     if not await verify_password(user.password_hash, current):
-        raise InvalidInput("wrong password", errors=[("current_password", "is not correct")])
+        raise InvalidInput(
+            "wrong password",
+            errors=[("current_password", Reason("PASSWORD_WRONG", "is not correct"))],
+        )
     await set_password(session, user, new_password)
     return user
 

@@ -11,7 +11,6 @@ import secrets
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketred.schemas.accounts import Principal
@@ -19,6 +18,7 @@ from marketred.services import authz
 from marketred.services.errors import Forbidden, InvalidInput, NotFound, Unauthorized
 from marketred.services.sessions import hash_secret
 from marketred.store.models import ApiToken, User
+from marketred.store.repositories import credentials as repo
 
 PREFIX = "mrp_"
 MAX_LIVE_TOKENS = 20
@@ -67,11 +67,7 @@ async def create(
 
 
 async def list_live(session: AsyncSession, principal: Principal) -> list[ApiToken]:
-    rows = await session.scalars(
-        select(ApiToken)
-        .where(ApiToken.user_id == principal.user_id, ApiToken.revoked_at.is_(None))
-        .order_by(ApiToken.created_at.desc())
-    )
+    rows = await repo.unrevoked_api_tokens(session, principal.user_id)
     now = datetime.now(UTC)
     return [t for t in rows if t.expires_at is None or t.expires_at > now]
 
@@ -79,23 +75,16 @@ async def list_live(session: AsyncSession, principal: Principal) -> list[ApiToke
 async def revoke(session: AsyncSession, principal: Principal, token_id: uuid.UUID) -> None:
     """Owners revoke their tokens; operators may revoke anyone's (authz.authorize_token).
     Others' tokens, and tokens already revoked, are 404."""
-    token = await session.scalar(
-        select(ApiToken).where(ApiToken.id == token_id, ApiToken.revoked_at.is_(None))
-    )
+    token = await repo.unrevoked_api_token(session, token_id)
     if token is None:
         raise NotFound("no such token")
     authz.authorize_token(principal, token, "revoke")
-    result = await session.execute(
-        update(ApiToken)
-        .where(ApiToken.id == token_id, ApiToken.revoked_at.is_(None))
-        .values(revoked_at=datetime.now(UTC))
-    )
-    if result.rowcount == 0:  # type: ignore[attr-defined]  # revoked meanwhile
+    if not await repo.revoke_api_token(session, token_id, datetime.now(UTC)):  # meanwhile
         raise NotFound("no such token")
 
 
 async def authenticate(session: AsyncSession, raw: str) -> User:
-    token = await session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_secret(raw)))
+    token = await repo.api_token_by_hash(session, hash_secret(raw))
     now = datetime.now(UTC)
     if token is None or token.revoked_at is not None:
         raise Unauthorized("the API token is unknown or revoked")

@@ -20,7 +20,7 @@ import uuid
 from typing import Literal, Protocol
 
 from marketred.schemas.accounts import Principal
-from marketred.services.errors import Forbidden, NotFound, Unauthorized
+from marketred.services.errors import Forbidden, NotFound, Reason, Unauthorized
 
 # A route policy is one of:
 #   "public"                      anyone, signed in or not
@@ -176,8 +176,9 @@ def authorize_quote(p: Principal, quote: BetweenParties, action: QuoteAction = "
     if not is_quote_party(p, quote):
         raise _hidden("quote")
     if p.role not in QUOTE_ACTORS[action]:
+        roles = " or ".join(sorted(QUOTE_ACTORS[action]))
         raise Forbidden(
-            f"this action on a quote is for {' or '.join(sorted(QUOTE_ACTORS[action]))} accounts"
+            Reason("QUOTE_ACTOR_FORBIDDEN", f"this action on a quote is for {roles} accounts")
         )
 
 
@@ -213,7 +214,7 @@ def authorize_product(
 def catalog_owner(p: Principal) -> uuid.UUID:
     """The vendor whose catalog `p` manages (vendor staff only)."""
     if p.role != "vendor" or p.vendor_id is None:
-        raise Forbidden("only vendor staff manage a catalog")
+        raise Forbidden(Reason("CATALOG_VENDOR_ONLY", "only vendor staff manage a catalog"))
     return p.vendor_id
 
 

@@ -23,14 +23,15 @@ from marketred.schemas.carts import (
     variant_label,
 )
 from marketred.schemas.money import CURRENCY, line_total, quote_totals
-from marketred.services.errors import InvalidInput, NotFound
+from marketred.services.errors import InvalidInput, NotFound, Reason
 from marketred.store.models import Product, Variant, Vendor
 from marketred.store.repositories import carts as carts_repo
 from marketred.store.repositories import vendors as vendors_repo
 from marketred.store.repositories.carts import CartLineRow
 
 # A tracked variant with stock 0 cannot be put in a cart.
-OUT_OF_STOCK = "this variant is out of stock"
+OUT_OF_STOCK = Reason("VARIANT_SOLD_OUT", "this variant is out of stock")
+CART_EMPTY = Reason("CART_EMPTY", "your cart for this vendor is empty")
 
 
 async def _active_vendor(session: AsyncSession, vendor_slug: str) -> Vendor:
@@ -99,7 +100,10 @@ async def set_quantity(
 ) -> CartOut:
     """Set one line's quantity (0 removes it) and return that vendor's cart."""
     if not 0 <= quantity <= 999:
-        raise InvalidInput("quantity out of range", errors=[("quantity", "between 0 and 999")])
+        raise InvalidInput(
+            "quantity out of range",
+            errors=[("quantity", Reason("QUANTITY_RANGE", "between 0 and 999"))],
+        )
     vendor = await _active_vendor(session, vendor_slug)
     variant = await session.get(Variant, variant_id)
     if variant is None or variant.vendor_id != vendor.id:
@@ -112,12 +116,13 @@ async def set_quantity(
     product = await session.get(Product, variant.product_id)
     if not variant.active or product is None or not product.active:
         raise InvalidInput(
-            "this product is no longer available", errors=[("variant_id", "not available")]
+            Reason("VARIANT_UNAVAILABLE", "this product is no longer available"),
+            errors=[("variant_id", Reason("VARIANT_UNAVAILABLE", "not available"))],
         )
     if variant.stock == 0:
         raise InvalidInput(OUT_OF_STOCK, errors=[("variant_id", OUT_OF_STOCK)])
     if variant.stock is not None and quantity > variant.stock:
-        msg = f"only {variant.stock} in stock"
+        msg = Reason("OUT_OF_STOCK", f"only {variant.stock} in stock", n=variant.stock)
         raise InvalidInput(msg, errors=[("quantity", msg)])
     # Lock first: concurrent writers of this cart queue here instead of racing.
     cart_id = await carts_repo.lock_or_create_cart(session, buyer_id, vendor.id)
@@ -127,7 +132,7 @@ async def set_quantity(
 
 def sold_out(exc: InvalidInput) -> bool:
     """The refusal was for a sold-out variant (pages say "agotado")."""
-    return exc.detail == OUT_OF_STOCK
+    return exc.code == OUT_OF_STOCK.code
 
 
 async def clear_cart(session: AsyncSession, buyer_id: uuid.UUID, vendor_slug: str) -> None:
@@ -147,18 +152,38 @@ async def snapshot_for_quote(
     """
     vendor = await _active_vendor(session, vendor_slug)
     if await carts_repo.lock_cart(session, buyer_id, vendor.id) is None:
-        raise InvalidInput("your cart for this vendor is empty", errors=[("items", "empty cart")])
+        raise InvalidInput(CART_EMPTY, errors=[("items", Reason("CART_EMPTY", "empty cart"))])
     rows = await carts_repo.cart_lines(session, buyer_id, vendor.id)
     if not rows:
-        raise InvalidInput("your cart for this vendor is empty", errors=[("items", "empty cart")])
+        raise InvalidInput(CART_EMPTY, errors=[("items", Reason("CART_EMPTY", "empty cart"))])
     problems: list[tuple[str, str]] = []
     for row in rows:
         if not _available(row):
-            problems.append(("items", f"{row.product_name} ({row.sku}) is no longer available"))
+            gone = f"{row.product_name} ({row.sku}) is no longer available"
+            problems.append(
+                (
+                    "items",
+                    Reason("CART_LINE_UNAVAILABLE", gone, name=row.product_name, sku=row.sku),
+                )
+            )
         elif row.stock == 0:
-            problems.append(("items", f"{row.product_name} ({row.sku}) is out of stock"))
+            sold_out = f"{row.product_name} ({row.sku}) is out of stock"
+            problems.append(
+                (
+                    "items",
+                    Reason("CART_LINE_SOLD_OUT", sold_out, name=row.product_name, sku=row.sku),
+                )
+            )
         elif row.stock is not None and row.quantity > row.stock:
-            problems.append(("items", f"{row.product_name} ({row.sku}): only {row.stock} in stock"))
+            short = f"{row.product_name} ({row.sku}): only {row.stock} in stock"
+            problems.append(
+                (
+                    "items",
+                    Reason(
+                        "CART_LINE_SHORT", short, name=row.product_name, sku=row.sku, n=row.stock
+                    ),
+                )
+            )
     if problems:
         raise InvalidInput("some cart items cannot be quoted", errors=problems)
     lines = [

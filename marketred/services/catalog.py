@@ -23,9 +23,12 @@ from marketred.schemas.catalog import (
 from marketred.schemas.common import Page
 from marketred.services import authz, directory_indexer
 from marketred.services.catalog_views import keywords_to_text, product_out, variant_out
-from marketred.services.errors import Conflict, InvalidInput, NotFound
+from marketred.services.errors import Conflict, InvalidInput, NotFound, Reason
 from marketred.store.models import Product, Variant, Vendor
 from marketred.store.repositories import catalog as repo
+
+SKU_USED = Reason("SKU_TAKEN", "SKU already used")
+TAKEN = Reason("SKU_TAKEN", "already used")
 
 
 async def _own_vendor(session: AsyncSession, principal: Principal) -> Vendor:
@@ -62,7 +65,7 @@ async def _flush(session: AsyncSession, sku_field: str) -> None:
         await session.flush()
     except IntegrityError as exc:
         if "uq_variants_vendor_id_sku" in str(exc.orig):
-            raise InvalidInput("SKU already used", errors=[(sku_field, "already used")]) from exc
+            raise InvalidInput(SKU_USED, errors=[(sku_field, TAKEN)]) from exc
         raise
 
 
@@ -98,12 +101,12 @@ async def create_product(
     vendor = await _own_vendor(session, principal)
     taken = await repo.existing_skus(session, vendor.id, [v.sku for v in body.variants])
     errors = [
-        (f"variants[{i}].sku", "already used by another product of yours")
+        (f"variants[{i}].sku", Reason("SKU_TAKEN", "already used by another product of yours"))
         for i, v in enumerate(body.variants)
         if v.sku in taken
     ]
     if errors:
-        raise InvalidInput("SKU already used", errors=errors)
+        raise InvalidInput(SKU_USED, errors=errors)
     product = Product(
         id=uuid.uuid4(),
         vendor_id=vendor.id,
@@ -157,7 +160,12 @@ async def delete_product(
 ) -> None:
     product = await own_product(session, principal, product_id)
     if await repo.product_was_quoted(session, product.id):
-        raise Conflict("this product appears in quotes; deactivate it instead (active: false)")
+        raise Conflict(
+            Reason(
+                "PRODUCT_QUOTED",
+                "this product appears in quotes; deactivate it instead (active: false)",
+            )
+        )
     await repo.delete_product(session, product.id)
     await directory_indexer.record_changes(session, [product.id])
 
@@ -167,7 +175,7 @@ async def add_variant(
 ) -> VariantOut:
     product = await own_product(session, principal, product_id)
     if await repo.existing_skus(session, product.vendor_id, [body.sku]):
-        raise InvalidInput("SKU already used", errors=[("sku", "already used")])
+        raise InvalidInput(SKU_USED, errors=[("sku", TAKEN)])
     position = await repo.next_variant_position(session, product.id)
     variant = _new_variant(product, body, position)
     session.add(variant)
@@ -189,7 +197,7 @@ async def update_variant(
     changes = body.model_dump(exclude_unset=True)
     if "sku" in changes and changes["sku"] != variant.sku:
         if await repo.existing_skus(session, product.vendor_id, [changes["sku"]]):
-            raise InvalidInput("SKU already used", errors=[("sku", "already used")])
+            raise InvalidInput(SKU_USED, errors=[("sku", TAKEN)])
     for field, value in changes.items():
         setattr(variant, field, value)
     await _flush(session, "sku")
@@ -204,11 +212,16 @@ async def delete_variant(
     product = await own_product(session, principal, product_id)
     variant = await _own_variant(session, product, variant_id)
     if await repo.variant_was_quoted(session, variant.id):
-        raise Conflict("this variant appears in quotes; deactivate it instead (active: false)")
+        raise Conflict(
+            Reason(
+                "VARIANT_QUOTED",
+                "this variant appears in quotes; deactivate it instead (active: false)",
+            )
+        )
     if await repo.count_variants(session, product.id) <= 1:
         raise InvalidInput(
             "a product needs at least one variant; delete or deactivate the product instead",
-            errors=[("variant_id", "last variant of the product")],
+            errors=[("variant_id", Reason("LAST_VARIANT", "last variant of the product"))],
         )
     await repo.delete_variant(session, variant.id)
     await directory_indexer.record_changes(session, [product.id])

@@ -22,6 +22,7 @@ import unicodedata
 from dataclasses import dataclass, field
 
 from marketred.schemas.money import MAX_PRICE
+from marketred.services.errors import Reason
 
 MAX_ROWS = 50_000
 MAX_BYTES = 20 * 1024 * 1024
@@ -93,18 +94,20 @@ def parse_clp(raw: str) -> int:
     text = raw.strip().replace("$", "").replace("CLP", "").replace("clp", "")
     text = text.replace(" ", "").replace("\u00a0", "")
     if not text:
-        raise ValueError("empty")
+        raise ValueError(Reason("REQUIRED", "empty"))
     if "," in text:
         whole, _, cents = text.rpartition(",")
         if cents.strip("0") or not whole:
-            raise ValueError("CLP has no decimals; write 12990 or 12.990")
+            raise ValueError(Reason("CLP_DECIMALS", "CLP has no decimals; write 12990 or 12.990"))
         text = whole
     if text.startswith("-"):
-        raise ValueError("must be positive")
+        raise ValueError(Reason("MUST_BE_POSITIVE", "must be positive"))
     if _THOUSANDS.match(text):
         text = text.replace(".", "")
     if not text.isdigit():
-        raise ValueError("not a whole number of pesos (write 12990 or 12.990)")
+        raise ValueError(
+            Reason("CLP_NOT_A_NUMBER", "not a whole number of pesos (write 12990 or 12.990)")
+        )
     return int(text)
 
 
@@ -115,14 +118,24 @@ def _split(text: str, pattern: str) -> list[str]:
 def parse(data: bytes) -> CsvFile:
     if len(data) > MAX_BYTES:
         return CsvFile(
-            [], [(0, "file", f"larger than {MAX_BYTES // (1024 * 1024)} MB")], set(), [], 0
+            [],
+            [(0, "file", Reason("CSV_TOO_LARGE", f"larger than {MAX_BYTES // (1024 * 1024)} MB"))],
+            set(),
+            [],
+            0,
         )
     text = decode(data)
     first_line = text.split("\n", 1)[0]
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=guess_delimiter(first_line))
     header = next(reader, None)
     if not header or not any(h.strip() for h in header):
-        return CsvFile([], [(1, "file", "the file is empty or has no header row")], set(), [], 0)
+        return CsvFile(
+            [],
+            [(1, "file", Reason("CSV_NO_HEADER", "the file is empty or has no header row"))],
+            set(),
+            [],
+            0,
+        )
     columns: dict[int, str] = {}
     options: dict[int, str] = {}
     errors: list[tuple[int, str, str]] = []
@@ -133,13 +146,13 @@ def parse(data: bytes) -> CsvFile:
         if canonical is None:
             options[i] = raw.strip()[:40]
         elif canonical in columns.values():
-            errors.append((1, raw.strip(), "column appears twice"))
+            errors.append((1, raw.strip(), Reason("CSV_COLUMN_TWICE", "column appears twice")))
         else:
             columns[i] = canonical
     present = set(columns.values())
     for required, label in (("sku", "sku"), ("name", "nombre"), ("price", "precio")):
         if required not in present:
-            errors.append((1, label, "required column missing"))
+            errors.append((1, label, Reason("CSV_COLUMN_MISSING", "required column missing")))
     if errors:
         return CsvFile([], errors, present, list(options.values()), 0)
 
@@ -152,13 +165,27 @@ def parse(data: bytes) -> CsvFile:
             continue
         count += 1
         if count > MAX_ROWS:
-            errors.append((line, "file", f"more than {MAX_ROWS} rows; split the file"))
+            errors.append(
+                (
+                    line,
+                    "file",
+                    Reason(
+                        "CSV_TOO_MANY_ROWS",
+                        f"more than {MAX_ROWS} rows; split the file",
+                        n=MAX_ROWS,
+                    ),
+                )
+            )
             break
         row = _row(line, cells, columns, options, errors)
         if row is None:
             continue
         if row.sku in seen_skus:
-            errors.append((line, "sku", f"SKU {row.sku!r} already on line {seen_skus[row.sku]}"))
+            first = seen_skus[row.sku]
+            repeated = f"SKU {row.sku!r} already on line {first}"
+            errors.append(
+                (line, "sku", Reason("CSV_SKU_REPEATED", repeated, sku=repr(row.sku), line=first))
+            )
             continue
         seen_skus[row.sku] = line
         rows.append(row)
@@ -182,22 +209,25 @@ def _row(
 
     sku, name = values.get("sku", ""), values.get("name", "")
     if not sku:
-        bad("sku", "required")
+        bad("sku", Reason("REQUIRED", "required"))
     elif len(sku) > 80:
-        bad("sku", "at most 80 characters")
+        bad("sku", Reason("TOO_LONG", "at most 80 characters", n=80))
     if not name:
-        bad("nombre", "required")
+        bad("nombre", Reason("REQUIRED", "required"))
     elif len(name) > 200:
-        bad("nombre", "at most 200 characters")
+        bad("nombre", Reason("TOO_LONG", "at most 200 characters", n=200))
     price = 0
     try:
         price = parse_clp(values.get("price", ""))
         if price <= 0:
-            bad("precio", "must be positive")
+            bad("precio", Reason("MUST_BE_POSITIVE", "must be positive"))
         elif price > MAX_PRICE:
-            bad("precio", f"above the maximum of {MAX_PRICE}")
+            bad(
+                "precio",
+                Reason("PRICE_ABOVE_MAX", f"above the maximum of {MAX_PRICE}", n=MAX_PRICE),
+            )
     except ValueError as exc:
-        bad("precio", str(exc))
+        bad("precio", exc.args[0])
     row = CsvRow(line=line, sku=sku, name=name, price=price)
     if "description" in values:
         row.description = values["description"][:5000]
@@ -209,11 +239,11 @@ def _row(
         try:
             row.stock = parse_clp(values["stock"])
         except ValueError:
-            bad("stock", "a whole number, or empty when not tracked")
+            bad("stock", Reason("STOCK_NOT_A_NUMBER", "a whole number, or empty when not tracked"))
     if "images" in values:
         urls = _split(values["images"], r"[|\s]+")
         if any(not _URL.match(u) or len(u) > 1024 for u in urls):
-            bad("imagenes", "http(s) URLs separated by |")
+            bad("imagenes", Reason("IMAGE_URLS", "http(s) URLs separated by |"))
         row.image_urls = urls[:10]
     if values.get("active"):
         flag = _plain(values["active"])
@@ -222,11 +252,11 @@ def _row(
         elif flag in _FALSE:
             row.active = False
         else:
-            bad("activo", "write si or no")
+            bad("activo", Reason("YES_OR_NO", "write si or no"))
     for i, key in option_columns.items():
         value = cells[i].strip() if i < len(cells) else ""
         if value:
             if len(value) > 80:
-                bad(key, "at most 80 characters")
+                bad(key, Reason("TOO_LONG", "at most 80 characters", n=80))
             row.options[key] = value
     return row if len(errors) == before else None

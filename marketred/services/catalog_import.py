@@ -22,7 +22,7 @@ from marketred.schemas.catalog import ImportReport, ImportRowError
 from marketred.services import authz, catalog_csv, directory_indexer
 from marketred.services.catalog_csv import CsvFile, CsvRow
 from marketred.services.catalog_views import keywords_to_text
-from marketred.services.errors import InvalidInput
+from marketred.services.errors import InvalidInput, Reason, code_of, params_of
 from marketred.store.repositories import catalog as repo
 
 
@@ -68,7 +68,10 @@ def _report(
         variants_created=counts[1],
         variants_updated=counts[2],
         option_columns=parsed.option_columns,
-        errors=[ImportRowError(line=ln, field=f, message=m) for ln, f, m in parsed.errors],
+        errors=[
+            ImportRowError(line=ln, field=f, message=m, code=code_of(m), params=params_of(m))
+            for ln, f, m in parsed.errors
+        ],
         touched_product_ids=touched or [],
     )
 
@@ -80,12 +83,17 @@ async def import_csv(
     # Parsing a large file is pure CPU: in a thread, so other requests keep being served.
     parsed = await asyncio.to_thread(catalog_csv.parse, data)
     if not parsed.errors and not parsed.rows:
-        parsed.errors.append((1, "file", "no data rows"))
+        parsed.errors.append((1, "file", Reason("CSV_NO_ROWS", "no data rows")))
     if parsed.errors:
         if dry_run:
             return _report(parsed, True, (0, 0, 0))
+        problems = len(parsed.errors)
         raise InvalidInput(
-            f"{len(parsed.errors)} problem(s) in the file; nothing was imported",
+            Reason(
+                "CSV_PROBLEMS",
+                f"{problems} problem(s) in the file; nothing was imported",
+                n=problems,
+            ),
             errors=[(f"line {ln}: {col}", msg) for ln, col, msg in parsed.errors[:200]],
         )
 

@@ -11,24 +11,20 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketred.services import sessions
 from marketred.services.errors import Unauthorized
 from marketred.services.tokens import AccessToken
-from marketred.store.models import ApiToken, User
+from marketred.store.models import User
+from marketred.store.repositories import credentials as repo
 
 
 async def revoke_all(session: AsyncSession, user: User, *, now: datetime | None = None) -> None:
     """End every web session, personal API token and JWT the user holds right now."""
     now = now or sessions.now_utc()
     await sessions.revoke_user_sessions(session, user.id)
-    await session.execute(
-        update(ApiToken)
-        .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
-        .values(revoked_at=now)
-    )
+    await repo.revoke_api_tokens_of(session, user.id, now)
     user.tokens_valid_after = now
     await session.flush()
 

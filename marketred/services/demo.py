@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketred.services import accounts, directory_indexer, vendors
-from marketred.store.models import Product, Variant, Vendor, VendorBankAccount
+from marketred.store.models import Product, Variant, VendorBankAccount
+from marketred.store.repositories import vendors as vendors_repo
 
 DEMO_PASSWORD = "marketred-demo"
 
@@ -139,7 +139,7 @@ def demo_accounts() -> list[DemoAccount]:
 
 
 async def has_data(session: AsyncSession) -> bool:
-    return bool(await session.scalar(select(func.count()).select_from(Vendor)))
+    return await vendors_repo.any_vendor(session)
 
 
 async def seed(session: AsyncSession, commission_bps: int) -> bool:

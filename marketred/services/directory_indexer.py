@@ -19,8 +19,6 @@ import asyncio
 import uuid
 from collections.abc import Iterable
 
-from sqlalchemy import delete, func, select, tuple_
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
 from temporalio.service import RPCError
@@ -33,16 +31,14 @@ from marketred.schemas.directory import (
     ProductChanged,
     indexer_workflow_id,
 )
-from marketred.store import like
-from marketred.store.models import IndexerOutbox, Product, Variant, Vendor
+from marketred.store.models import Product
+from marketred.store.repositories import directory as repo
 
 log = get_logger(__name__)
 
 DEFAULT_TASK_QUEUE = "marketred"
 WORKFLOW_NAME = "IndexProductWorkflow"
 SIGNAL_BATCH = 20
-# Rows per INSERT when a large CSV import records its products.
-RECORD_CHUNK = 5000
 
 
 def product_url(public_url: str, product_id: uuid.UUID) -> str:
@@ -60,27 +56,16 @@ async def indexer_document(
 ) -> IndexedProduct | None:
     """The product as the indexer should know it, or None when it must be removed
     (deleted, deactivated, no active variant, or its vendor is hidden)."""
-    row = (
-        await session.execute(
-            select(Product, Vendor)
-            .join(Vendor, Vendor.id == Product.vendor_id)
-            .where(Product.id == product_id)
-        )
-    ).first()
+    row = await repo.product_and_vendor(session, product_id)
     if row is None:
         return None
     product, vendor = row
     if not (product.active and vendor.active):
         return None
-    low, high = (
-        await session.execute(
-            select(func.min(Variant.price), func.max(Variant.price)).where(
-                Variant.product_id == product_id, Variant.active.is_(True)
-            )
-        )
-    ).one()
-    if low is None:
+    prices = await repo.active_price_range(session, product_id)
+    if prices is None:
         return None
+    low, high = prices
     return IndexedProduct(
         id=product.id,
         vendor=vendor.slug,
@@ -89,8 +74,8 @@ async def indexer_document(
         name=product.name,
         keywords=keywords_of(product),
         category=product.category,
-        price_min=int(low),
-        price_max=int(high),
+        price_min=low,
+        price_max=high,
         url=product_url(public_url, product.id),
         updated_at=max(product.updated_at, vendor.updated_at),
     )
@@ -141,16 +126,7 @@ async def _signal(
 async def record_changes(session: AsyncSession, product_ids: Iterable[uuid.UUID]) -> None:
     """Note, in the caller's transaction, that these products' indexer documents changed
     (created, edited, deactivated, deleted, or their vendor renamed or hidden)."""
-    ids = list(dict.fromkeys(product_ids))
-    for start in range(0, len(ids), RECORD_CHUNK):
-        rows = [{"product_id": pid} for pid in ids[start : start + RECORD_CHUNK]]
-        stmt = pg_insert(IndexerOutbox).values(rows)
-        await session.execute(
-            stmt.on_conflict_do_update(
-                index_elements=[IndexerOutbox.product_id],
-                set_={"changed_at": func.clock_timestamp()},
-            )
-        )
+    await repo.touch_outbox(session, list(dict.fromkeys(product_ids)))
 
 
 async def dispatch_pending(
@@ -166,47 +142,27 @@ async def dispatch_pending(
     changed again meanwhile keeps its row (its `changed_at` moved), so that change is
     signalled too. No transaction stays open while Temporal is called. Returns how many
     products were signalled."""
-    query = (
-        select(IndexerOutbox.product_id, IndexerOutbox.changed_at)
-        .order_by(IndexerOutbox.changed_at)
-        .limit(limit)
-    )
-    if product_ids is not None:
-        wanted = list(product_ids)
-        if not wanted:
-            return 0
-        query = query.where(IndexerOutbox.product_id.in_(wanted))
+    wanted = None if product_ids is None else list(product_ids)
+    if wanted is not None and not wanted:
+        return 0
     async with sessions() as session:
-        seen = {row.product_id: row.changed_at for row in await session.execute(query)}
+        seen = await repo.outbox_rows(session, wanted, limit)
     if not seen:
         return 0
     sent = await _signal(temporal_client, list(seen), task_queue)
     if sent:
         async with sessions.begin() as session:
-            await session.execute(
-                delete(IndexerOutbox).where(
-                    tuple_(IndexerOutbox.product_id, IndexerOutbox.changed_at).in_(
-                        [(pid, seen[pid]) for pid in sent]
-                    )
-                )
-            )
+            await repo.clear_outbox(session, [(pid, seen[pid]) for pid in sent])
     return len(sent)
 
 
 async def all_product_ids(session: AsyncSession) -> list[uuid.UUID]:
-    return list(await session.scalars(select(Product.id).order_by(Product.created_at)))
+    return await repo.all_product_ids(session)
 
 
 async def _documents(
-    session: AsyncSession, public_url: str, *conditions: object, limit: int
+    session: AsyncSession, public_url: str, ids: list[uuid.UUID]
 ) -> list[IndexedProduct]:
-    ids = await session.scalars(
-        select(Product.id)
-        .join(Vendor, Vendor.id == Product.vendor_id)
-        .where(Product.active.is_(True), Vendor.active.is_(True), *conditions)  # type: ignore[arg-type]
-        .order_by(Product.name)
-        .limit(limit)
-    )
     docs = [await indexer_document(session, pid, public_url) for pid in ids]
     return [d for d in docs if d is not None]
 
@@ -215,7 +171,8 @@ async def vendor_documents(
     session: AsyncSession, vendor_slug: str, public_url: str, *, limit: int = 60
 ) -> list[IndexedProduct]:
     """A visible vendor's visible products (server-rendered embed fragments)."""
-    return await _documents(session, public_url, Vendor.slug == vendor_slug, limit=limit)
+    ids = await repo.visible_product_ids(session, vendor_slug=vendor_slug, limit=limit)
+    return await _documents(session, public_url, ids)
 
 
 async def search_documents(
@@ -223,10 +180,5 @@ async def search_documents(
 ) -> list[IndexedProduct]:
     """Plain substring search for the iframe fragment; the JS embed uses the catalog's
     ranked full-text search API instead."""
-    pattern = like.contains(query.strip())
-    return await _documents(
-        session,
-        public_url,
-        Product.name.ilike(pattern) | Product.keywords.ilike(pattern),
-        limit=limit,
-    )
+    ids = await repo.visible_product_ids(session, text=query.strip(), limit=limit)
+    return await _documents(session, public_url, ids)

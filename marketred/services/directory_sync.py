@@ -14,7 +14,6 @@ import uuid
 from dataclasses import dataclass
 
 from pydantic import ValidationError
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -22,7 +21,8 @@ from marketred.integrations import directory as wire
 from marketred.schemas.directory import CompanySyncResult, CompanyUpdate
 from marketred.services import directory_indexer, vendors
 from marketred.services.errors import Conflict, InvalidInput, Unauthorized
-from marketred.store.models import Product, Vendor
+from marketred.store.models import Vendor
+from marketred.store.repositories import directory as repo
 
 DIRECTORY_ID_MAX = 80
 
@@ -49,26 +49,6 @@ def parse_company(directory_id: str, body: bytes) -> CompanyUpdate:
     except ValidationError as exc:
         errors = [(".".join(str(p) for p in e["loc"]) or "body", e["msg"]) for e in exc.errors()]
         raise InvalidInput("invalid company data", errors=errors) from exc
-
-
-async def _find_vendor(session: AsyncSession, directory_id: str, rut: str) -> Vendor | None:
-    vendor = await session.scalar(
-        select(Vendor).where(Vendor.directory_id == directory_id).with_for_update()
-    )
-    if vendor is not None:
-        return vendor
-    # A vendor we created ourselves (CLI) with the same RUT becomes the directory's company.
-    return await session.scalar(
-        select(Vendor)
-        .where(Vendor.rut == rut, Vendor.directory_id.is_(None))
-        .limit(1)
-        .with_for_update()
-    )
-
-
-async def _product_ids(session: AsyncSession, vendor_id: uuid.UUID) -> list[uuid.UUID]:
-    rows = await session.scalars(select(Product.id).where(Product.vendor_id == vendor_id))
-    return list(rows)
 
 
 def _apply(vendor: Vendor, directory_id: str, company: CompanyUpdate) -> None:
@@ -100,7 +80,7 @@ def _result(vendor: Vendor, directory_id: str, outcome: str, note: str | None) -
 async def upsert_company(
     session: AsyncSession, directory_id: str, company: CompanyUpdate, *, commission_bps: int
 ) -> SyncOutcome:
-    vendor = await _find_vendor(session, directory_id, company.rut)
+    vendor = await repo.lock_vendor_of_company(session, directory_id, company.rut)
     if vendor is None:
         try:
             async with session.begin_nested():
@@ -129,7 +109,7 @@ async def upsert_company(
     visible_change = vendor.name != company.name or vendor.active != company.active
     _apply(vendor, directory_id, company)
     await session.flush()
-    reindex = await _product_ids(session, vendor.id) if visible_change else []
+    reindex = await repo.product_ids_of_vendor(session, vendor.id) if visible_change else []
     await directory_indexer.record_changes(session, reindex)
     return SyncOutcome(_result(vendor, directory_id, "updated", None), reindex)
 

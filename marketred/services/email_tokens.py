@@ -10,12 +10,12 @@ import secrets
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
-from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from marketred.services.errors import InvalidInput
+from marketred.services.errors import InvalidInput, Reason
 from marketred.services.sessions import hash_secret
 from marketred.store.models import EmailToken, User
+from marketred.store.repositories import credentials as repo
 
 Purpose = Literal["verify_email", "reset_password"]
 LIFETIME: dict[str, timedelta] = {
@@ -29,15 +29,7 @@ async def issue(
 ) -> str:
     """A new raw token; older unused tokens of the same purpose stop working."""
     now = now or datetime.now(UTC)
-    await session.execute(
-        update(EmailToken)
-        .where(
-            EmailToken.user_id == user.id,
-            EmailToken.purpose == purpose,
-            EmailToken.used_at.is_(None),
-        )
-        .values(used_at=now)
-    )
+    await repo.use_up_email_tokens(session, user.id, purpose, now)
     raw = secrets.token_urlsafe(32)
     session.add(
         EmailToken(
@@ -57,21 +49,11 @@ async def consume(
 ) -> User:
     """Use a token once; the user it belongs to, or InvalidInput if unknown/used/expired."""
     now = now or datetime.now(UTC)
-    user_id = await session.scalar(
-        update(EmailToken)
-        .where(
-            EmailToken.token_hash == hash_secret(raw),
-            EmailToken.purpose == purpose,
-            EmailToken.used_at.is_(None),
-            EmailToken.expires_at > now,
-        )
-        .values(used_at=now)
-        .returning(EmailToken.user_id)
-    )
+    user_id = await repo.use_email_token(session, hash_secret(raw), purpose, now)
     user = await session.get(User, user_id) if user_id else None
     if user is None or not user.active:
         raise InvalidInput(
-            "el enlace no es válido, ya se usó o expiró",
-            errors=[("token", "invalid or expired")],
+            Reason("LINK_INVALID", "el enlace no es válido, ya se usó o expiró"),
+            errors=[("token", Reason("LINK_INVALID", "invalid or expired"))],
         )
     return user

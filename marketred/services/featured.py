@@ -15,14 +15,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Protocol, TypeVar
 
-from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketred.logs import get_logger
 from marketred.schemas.accounts import Principal
 from marketred.services import authz
 from marketred.services.errors import InvalidInput, NotFound
-from marketred.store.models import FeaturedItem, Product, Vendor
+from marketred.store.models import FeaturedItem, Product
+from marketred.store.repositories import featured as repo
+from marketred.store.repositories import vendors as vendors_repo
 
 log = get_logger(__name__)
 
@@ -61,7 +62,7 @@ async def feature(
     if product_id is not None and await session.get(Product, product_id) is None:
         raise NotFound(f"product {product_id} not found")
     if vendor_slug is not None:
-        vendor_id = await session.scalar(select(Vendor.id).where(Vendor.slug == vendor_slug))
+        vendor_id = await vendors_repo.id_by_slug(session, vendor_slug)
         if vendor_id is None:
             raise NotFound(f"vendor {vendor_slug!r} not found")
     item = FeaturedItem(
@@ -93,13 +94,7 @@ async def end_now(session: AsyncSession, who: Principal, item_id: uuid.UUID) -> 
 
 async def list_all(session: AsyncSession, who: Principal, limit: int = 200) -> list[FeaturedRow]:
     authz.require_role(who, "operator")
-    rows = await session.execute(
-        select(FeaturedItem, Product.name, Vendor.name)
-        .outerjoin(Product, Product.id == FeaturedItem.product_id)
-        .outerjoin(Vendor, Vendor.id == FeaturedItem.vendor_id)
-        .order_by(FeaturedItem.ends_at.desc())
-        .limit(limit)
-    )
+    rows = await repo.with_names(session, limit)
     return [
         FeaturedRow(
             item.id,
@@ -110,7 +105,7 @@ async def list_all(session: AsyncSession, who: Principal, limit: int = 200) -> l
             item.created_by_email,
             item.ended_by_email,
         )
-        for item, product_name, vendor_name in rows.all()
+        for item, product_name, vendor_name in rows
     ]
 
 
@@ -119,19 +114,7 @@ async def featured_product_ids(
 ) -> list[uuid.UUID]:
     """Visible products featured now (directly or through their vendor), newest first."""
     now = now or datetime.now(UTC)
-    running = (FeaturedItem.starts_at <= now) & (FeaturedItem.ends_at > now)
-    found = await session.execute(
-        select(Product.id, FeaturedItem.created_at)
-        .join(Vendor, Vendor.id == Product.vendor_id)
-        .join(
-            FeaturedItem,
-            or_(FeaturedItem.product_id == Product.id, FeaturedItem.vendor_id == Vendor.id),
-        )
-        .where(running, Product.active.is_(True), Vendor.active.is_(True))
-        .order_by(FeaturedItem.created_at.desc(), Product.name)
-        .limit(limit)
-    )
-    return list(dict.fromkeys(pid for pid, _at in found.all()))
+    return list(dict.fromkeys(await repo.running_product_ids(session, now, limit)))
 
 
 class _HasId(Protocol):

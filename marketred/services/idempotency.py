@@ -19,16 +19,7 @@ API:
   Stores the response (a JSON-able dict, e.g. `model.model_dump(mode="json")`).
 - `validate_key(key)` → the stripped key, or InvalidInput if it is empty or too long.
 
-Router sketch:
-
-    key: Annotated[str | None, Header(alias="Idempotency-Key")] = None
-    if key:
-        started = await idempotency.begin(session, principal.user_id, SCOPE, key, body_dict)
-        if isinstance(started, idempotency.StoredResponse):
-            return JSONResponse(started.body, status_code=started.status)
-    out = await service.create(...)
-    if key:
-        await idempotency.complete(session, started, 201, out.model_dump(mode="json"), str(out.id))
+Routers do not call these: the `Idempotent` dependency (api/idempotent.py) does.
 """
 
 from __future__ import annotations
@@ -39,12 +30,10 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select, update
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketred.services.errors import Conflict, InvalidInput
-from marketred.store.models import IdempotencyKey
+from marketred.store.repositories import idempotency as repo
 
 MAX_KEY_LENGTH = 200
 HEADER = "Idempotency-Key"
@@ -88,30 +77,10 @@ async def begin(
 ) -> IdempotencyRecord | StoredResponse:
     key = validate_key(key)
     digest = request_hash(request_body)
-    inserted = await session.scalar(
-        insert(IdempotencyKey)
-        .values(id=uuid.uuid4(), user_id=user_id, scope=scope, key=key, request_hash=digest)
-        .on_conflict_do_nothing(index_elements=["user_id", "scope", "key"])
-        .returning(IdempotencyKey.id)
-    )
+    inserted = await repo.insert_key(session, user_id, scope, key, digest)
     if inserted is not None:
         return IdempotencyRecord(id=inserted, user_id=user_id, scope=scope, key=key)
-    row = (
-        await session.execute(
-            select(
-                IdempotencyKey.request_hash,
-                IdempotencyKey.response_status,
-                IdempotencyKey.response_body,
-                IdempotencyKey.resource_id,
-            )
-            .where(
-                IdempotencyKey.user_id == user_id,
-                IdempotencyKey.scope == scope,
-                IdempotencyKey.key == key,
-            )
-            .with_for_update()
-        )
-    ).one()
+    row = await repo.lock_stored(session, user_id, scope, key)
     if row.request_hash != digest:
         raise InvalidInput(
             "this Idempotency-Key was already used with a different request",
@@ -131,11 +100,7 @@ async def complete(
     body: dict[str, Any],
     resource_id: str | None = None,
 ) -> None:
-    await session.execute(
-        update(IdempotencyKey)
-        .where(IdempotencyKey.id == record.id)
-        .values(response_status=status, response_body=body, resource_id=resource_id)
-    )
+    await repo.store_response(session, record.id, status, body, resource_id)
 
 
 def update_id(action: str, target_id: uuid.UUID, key: str | None) -> str | None:

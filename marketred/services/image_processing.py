@@ -9,12 +9,15 @@ pixel is decoded; Pillow's own bomb check is turned into a refusal too.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import io
 import warnings
 from dataclasses import dataclass
 
 from PIL import Image, ImageOps
+
+from marketred.services.errors import Reason
 
 MAX_BYTES = 8 * 1024 * 1024  # one uploaded file
 MAX_PIXELS = 40_000_000  # width × height of the uploaded picture
@@ -27,7 +30,12 @@ CONTENT_TYPE = "image/webp"
 
 
 class ImageRefused(ValueError):
-    """Why an upload is not a photo we accept (an English sentence; the web localizes)."""
+    """Why an upload is not a photo we accept: `reason`, an English sentence with a code
+    (the web shows its own words by the code)."""
+
+    def __init__(self, reason: Reason) -> None:
+        super().__init__(reason)
+        self.reason = reason
 
 
 @dataclass(frozen=True)
@@ -47,9 +55,11 @@ def media_key(digest: str, size: str) -> str:
 
 def _open(data: bytes) -> Image.Image:
     if len(data) > MAX_BYTES:
-        raise ImageRefused(f"the file is larger than {MAX_BYTES // (1024 * 1024)} MB")
+        raise ImageRefused(
+            Reason("PHOTO_TOO_LARGE", f"the file is larger than {MAX_BYTES // (1024 * 1024)} MB")
+        )
     if not data:
-        raise ImageRefused("the file is empty")
+        raise ImageRefused(Reason("PHOTO_EMPTY", "the file is empty"))
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -57,18 +67,30 @@ def _open(data: bytes) -> Image.Image:
             width, height = image.size
             if width * height > MAX_PIXELS:
                 raise ImageRefused(
-                    f"the picture has {width}×{height} pixels; at most "
-                    f"{MAX_PIXELS // 1_000_000} megapixels"
+                    Reason(
+                        "PHOTO_TOO_MANY_PIXELS",
+                        f"the picture has {width}×{height} pixels; at most "
+                        f"{MAX_PIXELS // 1_000_000} megapixels",
+                        w=width,
+                        h=height,
+                    )
                 )
             if min(width, height) < MIN_SIDE:
-                raise ImageRefused(f"the picture is smaller than {MIN_SIDE} pixels on a side")
+                raise ImageRefused(
+                    Reason(
+                        "PHOTO_TOO_SMALL",
+                        f"the picture is smaller than {MIN_SIDE} pixels on a side",
+                    )
+                )
             image.load()
     except ImageRefused:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise ImageRefused("the picture decodes to too many pixels") from exc
+        raise ImageRefused(Reason("PHOTO_BOMB", "the picture decodes to too many pixels")) from exc
     except (OSError, SyntaxError, ValueError) as exc:
-        raise ImageRefused("not a JPEG, PNG or WebP picture") from exc
+        raise ImageRefused(
+            Reason("PHOTO_NOT_A_PICTURE", "not a JPEG, PNG or WebP picture")
+        ) from exc
     return image
 
 
@@ -90,3 +112,9 @@ def process(data: bytes) -> ProcessedImage:
         renditions[name] = out.getvalue()
     digest = hashlib.sha256(renditions["full"]).hexdigest()
     return ProcessedImage(digest, image.width, image.height, renditions)
+
+
+async def process_in_thread(data: bytes) -> ProcessedImage:
+    """process() off the event loop: decoding and re-encoding a photo of up to 8 MB takes
+    a noticeable amount of CPU, which would stall every other request meanwhile."""
+    return await asyncio.to_thread(process, data)

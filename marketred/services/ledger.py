@@ -36,7 +36,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketred.schemas.money import CURRENCY
@@ -44,6 +43,7 @@ from marketred.schemas.payouts import refund_split_after, split_payment
 from marketred.services.errors import Conflict, InvalidInput, NotFound
 from marketred.store.models import LedgerEntry, Payment, Quote
 from marketred.store.repositories import ledger as repo
+from marketred.store.repositories import payments as payments_repo
 
 _NAMESPACE = uuid.UUID("6f1d7f0e-6b0a-4c52-9d0c-2f7f9a1f5e10")
 # A refund id is one segment of the ledger keys: no ':' and short enough for the column.
@@ -134,9 +134,7 @@ async def _quote_and_payment(session: AsyncSession, quote_id: uuid.UUID) -> tupl
     if quote is None:
         raise NotFound(f"quote {quote_id} not found")
     # Locked: postings of one quote run one at a time (see the module docstring).
-    payment = await session.scalar(
-        select(Payment).where(Payment.quote_id == quote_id).with_for_update()
-    )
+    payment = await payments_repo.payment_for_quote(session, quote_id, for_update=True)
     if payment is None:
         raise Conflict(f"quote {quote_id} has no payment to post")
     return quote, payment

@@ -8,12 +8,11 @@ from __future__ import annotations
 from typing import Protocol
 
 import httpx
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketred.integrations.s3 import S3Client, S3Config
 from marketred.settings import Settings
-from marketred.store.models import MediaBlob
+from marketred.store.repositories import media as repo
 
 
 class MediaStore(Protocol):
@@ -25,14 +24,10 @@ class MediaStore(Protocol):
 
 class PostgresMediaStore:
     async def put(self, session: AsyncSession, key: str, data: bytes, content_type: str) -> None:
-        await session.execute(
-            pg_insert(MediaBlob)
-            .values(key=key, content_type=content_type, data=data)
-            .on_conflict_do_nothing(index_elements=["key"])
-        )
+        await repo.put_blob(session, key, data, content_type)
 
     async def get(self, session: AsyncSession, key: str) -> tuple[bytes, str] | None:
-        found = await session.get(MediaBlob, key)
+        found = await repo.get_blob(session, key)
         return None if found is None else (found.data, found.content_type)
 
 

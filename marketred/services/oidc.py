@@ -21,14 +21,15 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 from joserfc.jws import JWSRegistry
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from marketred.schemas.accounts import Role
 from marketred.services import credentials, sessions
-from marketred.services.errors import Forbidden, Unauthorized, Unavailable
+from marketred.services.errors import Forbidden, Reason, Unauthorized, Unavailable
 from marketred.settings import Settings
-from marketred.store.models import User, Vendor
+from marketred.store.models import User
 from marketred.store.repositories import users as users_repo
+from marketred.store.repositories import vendors as vendors_repo
 
 OPERATOR_GROUP = "marketred-operators"
 COMPANY_CLAIM = "inforedchile_company"
@@ -192,16 +193,17 @@ async def user_from_claims(session: AsyncSession, claims: dict[str, Any]) -> Use
     groups = claims.get("groups") or []
     company = claims.get(COMPANY_CLAIM)
     vendor_id = None
+    role: Role
     if OPERATOR_GROUP in groups:
         role = "operator"
     elif company:
-        vendor = await session.scalar(select(Vendor).where(Vendor.directory_id == str(company)))
+        vendor = await vendors_repo.get_by_directory_id(session, str(company))
         if vendor is None or not vendor.active:
             raise Forbidden("tu empresa todavía no vende en MarketRed")
         role, vendor_id = "vendor", vendor.id
     else:
         role = "buyer"
-    user = await session.scalar(select(User).where(User.oidc_subject == subject))
+    user = await users_repo.get_by_oidc_subject(session, subject)
     linking = False
     if user is None and email and claims.get("email_verified"):
         user = await users_repo.get_by_email(session, email)
@@ -209,8 +211,11 @@ async def user_from_claims(session: AsyncSession, claims: dict[str, Any]) -> Use
             raise Forbidden("this email is linked to another InforedChile account")
         if user is not None and user.email_verified_at is None and user.password_hash:
             raise Forbidden(
-                "an unverified account uses this email; confirm it with the link we mailed "
-                "or reset its password, then sign in with InforedChile again"
+                Reason(
+                    "OIDC_UNVERIFIED_ACCOUNT",
+                    "an unverified account uses this email; confirm it with the link we "
+                    "mailed or reset its password, then sign in with InforedChile again",
+                )
             )
         linking = user is not None
     if user is None:

@@ -10,16 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from sqlalchemy import and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client
 
 from marketred import metrics
-from marketred.schemas.quotes import FINAL_STATUSES, STUCK_GRACE
-from marketred.store.models import Quote
-from marketred.store.models.catalog import IndexerOutbox
-from marketred.store.models.payouts import Payout
-from marketred.store.models.quotes import QuoteEvent, QuoteStartOutbox
+from marketred.store.repositories import ops as repo
 
 
 @dataclass
@@ -36,68 +31,20 @@ def _age(now: datetime, since: datetime | None) -> float:
     return max(0.0, (now - since).total_seconds()) if since is not None else 0.0
 
 
-async def _hold(session: AsyncSession, now: datetime, stmt: object) -> tuple[int, float]:
-    count, oldest = (await session.execute(stmt)).one()  # type: ignore[call-overload]
-    return int(count or 0), _age(now, oldest)
-
-
 async def read(session: AsyncSession, now: datetime) -> OpsSnapshot:
     snap = OpsSnapshot()
-    rows = await session.execute(
-        select(Quote.status, func.count())
-        .where(
-            Quote.next_deadline < now - STUCK_GRACE,
-            Quote.status.not_in(FINAL_STATUSES),
-            Quote.hold_reason.is_(None),
-        )
-        .group_by(Quote.status)
-    )
-    snap.past_deadline = {status: int(n) for status, n in rows.all()}
-
-    # A payment hold starts at the quote's latest payment_held entry.
-    held_since = (
-        select(QuoteEvent.quote_id, func.max(QuoteEvent.at).label("since"))
-        .where(QuoteEvent.kind == "payment_held")
-        .group_by(QuoteEvent.quote_id)
-        .subquery()
-    )
-    snap.holds["payment"] = await _hold(
-        session,
-        now,
-        select(func.count(), func.min(held_since.c.since))
-        .select_from(Quote)
-        .join(held_since, held_since.c.quote_id == Quote.id, isouter=True)
-        .where(Quote.hold_reason.is_not(None), Quote.status == "ACCEPTED"),
-    )
-    # A refund is open while the quote is CANCELLED after a "cancelling" entry: the
-    # workflow writes REFUNDED once the money went back.
-    cancelling = (
-        select(QuoteEvent.quote_id, func.max(QuoteEvent.at).label("since"))
-        .where(QuoteEvent.kind == "cancelling")
-        .group_by(QuoteEvent.quote_id)
-        .subquery()
-    )
-    snap.holds["refund"] = await _hold(
-        session,
-        now,
-        select(func.count(), func.min(cancelling.c.since))
-        .select_from(Quote)
-        .join(cancelling, and_(cancelling.c.quote_id == Quote.id))
-        .where(Quote.status == "CANCELLED"),
-    )
-    snap.holds["payout"] = await _hold(
-        session,
-        now,
-        select(func.count(), func.min(Payout.held_at)).where(Payout.status == "HELD"),
-    )
-    count, oldest = (
-        await session.execute(select(func.count(), func.min(IndexerOutbox.changed_at)))
-    ).one()
-    snap.indexer_pending, snap.indexer_oldest_age = int(count or 0), _age(now, oldest)
-    count, oldest = (
-        await session.execute(select(func.count(), func.min(QuoteStartOutbox.created_at)))
-    ).one()
-    snap.quote_starts_pending, snap.quote_starts_oldest_age = int(count or 0), _age(now, oldest)
+    snap.past_deadline = await repo.past_deadline_by_status(session, now)
+    for kind, count_and_oldest in (
+        ("payment", repo.payment_holds),
+        ("refund", repo.open_refunds),
+        ("payout", repo.payout_holds),
+    ):
+        count, oldest = await count_and_oldest(session)
+        snap.holds[kind] = (count, _age(now, oldest))
+    count, oldest = await repo.indexer_backlog(session)
+    snap.indexer_pending, snap.indexer_oldest_age = count, _age(now, oldest)
+    count, oldest = await repo.quote_start_backlog(session)
+    snap.quote_starts_pending, snap.quote_starts_oldest_age = count, _age(now, oldest)
     return snap
 
 

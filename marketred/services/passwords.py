@@ -7,13 +7,19 @@ on the event loop one sign-in would stall every other request of the process mea
 from __future__ import annotations
 
 import asyncio
+from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 _hasher = PasswordHasher()
-# Verified against when the email is unknown, so timing does not reveal accounts.
-_DUMMY_HASH = _hasher.hash("not-a-real-password-0000")
+
+
+@cache
+def _dummy_hash() -> str:
+    """Verified against when the email is unknown, so timing does not reveal accounts.
+    Made on first use (in the verifying thread), not when the module is imported."""
+    return _hasher.hash("not-a-real-password-0000")
 
 
 async def hash_password(password: str) -> str:
@@ -26,7 +32,7 @@ async def verify_password(password_hash: str | None, password: str) -> bool:
 
 def _verify(password_hash: str | None, password: str) -> bool:
     try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and bool(password_hash)
+        return _hasher.verify(password_hash or _dummy_hash(), password) and bool(password_hash)
     except (VerificationError, InvalidHashError):
         return False
 

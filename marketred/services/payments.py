@@ -14,8 +14,9 @@ never stored, returned to the workflow or shown to anyone, Khipu sends it to nob
 window). Should its notification ever arrive, the webhook records it as
 `orphan_payment` for operators and touches no quote.
 
-Functions taking `sessions` own their transactions (they must commit between steps);
-the others work inside the caller's transaction.
+Every function works inside the caller's transaction. The commits between the steps
+(the row before Khipu is called; Khipu's answer, also when the call failed) belong to
+the caller, the payment activities (activities/payments.py, docs/architecture.md).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketred.integrations.khipu import (
     KhipuClient,
@@ -76,62 +77,59 @@ def _link(payment: Payment) -> PaymentLink | None:
     return None
 
 
-async def create_payment(
-    sessions: async_sessionmaker[AsyncSession],
-    khipu: KhipuClient,
-    *,
-    public_url: str,
-    inp: CreatePaymentInput,
-) -> PaymentLink:
-    """The quote's Khipu payment link, creating the payment the first time only."""
-    async with sessions() as session:
-        await repo.insert_payment_once(
-            session,
-            quote_id=inp.quote_id,
-            transaction_id=inp.workflow_id,
-            amount=inp.amount,
-            currency=inp.currency,
-            expires_at=inp.expires_at,
-        )
-        await session.commit()
+async def record_payment(session: AsyncSession, inp: CreatePaymentInput) -> None:
+    """Step 1 of creating: the `creating` row, once per quote. The caller commits it
+    before step 2 calls Khipu (record-before-create)."""
+    await repo.insert_payment_once(
+        session,
+        quote_id=inp.quote_id,
+        transaction_id=inp.workflow_id,
+        amount=inp.amount,
+        currency=inp.currency,
+        expires_at=inp.expires_at,
+    )
 
-    async with sessions() as session:
-        payment = await repo.payment_for_quote(session, inp.quote_id, for_update=True)
-        if payment is None:  # pragma: no cover - inserted just above
-            raise PaymentNotRecorded(f"no payment row for quote {inp.quote_id}")
-        link = _link(payment)
-        if link is not None:
-            return link
-        if payment.amount != inp.amount or payment.currency != inp.currency:
-            raise PaymentRefused(
-                f"quote {inp.quote_id} already has a payment of {payment.amount} "
-                f"{payment.currency}, not {inp.amount} {inp.currency}"
-            )
-        request = quote_payment_request(
-            public_url=public_url,
-            workflow_id=inp.workflow_id,
-            quote_id=inp.quote_id,
-            quote_number=inp.quote_number,
-            vendor_name=inp.vendor_name,
-            total_clp=inp.amount,
-            expires_at=inp.expires_at,
-            payer_email=inp.payer_email,
+
+async def create_at_khipu(
+    session: AsyncSession, khipu: KhipuClient, *, public_url: str, inp: CreatePaymentInput
+) -> PaymentLink:
+    """Step 2: with the row locked, the link it holds, else ask Khipu for the payment.
+    Khipu's answer — the link, or the error when this raises — is left on the row for
+    the caller to commit either way."""
+    payment = await repo.payment_for_quote(session, inp.quote_id, for_update=True)
+    if payment is None:  # pragma: no cover - recorded by step 1
+        raise PaymentNotRecorded(f"no payment row for quote {inp.quote_id}")
+    link = _link(payment)
+    if link is not None:
+        return link
+    if payment.amount != inp.amount or payment.currency != inp.currency:
+        raise PaymentRefused(
+            f"quote {inp.quote_id} already has a payment of {payment.amount} "
+            f"{payment.currency}, not {inp.amount} {inp.currency}"
         )
-        try:
-            created = await khipu.create_payment(request)
-        except KhipuError as exc:
-            # The row stays `creating` without a Khipu id: the next attempt creates again.
-            payment.last_error = str(exc)[:ERROR_MAX]
-            await session.commit()
-            if isinstance(exc, KhipuValidationError):
-                raise PaymentRefused(f"Khipu refused the payment: {exc}") from exc
-            raise
-        payment.khipu_payment_id = created.payment_id
-        payment.payment_url = created.payment_url
-        payment.status = "pending"
-        payment.last_error = None
-        await session.commit()
-        return PaymentLink(khipu_payment_id=created.payment_id, payment_url=created.payment_url)
+    request = quote_payment_request(
+        public_url=public_url,
+        workflow_id=inp.workflow_id,
+        quote_id=inp.quote_id,
+        quote_number=inp.quote_number,
+        vendor_name=inp.vendor_name,
+        total_clp=inp.amount,
+        expires_at=inp.expires_at,
+        payer_email=inp.payer_email,
+    )
+    try:
+        created = await khipu.create_payment(request)
+    except KhipuError as exc:
+        # The row stays `creating` without a Khipu id: the next attempt creates again.
+        payment.last_error = str(exc)[:ERROR_MAX]
+        if isinstance(exc, KhipuValidationError):
+            raise PaymentRefused(f"Khipu refused the payment: {exc}") from exc
+        raise
+    payment.khipu_payment_id = created.payment_id
+    payment.payment_url = created.payment_url
+    payment.status = "pending"
+    payment.last_error = None
+    return PaymentLink(khipu_payment_id=created.payment_id, payment_url=created.payment_url)
 
 
 async def check_payment(
@@ -178,43 +176,40 @@ async def delete_payment(session: AsyncSession, khipu: KhipuClient, inp: CheckPa
 
 
 async def refund_payment(
-    sessions: async_sessionmaker[AsyncSession], khipu: KhipuClient, inp: RefundInput
+    session: AsyncSession, khipu: KhipuClient, inp: RefundInput
 ) -> RefundResult:
-    """Full refund through Khipu, recorded once on the payments row.
+    """Full refund through Khipu, recorded once on the payments row (locked meanwhile).
 
     A refund moves money, so it is never blindly repeated: when Khipu refuses (400) or
     gives no definite answer, the payment is read back, and `reversed` means an earlier
-    attempt went through.
+    attempt went through. The outcome — or the error when this raises — is left on the
+    row for the caller to commit either way.
     """
-    async with sessions() as session:
-        row = await repo.payment_for_quote(session, inp.quote_id, for_update=True)
-        if row is None or row.khipu_payment_id != inp.khipu_payment_id:
-            raise PaymentNotRecorded(
-                f"quote {inp.quote_id} has no recorded Khipu payment {inp.khipu_payment_id}"
-            )
-        if row.refunded_at is not None:
-            return RefundResult(refunded_amount=row.refunded_amount, already_refunded=True)
-        already = False
-        try:
-            await khipu.refund_payment(inp.khipu_payment_id)
-        except KhipuValidationError as exc:
-            if not await _is_reversed(khipu, inp.khipu_payment_id):
-                row.last_error = str(exc)[:ERROR_MAX]
-                await session.commit()
-                raise PaymentRefused(f"Khipu refused the refund: {exc}") from exc
-            already = True
-        except UNCERTAIN as exc:
-            if not await _is_reversed(khipu, inp.khipu_payment_id):
-                row.last_error = str(exc)[:ERROR_MAX]
-                await session.commit()
-                raise
-        row.refunded_amount = row.amount
-        row.refunded_at = datetime.now(UTC)
-        row.status = "refunded"
-        row.status_detail = "reversed"
-        row.last_error = None
-        await session.commit()
-        return RefundResult(refunded_amount=row.amount, already_refunded=already)
+    row = await repo.payment_for_quote(session, inp.quote_id, for_update=True)
+    if row is None or row.khipu_payment_id != inp.khipu_payment_id:
+        raise PaymentNotRecorded(
+            f"quote {inp.quote_id} has no recorded Khipu payment {inp.khipu_payment_id}"
+        )
+    if row.refunded_at is not None:
+        return RefundResult(refunded_amount=row.refunded_amount, already_refunded=True)
+    already = False
+    try:
+        await khipu.refund_payment(inp.khipu_payment_id)
+    except KhipuValidationError as exc:
+        if not await _is_reversed(khipu, inp.khipu_payment_id):
+            row.last_error = str(exc)[:ERROR_MAX]
+            raise PaymentRefused(f"Khipu refused the refund: {exc}") from exc
+        already = True
+    except UNCERTAIN as exc:
+        if not await _is_reversed(khipu, inp.khipu_payment_id):
+            row.last_error = str(exc)[:ERROR_MAX]
+            raise
+    row.refunded_amount = row.amount
+    row.refunded_at = datetime.now(UTC)
+    row.status = "refunded"
+    row.status_detail = "reversed"
+    row.last_error = None
+    return RefundResult(refunded_amount=row.amount, already_refunded=already)
 
 
 async def _is_reversed(khipu: KhipuClient, payment_id: str) -> bool:

@@ -28,13 +28,13 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketred.schemas.banking import ACCOUNT_TYPES, BANKS
 from marketred.schemas.payouts import BankFileOut
 from marketred.services.errors import NotFound
-from marketred.store.models import Payout, PayoutBankFile, PayoutBankFileLine, Vendor
+from marketred.store.models import PayoutBankFile, PayoutBankFileLine
+from marketred.store.repositories import bank_files as repo
 
 HEADER = (
     "RUT beneficiario",
@@ -60,9 +60,7 @@ def plain(value: str, length: int) -> str:
 
 async def _lock_run(session: AsyncSession, run_workflow_id: str) -> None:
     """Adding lines and closing a run's file take turns (until the transaction ends)."""
-    await session.execute(
-        text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": f"bank-file:{run_workflow_id}"}
-    )
+    await repo.lock_run(session, run_workflow_id)
 
 
 async def add_line(
@@ -71,19 +69,10 @@ async def add_line(
     """Put the payout in the run's open bank file (opening one if needed); a payout
     already in a file stays where it is."""
     await _lock_run(session, run_workflow_id)
-    existing = await session.scalar(
-        select(PayoutBankFile)
-        .join(PayoutBankFileLine, PayoutBankFileLine.bank_file_id == PayoutBankFile.id)
-        .where(PayoutBankFileLine.payout_id == payout_id)
-    )
+    existing = await repo.file_of_payout(session, payout_id)
     if existing is not None:
         return existing
-    bank_file = await session.scalar(
-        select(PayoutBankFile)
-        .where(PayoutBankFile.run_workflow_id == run_workflow_id)
-        .order_by(PayoutBankFile.seq.desc())
-        .limit(1)
-    )
+    bank_file = await repo.latest_file_of_run(session, run_workflow_id)
     if bank_file is None or bank_file.closed_at is not None:
         bank_file = PayoutBankFile(
             run_workflow_id=run_workflow_id, seq=(bank_file.seq + 1) if bank_file else 1
@@ -97,27 +86,14 @@ async def add_line(
 
 async def void_line(session: AsyncSession, payout_id: uuid.UUID) -> None:
     """The transfer was not executed: leave it out of any later rendering."""
-    line = await session.scalar(
-        select(PayoutBankFileLine).where(PayoutBankFileLine.payout_id == payout_id)
-    )
+    line = await repo.line_of_payout(session, payout_id)
     if line is not None and line.voided_at is None:
         line.voided_at = datetime.now(UTC)
         await session.flush()
 
 
 async def list_files(session: AsyncSession, limit: int = 50) -> list[BankFileOut]:
-    live = PayoutBankFileLine.voided_at.is_(None)
-    rows = await session.execute(
-        select(
-            PayoutBankFile,
-            func.count(PayoutBankFileLine.id).filter(live),
-            func.coalesce(func.sum(PayoutBankFileLine.amount).filter(live), 0),
-        )
-        .outerjoin(PayoutBankFileLine, PayoutBankFileLine.bank_file_id == PayoutBankFile.id)
-        .group_by(PayoutBankFile.id)
-        .order_by(PayoutBankFile.created_at.desc(), PayoutBankFile.seq.desc())
-        .limit(limit)
-    )
+    rows = await repo.files_with_totals(session, limit)
     return [
         BankFileOut(
             id=f.id,
@@ -168,16 +144,7 @@ def render_csv(rows: list[BankFileRow]) -> str:
 async def _rows(session: AsyncSession, bank_file_id: uuid.UUID) -> list[BankFileRow]:
     from marketred.services.vendors import vendor_mail_address
 
-    found = await session.execute(
-        select(PayoutBankFileLine, Payout, Vendor)
-        .join(Payout, Payout.id == PayoutBankFileLine.payout_id)
-        .join(Vendor, Vendor.id == Payout.vendor_id)
-        .where(
-            PayoutBankFileLine.bank_file_id == bank_file_id,
-            PayoutBankFileLine.voided_at.is_(None),
-        )
-        .order_by(PayoutBankFileLine.created_at, PayoutBankFileLine.id)
-    )
+    found = await repo.live_lines(session, bank_file_id)
     rows = []
     for line, payout, vendor in found:
         # The transfer step only adds payouts that carry an account (see payouts.py).
@@ -219,8 +186,4 @@ async def download(
 
 
 async def file_of_payout(session: AsyncSession, payout_id: uuid.UUID) -> PayoutBankFile | None:
-    return await session.scalar(
-        select(PayoutBankFile)
-        .join(PayoutBankFileLine, PayoutBankFileLine.bank_file_id == PayoutBankFile.id)
-        .where(PayoutBankFileLine.payout_id == payout_id)
-    )
+    return await repo.file_of_payout(session, payout_id)

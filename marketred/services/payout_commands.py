@@ -29,7 +29,7 @@ from temporalio.client import (
 )
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
-from temporalio.service import RPCError, RPCStatusCode
+from temporalio.service import RPCError
 
 from marketred.logs import get_logger
 from marketred.schemas.payouts import (
@@ -44,7 +44,8 @@ from marketred.schemas.payouts import (
     RetryTransferInput,
     VendorPayoutState,
 )
-from marketred.services.errors import Conflict, NotFound, Unavailable
+from marketred.services import workflow_errors
+from marketred.services.errors import Conflict, NotFound
 from marketred.services.idempotency import update_id
 from marketred.settings import Settings
 from marketred.store.repositories import payouts as repo
@@ -166,13 +167,10 @@ async def _update(
             update, arg, id=update_id(update, payout_id, key), result_type=result_type
         )
     except WorkflowUpdateFailedError as exc:
-        raise Conflict(str(exc.cause or exc)) from exc
+        raise workflow_errors.update_failed(exc) from exc
     except RPCError as exc:
-        if exc.status == RPCStatusCode.NOT_FOUND:
-            raise Conflict(
-                f"the payout's workflow is not running; not possible now ({exc})"
-            ) from exc
-        raise Unavailable("the workflow engine did not answer; try again") from exc
+        closed = f"the payout's workflow is not running; not possible now ({exc})"
+        raise workflow_errors.engine_failed(exc, when_closed=closed) from exc
     return PayoutDecisionResult(payout_id=payout_id, status=result.status)
 
 

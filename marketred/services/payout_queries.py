@@ -24,7 +24,7 @@ def to_out(payout: Payout, vendor: Vendor) -> PayoutOut:
         id=payout.id,
         vendor=vendor.slug,
         vendor_name=vendor.name,
-        status=payout.status,  # type: ignore[arg-type]
+        status=payout.status,
         currency=payout.currency,
         gross=payout.gross,
         commission=payout.commission,
@@ -33,7 +33,7 @@ def to_out(payout: Payout, vendor: Vendor) -> PayoutOut:
         approved_at=payout.approved_at,
         paid_at=payout.paid_at,
         reason=payout.reason,
-        hold_code=payout.hold_code,  # type: ignore[arg-type]
+        hold_code=payout.hold_code,
         workflow_id=payout.workflow_id,
         bank_account=(
             describe(
@@ -92,7 +92,7 @@ async def payout_detail(
         PayoutItemOut(
             quote_id=i.quote_id,
             quote_number=quote_number(n),
-            kind=i.kind,  # type: ignore[arg-type]
+            kind=i.kind,
             gross=i.gross,
             commission=i.commission,
             net=i.net,

@@ -57,7 +57,7 @@ async def _locked(session: AsyncSession, payout_id: uuid.UUID) -> Payout:
 
 
 def _held(payout: Payout) -> TransferReceipt:
-    return TransferReceipt(outcome="held", hold_code=payout.hold_code, detail=payout.reason)  # type: ignore[arg-type]
+    return TransferReceipt(outcome="held", hold_code=payout.hold_code, detail=payout.reason)
 
 
 async def begin_transfer(

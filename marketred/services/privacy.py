@@ -31,7 +31,7 @@ from marketred.schemas.privacy import (
 )
 from marketred.schemas.quotes import FINAL_STATUSES, quote_number_label
 from marketred.services import accounts, email_tokens
-from marketred.services.errors import Conflict, Forbidden, InvalidInput, Unavailable
+from marketred.services.errors import Conflict, Forbidden, InvalidInput, Reason, Unavailable
 from marketred.services.passwords import verify_password
 from marketred.store.models import User
 from marketred.store.repositories import data_keys
@@ -128,7 +128,10 @@ async def correct(
     new_email = str(body.email).strip().lower() if body.email is not None else None
     if new_email and new_email != user.email:
         if await users_repo.get_by_email(session, new_email) is not None:
-            raise Conflict("an account with this email already exists", errors=[("email", "taken")])
+            raise Conflict(
+                Reason("EMAIL_TAKEN", "an account with this email already exists"),
+                errors=[("email", Reason("EMAIL_TAKEN", "taken"))],
+            )
         user.email = new_email
         user.email_verified_at = None
         await session.flush()
@@ -153,7 +156,9 @@ async def erase(
     user = await _buyer(session, who)
     if user.password_hash is not None:
         if not body.password or not await verify_password(user.password_hash, body.password):
-            raise InvalidInput("wrong password", errors=[("password", "is not correct")])
+            raise InvalidInput(
+                "wrong password", errors=[("password", Reason("PASSWORD_WRONG", "is not correct"))]
+            )
     elif (body.email or "").strip().lower() != user.email:
         raise InvalidInput(
             "type your account's email to confirm", errors=[("email", "does not match")]

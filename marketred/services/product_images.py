@@ -13,22 +13,22 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketred.logs import get_logger
 from marketred.schemas.accounts import Principal
 from marketred.schemas.quotes import QuoteOut
 from marketred.services import catalog, directory_indexer
-from marketred.services.errors import InvalidInput, NotFound
+from marketred.services.errors import InvalidInput, NotFound, Reason
 from marketred.services.image_processing import (
     CONTENT_TYPE,
     ImageRefused,
     media_key,
-    process,
+    process_in_thread,
 )
 from marketred.services.media_store import MediaStore
 from marketred.store.models import Product, ProductImage
+from marketred.store.repositories import images as repo
 
 log = get_logger(__name__)
 MAX_IMAGES = 8
@@ -59,19 +59,17 @@ def _ref(row: ProductImage) -> ImageRef:
 def _clean_alt(alt: str) -> str:
     text = " ".join(alt.split())
     if not text:
-        raise InvalidInput("alt text is empty", errors=[("alt", "describe the photo")])
+        raise InvalidInput(
+            "alt text is empty", errors=[("alt", Reason("PHOTO_ALT_MISSING", "describe the photo"))]
+        )
     if len(text) > MAX_ALT:
-        raise InvalidInput("alt text too long", errors=[("alt", f"at most {MAX_ALT} characters")])
+        too_long = Reason("PHOTO_ALT_TOO_LONG", f"at most {MAX_ALT} characters", n=MAX_ALT)
+        raise InvalidInput("alt text too long", errors=[("alt", too_long)])
     return text
 
 
 async def _rows(session: AsyncSession, product_id: uuid.UUID) -> list[ProductImage]:
-    found = await session.scalars(
-        select(ProductImage)
-        .where(ProductImage.product_id == product_id)
-        .order_by(ProductImage.position, ProductImage.created_at)
-    )
-    return list(found)
+    return await repo.images_of(session, product_id)
 
 
 async def _renumber(
@@ -95,11 +93,7 @@ async def main_images(
     """The main photo of each product that has one (for cards, cart and quote lines)."""
     if not product_ids:
         return {}
-    found = await session.scalars(
-        select(ProductImage).where(
-            ProductImage.product_id.in_(set(product_ids)), ProductImage.position == 0
-        )
-    )
+    found = await repo.main_images(session, set(product_ids))
     return {r.product_id: _ref(r) for r in found}
 
 
@@ -116,21 +110,20 @@ async def upload(
     product = await catalog.own_product(session, who, product_id)
     text = _clean_alt(alt)
     # Serialize uploads to one product: the 8-photo cap and positions stay exact.
-    await session.execute(select(Product.id).where(Product.id == product.id).with_for_update())
-    count = await session.scalar(
-        select(func.count()).select_from(ProductImage).where(ProductImage.product_id == product.id)
-    )
-    if (count or 0) >= MAX_IMAGES:
-        raise InvalidInput(
-            "too many photos", errors=[("file", f"at most {MAX_IMAGES} photos per product")]
-        )
+    await repo.lock_product(session, product.id)
+    if await repo.count_images(session, product.id) >= MAX_IMAGES:
+        limit = Reason("PHOTO_LIMIT", f"at most {MAX_IMAGES} photos per product", n=MAX_IMAGES)
+        raise InvalidInput("too many photos", errors=[("file", limit)])
     try:
-        processed = process(data)
+        processed = await process_in_thread(data)
     except ImageRefused as exc:
-        raise InvalidInput(str(exc), errors=[("file", str(exc))]) from exc
+        raise InvalidInput(exc.reason, errors=[("file", exc.reason)]) from exc
     rows = await _rows(session, product.id)
     if any(r.digest == processed.digest for r in rows):
-        raise InvalidInput("same photo", errors=[("file", "this photo is already there")])
+        raise InvalidInput(
+            "same photo",
+            errors=[("file", Reason("PHOTO_DUPLICATE", "this photo is already there"))],
+        )
     for size, rendition in processed.renditions.items():
         await store.put(session, processed.key(size), rendition, CONTENT_TYPE)
     row = ProductImage(

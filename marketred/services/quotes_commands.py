@@ -16,13 +16,11 @@ from typing import Any, TypeVar
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client, WorkflowUpdateFailedError
-from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from marketred.schemas import temporal_contracts as c
 from marketred.schemas.accounts import Principal
 from marketred.schemas.quotes import (
-    QUOTE_INVALID_INPUT,
     AcceptInput,
     AcceptQuote,
     CancelInput,
@@ -49,8 +47,7 @@ from marketred.schemas.quotes import (
     StartPaymentInput,
     StartPaymentResult,
 )
-from marketred.services import idempotency, quote_starts, stock
-from marketred.services.errors import Conflict, InvalidInput, Unavailable
+from marketred.services import idempotency, quote_starts, stock, workflow_errors
 from marketred.services.quotes_access import quote_for
 from marketred.services.quotes_queries import get_quote
 
@@ -91,20 +88,9 @@ async def _update(
                 raise
             result = await send()
     except WorkflowUpdateFailedError as exc:
-        cause = exc.cause
-        message = cause.message if isinstance(cause, ApplicationError) else str(cause or exc)
-        if isinstance(cause, ApplicationError) and cause.type == "NoAnswer":
-            # Khipu (or the database) did not answer in time; nothing changed.
-            raise Unavailable(message, code="NO_ANSWER") from exc
-        if isinstance(cause, ApplicationError) and cause.type == QUOTE_INVALID_INPUT:
-            field = str(cause.details[0]) if cause.details else "body"
-            raise InvalidInput(message, errors=[(field, message)]) from exc
-        raise Conflict(message) from exc
+        raise workflow_errors.update_failed(exc) from exc
     except RPCError as exc:
-        if exc.status == RPCStatusCode.NOT_FOUND:
-            # The workflow has finished: same answer its validator would have given.
-            raise Conflict(when_closed) from exc
-        raise Unavailable("the workflow engine did not answer; try again shortly") from exc
+        raise workflow_errors.engine_failed(exc, when_closed=when_closed) from exc
     assert isinstance(result, update.output)
     return result
 
@@ -174,7 +160,7 @@ async def cancel_quote(
             actor=actor,
             reason=body.reason,
             # Buyers cancel what they saw; operators cancel whatever the state.
-            expected_status=None if who.is_operator else quote.status,  # type: ignore[arg-type]
+            expected_status=None if who.is_operator else quote.status,
             by_user=who.user_id,
         ),
         quote_id=quote_id,

@@ -61,7 +61,7 @@ async def quote_out(
     return QuoteOut(
         id=quote.id,
         number=quote_number_label(quote.number),
-        status=quote.status,  # type: ignore[arg-type]  # DB check constraint
+        status=quote.status,
         vendor=QuoteVendorOut(slug=vendor.slug, name=vendor.name),
         buyer_id=quote.buyer_id,
         currency=quote.currency,
@@ -108,8 +108,8 @@ async def quote_out(
             TimelineEntry(
                 seq=e.seq,
                 kind=e.kind,
-                status=e.status,  # type: ignore[arg-type]
-                actor=e.actor,  # type: ignore[arg-type]
+                status=e.status,
+                actor=e.actor,
                 message=e.message,
                 at=e.at,
                 data=e.data,

@@ -12,11 +12,9 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from marketred.schemas.quotes import FINAL_STATUSES
-from marketred.store.models import Quote
+from marketred.store.repositories import quotes as repo
 
 MAX_LENGTH = 500
 
@@ -27,17 +25,9 @@ def describe(activity: str, error: BaseException, attempt: int) -> str:
 
 
 async def record(session: AsyncSession, quote_id: uuid.UUID, message: str) -> None:
-    await session.execute(
-        update(Quote)
-        .where(Quote.id == quote_id, Quote.status.not_in(FINAL_STATUSES))
-        .values(last_error=message)
-    )
+    await repo.set_last_error(session, quote_id, message)
 
 
 async def clear(session: AsyncSession, quote_id: uuid.UUID, activity: str) -> None:
     """Only this step's error: another step may still be failing."""
-    await session.execute(
-        update(Quote)
-        .where(Quote.id == quote_id, Quote.last_error.startswith(f"{activity}: "))
-        .values(last_error=None)
-    )
+    await repo.clear_last_error(session, quote_id, f"{activity}: ")

@@ -16,7 +16,6 @@ import uuid
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketred.schemas.payouts import (
@@ -25,8 +24,9 @@ from marketred.schemas.payouts import (
     quote_number,
 )
 from marketred.services.errors import InvalidInput
-from marketred.store.models import LedgerEntry, Payment, Payout, Quote
+from marketred.store.models import Payment, Quote
 from marketred.store.repositories import ledger as ledger_repo
+from marketred.store.repositories import payments as payments_repo
 from marketred.store.repositories import payouts as payouts_repo
 
 SANTIAGO = ZoneInfo("America/Santiago")
@@ -43,22 +43,9 @@ def _bounds(date_from: date, date_to: date) -> tuple[datetime, datetime]:
 
 async def reconcile(session: AsyncSession, date_from: date, date_to: date) -> ReconciliationReport:
     start, end = _bounds(date_from, date_to)
-    paid = await session.execute(
-        select(Payment, Quote)
-        .join(Quote, Quote.id == Payment.quote_id)
-        .where(Payment.paid_at >= start, Payment.paid_at < end)
-    )
+    paid = await payments_repo.paid_between(session, start, end)
     by_quote: dict[uuid.UUID, tuple[Payment | None, Quote]] = {q.id: (p, q) for p, q in paid}
-    posted = await session.execute(
-        select(Quote, Payment)
-        .join(LedgerEntry, LedgerEntry.quote_id == Quote.id)
-        .outerjoin(Payment, Payment.quote_id == Quote.id)
-        .where(
-            LedgerEntry.account == "buyer_payments",
-            LedgerEntry.created_at >= start,
-            LedgerEntry.created_at < end,
-        )
-    )
+    posted = await ledger_repo.quotes_paid_in_ledger_between(session, start, end)
     for q, p in posted:
         by_quote.setdefault(q.id, (p if p is not None and p.paid_at else None, q))
     sums = await ledger_repo.sum_by_account(session, quote_ids=list(by_quote))
@@ -80,7 +67,7 @@ async def reconcile(session: AsyncSession, date_from: date, date_to: date) -> Re
         def diff(kind: str, expected: int, actual: int, detail: str) -> None:
             diffs.append(
                 ReconciliationDifference(
-                    kind=kind,  # type: ignore[arg-type]
+                    kind=kind,
                     quote_id=quote_id,  # noqa: B023  # used at once, inside this iteration
                     quote_number=number,  # noqa: B023
                     expected=expected,
@@ -119,12 +106,8 @@ async def reconcile(session: AsyncSession, date_from: date, date_to: date) -> Re
             diff(kind, khipu_out, ledger_out, "refunded amount in Khipu and in the ledger differ")
 
     payouts_paid = await payouts_repo.paid_between(session, start, end)
-    payout_rows = await session.execute(
-        select(LedgerEntry.payout_id, LedgerEntry.amount).where(
-            LedgerEntry.account == "vendor_payouts",
-            (LedgerEntry.created_at >= start) & (LedgerEntry.created_at < end)
-            | LedgerEntry.payout_id.in_([p.id for p in payouts_paid]),
-        )
+    payout_rows = await ledger_repo.payout_postings(
+        session, start, end, [p.id for p in payouts_paid]
     )
     ledger_by_payout: dict[uuid.UUID, int] = {}
     for payout_id, amount in payout_rows:
@@ -145,7 +128,7 @@ async def reconcile(session: AsyncSession, date_from: date, date_to: date) -> Re
             )
     for payout_id, posted_net in ledger_by_payout.items():
         if payout_id not in paid_ids:
-            other = await session.get(Payout, payout_id)
+            other = await payouts_repo.get(session, payout_id)
             if other is None or other.status != "PAID":
                 state = other.status if other else "missing"
                 diffs.append(

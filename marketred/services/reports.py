@@ -18,18 +18,16 @@ import csv
 import io
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketred.schemas.accounts import Principal
 from marketred.services import authz
 from marketred.services.errors import InvalidInput
-from marketred.store.models import LedgerEntry, Vendor
+from marketred.store.repositories import reports as repo
+from marketred.store.repositories.reports import TIMEZONE
 
-TIMEZONE = "America/Santiago"
 COLUMNS = ("sales", "commission", "refunds", "payouts")
 
 
@@ -89,49 +87,24 @@ async def ledger_report(
         raise InvalidInput("end before start", errors=[("hasta", "after the start date")])
     if (end - start).days > 366 * 3:
         raise InvalidInput("range too long", errors=[("hasta", "at most three years")])
-    local = func.timezone(TIMEZONE, LedgerEntry.created_at)
-    month = func.date_trunc("month", local).label("month")
-    sale = LedgerEntry.key.like("quote:%:sale:%")
-
-    def total(account: str, only_sales: bool = False) -> ColumnElement[Any]:
-        condition = LedgerEntry.account == account
-        if only_sales:
-            condition = condition & sale
-        return func.coalesce(func.sum(case((condition, LedgerEntry.amount), else_=0)), 0)
-
-    query = (
-        select(
-            month,
-            Vendor.slug,
-            Vendor.name,
-            total("buyer_payments", only_sales=True),
-            -total("platform_commission"),
-            -total("refunds"),
-            -total("vendor_payouts"),
-        )
-        .join(Vendor, Vendor.id == LedgerEntry.vendor_id)
-        .where(
-            LedgerEntry.created_at >= _santiago_midnight(start),
-            LedgerEntry.created_at < _santiago_midnight(end + timedelta(days=1)),
-        )
-        .group_by(month, Vendor.slug, Vendor.name)
-        .order_by(month, Vendor.name)
+    found = await repo.monthly_by_vendor(
+        session,
+        _santiago_midnight(start),
+        _santiago_midnight(end + timedelta(days=1)),
+        vendor_id=vendor_filter,
+        vendor_slug=vendor_slug,
     )
-    if vendor_filter is not None:
-        query = query.where(LedgerEntry.vendor_id == vendor_filter)
-    elif vendor_slug:
-        query = query.where(Vendor.slug == vendor_slug)
     rows = [
         ReportRow(
             month=m.date() if isinstance(m, datetime) else m,
             vendor_slug=slug,
             vendor_name=name,
-            sales=int(s),
-            commission=int(c),
-            refunds=int(r),
-            payouts=int(p),
+            sales=s,
+            commission=c,
+            refunds=r,
+            payouts=p,
         )
-        for m, slug, name, s, c, r, p in (await session.execute(query)).all()
+        for m, slug, name, s, c, r, p in found
     ]
     rows = [r for r in rows if any(getattr(r, c) for c in COLUMNS)]
     totals = {c: sum(getattr(r, c) for r in rows) for c in COLUMNS}

@@ -14,10 +14,10 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketred.store.models import User, WebSession
+from marketred.store.repositories import credentials as repo
 
 IDLE_TIMEOUT = timedelta(hours=2)
 ABSOLUTE_TIMEOUT = timedelta(hours=12)
@@ -75,7 +75,7 @@ async def load_session(
 ) -> LiveSession | None:
     """The live session for a raw id, or None if unknown, revoked, idle or expired."""
     now = now or now_utc()
-    record = await session.scalar(select(WebSession).where(WebSession.id_hash == hash_secret(raw)))
+    record = await repo.web_session_by_hash(session, hash_secret(raw))
     if record is None or record.revoked_at is not None:
         return None
     if now >= record.expires_at or now - record.last_seen_at >= IDLE_TIMEOUT:
@@ -89,18 +89,11 @@ async def load_session(
 
 
 async def end_session(session: AsyncSession, raw: str, *, now: datetime | None = None) -> None:
-    await session.execute(
-        update(WebSession)
-        .where(WebSession.id_hash == hash_secret(raw), WebSession.revoked_at.is_(None))
-        .values(revoked_at=now or now_utc())
-    )
+    await repo.revoke_web_session(session, hash_secret(raw), now or now_utc())
 
 
 async def revoke_user_sessions(
     session: AsyncSession, user_id: uuid.UUID, *, keep: uuid.UUID | None = None
 ) -> None:
     """Revoke every live session of a user (password change, reset, lockout)."""
-    stmt = update(WebSession).where(WebSession.user_id == user_id, WebSession.revoked_at.is_(None))
-    if keep is not None:
-        stmt = stmt.where(WebSession.id != keep)
-    await session.execute(stmt.values(revoked_at=now_utc()))
+    await repo.revoke_web_sessions_of(session, user_id, now_utc(), keep=keep)

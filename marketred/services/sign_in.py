@@ -5,8 +5,9 @@ per account *and IP*, and that pair is locked (429) once they reach the limit, u
 sliding count leaves room; the owner gets a mail saying for how long when that happens.
 Keyed by the pair so a stranger guessing from elsewhere cannot lock the owner out of
 their own account (docs/security.md, finding 8); the per-IP limit still caps one
-source's guesses across accounts. This is the one service that commits on its own: a
-failed attempt must stay counted although the request that made it fails.
+source's guesses across accounts. A failed attempt must stay counted although the
+request that made it is refused: it says so to the request's transaction owner
+(`keep_when_refused`), which commits before the refusal goes out.
 
 In production vendor staff sign in with InforedChile only, and operators too unless
 `MARKETRED_OPERATOR_PASSWORD_SIGN_IN` allows their password (break-glass): the
@@ -25,6 +26,7 @@ from marketred.services.errors import Forbidden, InvalidInput, Unauthorized
 from marketred.settings import Settings
 from marketred.store.models import User
 from marketred.store.repositories import users as users_repo
+from marketred.store.session import after_commit, keep_when_refused
 
 LOCK = rate_limits.LOGIN_FAILURES_PER_ACCOUNT
 
@@ -74,11 +76,12 @@ async def change_password(
 async def _count_failure(
     session: AsyncSession, settings: Settings, key: str, owner: User | None
 ) -> None:
-    """Count a failed attempt under `key`, commit it (the request is about to fail), and
-    mail the owner when this attempt locks it."""
+    """Count a failed attempt under `key`, kept although the request is about to be
+    refused, and mail the owner (once that is committed) when this attempt locks it."""
     failures = await rate_limits.hit(session, LOCK, key)
-    await session.commit()
+    keep_when_refused(session)
     if failures == LOCK.max_hits and owner is not None:
         wait = await rate_limits.seconds_until_room(session, LOCK, key)
         minutes = max(1, math.ceil(wait / 60))
-        await auth_mail.send(settings, auth_mail.lockout_mail(settings, owner.email, minutes))
+        mail = auth_mail.lockout_mail(settings, owner.email, minutes)
+        after_commit(session, auth_mail.send, settings, mail)

@@ -13,7 +13,6 @@ import hashlib
 import json
 
 from pydantic import ValidationError
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketred.logs import get_logger
@@ -23,12 +22,13 @@ from marketred.services import authz
 from marketred.services.directory_sync import authenticate
 from marketred.services.errors import InvalidInput
 from marketred.store.models import SiteTheme
+from marketred.store.repositories import theme as repo
 
 log = get_logger(__name__)
 
 
 async def current(session: AsyncSession) -> ThemeIn:
-    row = await session.get(SiteTheme, 1)
+    row = await repo.get(session)
     if row is None:
         return DEFAULT_THEME
     return ThemeIn(
@@ -42,7 +42,7 @@ async def current(session: AsyncSession) -> ThemeIn:
 
 async def last_saved(session: AsyncSession) -> SiteTheme | None:
     """Who set the theme and when (the operator page shows it); None before anyone did."""
-    return await session.get(SiteTheme, 1)
+    return await repo.get(session)
 
 
 async def _save(session: AsyncSession, theme: ThemeIn, source: str, by: str | None) -> None:
@@ -50,11 +50,7 @@ async def _save(session: AsyncSession, theme: ThemeIn, source: str, by: str | No
     if problems:
         raise InvalidInput("colours fail WCAG AA contrast", errors=problems)
     values = {**theme.model_dump(), "source": source, "updated_by": by}
-    await session.execute(
-        pg_insert(SiteTheme)
-        .values(id=1, **values)
-        .on_conflict_do_update(index_elements=["id"], set_=values)
-    )
+    await repo.save(session, values)
     log.info("theme_changed", source=source, by=by, primary=theme.primary)
 
 

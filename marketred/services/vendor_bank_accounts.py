@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketred.integrations.mail import OutgoingMail
@@ -33,7 +32,9 @@ from marketred.services import authz, vendors
 from marketred.services.auth_mail import send
 from marketred.services.errors import NotFound
 from marketred.settings import Settings
-from marketred.store.models import User, Vendor, VendorBankAccount, VendorBankAccountChange
+from marketred.store.models import Vendor, VendorBankAccount, VendorBankAccountChange
+from marketred.store.repositories import users as users_repo
+from marketred.store.repositories import vendors as vendors_repo
 
 log = get_logger(__name__)
 SANTIAGO = ZoneInfo("America/Santiago")
@@ -59,7 +60,7 @@ def _out(account: VendorBankAccount, updated_by: str | None) -> BankAccountOut:
     return BankAccountOut(
         bank_code=account.bank_code,
         bank_name=BANKS.get(account.bank_code, account.bank_code),
-        account_type=account.account_type,  # type: ignore[arg-type]  # checked column
+        account_type=account.account_type,
         account_type_name=ACCOUNT_TYPES[account.account_type],
         account_number=account.account_number,
         holder_name=account.holder_name,
@@ -78,7 +79,7 @@ def _summary(account: VendorBankAccount) -> str:
 async def _email_of(session: AsyncSession, user_id: uuid.UUID | None) -> str | None:
     if user_id is None:
         return None
-    return await session.scalar(select(User.email).where(User.id == user_id))
+    return await users_repo.email_of(session, user_id)
 
 
 async def get_bank_account(session: AsyncSession, vendor_id: uuid.UUID) -> VendorBankAccount | None:
@@ -136,12 +137,7 @@ async def save_bank_account(
 async def changes(
     session: AsyncSession, who: Principal, limit: int = 20
 ) -> list[BankAccountChangeOut]:
-    rows = await session.scalars(
-        select(VendorBankAccountChange)
-        .where(VendorBankAccountChange.vendor_id == _vendor_of(who))
-        .order_by(VendorBankAccountChange.created_at.desc())
-        .limit(limit)
-    )
+    rows = await vendors_repo.bank_account_changes(session, _vendor_of(who), limit)
     return [
         BankAccountChangeOut(at=c.created_at, by=c.changed_by_email, summary=c.after) for c in rows
     ]

@@ -13,17 +13,17 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from pydantic import BaseModel, EmailStr, Field
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketred.logs import get_logger
 from marketred.schemas.accounts import Principal
 from marketred.services import authz
 from marketred.services.errors import InvalidInput, NotFound
-from marketred.services.image_processing import CONTENT_TYPE, ImageRefused, process
+from marketred.services.image_processing import CONTENT_TYPE, ImageRefused, process_in_thread
 from marketred.services.media_store import MediaStore
 from marketred.settings import Settings
 from marketred.store.models import Vendor, VendorChange
+from marketred.store.repositories import vendors as vendors_repo
 
 log = get_logger(__name__)
 
@@ -150,9 +150,9 @@ async def set_logo(
     dropped, bombs refused), served from /media; replaces a logo the directory sent."""
     vendor = await own_vendor(session, who)
     try:
-        processed = process(data)
+        processed = await process_in_thread(data)
     except ImageRefused as exc:
-        raise InvalidInput(str(exc), errors=[("logo", str(exc))]) from exc
+        raise InvalidInput(exc.reason, errors=[("logo", exc.reason)]) from exc
     for size, rendition in processed.renditions.items():
         await store.put(session, processed.key(size), rendition, CONTENT_TYPE)
     url = f"{public_url.rstrip('/')}/media/{processed.key('md')}"
@@ -192,15 +192,10 @@ async def set_active(
 
 
 async def changes(session: AsyncSession, vendor_id: uuid.UUID, limit: int = 50) -> list[ChangeRow]:
-    rows = await session.scalars(
-        select(VendorChange)
-        .where(VendorChange.vendor_id == vendor_id)
-        .order_by(VendorChange.created_at.desc(), VendorChange.id)
-        .limit(limit)
-    )
+    rows = await vendors_repo.changes(session, vendor_id, limit)
     return [ChangeRow(c.field, c.before, c.after, c.changed_by_email, c.created_at) for c in rows]
 
 
 async def all_vendors(session: AsyncSession, who: Principal) -> list[Vendor]:
     authz.require_role(who, "operator")
-    return list(await session.scalars(select(Vendor).order_by(Vendor.name)))
+    return await vendors_repo.all_by_name(session)

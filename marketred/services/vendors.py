@@ -3,13 +3,12 @@ mail a vendor."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketred.schemas.rut import normalize_rut
 from marketred.schemas.slugs import slugify
 from marketred.services.errors import Conflict, InvalidInput
-from marketred.store.models import User, Vendor
+from marketred.store.models import Vendor
 from marketred.store.repositories import vendors as vendors_repo
 
 
@@ -63,9 +62,4 @@ async def vendor_mail_address(session: AsyncSession, vendor: Vendor) -> str | No
     """The vendor's company address, else its first active staff member's."""
     if vendor.email:
         return vendor.email
-    return await session.scalar(
-        select(User.email)
-        .where(User.vendor_id == vendor.id, User.active.is_(True))
-        .order_by(User.created_at)
-        .limit(1)
-    )
+    return await vendors_repo.first_staff_email(session, vendor.id)

@@ -1,13 +1,25 @@
 """Async engine and session factory. The caller (request dependency, activity) owns the
-transaction: it opens a session, commits or rolls back."""
+transaction: it opens a session, commits or rolls back.
+
+What must happen only once the work is durable — a mail, a signal to a workflow, telling
+the indexer — is registered with `after_commit(session, fn, *args)` by whoever knows it
+is needed (handler or service); the owner runs the hooks with `commit(session)` (after
+its commit, in order) and drops them with `rollback(session)`. No one else commits.
+
+A request that is refused (a DomainError) rolls back, unless what it wrote must stand
+although the caller is refused — a failed sign-in counted toward the lock: the code that
+knows says so with `keep_when_refused(session)`, and the owner then commits (and runs
+the hooks, e.g. the lockout mail) before the refusal goes out. A crash still rolls back.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import inspect
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from typing import TypeVar
+from typing import ParamSpec, TypeVar
 
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -51,11 +63,66 @@ def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSessi
     return async_sessionmaker(engine, expire_on_commit=False)
 
 
+P = ParamSpec("P")
+_HOOKS = "marketred.after_commit"
+_KEEP = "marketred.keep_when_refused"
+
+
+def after_commit(
+    session: AsyncSession, fn: Callable[P, object], *args: P.args, **kwargs: P.kwargs
+) -> None:
+    """Run `fn(*args, **kwargs)` once the owner of `session`'s transaction has committed
+    it; never if the transaction is rolled back."""
+    session.info.setdefault(_HOOKS, []).append(lambda: fn(*args, **kwargs))
+
+
+def keep_when_refused(session: AsyncSession) -> None:
+    """Commit this transaction even if the caller is then refused (see the module doc)."""
+    session.info[_KEEP] = True
+
+
+async def commit(session: AsyncSession) -> None:
+    """The owner's commit: commit, then run the after-commit hooks in the order given.
+    A hook may write down what it did (when a mail went out): that is committed in
+    turn, and so on. A hook that fails fails the caller (the work is committed by then)."""
+    await session.commit()
+    while hooks := session.info.pop(_HOOKS, None):
+        for hook in hooks:
+            done = hook()
+            if inspect.isawaitable(done):
+                await done
+        await session.commit()
+
+
+async def rollback(session: AsyncSession) -> None:
+    """The owner's rollback: the after-commit hooks are dropped with the work."""
+    session.info.pop(_HOOKS, None)
+    session.info.pop(_KEEP, None)
+    await session.rollback()
+
+
 @asynccontextmanager
-async def transaction(factory: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
-    """A session whose work is committed on success and rolled back on error."""
-    async with factory() as session, session.begin():
-        yield session
+async def transaction(
+    factory: async_sessionmaker[AsyncSession],
+    *,
+    refusals: tuple[type[BaseException], ...] = (),
+) -> AsyncIterator[AsyncSession]:
+    """A session whose work is committed on success (then its after-commit hooks run) and
+    rolled back on error — but committed on one of `refusals` after keep_when_refused()."""
+    async with factory() as session:
+        try:
+            yield session
+        except refusals:
+            if session.info.pop(_KEEP, False):
+                await commit(session)
+            else:
+                await rollback(session)
+            raise
+        except BaseException:
+            await rollback(session)
+            raise
+        else:
+            await commit(session)
 
 
 _T = TypeVar("_T")

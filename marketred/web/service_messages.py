@@ -1,217 +1,141 @@
-"""The words of the domain services, in the visitor's language.
+"""The words of the domain services, in the visitor's language, found by code.
 
-Services speak English to API clients (problem+json). The pages are Spanish first, so a
-message a service raised is looked up here before a page shows it (a form field's error,
-a CSV import report row, an error page): known messages map to a gettext message, which
-the Spanish UI shows as is and the English catalog turns back into English. A message
-that is not known here (already written for the page) is shown unchanged.
+Services speak English to API clients (problem+json) and give every error a stable code
+with its parameters (services/errors.py: `DomainError.code`/`params`, and `Reason` for a
+field's message). The pages are Spanish first: a code known here maps to a gettext
+message, filled with the parameters, which the Spanish UI shows as is and the English
+catalog turns back into English. A message without a known code (one written for the
+page, or a service sentence nobody gave a code yet) is shown unchanged. Sentences are
+never read: rewording one cannot break its translation.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
+from marketred.services.errors import DomainError, code_of, params_of
 from marketred.web.i18n import gettext as _
 
-# Exact messages. Values are functions so the lookup happens in the request's language.
-_EXACT: dict[str, Callable[[], str]] = {
+Params = Mapping[str, str | int]
+
+# Values are functions so the lookup happens in the request's language.
+MESSAGES: dict[str, Callable[[Params], str]] = {
     # catalog and CSV import
-    "required": lambda: _("Este dato es obligatorio."),
-    "required column missing": lambda: _("Falta esta columna obligatoria."),
-    "column appears twice": lambda: _("Esta columna aparece dos veces."),
-    "must be positive": lambda: _("Debe ser mayor que cero."),
-    "empty": lambda: _("Este dato es obligatorio."),
-    "CLP has no decimals; write 12990 or 12.990": lambda: _(
-        "Los pesos no llevan decimales: escribe 12990 o 12.990."
+    "REQUIRED": lambda _p: _("Este dato es obligatorio."),
+    "CSV_COLUMN_MISSING": lambda _p: _("Falta esta columna obligatoria."),
+    "CSV_COLUMN_TWICE": lambda _p: _("Esta columna aparece dos veces."),
+    "MUST_BE_POSITIVE": lambda _p: _("Debe ser mayor que cero."),
+    "CLP_DECIMALS": lambda _p: _("Los pesos no llevan decimales: escribe 12990 o 12.990."),
+    "CLP_NOT_A_NUMBER": lambda _p: _("No es un monto en pesos: escribe 12990 o 12.990."),
+    "STOCK_NOT_A_NUMBER": lambda _p: _("Un número entero, o vacío si no controlas el stock."),
+    "IMAGE_URLS": lambda _p: _("Direcciones http(s) separadas por |."),
+    "YES_OR_NO": lambda _p: _("Escribe sí o no."),
+    "CSV_NO_HEADER": lambda _p: _("El archivo está vacío o no tiene fila de títulos."),
+    "CSV_NO_ROWS": lambda _p: _("El archivo no tiene filas de productos."),
+    "CSV_TOO_MANY_ROWS": lambda p: _("Más de %(n)s filas: divide el archivo.", n=p["n"]),
+    "CSV_SKU_REPEATED": lambda p: _(
+        "El SKU %(sku)s ya aparece en la fila %(line)s.", sku=p["sku"], line=p["line"]
     ),
-    "not a whole number of pesos (write 12990 or 12.990)": lambda: _(
-        "No es un monto en pesos: escribe 12990 o 12.990."
-    ),
-    "a whole number, or empty when not tracked": lambda: _(
-        "Un número entero, o vacío si no controlas el stock."
-    ),
-    "this variant is out of stock": lambda: _("Agotado: no quedan unidades de esta variante."),
-    "dropping every line is a rejection: reject the quote instead": lambda: _(
-        "Quitaste todos los productos: si no puedes vender nada, rechaza la cotización."
-    ),
-    "http(s) URLs separated by |": lambda: _("Direcciones http(s) separadas por |."),
-    "write si or no": lambda: _("Escribe sí o no."),
-    "the file is empty or has no header row": lambda: _(
-        "El archivo está vacío o no tiene fila de títulos."
-    ),
-    "no data rows": lambda: _("El archivo no tiene filas de productos."),
-    "already used by another product of yours": lambda: _("Ya lo usa otro de tus productos."),
-    # product photos (services/image_processing.py, product_images.py)
-    "the file is larger than 8 MB": lambda: _("La foto pesa más de 8 MB."),
-    "the file is empty": lambda: _("Elige un archivo de foto."),
-    "not a JPEG, PNG or WebP picture": lambda: _("No es una foto JPEG, PNG o WebP."),
-    "the picture decodes to too many pixels": lambda: _(
-        "La foto tiene demasiados píxeles (máximo 40 megapíxeles)."
-    ),
-    "the picture is smaller than 64 pixels on a side": lambda: _(
-        "La foto es muy pequeña: al menos 64 píxeles por lado."
-    ),
-    "at most 8 photos per product": lambda: _("Cada producto tiene como máximo 8 fotos."),
-    "this photo is already there": lambda: _("Esa foto ya está en el producto."),
-    "describe the photo": lambda: _(
-        "Describe la foto para quien no puede verla (por ejemplo: «Chaleco gris, vista frontal»)."
-    ),
-    "at most 300 characters": lambda: _("Como máximo 300 caracteres."),
-    "already used": lambda: _("Ya lo usa otro de tus productos."),
-    "SKU already used": lambda: _("Ya lo usa otro de tus productos."),
-    "last variant of the product": lambda: _(
-        "Es la última variante: desactiva o elimina el producto."
-    ),
-    "this product appears in quotes; deactivate it instead (active: false)": lambda: _(
+    "CSV_PROBLEMS": lambda p: _("%(n)s problema(s) en el archivo; no se importó nada.", n=p["n"]),
+    "SKU_TAKEN": lambda _p: _("Ya lo usa otro de tus productos."),
+    "TOO_LONG": lambda p: _("Máximo %(n)s caracteres.", n=p["n"]),
+    "PRICE_ABOVE_MAX": lambda p: _("Supera el máximo de %(n)s.", n=p["n"]),
+    "LAST_VARIANT": lambda _p: _("Es la última variante: desactiva o elimina el producto."),
+    "PRODUCT_QUOTED": lambda _p: _(
         "Este producto aparece en cotizaciones: desactívalo en vez de eliminarlo."
     ),
-    "this variant appears in quotes; deactivate it instead (active: false)": lambda: _(
+    "VARIANT_QUOTED": lambda _p: _(
         "Esta variante aparece en cotizaciones: desactívala en vez de eliminarla."
     ),
+    "CATALOG_VENDOR_ONLY": lambda _p: _("Solo el personal de una tienda administra su catálogo."),
+    # product photos and logos (services/image_processing.py, product_images.py)
+    "PHOTO_TOO_LARGE": lambda _p: _("La foto pesa más de 8 MB."),
+    "PHOTO_EMPTY": lambda _p: _("Elige un archivo de foto."),
+    "PHOTO_NOT_A_PICTURE": lambda _p: _("No es una foto JPEG, PNG o WebP."),
+    "PHOTO_BOMB": lambda _p: _("La foto tiene demasiados píxeles (máximo 40 megapíxeles)."),
+    "PHOTO_TOO_MANY_PIXELS": lambda p: _(
+        "La foto tiene %(w)s×%(h)s píxeles; el máximo es 40 megapíxeles.", w=p["w"], h=p["h"]
+    ),
+    "PHOTO_TOO_SMALL": lambda _p: _("La foto es muy pequeña: al menos 64 píxeles por lado."),
+    "PHOTO_LIMIT": lambda _p: _("Cada producto tiene como máximo 8 fotos."),
+    "PHOTO_DUPLICATE": lambda _p: _("Esa foto ya está en el producto."),
+    "PHOTO_ALT_MISSING": lambda _p: _(
+        "Describe la foto para quien no puede verla (por ejemplo: «Chaleco gris, vista frontal»)."
+    ),
+    "PHOTO_ALT_TOO_LONG": lambda _p: _("Como máximo 300 caracteres."),
     # carts and quote requests
-    "between 0 and 999": lambda: _("Entre 0 y 999."),
-    "not available": lambda: _("Este producto ya no está disponible."),
-    "this product is no longer available": lambda: _("Este producto ya no está disponible."),
-    "empty cart": lambda: _("Tu carro de esta tienda está vacío."),
-    "your cart for this vendor is empty": lambda: _("Tu carro de esta tienda está vacío."),
-    "could not start the quote; your cart is unchanged, try again": lambda: _(
+    "QUANTITY_RANGE": lambda _p: _("Entre 0 y 999."),
+    "VARIANT_UNAVAILABLE": lambda _p: _("Este producto ya no está disponible."),
+    "OUT_OF_STOCK": lambda p: _("Solo quedan %(n)s en stock.", n=p["n"]),
+    "CART_EMPTY": lambda _p: _("Tu carro de esta tienda está vacío."),
+    "CART_LINE_UNAVAILABLE": lambda p: _(
+        "%(name)s (%(sku)s) ya no está disponible.", name=p["name"], sku=p["sku"]
+    ),
+    "CART_LINE_SHORT": lambda p: _(
+        "%(name)s (%(sku)s): solo quedan %(n)s.", name=p["name"], sku=p["sku"], n=p["n"]
+    ),
+    "QUOTE_NOT_STARTED": lambda _p: _(
         "No pudimos enviar la solicitud; tu carro no cambió. Intenta de nuevo."
     ),
-    # accounts
-    "is too common or easy to guess; choose another": lambda: _(
-        "Es demasiado común o fácil de adivinar; elige otra."
+    "QUOTE_ACTOR_FORBIDDEN": lambda _p: _("Tu cuenta no puede hacer esta acción en la cotización."),
+    "VARIANT_SOLD_OUT": lambda _p: _("Agotado: no quedan unidades de esta variante."),
+    "CART_LINE_SOLD_OUT": lambda p: _(
+        "%(name)s (%(sku)s) está agotado.", name=p["name"], sku=p["sku"]
     ),
-    "is not correct": lambda: _("No es correcta."),
-    "taken": lambda: _("Ya existe una cuenta con este correo."),
-    "an account with this email already exists": lambda: _("Ya existe una cuenta con este correo."),
-    "invalid or expired": lambda: _("El enlace no es válido, ya se usó o expiró."),
-    (
-        "an unverified account uses this email; confirm it with the link we mailed "
-        "or reset its password, then sign in with InforedChile again"
-    ): lambda: _(
+    # a vendor's acceptance (workflows/quote_rules.py: accept_input_problem, shortage_message)
+    "ACCEPT_ALL_DROPPED": lambda _p: _(
+        "Quitaste todos los productos: si no puedes vender nada, rechaza la cotización."
+    ),
+    "ACCEPT_QUANTITY_ABOVE_ASKED": lambda p: _(
+        "A lo más %(n)s, lo que pidió el comprador.", n=p["n"]
+    ),
+    "ACCEPT_REASON_MISSING": lambda _p: _(
+        "Cuéntale al comprador por qué envías menos o quitas el producto."
+    ),
+    "ACCEPT_STOCK_SHORT": lambda p: _(
+        "Falta stock de %(item)s: quedan %(n)s y aceptaste %(q)s. Baja la cantidad.",
+        item=p["item"],
+        n=p["n"],
+        q=p["q"],
+    ),
+    # accounts
+    "PASSWORD_TOO_SHORT": lambda p: _("Debe tener al menos %(n)s caracteres.", n=p["n"]),
+    "PASSWORD_COMMON": lambda _p: _("Es demasiado común o fácil de adivinar; elige otra."),
+    "PASSWORD_WRONG": lambda _p: _("No es correcta."),
+    "EMAIL_TAKEN": lambda _p: _("Ya existe una cuenta con este correo."),
+    "LINK_INVALID": lambda _p: _("El enlace no es válido, ya se usó o expiró."),
+    "OIDC_UNVERIFIED_ACCOUNT": lambda _p: _(
         "Hay una cuenta sin confirmar con este correo. Confírmala con el enlace que te "
         "enviamos o recupera su contraseña, y vuelve a ingresar con InforedChile."
     ),
     # error pages
-    "the workflow engine did not answer; try again shortly": lambda: _(
+    "WORKFLOW_UNAVAILABLE": lambda _p: _(
         "El sistema de cotizaciones no respondió; intenta de nuevo en un momento."
     ),
-    "the workflow engine is not reachable; try again shortly": lambda: _(
-        "El sistema de cotizaciones no respondió; intenta de nuevo en un momento."
-    ),
-    "invalid address": lambda: _("La dirección no es válida."),
-    # deadlines
-    "the vendor already extended its time once": lambda: _("Ya pediste más plazo una vez."),
-    "a vendor may only extend its time to answer": lambda: _(
-        "Solo puedes pedir más plazo para responder."
-    ),
-    "only vendor staff manage a catalog": lambda: _(
-        "Solo el personal de una tienda administra su catálogo."
-    ),
-    "only vendor staff import a catalog": lambda: _(
-        "Solo el personal de una tienda administra su catálogo."
+    "ADDRESS_INVALID": lambda _p: _("La dirección no es válida."),
+    "NOT_FOUND": lambda _p: _("No existe, o no tienes acceso."),
+    # a quote's workflow refused the action (its rules, workflows/quote_rules.py)
+    "DEADLINE_NOT_PENDING": lambda _p: _("Ese plazo ya no está corriendo."),
+    "DEADLINE_VENDOR_RESPONSE_ONLY": lambda _p: _("Solo puedes pedir más plazo para responder."),
+    "DEADLINE_ALREADY_EXTENDED": lambda _p: _("Ya pediste más plazo una vez."),
+    "DEADLINE_TOO_MANY_HOURS": lambda p: _("Como máximo %(n)s horas más.", n=p["n"]),
+    "QUOTE_STATE_CONFLICT": lambda _p: _(
+        "La cotización ya no permite esta acción en su estado actual."
     ),
 }
 
-# Messages that carry a value.
-_PATTERNS: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
-    (
-        re.compile(r"at most (\d+) characters"),
-        lambda m: _("Máximo %(n)s caracteres.", n=m[1]),
-    ),
-    (
-        re.compile(r"must have at least (\d+) characters"),
-        lambda m: _("Debe tener al menos %(n)s caracteres.", n=m[1]),
-    ),
-    (
-        re.compile(r"above the maximum of (\d+)"),
-        lambda m: _("Supera el máximo de %(n)s.", n=m[1]),
-    ),
-    (
-        re.compile(r"more than (\d+) rows; split the file"),
-        lambda m: _("Más de %(n)s filas: divide el archivo.", n=m[1]),
-    ),
-    (
-        re.compile(r"SKU (.+) already on line (\d+)"),
-        lambda m: _("El SKU %(sku)s ya aparece en la fila %(line)s.", sku=m[1], line=m[2]),
-    ),
-    (
-        re.compile(r"SKU (.+) appears twice"),
-        lambda m: _("El SKU %(sku)s aparece dos veces.", sku=m[1]),
-    ),
-    (
-        re.compile(r"only (\d+) in stock"),
-        lambda m: _("Solo quedan %(n)s en stock.", n=m[1]),
-    ),
-    (
-        re.compile(r"(.+) \((.+)\) is out of stock"),
-        lambda m: _("%(name)s (%(sku)s) está agotado.", name=m[1], sku=m[2]),
-    ),
-    (
-        re.compile(
-            r"line \d+, not enough stock for (.+): (\d+) available, (\d+) accepted;"
-            r" lower the quantity"
-        ),
-        lambda m: _(
-            "Falta stock de %(item)s: quedan %(n)s y aceptaste %(q)s. Baja la cantidad.",
-            item=m[1],
-            n=m[2],
-            q=m[3],
-        ),
-    ),
-    (
-        re.compile(r"line \d+: at most the (\d+) the buyer asked for"),
-        lambda m: _("A lo más %(n)s, lo que pidió el comprador.", n=m[1]),
-    ),
-    (
-        re.compile(r"line \d+: say why you lower the quantity or drop the line"),
-        lambda _m: _("Cuéntale al comprador por qué envías menos o quitas el producto."),
-    ),
-    (
-        re.compile(r"(.+) \((.+)\) is no longer available"),
-        lambda m: _("%(name)s (%(sku)s) ya no está disponible.", name=m[1], sku=m[2]),
-    ),
-    (
-        re.compile(r"(.+) \((.+)\): only (\d+) in stock"),
-        lambda m: _("%(name)s (%(sku)s): solo quedan %(n)s.", name=m[1], sku=m[2], n=m[3]),
-    ),
-    (
-        re.compile(r"(\d+) problem\(s\) in the file; nothing was imported"),
-        lambda m: _("%(n)s problema(s) en el archivo; no se importó nada.", n=m[1]),
-    ),
-    (
-        re.compile(r"the picture has (\d+)×(\d+) pixels; at most \d+ megapixels"),
-        lambda m: _(
-            "La foto tiene %(w)s×%(h)s píxeles; el máximo es 40 megapíxeles.", w=m[1], h=m[2]
-        ),
-    ),
-    (
-        re.compile(r"at most (\d+) more hours"),
-        lambda m: _("Como máximo %(n)s horas más.", n=m[1]),
-    ),
-    (
-        re.compile(r"the \w+ deadline is not pending in state \w+"),
-        lambda _m: _("Ese plazo ya no está corriendo."),
-    ),
-    (
-        re.compile(r"this action on a quote is for .+ accounts"),
-        lambda _m: _("Tu cuenta no puede hacer esta acción en la cotización."),
-    ),
-    (
-        re.compile(r"(?:quote|product|variant|vendor) .*not found.*|.* does not exist"),
-        lambda _m: _("No existe, o no tienes acceso."),
-    ),
-]
+
+def localize(message: str, code: str | None = None, params: Params | None = None) -> str:
+    """`message` in the current request's language, by its code (a `Reason`'s own, or
+    `code`/`params` given apart, as a CSV report row carries them); without a known code
+    the message unchanged."""
+    code = code or code_of(message)
+    words = MESSAGES.get(code) if code else None
+    if words is None:
+        return str(message)
+    return words(params if params is not None else params_of(message))
 
 
-def localize(message: str) -> str:
-    """The service's `message` in the current request's language (unknown: unchanged)."""
-    exact = _EXACT.get(message)
-    if exact is not None:
-        return exact()
-    for pattern, render in _PATTERNS:
-        found = pattern.fullmatch(message)
-        if found:
-            return render(found)
-    return message
+def error_text(exc: DomainError) -> str:
+    """What a page says about a domain error: its code's words, else its detail."""
+    return localize(exc.reason)

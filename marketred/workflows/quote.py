@@ -27,6 +27,7 @@ with workflow.unsafe.imports_passed_through():
         PollPaymentInput,
         RefundInput,
     )
+    from marketred.schemas.problems import refusal_details
     from marketred.schemas.quotes import (
         Actor,
         NotificationEvent,
@@ -424,4 +425,6 @@ class QuoteWorkflowBase:
 
     def _refuse_unless(self, ok: bool, why: str) -> None:
         if not ok:
-            raise ApplicationError(why, type="QuoteStateConflict", non_retryable=True)
+            raise ApplicationError(
+                why, *refusal_details(why), type="QuoteStateConflict", non_retryable=True
+            )

@@ -13,6 +13,7 @@ with workflow.unsafe.imports_passed_through():
     from marketred.schemas.ledger import PostSaleInput
     from marketred.schemas.money import format_clp
     from marketred.schemas.payments import CreatePaymentInput, PaymentCheck, PaymentNotified
+    from marketred.schemas.problems import refusal_details
     from marketred.schemas.quotes import (
         FINAL_STATUSES,
         PAID_STATUSES,
@@ -425,7 +426,13 @@ class QuoteWorkflow(QuoteReturns):
             assert result is not None
             if result.short:
                 field, message = rules.shortage_message(result)
-                raise ApplicationError(message, field, type=QUOTE_INVALID_INPUT, non_retryable=True)
+                raise ApplicationError(
+                    message,
+                    field,
+                    *refusal_details(message),
+                    type=QUOTE_INVALID_INPUT,
+                    non_retryable=True,
+                )
             if self.s.status != "REQUESTED":
                 await self._steps.run(
                     c.RESERVE_STOCK, ReserveStockInput(quote_id=self._in.quote_id, items=[])
@@ -440,7 +447,13 @@ class QuoteWorkflow(QuoteReturns):
         problem = rules.accept_input_problem(self.s, inp)
         if problem is not None:
             field, message = problem
-            raise ApplicationError(message, field, type=QUOTE_INVALID_INPUT, non_retryable=True)
+            raise ApplicationError(
+                message,
+                field,
+                *refusal_details(message),
+                type=QUOTE_INVALID_INPUT,
+                non_retryable=True,
+            )
 
     @workflow.update
     async def reject(self, inp: RejectInput) -> QuoteState:

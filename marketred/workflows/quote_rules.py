@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from marketred.schemas.problems import Reason
 from marketred.schemas.quotes import (
     FINAL_STATUSES,
     RESOLVED_BY_A_PERSON,
@@ -65,38 +66,58 @@ def accepted_lines(
     return out
 
 
-def accept_input_problem(s: QuoteRunState, inp: AcceptInput) -> tuple[str, str] | None:
+def accept_input_problem(s: QuoteRunState, inp: AcceptInput) -> tuple[str, Reason] | None:
     """Why the acceptance's own input cannot work, as (field, message); None if it can.
     Fields are named as the API names them (`lines[<index>].quantity`)."""
     requested = {line.position: line.quantity for line in s.lines}
     seen: set[int] = set()
     for index, change in enumerate(inp.lines or []):
         if change.position in seen:
-            return f"lines[{index}].position", f"line {change.position} is changed twice"
+            return f"lines[{index}].position", Reason(
+                "ACCEPT_LINE_TWICE",
+                f"line {change.position} is changed twice",
+                position=change.position,
+            )
         seen.add(change.position)
         asked = requested.get(change.position)
         if change.quantity is None or asked is None or change.quantity == asked:
             continue
         if change.quantity < 0:
-            return f"lines[{index}].quantity", "the quantity cannot be negative"
+            return f"lines[{index}].quantity", Reason(
+                "ACCEPT_QUANTITY_NEGATIVE", "the quantity cannot be negative"
+            )
         if change.quantity > asked:
             return (
                 f"lines[{index}].quantity",
-                f"line {change.position}: at most the {asked} the buyer asked for",
+                Reason(
+                    "ACCEPT_QUANTITY_ABOVE_ASKED",
+                    f"line {change.position}: at most the {asked} the buyer asked for",
+                    position=change.position,
+                    n=asked,
+                ),
             )
         if not (change.reason or "").strip():
             return (
                 f"lines[{index}].reason",
-                f"line {change.position}: say why you lower the quantity or drop the line",
+                Reason(
+                    "ACCEPT_REASON_MISSING",
+                    f"line {change.position}: say why you lower the quantity or drop the line",
+                    position=change.position,
+                ),
             )
     lines = accepted_lines(s.lines, inp.lines)
     if all(line.quantity == 0 for line in lines):
-        return "lines", "dropping every line is a rejection: reject the quote instead"
+        return "lines", Reason(
+            "ACCEPT_ALL_DROPPED", "dropping every line is a rejection: reject the quote instead"
+        )
     if totals_of(lines, inp.shipping_cost)[1] <= 0:
         # Khipu takes no payment of $0: accepting it would leave the quote stuck.
         return (
             "shipping_cost",
-            "the total to pay must be more than $0: set a price or a shipping cost",
+            Reason(
+                "ACCEPT_TOTAL_ZERO",
+                "the total to pay must be more than $0: set a price or a shipping cost",
+            ),
         )
     return None
 
@@ -117,13 +138,20 @@ def stock_items(lines: list[QuoteLine]) -> list[StockItem]:
     ]
 
 
-def shortage_message(result: ReserveStockResult) -> tuple[str, str]:
+def shortage_message(result: ReserveStockResult) -> tuple[str, Reason]:
     """The vendor's error for an acceptance short of stock, naming the (first) line."""
     short = result.short[0]
     return (
         "lines",
-        f"line {short.position}, not enough stock for {short.label}: {short.available} available, "
-        f"{short.requested} accepted; lower the quantity",
+        Reason(
+            "ACCEPT_STOCK_SHORT",
+            f"line {short.position}, not enough stock for {short.label}: "
+            f"{short.available} available, {short.requested} accepted; lower the quantity",
+            position=short.position,
+            item=short.label,
+            n=short.available,
+            q=short.requested,
+        ),
     )
 
 
@@ -168,14 +196,25 @@ def extend_deadline(
 ) -> str | None:
     current = getattr(s.deadlines, inp.deadline)
     if current is None or current != s.deadlines.next_for(s.status):
-        return f"the {inp.deadline} deadline is not pending in state {s.status}"
+        return Reason(
+            "DEADLINE_NOT_PENDING",
+            f"the {inp.deadline} deadline is not pending in state {s.status}",
+            deadline=inp.deadline,
+            status=s.status,
+        )
     if inp.actor == "vendor":
         if inp.deadline != "respond_by":
-            return "a vendor may only extend its time to answer"
+            return Reason(
+                "DEADLINE_VENDOR_RESPONSE_ONLY", "a vendor may only extend its time to answer"
+            )
         if s.response_extended:
-            return "the vendor already extended its time once"
+            return Reason("DEADLINE_ALREADY_EXTENDED", "the vendor already extended its time once")
         if inp.hours > policy.response_hours:
-            return f"at most {policy.response_hours} more hours"
+            return Reason(
+                "DEADLINE_TOO_MANY_HOURS",
+                f"at most {policy.response_hours} more hours",
+                n=policy.response_hours,
+            )
     return None
 
 

@@ -139,7 +139,9 @@ async def test_eight_photos_at_most_and_the_same_photo_once(client, db, settings
         assert r.status_code == 201, r.text
     r = await _upload(client, vendor.headers, product["id"], photo("white"))
     assert r.status_code == 422
-    assert r.json()["errors"] == [{"field": "file", "message": "at most 8 photos per product"}]
+    assert r.json()["errors"] == [
+        {"field": "file", "message": "at most 8 photos per product", "code": "PHOTO_LIMIT"}
+    ]
 
     other = await create_product(client, vendor, product_body("Otra", image_urls=[],
         variants=[{"sku": "OTRA-1", "price": 1000}]))  # fmt: skip
@@ -161,7 +163,13 @@ async def test_refusals_change_nothing(client, db, settings):
     assert r.json()["errors"][0]["field"] == "alt"
     r = await _upload(client, vendor.headers, product["id"], b"not a picture")
     assert r.status_code == 422
-    assert r.json()["errors"] == [{"field": "file", "message": "not a JPEG, PNG or WebP picture"}]
+    assert r.json()["errors"] == [
+        {
+            "field": "file",
+            "message": "not a JPEG, PNG or WebP picture",
+            "code": "PHOTO_NOT_A_PICTURE",
+        }
+    ]
     huge = b"\xff" * (image_processing.MAX_BYTES + 200_000)
     r = await _upload(client, vendor.headers, product["id"], huge)
     assert r.status_code == 413

@@ -15,6 +15,7 @@ from fastapi import FastAPI
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from marketred.activities import payments as payment_activity
 from marketred.integrations.khipu import KhipuClient, KhipuServerError, KhipuTimeout
 from marketred.schemas.payments import PaymentCheck, PaymentLink, RefundInput
 from marketred.services import payment_refunds, payments
@@ -66,7 +67,7 @@ async def rows_for(db: AsyncSession, quote: Quote) -> list[Payment]:
 async def create(
     sessions: async_sessionmaker[AsyncSession], khipu: KhipuClient, quote: Quote
 ) -> PaymentLink:
-    return await payments.create_payment(
+    return await payment_activity.create_payment(
         sessions, khipu, public_url=PUBLIC_URL, inp=create_input(quote)
     )
 
@@ -335,10 +336,10 @@ async def test_full_refund_is_recorded_once(
 ) -> None:
     link = await create(session_factory, khipu, quote)
     await pay(http, link.khipu_payment_id)
-    first = await payments.refund_payment(
+    first = await payment_activity.refund_payment(
         session_factory, khipu, refund_input(quote, link.khipu_payment_id)
     )
-    again = await payments.refund_payment(
+    again = await payment_activity.refund_payment(
         session_factory, khipu, refund_input(quote, link.khipu_payment_id)
     )
 
@@ -361,7 +362,7 @@ async def test_refund_of_an_unpaid_payment_is_refused(
 ) -> None:
     link = await create(session_factory, khipu, quote)
     with pytest.raises(payments.PaymentRefused):
-        await payments.refund_payment(
+        await payment_activity.refund_payment(
             session_factory, khipu, refund_input(quote, link.khipu_payment_id)
         )
     [row] = await rows_for(db, quote)
@@ -382,14 +383,14 @@ async def test_timed_out_refund_is_resolved_by_reading_the_payment_back(
     inp = refund_input(quote, link.khipu_payment_id)
 
     with pytest.raises(KhipuTimeout):
-        await payments.refund_payment(session_factory, khipu, inp)
+        await payment_activity.refund_payment(session_factory, khipu, inp)
     [row] = await rows_for(db, quote)
     assert row.refunded_at is None
     # Khipu carries the timed-out refund out after we gave up.
     await eventually(lambda: _reversed(http, link.khipu_payment_id))
 
     # The retry is refused by Khipu (already reversed): recorded as done, not repeated.
-    result = await payments.refund_payment(session_factory, khipu, inp)
+    result = await payment_activity.refund_payment(session_factory, khipu, inp)
     assert (result.refunded_amount, result.already_refunded) == (45_990, True)
     [row] = await rows_for(db, quote)
     assert (row.status, row.refunded_amount) == ("refunded", 45_990)
@@ -425,13 +426,13 @@ async def test_partial_refunds_are_made_once_each_by_refund_id(
 ) -> None:
     link = await create(session_factory, khipu, quote)
     await pay(http, link.khipu_payment_id)
-    first = await payment_refunds.refund_part(
+    first = await payment_activity.refund_part(
         session_factory, khipu, part(quote, link.khipu_payment_id, "r1", 5_000)
     )
-    again = await payment_refunds.refund_part(
+    again = await payment_activity.refund_part(
         session_factory, khipu, part(quote, link.khipu_payment_id, "r1", 5_000)
     )
-    other = await payment_refunds.refund_part(
+    other = await payment_activity.refund_part(
         session_factory, khipu, part(quote, link.khipu_payment_id, "r2", 990)
     )
     assert (first.refunded_amount, again.already_refunded, other.refunded_amount) == (
@@ -457,11 +458,11 @@ async def test_a_partial_refund_without_an_answer_is_never_sent_again(
     await http.post("/_sandbox/faults", json=fault)
     inp = part(quote, link.khipu_payment_id, "r-lost", 2_000)
     with pytest.raises(payment_refunds.RefundUncertain):
-        await payment_refunds.refund_part(session_factory, khipu, inp)
+        await payment_activity.refund_part(session_factory, khipu, inp)
     # Khipu carried it out after we gave up; a second attempt must not refund again.
     await eventually(lambda: _refunds(http, link.khipu_payment_id))
     with pytest.raises(payment_refunds.RefundUncertain):
-        await payment_refunds.refund_part(session_factory, khipu, inp)
+        await payment_activity.refund_part(session_factory, khipu, inp)
     at_khipu = (await http.get(f"/_sandbox/payments/{link.khipu_payment_id}")).json()
     assert len(at_khipu["refunds"]) == 1
 
@@ -478,7 +479,7 @@ async def test_a_partial_refund_khipu_refuses_is_refused_and_may_be_asked_again(
     inp = part(quote, link.khipu_payment_id, "r-rendido", 1_000)
     for _ in range(2):
         with pytest.raises(payments.PaymentRefused, match="rendido"):
-            await payment_refunds.refund_part(session_factory, khipu, inp)
+            await payment_activity.refund_part(session_factory, khipu, inp)
     at_khipu = (await http.get(f"/_sandbox/payments/{link.khipu_payment_id}")).json()
     assert at_khipu["refunds"] == []
 

@@ -24,6 +24,7 @@ from marketred.services import (
     sign_in,
     tokens,
 )
+from marketred.store.session import after_commit, keep_when_refused
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 
@@ -35,12 +36,13 @@ async def register(
     per_ip = rate_limits.register_per_ip(settings.register_per_ip_hour)
     if ip and per_ip is not None:
         await rate_limits.hit(session, per_ip, ip)
-        await session.commit()  # counted even if the registration is then refused
+        keep_when_refused(session)  # counted even if the registration is then refused
     user = await accounts.register_buyer(session, body)
     token = await email_tokens.issue(session, user, "verify_email")
     out = await accounts.to_user_out(session, user)
-    await session.commit()
-    await auth_mail.send(settings, auth_mail.verification_mail(settings, user.email, token))
+    after_commit(
+        session, auth_mail.send, settings, auth_mail.verification_mail(settings, user.email, token)
+    )
     return out
 
 
@@ -88,7 +90,7 @@ async def request_password_reset(
     user = await accounts.find_by_email(session, email)
     if user is not None and user.active:
         token = await email_tokens.issue(session, user, "reset_password")
-        await session.commit()
+        # A background task runs after the answer is sent, so after the request commits.
         background.add_task(
             auth_mail.send, settings, auth_mail.reset_mail(settings, user.email, token)
         )

@@ -11,6 +11,7 @@ from marketred.api.indexing import tell_indexer
 from marketred.integrations.directory import SIGNATURE_HEADER
 from marketred.schemas.directory import CompanySyncResult
 from marketred.services import directory_sync
+from marketred.store.session import after_commit
 
 router = APIRouter(prefix="/api/v1/directory", tags=["directory"])
 
@@ -52,6 +53,5 @@ async def put_company(
         commission_bps=settings.commission_bps,
     )
     if outcome.reindex:
-        await session.commit()
-        await tell_indexer(resources, outcome.reindex)
+        after_commit(session, tell_indexer, resources, outcome.reindex)
     return outcome.result

@@ -15,6 +15,7 @@ from marketred.services import catalog, product_images
 from marketred.services.errors import DomainError, InvalidInput
 from marketred.services.image_processing import MAX_BYTES
 from marketred.services.media_store import media_store
+from marketred.store.session import after_commit
 
 router = APIRouter(tags=["product images"])
 # The whole multipart body: the file plus the alt text and the boundaries.
@@ -86,8 +87,7 @@ async def add_image(
     ref = await product_images.upload(
         session, vendor, product_id, data, alt, settings.public_url, store
     )
-    await session.commit()
-    await tell_indexer(resources, [product_id])
+    after_commit(session, tell_indexer, resources, [product_id])
     base = settings.public_url.rstrip("/")
     return ImageOut(
         id=ref.id,

@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Response
+from fastapi import APIRouter, Query, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -25,7 +25,7 @@ from marketred.api.deps import (
     TemporalDep,
     VendorOrOperator,
 )
-from marketred.api.idempotent import once
+from marketred.api.idempotent import Idempotent, IdempotentRequest
 from marketred.schemas.accounts import Principal
 from marketred.schemas.common import Page
 from marketred.schemas.payouts import (
@@ -41,7 +41,6 @@ from marketred.schemas.payouts import (
     ReleaseTransferBody,
 )
 from marketred.services import (
-    idempotency,
     payout_bank_files,
     payout_commands,
     payout_queries,
@@ -49,7 +48,6 @@ from marketred.services import (
 )
 
 router = APIRouter(prefix="/api/v1", tags=["payouts"])
-IdempotencyKeyHeader = Annotated[str | None, Header(alias=idempotency.HEADER)]
 
 
 @router.get("/payouts")
@@ -71,13 +69,12 @@ async def run_payouts(
     principal: OperatorPrincipal,
     settings: SettingsDep,
     temporal: TemporalDep,
-    key: IdempotencyKeyHeader = None,
+    idem: Idempotent,
 ) -> PayoutRunResult:
     """Create the payouts owed now (one per vendor). The same Idempotency-Key answers
-    the same run instead of starting another."""
-    scoped = f"{principal.user_id}:{idempotency.validate_key(key)}" if key else None
+    the same run instead of starting another (the key names the run's workflow)."""
     return await payout_commands.run_payouts(
-        temporal, settings, requested_by=principal.user_id, idempotency_key=scoped
+        temporal, settings, requested_by=principal.user_id, idempotency_key=idem.scoped_key()
     )
 
 
@@ -125,8 +122,7 @@ async def _decision(
     session: AsyncSession,
     principal: Principal,
     payout_id: uuid.UUID,
-    action: str,
-    key: str | None,
+    idem: IdempotentRequest,
     body: BaseModel | None,
     decide: Callable[[str | None], Awaitable[PayoutDecisionResult]],
 ) -> PayoutDetail | JSONResponse:
@@ -136,8 +132,7 @@ async def _decision(
         await decide(scoped)
         return await payout_queries.payout_detail(session, principal, payout_id)
 
-    scope = f"POST /api/v1/payouts/{payout_id}/{action}"
-    return await once(session, principal.user_id, scope, key, body, work)
+    return await idem.run(body, work)
 
 
 @router.post("/payouts/{payout_id}/approve", response_model=PayoutDetail)
@@ -146,14 +141,13 @@ async def approve_payout(
     principal: OperatorPrincipal,
     session: SessionDep,
     temporal: TemporalDep,
-    key: IdempotencyKeyHeader = None,
+    idem: Idempotent,
 ) -> PayoutDetail | JSONResponse:
     return await _decision(
         session,
         principal,
         payout_id,
-        "approve",
-        key,
+        idem,
         None,
         lambda k: payout_commands.approve_payout(
             temporal, session, payout_id, principal.user_id, key=k
@@ -168,14 +162,13 @@ async def reject_payout(
     principal: OperatorPrincipal,
     session: SessionDep,
     temporal: TemporalDep,
-    key: IdempotencyKeyHeader = None,
+    idem: Idempotent,
 ) -> PayoutDetail | JSONResponse:
     return await _decision(
         session,
         principal,
         payout_id,
-        "reject",
-        key,
+        idem,
         body,
         lambda k: payout_commands.reject_payout(
             temporal, session, payout_id, body.reason, principal.user_id, key=k
@@ -190,7 +183,7 @@ async def confirm_transfer(
     principal: OperatorPrincipal,
     session: SessionDep,
     temporal: TemporalDep,
-    key: IdempotencyKeyHeader = None,
+    idem: Idempotent,
 ) -> PayoutDetail | JSONResponse:
     """The bank executed the transfer of a SUBMITTED payout (bank file) or of one HELD
     because its outcome was unknown: PAID with the bank's reference."""
@@ -198,8 +191,7 @@ async def confirm_transfer(
         session,
         principal,
         payout_id,
-        "confirm-transfer",
-        key,
+        idem,
         body,
         lambda k: payout_commands.confirm_transfer(
             temporal, session, payout_id, body.reference, principal.user_id, key=k
@@ -214,7 +206,7 @@ async def release_transfer(
     principal: OperatorPrincipal,
     session: SessionDep,
     temporal: TemporalDep,
-    key: IdempotencyKeyHeader = None,
+    idem: Idempotent,
 ) -> PayoutDetail | JSONResponse:
     """The transfer of a SUBMITTED or HELD payout was not executed: FAILED; its quotes go
     back to the next payout run."""
@@ -222,8 +214,7 @@ async def release_transfer(
         session,
         principal,
         payout_id,
-        "release",
-        key,
+        idem,
         body,
         lambda k: payout_commands.release_transfer(
             temporal, session, payout_id, body.reason, principal.user_id, key=k
@@ -237,15 +228,14 @@ async def retry_transfer(
     principal: OperatorPrincipal,
     session: SessionDep,
     temporal: TemporalDep,
-    key: IdempotencyKeyHeader = None,
+    idem: Idempotent,
 ) -> PayoutDetail | JSONResponse:
     """Try again a payout HELD because the vendor had no bank account (it has one now)."""
     return await _decision(
         session,
         principal,
         payout_id,
-        "retry-transfer",
-        key,
+        idem,
         None,
         lambda k: payout_commands.retry_transfer(
             temporal, session, payout_id, principal.user_id, key=k

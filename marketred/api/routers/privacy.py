@@ -14,6 +14,7 @@ from marketred.api.deps import (
 from marketred.schemas.accounts import UserOut
 from marketred.schemas.privacy import CorrectAccount, EraseAccount, ErasureOut, PersonalDataExport
 from marketred.services import accounts, auth_mail, privacy
+from marketred.store.session import after_commit
 
 router = APIRouter(prefix="/api/v1/me", tags=["privacy"])
 
@@ -29,9 +30,9 @@ async def correct_my_data(
 ) -> UserOut:
     user, token = await privacy.correct(session, who, body)
     out = await accounts.to_user_out(session, user)
-    await session.commit()
     if token is not None:
-        await auth_mail.send(settings, auth_mail.verification_mail(settings, user.email, token))
+        mail = auth_mail.verification_mail(settings, user.email, token)
+        after_commit(session, auth_mail.send, settings, mail)
     return out
 
 
@@ -44,6 +45,5 @@ async def erase_my_account(
     res: ResourcesDep,
 ) -> ErasureOut:
     out = await privacy.erase(session, temporal, who, body)
-    await session.commit()
-    res.payload_codec().subjects.forget(who.user_id)
+    after_commit(session, res.payload_codec().subjects.forget, who.user_id)
     return out

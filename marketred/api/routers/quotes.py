@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, BackgroundTasks, Header, Query
+from fastapi import APIRouter, BackgroundTasks, Query
 from fastapi.responses import JSONResponse
 
 from marketred.api.deps import (
@@ -18,7 +18,7 @@ from marketred.api.deps import (
     SettingsDep,
     TemporalDep,
 )
-from marketred.api.idempotent import once
+from marketred.api.idempotent import Idempotent
 from marketred.api.quote_starter import start_quote_workflow
 from marketred.schemas.common import Page
 from marketred.schemas.quotes import (
@@ -37,12 +37,10 @@ from marketred.schemas.quotes import (
     ShipQuote,
     parse_quote_number,
 )
-from marketred.services import idempotency, quotes
+from marketred.services import quotes
 from marketred.services.errors import InvalidInput
 
 router = APIRouter(prefix="/api/v1/quotes", tags=["quotes"])
-CREATE_SCOPE = "POST /api/v1/quotes"
-IdempotencyKeyHeader = Annotated[str | None, Header(alias=idempotency.HEADER)]
 
 
 @router.post("", status_code=201, response_model=QuoteOut)
@@ -54,22 +52,18 @@ async def create_quote(
     resources: ResourcesDep,
     background: BackgroundTasks,
     ip: ClientIP,
-    key: IdempotencyKeyHeader = None,
+    idem: Idempotent,
 ) -> QuoteOut | JSONResponse:
     """201 once the quote is recorded; its workflow starts right after the commit (the
     quote reads REQUESTED meanwhile, and any action on it starts the workflow first)."""
-    record = None
-    if key is not None:
-        started = await idempotency.begin(
-            session, buyer.user_id, CREATE_SCOPE, key, body.model_dump(mode="json")
-        )
-        if isinstance(started, idempotency.StoredResponse):
-            return JSONResponse(started.body, status_code=started.status)
-        record = started
-    out = await quotes.create_quote(session, settings, buyer, body, client_ip=ip)
-    if record is not None:
-        await idempotency.complete(session, record, 201, out.model_dump(mode="json"), str(out.id))
-    background.add_task(start_quote_workflow, resources, out.id)  # runs after the commit
+    out = await idem.run(
+        body,
+        lambda _k: quotes.create_quote(session, settings, buyer, body, client_ip=ip),
+        status=201,
+        resource_id=lambda out: str(out.id),
+    )
+    if isinstance(out, QuoteOut):  # a replayed answer's start was queued the first time
+        background.add_task(start_quote_workflow, resources, out.id)  # runs after the commit
     return out
 
 
@@ -121,10 +115,6 @@ async def get_quote(
     )
 
 
-def _scope(quote_id: uuid.UUID, action: str) -> str:
-    return f"POST /api/v1/quotes/{quote_id}/{action}"
-
-
 @router.post("/{quote_id}/accept", response_model=QuoteOut)
 async def accept_quote(
     quote_id: uuid.UUID,
@@ -132,13 +122,9 @@ async def accept_quote(
     who: CurrentPrincipal,
     session: SessionDep,
     temporal: TemporalDep,
-    key: IdempotencyKeyHeader = None,
+    idem: Idempotent,
 ) -> QuoteOut | JSONResponse:
-    return await once(
-        session,
-        who.user_id,
-        _scope(quote_id, "accept"),
-        key,
+    return await idem.run(
         body,
         lambda k: quotes.accept_quote(session, temporal, who, quote_id, body, key=k),
     )
@@ -151,13 +137,9 @@ async def reject_quote(
     who: CurrentPrincipal,
     session: SessionDep,
     temporal: TemporalDep,
-    key: IdempotencyKeyHeader = None,
+    idem: Idempotent,
 ) -> QuoteOut | JSONResponse:
-    return await once(
-        session,
-        who.user_id,
-        _scope(quote_id, "reject"),
-        key,
+    return await idem.run(
         body,
         lambda k: quotes.reject_quote(session, temporal, who, quote_id, body, key=k),
     )
@@ -178,15 +160,11 @@ async def cancel_quote(
     who: CurrentPrincipal,
     session: SessionDep,
     temporal: TemporalDep,
+    idem: Idempotent,
     body: CancelQuote | None = None,
-    key: IdempotencyKeyHeader = None,
 ) -> QuoteOut | JSONResponse:
     cancel = body or CancelQuote()
-    return await once(
-        session,
-        who.user_id,
-        _scope(quote_id, "cancel"),
-        key,
+    return await idem.run(
         cancel,
         lambda k: quotes.cancel_quote(session, temporal, who, quote_id, cancel, key=k),
     )
@@ -199,13 +177,9 @@ async def ship_quote(
     who: CurrentPrincipal,
     session: SessionDep,
     temporal: TemporalDep,
-    key: IdempotencyKeyHeader = None,
+    idem: Idempotent,
 ) -> QuoteOut | JSONResponse:
-    return await once(
-        session,
-        who.user_id,
-        _scope(quote_id, "ship"),
-        key,
+    return await idem.run(
         body,
         lambda k: quotes.ship_quote(session, temporal, who, quote_id, body, key=k),
     )
@@ -217,13 +191,9 @@ async def deliver_quote(
     who: CurrentPrincipal,
     session: SessionDep,
     temporal: TemporalDep,
-    key: IdempotencyKeyHeader = None,
+    idem: Idempotent,
 ) -> QuoteOut | JSONResponse:
-    return await once(
-        session,
-        who.user_id,
-        _scope(quote_id, "deliver"),
-        key,
+    return await idem.run(
         None,
         lambda k: quotes.confirm_delivery(session, temporal, who, quote_id, key=k),
     )
@@ -236,15 +206,11 @@ async def extend_deadline(
     who: CurrentPrincipal,
     session: SessionDep,
     temporal: TemporalDep,
-    key: IdempotencyKeyHeader = None,
+    idem: Idempotent,
 ) -> QuoteOut | JSONResponse:
     """Push back the running deadline. The same Idempotency-Key sent twice extends once
     (stored answer, and the same Temporal update id)."""
-    return await once(
-        session,
-        who.user_id,
-        _scope(quote_id, "extend"),
-        key,
+    return await idem.run(
         body,
         lambda k: quotes.extend_deadline(session, temporal, who, quote_id, body, key=k),
     )
@@ -256,15 +222,11 @@ async def recheck_payment(
     who: CurrentPrincipal,
     session: SessionDep,
     temporal: TemporalDep,
-    key: IdempotencyKeyHeader = None,
+    idem: Idempotent,
 ) -> QuoteOut | JSONResponse:
     """Operators: read a held payment back from Khipu; paid → PAID, in progress → a new
     payment window, anything else stays held with Khipu's current reason."""
-    return await once(
-        session,
-        who.user_id,
-        _scope(quote_id, "recheck-payment"),
-        key,
+    return await idem.run(
         None,
         lambda k: quotes.recheck_payment(session, temporal, who, quote_id, key=k),
     )
@@ -276,15 +238,11 @@ async def retry_now(
     who: CurrentPrincipal,
     session: SessionDep,
     temporal: TemporalDep,
-    key: IdempotencyKeyHeader = None,
+    idem: Idempotent,
 ) -> QuoteOut | JSONResponse:
     """Operators: the step the quote waits on (a failing activity) starts again now
     instead of after its backoff; recorded in the quote's history with the operator."""
-    return await once(
-        session,
-        who.user_id,
-        _scope(quote_id, "retry-now"),
-        key,
+    return await idem.run(
         None,
         lambda k: quotes.retry_now(session, temporal, who, quote_id, key=k),
     )
@@ -296,15 +254,11 @@ async def retry_refund(
     who: CurrentPrincipal,
     session: SessionDep,
     temporal: TemporalDep,
-    key: IdempotencyKeyHeader = None,
+    idem: Idempotent,
 ) -> QuoteOut | JSONResponse:
     """Operators: ask Khipu again for a held refund (REFUND_HELD → REFUNDED, or still
     held with Khipu's new reason)."""
-    return await once(
-        session,
-        who.user_id,
-        _scope(quote_id, "retry-refund"),
-        key,
+    return await idem.run(
         None,
         lambda k: quotes.retry_refund(session, temporal, who, quote_id, key=k),
     )
@@ -317,15 +271,11 @@ async def record_refund(
     who: CurrentPrincipal,
     session: SessionDep,
     temporal: TemporalDep,
-    key: IdempotencyKeyHeader = None,
+    idem: Idempotent,
 ) -> QuoteOut | JSONResponse:
     """Operators: a held refund was made outside Khipu (bank transfer): its reference and
     amount; the ledger posts it once."""
-    return await once(
-        session,
-        who.user_id,
-        _scope(quote_id, "record-refund"),
-        key,
+    return await idem.run(
         body,
         lambda k: quotes.record_refund(session, temporal, who, quote_id, body, key=k),
     )
@@ -338,15 +288,11 @@ async def request_return(
     who: CurrentPrincipal,
     session: SessionDep,
     temporal: TemporalDep,
-    key: IdempotencyKeyHeader = None,
+    idem: Idempotent,
 ) -> QuoteOut | JSONResponse:
     """Buyers: ask to return a completed quote, with a reason, within the return window
     (`MARKETRED_RETURN_WINDOW_DAYS` after completion)."""
-    return await once(
-        session,
-        who.user_id,
-        _scope(quote_id, "return"),
-        key,
+    return await idem.run(
         body,
         lambda k: quotes.request_return(session, temporal, who, quote_id, body, key=k),
     )
@@ -359,15 +305,11 @@ async def decide_return(
     who: CurrentPrincipal,
     session: SessionDep,
     temporal: TemporalDep,
-    key: IdempotencyKeyHeader = None,
+    idem: Idempotent,
 ) -> QuoteOut | JSONResponse:
     """The vendor approves (`amount`, or all that is left) or declines a return; a
     declined return is disputed and an operator decides it the same way."""
-    return await once(
-        session,
-        who.user_id,
-        _scope(quote_id, "return-decision"),
-        key,
+    return await idem.run(
         body,
         lambda k: quotes.decide_return(session, temporal, who, quote_id, body, key=k),
     )
@@ -380,14 +322,10 @@ async def refund_part(
     who: CurrentPrincipal,
     session: SessionDep,
     temporal: TemporalDep,
-    key: IdempotencyKeyHeader = None,
+    idem: Idempotent,
 ) -> QuoteOut | JSONResponse:
     """Operators: refund part (or all that is left) of a completed quote, with a reason."""
-    return await once(
-        session,
-        who.user_id,
-        _scope(quote_id, "refund"),
-        key,
+    return await idem.run(
         body,
         lambda k: quotes.refund_part(session, temporal, who, quote_id, body, key=k),
     )

@@ -59,5 +59,4 @@ async def put_theme(
         path=signed_path(request),
         body=body,
     )
-    await session.commit()
     return saved

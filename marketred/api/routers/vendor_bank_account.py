@@ -15,6 +15,7 @@ from marketred.schemas.banking import (
 )
 from marketred.services import payout_commands, vendor_bank_accounts
 from marketred.services.errors import NotFound
+from marketred.store.session import after_commit
 
 router = APIRouter(prefix="/api/v1", tags=["vendor bank account"])
 
@@ -44,11 +45,14 @@ async def put_bank_account(
     """Set where payouts go. A change is logged and mailed to the vendor; payouts already
     made keep the account they were made with; payouts waiting for an account go on."""
     saved = await vendor_bank_accounts.save_bank_account(session, vendor, body)
-    if saved.change is not None:
-        await session.commit()
-        await vendor_bank_accounts.notify_change(session, settings, saved)
-        await payout_commands.nudge_payouts_waiting_for_bank_details(
-            resources.temporal.get, session, saved.vendor.id
+    if saved.change is not None:  # once the change is committed
+        after_commit(session, vendor_bank_accounts.notify_change, session, settings, saved)
+        after_commit(
+            session,
+            payout_commands.nudge_payouts_waiting_for_bank_details,
+            resources.temporal.get,
+            session,
+            saved.vendor.id,
         )
     return saved.account
 

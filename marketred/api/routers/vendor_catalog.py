@@ -10,16 +10,15 @@ import uuid
 from collections.abc import Iterable
 from typing import Annotated
 
-from fastapi import APIRouter, BackgroundTasks, Header, Query, Request, Response
+from fastapi import APIRouter, BackgroundTasks, Query, Request, Response
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketred.api.deps import ResourcesDep, SessionDep, VendorPrincipal
+from marketred.api.idempotent import Idempotent
 from marketred.api.indexing import tell_indexer
 from marketred.api.resources import Resources
 from marketred.logs import get_logger
-from marketred.schemas.accounts import Principal
 from marketred.schemas.catalog import (
     ImportReport,
     ProductIn,
@@ -30,21 +29,19 @@ from marketred.schemas.catalog import (
     VariantPatch,
 )
 from marketred.schemas.common import Page
-from marketred.services import catalog, catalog_import, idempotency
+from marketred.services import catalog, catalog_import
 from marketred.services.catalog_csv import MAX_BYTES
 from marketred.services.errors import InvalidInput
+from marketred.store.session import after_commit
 
 router = APIRouter(prefix="/api/v1/vendor/products", tags=["vendor catalog"])
 log = get_logger(__name__)
 
-IdempotencyKeyHeader = Annotated[str | None, Header(alias=idempotency.HEADER)]
 
-
-async def _committed_then_index(
+def _index_after_commit(
     session: AsyncSession, resources: Resources, product_ids: Iterable[uuid.UUID]
 ) -> None:
-    await session.commit()
-    await tell_indexer(resources, list(product_ids))
+    after_commit(session, tell_indexer, resources, list(product_ids))
 
 
 @router.get("")
@@ -57,36 +54,20 @@ async def list_own_products(
     return await catalog.list_own_products(session, vendor, limit=limit, offset=offset)
 
 
-async def _replayed(
-    session: AsyncSession, vendor: Principal, scope: str, key: str | None, body: BaseModel
-) -> idempotency.IdempotencyRecord | JSONResponse | None:
-    """None without a key; the stored answer for a replayed key; else the new key record."""
-    if key is None:
-        return None
-    started = await idempotency.begin(
-        session, vendor.user_id, scope, key, body.model_dump(mode="json")
-    )
-    if isinstance(started, idempotency.StoredResponse):
-        return JSONResponse(started.body, status_code=started.status)
-    return started
-
-
 @router.post("", status_code=201, response_model=ProductOut)
 async def create_product(
     body: ProductIn,
     vendor: VendorPrincipal,
     session: SessionDep,
     resources: ResourcesDep,
-    key: IdempotencyKeyHeader = None,
+    idem: Idempotent,
 ) -> ProductOut | JSONResponse:
-    record = await _replayed(session, vendor, "POST /api/v1/vendor/products", key, body)
-    if isinstance(record, JSONResponse):
-        return record
-    out = await catalog.create_product(session, vendor, body)
-    if record is not None:
-        await idempotency.complete(session, record, 201, out.model_dump(mode="json"), str(out.id))
-    await _committed_then_index(session, resources, [out.id])
-    return out
+    async def work(_key: str | None) -> ProductOut:
+        out = await catalog.create_product(session, vendor, body)
+        _index_after_commit(session, resources, [out.id])
+        return out
+
+    return await idem.run(body, work, status=201, resource_id=lambda out: str(out.id))
 
 
 @router.post(
@@ -121,7 +102,7 @@ async def import_products(
     data = await _csv_bytes(request)
     report = await catalog_import.import_csv(session, vendor, data, dry_run=dry_run)
     if not dry_run:
-        await session.commit()
+        # A background task runs after the answer is sent, so after the request commits.
         background.add_task(tell_indexer, resources, report.touched_product_ids)
     return report
 
@@ -159,7 +140,7 @@ async def update_product(
     resources: ResourcesDep,
 ) -> ProductOut:
     out = await catalog.update_product(session, vendor, product_id, body)
-    await _committed_then_index(session, resources, [out.id])
+    _index_after_commit(session, resources, [out.id])
     return out
 
 
@@ -168,7 +149,7 @@ async def delete_product(
     product_id: uuid.UUID, vendor: VendorPrincipal, session: SessionDep, resources: ResourcesDep
 ) -> Response:
     await catalog.delete_product(session, vendor, product_id)
-    await _committed_then_index(session, resources, [product_id])
+    _index_after_commit(session, resources, [product_id])
     return Response(status_code=204)
 
 
@@ -179,17 +160,14 @@ async def add_variant(
     vendor: VendorPrincipal,
     session: SessionDep,
     resources: ResourcesDep,
-    key: IdempotencyKeyHeader = None,
+    idem: Idempotent,
 ) -> VariantOut | JSONResponse:
-    scope = f"POST /api/v1/vendor/products/{product_id}/variants"
-    record = await _replayed(session, vendor, scope, key, body)
-    if isinstance(record, JSONResponse):
-        return record
-    out = await catalog.add_variant(session, vendor, product_id, body)
-    if record is not None:
-        await idempotency.complete(session, record, 201, out.model_dump(mode="json"), str(out.id))
-    await _committed_then_index(session, resources, [product_id])
-    return out
+    async def work(_key: str | None) -> VariantOut:
+        out = await catalog.add_variant(session, vendor, product_id, body)
+        _index_after_commit(session, resources, [product_id])
+        return out
+
+    return await idem.run(body, work, status=201, resource_id=lambda out: str(out.id))
 
 
 @router.patch("/{product_id}/variants/{variant_id}")
@@ -202,7 +180,7 @@ async def update_variant(
     resources: ResourcesDep,
 ) -> VariantOut:
     out = await catalog.update_variant(session, vendor, product_id, variant_id, body)
-    await _committed_then_index(session, resources, [product_id])
+    _index_after_commit(session, resources, [product_id])
     return out
 
 
@@ -215,5 +193,5 @@ async def delete_variant(
     resources: ResourcesDep,
 ) -> Response:
     await catalog.delete_variant(session, vendor, product_id, variant_id)
-    await _committed_then_index(session, resources, [product_id])
+    _index_after_commit(session, resources, [product_id])
     return Response(status_code=204)

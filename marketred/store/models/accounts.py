@@ -6,6 +6,7 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, ForeignKey, String, true
 from sqlalchemy.orm import Mapped, mapped_column
 
+from marketred.schemas.accounts import Role
 from marketred.store.base import Base, Timestamps, UUIDPk
 
 
@@ -22,7 +23,7 @@ class User(UUIDPk, Timestamps, Base):
     # NULL for accounts that only sign in through the directory's OpenID Connect.
     password_hash: Mapped[str | None] = mapped_column(String(200))
     name: Mapped[str] = mapped_column(String(200), server_default="")
-    role: Mapped[str] = mapped_column(String(16))
+    role: Mapped[Role] = mapped_column(String(16))
     vendor_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("vendors.id", ondelete="RESTRICT"), index=True
     )

@@ -6,6 +6,7 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, ForeignKey, String, Text, func
 from sqlalchemy.orm import Mapped, mapped_column
 
+from marketred.schemas.banking import AccountType
 from marketred.store.base import Base, Timestamps, UUIDPk
 
 
@@ -25,7 +26,7 @@ class VendorBankAccount(Timestamps, Base):
         ForeignKey("vendors.id", ondelete="CASCADE"), primary_key=True
     )
     bank_code: Mapped[str] = mapped_column(String(3))
-    account_type: Mapped[str] = mapped_column(String(10))
+    account_type: Mapped[AccountType] = mapped_column(String(10))
     account_number: Mapped[str] = mapped_column(String(20))
     holder_name: Mapped[str] = mapped_column(String(100))
     holder_rut: Mapped[str] = mapped_column(String(12))

@@ -16,6 +16,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from marketred.schemas.banking import AccountType
+from marketred.schemas.payouts import HoldCode, PayoutItemKind, PayoutStatus
 from marketred.store.base import Base, Timestamps, UUIDPk
 
 PAYOUT_STATUSES = (
@@ -53,7 +55,7 @@ class Payout(UUIDPk, Timestamps, Base):
     workflow_id: Mapped[str] = mapped_column(String(120), unique=True)
     # The payout run (PayoutWorkflow id) that made it: its bank file is that run's.
     run_workflow_id: Mapped[str | None] = mapped_column(String(120), index=True)
-    status: Mapped[str] = mapped_column(String(20))
+    status: Mapped[PayoutStatus] = mapped_column(String(20))
     currency: Mapped[str] = mapped_column(String(3), server_default="CLP")
     gross: Mapped[int]
     commission: Mapped[int]
@@ -61,7 +63,7 @@ class Payout(UUIDPk, Timestamps, Base):
     report_csv: Mapped[str] = mapped_column(Text, server_default="")
     reason: Mapped[str | None] = mapped_column(Text)
     # Why it is HELD (see HOLD_CODES); `reason` says it in words.
-    hold_code: Mapped[str | None] = mapped_column(String(30))
+    hold_code: Mapped[HoldCode | None] = mapped_column(String(30))
     held_at: Mapped[datetime | None]
     # The provider's reference, or the bank's reference an operator confirmed.
     provider_ref: Mapped[str | None] = mapped_column(String(120))
@@ -79,7 +81,7 @@ class Payout(UUIDPk, Timestamps, Base):
     # The vendor's bank account as it was when the payout was made (filled when the
     # vendor adds one later, if the payout was made without).
     bank_code: Mapped[str | None] = mapped_column(String(3))
-    bank_account_type: Mapped[str | None] = mapped_column(String(10))
+    bank_account_type: Mapped[AccountType | None] = mapped_column(String(10))
     bank_account_number: Mapped[str | None] = mapped_column(String(20))
     bank_holder_name: Mapped[str | None] = mapped_column(String(100))
     bank_holder_rut: Mapped[str | None] = mapped_column(String(12))
@@ -112,7 +114,7 @@ class PayoutItem(UUIDPk, Base):
         ForeignKey("payouts.id", ondelete="CASCADE"), index=True
     )
     quote_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("quotes.id", ondelete="RESTRICT"))
-    kind: Mapped[str] = mapped_column(String(10), server_default="sale")
+    kind: Mapped[PayoutItemKind] = mapped_column(String(10), server_default="sale")
     gross: Mapped[int]
     commission: Mapped[int]
     net: Mapped[int]

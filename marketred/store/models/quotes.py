@@ -19,6 +19,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
+from marketred.schemas.quotes import Actor, QuoteStatus
 from marketred.store.base import Base, Timestamps, UUIDPk
 
 QUOTE_NUMBER_SEQ = Sequence("quote_number_seq", metadata=Base.metadata)
@@ -72,7 +73,7 @@ class Quote(UUIDPk, Timestamps, Base):
     vendor_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("vendors.id", ondelete="RESTRICT"), index=True
     )
-    status: Mapped[str] = mapped_column(String(20), index=True)
+    status: Mapped[QuoteStatus] = mapped_column(String(20), index=True)
     version: Mapped[int] = mapped_column(Integer, server_default="0")
     currency: Mapped[str] = mapped_column(String(3), server_default="CLP")
     subtotal: Mapped[int]
@@ -164,8 +165,8 @@ class QuoteEvent(UUIDPk, Base):
     quote_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("quotes.id", ondelete="CASCADE"))
     seq: Mapped[int] = mapped_column(Integer)
     kind: Mapped[str] = mapped_column(String(40))
-    status: Mapped[str] = mapped_column(String(20))
-    actor: Mapped[str] = mapped_column(String(20))
+    status: Mapped[QuoteStatus] = mapped_column(String(20))
+    actor: Mapped[Actor] = mapped_column(String(20))
     message: Mapped[str] = mapped_column(Text, server_default="")
     at: Mapped[datetime]
     data: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default="{}")

@@ -11,7 +11,7 @@ from sqlalchemy import and_, exists, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from marketred.store.models import LedgerEntry, PayoutLedgerTxn
+from marketred.store.models import LedgerEntry, Payment, PayoutLedgerTxn, Quote
 
 
 async def insert_entries(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> int:
@@ -95,3 +95,35 @@ async def sum_by_account(
     stmt = stmt.group_by(LedgerEntry.quote_id, LedgerEntry.account)
     rows = await session.execute(stmt)
     return {(q, a): int(s) for q, a, s in rows}
+
+
+async def quotes_paid_in_ledger_between(
+    session: AsyncSession, start: datetime, end: datetime
+) -> list[tuple[Quote, Payment | None]]:
+    """Quotes whose `buyer_payments` row was posted in [start, end), with their payment."""
+    rows = await session.execute(
+        select(Quote, Payment)
+        .join(LedgerEntry, LedgerEntry.quote_id == Quote.id)
+        .outerjoin(Payment, Payment.quote_id == Quote.id)
+        .where(
+            LedgerEntry.account == "buyer_payments",
+            LedgerEntry.created_at >= start,
+            LedgerEntry.created_at < end,
+        )
+    )
+    return [(quote, payment) for quote, payment in rows]
+
+
+async def payout_postings(
+    session: AsyncSession, start: datetime, end: datetime, payout_ids: list[uuid.UUID]
+) -> list[tuple[uuid.UUID | None, int]]:
+    """(payout id, amount) of the `vendor_payouts` rows posted in [start, end) or
+    belonging to one of `payout_ids`."""
+    rows = await session.execute(
+        select(LedgerEntry.payout_id, LedgerEntry.amount).where(
+            LedgerEntry.account == "vendor_payouts",
+            (LedgerEntry.created_at >= start) & (LedgerEntry.created_at < end)
+            | LedgerEntry.payout_id.in_(payout_ids),
+        )
+    )
+    return [(payout_id, amount) for payout_id, amount in rows]

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from marketred.store.models import Payment, PaymentEvent
+from marketred.store.models import Payment, PaymentEvent, PaymentRefund, Quote
 
 
 async def insert_payment_once(
@@ -98,3 +98,21 @@ async def events_for_payment(session: AsyncSession, khipu_payment_id: str) -> li
         .order_by(PaymentEvent.received_at)
     )
     return list(await session.scalars(stmt))
+
+
+async def paid_between(
+    session: AsyncSession, start: datetime, end: datetime
+) -> list[tuple[Payment, Quote]]:
+    """Payments confirmed in [start, end), with their quotes."""
+    rows = await session.execute(
+        select(Payment, Quote)
+        .join(Quote, Quote.id == Payment.quote_id)
+        .where(Payment.paid_at >= start, Payment.paid_at < end)
+    )
+    return [(payment, quote) for payment, quote in rows]
+
+
+async def lock_refund(session: AsyncSession, refund_id: str) -> PaymentRefund | None:
+    return await session.scalar(
+        select(PaymentRefund).where(PaymentRefund.refund_id == refund_id).with_for_update()
+    )

@@ -288,3 +288,21 @@ async def operator_emails(session: AsyncSession) -> list[str]:
             )
         ).all()
     )
+
+
+async def set_last_error(session: AsyncSession, quote_id: uuid.UUID, message: str) -> None:
+    """Note a failing step's error on a quote still in flight."""
+    await session.execute(
+        update(Quote)
+        .where(Quote.id == quote_id, Quote.status.not_in(FINAL_STATUSES))
+        .values(last_error=message)
+    )
+
+
+async def clear_last_error(session: AsyncSession, quote_id: uuid.UUID, prefix: str) -> None:
+    """Clear the quote's error if it starts with `prefix` (one step's errors only)."""
+    await session.execute(
+        update(Quote)
+        .where(Quote.id == quote_id, Quote.last_error.startswith(prefix))
+        .values(last_error=None)
+    )

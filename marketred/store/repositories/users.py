@@ -31,3 +31,11 @@ async def search(session: AsyncSession, text: str, limit: int) -> list[tuple[Use
         stmt = stmt.where(User.email.ilike(pattern) | User.name.ilike(pattern))
     rows = await session.execute(stmt.order_by(User.created_at.desc(), User.id).limit(limit))
     return [(user, vendor_name) for user, vendor_name in rows.all()]
+
+
+async def get_by_oidc_subject(session: AsyncSession, subject: str) -> User | None:
+    return await session.scalar(select(User).where(User.oidc_subject == subject))
+
+
+async def email_of(session: AsyncSession, user_id: uuid.UUID) -> str | None:
+    return await session.scalar(select(User.email).where(User.id == user_id))

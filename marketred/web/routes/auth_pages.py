@@ -27,6 +27,7 @@ from marketred.services import (
     sign_in,
 )
 from marketred.services.errors import DomainError, InvalidInput, RateLimited, Unauthorized
+from marketred.store.session import after_commit
 from marketred.web.i18n import gettext as _
 from marketred.web.routes.common import (
     FormData,
@@ -108,7 +109,7 @@ async def register_submit(
         state.add("password_confirm", _("Las contraseñas no coinciden."))
         return render(request, "auth/register.html", {"form": state}, status_code=422)
     per_ip = rate_limits.register_per_ip(settings.register_per_ip_hour)
-    if ip and per_ip is not None:
+    if ip and per_ip is not None:  # counted even if the registration is then refused
         try:
             await rate_limits.hit(session, per_ip, ip)
         except RateLimited as exc:
@@ -116,7 +117,6 @@ async def register_submit(
             return render(
                 request, "auth/register.html", {"form": state}, status_code=429, headers=exc.headers
             )
-        await session.commit()
     try:
         body = RegisterBuyer(
             email=form.get("email", ""),
@@ -129,12 +129,13 @@ async def register_submit(
             state.add(str(err["loc"][0]), _("Revisa este campo."))
         return render(request, "auth/register.html", {"form": state}, status_code=422)
     except DomainError as exc:
-        for field, message in exc.errors or [("email", exc.detail)]:
+        for field, message in exc.errors or [("email", exc.reason)]:
             state.add(field, message)
         return render(request, "auth/register.html", {"form": state}, status_code=exc.status)
     token = await email_tokens.issue(session, user, "verify_email")
-    await session.commit()
-    await auth_mail.send(settings, auth_mail.verification_mail(settings, user.email, token))
+    after_commit(
+        session, auth_mail.send, settings, auth_mail.verification_mail(settings, user.email, token)
+    )
     # Not signed in here: whoever typed the address has not shown it is theirs yet.
     return see_other("/ingresar?registrado=1")
 
@@ -180,7 +181,6 @@ async def reset_request_submit(
         user = await accounts.find_by_email(session, email) if email else None
         if user is not None and user.active:
             token = await email_tokens.issue(session, user, "reset_password")
-            await session.commit()
             mail = auth_mail.reset_mail(settings, user.email, token)
     except RateLimited as exc:
         state = FormState(values={"email": email})

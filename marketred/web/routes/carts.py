@@ -20,7 +20,6 @@ from marketred.web.routes.common import (
     FormState,
     WebBuyer,
     WebRoute,
-    committed_redirect,
     safe_next,
     see_other,
 )
@@ -86,7 +85,7 @@ async def add_to_cart(buyer: WebBuyer, session: SessionDep, form: FormData) -> R
     except InvalidInput as exc:
         notice = "agotado" if carts.sold_out(exc) else "no-disponible"
         return see_other(f"{back}{'&' if '?' in back else '?'}aviso={notice}")
-    return await committed_redirect(session, "/carros?aviso=agregado")
+    return see_other("/carros?aviso=agregado")
 
 
 @router.post("/carros/{vendor_slug}/items/{variant_id}")
@@ -106,9 +105,7 @@ async def update_cart_line(
         )
     except InvalidInput as exc:
         return see_other(f"/carros?aviso={'agotado' if carts.sold_out(exc) else 'no-disponible'}")
-    return await committed_redirect(
-        session, "/carros?aviso=" + ("quitado" if quantity == 0 else "actualizado")
-    )
+    return see_other("/carros?aviso=" + ("quitado" if quantity == 0 else "actualizado"))
 
 
 @router.post("/carros/{vendor_slug}/vaciar")
@@ -117,7 +114,7 @@ async def empty_cart(
 ) -> Response:
     del form  # CSRF-checked; nothing else to read
     await carts.clear_cart(session, authz.cart_owner(buyer, "change"), vendor_slug)
-    return await committed_redirect(session, "/carros?aviso=vaciado")
+    return see_other("/carros?aviso=vaciado")
 
 
 def validate_quote_request(form: dict[str, str]) -> FormState:
@@ -169,13 +166,12 @@ async def request_quote(
             ip = request.client.host if request.client else None
             quote_id = await create_quote(session, settings, buyer, body, ip)
         except InvalidInput as exc:
-            for field, message in exc.errors or [("items", exc.detail)]:
+            for field, message in exc.errors or [("items", exc.reason)]:
                 state.add(field, message)
         else:
-            response = await committed_redirect(
-                session, f"/cotizaciones/{quote_id}?aviso=solicitada"
-            )
-            # After the commit: start the workflow (the sweep does if this cannot).
+            response = see_other(f"/cotizaciones/{quote_id}?aviso=solicitada")
+            # After the commit (the session's owner commits before the response goes
+            # out): start the workflow (the API's sweep does if this cannot).
             response.background = BackgroundTask(start_quote_workflow, resources, quote_id)
             return response
     return await _carts_page(

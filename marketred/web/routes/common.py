@@ -11,10 +11,9 @@ from urllib.parse import quote, urlsplit
 from fastapi import Depends, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
-from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import RedirectResponse
 
-from marketred.services.errors import DomainError, NotFound, Unauthorized, Unavailable
+from marketred.services.errors import DomainError, NotFound, Reason, Unauthorized, Unavailable
 from marketred.web import i18n
 from marketred.web.i18n import gettext as _
 from marketred.web.security.csrf import verify_csrf
@@ -26,7 +25,7 @@ from marketred.web.security.principal import (
     WebPrincipal,
     WebVendor,
 )
-from marketred.web.service_messages import localize
+from marketred.web.service_messages import error_text, localize
 from marketred.web.templating import render
 
 
@@ -53,7 +52,7 @@ def error_page(request: Request, exc: DomainError) -> Response:
     return render(
         request,
         "error.html",
-        {"title": titles.get(exc.status, _("Algo salió mal")), "detail": localize(exc.detail)},
+        {"title": titles.get(exc.status, _("Algo salió mal")), "detail": error_text(exc)},
         status_code=exc.status,
     )
 
@@ -67,8 +66,13 @@ def outage_page(request: Request, exc: Exception) -> Response | None:
     if dependency is None:
         return None
     outage_log(request.app).refused(dependency, exc)
-    detail = "the workflow engine is not reachable; try again shortly"
-    page = error_page(request, Unavailable(detail if dependency == "temporal" else ""))
+    if dependency == "temporal":
+        away = Unavailable(
+            "the workflow engine is not reachable; try again shortly", code="WORKFLOW_UNAVAILABLE"
+        )
+    else:
+        away = Unavailable("")
+    page = error_page(request, away)
     page.headers["Retry-After"] = str(RETRY_AFTER_S)
     return page
 
@@ -96,7 +100,7 @@ class WebRoute(APIRoute):
             except DomainError as exc:
                 return error_page(request, exc)
             except RequestValidationError:
-                return error_page(request, NotFound("invalid address"))
+                return error_page(request, NotFound(Reason("ADDRESS_INVALID", "invalid address")))
             except Exception as exc:
                 page = outage_page(request, exc)
                 if page is None:
@@ -136,13 +140,6 @@ class FormState:
 
 def see_other(url: str) -> RedirectResponse:
     return RedirectResponse(url, status_code=303)
-
-
-async def committed_redirect(session: AsyncSession, url: str) -> RedirectResponse:
-    """Commit, then redirect: the next page must see what this POST wrote (the request
-    transaction would otherwise commit only after the browser already followed)."""
-    await session.commit()
-    return see_other(url)
 
 
 def safe_next(target: str | None, default: str = "/") -> str:

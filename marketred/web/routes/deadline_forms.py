@@ -47,6 +47,6 @@ async def extend_from_form(
             session, temporal, who, quote_id, body, key=request_key(form)
         )
     except Conflict as exc:
-        state.add("hours", exc.detail)
+        state.add("hours", exc.reason)
         return state
     return None

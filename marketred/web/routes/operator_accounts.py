@@ -13,6 +13,7 @@ from marketred.api.deps import SessionDep, SettingsDep
 from marketred.services import account_admin, auth_mail
 from marketred.services.errors import Conflict
 from marketred.settings import Settings
+from marketred.store.session import after_commit
 from marketred.web.routes.common import FormData, WebOperator, WebRoute, see_other
 from marketred.web.routes.notices import notice_context
 from marketred.web.templating import render
@@ -47,9 +48,8 @@ async def _set_active(
         )
     if changed:
         # Told after the commit, once: the owner otherwise only sees a refused sign-in.
-        await session.commit()
         mail = auth_mail.reactivated_mail if active else auth_mail.deactivated_mail
-        await auth_mail.send(settings, mail(settings, user.email))
+        after_commit(session, auth_mail.send, settings, mail(settings, user.email))
     return see_other("/operador/cuentas?" + urlencode({"aviso": notice, "q": user.email}))
 
 

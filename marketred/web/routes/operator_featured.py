@@ -72,12 +72,10 @@ async def add_featured(operator: WebOperator, session: SessionDep, form: FormDat
         )  # fmt: skip
     except (ValueError, InvalidInput, NotFound):
         return see_other(f"{PAGE}?aviso=destacado-invalido")
-    await session.commit()
     return see_other(f"{PAGE}?aviso=destacado-creado")
 
 
 @router.post(PAGE + "/{item_id}/terminar")
 async def end_featured(item_id: uuid.UUID, operator: WebOperator, session: SessionDep) -> Response:
     await featured.end_now(session, operator, item_id)
-    await session.commit()
     return see_other(f"{PAGE}?aviso=destacado-terminado")

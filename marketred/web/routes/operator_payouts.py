@@ -13,7 +13,6 @@ from collections.abc import Awaitable, Callable
 from urllib.parse import quote as urlquote
 
 from fastapi import APIRouter, Request
-from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
 
 from marketred.api.deps import SessionDep, SettingsDep, TemporalDep
@@ -68,7 +67,6 @@ async def payouts_console(
 
 
 async def _act(
-    session: AsyncSession,
     form: dict[str, str],
     action: Callable[[str | None], Awaitable[PayoutDecisionResult]],
     done: str,
@@ -77,7 +75,6 @@ async def _act(
         await action(request_key(form))
     except Conflict:
         return see_other(f"{PAGE}?aviso=ya-no-es-posible")
-    await session.commit()
     return see_other(f"{PAGE}?aviso={done}")
 
 
@@ -95,7 +92,6 @@ async def approve_payout(
     form: FormData,
 ) -> Response:
     return await _act(
-        session,
         form,
         lambda key: payout_commands.approve_payout(
             temporal, session, payout_id, operator.user_id, key=key
@@ -116,7 +112,6 @@ async def reject_payout(
     if reason is None:
         return see_other(f"{PAGE}?aviso=falta-motivo")
     return await _act(
-        session,
         form,
         lambda key: payout_commands.reject_payout(
             temporal, session, payout_id, reason, operator.user_id, key=key
@@ -137,7 +132,6 @@ async def confirm_transfer(
     if reference is None:
         return see_other(f"{PAGE}?aviso=falta-referencia")
     return await _act(
-        session,
         form,
         lambda key: payout_commands.confirm_transfer(
             temporal, session, payout_id, reference, operator.user_id, key=key
@@ -158,7 +152,6 @@ async def release_transfer(
     if reason is None:
         return see_other(f"{PAGE}?aviso=falta-motivo")
     return await _act(
-        session,
         form,
         lambda key: payout_commands.release_transfer(
             temporal, session, payout_id, reason, operator.user_id, key=key
@@ -176,7 +169,6 @@ async def retry_transfer(
     form: FormData,
 ) -> Response:
     return await _act(
-        session,
         form,
         lambda key: payout_commands.retry_transfer(
             temporal, session, payout_id, operator.user_id, key=key
@@ -190,7 +182,6 @@ async def download_bank_file(
     bank_file_id: uuid.UUID, operator: WebOperator, session: SessionDep
 ) -> Response:
     name, data = await payout_bank_files.download(session, bank_file_id, operator.user_id)
-    await session.commit()
     return Response(
         data,
         media_type="text/csv; charset=utf-8",

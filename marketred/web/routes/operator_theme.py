@@ -76,5 +76,4 @@ async def save_theme(
                 % {"ratio": ratio.replace(".", ",")},
             )
         return await _page(request, session, state, 422)
-    await session.commit()
     return see_other(f"{PAGE}?aviso=tema-guardado")

@@ -51,19 +51,16 @@ async def set_commission(
         changed = await vendor_settings.set_commission(session, operator, vendor_id, bps)
     except InvalidInput:
         return see_other(f"{PAGE}?aviso=comision-invalida")
-    await session.commit()
     return see_other(f"{PAGE}?aviso={'comision-guardada' if changed else 'ajustes-sin-cambios'}")
 
 
 @router.post(PAGE + "/{vendor_id}/activar")
 async def activate(vendor_id: uuid.UUID, operator: WebOperator, session: SessionDep) -> Response:
     await vendor_settings.set_active(session, operator, vendor_id, True)
-    await session.commit()
     return see_other(f"{PAGE}?aviso=tienda-activada")
 
 
 @router.post(PAGE + "/{vendor_id}/desactivar")
 async def deactivate(vendor_id: uuid.UUID, operator: WebOperator, session: SessionDep) -> Response:
     await vendor_settings.set_active(session, operator, vendor_id, False)
-    await session.commit()
     return see_other(f"{PAGE}?aviso=tienda-desactivada")

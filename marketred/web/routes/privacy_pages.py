@@ -11,6 +11,7 @@ from marketred.api.deps import ResourcesDep, SessionDep, SettingsDep, TemporalDe
 from marketred.schemas.privacy import CorrectAccount, EraseAccount
 from marketred.services import accounts, auth_mail, privacy
 from marketred.services.errors import Conflict, InvalidInput, Unavailable
+from marketred.store.session import after_commit
 from marketred.web.i18n import gettext as _
 from marketred.web.routes.common import FormData, FormState, WebBuyer, WebRoute, see_other
 from marketred.web.routes.notices import notice_context
@@ -77,10 +78,10 @@ async def correct_my_data(
     except Conflict:
         state.add("email", _("Ya existe una cuenta con ese correo."))
         return await _page(request, session, buyer, correct=state, status_code=409)
-    await session.commit()
     if token is None:
         return see_other("/cuenta/privacidad?aviso=datos-corregidos")
-    await auth_mail.send(settings, auth_mail.verification_mail(settings, user.email, token))
+    mail = auth_mail.verification_mail(settings, user.email, token)
+    after_commit(session, auth_mail.send, settings, mail)
     return see_other("/cuenta/privacidad?aviso=correo-por-verificar")
 
 
@@ -118,8 +119,7 @@ async def erase_my_account(
     except Unavailable:
         state.add("confirm", _("No pudimos revisar tus cotizaciones. Intenta en un momento."))
         return await _page(request, session, buyer, erase=state, status_code=503)
-    await session.commit()
-    res.payload_codec().subjects.forget(buyer.user_id)
+    after_commit(session, res.payload_codec().subjects.forget, buyer.user_id)
     response = see_other("/?aviso=cuenta-eliminada")
     await login.sign_out(request, session, response)
     return response

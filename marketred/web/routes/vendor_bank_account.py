@@ -12,6 +12,7 @@ from starlette.responses import Response
 from marketred.api.deps import ResourcesDep, SessionDep, SettingsDep
 from marketred.schemas.banking import ACCOUNT_TYPES, BANKS, BankAccountIn
 from marketred.services import payout_commands, vendor_bank_accounts
+from marketred.store.session import after_commit
 from marketred.web.i18n import gettext as _
 from marketred.web.routes.common import FormData, FormState, WebRoute, WebVendor, see_other
 from marketred.web.routes.notices import notice_context
@@ -85,10 +86,13 @@ async def save_bank_account(
     saved = await vendor_bank_accounts.save_bank_account(session, vendor, body)
     if saved.change is None:
         return see_other(f"{PAGE}?aviso=datos-bancarios-sin-cambios")
-    await session.commit()
-    await vendor_bank_accounts.notify_change(session, settings, saved)
-    await payout_commands.nudge_payouts_waiting_for_bank_details(
-        resources.temporal.get, session, saved.vendor.id
+    # Once the change is committed (and what was mailed is written down after).
+    after_commit(session, vendor_bank_accounts.notify_change, session, settings, saved)
+    after_commit(
+        session,
+        payout_commands.nudge_payouts_waiting_for_bank_details,
+        resources.temporal.get,
+        session,
+        saved.vendor.id,
     )
-    await session.commit()
     return see_other(f"{PAGE}?aviso=datos-bancarios-guardados")

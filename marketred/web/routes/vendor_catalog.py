@@ -11,7 +11,6 @@ import uuid
 
 from fastapi import APIRouter, Request
 from pydantic import ValidationError
-from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.background import BackgroundTask
 from starlette.datastructures import UploadFile
 from starlette.responses import Response
@@ -29,7 +28,6 @@ from marketred.web.routes.common import (
     FormState,
     WebRoute,
     WebVendor,
-    committed_redirect,
     see_other,
 )
 from marketred.web.routes.forms import parse_clp, parse_int
@@ -42,12 +40,10 @@ router = APIRouter(route_class=WebRoute, include_in_schema=False)
 NEW_VARIANT_ROWS = 4
 
 
-async def _saved(
-    session: AsyncSession, resources: Resources, url: str, product_ids: list[uuid.UUID]
-) -> Response:
-    """Commit and redirect; the directory's indexer hears about the products right after
-    the answer (the worker's outbox sweep covers a failure here)."""
-    response = await committed_redirect(session, url)
+def _saved(resources: Resources, url: str, product_ids: list[uuid.UUID]) -> Response:
+    """Redirect; the directory's indexer hears about the products right after the answer,
+    so after the request committed (the worker's outbox sweep covers a failure here)."""
+    response = see_other(url)
     response.background = BackgroundTask(tell_indexer, resources, product_ids)
     return response
 
@@ -105,7 +101,7 @@ def _keywords(raw: str) -> list[str]:
 
 
 def _apply_service_errors(state: FormState, exc: InvalidInput) -> None:
-    for field, message in exc.errors or [("name", exc.detail)]:
+    for field, message in exc.errors or [("name", exc.reason)]:
         # "variants[2].sku" → the third row's SKU field.
         if field.startswith("variants[") and "]" in field:
             index, _, rest = field[len("variants[") :].partition("]")
@@ -156,8 +152,7 @@ async def create_product(
         except InvalidInput as exc:
             _apply_service_errors(state, exc)
         else:
-            return await _saved(
-                session,
+            return _saved(
                 resources,
                 f"/vendedor/catalogo/{product.id}?aviso=producto-guardado",
                 [product.id],
@@ -243,8 +238,7 @@ async def update_product(
         except InvalidInput as exc:
             _apply_service_errors(state, exc)
         else:
-            return await _saved(
-                session,
+            return _saved(
                 resources,
                 f"/vendedor/catalogo/{product_id}?aviso=producto-guardado",
                 [product_id],
@@ -268,8 +262,8 @@ async def update_variant(
         return see_other(f"/vendedor/catalogo/{product_id}?aviso=variante-invalida")
     patch = VariantPatch(price=price, stock=stock, active=form.get("active") == "1")
     await catalog.update_variant(session, vendor, product_id, variant_id, patch)
-    return await _saved(
-        session, resources, f"/vendedor/catalogo/{product_id}?aviso=producto-guardado", [product_id]
+    return _saved(
+        resources, f"/vendedor/catalogo/{product_id}?aviso=producto-guardado", [product_id]
     )
 
 
@@ -293,8 +287,7 @@ async def add_variant(
             for _field, message in exc.errors:
                 state.add("sku_0", message)
         else:
-            return await _saved(
-                session,
+            return _saved(
                 resources,
                 f"/vendedor/catalogo/{product_id}?aviso=producto-guardado",
                 [product_id],
@@ -358,6 +351,4 @@ async def import_confirm(
             {"report": report, "payload": form.get("payload", ""), "error": None},
             status_code=422,
         )
-    return await _saved(
-        session, resources, "/vendedor/catalogo?aviso=importado", done.touched_product_ids
-    )
+    return _saved(resources, "/vendedor/catalogo?aviso=importado", done.touched_product_ids)

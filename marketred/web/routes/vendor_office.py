@@ -198,7 +198,7 @@ async def accept(
         except Conflict:
             return see_other(f"/vendedor/cotizaciones/{quote_id}?aviso=ya-no-es-posible")
         except InvalidInput as exc:
-            for field, message in exc.errors or [("shipping_cost", exc.detail)]:
+            for field, message in exc.errors or [("shipping_cost", exc.reason)]:
                 state.add(_form_field(field, body), message)
         else:
             return see_other(f"/vendedor/cotizaciones/{quote_id}?aviso=aceptada")

@@ -11,7 +11,7 @@ from starlette.responses import Response
 
 from marketred.api.deps import ResourcesDep, SessionDep, SettingsDep
 from marketred.services import product_images
-from marketred.services.errors import InvalidInput
+from marketred.services.errors import InvalidInput, Reason
 from marketred.services.image_processing import MAX_BYTES
 from marketred.services.media_store import media_store
 from marketred.web.routes.common import FormData, WebRoute, WebVendor
@@ -39,9 +39,14 @@ async def upload_photo(
     data = await upload.read(MAX_BYTES + 1) if isinstance(upload, UploadFile) else b""
     try:
         if len(data) > MAX_BYTES:
-            raise InvalidInput("too large", errors=[("file", "the file is larger than 8 MB")])
+            raise InvalidInput(
+                "too large",
+                errors=[("file", Reason("PHOTO_TOO_LARGE", "the file is larger than 8 MB"))],
+            )
         if not data:
-            raise InvalidInput("no file", errors=[("file", "the file is empty")])
+            raise InvalidInput(
+                "no file", errors=[("file", Reason("PHOTO_EMPTY", "the file is empty"))]
+            )
         store = media_store(settings, resources.http)
         await product_images.upload(
             session, vendor, product_id, data, form.get("alt", ""), settings.public_url, store
@@ -52,7 +57,7 @@ async def upload_photo(
             request, vendor, session, product_id, status_code=422, photo_errors=errors,
             photo_alt=form.get("alt", ""),
         )  # fmt: skip
-    return await _saved(session, resources, _photos_url(product_id, "foto-agregada"), [product_id])
+    return _saved(resources, _photos_url(product_id, "foto-agregada"), [product_id])
 
 
 @router.post("/vendedor/catalogo/{product_id}/fotos/{image_id}")
@@ -87,4 +92,4 @@ async def change_photo(
             request, vendor, session, product_id, status_code=422, photo_errors=errors
         )
     notice = "foto-eliminada" if action == "eliminar" else "fotos-guardadas"
-    return await _saved(session, resources, _photos_url(product_id, notice), [product_id])
+    return _saved(resources, _photos_url(product_id, notice), [product_id])

@@ -12,7 +12,7 @@ from starlette.responses import Response
 
 from marketred.api.deps import ResourcesDep, SessionDep, SettingsDep
 from marketred.services import vendor_settings
-from marketred.services.errors import InvalidInput
+from marketred.services.errors import InvalidInput, Reason
 from marketred.services.image_processing import MAX_BYTES
 from marketred.services.media_store import media_store
 from marketred.settings import Settings
@@ -107,7 +107,6 @@ async def save_settings(
         for field, _why in exc.errors:
             state.add(field, messages.get(field, _("Revisa este dato.")))
         return await _page(request, session, settings, vendor, state, status_code=422)
-    await session.commit()
     return see_other(f"{PAGE}?aviso={'ajustes-guardados' if changed else 'ajustes-sin-cambios'}")
 
 
@@ -125,11 +124,12 @@ async def upload_logo(
     data = await upload.read(MAX_BYTES + 1) if isinstance(upload, UploadFile) else b""
     try:
         if not data:
-            raise InvalidInput("no file", errors=[("logo", "the file is empty")])
+            raise InvalidInput(
+                "no file", errors=[("logo", Reason("PHOTO_EMPTY", "the file is empty"))]
+            )
         store = media_store(settings, resources.http)
         await vendor_settings.set_logo(session, vendor, data, settings.public_url, store)
     except InvalidInput as exc:
-        reason = localize(exc.errors[0][1]) if exc.errors else localize(exc.detail)
+        reason = localize(exc.errors[0][1]) if exc.errors else localize(exc.reason)
         return await _page(request, session, settings, vendor, status_code=422, logo_error=reason)
-    await session.commit()
     return see_other(f"{PAGE}?aviso=logo-guardado")
