@@ -277,7 +277,11 @@ async def test_an_out_of_stock_variant_cannot_be_put_in_a_cart(
     assert r.status_code == 422
     assert r.headers["content-type"].startswith("application/problem+json")
     assert r.json()["errors"] == [
-        {"field": "variant_id", "message": "this variant is out of stock"}
+        {
+            "field": "variant_id",
+            "message": "this variant is out of stock",
+            "code": "VARIANT_SOLD_OUT",
+        }
     ]
 
 
