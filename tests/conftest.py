@@ -28,8 +28,8 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
-from marketred.api.app import create_app
-from marketred.api.resources import Resources, TemporalHandle
+from marketred.app import create_app
+from marketred.http.resources import Resources, TemporalHandle
 from marketred.schemas import search_attributes
 from marketred.settings import Settings
 from marketred.store.migrate import upgrade

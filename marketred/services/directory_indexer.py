@@ -1,4 +1,4 @@
-"""Outbound indexer push (design.md §6): keep the directory's search index in step with
+"""Outbound indexer push (docs/directory.md, "Indexer push out"): keep the directory's search index in step with
 our catalog.
 
 Every catalog change records the product in `indexer_outbox` in its own transaction

@@ -15,7 +15,7 @@ import pytest
 import uvicorn
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from marketred.api.app import create_app
+from marketred.app import create_app
 from marketred.sandbox.directory.app import create_app as create_directory_sandbox
 from marketred.sandbox.mailcatcher import CaughtMail, list_caught, start_catcher
 from marketred.settings import Settings

@@ -1,6 +1,6 @@
 """The authorization matrix, generated from the route table.
 
-- every route the app registers declares a policy (services/route_policies.py or
+- every route the app registers declares a policy ({api,web}/route_policies.py or
   openapi_extra x-policy); a route added without one fails `test_every_route_has_a_policy`;
 - for every route × role (anonymous, buyer, vendor staff, operator) the answer matches
   the policy: anonymous → 401 (API) or the sign-in page (web); a signed-in role outside
@@ -18,7 +18,7 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from marketred.api.app import create_app
+from marketred.app import create_app
 from marketred.services import api_tokens
 from marketred.services.accounts import principal_of
 from marketred.services.authz import is_known_policy, object_policy, roles_allowed

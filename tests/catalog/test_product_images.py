@@ -14,7 +14,7 @@ import httpx
 import pytest
 from PIL import Image
 
-from marketred.api.app import create_app
+from marketred.app import create_app
 from marketred.integrations.s3 import S3Client, S3Error
 from marketred.services import image_processing
 from marketred.services.image_processing import ImageRefused, process

@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from marketred.api.app import create_app
+from marketred.app import create_app
 from marketred.services.metrics_access import metrics_allowed
 from marketred.settings import Settings
 from marketred.store.session import create_engine, create_session_factory

@@ -14,7 +14,7 @@ from playwright.async_api import async_playwright
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from marketred.api.app import create_app
+from marketred.app import create_app
 from marketred.sandbox.directory.app import create_app as create_sandbox
 from marketred.settings import Settings
 from marketred.store.models import Vendor

@@ -17,7 +17,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from temporalio.client import Client
 
-from marketred.api.app import create_app
+from marketred.app import create_app
 from marketred.schemas.accounts import Principal
 from marketred.schemas.catalog import ProductIn, ProductPatch, VariantIn, VariantPatch
 from marketred.schemas.directory import CompanyUpdate

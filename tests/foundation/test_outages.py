@@ -17,8 +17,8 @@ import pytest
 from sqlalchemy import exc as sa_exc
 from temporalio.service import RPCError, RPCStatusCode
 
-from marketred.api.app import create_app
-from marketred.api.outages import OutageLog, dependency_away
+from marketred.app import create_app
+from marketred.http.outages import OutageLog, dependency_away
 from marketred.settings import Settings
 from marketred.store.migrate import upgrade
 from marketred.workers import embedded_db

@@ -18,7 +18,7 @@ from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from marketred.api.app import create_app
+from marketred.app import create_app
 from marketred.integrations.khipu import signature
 from marketred.schemas.payments import PaymentNotified
 from marketred.settings import Settings

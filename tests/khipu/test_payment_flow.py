@@ -24,7 +24,7 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from marketred.activities.payments import PaymentActivities
-from marketred.api.app import create_app
+from marketred.app import create_app
 from marketred.integrations.khipu import KhipuClient, PaymentCreated, PaymentCreateRequest
 from marketred.integrations.khipu import Payment as KhipuPayment
 from marketred.integrations.temporal import search_attribute_types

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from temporalio.api.common.v1 import Payload, Payloads
 from temporalio.testing import WorkflowEnvironment
 
-from marketred.api.app import create_app
+from marketred.app import create_app
 from marketred.integrations.mail import OutgoingMail
 from marketred.integrations.payload_codec import KEY_ID, SubjectMarkingJSONConverter
 from marketred.schemas.quotes import workflow_id_for

@@ -20,7 +20,7 @@ from temporalio.worker import Worker
 
 from marketred.activities.notifications import NotificationActivities
 from marketred.activities.quotes import QuoteActivities
-from marketred.api.app import create_app
+from marketred.app import create_app
 from marketred.sandbox.mailcatcher import list_caught, start_catcher
 from marketred.schemas.accounts import Principal
 from marketred.schemas.payments import PaymentNotified

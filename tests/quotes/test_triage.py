@@ -20,7 +20,7 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from marketred.activities.quotes import QuoteActivities
-from marketred.api.app import create_app
+from marketred.app import create_app
 from marketred.schemas.payments import PaymentNotified
 from marketred.settings import Settings
 from marketred.store.session import create_session_factory

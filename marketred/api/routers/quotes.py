@@ -1,4 +1,4 @@
-"""Quotes API (design.md §8): thin handlers, each one service call over the workflow."""
+"""Quotes API (docs/api.md, docs/quotes.md): thin handlers, each one service call over the workflow."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query
 from fastapi.responses import JSONResponse
 
-from marketred.api.deps import (
+from marketred.api.idempotent import once
+from marketred.http.deps import (
     BuyerPrincipal,
     ClientIP,
     CurrentPrincipal,
@@ -17,7 +18,6 @@ from marketred.api.deps import (
     SettingsDep,
     TemporalDep,
 )
-from marketred.api.idempotent import once
 from marketred.schemas.common import Page
 from marketred.schemas.quotes import (
     AcceptQuote,

@@ -8,7 +8,7 @@ import uuid
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from marketred.api.deps import SessionDep, SettingsDep, get_temporal
+from marketred.http.deps import SessionDep, SettingsDep, get_temporal
 from marketred.schemas.quotes import CreateQuote, QuoteContact
 from marketred.services import authz, carts, product_images
 from marketred.services.errors import InvalidInput

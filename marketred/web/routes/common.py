@@ -14,11 +14,7 @@ from fastapi.routing import APIRoute
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import RedirectResponse
 
-from marketred.services.errors import DomainError, NotFound, Unauthorized, Unavailable
-from marketred.web import i18n
-from marketred.web.i18n import gettext as _
-from marketred.web.security.csrf import verify_csrf
-from marketred.web.security.principal import (
+from marketred.http.principal import (
     LoginRequired,
     OptionalWebPrincipal,
     WebBuyer,
@@ -26,6 +22,10 @@ from marketred.web.security.principal import (
     WebPrincipal,
     WebVendor,
 )
+from marketred.services.errors import DomainError, NotFound, Unauthorized, Unavailable
+from marketred.web import i18n
+from marketred.web.i18n import gettext as _
+from marketred.web.security.csrf import verify_csrf
 from marketred.web.service_messages import localize
 from marketred.web.templating import render
 
@@ -60,8 +60,8 @@ def error_page(request: Request, exc: DomainError) -> Response:
 
 def outage_page(request: Request, exc: Exception) -> Response | None:
     """The 503 page while PostgreSQL or Temporal is away (counted in the API's outage
-    log, api/outages.py); None for any other error."""
-    from marketred.api.outages import RETRY_AFTER_S, dependency_away, outage_log
+    log, http/outages.py); None for any other error."""
+    from marketred.http.outages import RETRY_AFTER_S, dependency_away, outage_log
 
     dependency = dependency_away(exc)
     if dependency is None:

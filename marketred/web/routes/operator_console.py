@@ -13,7 +13,7 @@ from urllib.parse import quote as urlquote
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from marketred.api.deps import SessionDep, SettingsDep, TemporalDep
+from marketred.http.deps import SessionDep, SettingsDep, TemporalDep
 from marketred.schemas.common import Page
 from marketred.schemas.quotes import (
     QuoteOut,

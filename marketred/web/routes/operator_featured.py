@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from marketred.api.deps import SessionDep
+from marketred.http.deps import SessionDep
 from marketred.services import featured
 from marketred.services.errors import InvalidInput, NotFound
 from marketred.web.formatting import SANTIAGO

@@ -16,7 +16,7 @@ from fastapi import APIRouter, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
 
-from marketred.api.deps import SessionDep, SettingsDep, TemporalDep
+from marketred.http.deps import SessionDep, SettingsDep, TemporalDep
 from marketred.schemas.payouts import PayoutDecisionResult
 from marketred.services import payout_bank_files, payout_commands, payout_queries
 from marketred.services.errors import Conflict

@@ -8,7 +8,7 @@ import uuid
 from fastapi import APIRouter, Request
 from starlette.responses import JSONResponse, Response
 
-from marketred.api.deps import SessionDep, TemporalDep
+from marketred.http.deps import SessionDep, TemporalDep
 from marketred.services.errors import Conflict, Unavailable
 from marketred.services.product_images import quote_line_images
 from marketred.web.routes import services

@@ -9,7 +9,7 @@ from datetime import date, datetime
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from marketred.api.deps import SessionDep
+from marketred.http.deps import SessionDep
 from marketred.schemas.accounts import Principal
 from marketred.services import reports
 from marketred.services.errors import InvalidInput

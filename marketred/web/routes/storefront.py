@@ -9,7 +9,7 @@ import uuid
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from marketred.api.deps import SessionDep
+from marketred.http.deps import SessionDep
 from marketred.services import featured, product_images
 from marketred.web.routes import services
 from marketred.web.routes.common import OptionalWebPrincipal, WebRoute

@@ -11,7 +11,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from marketred.api.deps import SessionDep, TemporalDep
+from marketred.http.deps import SessionDep, TemporalDep
 from marketred.schemas.quotes import (
     AcceptQuote,
     LinePriceChange,

@@ -20,7 +20,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import exc as sa_exc
 from temporalio.service import RPCError, RPCStatusCode
 
-from marketred.api.errors import problem_response
+from marketred.http.errors import problem_response
 from marketred.logs import get_logger
 
 log = get_logger("marketred.outages")
