@@ -1,4 +1,4 @@
-"""One way for a POST that changes a workflow to honour `Idempotency-Key` (docs/api.md, "Conventions").
+"""One way for a POST that changes a workflow to honour `Idempotency-Key` (docs/api.md).
 
 The first request stores its answer; a replay with the same key answers that stored
 response without doing anything. The work receives a key scoped to the caller (None

@@ -1,4 +1,4 @@
-"""Payouts (docs/api.md, docs/payouts.md): vendors read their own; operators read all, run and decide,
+"""Payouts (docs/payouts.md): vendors read their own; operators read all, run and decide,
 confirm or release transfers waiting for a person, and download the bank files.
 Also the operators' reconciliation report.
 

@@ -1,4 +1,4 @@
-"""Quotes API (docs/api.md, docs/quotes.md): thin handlers, each one service call over the workflow."""
+"""Quotes API (docs/api.md): thin handlers, each one service call over the workflow."""
 
 from __future__ import annotations
 

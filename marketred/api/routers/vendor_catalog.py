@@ -1,7 +1,7 @@
 """A vendor's own catalog (vendor staff only): products, variants, CSV import.
 
-After a committed change the directory's indexer is told (docs/directory.md, "Indexer push out"); an unreachable
-workflow engine never fails the change (the worker's outbox sweep pushes it later).
+After a committed change the directory's indexer is told (docs/directory.md, "Indexer push out");
+an unreachable workflow engine never fails the change (the worker's outbox sweep pushes it later).
 """
 
 from __future__ import annotations
