@@ -32,7 +32,7 @@ from tests.accounts.matrix_support import (
     registered_routes,
 )
 from tests.accounts.test_authz_matrix import _world
-from tests.conftest import make_resources
+from tests.support.api import make_resources
 
 pytestmark = pytest.mark.db
 

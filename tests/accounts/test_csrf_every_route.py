@@ -25,7 +25,7 @@ from tests.accounts.matrix_support import (
     make_caller,
     registered_routes,
 )
-from tests.conftest import make_resources
+from tests.support.api import make_resources
 from tests.support.factories import make_vendor
 
 pytestmark = pytest.mark.db

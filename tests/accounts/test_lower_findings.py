@@ -19,7 +19,7 @@ from marketred.app import create_app
 from marketred.services import oidc, rate_limits, sign_in
 from marketred.services.errors import Forbidden, RateLimited, Unauthorized, Unavailable
 from marketred.settings import Settings
-from tests.conftest import make_resources
+from tests.support.api import make_resources
 from tests.support.factories import PASSWORD, make_product, make_user, make_vendor
 
 pytestmark = pytest.mark.db

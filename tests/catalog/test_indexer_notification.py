@@ -9,7 +9,7 @@ import pytest
 from marketred.app import create_app
 from marketred.schemas.directory import indexer_workflow_id
 from tests.catalog.helpers import product_body, vendor_actor
-from tests.conftest import make_resources
+from tests.support.api import make_resources
 
 pytestmark = pytest.mark.db
 

@@ -21,7 +21,7 @@ from marketred.services.image_processing import ImageRefused, process
 from marketred.services.media_store import s3_config
 from marketred.store.models import MediaBlob
 from tests.catalog.helpers import create_product, product_body, vendor_actor
-from tests.conftest import make_resources
+from tests.support.api import make_resources
 from tests.support.ports import free_port
 
 PRODUCTS = "/api/v1/vendor/products"

@@ -20,9 +20,9 @@ from marketred.settings import Settings
 from marketred.store.models import Vendor
 from marketred.store.session import create_session_factory
 from tests.directory.helpers import company_body
-from tests.directory.servers import serve
 from tests.support.factories import make_product
 from tests.support.ports import free_port
+from tests.support.servers import serve
 
 pytestmark = [pytest.mark.db, pytest.mark.browser]
 

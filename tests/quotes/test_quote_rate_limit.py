@@ -7,7 +7,7 @@ import pytest
 
 from marketred.app import create_app
 from marketred.services import rate_limits
-from tests.conftest import make_resources
+from tests.support.api import make_resources
 from tests.support.factories import auth_headers, make_user, make_vendor
 
 pytestmark = pytest.mark.db
