@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import inspect
 import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from sqlalchemy.ext.asyncio import AsyncSession
+from temporalio.client import Client
 
 from marketred.api.idempotent import once
 from marketred.http.deps import (
@@ -18,6 +24,7 @@ from marketred.http.deps import (
     SettingsDep,
     TemporalDep,
 )
+from marketred.schemas.accounts import Principal
 from marketred.schemas.common import Page
 from marketred.schemas.quotes import (
     AcceptQuote,
@@ -119,44 +126,6 @@ def _scope(quote_id: uuid.UUID, action: str) -> str:
     return f"POST /api/v1/quotes/{quote_id}/{action}"
 
 
-@router.post("/{quote_id}/accept", response_model=QuoteOut)
-async def accept_quote(
-    quote_id: uuid.UUID,
-    body: AcceptQuote,
-    who: CurrentPrincipal,
-    session: SessionDep,
-    temporal: TemporalDep,
-    key: IdempotencyKeyHeader = None,
-) -> QuoteOut | JSONResponse:
-    return await once(
-        session,
-        who.user_id,
-        _scope(quote_id, "accept"),
-        key,
-        body,
-        lambda k: quotes.accept_quote(session, temporal, who, quote_id, body, key=k),
-    )
-
-
-@router.post("/{quote_id}/reject", response_model=QuoteOut)
-async def reject_quote(
-    quote_id: uuid.UUID,
-    body: RejectQuote,
-    who: CurrentPrincipal,
-    session: SessionDep,
-    temporal: TemporalDep,
-    key: IdempotencyKeyHeader = None,
-) -> QuoteOut | JSONResponse:
-    return await once(
-        session,
-        who.user_id,
-        _scope(quote_id, "reject"),
-        key,
-        body,
-        lambda k: quotes.reject_quote(session, temporal, who, quote_id, body, key=k),
-    )
-
-
 @router.post("/{quote_id}/pay")
 async def pay_quote(
     quote_id: uuid.UUID, who: CurrentPrincipal, session: SessionDep, temporal: TemporalDep
@@ -166,222 +135,131 @@ async def pay_quote(
     return PaymentUrlOut(payment_url=result.payment_url)
 
 
-@router.post("/{quote_id}/cancel", response_model=QuoteOut)
-async def cancel_quote(
-    quote_id: uuid.UUID,
-    who: CurrentPrincipal,
-    session: SessionDep,
-    temporal: TemporalDep,
-    body: CancelQuote | None = None,
-    key: IdempotencyKeyHeader = None,
-) -> QuoteOut | JSONResponse:
-    cancel = body or CancelQuote()
-    return await once(
-        session,
-        who.user_id,
-        _scope(quote_id, "cancel"),
-        key,
-        cancel,
-        lambda k: quotes.cancel_quote(session, temporal, who, quote_id, cancel, key=k),
-    )
+@dataclass(frozen=True)
+class _Command:
+    """A quote action route: `POST /api/v1/quotes/{quote_id}/<path>` → one service call,
+    honouring `Idempotency-Key` (api/idempotent.py)."""
+
+    path: str
+    name: str  # the handler's name: OpenAPI operation ids stay as they were
+    call: Callable[..., Awaitable[QuoteOut]]
+    body: type[BaseModel] | None = None
+    body_optional: bool = False  # an empty body means `body()`
+    doc: str | None = None
 
 
-@router.post("/{quote_id}/ship", response_model=QuoteOut)
-async def ship_quote(
-    quote_id: uuid.UUID,
-    body: ShipQuote,
-    who: CurrentPrincipal,
-    session: SessionDep,
-    temporal: TemporalDep,
-    key: IdempotencyKeyHeader = None,
-) -> QuoteOut | JSONResponse:
-    return await once(
-        session,
-        who.user_id,
-        _scope(quote_id, "ship"),
-        key,
-        body,
-        lambda k: quotes.ship_quote(session, temporal, who, quote_id, body, key=k),
-    )
+_COMMANDS = (
+    _Command("accept", "accept_quote", quotes.accept_quote, AcceptQuote),
+    _Command("reject", "reject_quote", quotes.reject_quote, RejectQuote),
+    _Command("cancel", "cancel_quote", quotes.cancel_quote, CancelQuote, body_optional=True),
+    _Command("ship", "ship_quote", quotes.ship_quote, ShipQuote),
+    _Command("deliver", "deliver_quote", quotes.confirm_delivery),
+    _Command(
+        "extend",
+        "extend_deadline",
+        quotes.extend_deadline,
+        ExtendDeadlineBody,
+        doc="Push back the running deadline. The same Idempotency-Key sent twice extends once\n"
+        "(stored answer, and the same Temporal update id).",
+    ),
+    _Command(
+        "recheck-payment",
+        "recheck_payment",
+        quotes.recheck_payment,
+        doc="Operators: read a held payment back from Khipu; paid → PAID, in progress → a new\n"
+        "payment window, anything else stays held with Khipu's current reason.",
+    ),
+    _Command(
+        "retry-now",
+        "retry_now",
+        quotes.retry_now,
+        doc="Operators: the step the quote waits on (a failing activity) starts again now\n"
+        "instead of after its backoff; recorded in the quote's history with the operator.",
+    ),
+    _Command(
+        "retry-refund",
+        "retry_refund",
+        quotes.retry_refund,
+        doc="Operators: ask Khipu again for a held refund (REFUND_HELD → REFUNDED, or still\n"
+        "held with Khipu's new reason).",
+    ),
+    _Command(
+        "record-refund",
+        "record_refund",
+        quotes.record_refund,
+        RecordRefundBody,
+        doc="Operators: a held refund was made outside Khipu (bank transfer): its reference and\n"
+        "amount; the ledger posts it once.",
+    ),
+    _Command(
+        "return",
+        "request_return",
+        quotes.request_return,
+        ReturnRequestBody,
+        doc="Buyers: ask to return a completed quote, with a reason, within the return window\n"
+        "(`MARKETRED_RETURN_WINDOW_DAYS` after completion).",
+    ),
+    _Command(
+        "return-decision",
+        "decide_return",
+        quotes.decide_return,
+        ReturnDecisionBody,
+        doc="The vendor approves (`amount`, or all that is left) or declines a return; a\n"
+        "declined return is disputed and an operator decides it the same way.",
+    ),
+    _Command(
+        "refund",
+        "refund_part",
+        quotes.refund_part,
+        RefundBody,
+        doc="Operators: refund part (or all that is left) of a completed quote, with a reason.",
+    ),
+)
 
 
-@router.post("/{quote_id}/deliver", response_model=QuoteOut)
-async def deliver_quote(
-    quote_id: uuid.UUID,
-    who: CurrentPrincipal,
-    session: SessionDep,
-    temporal: TemporalDep,
-    key: IdempotencyKeyHeader = None,
-) -> QuoteOut | JSONResponse:
-    return await once(
-        session,
-        who.user_id,
-        _scope(quote_id, "deliver"),
-        key,
-        None,
-        lambda k: quotes.confirm_delivery(session, temporal, who, quote_id, key=k),
-    )
+def _route(command: _Command) -> None:
+    body_type = command.body
+
+    async def handler(
+        quote_id: uuid.UUID,
+        who: Principal,
+        session: AsyncSession,
+        temporal: Client,
+        body: BaseModel | None = None,
+        key: str | None = None,
+    ) -> QuoteOut | JSONResponse:
+        if body is None and body_type is not None:
+            body = body_type()  # an optional body left out (cancel without a reason)
+        args = () if body is None else (body,)
+        return await once(
+            session,
+            who.user_id,
+            _scope(quote_id, command.path),
+            key,
+            body,
+            lambda k: command.call(session, temporal, who, quote_id, *args, key=k),
+        )
+
+    # FastAPI reads the route's parameters from the signature: the body's model is the
+    # command's, required unless the command says it may be left out.
+    param = inspect.Parameter
+    positional = param.POSITIONAL_OR_KEYWORD
+    params = [param("quote_id", positional, annotation=uuid.UUID)]
+    if body_type is not None and not command.body_optional:
+        params.append(param("body", positional, annotation=body_type))
+    params += [
+        param("who", positional, annotation=CurrentPrincipal),
+        param("session", positional, annotation=SessionDep),
+        param("temporal", positional, annotation=TemporalDep),
+    ]
+    if body_type is not None and command.body_optional:
+        params.append(param("body", positional, default=None, annotation=body_type | None))
+    params.append(param("key", positional, default=None, annotation=IdempotencyKeyHeader))
+    handler.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
+    handler.__name__ = handler.__qualname__ = command.name
+    handler.__doc__ = command.doc
+    router.post(f"/{{quote_id}}/{command.path}", response_model=QuoteOut)(handler)
 
 
-@router.post("/{quote_id}/extend", response_model=QuoteOut)
-async def extend_deadline(
-    quote_id: uuid.UUID,
-    body: ExtendDeadlineBody,
-    who: CurrentPrincipal,
-    session: SessionDep,
-    temporal: TemporalDep,
-    key: IdempotencyKeyHeader = None,
-) -> QuoteOut | JSONResponse:
-    """Push back the running deadline. The same Idempotency-Key sent twice extends once
-    (stored answer, and the same Temporal update id)."""
-    return await once(
-        session,
-        who.user_id,
-        _scope(quote_id, "extend"),
-        key,
-        body,
-        lambda k: quotes.extend_deadline(session, temporal, who, quote_id, body, key=k),
-    )
-
-
-@router.post("/{quote_id}/recheck-payment", response_model=QuoteOut)
-async def recheck_payment(
-    quote_id: uuid.UUID,
-    who: CurrentPrincipal,
-    session: SessionDep,
-    temporal: TemporalDep,
-    key: IdempotencyKeyHeader = None,
-) -> QuoteOut | JSONResponse:
-    """Operators: read a held payment back from Khipu; paid → PAID, in progress → a new
-    payment window, anything else stays held with Khipu's current reason."""
-    return await once(
-        session,
-        who.user_id,
-        _scope(quote_id, "recheck-payment"),
-        key,
-        None,
-        lambda k: quotes.recheck_payment(session, temporal, who, quote_id, key=k),
-    )
-
-
-@router.post("/{quote_id}/retry-now", response_model=QuoteOut)
-async def retry_now(
-    quote_id: uuid.UUID,
-    who: CurrentPrincipal,
-    session: SessionDep,
-    temporal: TemporalDep,
-    key: IdempotencyKeyHeader = None,
-) -> QuoteOut | JSONResponse:
-    """Operators: the step the quote waits on (a failing activity) starts again now
-    instead of after its backoff; recorded in the quote's history with the operator."""
-    return await once(
-        session,
-        who.user_id,
-        _scope(quote_id, "retry-now"),
-        key,
-        None,
-        lambda k: quotes.retry_now(session, temporal, who, quote_id, key=k),
-    )
-
-
-@router.post("/{quote_id}/retry-refund", response_model=QuoteOut)
-async def retry_refund(
-    quote_id: uuid.UUID,
-    who: CurrentPrincipal,
-    session: SessionDep,
-    temporal: TemporalDep,
-    key: IdempotencyKeyHeader = None,
-) -> QuoteOut | JSONResponse:
-    """Operators: ask Khipu again for a held refund (REFUND_HELD → REFUNDED, or still
-    held with Khipu's new reason)."""
-    return await once(
-        session,
-        who.user_id,
-        _scope(quote_id, "retry-refund"),
-        key,
-        None,
-        lambda k: quotes.retry_refund(session, temporal, who, quote_id, key=k),
-    )
-
-
-@router.post("/{quote_id}/record-refund", response_model=QuoteOut)
-async def record_refund(
-    quote_id: uuid.UUID,
-    body: RecordRefundBody,
-    who: CurrentPrincipal,
-    session: SessionDep,
-    temporal: TemporalDep,
-    key: IdempotencyKeyHeader = None,
-) -> QuoteOut | JSONResponse:
-    """Operators: a held refund was made outside Khipu (bank transfer): its reference and
-    amount; the ledger posts it once."""
-    return await once(
-        session,
-        who.user_id,
-        _scope(quote_id, "record-refund"),
-        key,
-        body,
-        lambda k: quotes.record_refund(session, temporal, who, quote_id, body, key=k),
-    )
-
-
-@router.post("/{quote_id}/return", response_model=QuoteOut)
-async def request_return(
-    quote_id: uuid.UUID,
-    body: ReturnRequestBody,
-    who: CurrentPrincipal,
-    session: SessionDep,
-    temporal: TemporalDep,
-    key: IdempotencyKeyHeader = None,
-) -> QuoteOut | JSONResponse:
-    """Buyers: ask to return a completed quote, with a reason, within the return window
-    (`MARKETRED_RETURN_WINDOW_DAYS` after completion)."""
-    return await once(
-        session,
-        who.user_id,
-        _scope(quote_id, "return"),
-        key,
-        body,
-        lambda k: quotes.request_return(session, temporal, who, quote_id, body, key=k),
-    )
-
-
-@router.post("/{quote_id}/return-decision", response_model=QuoteOut)
-async def decide_return(
-    quote_id: uuid.UUID,
-    body: ReturnDecisionBody,
-    who: CurrentPrincipal,
-    session: SessionDep,
-    temporal: TemporalDep,
-    key: IdempotencyKeyHeader = None,
-) -> QuoteOut | JSONResponse:
-    """The vendor approves (`amount`, or all that is left) or declines a return; a
-    declined return is disputed and an operator decides it the same way."""
-    return await once(
-        session,
-        who.user_id,
-        _scope(quote_id, "return-decision"),
-        key,
-        body,
-        lambda k: quotes.decide_return(session, temporal, who, quote_id, body, key=k),
-    )
-
-
-@router.post("/{quote_id}/refund", response_model=QuoteOut)
-async def refund_part(
-    quote_id: uuid.UUID,
-    body: RefundBody,
-    who: CurrentPrincipal,
-    session: SessionDep,
-    temporal: TemporalDep,
-    key: IdempotencyKeyHeader = None,
-) -> QuoteOut | JSONResponse:
-    """Operators: refund part (or all that is left) of a completed quote, with a reason."""
-    return await once(
-        session,
-        who.user_id,
-        _scope(quote_id, "refund"),
-        key,
-        body,
-        lambda k: quotes.refund_part(session, temporal, who, quote_id, body, key=k),
-    )
+for _command in _COMMANDS:
+    _route(_command)

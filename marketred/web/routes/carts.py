@@ -10,7 +10,7 @@ from starlette.responses import Response
 
 from marketred.http.deps import SessionDep, SettingsDep, get_temporal
 from marketred.schemas.quotes import CreateQuote, QuoteContact
-from marketred.services import authz, carts, product_images
+from marketred.services import authz, carts, product_images, quotes
 from marketred.services.errors import InvalidInput
 from marketred.web.i18n import gettext as _
 from marketred.web.routes.common import (
@@ -23,7 +23,6 @@ from marketred.web.routes.common import (
     see_other,
 )
 from marketred.web.routes.notices import notice_context
-from marketred.web.routes.services import create_quote
 from marketred.web.templating import render
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
@@ -166,7 +165,10 @@ async def request_quote(
             # Temporal only once the form is valid: a typo must not wait on the engine.
             temporal = await get_temporal(request)
             ip = request.client.host if request.client else None
-            quote_id = await create_quote(session, temporal, settings, buyer, body, ip)
+            quote = await quotes.create_quote(
+                session, temporal, settings, buyer, body, client_ip=ip
+            )
+            quote_id = quote.id
         except InvalidInput as exc:
             for field, message in exc.errors or [("items", exc.detail)]:
                 state.add(field, message)

@@ -15,8 +15,8 @@ from temporalio.client import Client
 from marketred.http.deps import SessionDep, TemporalDep
 from marketred.schemas.accounts import Principal
 from marketred.schemas.quotes import RefundBody, ReturnDecisionBody, ReturnRequestBody
+from marketred.services import quotes
 from marketred.services.errors import Conflict, InvalidInput
-from marketred.web.routes import services as quotes
 from marketred.web.routes.common import (
     FormData,
     WebBuyer,
