@@ -1,4 +1,4 @@
-"""The one settings class (design.md §10).
+"""The one settings class (README.md, "Configuration").
 
 Built once per process (API lifespan, worker main, CLI command) and passed down; nothing
 imports a module-level instance.
@@ -144,7 +144,7 @@ class Settings(BaseSettings):
     )
     commission_bps: int = Field(default=1000, ge=0, le=10000)
 
-    # Quote deadlines (design.md §4); vendors may override the first four.
+    # Quote deadlines (docs/quotes.md, "Lifecycle"); vendors may override the first four.
     vendor_response_hours: int = 48
     vendor_reminder_hours_before: int = 12
     payment_window_hours: int = 72

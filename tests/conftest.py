@@ -14,28 +14,26 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
-import sys
 import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
-from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
-from marketred.api.app import create_app
-from marketred.api.resources import Resources, TemporalHandle
+from marketred.app import create_app
 from marketred.schemas import search_attributes
 from marketred.settings import Settings
 from marketred.store.migrate import upgrade
 from marketred.store.session import create_engine
 from marketred.workers import embedded_db
+from tests.support.api import make_resources
 from tests.support.ports import free_port
+from tests.support.temporal import TEMPORAL_BIN, TEST_SERVER_BIN
 
 _OWN_BASETEMP: list[Path] = []
 
@@ -58,11 +56,6 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     del config
     for folder in _OWN_BASETEMP:
         shutil.rmtree(folder, ignore_errors=True)
-
-
-BIN = Path(sys.executable).parent
-TEMPORAL_BIN = str(BIN / "temporal")
-TEST_SERVER_BIN = str(BIN / "temporal-test-server")
 
 
 @pytest.fixture(scope="session")
@@ -157,22 +150,6 @@ async def http_client() -> AsyncIterator[httpx.AsyncClient]:
         yield client
 
 
-def make_resources(
-    settings: Settings,
-    engine: AsyncEngine,
-    sessions: async_sessionmaker[AsyncSession],
-    http: httpx.AsyncClient,
-    temporal_client: Client | None = None,
-) -> Resources:
-    return Resources(
-        settings=settings,
-        engine=engine,
-        sessions=sessions,
-        temporal=TemporalHandle(settings, client=temporal_client),
-        http=http,
-    )
-
-
 @pytest.fixture
 async def client(
     settings: Settings,
@@ -206,22 +183,3 @@ async def dev_server_env() -> AsyncIterator[WorkflowEnvironment]:
     )
     yield env
     await env.shutdown()
-
-
-def unique_task_queue() -> str:
-    return f"tq-{uuid.uuid4()}"
-
-
-async def register_user(
-    client: httpx.AsyncClient, email: str | None = None, password: str = "correct horse battery"
-) -> dict[str, Any]:
-    email = email or f"buyer-{uuid.uuid4().hex[:8]}@example.cl"
-    r = await client.post("/api/v1/auth/register", json={"email": email, "password": password})
-    assert r.status_code == 201, r.text
-    return {"email": email, "password": password, **r.json()}
-
-
-async def bearer(client: httpx.AsyncClient, email: str, password: str) -> dict[str, str]:
-    r = await client.post("/api/v1/auth/token", data={"username": email, "password": password})
-    assert r.status_code == 200, r.text
-    return {"Authorization": f"Bearer {r.json()['access_token']}"}

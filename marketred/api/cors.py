@@ -1,4 +1,4 @@
-"""CORS for the public catalog API (design.md §6): the directory's pages call search
+"""CORS for the public catalog API (docs/directory.md, "Embed"): the directory's pages call search
 and catalog reads from the browser; and for the codec endpoint, which the Temporal UI calls
 with the operator's credentials. Everything else (carts, vendor endpoints, auth) gets no
 CORS headers, so a foreign page cannot drive it with the visitor's browser."""

@@ -1,4 +1,4 @@
-"""One way for a POST to honour `Idempotency-Key` (design.md §8): the `Idempotent`
+"""One way for a POST to honour `Idempotency-Key` (docs/api.md): the `Idempotent`
 dependency.
 
 It binds the request's key to the caller and to the request (`POST /api/v1/quotes/<id>/accept`
@@ -24,7 +24,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from marketred.api.deps import CurrentPrincipal, SessionDep
+from marketred.http.deps import CurrentPrincipal, SessionDep
 from marketred.services import idempotency
 
 Out = TypeVar("Out", bound=BaseModel)

@@ -29,6 +29,11 @@ async def list_vendors(
     return Page[VendorOut](items=[vendor_out(v) for v in vendors], total=total)
 
 
+async def vendor_choices(session: AsyncSession) -> list[VendorOut]:
+    """Active vendors for a page's vendor filter (the first 100 by name)."""
+    return (await list_vendors(session, q=None, limit=100, offset=0)).items
+
+
 async def get_vendor(session: AsyncSession, slug: str) -> VendorOut:
     return vendor_out(await active_vendor(session, slug))
 

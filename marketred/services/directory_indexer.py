@@ -1,5 +1,5 @@
-"""Outbound indexer push (design.md §6): keep the directory's search index in step with
-our catalog.
+"""Outbound indexer push (docs/directory.md, "Indexer push out"): keep the directory's
+search index in step with our catalog.
 
 Every catalog change records the product in `indexer_outbox` in its own transaction
 (`record_changes`). After the commit the caller tells the indexer at once

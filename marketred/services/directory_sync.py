@@ -1,4 +1,4 @@
-"""Inbound company sync from the directory (design.md §6).
+"""Inbound company sync from the directory (docs/directory.md, "Company sync in").
 
 The directory PUTs a signed JSON company; we upsert the vendor by directory id. Rules:
 - the signature (method, path, time, body) is checked before anything is parsed (401,

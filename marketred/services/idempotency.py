@@ -1,4 +1,4 @@
-"""`Idempotency-Key` support for creating POSTs (design.md §8), reusable by any router.
+"""`Idempotency-Key` support for creating POSTs (docs/api.md), reusable by any router.
 
 API:
 

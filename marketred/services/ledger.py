@@ -1,4 +1,4 @@
-"""Double-entry ledger postings for quotes (design.md §5).
+"""Double-entry ledger postings for quotes (docs/payouts.md).
 
 Sign convention: debits are positive, credits negative; the rows of one `txn_id` sum to
 zero. Accounts:

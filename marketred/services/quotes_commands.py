@@ -11,6 +11,7 @@ nonce): the update id derives from it, so the same request sent twice is one upd
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
@@ -47,7 +48,7 @@ from marketred.schemas.quotes import (
     StartPaymentInput,
     StartPaymentResult,
 )
-from marketred.services import idempotency, quote_starts, stock, workflow_errors
+from marketred.services import authz, idempotency, quote_starts, stock, workflow_errors
 from marketred.services.quotes_access import quote_for
 from marketred.services.quotes_queries import get_quote
 
@@ -95,6 +96,58 @@ async def _update(
     return result
 
 
+@dataclass(frozen=True)
+class _Action:
+    """A quote action: who may take it (authz), the update it sends, and the answer when
+    the workflow has already ended."""
+
+    name: authz.QuoteAction
+    update: c.Update[Any, Any]
+    when_closed: str = "the quote has already ended"
+
+
+ACCEPT = _Action("accept", c.ACCEPT, when_closed=VENDOR_DECISION_CLOSED)
+REJECT = _Action("reject", c.REJECT, when_closed=VENDOR_DECISION_CLOSED)
+SHIP = _Action("ship", c.MARK_SHIPPED)
+DELIVER = _Action("deliver", c.CONFIRM_DELIVERY)
+EXTEND = _Action("extend", c.EXTEND_DEADLINE)
+RECHECK_PAYMENT = _Action("recheck_payment", c.RECHECK_PAYMENT)
+RETRY_NOW = _Action("retry_now", c.RETRY_NOW)
+RETRY_REFUND = _Action("retry_refund", c.RETRY_REFUND)
+RECORD_REFUND = _Action("record_refund", c.RECORD_REFUND)
+REQUEST_RETURN = _Action(
+    "request_return", c.REQUEST_RETURN, when_closed="the return window has closed"
+)
+DECIDE_RETURN = _Action("decide_return", c.DECIDE_RETURN)
+REFUND = _Action("refund", c.REFUND, when_closed="the quote's return window has closed")
+
+
+async def _act(
+    session: AsyncSession,
+    temporal: Client,
+    who: Principal,
+    quote_id: uuid.UUID,
+    action: _Action,
+    arg: BaseModel,
+    *,
+    key: str | None,
+) -> QuoteOut:
+    """Every quote action: may this caller take it on the quote (else 404/403), one update
+    to its workflow, then the quote as the caller now sees it."""
+    quote = await quote_for(session, who, quote_id, action.name)
+    await _update(
+        session,
+        temporal,
+        quote.workflow_id,
+        action.update,
+        arg,
+        when_closed=action.when_closed,
+        quote_id=quote_id,
+        key=key,
+    )
+    return await get_quote(session, who, quote_id)
+
+
 async def accept_quote(
     session: AsyncSession,
     temporal: Client,
@@ -103,20 +156,10 @@ async def accept_quote(
     body: AcceptQuote,
     key: str | None = None,
 ) -> QuoteOut:
-    quote = await quote_for(session, who, quote_id, "accept")
     # Only a quote selling tracked stock reserves it (others keep the path without it).
     reserve = await stock.quote_tracks_stock(session, quote_id)
-    await _update(
-        session,
-        temporal,
-        quote.workflow_id,
-        c.ACCEPT,
-        AcceptInput(**body.model_dump(), reserve_stock=reserve),
-        when_closed=VENDOR_DECISION_CLOSED,
-        quote_id=quote_id,
-        key=key,
-    )
-    return await get_quote(session, who, quote_id)
+    arg = AcceptInput(**body.model_dump(), reserve_stock=reserve)
+    return await _act(session, temporal, who, quote_id, ACCEPT, arg, key=key)
 
 
 async def reject_quote(
@@ -127,18 +170,8 @@ async def reject_quote(
     body: RejectQuote,
     key: str | None = None,
 ) -> QuoteOut:
-    quote = await quote_for(session, who, quote_id, "reject")
-    await _update(
-        session,
-        temporal,
-        quote.workflow_id,
-        c.REJECT,
-        RejectInput(reason=body.reason),
-        when_closed=VENDOR_DECISION_CLOSED,
-        quote_id=quote_id,
-        key=key,
-    )
-    return await get_quote(session, who, quote_id)
+    arg = RejectInput(reason=body.reason)
+    return await _act(session, temporal, who, quote_id, REJECT, arg, key=key)
 
 
 async def cancel_quote(
@@ -196,17 +229,8 @@ async def ship_quote(
     body: ShipQuote,
     key: str | None = None,
 ) -> QuoteOut:
-    quote = await quote_for(session, who, quote_id, "ship")
-    await _update(
-        session,
-        temporal,
-        quote.workflow_id,
-        c.MARK_SHIPPED,
-        MarkShippedInput(carrier=body.carrier, tracking=body.tracking),
-        quote_id=quote_id,
-        key=key,
-    )
-    return await get_quote(session, who, quote_id)
+    arg = MarkShippedInput(carrier=body.carrier, tracking=body.tracking)
+    return await _act(session, temporal, who, quote_id, SHIP, arg, key=key)
 
 
 async def confirm_delivery(
@@ -216,18 +240,9 @@ async def confirm_delivery(
     quote_id: uuid.UUID,
     key: str | None = None,
 ) -> QuoteOut:
-    quote = await quote_for(session, who, quote_id, "deliver")
     actor = "operator" if who.is_operator else "buyer"
-    await _update(
-        session,
-        temporal,
-        quote.workflow_id,
-        c.CONFIRM_DELIVERY,
-        ConfirmDeliveryInput(actor=actor),
-        quote_id=quote_id,
-        key=key,
-    )
-    return await get_quote(session, who, quote_id)
+    arg = ConfirmDeliveryInput(actor=actor)
+    return await _act(session, temporal, who, quote_id, DELIVER, arg, key=key)
 
 
 async def extend_deadline(
@@ -238,24 +253,15 @@ async def extend_deadline(
     body: ExtendDeadlineBody,
     key: str | None = None,
 ) -> QuoteOut:
-    quote = await quote_for(session, who, quote_id, "extend")
     actor = "operator" if who.is_operator else "vendor"
-    await _update(
-        session,
-        temporal,
-        quote.workflow_id,
-        c.EXTEND_DEADLINE,
-        ExtendDeadlineInput(
-            actor=actor,
-            deadline=body.deadline,
-            hours=body.hours,
-            reason=body.reason,
-            by_user=who.user_id,
-        ),
-        quote_id=quote_id,
-        key=key,
+    arg = ExtendDeadlineInput(
+        actor=actor,
+        deadline=body.deadline,
+        hours=body.hours,
+        reason=body.reason,
+        by_user=who.user_id,
     )
-    return await get_quote(session, who, quote_id)
+    return await _act(session, temporal, who, quote_id, EXTEND, arg, key=key)
 
 
 async def recheck_payment(
@@ -267,17 +273,8 @@ async def recheck_payment(
 ) -> QuoteOut:
     """Operators: read a held payment back from Khipu (after Khipu fixed it, or to see
     whether the buyer's bank finished); the workflow releases or keeps the hold."""
-    quote = await quote_for(session, who, quote_id, "recheck_payment")
-    await _update(
-        session,
-        temporal,
-        quote.workflow_id,
-        c.RECHECK_PAYMENT,
-        RecheckPaymentInput(by_user=who.user_id),
-        quote_id=quote_id,
-        key=key,
-    )
-    return await get_quote(session, who, quote_id)
+    arg = RecheckPaymentInput(by_user=who.user_id)
+    return await _act(session, temporal, who, quote_id, RECHECK_PAYMENT, arg, key=key)
 
 
 async def retry_now(
@@ -288,17 +285,8 @@ async def retry_now(
     key: str | None = None,
 ) -> QuoteOut:
     """Operators: restart the step a quote waits on now instead of after its backoff."""
-    quote = await quote_for(session, who, quote_id, "retry_now")
-    await _update(
-        session,
-        temporal,
-        quote.workflow_id,
-        c.RETRY_NOW,
-        RetryNowInput(by_user=who.user_id),
-        quote_id=quote_id,
-        key=key,
-    )
-    return await get_quote(session, who, quote_id)
+    arg = RetryNowInput(by_user=who.user_id)
+    return await _act(session, temporal, who, quote_id, RETRY_NOW, arg, key=key)
 
 
 async def retry_refund(
@@ -310,17 +298,8 @@ async def retry_refund(
 ) -> QuoteOut:
     """Operators: ask Khipu again for a refund held (REFUND_HELD); it stays held with
     Khipu's new answer if it still refuses."""
-    quote = await quote_for(session, who, quote_id, "retry_refund")
-    await _update(
-        session,
-        temporal,
-        quote.workflow_id,
-        c.RETRY_REFUND,
-        RetryRefundInput(),
-        quote_id=quote_id,
-        key=key,
-    )
-    return await get_quote(session, who, quote_id)
+    arg = RetryRefundInput()
+    return await _act(session, temporal, who, quote_id, RETRY_REFUND, arg, key=key)
 
 
 async def record_refund(
@@ -333,17 +312,8 @@ async def record_refund(
 ) -> QuoteOut:
     """Operators: the held refund was made outside Khipu (bank transfer), with the bank's
     reference and the amount (which must be the held refund's)."""
-    quote = await quote_for(session, who, quote_id, "record_refund")
-    await _update(
-        session,
-        temporal,
-        quote.workflow_id,
-        c.RECORD_REFUND,
-        RecordRefundInput(reference=body.reference.strip(), amount=body.amount),
-        quote_id=quote_id,
-        key=key,
-    )
-    return await get_quote(session, who, quote_id)
+    arg = RecordRefundInput(reference=body.reference.strip(), amount=body.amount)
+    return await _act(session, temporal, who, quote_id, RECORD_REFUND, arg, key=key)
 
 
 async def request_return(
@@ -355,18 +325,8 @@ async def request_return(
     key: str | None = None,
 ) -> QuoteOut:
     """Buyers: ask to return a completed quote within the return window."""
-    quote = await quote_for(session, who, quote_id, "request_return")
-    await _update(
-        session,
-        temporal,
-        quote.workflow_id,
-        c.REQUEST_RETURN,
-        RequestReturnInput(reason=body.reason.strip()),
-        when_closed="the return window has closed",
-        quote_id=quote_id,
-        key=key,
-    )
-    return await get_quote(session, who, quote_id)
+    arg = RequestReturnInput(reason=body.reason.strip())
+    return await _act(session, temporal, who, quote_id, REQUEST_RETURN, arg, key=key)
 
 
 async def decide_return(
@@ -379,22 +339,13 @@ async def decide_return(
 ) -> QuoteOut:
     """The vendor approves (all that is left, or `amount`) or declines a return; an
     operator decides a declined (disputed) one."""
-    quote = await quote_for(session, who, quote_id, "decide_return")
-    await _update(
-        session,
-        temporal,
-        quote.workflow_id,
-        c.DECIDE_RETURN,
-        DecideReturnInput(
-            actor="operator" if who.is_operator else "vendor",
-            approve=body.approve,
-            amount=body.amount,
-            note=body.note,
-        ),
-        quote_id=quote_id,
-        key=key,
+    arg = DecideReturnInput(
+        actor="operator" if who.is_operator else "vendor",
+        approve=body.approve,
+        amount=body.amount,
+        note=body.note,
     )
-    return await get_quote(session, who, quote_id)
+    return await _act(session, temporal, who, quote_id, DECIDE_RETURN, arg, key=key)
 
 
 async def refund_part(
@@ -406,15 +357,5 @@ async def refund_part(
     key: str | None = None,
 ) -> QuoteOut:
     """Operators: refund part of a completed quote (until its return window closes)."""
-    quote = await quote_for(session, who, quote_id, "refund")
-    await _update(
-        session,
-        temporal,
-        quote.workflow_id,
-        c.REFUND,
-        OperatorRefundInput(amount=body.amount, reason=body.reason.strip()),
-        when_closed="the quote's return window has closed",
-        quote_id=quote_id,
-        key=key,
-    )
-    return await get_quote(session, who, quote_id)
+    arg = OperatorRefundInput(amount=body.amount, reason=body.reason.strip())
+    return await _act(session, temporal, who, quote_id, REFUND, arg, key=key)

@@ -1,4 +1,4 @@
-"""Public product search (design.md §6): Spanish full text + trigram typo tolerance."""
+"""Public product search (docs/catalog.md): Spanish full text + trigram typo tolerance."""
 
 from __future__ import annotations
 

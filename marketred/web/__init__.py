@@ -15,6 +15,7 @@ STATIC_DIR = Path(__file__).parent / "static"
 
 def install_web(app: FastAPI) -> None:
     from marketred.web.routes import (
+        auth_pages,
         carts,
         i18n,
         operator_accounts,
@@ -38,6 +39,7 @@ def install_web(app: FastAPI) -> None:
     )
 
     modules = (
+        auth_pages,
         storefront,
         carts,
         quotes_pages,

@@ -1,4 +1,4 @@
-"""The `marketred` command line (design.md §11)."""
+"""The `marketred` command line (README.md, "The two commands", "Production processes")."""
 
 from __future__ import annotations
 
@@ -113,7 +113,7 @@ def api() -> None:
     """Run the API + web server (production process)."""
     import uvicorn
 
-    from marketred.api.app import create_app
+    from marketred.app import create_app
 
     settings = _settings()
     _db_url(settings)
@@ -121,7 +121,7 @@ def api() -> None:
     if settings.api_workers > 1:
         # Several processes need an import string; each builds its settings and pools.
         uvicorn.run(
-            "marketred.api.app:create_app_from_environment",
+            "marketred.app:create_app_from_environment",
             factory=True,
             workers=settings.api_workers,
             **api_server_options(settings),

@@ -1,4 +1,4 @@
-"""Payout workflows (design.md §5). Deterministic: temporalio, stdlib and schemas only.
+"""Payout workflows (docs/payouts.md). Deterministic: temporalio, stdlib and schemas only.
 
 `PayoutWorkflow` is one payout run (schedule, API, CLI): per vendor with unpaid ledger
 rows it asks `create_vendor_payout` for a PENDING_APPROVAL payout (idempotent by the

@@ -1,4 +1,4 @@
-"""QuoteWorkflow: one durable workflow per quote (design.md §4).
+"""QuoteWorkflow: one durable workflow per quote (docs/quotes.md, "Lifecycle").
 
 REQUESTED → ACCEPTED → PAID → SHIPPED → DELIVERED → COMPLETED, or REJECTED, EXPIRED,
 PAYMENT_EXPIRED, CANCELLED, REFUNDED. Updates change the state synchronously in their

@@ -3,43 +3,23 @@ a real socket, settings pointing at both, and a browser-like client (keeps cooki
 
 from __future__ import annotations
 
-import asyncio
 import re
 from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from marketred.api.app import create_app
+from marketred.app import create_app
 from marketred.sandbox.directory.app import create_app as create_directory_sandbox
 from marketred.sandbox.mailcatcher import CaughtMail, list_caught, start_catcher
 from marketred.settings import Settings
-from tests.conftest import make_resources
+from tests.support.api import make_resources
 from tests.support.ports import free_port
+from tests.support.servers import serve
 
 OIDC_CLIENT_SECRET = "test-oidc-client-secret-0123456789"
-
-
-@asynccontextmanager
-async def serve(app: Any, port: int) -> AsyncIterator[str]:
-    """Run an ASGI app under a real uvicorn server in this event loop."""
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        if task.done():
-            task.result()
-            raise RuntimeError("uvicorn exited before starting")
-        await asyncio.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await task
 
 
 @pytest.fixture(scope="session")

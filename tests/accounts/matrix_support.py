@@ -13,10 +13,10 @@ import httpx
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from marketred.app import route_policy as policy_for
 from marketred.schemas.accounts import Role
 from marketred.services import accounts, sessions, tokens
 from marketred.services.errors import Unavailable
-from marketred.services.route_policies import policy_for
 from marketred.settings import Settings
 from marketred.store.models import User, Vendor
 from marketred.web.security.cookies import ANON_COOKIE, SESSION_COOKIE, sign

@@ -11,12 +11,12 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from marketred.api.app import create_app
+from marketred.app import create_app
 from marketred.services import rate_limits
 from marketred.services.errors import RateLimited
 from marketred.settings import Settings
 from tests.accounts.conftest import mail_to, web_login
-from tests.conftest import make_resources
+from tests.support.api import make_resources
 from tests.support.factories import PASSWORD, auth_headers, make_user, make_vendor
 
 pytestmark = pytest.mark.db

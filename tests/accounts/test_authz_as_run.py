@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from marketred.api.app import create_app
+from marketred.app import create_app
 from marketred.schemas.accounts import Principal
 from marketred.services import api_tokens, authz
 from marketred.services.accounts import principal_of
@@ -32,7 +32,7 @@ from tests.accounts.matrix_support import (
     registered_routes,
 )
 from tests.accounts.test_authz_matrix import _world
-from tests.conftest import make_resources
+from tests.support.api import make_resources
 
 pytestmark = pytest.mark.db
 

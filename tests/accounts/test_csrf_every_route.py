@@ -12,7 +12,7 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from marketred.api.app import create_app
+from marketred.app import create_app
 from marketred.services.authz import roles_allowed
 from marketred.settings import Settings
 from tests.accounts.matrix_support import (
@@ -25,7 +25,7 @@ from tests.accounts.matrix_support import (
     make_caller,
     registered_routes,
 )
-from tests.conftest import make_resources
+from tests.support.api import make_resources
 from tests.support.factories import make_vendor
 
 pytestmark = pytest.mark.db

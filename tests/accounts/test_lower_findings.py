@@ -14,12 +14,12 @@ from joserfc import jwt
 from joserfc.jwk import OctKey
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from marketred.api.app import create_app
 from marketred.api.body_limit import SIGNED_BODY_MAX
+from marketred.app import create_app
 from marketred.services import oidc, rate_limits, sign_in
 from marketred.services.errors import Forbidden, RateLimited, Unauthorized, Unavailable
 from marketred.settings import Settings
-from tests.conftest import make_resources
+from tests.support.api import make_resources
 from tests.support.factories import PASSWORD, make_product, make_user, make_vendor
 
 pytestmark = pytest.mark.db

@@ -1,4 +1,4 @@
-"""Catalog writes tell the directory's indexer workflow after they commit (design.md §6)."""
+"""Catalog writes tell the directory's indexer workflow after they commit (docs/directory.md)."""
 
 import uuid
 from typing import Any
@@ -6,10 +6,10 @@ from typing import Any
 import httpx
 import pytest
 
-from marketred.api.app import create_app
+from marketred.app import create_app
 from marketred.schemas.directory import indexer_workflow_id
 from tests.catalog.helpers import product_body, vendor_actor
-from tests.conftest import make_resources
+from tests.support.api import make_resources
 
 pytestmark = pytest.mark.db
 

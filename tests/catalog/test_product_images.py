@@ -14,14 +14,14 @@ import httpx
 import pytest
 from PIL import Image
 
-from marketred.api.app import create_app
+from marketred.app import create_app
 from marketred.integrations.s3 import S3Client, S3Error
 from marketred.services import image_processing
 from marketred.services.image_processing import ImageRefused, process
 from marketred.services.media_store import s3_config
 from marketred.store.models import MediaBlob
 from tests.catalog.helpers import create_product, product_body, vendor_actor
-from tests.conftest import make_resources
+from tests.support.api import make_resources
 from tests.support.ports import free_port
 
 PRODUCTS = "/api/v1/vendor/products"

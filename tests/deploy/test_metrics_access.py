@@ -5,11 +5,11 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from marketred.api.app import create_app
+from marketred.app import create_app
 from marketred.services.metrics_access import metrics_allowed
 from marketred.settings import Settings
 from marketred.store.session import create_engine, create_session_factory
-from tests.conftest import make_resources
+from tests.support.api import make_resources
 from tests.support.production import PRODUCTION as GOOD_PRODUCTION
 
 PRODUCTION: dict[str, object] = {

@@ -28,9 +28,9 @@ from marketred.integrations import temporal
 from marketred.settings import Settings
 from marketred.store.migrate import upgrade
 from marketred.workers.local_ca import CertFiles, LocalCA, create_ca
-from tests.conftest import TEMPORAL_BIN
 from tests.support.caddy import RunningCaddy, start_caddy
 from tests.support.ports import free_port
+from tests.support.temporal import TEMPORAL_BIN
 
 SERVER_NAME = "temporal.test.internal"
 API_KEY = "tls-test-api-key-0123456789"

@@ -16,8 +16,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import TEMPORAL_BIN
 from tests.support.ports import free_port
+from tests.support.temporal import TEMPORAL_BIN
 
 pytestmark = [pytest.mark.e2e, pytest.mark.db]
 

@@ -23,8 +23,8 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from sqlalchemy import func, select
 
 from marketred import tracing
-from marketred.api.app import create_app
-from marketred.api.resources import Resources, TemporalHandle
+from marketred.app import create_app
+from marketred.http.resources import Resources, TemporalHandle
 from marketred.integrations import temporal
 from marketred.sandbox.mailcatcher import start_catcher
 from marketred.settings import Settings

@@ -24,7 +24,7 @@ from marketred.schemas.directory import IndexProductResult, indexer_workflow_id
 from marketred.services import directory_indexer
 from marketred.store.session import create_session_factory
 from marketred.workflows.indexer import IndexProductWorkflow
-from tests.conftest import unique_task_queue
+from tests.support.temporal import unique_task_queue
 
 SECRET = "test-directory-secret"
 INDEXER_SECRET = "test-indexer-secret"

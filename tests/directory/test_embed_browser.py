@@ -14,15 +14,15 @@ from playwright.async_api import async_playwright
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from marketred.api.app import create_app
+from marketred.app import create_app
 from marketred.sandbox.directory.app import create_app as create_sandbox
 from marketred.settings import Settings
 from marketred.store.models import Vendor
 from marketred.store.session import create_session_factory
 from tests.directory.helpers import company_body
-from tests.directory.servers import serve
 from tests.support.factories import make_product
 from tests.support.ports import free_port
+from tests.support.servers import serve
 
 pytestmark = [pytest.mark.db, pytest.mark.browser]
 

@@ -17,7 +17,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from temporalio.client import Client
 
-from marketred.api.app import create_app
+from marketred.app import create_app
 from marketred.schemas.accounts import Principal
 from marketred.schemas.catalog import ProductIn, ProductPatch, VariantIn, VariantPatch
 from marketred.schemas.directory import CompanyUpdate
@@ -25,9 +25,9 @@ from marketred.services import catalog, catalog_import, directory_indexer, direc
 from marketred.settings import Settings
 from marketred.store.models import IndexerOutbox, Vendor
 from marketred.workers.worker import sweep_indexer_outbox
-from tests.conftest import make_resources
 from tests.directory.conftest import Pipeline
 from tests.directory.helpers import at, company_body
+from tests.support.api import make_resources
 from tests.support.factories import auth_headers, make_user, make_vendor
 
 pytestmark = pytest.mark.db

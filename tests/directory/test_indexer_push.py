@@ -16,12 +16,12 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from marketred.api.app import create_app
+from marketred.app import create_app
 from marketred.settings import Settings
 from marketred.store.models import Product, Vendor
-from tests.conftest import make_resources
 from tests.directory.conftest import PUBLIC_URL, Pipeline
 from tests.directory.helpers import at, company_body, put_company
+from tests.support.api import make_resources
 from tests.support.factories import make_product, make_vendor
 
 pytestmark = pytest.mark.db

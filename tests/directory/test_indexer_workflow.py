@@ -25,7 +25,7 @@ from marketred.schemas.directory import (
 )
 from marketred.services import directory_indexer
 from marketred.workflows.indexer import IndexProductWorkflow
-from tests.conftest import unique_task_queue
+from tests.support.temporal import unique_task_queue
 
 HISTORY = Path(__file__).resolve().parent.parent / "histories" / "index_product_coalesced.json"
 

@@ -1,6 +1,6 @@
 import pytest
 
-from tests.conftest import bearer, register_user
+from tests.support.api import bearer, register_user
 
 pytestmark = pytest.mark.db
 

@@ -69,6 +69,6 @@ def test_api_workers_start_that_many_uvicorn_processes_from_the_factory(monkeypa
     result = CliRunner().invoke(cli.app, ["api"])
     assert result.exit_code == 0, result.output
     app, options = calls[0]
-    assert app == "marketred.api.app:create_app_from_environment"
+    assert app == "marketred.app:create_app_from_environment"
     assert (options["factory"], options["workers"]) == (True, 3)
     assert options["forwarded_allow_ips"] == "127.0.0.1"

@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 
-from tests.conftest import bearer
+from tests.support.api import bearer
 from tests.support.factories import random_rut
 
 pytestmark = pytest.mark.db

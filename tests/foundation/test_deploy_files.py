@@ -6,7 +6,9 @@ show that it fails on broken files.)"""
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -16,12 +18,22 @@ import yaml
 from deploy import check
 from marketred.settings import Settings
 from marketred.workers.worker import GRACEFUL_SHUTDOWN
+from tests.support.caddy import caddy_binary
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
 COMPOSE: dict[str, Any] = yaml.safe_load((DEPLOY / "compose.yaml").read_text())
 SERVICES: dict[str, Any] = COMPOSE["services"]
 ONE_SHOTS = {"temporal-schema", "temporal-namespace", "migrate"}
 DEV_IMAGES = ("temporalio/auto-setup", "temporalio/temporal", "temporalio/admin-tools:latest")
+
+
+def _strings(node: Any) -> list[str]:
+    """Every string of a parsed YAML document (keys and values)."""
+    if isinstance(node, dict):
+        return [s for k, v in node.items() for s in (*_strings(k), *_strings(v))]
+    if isinstance(node, list):
+        return [s for item in node for s in _strings(item)]
+    return [node] if isinstance(node, str) else []
 
 
 def _seconds(duration: str) -> int:
@@ -90,12 +102,70 @@ def test_every_long_running_service_has_a_health_check_and_a_restart_policy() ->
         assert svc["healthcheck"]["test"], name
 
 
+CADDY_ENV = {
+    "MARKETRED_DOMAIN": "shop.example.cl",
+    "TEMPORAL_UI_DOMAIN": "temporal.example.cl",
+    "ACME_EMAIL": "ops@example.cl",
+    "TEMPORAL_UI_USER": "ops",
+    "TEMPORAL_UI_PASSWORD_HASH": "$2a$14$placeholderplaceholderplacehold",
+}
+
+
+def _caddy_routes(caddyfile: Path) -> dict[str, list[dict[str, Any]]]:
+    """The Caddyfile as Caddy itself reads it (`caddy adapt` → its JSON config): for each
+    host, the handlers of its route in order. Comments and dead text do not count."""
+    adapted = subprocess.run(
+        [caddy_binary(), "adapt", "--config", str(caddyfile), "--adapter", "caddyfile"],
+        env={**os.environ, **CADDY_ENV},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    config = json.loads(adapted.stdout)
+    out: dict[str, list[dict[str, Any]]] = {}
+    for server in config["apps"]["http"]["servers"].values():
+        for route in server["routes"]:
+            handlers = [
+                h
+                for top in route.get("handle", [])
+                for sub in top.get("routes", [{"handle": [top]}])
+                for h in sub.get("handle", [])
+            ]
+            for match in route.get("match", []):
+                for host in match.get("host", []):
+                    out[host] = handlers
+    return out
+
+
 def test_the_temporal_ui_is_reached_only_through_the_proxy_with_a_password() -> None:
     assert "ports" not in SERVICES["temporal-ui"]
-    caddyfile = (DEPLOY / "compose" / "Caddyfile").read_text()
-    ui_site = caddyfile[caddyfile.index("{$TEMPORAL_UI_DOMAIN} {") :]
-    assert "basicauth" in ui_site
-    assert ui_site.index("basicauth") < ui_site.index("reverse_proxy temporal-ui:8080")
+    routes = _caddy_routes(DEPLOY / "compose" / "Caddyfile")
+    ui = routes[CADDY_ENV["TEMPORAL_UI_DOMAIN"]]
+    kinds = [h["handler"] for h in ui]
+    assert kinds == ["authentication", "reverse_proxy"], kinds
+    basic = ui[0]["providers"]["http_basic"]
+    assert basic["hash"]["algorithm"] == "bcrypt"
+    assert [a["username"] for a in basic["accounts"]] == [CADDY_ENV["TEMPORAL_UI_USER"]]
+    assert [u["dial"] for u in ui[1]["upstreams"]] == ["temporal-ui:8080"]
+    # The shop's site proxies to the API replicas and never to the Temporal UI.
+    shop = routes[CADDY_ENV["MARKETRED_DOMAIN"]]
+    proxies = [h for h in shop if h["handler"] == "reverse_proxy"]
+    assert [p["dynamic_upstreams"]["name"] for p in proxies] == ["api"]
+
+
+def test_a_commented_out_password_is_seen_as_no_password(tmp_path: Path) -> None:
+    """The check reads what Caddy runs: with `basicauth` commented out, the words are
+    still in the file but the UI's route has no authentication handler."""
+    text = (DEPLOY / "compose" / "Caddyfile").read_text()
+    site = text[text.index("{$TEMPORAL_UI_DOMAIN} {") :]
+    start = site.index("basicauth")
+    block = site[start : site.index("\n\t}", start) + 3]  # up to its closing brace
+    commented = "\n".join("# " + line for line in block.splitlines())
+    broken = tmp_path / "Caddyfile"
+    broken.write_text(text.replace(block, commented))
+    assert "basicauth" in broken.read_text()
+    ui = _caddy_routes(broken)[CADDY_ENV["TEMPORAL_UI_DOMAIN"]]
+    assert [h["handler"] for h in ui] == ["reverse_proxy"]
 
 
 def test_api_and_workers_run_from_one_image_after_the_migration() -> None:
@@ -126,9 +196,11 @@ def test_the_api_trusts_forwarded_headers_from_the_proxy_only() -> None:
 
 def test_env_example_names_real_settings_and_every_compose_variable() -> None:
     fields = {f.upper() for f in Settings.model_fields}
-    compose_text = (DEPLOY / "compose.yaml").read_text()
-    compose_vars = set(re.findall(r"\$\{([A-Z_]+)", compose_text))
-    required = set(re.findall(r"\$\{([A-Z_]+):\?", compose_text))
+    # Variables compose interpolates: in the parsed file's values, so a commented-out
+    # line names none.
+    compose_values = " ".join(_strings(COMPOSE))
+    compose_vars = set(re.findall(r"\$\{([A-Z_]+)", compose_values))
+    required = set(re.findall(r"\$\{([A-Z_]+):\?", compose_values))
     names = set()
     for line in (DEPLOY / "marketred.env.example").read_text().splitlines():
         if not line or line.startswith("#"):

@@ -19,9 +19,9 @@ from sqlalchemy import exc as sa_exc
 from temporalio.client import WorkflowUpdateRPCTimeoutOrCancelledError
 from temporalio.service import RPCError, RPCStatusCode
 
-from marketred.api.app import create_app
-from marketred.api.errors import install_error_handlers
-from marketred.api.outages import OutageLog, dependency_away, install_outage_handlers
+from marketred.app import create_app
+from marketred.http.errors import install_error_handlers
+from marketred.http.outages import OutageLog, dependency_away, install_outage_handlers
 from marketred.settings import Settings
 from marketred.store.migrate import upgrade
 from marketred.workers import embedded_db

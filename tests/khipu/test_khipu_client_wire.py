@@ -17,8 +17,7 @@ from marketred.integrations.khipu import (
     KhipuUnavailable,
     PaymentCreateRequest,
 )
-
-from .helpers import free_port
+from tests.support.ports import free_port
 
 BASE = "https://payment-api.khipu.com"
 Handler = Callable[[httpx.Request], httpx.Response]

@@ -11,9 +11,9 @@ import pytest
 
 from marketred.sandbox.khipu import create_app, create_app_from_settings
 from marketred.settings import Settings
+from tests.support.polling import eventually
 
 from .conftest import API_KEY, RECEIVER_ID, SANDBOX_URL, SECRET
-from .helpers import eventually
 
 AUTH = {"x-api-key": API_KEY}
 VALID = {"amount": 12990, "currency": "CLP", "subject": "Cotización Q-000001"}

@@ -18,12 +18,13 @@ from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from marketred.api.app import create_app
+from marketred.app import create_app
 from marketred.integrations.khipu import signature
 from marketred.schemas.payments import PaymentNotified
 from marketred.settings import Settings
 from marketred.store.models import PaymentEvent, Quote
-from tests.conftest import make_resources, unique_task_queue
+from tests.support.api import make_resources
+from tests.support.temporal import unique_task_queue
 
 from .payment_support import make_payment_row, make_quote, notification_body, signed_headers
 from .signal_recorder import PaymentSignalRecorder

@@ -25,9 +25,12 @@ from marketred.integrations.khipu import (
 )
 from marketred.integrations.khipu import signature as sig
 from marketred.sandbox.khipu import create_app
+from tests.support.polling import eventually
+from tests.support.ports import free_port
+from tests.support.servers import serve
 
 from .conftest import API_KEY, RECEIVER_ID, SECRET
-from .helpers import Receiver, eventually, free_port, serve
+from .helpers import Receiver
 
 BASE_DELAY = 0.05
 WEBHOOK_KEYS = [

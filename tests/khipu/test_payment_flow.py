@@ -24,7 +24,7 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from marketred.activities.payments import PaymentActivities
-from marketred.api.app import create_app
+from marketred.app import create_app
 from marketred.integrations.khipu import KhipuClient, PaymentCreated, PaymentCreateRequest
 from marketred.integrations.khipu import Payment as KhipuPayment
 from marketred.integrations.temporal import search_attribute_types
@@ -41,13 +41,16 @@ from marketred.settings import Settings
 from marketred.store.models import Payment, PaymentEvent, Quote, User
 from marketred.store.session import create_session_factory
 from marketred.workflows.quote_lifecycle import QuoteWorkflow
-from tests.conftest import make_resources, unique_task_queue
 from tests.quotes.fakes import FakeWorld, quote_input, start_quote
 from tests.quotes.workflow_helpers import state_of, wait_until
+from tests.support.api import make_resources
 from tests.support.factories import auth_headers, make_user
+from tests.support.polling import eventually
+from tests.support.ports import free_port
+from tests.support.servers import serve
+from tests.support.temporal import unique_task_queue
 
 from .conftest import API_KEY, RECEIVER_ID
-from .helpers import eventually, free_port, serve
 from .payment_support import make_quote
 
 pytestmark = pytest.mark.db

@@ -20,9 +20,11 @@ from marketred.integrations.khipu import KhipuClient, KhipuServerError, KhipuTim
 from marketred.schemas.payments import PaymentCheck, PaymentLink, RefundInput
 from marketred.services import payment_refunds, payments
 from marketred.store.models import Payment, Quote
+from tests.support.polling import eventually
+from tests.support.ports import free_port
+from tests.support.servers import serve
 
 from .conftest import API_KEY, RECEIVER_ID
-from .helpers import eventually, free_port, serve
 from .payment_support import (
     check_input,
     create_input,

@@ -16,8 +16,8 @@ from marketred.settings import Settings
 from marketred.workflows.quote_lifecycle import QuoteWorkflow
 from tests.quotes.workflow_helpers import wait_until
 from tests.support.factories import auth_headers, make_user
+from tests.support.polling import eventually
 
-from .helpers import eventually
 from .test_payment_flow import TOTAL, running_flow
 
 pytestmark = [pytest.mark.db, pytest.mark.filterwarnings("error:.*unfinished.*handler")]

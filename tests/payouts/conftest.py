@@ -15,15 +15,16 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from marketred.api.app import create_app
+from marketred.app import create_app
 from marketred.sandbox.mailcatcher import start_catcher
 from marketred.settings import Settings
 from marketred.store.session import create_session_factory
 from marketred.workers.deps import WorkerDeps
 from marketred.workers.registry import ledger_and_payout_activities
 from marketred.workflows.payout import PayoutWorkflow, VendorPayoutWorkflow
-from tests.conftest import make_resources, unique_task_queue
+from tests.support.api import make_resources
 from tests.support.ports import free_port
+from tests.support.temporal import unique_task_queue
 
 
 @dataclass

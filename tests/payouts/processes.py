@@ -3,20 +3,17 @@ a worker (the crash test, the schedule restart test)."""
 
 from __future__ import annotations
 
-import asyncio
 import os
 import signal
 import subprocess
 import sys
-import time
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TypeVar
 
 from temporalio.testing import WorkflowEnvironment
 
 from marketred.settings import Settings
-from tests.conftest import unique_task_queue
+from tests.support.temporal import unique_task_queue
 
 T = TypeVar("T")
 
@@ -75,13 +72,3 @@ def cli(env: dict[str, str], *args: str) -> str:
     )
     assert done.returncode == 0, done.stdout + done.stderr
     return done.stdout
-
-
-async def wait_for(probe: Callable[[], Awaitable[T]], timeout: float = 60.0) -> T:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = await probe()
-        if value:
-            return value
-        await asyncio.sleep(0.3)
-    raise AssertionError("timed out waiting")

@@ -13,13 +13,13 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from marketred.api.app import create_app
+from marketred.app import create_app
 from marketred.sandbox.mailcatcher import list_caught
 from marketred.services import payouts
 from marketred.settings import Settings
 from marketred.store.models import Payout, VendorBankAccountChange
-from tests.conftest import make_resources
 from tests.payouts.helpers import completed_sale, make_seller
+from tests.support.api import make_resources
 from tests.support.factories import auth_headers, make_user
 from tests.web.helpers import csrf_of, sign_in
 

@@ -33,12 +33,12 @@ from marketred.settings import Settings
 from marketred.store.models import LedgerEntry
 from marketred.store.session import transaction
 from marketred.workflows.quote_lifecycle import QuoteWorkflow
-from tests.conftest import unique_task_queue
 from tests.payouts.conftest import PayoutStack, http_api, payout_worker
 from tests.payouts.helpers import make_paid_quote, make_seller
 from tests.quotes.fakes import FakeWorld, quote_input, start_quote
 from tests.quotes.workflow_helpers import wait_until
 from tests.support.factories import auth_headers, make_user
+from tests.support.temporal import unique_task_queue
 
 pytestmark = pytest.mark.db
 

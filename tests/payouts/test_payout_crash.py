@@ -32,7 +32,8 @@ from marketred.store.models import LedgerEntry, Payout, PayoutItem, SandboxPayou
 from marketred.store.session import create_session_factory, transaction
 from marketred.workflows.payout import VendorPayoutWorkflow
 from tests.payouts.helpers import completed_sale, make_seller, refund
-from tests.payouts.processes import cli, start_worker, stop_worker, wait_for, worker_env
+from tests.payouts.processes import cli, start_worker, stop_worker, worker_env
+from tests.support.polling import eventually
 
 pytestmark = pytest.mark.db
 
@@ -96,7 +97,7 @@ async def test_worker_killed_mid_transfer_holds_the_payout_until_an_operator_con
                 )
                 return bool(n)
 
-        await wait_for(transfer_recorded)
+        await eventually(transfer_recorded, timeout=60, interval=0.3)
         os.kill(worker.pid, signal.SIGKILL)  # mid-step: money "sent", step not finished
         worker.wait(30)
         marker.unlink()
@@ -106,7 +107,7 @@ async def test_worker_killed_mid_transfer_holds_the_payout_until_an_operator_con
             payout = await payout_row()
             return payout if payout.status == "HELD" else None
 
-        payout = await wait_for(held, timeout=120)
+        payout = await eventually(held, timeout=120, interval=0.3)
         assert payout is not None
         assert payout.hold_code == "transfer_uncertain", log.read_text()
         workflow_id = payout.workflow_id

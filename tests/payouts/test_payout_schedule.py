@@ -25,7 +25,8 @@ from marketred.settings import Settings
 from marketred.store.session import transaction
 from tests.payouts.conftest import payout_worker
 from tests.payouts.helpers import completed_sale, make_seller
-from tests.payouts.processes import start_worker, stop_worker, wait_for, worker_env
+from tests.payouts.processes import start_worker, stop_worker, worker_env
+from tests.support.polling import eventually
 
 pytestmark = pytest.mark.db
 
@@ -114,13 +115,13 @@ async def test_a_paused_schedule_stays_paused_when_the_worker_restarts(
 
     worker = start_worker(env, log)
     try:
-        await wait_for(lambda: started(1))
+        await eventually(lambda: started(1), timeout=60, interval=0.3)
         await handle.pause(note="feriado bancario: pagar el martes")
         stop_worker(worker)
 
         changed = {**env, "MARKETRED_PAYOUT_CRON": "30 10 * * 2"}
         worker = start_worker(changed, log)
-        await wait_for(lambda: started(2))
+        await eventually(lambda: started(2), timeout=60, interval=0.3)
 
         described = await handle.describe()
         assert described.schedule.state.paused, log.read_text()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import uuid
@@ -23,6 +22,7 @@ from marketred.store.session import transaction
 from marketred.workflows.payout import PayoutWorkflow, VendorPayoutWorkflow
 from tests.payouts.conftest import PayoutStack, run_id
 from tests.payouts.helpers import completed_sale, make_seller
+from tests.support.polling import eventually
 
 HISTORIES = Path(__file__).resolve().parents[1] / "histories"
 
@@ -96,9 +96,10 @@ async def wait_for_status(
     stack: PayoutStack, payout_id: uuid.UUID, status: str, timeout: float = 60
 ) -> Payout:
     """The payout row once it reaches `status` (the workflow moves on its own)."""
-    for _ in range(int(timeout / 0.2)):
-        payout = await payout_status(stack, payout_id)
-        if payout.status == status:
-            return payout
-        await asyncio.sleep(0.2)
-    raise AssertionError(f"payout {payout_id} is {payout.status}, never {status}")
+    payout: Payout = await eventually(
+        lambda: payout_status(stack, payout_id),
+        lambda p: p.status == status,
+        timeout=timeout,
+        interval=0.2,
+    )
+    return payout

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from temporalio.api.common.v1 import Payload, Payloads
 from temporalio.testing import WorkflowEnvironment
 
-from marketred.api.app import create_app
+from marketred.app import create_app
 from marketred.integrations.mail import OutgoingMail
 from marketred.integrations.payload_codec import KEY_ID, SubjectMarkingJSONConverter
 from marketred.schemas.quotes import workflow_id_for
@@ -23,7 +23,7 @@ from marketred.services import auth_mail
 from marketred.settings import Settings
 from marketred.store.models import DataSubjectKey, Quote, QuoteEvent, User, WebSession
 from marketred.store.repositories import quotes as quotes_repo
-from tests.conftest import make_resources
+from tests.support.api import make_resources
 from tests.support.factories import PASSWORD, auth_headers, make_user, make_vendor
 from tests.web.helpers import csrf_of, sign_in
 

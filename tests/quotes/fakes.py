@@ -11,6 +11,7 @@ from typing import Any
 from temporalio import activity
 from temporalio.client import Client, WorkflowHandle
 from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
+from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from marketred.schemas.ledger import PostRefundInput, PostSaleInput
@@ -295,3 +296,23 @@ async def start_quote(
         task_queue=task_queue,
         execution_timeout=timedelta(days=60),
     )
+
+
+@dataclass
+class QuoteRig:
+    """Fake activities (a `FakeWorld`) served by a worker on the test's own task queue,
+    and the quote workflows the test starts there."""
+
+    env: WorkflowEnvironment
+    world: FakeWorld
+    task_queue: str
+
+    @property
+    def client(self) -> Client:
+        return self.env.client
+
+    async def start(
+        self, inp: QuoteWorkflowInput | None = None, **policy: int
+    ) -> WorkflowHandle[QuoteWorkflow, QuoteOutcome]:
+        """Start a quote workflow (`quote_input(**policy)` unless an input is given)."""
+        return await start_quote(self.client, self.task_queue, inp or quote_input(**policy))

@@ -32,9 +32,9 @@ from marketred.schemas.quotes import (
 from marketred.services import quotes_commands
 from marketred.services.errors import Unavailable
 from marketred.workflows.quote_lifecycle import QuoteWorkflow
-from tests.conftest import unique_task_queue
-from tests.quotes.fakes import FakeWorld, fake_worker, quote_input, start_quote
+from tests.quotes.fakes import FakeWorld, QuoteRig, fake_worker, quote_input, start_quote
 from tests.quotes.workflow_helpers import record_history, state_of, wait_until
+from tests.support.temporal import unique_task_queue
 
 pytestmark = pytest.mark.filterwarnings("error:.*unfinished.*handler:RuntimeWarning")
 
@@ -66,34 +66,32 @@ async def _extend(handle: WorkflowHandle[Any, Any], hours: int) -> None:
 
 async def test_a_thirty_day_window_with_extensions_and_a_recheck_stays_small(
     quote_env: WorkflowEnvironment,
+    quote_rig: QuoteRig,
 ) -> None:
-    world, tq = FakeWorld(), unique_task_queue()
-    client = quote_env.client
-    async with fake_worker(client, tq, world):
-        handle = await start_quote(client, tq, quote_input(poll_seconds=60))
-        await handle.execute_update(
-            QuoteWorkflow.accept, AcceptInput(shipping_cost=0, valid_hours=720)
-        )
-        await handle.execute_update(QuoteWorkflow.start_payment, StartPaymentInput())
-        await quote_env.sleep(timedelta(days=10))
-        await _extend(handle, 48)
-        await quote_env.sleep(timedelta(days=12))
-        await _extend(handle, 48)
-        await quote_env.sleep(timedelta(days=5))
-        # Khipu now reports a wrong amount: the quote is held; an operator rechecks once
-        # Khipu shows the payment in progress again, which reopens a 72 h window.
-        world.verdict = "mismatch"
-        payment_id = f"kp-{world.payments_created[0].quote_id.hex[:8]}"
-        await handle.signal(
-            QuoteWorkflow.payment_notified, PaymentNotified(khipu_payment_id=payment_id)
-        )
-        await wait_until(handle, lambda s: s.hold_reason is not None)
-        world.verdict = "pending"
-        reopened = await handle.execute_update(QuoteWorkflow.recheck_payment, RecheckPaymentInput())
-        assert reopened.hold_reason is None
-        result = await handle.result()
-        state = await state_of(handle)
-        lengths = await run_lengths(client, handle)
+    world = quote_rig.world
+    client = quote_rig.client
+    handle = await quote_rig.start(poll_seconds=60)
+    await handle.execute_update(QuoteWorkflow.accept, AcceptInput(shipping_cost=0, valid_hours=720))
+    await handle.execute_update(QuoteWorkflow.start_payment, StartPaymentInput())
+    await quote_env.sleep(timedelta(days=10))
+    await _extend(handle, 48)
+    await quote_env.sleep(timedelta(days=12))
+    await _extend(handle, 48)
+    await quote_env.sleep(timedelta(days=5))
+    # Khipu now reports a wrong amount: the quote is held; an operator rechecks once
+    # Khipu shows the payment in progress again, which reopens a 72 h window.
+    world.verdict = "mismatch"
+    payment_id = f"kp-{world.payments_created[0].quote_id.hex[:8]}"
+    await handle.signal(
+        QuoteWorkflow.payment_notified, PaymentNotified(khipu_payment_id=payment_id)
+    )
+    await wait_until(handle, lambda s: s.hold_reason is not None)
+    world.verdict = "pending"
+    reopened = await handle.execute_update(QuoteWorkflow.recheck_payment, RecheckPaymentInput())
+    assert reopened.hold_reason is None
+    result = await handle.result()
+    state = await state_of(handle)
+    lengths = await run_lengths(client, handle)
     assert result.status == "PAYMENT_EXPIRED"
     assert [e.kind for e in state.timeline].count("deadline_extended") == 2
     assert world.deleted == [payment_id]
@@ -104,17 +102,16 @@ async def test_a_thirty_day_window_with_extensions_and_a_recheck_stays_small(
 
 
 async def test_an_abandoned_checkout_at_the_production_cadence(
-    quote_env: WorkflowEnvironment,
+    quote_rig: QuoteRig,
 ) -> None:
-    world, tq = FakeWorld(), unique_task_queue()
-    client = quote_env.client
-    async with fake_worker(client, tq, world):
-        handle = await start_quote(client, tq, quote_input(poll_seconds=60))
-        await handle.execute_update(QuoteWorkflow.accept, AcceptInput(shipping_cost=0))
-        await handle.execute_update(QuoteWorkflow.start_payment, StartPaymentInput())
-        result = await handle.result()
-        lengths = await run_lengths(client, handle)
-        await record_history(handle, "abandoned_checkout_polled")
+    world = quote_rig.world
+    client = quote_rig.client
+    handle = await quote_rig.start(poll_seconds=60)
+    await handle.execute_update(QuoteWorkflow.accept, AcceptInput(shipping_cost=0))
+    await handle.execute_update(QuoteWorkflow.start_payment, StartPaymentInput())
+    result = await handle.result()
+    lengths = await run_lengths(client, handle)
+    await record_history(handle, "abandoned_checkout_polled")
     assert result.status == "PAYMENT_EXPIRED"
     assert len(lengths) == 1
     assert lengths[0] < 200
@@ -203,37 +200,36 @@ async def test_a_run_past_its_history_budget_continues_as_new_with_its_whole_sta
 
 
 async def test_paying_while_khipu_is_down_answers_no_answer_and_changes_nothing(
-    quote_env: WorkflowEnvironment,
+    quote_rig: QuoteRig,
 ) -> None:
-    world, tq = FakeWorld(), unique_task_queue()
-    client = quote_env.client
-    async with fake_worker(client, tq, world):
-        inp = quote_input(poll_seconds=60)
-        handle = await start_quote(client, tq, inp)
-        await handle.execute_update(QuoteWorkflow.accept, AcceptInput(shipping_cost=0))
-        world.khipu_down = True
-        # The service the API calls: a bounded wait, then 503 NO_ANSWER (not a hang). Its
-        # session is read only for a quote whose workflow Temporal does not know yet.
-        with pytest.raises(Unavailable) as refused:
-            await quotes_commands._update(
-                cast(AsyncSession, None),
-                client,
-                handle.id,
-                contracts.START_PAYMENT,
-                StartPaymentInput(),
-                quote_id=inp.quote_id,
-            )
-        assert refused.value.code == "NO_ANSWER"
-        assert world.failed_reads >= 1
-        state = await state_of(handle)
-        assert state.status == "ACCEPTED"
-        assert state.payment_url is None
-        # Khipu is back: the buyer tries again and gets the one payment.
-        world.khipu_down = False
-        started = await handle.execute_update(QuoteWorkflow.start_payment, StartPaymentInput())
-        assert started.payment_url.startswith("https://khipu.test/")
-        assert len(world.payments_created) == 1
-        await handle.execute_update(
-            QuoteWorkflow.cancel, CancelInput(actor="operator", reason="prueba")
+    world = quote_rig.world
+    client = quote_rig.client
+    inp = quote_input(poll_seconds=60)
+    handle = await quote_rig.start(inp)
+    await handle.execute_update(QuoteWorkflow.accept, AcceptInput(shipping_cost=0))
+    world.khipu_down = True
+    # The service the API calls: a bounded wait, then 503 NO_ANSWER (not a hang). Its
+    # session is read only for a quote whose workflow Temporal does not know yet.
+    with pytest.raises(Unavailable) as refused:
+        await quotes_commands._update(
+            cast(AsyncSession, None),
+            client,
+            handle.id,
+            contracts.START_PAYMENT,
+            StartPaymentInput(),
+            quote_id=inp.quote_id,
         )
-        assert (await handle.result()).status == "CANCELLED"
+    assert refused.value.code == "NO_ANSWER"
+    assert world.failed_reads >= 1
+    state = await state_of(handle)
+    assert state.status == "ACCEPTED"
+    assert state.payment_url is None
+    # Khipu is back: the buyer tries again and gets the one payment.
+    world.khipu_down = False
+    started = await handle.execute_update(QuoteWorkflow.start_payment, StartPaymentInput())
+    assert started.payment_url.startswith("https://khipu.test/")
+    assert len(world.payments_created) == 1
+    await handle.execute_update(
+        QuoteWorkflow.cancel, CancelInput(actor="operator", reason="prueba")
+    )
+    assert (await handle.result()).status == "CANCELLED"

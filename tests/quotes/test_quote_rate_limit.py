@@ -1,13 +1,13 @@
-"""Quote creation is rate limited per buyer (design.md §7), before any workflow starts."""
+"""Quote creation is rate limited per buyer (docs/accounts.md), before any workflow starts."""
 
 from __future__ import annotations
 
 import httpx
 import pytest
 
-from marketred.api.app import create_app
+from marketred.app import create_app
 from marketred.services import rate_limits
-from tests.conftest import make_resources
+from tests.support.api import make_resources
 from tests.support.factories import auth_headers, make_user, make_vendor
 
 pytestmark = pytest.mark.db

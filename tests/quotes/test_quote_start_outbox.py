@@ -25,10 +25,10 @@ from marketred.services import accounts, carts, quote_starts, quotes_creation
 from marketred.settings import Settings
 from marketred.store.models import Quote, QuoteStartOutbox
 from marketred.store.session import create_session_factory
-from tests.conftest import unique_task_queue
-from tests.payouts.processes import wait_for
 from tests.support.factories import auth_headers, make_product, make_user, make_vendor
+from tests.support.polling import eventually
 from tests.support.ports import free_port
+from tests.support.temporal import unique_task_queue
 
 pytestmark = pytest.mark.db
 
@@ -170,7 +170,7 @@ async def test_api_killed_between_commit_and_start_the_restarted_api_starts_it(
     # process had died right after the commit — then it really dies (SIGKILL).
     first = _api({**env, "MARKETRED_TEMPORAL_ADDRESS": f"127.0.0.1:{free_port()}"}, log)
     try:
-        await wait_for(lambda: _ready(url), timeout=60)
+        await eventually(lambda: _ready(url), timeout=60, interval=0.3)
         headers = auth_headers(settings, buyer)
         async with httpx.AsyncClient(base_url=url, timeout=30) as http:
             r = await http.put(
@@ -199,7 +199,7 @@ async def test_api_killed_between_commit_and_start_the_restarted_api_starts_it(
                 waiting = await db.get(QuoteStartOutbox, uuid.UUID(quote["id"]))
             return waiting is None and not await _not_found(dev_server_env, quote["workflow_id"])
 
-        await wait_for(started, timeout=60)
+        await eventually(started, timeout=60, interval=0.3)
     finally:
         os.kill(second.pid, signal.SIGTERM)
         second.wait(30)

@@ -22,7 +22,7 @@ from temporalio.worker import Worker
 from marketred.activities.notifications import NotificationActivities
 from marketred.activities.quote_publish import PublishActivities
 from marketred.activities.quotes import QuoteActivities
-from marketred.api.app import create_app
+from marketred.app import create_app
 from marketred.sandbox.mailcatcher import list_caught, start_catcher
 from marketred.schemas.accounts import Principal
 from marketred.schemas.payments import PaymentNotified
@@ -34,10 +34,12 @@ from marketred.store.models import QuoteStartOutbox
 from marketred.store.repositories import users as users_repo
 from marketred.store.session import create_session_factory
 from marketred.workflows.quote_lifecycle import QuoteWorkflow
-from tests.conftest import make_resources, unique_task_queue
 from tests.quotes.fakes import FakeWorld
+from tests.support.api import make_resources
 from tests.support.factories import auth_headers, make_product, make_user, make_vendor
+from tests.support.polling import eventually
 from tests.support.ports import free_port
+from tests.support.temporal import unique_task_queue
 
 pytestmark = pytest.mark.db
 
@@ -133,15 +135,6 @@ async def _request_quote(stack: Stack, p: Parties, quantity: int = 2) -> httpx.R
     )
 
 
-async def _eventually(fetch, check, timeout: float = 15.0):  # type: ignore[no-untyped-def]
-    for _ in range(int(timeout / 0.1)):
-        value = await fetch()
-        if check(value):
-            return value
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"never true; last value: {value}")
-
-
 async def test_quote_accepted_with_shipping_paid_shipped_delivered_completes(
     stack: Stack, engine: AsyncEngine
 ) -> None:
@@ -174,7 +167,7 @@ async def test_quote_accepted_with_shipping_paid_shipped_delivered_completes(
     async def detail() -> dict[str, object]:
         return (await stack.api.get(f"/api/v1/quotes/{qid}", headers=p.buyer)).json()  # type: ignore[no-any-return]
 
-    await _eventually(detail, lambda d: d["status"] == "PAID")
+    await eventually(detail, lambda d: d["status"] == "PAID", timeout=15, interval=0.1)
     r = await stack.api.post(
         f"/api/v1/quotes/{qid}/ship",
         json={"carrier": "Starken", "tracking": "ST-1"},
@@ -183,7 +176,7 @@ async def test_quote_accepted_with_shipping_paid_shipped_delivered_completes(
     assert r.status_code == 200, r.text
     r = await stack.api.post(f"/api/v1/quotes/{qid}/deliver", headers=p.buyer)
     assert r.status_code == 200, r.text
-    final = await _eventually(detail, lambda d: d["status"] == "COMPLETED")
+    final = await eventually(detail, lambda d: d["status"] == "COMPLETED", timeout=15, interval=0.1)
     kinds = [(e["kind"], e["status"]) for e in final["timeline"]]
     assert [k for k, _ in kinds] == [
         "requested",
@@ -200,7 +193,9 @@ async def test_quote_accepted_with_shipping_paid_shipped_delivered_completes(
     async def subjects() -> list[str]:
         return [m.subject for m in list_caught(stack.mail_dir)]
 
-    caught = await _eventually(subjects, lambda s: any("despachado" in x for x in s))
+    caught = await eventually(
+        subjects, lambda s: any("despachado" in x for x in s), timeout=15, interval=0.1
+    )
     assert any("Nueva cotización" in s for s in caught)
     assert any("aceptada" in s and "$23.990" in s for s in caught)
     page = await stack.api.get("/dev/mail")
@@ -296,11 +291,13 @@ async def test_operators_find_quotes_by_search_attributes(
         return {wf.id async for wf in client.list_workflows(query)}
 
     by_vendor = f"VendorSlug='{p.vendor_slug}' AND QuoteStatus='REQUESTED'"
-    found = await _eventually(lambda: ids(by_vendor), lambda s: f"quote-{qid}" in s)
+    found = await eventually(
+        lambda: ids(by_vendor), lambda s: f"quote-{qid}" in s, timeout=15, interval=0.1
+    )
     assert found == {f"quote-{qid}"}
     soon = datetime.now(UTC) + timedelta(hours=49)
     due = f"VendorSlug='{p.vendor_slug}' AND QuoteDeadline < '{soon.isoformat()}'"
-    assert f"quote-{qid}" in await _eventually(lambda: ids(due), bool)
+    assert f"quote-{qid}" in await eventually(lambda: ids(due), bool, timeout=15, interval=0.1)
     later_only = (
         f"VendorSlug='{p.vendor_slug}' AND QuoteDeadline < '{datetime.now(UTC).isoformat()}'"
     )
@@ -311,7 +308,9 @@ async def test_operators_find_quotes_by_search_attributes(
     assert summary.startswith("Q-")
     await stack.api.post(f"/api/v1/quotes/{qid}/reject", json={"reason": "x"}, headers=p.staff)
     rejected = f"VendorSlug='{p.vendor_slug}' AND QuoteStatus='REJECTED'"
-    assert await _eventually(lambda: ids(rejected), bool) == {f"quote-{qid}"}
+    assert await eventually(lambda: ids(rejected), bool, timeout=15, interval=0.1) == {
+        f"quote-{qid}"
+    }
 
 
 async def test_vendor_extends_its_answer_time_once_over_http(
@@ -472,7 +471,7 @@ async def test_a_refused_refund_is_held_where_operators_look_and_they_are_mailed
     async def detail() -> dict[str, object]:
         return (await stack.api.get(f"/api/v1/quotes/{qid}", headers=p.operator)).json()  # type: ignore[no-any-return]
 
-    await _eventually(detail, lambda d: d["status"] == "PAID")
+    await eventually(detail, lambda d: d["status"] == "PAID", timeout=15, interval=0.1)
     stack.world.refund_refusal = "Khipu refused the refund: El pago ya fue rendido"
     r = await stack.api.post(
         f"/api/v1/quotes/{qid}/cancel", json={"reason": "sin stock"}, headers=p.operator
@@ -486,8 +485,11 @@ async def test_a_refused_refund_is_held_where_operators_look_and_they_are_mailed
     # The buyer cannot cancel again nor resolve it; the operator can.
     r = await stack.api.post(f"/api/v1/quotes/{qid}/retry-refund", headers=p.buyer)
     assert r.status_code == 403
-    mails = await _eventually(
-        lambda: _caught(stack), lambda m: any("Reembolso retenido" in x.subject for x in m)
+    mails = await eventually(
+        lambda: _caught(stack),
+        lambda m: any("Reembolso retenido" in x.subject for x in m),
+        timeout=15,
+        interval=0.1,
     )
     operator_mail = next(x for x in mails if "Reembolso retenido" in x.subject)
     assert "ya fue rendido" in operator_mail.text
@@ -525,11 +527,11 @@ async def test_return_asked_by_the_buyer_declined_by_the_vendor_decided_by_an_op
     async def detail() -> dict[str, Any]:
         return (await stack.api.get(base, headers=p.operator)).json()  # type: ignore[no-any-return]
 
-    await _eventually(detail, lambda d: d["status"] == "PAID")
+    await eventually(detail, lambda d: d["status"] == "PAID", timeout=15, interval=0.1)
     ship = {"carrier": "Starken", "tracking": "ST-9"}
     assert (await stack.api.post(f"{base}/ship", json=ship, headers=p.staff)).status_code == 200
     assert (await stack.api.post(f"{base}/deliver", headers=p.buyer)).status_code == 200
-    await _eventually(detail, lambda d: d["status"] == "COMPLETED")
+    await eventually(detail, lambda d: d["status"] == "COMPLETED", timeout=15, interval=0.1)
 
     # Only the buyer asks, with a reason; bad input names the field.
     r = await stack.api.post(f"{base}/return", json={"reason": ""}, headers=p.buyer)
@@ -576,11 +578,17 @@ async def test_return_asked_by_the_buyer_declined_by_the_vendor_decided_by_an_op
     assert r.status_code == 200, r.text
     assert [x.amount for x in stack.world.ledger_refunds] == [5_000, 1_000]
     # The vendor was asked, and the operators told of the dispute.
-    await _eventually(
-        lambda: _caught(stack), lambda m: any("Devolución solicitada" in x.subject for x in m)
+    await eventually(
+        lambda: _caught(stack),
+        lambda m: any("Devolución solicitada" in x.subject for x in m),
+        timeout=15,
+        interval=0.1,
     )
-    await _eventually(
-        lambda: _caught(stack), lambda m: any("Devolución en disputa" in x.subject for x in m)
+    await eventually(
+        lambda: _caught(stack),
+        lambda m: any("Devolución en disputa" in x.subject for x in m),
+        timeout=15,
+        interval=0.1,
     )
 
 

@@ -21,7 +21,7 @@ from temporalio.worker import Worker
 from marketred.activities.notifications import NotificationActivities
 from marketred.activities.quote_publish import PublishActivities
 from marketred.activities.quotes import QuoteActivities
-from marketred.api.app import create_app
+from marketred.app import create_app
 from marketred.sandbox.mailcatcher import start_catcher
 from marketred.schemas.payments import PaymentNotified
 from marketred.schemas.quotes import StockItem
@@ -30,11 +30,12 @@ from marketred.settings import Settings
 from marketred.store.models import Quote, StockReservation, Variant
 from marketred.store.session import create_session_factory
 from marketred.workflows.quote_lifecycle import QuoteWorkflow
-from tests.conftest import make_resources, unique_task_queue
 from tests.quotes.fakes import FakeWorld
 from tests.quotes.test_quotes_api import Stack
+from tests.support.api import make_resources
 from tests.support.factories import auth_headers, make_product, make_user, make_vendor
 from tests.support.ports import free_port
+from tests.support.temporal import unique_task_queue
 
 pytestmark = pytest.mark.db
 

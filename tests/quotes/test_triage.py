@@ -6,6 +6,7 @@ carrying the operator's id into that quote's history."""
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import uuid
@@ -21,25 +22,26 @@ from temporalio.worker import Worker
 
 from marketred.activities.quote_publish import PublishActivities
 from marketred.activities.quotes import QuoteActivities
-from marketred.api.app import create_app
+from marketred.app import create_app
 from marketred.schemas.payments import PaymentNotified
 from marketred.settings import Settings
 from marketred.store.session import create_session_factory
 from marketred.workers.step_errors import StepErrors
 from marketred.workflows.quote_lifecycle import QuoteWorkflow
-from tests.conftest import make_resources, unique_task_queue
 from tests.quotes.fakes import FakeWorld
 from tests.quotes.test_quotes_api import (  # the dev-server stack and its parties
     Parties,
     Stack,
-    _eventually,
     _parties,
     _request_quote,
     stack,
 )
 from tests.quotes.workflow_helpers import record_history
+from tests.support.api import make_resources
 from tests.support.factories import make_user
+from tests.support.polling import eventually
 from tests.support.ports import free_port
+from tests.support.temporal import unique_task_queue
 from tests.web.helpers import csrf_of, sign_in
 
 pytestmark = pytest.mark.db
@@ -75,7 +77,12 @@ async def test_held_payments_found_in_atascadas_and_released_in_bulk(
         return r.json()  # type: ignore[no-any-return]
 
     for q in quotes:
-        held = await _eventually(lambda q=q: detail(q["id"]), lambda d: d["hold_reason"])
+        held = await eventually(
+            functools.partial(detail, q["id"]),
+            lambda d: d["hold_reason"],
+            timeout=15,
+            interval=0.1,
+        )
         # What it waits for and what may be done: from the workflow, computed once.
         assert held["waiting_for"] == "an operator (payment held)"
         actions = {(a["name"], a["by"]) for a in held["allowed_actions"]}
@@ -178,7 +185,7 @@ async def test_a_step_that_keeps_failing_is_listed_with_its_error_until_it_succe
         r = await stack.api.get(f"/api/v1/quotes/{quote['id']}", headers=p.operator)
         return r.json()  # type: ignore[no-any-return]
 
-    failing = await _eventually(detail, lambda d: d["last_error"], timeout=60)
+    failing = await eventually(detail, lambda d: d["last_error"], timeout=60, interval=0.1)
     assert re.match(
         r"\w+_khipu_payment: Khipu timed out \(attempt \d+\)", str(failing["last_error"])
     )
@@ -203,7 +210,9 @@ async def test_a_step_that_keeps_failing_is_listed_with_its_error_until_it_succe
     )
     assert r.status_code == 200, r.text
     assert "1 de 1 aplicadas" in r.text
-    await _eventually(detail, lambda d: d["status"] == "PAID" and not d["last_error"], timeout=120)
+    await eventually(
+        detail, lambda d: d["status"] == "PAID" and not d["last_error"], timeout=120, interval=0.1
+    )
     history = await stack.env.client.get_workflow_handle(quote["workflow_id"]).fetch_history()
     retried = [
         json.loads(

@@ -14,8 +14,8 @@ from marketred.schemas.quotes import RejectInput
 from marketred.settings import Settings
 from marketred.workers import versioning
 from marketred.workflows.quote_lifecycle import QuoteWorkflow
-from tests.conftest import unique_task_queue
 from tests.quotes.fakes import FakeWorld, quote_input, start_quote
+from tests.support.temporal import unique_task_queue
 
 
 async def test_a_versioned_worker_runs_quotes_as_its_build(

@@ -24,8 +24,7 @@ from marketred.schemas.quotes import (
     StartPaymentInput,
 )
 from marketred.workflows.quote_lifecycle import QuoteWorkflow
-from tests.conftest import unique_task_queue
-from tests.quotes.fakes import FakeWorld, fake_worker, quote_input, start_quote
+from tests.quotes.fakes import FakeWorld, QuoteRig
 from tests.quotes.workflow_helpers import about, record_history, state_of, wait_until
 
 # A workflow that completes while an update handler still runs is a bug, not a warning.
@@ -61,45 +60,43 @@ async def _held(handle: WorkflowHandle[QuoteWorkflow, QuoteOutcome], world: Fake
 
 
 async def test_happy_path_accept_pay_ship_deliver_completes_and_posts_the_sale(
-    quote_env: WorkflowEnvironment,
+    quote_rig: QuoteRig,
 ) -> None:
-    world, tq = FakeWorld(), unique_task_queue()
-    client = quote_env.client
-    async with fake_worker(client, tq, world):
-        handle = await start_quote(client, tq, quote_input())
-        accepted = await handle.execute_update(
-            QuoteWorkflow.accept,
-            AcceptInput(
-                shipping_cost=3_990,
-                lines=[LinePriceChange(position=0, unit_price=9_000)],
-                note="Despacho el lunes",
-            ),
-        )
-        assert (accepted.subtotal, accepted.shipping_cost, accepted.total) == (
-            20_500,
-            3_990,
-            24_490,
-        )
-        first = await handle.execute_update(QuoteWorkflow.start_payment, StartPaymentInput())
-        again = await handle.execute_update(QuoteWorkflow.start_payment, StartPaymentInput())
-        assert first == again
-        assert len(world.payments_created) == 1
-        assert world.payments_created[0].amount == 24_490
-        world.verdict = "paid"
-        await handle.signal(
-            QuoteWorkflow.payment_notified,
-            PaymentNotified(khipu_payment_id=world_payment_id(world)),
-        )
-        paid = await wait_until(handle, lambda s: s.status == "PAID")
-        assert paid.waiting_for == "the vendor to ship"
-        assert paid.deadlines.ship_by is not None
-        await handle.execute_update(
-            QuoteWorkflow.mark_shipped, MarkShippedInput(carrier="Starken", tracking="ST123")
-        )
-        await handle.execute_update(QuoteWorkflow.confirm_delivery, ConfirmDeliveryInput())
-        result = await handle.result()
-        await record_history(handle, "completed")
-        state = await state_of(handle)
+    world = quote_rig.world
+    handle = await quote_rig.start()
+    accepted = await handle.execute_update(
+        QuoteWorkflow.accept,
+        AcceptInput(
+            shipping_cost=3_990,
+            lines=[LinePriceChange(position=0, unit_price=9_000)],
+            note="Despacho el lunes",
+        ),
+    )
+    assert (accepted.subtotal, accepted.shipping_cost, accepted.total) == (
+        20_500,
+        3_990,
+        24_490,
+    )
+    first = await handle.execute_update(QuoteWorkflow.start_payment, StartPaymentInput())
+    again = await handle.execute_update(QuoteWorkflow.start_payment, StartPaymentInput())
+    assert first == again
+    assert len(world.payments_created) == 1
+    assert world.payments_created[0].amount == 24_490
+    world.verdict = "paid"
+    await handle.signal(
+        QuoteWorkflow.payment_notified,
+        PaymentNotified(khipu_payment_id=world_payment_id(world)),
+    )
+    paid = await wait_until(handle, lambda s: s.status == "PAID")
+    assert paid.waiting_for == "the vendor to ship"
+    assert paid.deadlines.ship_by is not None
+    await handle.execute_update(
+        QuoteWorkflow.mark_shipped, MarkShippedInput(carrier="Starken", tracking="ST123")
+    )
+    await handle.execute_update(QuoteWorkflow.confirm_delivery, ConfirmDeliveryInput())
+    result = await handle.result()
+    await record_history(handle, "completed")
+    state = await state_of(handle)
     assert result.status == "COMPLETED"
     assert result.total == 24_490
     assert [e.kind for e in state.timeline] == [
@@ -118,25 +115,24 @@ async def test_happy_path_accept_pay_ship_deliver_completes_and_posts_the_sale(
 
 
 async def test_a_transition_is_one_activity_and_mail_the_server_refused_follows_in_order(
-    quote_env: WorkflowEnvironment,
+    quote_rig: QuoteRig,
 ) -> None:
     """Each transition projects and mails with one `publish_quote`; a mail it could not
     send goes out once by `send_quote_notification`, before the next transition's mail."""
-    world, tq = FakeWorld(publish_mail_failures=1), unique_task_queue()
-    client = quote_env.client
-    async with fake_worker(client, tq, world):
-        handle = await start_quote(client, tq, quote_input())
-        for _ in range(400):  # the refused "requested" mail goes out on its own first
-            if world.notifications:
-                break
-            await asyncio.sleep(0.05)
-        await _accepted_and_paid(handle, world)
-        await handle.execute_update(
-            QuoteWorkflow.mark_shipped, MarkShippedInput(carrier="Starken", tracking="ST1")
-        )
-        await handle.execute_update(QuoteWorkflow.confirm_delivery, ConfirmDeliveryInput())
-        assert (await handle.result()).status == "COMPLETED"
-        history = await handle.fetch_history()
+    world = quote_rig.world
+    world.publish_mail_failures = 1
+    handle = await quote_rig.start()
+    for _ in range(400):  # the refused "requested" mail goes out on its own first
+        if world.notifications:
+            break
+        await asyncio.sleep(0.05)
+    await _accepted_and_paid(handle, world)
+    await handle.execute_update(
+        QuoteWorkflow.mark_shipped, MarkShippedInput(carrier="Starken", tracking="ST1")
+    )
+    await handle.execute_update(QuoteWorkflow.confirm_delivery, ConfirmDeliveryInput())
+    assert (await handle.result()).status == "COMPLETED"
+    history = await handle.fetch_history()
     scheduled = [
         e.activity_task_scheduled_event_attributes.activity_type.name
         for e in history.events
@@ -153,36 +149,33 @@ async def test_a_transition_is_one_activity_and_mail_the_server_refused_follows_
 
 async def test_payment_found_by_polling_when_the_webhook_is_lost(
     quote_env: WorkflowEnvironment,
+    quote_rig: QuoteRig,
 ) -> None:
-    world, tq = FakeWorld(), unique_task_queue()
-    client = quote_env.client
-    async with fake_worker(client, tq, world):
-        handle = await start_quote(client, tq, quote_input(poll_seconds=60))
-        await handle.execute_update(QuoteWorkflow.accept, AcceptInput(shipping_cost=0))
-        await handle.execute_update(QuoteWorkflow.start_payment, StartPaymentInput())
-        world.verdict = "paid"
-        await quote_env.sleep(timedelta(seconds=90))
-        state = await wait_until(handle, lambda s: s.status == "PAID")
-        assert world.checks >= 1
-        await handle.execute_update(
-            QuoteWorkflow.cancel, CancelInput(actor="operator", reason="prueba")
-        )
-        await handle.result()
+    world = quote_rig.world
+    handle = await quote_rig.start(poll_seconds=60)
+    await handle.execute_update(QuoteWorkflow.accept, AcceptInput(shipping_cost=0))
+    await handle.execute_update(QuoteWorkflow.start_payment, StartPaymentInput())
+    world.verdict = "paid"
+    await quote_env.sleep(timedelta(seconds=90))
+    state = await wait_until(handle, lambda s: s.status == "PAID")
+    assert world.checks >= 1
+    await handle.execute_update(
+        QuoteWorkflow.cancel, CancelInput(actor="operator", reason="prueba")
+    )
+    await handle.result()
     assert state.status == "PAID"
 
 
 async def test_unpaid_quote_expires_at_the_end_of_the_window_and_deletes_the_payment(
-    quote_env: WorkflowEnvironment,
+    quote_rig: QuoteRig,
 ) -> None:
-    world, tq = FakeWorld(), unique_task_queue()
-    client = quote_env.client
-    async with fake_worker(client, tq, world):
-        handle = await start_quote(client, tq, quote_input())
-        await handle.execute_update(QuoteWorkflow.accept, AcceptInput(shipping_cost=1_000))
-        await handle.execute_update(QuoteWorkflow.start_payment, StartPaymentInput())
-        result = await handle.result()
-        await record_history(handle, "payment_expired")
-        state = await state_of(handle)
+    world = quote_rig.world
+    handle = await quote_rig.start()
+    await handle.execute_update(QuoteWorkflow.accept, AcceptInput(shipping_cost=1_000))
+    await handle.execute_update(QuoteWorkflow.start_payment, StartPaymentInput())
+    result = await handle.result()
+    await record_history(handle, "payment_expired")
+    state = await state_of(handle)
     assert result.status == "PAYMENT_EXPIRED"
     assert world.deleted == [world_payment_id(world)]
     at = {e.kind: e.at for e in state.timeline}
@@ -193,22 +186,21 @@ async def test_unpaid_quote_expires_at_the_end_of_the_window_and_deletes_the_pay
 
 async def test_ship_by_breach_alerts_and_lets_the_buyer_cancel_with_refund(
     quote_env: WorkflowEnvironment,
+    quote_rig: QuoteRig,
 ) -> None:
-    world, tq = FakeWorld(), unique_task_queue()
-    client = quote_env.client
-    async with fake_worker(client, tq, world):
-        handle = await start_quote(client, tq, quote_input())
-        await _accepted_and_paid(handle, world)
-        with pytest.raises(WorkflowUpdateFailedError):
-            await handle.execute_update(QuoteWorkflow.cancel, CancelInput(actor="buyer"))
-        await quote_env.sleep(timedelta(days=5, minutes=1))
-        overdue = await wait_until(handle, lambda s: s.ship_overdue)
-        assert "overdue" in (overdue.waiting_for or "")
-        state = await handle.execute_update(
-            QuoteWorkflow.cancel, CancelInput(actor="buyer", reason="No llegó")
-        )
-        result = await handle.result()
-        await record_history(handle, "ship_overdue_refund")
+    world = quote_rig.world
+    handle = await quote_rig.start()
+    await _accepted_and_paid(handle, world)
+    with pytest.raises(WorkflowUpdateFailedError):
+        await handle.execute_update(QuoteWorkflow.cancel, CancelInput(actor="buyer"))
+    await quote_env.sleep(timedelta(days=5, minutes=1))
+    overdue = await wait_until(handle, lambda s: s.ship_overdue)
+    assert "overdue" in (overdue.waiting_for or "")
+    state = await handle.execute_update(
+        QuoteWorkflow.cancel, CancelInput(actor="buyer", reason="No llegó")
+    )
+    result = await handle.result()
+    await record_history(handle, "ship_overdue_refund")
     assert state.status == "REFUNDED"
     assert result.status == "REFUNDED"
     assert "ship_overdue" in world.notifications
@@ -217,19 +209,17 @@ async def test_ship_by_breach_alerts_and_lets_the_buyer_cancel_with_refund(
 
 
 async def test_delivery_is_confirmed_automatically_after_ten_days(
-    quote_env: WorkflowEnvironment,
+    quote_rig: QuoteRig,
 ) -> None:
-    world, tq = FakeWorld(), unique_task_queue()
-    client = quote_env.client
-    async with fake_worker(client, tq, world):
-        handle = await start_quote(client, tq, quote_input())
-        await _accepted_and_paid(handle, world)
-        await handle.execute_update(
-            QuoteWorkflow.mark_shipped, MarkShippedInput(carrier="Chilexpress", tracking="CX9")
-        )
-        result = await handle.result()
-        await record_history(handle, "auto_confirmed")
-        state = await state_of(handle)
+    world = quote_rig.world
+    handle = await quote_rig.start()
+    await _accepted_and_paid(handle, world)
+    await handle.execute_update(
+        QuoteWorkflow.mark_shipped, MarkShippedInput(carrier="Chilexpress", tracking="CX9")
+    )
+    result = await handle.result()
+    await record_history(handle, "auto_confirmed")
+    state = await state_of(handle)
     assert result.status == "COMPLETED"
     delivered = next(e for e in state.timeline if e.kind == "delivered")
     shipped = next(e for e in state.timeline if e.kind == "shipped")
@@ -239,21 +229,19 @@ async def test_delivery_is_confirmed_automatically_after_ten_days(
 
 
 async def test_operator_cancels_a_shipped_quote_and_the_buyer_is_refunded(
-    quote_env: WorkflowEnvironment,
+    quote_rig: QuoteRig,
 ) -> None:
-    world, tq = FakeWorld(), unique_task_queue()
-    client = quote_env.client
-    async with fake_worker(client, tq, world):
-        handle = await start_quote(client, tq, quote_input())
-        await _accepted_and_paid(handle, world)
-        await handle.execute_update(
-            QuoteWorkflow.mark_shipped, MarkShippedInput(carrier="Starken", tracking="ST1")
-        )
-        state = await handle.execute_update(
-            QuoteWorkflow.cancel, CancelInput(actor="operator", reason="Producto dañado")
-        )
-        result = await handle.result()
-        await record_history(handle, "operator_refund")
+    world = quote_rig.world
+    handle = await quote_rig.start()
+    await _accepted_and_paid(handle, world)
+    await handle.execute_update(
+        QuoteWorkflow.mark_shipped, MarkShippedInput(carrier="Starken", tracking="ST1")
+    )
+    state = await handle.execute_update(
+        QuoteWorkflow.cancel, CancelInput(actor="operator", reason="Producto dañado")
+    )
+    result = await handle.result()
+    await record_history(handle, "operator_refund")
     assert state.status == "REFUNDED"
     assert state.refunded_amount == 26_490
     assert result.status == "REFUNDED"
@@ -264,25 +252,24 @@ async def test_operator_cancels_a_shipped_quote_and_the_buyer_is_refunded(
 
 async def test_mismatched_payment_is_held_for_an_operator(
     quote_env: WorkflowEnvironment,
+    quote_rig: QuoteRig,
 ) -> None:
-    world, tq = FakeWorld(), unique_task_queue()
-    client = quote_env.client
-    async with fake_worker(client, tq, world):
-        handle = await start_quote(client, tq, quote_input())
-        await _held(handle, world)
-        held = await state_of(handle)
-        assert held.hold_reason == "amount differs"
-        assert held.status == "ACCEPTED"
-        assert "operator" in (held.waiting_for or "")
-        with pytest.raises(WorkflowUpdateFailedError):
-            await handle.execute_update(QuoteWorkflow.start_payment, StartPaymentInput())
-        # Held quotes do not expire on their own.
-        await quote_env.sleep(timedelta(days=5))
-        assert (await state_of(handle)).status == "ACCEPTED"
-        state = await handle.execute_update(
-            QuoteWorkflow.cancel, CancelInput(actor="operator", reason="monto distinto")
-        )
-        await handle.result()
+    world = quote_rig.world
+    handle = await quote_rig.start()
+    await _held(handle, world)
+    held = await state_of(handle)
+    assert held.hold_reason == "amount differs"
+    assert held.status == "ACCEPTED"
+    assert "operator" in (held.waiting_for or "")
+    with pytest.raises(WorkflowUpdateFailedError):
+        await handle.execute_update(QuoteWorkflow.start_payment, StartPaymentInput())
+    # Held quotes do not expire on their own.
+    await quote_env.sleep(timedelta(days=5))
+    assert (await state_of(handle)).status == "ACCEPTED"
+    state = await handle.execute_update(
+        QuoteWorkflow.cancel, CancelInput(actor="operator", reason="monto distinto")
+    )
+    await handle.result()
     assert state.status == "REFUNDED"
     assert state.hold_reason is None  # the hold ended with the quote; the timeline keeps it
     assert "payment_held" in [e.kind for e in state.timeline]
@@ -290,42 +277,40 @@ async def test_mismatched_payment_is_held_for_an_operator(
 
 
 async def test_operator_recheck_keeps_a_held_payment_held_until_khipu_confirms_it(
-    quote_env: WorkflowEnvironment,
+    quote_rig: QuoteRig,
 ) -> None:
-    world, tq = FakeWorld(), unique_task_queue()
-    client = quote_env.client
-    async with fake_worker(client, tq, world):
-        handle = await start_quote(client, tq, quote_input())
-        # Nothing is held yet: a recheck is refused and changes nothing.
-        with pytest.raises(WorkflowUpdateFailedError):
-            await handle.execute_update(QuoteWorkflow.recheck_payment, RecheckPaymentInput())
-        await _held(handle, world)
-        checks_before = world.checks
+    world = quote_rig.world
+    handle = await quote_rig.start()
+    # Nothing is held yet: a recheck is refused and changes nothing.
+    with pytest.raises(WorkflowUpdateFailedError):
+        await handle.execute_update(QuoteWorkflow.recheck_payment, RecheckPaymentInput())
+    await _held(handle, world)
+    checks_before = world.checks
 
-        world.verdict = "rejected"
-        still = await handle.execute_update(QuoteWorkflow.recheck_payment, RecheckPaymentInput())
-        assert world.checks == checks_before + 1
-        assert still.status == "ACCEPTED"
-        assert still.hold_reason == "Khipu reports the payment as rejected"
-        assert still.timeline[-1].kind == "payment_recheck"
-        assert still.timeline[-1].actor == "operator"
+    world.verdict = "rejected"
+    still = await handle.execute_update(QuoteWorkflow.recheck_payment, RecheckPaymentInput())
+    assert world.checks == checks_before + 1
+    assert still.status == "ACCEPTED"
+    assert still.hold_reason == "Khipu reports the payment as rejected"
+    assert still.timeline[-1].kind == "payment_recheck"
+    assert still.timeline[-1].actor == "operator"
 
-        world.verdict = "paid"
-        paid = await handle.execute_update(QuoteWorkflow.recheck_payment, RecheckPaymentInput())
-        assert paid.status == "PAID"
-        assert paid.hold_reason is None
-        assert [e.kind for e in paid.timeline][-2:] == ["payment_released", "paid"]
-        assert paid.deadlines.ship_by is not None
-        # Released once: a second recheck is refused.
-        with pytest.raises(WorkflowUpdateFailedError):
-            await handle.execute_update(QuoteWorkflow.recheck_payment, RecheckPaymentInput())
+    world.verdict = "paid"
+    paid = await handle.execute_update(QuoteWorkflow.recheck_payment, RecheckPaymentInput())
+    assert paid.status == "PAID"
+    assert paid.hold_reason is None
+    assert [e.kind for e in paid.timeline][-2:] == ["payment_released", "paid"]
+    assert paid.deadlines.ship_by is not None
+    # Released once: a second recheck is refused.
+    with pytest.raises(WorkflowUpdateFailedError):
+        await handle.execute_update(QuoteWorkflow.recheck_payment, RecheckPaymentInput())
 
-        await handle.execute_update(
-            QuoteWorkflow.mark_shipped, MarkShippedInput(carrier="Starken", tracking="S1")
-        )
-        await handle.execute_update(QuoteWorkflow.confirm_delivery, ConfirmDeliveryInput())
-        result = await handle.result()
-        await record_history(handle, "payment_recheck_released")
+    await handle.execute_update(
+        QuoteWorkflow.mark_shipped, MarkShippedInput(carrier="Starken", tracking="S1")
+    )
+    await handle.execute_update(QuoteWorkflow.confirm_delivery, ConfirmDeliveryInput())
+    result = await handle.result()
+    await record_history(handle, "payment_recheck_released")
     assert result.status == "COMPLETED"
     assert len(world.sales) == 1
     assert world.notifications.count("paid") == 1
@@ -333,25 +318,23 @@ async def test_operator_recheck_keeps_a_held_payment_held_until_khipu_confirms_i
 
 
 async def test_recheck_finding_the_payment_in_progress_reopens_the_payment_window(
-    quote_env: WorkflowEnvironment,
+    quote_rig: QuoteRig,
 ) -> None:
-    world, tq = FakeWorld(), unique_task_queue()
-    client = quote_env.client
-    async with fake_worker(client, tq, world):
-        handle = await start_quote(client, tq, quote_input())
-        await _held(handle, world)
-        world.verdict = "pending"
-        reopened = await handle.execute_update(QuoteWorkflow.recheck_payment, RecheckPaymentInput())
-        assert reopened.status == "ACCEPTED"
-        assert reopened.hold_reason is None
-        assert "buyer to pay" in (reopened.waiting_for or "")
-        released_at = reopened.timeline[-1].at
-        assert reopened.timeline[-1].kind == "payment_released"
-        assert reopened.deadlines.pay_by is not None
-        assert about(reopened.deadlines.pay_by - released_at, timedelta(hours=72))
-        # The window runs again: unpaid, it expires and the payment is deleted.
-        result = await handle.result()
-        state = await state_of(handle)
+    world = quote_rig.world
+    handle = await quote_rig.start()
+    await _held(handle, world)
+    world.verdict = "pending"
+    reopened = await handle.execute_update(QuoteWorkflow.recheck_payment, RecheckPaymentInput())
+    assert reopened.status == "ACCEPTED"
+    assert reopened.hold_reason is None
+    assert "buyer to pay" in (reopened.waiting_for or "")
+    released_at = reopened.timeline[-1].at
+    assert reopened.timeline[-1].kind == "payment_released"
+    assert reopened.deadlines.pay_by is not None
+    assert about(reopened.deadlines.pay_by - released_at, timedelta(hours=72))
+    # The window runs again: unpaid, it expires and the payment is deleted.
+    result = await handle.result()
+    state = await state_of(handle)
     assert result.status == "PAYMENT_EXPIRED"
     assert world.deleted == [world_payment_id(world)]
     expired_at = next(e.at for e in state.timeline if e.kind == "payment_expired")
@@ -367,29 +350,27 @@ async def _checks_reach(world: FakeWorld, count: int) -> None:
 
 
 async def test_a_second_recheck_while_one_asks_khipu_is_refused_and_the_sale_counts_once(
-    quote_env: WorkflowEnvironment,
+    quote_rig: QuoteRig,
 ) -> None:
-    world, tq = FakeWorld(), unique_task_queue()
-    client = quote_env.client
-    async with fake_worker(client, tq, world):
-        handle = await start_quote(client, tq, quote_input())
-        await _held(handle, world)
-        world.verdict, world.check_gate = "paid", asyncio.Event()
-        first = asyncio.create_task(
-            handle.execute_update(QuoteWorkflow.recheck_payment, RecheckPaymentInput())
-        )
-        await _checks_reach(world, world.checks + 1)  # the first one is asking Khipu
-        with pytest.raises(WorkflowUpdateFailedError) as refused:
-            await handle.execute_update(QuoteWorkflow.recheck_payment, RecheckPaymentInput())
-        assert "being checked already" in str(refused.value.cause)
-        world.check_gate.set()
-        assert (await first).status == "PAID"
-        await handle.execute_update(
-            QuoteWorkflow.mark_shipped, MarkShippedInput(carrier="Starken", tracking="S2")
-        )
-        await handle.execute_update(QuoteWorkflow.confirm_delivery, ConfirmDeliveryInput())
-        result = await handle.result()
-        state = await state_of(handle)
+    world = quote_rig.world
+    handle = await quote_rig.start()
+    await _held(handle, world)
+    world.verdict, world.check_gate = "paid", asyncio.Event()
+    first = asyncio.create_task(
+        handle.execute_update(QuoteWorkflow.recheck_payment, RecheckPaymentInput())
+    )
+    await _checks_reach(world, world.checks + 1)  # the first one is asking Khipu
+    with pytest.raises(WorkflowUpdateFailedError) as refused:
+        await handle.execute_update(QuoteWorkflow.recheck_payment, RecheckPaymentInput())
+    assert "being checked already" in str(refused.value.cause)
+    world.check_gate.set()
+    assert (await first).status == "PAID"
+    await handle.execute_update(
+        QuoteWorkflow.mark_shipped, MarkShippedInput(carrier="Starken", tracking="S2")
+    )
+    await handle.execute_update(QuoteWorkflow.confirm_delivery, ConfirmDeliveryInput())
+    result = await handle.result()
+    state = await state_of(handle)
     assert result.status == "COMPLETED"
     assert [e.kind for e in state.timeline].count("paid") == 1
     assert world.notifications.count("paid") == 1
@@ -398,26 +379,24 @@ async def test_a_second_recheck_while_one_asks_khipu_is_refused_and_the_sale_cou
 
 
 async def test_a_cancel_while_a_recheck_asks_khipu_refunds_once_and_the_recheck_stands_down(
-    quote_env: WorkflowEnvironment,
+    quote_rig: QuoteRig,
 ) -> None:
-    world, tq = FakeWorld(), unique_task_queue()
-    client = quote_env.client
-    async with fake_worker(client, tq, world):
-        handle = await start_quote(client, tq, quote_input())
-        await _held(handle, world)  # a mismatch: money may have arrived
-        world.verdict, world.check_gate = "paid", asyncio.Event()
-        recheck = asyncio.create_task(
-            handle.execute_update(QuoteWorkflow.recheck_payment, RecheckPaymentInput())
-        )
-        await _checks_reach(world, world.checks + 1)
-        cancelled = await handle.execute_update(
-            QuoteWorkflow.cancel, CancelInput(actor="operator", reason="monto distinto")
-        )
-        assert cancelled.status == "REFUNDED"
-        world.check_gate.set()  # Khipu now answers "paid": too late, the quote has ended
-        assert (await recheck).status == "REFUNDED"
-        result = await handle.result()
-        state = await state_of(handle)
+    world = quote_rig.world
+    handle = await quote_rig.start()
+    await _held(handle, world)  # a mismatch: money may have arrived
+    world.verdict, world.check_gate = "paid", asyncio.Event()
+    recheck = asyncio.create_task(
+        handle.execute_update(QuoteWorkflow.recheck_payment, RecheckPaymentInput())
+    )
+    await _checks_reach(world, world.checks + 1)
+    cancelled = await handle.execute_update(
+        QuoteWorkflow.cancel, CancelInput(actor="operator", reason="monto distinto")
+    )
+    assert cancelled.status == "REFUNDED"
+    world.check_gate.set()  # Khipu now answers "paid": too late, the quote has ended
+    assert (await recheck).status == "REFUNDED"
+    result = await handle.result()
+    state = await state_of(handle)
     assert result.status == "REFUNDED"
     assert [r.amount for r in world.refunds] == [22_500]
     assert "paid" not in [e.kind for e in state.timeline]
@@ -426,26 +405,24 @@ async def test_a_cancel_while_a_recheck_asks_khipu_refunds_once_and_the_recheck_
 
 
 async def test_a_recheck_whose_khipu_read_fails_is_retried_and_pays_once(
-    quote_env: WorkflowEnvironment,
+    quote_rig: QuoteRig,
 ) -> None:
-    world, tq = FakeWorld(), unique_task_queue()
-    client = quote_env.client
-    async with fake_worker(client, tq, world):
-        handle = await start_quote(client, tq, quote_input())
-        await _held(handle, world)
-        before = world.checks
-        world.verdict, world.check_failures = "paid", 2
-        state = await handle.execute_update(QuoteWorkflow.recheck_payment, RecheckPaymentInput())
-        assert world.checks == before + 3  # two failed reads, then the answer
-        assert state.status == "PAID"
-        # Run to the end (terminating with mail still in flight would leave the time-skipping
-        # server waiting on that activity for the next test).
-        await handle.execute_update(
-            QuoteWorkflow.mark_shipped, MarkShippedInput(carrier="Starken", tracking="S3")
-        )
-        await handle.execute_update(QuoteWorkflow.confirm_delivery, ConfirmDeliveryInput())
-        result = await handle.result()
-        state = await state_of(handle)
+    world = quote_rig.world
+    handle = await quote_rig.start()
+    await _held(handle, world)
+    before = world.checks
+    world.verdict, world.check_failures = "paid", 2
+    state = await handle.execute_update(QuoteWorkflow.recheck_payment, RecheckPaymentInput())
+    assert world.checks == before + 3  # two failed reads, then the answer
+    assert state.status == "PAID"
+    # Run to the end (terminating with mail still in flight would leave the time-skipping
+    # server waiting on that activity for the next test).
+    await handle.execute_update(
+        QuoteWorkflow.mark_shipped, MarkShippedInput(carrier="Starken", tracking="S3")
+    )
+    await handle.execute_update(QuoteWorkflow.confirm_delivery, ConfirmDeliveryInput())
+    result = await handle.result()
+    state = await state_of(handle)
     assert result.status == "COMPLETED"
     assert [e.kind for e in state.timeline].count("paid") == 1
     assert world.notifications.count("paid") == 1
@@ -453,33 +430,31 @@ async def test_a_recheck_whose_khipu_read_fails_is_retried_and_pays_once(
 
 
 async def test_payment_confirmed_after_the_buyer_cancelled_is_refunded(
-    quote_env: WorkflowEnvironment,
+    quote_rig: QuoteRig,
 ) -> None:
-    world, tq = FakeWorld(), unique_task_queue()
-    client = quote_env.client
-    async with fake_worker(client, tq, world):
-        handle = await start_quote(client, tq, quote_input())
-        await handle.execute_update(QuoteWorkflow.accept, AcceptInput(shipping_cost=0))
-        await handle.execute_update(QuoteWorkflow.start_payment, StartPaymentInput())
-        await handle.execute_update(QuoteWorkflow.cancel, CancelInput(actor="buyer"))
-        # The Khipu payment is deleted in the background (the buyer's request does not
-        # wait for Khipu), then the late-payment watch reads it.
-        await wait_until(
-            handle,
-            lambda s: (
-                s.waiting_for is None
-                and world.deleted == [world_payment_id(world)]
-                and world.checks >= 1
-            ),
-        )
-        world.verdict = "paid"
-        await handle.signal(
-            QuoteWorkflow.payment_notified,
-            PaymentNotified(khipu_payment_id=world_payment_id(world)),
-        )
-        result = await handle.result()
-        await record_history(handle, "late_payment_refund")
-        state = await state_of(handle)
+    world = quote_rig.world
+    handle = await quote_rig.start()
+    await handle.execute_update(QuoteWorkflow.accept, AcceptInput(shipping_cost=0))
+    await handle.execute_update(QuoteWorkflow.start_payment, StartPaymentInput())
+    await handle.execute_update(QuoteWorkflow.cancel, CancelInput(actor="buyer"))
+    # The Khipu payment is deleted in the background (the buyer's request does not
+    # wait for Khipu), then the late-payment watch reads it.
+    await wait_until(
+        handle,
+        lambda s: (
+            s.waiting_for is None
+            and world.deleted == [world_payment_id(world)]
+            and world.checks >= 1
+        ),
+    )
+    world.verdict = "paid"
+    await handle.signal(
+        QuoteWorkflow.payment_notified,
+        PaymentNotified(khipu_payment_id=world_payment_id(world)),
+    )
+    result = await handle.result()
+    await record_history(handle, "late_payment_refund")
+    state = await state_of(handle)
     assert result.status == "CANCELLED"
     assert state.refunded_amount == 22_500
     assert [r.amount for r in world.refunds] == [22_500]

@@ -19,9 +19,9 @@ from marketred.schemas.quotes import (
     StartPaymentInput,
 )
 from marketred.workflows.quote_lifecycle import QuoteWorkflow
-from tests.conftest import unique_task_queue
-from tests.quotes.fakes import FakeWorld, fake_worker, quote_input, start_quote
+from tests.quotes.fakes import FakeWorld, QuoteRig, fake_worker, quote_input, start_quote
 from tests.quotes.workflow_helpers import state_of, wait_until
+from tests.support.temporal import unique_task_queue
 
 pytestmark = pytest.mark.filterwarnings("error:.*unfinished.*handler:RuntimeWarning")
 
@@ -62,30 +62,25 @@ async def test_both_payment_callers_fail_when_khipu_refuses_and_the_quote_still_
 
 
 async def test_a_quote_cannot_be_accepted_with_a_total_of_zero(
-    quote_env: WorkflowEnvironment,
+    quote_rig: QuoteRig,
 ) -> None:
-    world, tq = FakeWorld(), unique_task_queue()
-    client = quote_env.client
-    async with fake_worker(client, tq, world):
-        handle = await start_quote(client, tq, quote_input())
-        free = [
-            LinePriceChange(position=0, unit_price=0),
-            LinePriceChange(position=1, unit_price=0),
-        ]
-        with pytest.raises(WorkflowUpdateFailedError) as refused:
-            await handle.execute_update(
-                QuoteWorkflow.accept, AcceptInput(shipping_cost=0, lines=free)
-            )
-        cause = refused.value.cause
-        assert isinstance(cause, ApplicationError)
-        assert cause.type == QUOTE_INVALID_INPUT
-        assert "more than $0" in cause.message
-        assert (await state_of(handle)).status == "REQUESTED"
+    handle = await quote_rig.start()
+    free = [
+        LinePriceChange(position=0, unit_price=0),
+        LinePriceChange(position=1, unit_price=0),
+    ]
+    with pytest.raises(WorkflowUpdateFailedError) as refused:
+        await handle.execute_update(QuoteWorkflow.accept, AcceptInput(shipping_cost=0, lines=free))
+    cause = refused.value.cause
+    assert isinstance(cause, ApplicationError)
+    assert cause.type == QUOTE_INVALID_INPUT
+    assert "more than $0" in cause.message
+    assert (await state_of(handle)).status == "REQUESTED"
 
-        # Free items with a shipping cost are a total the buyer can pay.
-        accepted = await handle.execute_update(
-            QuoteWorkflow.accept, AcceptInput(shipping_cost=2_000, lines=free)
-        )
-        assert (accepted.status, accepted.total) == ("ACCEPTED", 2_000)
-        await handle.execute_update(QuoteWorkflow.cancel, CancelInput(actor="buyer"))
-        await handle.result()
+    # Free items with a shipping cost are a total the buyer can pay.
+    accepted = await handle.execute_update(
+        QuoteWorkflow.accept, AcceptInput(shipping_cost=2_000, lines=free)
+    )
+    assert (accepted.status, accepted.total) == ("ACCEPTED", 2_000)
+    await handle.execute_update(QuoteWorkflow.cancel, CancelInput(actor="buyer"))
+    await handle.result()

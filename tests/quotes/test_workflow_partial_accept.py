@@ -28,9 +28,9 @@ from marketred.schemas.quotes import (
     StartPaymentInput,
 )
 from marketred.workflows.quote_lifecycle import QuoteWorkflow
-from tests.conftest import unique_task_queue
 from tests.quotes.fakes import FakeWorld, fake_worker, quote_input, start_quote
 from tests.quotes.workflow_helpers import record_history, state_of, wait_until
+from tests.support.temporal import unique_task_queue
 
 pytestmark = pytest.mark.filterwarnings("error:.*unfinished.*handler:RuntimeWarning")
 

@@ -23,10 +23,10 @@ from marketred.schemas.quotes import (
     StartPaymentInput,
 )
 from marketred.workflows.quote_lifecycle import QuoteWorkflow
-from tests.conftest import unique_task_queue
 from tests.quotes.fakes import FakeWorld, fake_worker, quote_input, start_quote
 from tests.quotes.test_long_lived_quotes import run_lengths
 from tests.quotes.workflow_helpers import about, record_history, state_of, wait_until
+from tests.support.temporal import unique_task_queue
 
 pytestmark = pytest.mark.filterwarnings("error:.*unfinished.*handler:RuntimeWarning")
 

@@ -30,8 +30,7 @@ from marketred.schemas.quotes import (
     StartPaymentInput,
 )
 from marketred.workflows.quote_lifecycle import QuoteWorkflow
-from tests.conftest import unique_task_queue
-from tests.quotes.fakes import FakeWorld, fake_worker, quote_input, start_quote
+from tests.quotes.fakes import FakeWorld, QuoteRig
 from tests.quotes.workflow_helpers import record_history, state_of, wait_until
 
 pytestmark = pytest.mark.filterwarnings("error:.*unfinished.*handler:RuntimeWarning")
@@ -72,37 +71,31 @@ async def _eventually(check: Callable[[], bool], timeout: float = 20.0) -> None:
 
 
 async def test_a_return_approved_in_part_refunds_that_amount_once(
-    quote_env: WorkflowEnvironment,
+    quote_rig: QuoteRig,
 ) -> None:
-    world, tq = FakeWorld(), unique_task_queue()
-    client = quote_env.client
-    async with fake_worker(client, tq, world):
-        handle = await start_quote(client, tq, quote_input())
-        await _completed(handle, world)
-        asked = await handle.execute_update(
-            QuoteWorkflow.request_return, RequestReturnInput(reason="Una caja llegó rota")
-        )
-        assert asked.status == "RETURN_REQUESTED"
-        await _eventually(lambda: "return_requested" in world.notifications)
-        with pytest.raises(WorkflowUpdateFailedError) as too_much:
-            await handle.execute_update(
-                QuoteWorkflow.decide_return,
-                DecideReturnInput(actor="vendor", approve=True, amount=TOTAL + 1),
-            )
-        assert _refused_for(too_much, "amount")
-        done = await handle.execute_update(
+    world = quote_rig.world
+    handle = await quote_rig.start()
+    await _completed(handle, world)
+    asked = await handle.execute_update(
+        QuoteWorkflow.request_return, RequestReturnInput(reason="Una caja llegó rota")
+    )
+    assert asked.status == "RETURN_REQUESTED"
+    await _eventually(lambda: "return_requested" in world.notifications)
+    with pytest.raises(WorkflowUpdateFailedError) as too_much:
+        await handle.execute_update(
             QuoteWorkflow.decide_return,
-            DecideReturnInput(
-                actor="vendor", approve=True, amount=2_500, note="Devolvemos la caja"
-            ),
+            DecideReturnInput(actor="vendor", approve=True, amount=TOTAL + 1),
         )
-        # One return per quote.
-        with pytest.raises(WorkflowUpdateFailedError):
-            await handle.execute_update(
-                QuoteWorkflow.request_return, RequestReturnInput(reason="otra")
-            )
-        result = await handle.result()
-        await record_history(handle, "return_approved_partially")
+    assert _refused_for(too_much, "amount")
+    done = await handle.execute_update(
+        QuoteWorkflow.decide_return,
+        DecideReturnInput(actor="vendor", approve=True, amount=2_500, note="Devolvemos la caja"),
+    )
+    # One return per quote.
+    with pytest.raises(WorkflowUpdateFailedError):
+        await handle.execute_update(QuoteWorkflow.request_return, RequestReturnInput(reason="otra"))
+    result = await handle.result()
+    await record_history(handle, "return_approved_partially")
     assert (done.status, done.refunded_amount) == ("COMPLETED", 2_500)
     assert result.status == "COMPLETED"
     assert [(r.amount, r.refund_id is not None) for r in world.refunds] == [(2_500, True)]
@@ -113,57 +106,53 @@ async def test_a_return_approved_in_part_refunds_that_amount_once(
 
 
 async def test_a_declined_return_is_disputed_and_an_operator_decides_it(
-    quote_env: WorkflowEnvironment,
+    quote_rig: QuoteRig,
 ) -> None:
-    world, tq = FakeWorld(), unique_task_queue()
-    client = quote_env.client
-    async with fake_worker(client, tq, world):
-        handle = await start_quote(client, tq, quote_input())
-        await _completed(handle, world)
+    world = quote_rig.world
+    handle = await quote_rig.start()
+    await _completed(handle, world)
+    await handle.execute_update(
+        QuoteWorkflow.request_return, RequestReturnInput(reason="No es lo que pedí")
+    )
+    disputed = await handle.execute_update(
+        QuoteWorkflow.decide_return,
+        DecideReturnInput(actor="vendor", approve=False, note="Se envió lo cotizado"),
+    )
+    assert disputed.status == "RETURN_DISPUTED"
+    await _eventually(lambda: "return_disputed" in world.notifications)
+    # The vendor has had its say; the operator decides: everything left, back.
+    with pytest.raises(WorkflowUpdateFailedError):
         await handle.execute_update(
-            QuoteWorkflow.request_return, RequestReturnInput(reason="No es lo que pedí")
+            QuoteWorkflow.decide_return, DecideReturnInput(actor="vendor", approve=True)
         )
-        disputed = await handle.execute_update(
-            QuoteWorkflow.decide_return,
-            DecideReturnInput(actor="vendor", approve=False, note="Se envió lo cotizado"),
-        )
-        assert disputed.status == "RETURN_DISPUTED"
-        await _eventually(lambda: "return_disputed" in world.notifications)
-        # The vendor has had its say; the operator decides: everything left, back.
-        with pytest.raises(WorkflowUpdateFailedError):
-            await handle.execute_update(
-                QuoteWorkflow.decide_return, DecideReturnInput(actor="vendor", approve=True)
-            )
-        decided = await handle.execute_update(
-            QuoteWorkflow.decide_return,
-            DecideReturnInput(actor="operator", approve=True, note="Fotos del comprador"),
-        )
-        result = await handle.result()
-        await record_history(handle, "return_disputed_refunded")
+    decided = await handle.execute_update(
+        QuoteWorkflow.decide_return,
+        DecideReturnInput(actor="operator", approve=True, note="Fotos del comprador"),
+    )
+    result = await handle.result()
+    await record_history(handle, "return_disputed_refunded")
     assert (decided.status, decided.refunded_amount) == ("REFUNDED", TOTAL)
     assert result.status == "REFUNDED"
     assert [r.amount for r in world.ledger_refunds] == [TOTAL]
 
 
 async def test_a_return_declined_by_the_vendor_and_closed_by_an_operator_refunds_nothing(
-    quote_env: WorkflowEnvironment,
+    quote_rig: QuoteRig,
 ) -> None:
-    world, tq = FakeWorld(), unique_task_queue()
-    client = quote_env.client
-    async with fake_worker(client, tq, world):
-        handle = await start_quote(client, tq, quote_input())
-        await _completed(handle, world)
-        await handle.execute_update(
-            QuoteWorkflow.request_return, RequestReturnInput(reason="Ya no lo necesito")
-        )
-        await handle.execute_update(
-            QuoteWorkflow.decide_return, DecideReturnInput(actor="vendor", approve=False)
-        )
-        closed = await handle.execute_update(
-            QuoteWorkflow.decide_return,
-            DecideReturnInput(actor="operator", approve=False, note="Fuera de política"),
-        )
-        result = await handle.result()
+    world = quote_rig.world
+    handle = await quote_rig.start()
+    await _completed(handle, world)
+    await handle.execute_update(
+        QuoteWorkflow.request_return, RequestReturnInput(reason="Ya no lo necesito")
+    )
+    await handle.execute_update(
+        QuoteWorkflow.decide_return, DecideReturnInput(actor="vendor", approve=False)
+    )
+    closed = await handle.execute_update(
+        QuoteWorkflow.decide_return,
+        DecideReturnInput(actor="operator", approve=False, note="Fuera de política"),
+    )
+    result = await handle.result()
     assert closed.status == "COMPLETED"
     assert result.status == "COMPLETED"
     assert world.refunds == []
@@ -172,43 +161,42 @@ async def test_a_return_declined_by_the_vendor_and_closed_by_an_operator_refunds
 
 async def test_operator_refunds_parts_up_to_what_was_paid_and_the_window_closes(
     quote_env: WorkflowEnvironment,
+    quote_rig: QuoteRig,
 ) -> None:
-    world, tq = FakeWorld(), unique_task_queue()
-    client = quote_env.client
-    async with fake_worker(client, tq, world):
-        handle = await start_quote(client, tq, quote_input())
-        await _completed(handle, world)
-        first = await handle.execute_update(
-            QuoteWorkflow.refund,
-            OperatorRefundInput(amount=3_990, reason="Despacho cobrado de más"),
+    world = quote_rig.world
+    handle = await quote_rig.start()
+    await _completed(handle, world)
+    first = await handle.execute_update(
+        QuoteWorkflow.refund,
+        OperatorRefundInput(amount=3_990, reason="Despacho cobrado de más"),
+    )
+    assert (first.status, first.refunded_amount) == ("COMPLETED", 3_990)
+    with pytest.raises(WorkflowUpdateFailedError) as over:
+        await handle.execute_update(
+            QuoteWorkflow.refund, OperatorRefundInput(amount=TOTAL, reason="todo")
         )
-        assert (first.status, first.refunded_amount) == ("COMPLETED", 3_990)
-        with pytest.raises(WorkflowUpdateFailedError) as over:
-            await handle.execute_update(
-                QuoteWorkflow.refund, OperatorRefundInput(amount=TOTAL, reason="todo")
-            )
-        assert _refused_for(over, "amount")
-        # Khipu refuses this one: held, then recorded as a bank transfer, posted once.
-        world.refund_refusal = "Khipu refused the refund: El pago ya fue rendido"
-        held = await handle.execute_update(
-            QuoteWorkflow.refund, OperatorRefundInput(amount=1_000, reason="Compensación")
+    assert _refused_for(over, "amount")
+    # Khipu refuses this one: held, then recorded as a bank transfer, posted once.
+    world.refund_refusal = "Khipu refused the refund: El pago ya fue rendido"
+    held = await handle.execute_update(
+        QuoteWorkflow.refund, OperatorRefundInput(amount=1_000, reason="Compensación")
+    )
+    assert held.status == "REFUND_HELD"
+    assert held.held_refund is not None
+    assert held.held_refund.amount == 1_000
+    recorded = await handle.execute_update(
+        QuoteWorkflow.record_refund, RecordRefundInput(reference="TRF-55", amount=1_000)
+    )
+    assert (recorded.status, recorded.refunded_amount) == ("COMPLETED", 4_990)
+    # After the window the workflow ends: nobody can ask for a return any more.
+    await quote_env.sleep(timedelta(days=10, minutes=1))
+    result = await handle.result()
+    await record_history(handle, "operator_partial_refunds")
+    with pytest.raises(RPCError, match="not found"):
+        await handle.execute_update(
+            QuoteWorkflow.request_return, RequestReturnInput(reason="tarde")
         )
-        assert held.status == "REFUND_HELD"
-        assert held.held_refund is not None
-        assert held.held_refund.amount == 1_000
-        recorded = await handle.execute_update(
-            QuoteWorkflow.record_refund, RecordRefundInput(reference="TRF-55", amount=1_000)
-        )
-        assert (recorded.status, recorded.refunded_amount) == ("COMPLETED", 4_990)
-        # After the window the workflow ends: nobody can ask for a return any more.
-        await quote_env.sleep(timedelta(days=10, minutes=1))
-        result = await handle.result()
-        await record_history(handle, "operator_partial_refunds")
-        with pytest.raises(RPCError, match="not found"):
-            await handle.execute_update(
-                QuoteWorkflow.request_return, RequestReturnInput(reason="tarde")
-            )
-        state = await state_of(handle)
+    state = await state_of(handle)
     assert result.status == "COMPLETED"
     assert [r.amount for r in world.refunds] == [3_990]
     assert [(r.amount, r.refund_id) for r in world.ledger_refunds] == [

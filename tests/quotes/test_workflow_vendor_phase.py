@@ -21,28 +21,26 @@ from marketred.schemas.quotes import (
 )
 from marketred.services.quotes_progress import quote_progress
 from marketred.workflows.quote_lifecycle import QuoteWorkflow
-from tests.conftest import unique_task_queue
-from tests.quotes.fakes import FakeWorld, fake_worker, quote_input, start_quote
+from tests.quotes.fakes import FakeWorld, QuoteRig, fake_worker, quote_input, start_quote
 from tests.quotes.workflow_helpers import about, record_history, state_of, wait_until
+from tests.support.temporal import unique_task_queue
 
 # A workflow that completes while an update handler still runs is a bug, not a warning.
 pytestmark = pytest.mark.filterwarnings("error:.*unfinished.*handler:RuntimeWarning")
 
 
 async def test_vendor_rejects_with_a_reason_the_buyer_is_told(
-    quote_env: WorkflowEnvironment,
+    quote_rig: QuoteRig,
 ) -> None:
-    world, tq = FakeWorld(), unique_task_queue()
-    client = quote_env.client
-    async with fake_worker(client, tq, world):
-        handle = await start_quote(client, tq, quote_input())
-        state = await handle.execute_update(
-            QuoteWorkflow.reject, RejectInput(reason="Sin stock hasta marzo")
-        )
-        assert state.status == "REJECTED"
-        assert state.reason == "Sin stock hasta marzo"
-        result = await handle.result()
-        await record_history(handle, "rejected")
+    world = quote_rig.world
+    handle = await quote_rig.start()
+    state = await handle.execute_update(
+        QuoteWorkflow.reject, RejectInput(reason="Sin stock hasta marzo")
+    )
+    assert state.status == "REJECTED"
+    assert state.reason == "Sin stock hasta marzo"
+    result = await handle.result()
+    await record_history(handle, "rejected")
     assert result == QuoteOutcome(status="REJECTED", total=22_500)
     assert world.notifications == ["requested", "rejected"]
     # (A reject landing in the workflow's first task may fold REQUESTED into it.)
@@ -51,15 +49,13 @@ async def test_vendor_rejects_with_a_reason_the_buyer_is_told(
 
 
 async def test_unanswered_quote_is_reminded_then_expires_at_the_deadline(
-    quote_env: WorkflowEnvironment,
+    quote_rig: QuoteRig,
 ) -> None:
-    world, tq = FakeWorld(), unique_task_queue()
-    client = quote_env.client
-    async with fake_worker(client, tq, world):
-        handle = await start_quote(client, tq, quote_input())
-        result = await handle.result()
-        await record_history(handle, "expired")
-        state = await state_of(handle)
+    world = quote_rig.world
+    handle = await quote_rig.start()
+    result = await handle.result()
+    await record_history(handle, "expired")
+    state = await state_of(handle)
     assert result.status == "EXPIRED"
     assert world.notifications == ["requested", "reminder", "expired"]
     kinds = {e.kind: e.at for e in state.timeline}
@@ -70,14 +66,11 @@ async def test_unanswered_quote_is_reminded_then_expires_at_the_deadline(
 
 
 async def test_per_vendor_response_window_is_honoured(
-    quote_env: WorkflowEnvironment,
+    quote_rig: QuoteRig,
 ) -> None:
-    world, tq = FakeWorld(), unique_task_queue()
-    client = quote_env.client
-    async with fake_worker(client, tq, world):
-        handle = await start_quote(client, tq, quote_input(response_hours=6))
-        await handle.result()
-        state = await state_of(handle)
+    handle = await quote_rig.start(response_hours=6)
+    await handle.result()
+    state = await state_of(handle)
     at = {e.kind: e.at for e in state.timeline}
     assert about(at["expired"] - at["requested"], timedelta(hours=6))
     # A 6 h window with a 12 h reminder lead has no room for a reminder.
@@ -85,59 +78,53 @@ async def test_per_vendor_response_window_is_honoured(
 
 
 async def test_buyer_cancels_while_requested_and_cannot_cancel_twice(
-    quote_env: WorkflowEnvironment,
+    quote_rig: QuoteRig,
 ) -> None:
+    world = quote_rig.world
     # The mail held back keeps the cancelled quote's run open for the second cancel.
-    gate = asyncio.Event()
-    world, tq = FakeWorld(publish_mail_failures=1, mail_gate=gate), unique_task_queue()
-    client = quote_env.client
-    async with fake_worker(client, tq, world):
-        handle = await start_quote(client, tq, quote_input())
-        state = await handle.execute_update(
-            QuoteWorkflow.cancel, CancelInput(actor="buyer", reason="Lo compré en otra parte")
-        )
-        assert state.status == "CANCELLED"
-        with pytest.raises(WorkflowUpdateFailedError) as refused:
-            await handle.execute_update(QuoteWorkflow.cancel, CancelInput(actor="buyer"))
-        assert "only before paying" in str(refused.value.cause)
-        gate.set()
-        result = await handle.result()
-        await record_history(handle, "buyer_cancel")
+    gate = world.mail_gate = asyncio.Event()
+    world.publish_mail_failures = 1
+    handle = await quote_rig.start()
+    state = await handle.execute_update(
+        QuoteWorkflow.cancel, CancelInput(actor="buyer", reason="Lo compré en otra parte")
+    )
+    assert state.status == "CANCELLED"
+    with pytest.raises(WorkflowUpdateFailedError) as refused:
+        await handle.execute_update(QuoteWorkflow.cancel, CancelInput(actor="buyer"))
+    assert "only before paying" in str(refused.value.cause)
+    gate.set()
+    result = await handle.result()
+    await record_history(handle, "buyer_cancel")
     assert result.status == "CANCELLED"
     assert world.notifications == ["requested", "cancelled"]
 
 
 async def test_accept_after_the_quote_left_requested_is_refused_with_the_reason(
-    quote_env: WorkflowEnvironment,
+    quote_rig: QuoteRig,
 ) -> None:
     # The mail held back keeps the rejected quote's run open for the late accept.
-    gate = asyncio.Event()
-    world, tq = FakeWorld(publish_mail_failures=1, mail_gate=gate), unique_task_queue()
-    client = quote_env.client
-    async with fake_worker(client, tq, world):
-        handle = await start_quote(client, tq, quote_input())
-        await handle.execute_update(QuoteWorkflow.reject, RejectInput(reason="No"))
-        with pytest.raises(WorkflowUpdateFailedError) as refused:
-            await handle.execute_update(QuoteWorkflow.accept, AcceptInput(shipping_cost=0))
-        assert "the quote is no longer awaiting the vendor" in str(refused.value.cause)
-        gate.set()
-        await handle.result()
+    gate = quote_rig.world.mail_gate = asyncio.Event()
+    quote_rig.world.publish_mail_failures = 1
+    handle = await quote_rig.start()
+    await handle.execute_update(QuoteWorkflow.reject, RejectInput(reason="No"))
+    with pytest.raises(WorkflowUpdateFailedError) as refused:
+        await handle.execute_update(QuoteWorkflow.accept, AcceptInput(shipping_cost=0))
+    assert "the quote is no longer awaiting the vendor" in str(refused.value.cause)
+    gate.set()
+    await handle.result()
 
 
-async def test_accept_with_unknown_line_is_refused(quote_env: WorkflowEnvironment) -> None:
-    world, tq = FakeWorld(), unique_task_queue()
-    client = quote_env.client
-    async with fake_worker(client, tq, world):
-        handle = await start_quote(client, tq, quote_input())
-        with pytest.raises(WorkflowUpdateFailedError) as refused:
-            await handle.execute_update(
-                QuoteWorkflow.accept,
-                AcceptInput(shipping_cost=0, lines=[LinePriceChange(position=7, unit_price=1)]),
-            )
-        assert "position" in str(refused.value.cause)
-        assert (await state_of(handle)).status == "REQUESTED"
-        await handle.execute_update(QuoteWorkflow.reject, RejectInput(reason="No"))
-        await handle.result()
+async def test_accept_with_unknown_line_is_refused(quote_rig: QuoteRig) -> None:
+    handle = await quote_rig.start()
+    with pytest.raises(WorkflowUpdateFailedError) as refused:
+        await handle.execute_update(
+            QuoteWorkflow.accept,
+            AcceptInput(shipping_cost=0, lines=[LinePriceChange(position=7, unit_price=1)]),
+        )
+    assert "position" in str(refused.value.cause)
+    assert (await state_of(handle)).status == "REQUESTED"
+    await handle.execute_update(QuoteWorkflow.reject, RejectInput(reason="No"))
+    await handle.result()
 
 
 async def test_accept_racing_cancel_exactly_one_wins(
@@ -170,37 +157,34 @@ async def test_accept_racing_cancel_exactly_one_wins(
 
 
 async def test_vendor_extends_its_answer_time_once_and_operator_any_pending_deadline(
-    quote_env: WorkflowEnvironment,
+    quote_rig: QuoteRig,
 ) -> None:
-    world, tq = FakeWorld(), unique_task_queue()
-    client = quote_env.client
-    async with fake_worker(client, tq, world):
-        handle = await start_quote(client, tq, quote_input())
-        before = (await state_of(handle)).deadlines.respond_by
-        assert before is not None
-        state = await handle.execute_update(
-            QuoteWorkflow.extend_deadline,
-            ExtendDeadlineInput(actor="vendor", deadline="respond_by", hours=24, reason="feriado"),
-        )
-        assert state.deadlines.respond_by == before + timedelta(hours=24)
-        with pytest.raises(WorkflowUpdateFailedError) as refused:
-            await handle.execute_update(
-                QuoteWorkflow.extend_deadline,
-                ExtendDeadlineInput(actor="vendor", deadline="respond_by", hours=1),
-            )
-        assert "already extended" in str(refused.value.cause)
-        with pytest.raises(WorkflowUpdateFailedError):
-            await handle.execute_update(
-                QuoteWorkflow.extend_deadline,
-                ExtendDeadlineInput(actor="operator", deadline="pay_by", hours=1),
-            )
+    handle = await quote_rig.start()
+    before = (await state_of(handle)).deadlines.respond_by
+    assert before is not None
+    state = await handle.execute_update(
+        QuoteWorkflow.extend_deadline,
+        ExtendDeadlineInput(actor="vendor", deadline="respond_by", hours=24, reason="feriado"),
+    )
+    assert state.deadlines.respond_by == before + timedelta(hours=24)
+    with pytest.raises(WorkflowUpdateFailedError) as refused:
         await handle.execute_update(
             QuoteWorkflow.extend_deadline,
-            ExtendDeadlineInput(actor="operator", deadline="respond_by", hours=2),
+            ExtendDeadlineInput(actor="vendor", deadline="respond_by", hours=1),
         )
-        result = await handle.result()
-        await record_history(handle, "extended_then_expired")
-        state = await state_of(handle)
+    assert "already extended" in str(refused.value.cause)
+    with pytest.raises(WorkflowUpdateFailedError):
+        await handle.execute_update(
+            QuoteWorkflow.extend_deadline,
+            ExtendDeadlineInput(actor="operator", deadline="pay_by", hours=1),
+        )
+    await handle.execute_update(
+        QuoteWorkflow.extend_deadline,
+        ExtendDeadlineInput(actor="operator", deadline="respond_by", hours=2),
+    )
+    result = await handle.result()
+    await record_history(handle, "extended_then_expired")
+    state = await state_of(handle)
     assert result.status == "EXPIRED"
     at = {e.kind: e.at for e in state.timeline}
     assert about(at["expired"] - at["requested"], timedelta(hours=48 + 24 + 2))

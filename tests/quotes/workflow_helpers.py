@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import json
 import os
@@ -14,6 +13,7 @@ from typing import Any
 from temporalio.client import WorkflowHandle
 
 from marketred.schemas.quotes import QuoteState
+from tests.support.polling import eventually
 
 HISTORIES = Path(__file__).resolve().parents[1] / "histories"
 
@@ -25,14 +25,7 @@ async def state_of(handle: WorkflowHandle[Any, Any]) -> QuoteState:
 
 async def wait_until(handle: WorkflowHandle[Any, Any], check, timeout: float = 20.0):  # type: ignore[no-untyped-def]
     """Poll the `state` query until `check(state)` holds (the workflow moves on its own)."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        state = await state_of(handle)
-        if check(state):
-            return state
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"state never matched; last: {state.status} {state.waiting_for}")
-        await asyncio.sleep(0.05)
+    return await eventually(lambda: state_of(handle), check, timeout=timeout, interval=0.05)
 
 
 async def record_history(handle: WorkflowHandle[Any, Any], branch: str) -> None:

@@ -1,4 +1,4 @@
-"""The golden path in a real browser against the whole running product (design.md §4):
+"""The golden path in a real browser against the whole running product (docs/quotes.md):
 buyer searches and fills the carts of two vendors, requests a quote from one; the vendor
 accepts with shipping; the buyer pays in the Khipu sandbox; the vendor ships; the buyer
 confirms; the vendor sees the sale in payouts. Screenshots of each page are saved."""

@@ -6,7 +6,7 @@ import uuid
 
 from fastapi import APIRouter, Response
 
-from marketred.api.deps import CurrentPrincipal, SessionDep, VendorOrOperator
+from marketred.http.deps import CurrentPrincipal, SessionDep, VendorOrOperator
 from marketred.schemas.accounts import ApiTokenCreate, ApiTokenCreated, ApiTokenOut
 from marketred.schemas.common import Page
 from marketred.services import api_tokens

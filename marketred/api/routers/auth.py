@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, BackgroundTasks, Form, Response
 
-from marketred.api.deps import ClientIP, CurrentPrincipal, SessionDep, SettingsDep
+from marketred.http.deps import ClientIP, CurrentPrincipal, SessionDep, SettingsDep
 from marketred.schemas.accounts import (
     ChangePassword,
     PasswordResetConfirm,

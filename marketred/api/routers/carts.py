@@ -6,7 +6,7 @@ import uuid
 
 from fastapi import APIRouter, Response
 
-from marketred.api.deps import BuyerPrincipal, SessionDep
+from marketred.http.deps import BuyerPrincipal, SessionDep
 from marketred.schemas.carts import CartOut, SetCartQuantity
 from marketred.schemas.common import Page
 from marketred.services import authz, carts

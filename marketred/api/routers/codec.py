@@ -19,11 +19,11 @@ from google.protobuf import json_format
 from google.protobuf.message import DecodeError
 from temporalio.api.common.v1 import Payloads
 
-from marketred.api.deps import ResourcesDep, SettingsDep, get_optional_principal
+from marketred.http.deps import ResourcesDep, SettingsDep, get_optional_principal
+from marketred.http.principal import get_web_principal
 from marketred.schemas.accounts import Principal
 from marketred.services.errors import DomainError, Forbidden, Unauthorized
 from marketred.settings import Settings
-from marketred.web.security.principal import get_web_principal
 
 router = APIRouter(prefix="/codec", tags=["ops"])
 

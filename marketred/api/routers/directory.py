@@ -6,8 +6,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Path, Request
 
-from marketred.api.deps import ResourcesDep, SessionDep, SettingsDep
-from marketred.api.indexing import tell_indexer
+from marketred.http.deps import ResourcesDep, SessionDep, SettingsDep
+from marketred.http.indexing import tell_indexer
 from marketred.integrations.directory import SIGNATURE_HEADER
 from marketred.schemas.directory import CompanySyncResult
 from marketred.services import directory_sync

@@ -14,7 +14,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from fastapi.responses import FileResponse, HTMLResponse
 
-from marketred.api.deps import SessionDep, SettingsDep
+from marketred.http.deps import SessionDep, SettingsDep
 from marketred.schemas.directory import IndexedProduct
 from marketred.schemas.money import format_clp
 from marketred.schemas.theme import ThemeIn

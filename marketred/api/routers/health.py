@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
-from marketred.api.deps import ResourcesDep, SettingsDep
+from marketred.http.deps import ResourcesDep, SettingsDep
 from marketred.services import metrics_access
 
 router = APIRouter(tags=["ops"])

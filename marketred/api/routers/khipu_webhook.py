@@ -16,7 +16,7 @@ from fastapi import APIRouter, Request
 from temporalio.service import RPCError, RPCStatusCode
 
 from marketred import metrics
-from marketred.api.deps import ResourcesDep, SessionDep, SettingsDep
+from marketred.http.deps import ResourcesDep, SessionDep, SettingsDep
 from marketred.integrations.khipu import signature
 from marketred.logs import get_logger
 from marketred.schemas import temporal_contracts as c

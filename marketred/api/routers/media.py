@@ -9,8 +9,8 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request, Response, UploadFile
 from pydantic import BaseModel
 
-from marketred.api.deps import ResourcesDep, SessionDep, SettingsDep, VendorPrincipal
-from marketred.api.indexing import tell_indexer
+from marketred.http.deps import ResourcesDep, SessionDep, SettingsDep, VendorPrincipal
+from marketred.http.indexing import tell_indexer
 from marketred.services import catalog, product_images
 from marketred.services.errors import DomainError, InvalidInput
 from marketred.services.image_processing import MAX_BYTES

@@ -1,4 +1,4 @@
-"""Payouts (design.md §8): vendors read their own; operators read all, run and decide,
+"""Payouts (docs/payouts.md): vendors read their own; operators read all, run and decide,
 confirm or release transfers waiting for a person, and download the bank files.
 Also the operators' reconciliation report.
 
@@ -18,14 +18,14 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from marketred.api.deps import (
+from marketred.api.idempotent import Idempotent, IdempotentRequest
+from marketred.http.deps import (
     OperatorPrincipal,
     SessionDep,
     SettingsDep,
     TemporalDep,
     VendorOrOperator,
 )
-from marketred.api.idempotent import Idempotent, IdempotentRequest
 from marketred.schemas.accounts import Principal
 from marketred.schemas.common import Page
 from marketred.schemas.payouts import (

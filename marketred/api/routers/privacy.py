@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from marketred.api.deps import (
+from marketred.http.deps import (
     BuyerPrincipal,
     ResourcesDep,
     SessionDep,

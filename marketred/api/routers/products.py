@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from marketred.api.deps import SessionDep
+from marketred.http.deps import SessionDep
 from marketred.schemas.catalog import ProductOut, ProductPage
 from marketred.schemas.money import MAX_PRICE
 from marketred.services import catalog_public, featured, search

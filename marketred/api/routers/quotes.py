@@ -9,7 +9,8 @@ from typing import Annotated
 from fastapi import APIRouter, BackgroundTasks, Query
 from fastapi.responses import JSONResponse
 
-from marketred.api.deps import (
+from marketred.api.idempotent import Idempotent
+from marketred.http.deps import (
     BuyerPrincipal,
     ClientIP,
     CurrentPrincipal,
@@ -18,8 +19,7 @@ from marketred.api.deps import (
     SettingsDep,
     TemporalDep,
 )
-from marketred.api.idempotent import Idempotent
-from marketred.api.quote_starter import start_quote_workflow
+from marketred.http.quote_starter import start_quote_workflow
 from marketred.schemas.common import Page
 from marketred.schemas.quotes import (
     AcceptQuote,

@@ -8,8 +8,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Request, Response
 
-from marketred.api.deps import SessionDep, SettingsDep
 from marketred.api.routers.directory import signed_path
+from marketred.http.deps import SessionDep, SettingsDep
 from marketred.integrations.directory import SIGNATURE_HEADER
 from marketred.schemas.theme import ThemeIn
 from marketred.services import theme

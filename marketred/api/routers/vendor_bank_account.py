@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from marketred.api.deps import ResourcesDep, SessionDep, SettingsDep, VendorPrincipal
+from marketred.http.deps import ResourcesDep, SessionDep, SettingsDep, VendorPrincipal
 from marketred.schemas.banking import (
     ACCOUNT_TYPES,
     BANKS,

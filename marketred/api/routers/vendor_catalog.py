@@ -1,7 +1,7 @@
 """A vendor's own catalog (vendor staff only): products, variants, CSV import.
 
-After a committed change the directory's indexer is told (design.md §6); an unreachable
-workflow engine never fails the change (the worker's outbox sweep pushes it later).
+After a committed change the directory's indexer is told (docs/directory.md, "Indexer push out");
+an unreachable workflow engine never fails the change (the worker's outbox sweep pushes it later).
 """
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ from fastapi import APIRouter, BackgroundTasks, Query, Request, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from marketred.api.deps import ResourcesDep, SessionDep, VendorPrincipal
 from marketred.api.idempotent import Idempotent
-from marketred.api.indexing import tell_indexer
-from marketred.api.resources import Resources
+from marketred.http.deps import ResourcesDep, SessionDep, VendorPrincipal
+from marketred.http.indexing import tell_indexer
+from marketred.http.resources import Resources
 from marketred.logs import get_logger
 from marketred.schemas.catalog import (
     ImportReport,

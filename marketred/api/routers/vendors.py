@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from marketred.api.deps import SessionDep
+from marketred.http.deps import SessionDep
 from marketred.schemas.catalog import ProductOut, VendorOut
 from marketred.schemas.common import Page
 from marketred.services import catalog_public

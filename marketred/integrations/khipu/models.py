@@ -45,7 +45,7 @@ LenientAmount = Annotated[Decimal | None, BeforeValidator(_blank_to_none)]
 
 
 class PaymentCreateRequest(BaseModel):
-    """Body of POST /v3/payments. Amounts are whole CLP pesos (design.md §3)."""
+    """Body of POST /v3/payments. Amounts are whole CLP pesos (docs/architecture.md)."""
 
     model_config = ConfigDict(extra="forbid")
 

@@ -1,7 +1,8 @@
 """Builds the Khipu create-payment request for an accepted quote.
 
-`transaction_id` is the workflow id (design.md §3), so a webhook or a payment read back
-from Khipu always leads to its quote, and `custom` carries the quote id for operators.
+`transaction_id` is the workflow id (docs/architecture.md, "Money, ids, time"), so a
+webhook or a payment read back from Khipu always leads to its quote, and `custom` carries
+the quote id for operators.
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ from fastapi import FastAPI
 
 from marketred.sandbox.directory import indexer, oidc, site
 from marketred.sandbox.directory.store import DirectoryStore
-from marketred.services import demo
+from marketred.schemas.demo_data import DEMO_VENDORS
 from marketred.settings import DEV_OIDC_CLIENT_SECRET, Settings
 
 STATE_FILE = "directory-sandbox.sqlite3"
@@ -23,9 +23,8 @@ COMPANY_FIELDS = ("name", "rut", "email", "phone", "address")
 
 
 def _demo_companies() -> list[dict[str, Any]]:
-    # demo.py owns the demo vendors; the directory knows the same companies.
-    specs: list[dict[str, Any]] = getattr(demo, "_VENDORS", [])
-    return [s for s in specs if s.get("directory_id")]
+    # The directory knows the same companies the marketplace's demo seed creates.
+    return [s for s in DEMO_VENDORS if s.get("directory_id")]
 
 
 def demo_people() -> list[oidc.DemoPerson]:

@@ -90,7 +90,7 @@ class Variant(UUIDPk, Timestamps, Base):
 
 
 class IndexerOutbox(Base):
-    """A product the directory's indexer must hear about (design.md §6).
+    """A product the directory's indexer must hear about (docs/directory.md, "Indexer push out").
 
     Written in the same transaction as the catalog change, so a crash after the commit or
     an unreachable Temporal cannot lose the push; removed once the product's indexer

@@ -14,7 +14,7 @@ from pydantic import ValidationError
 from starlette.background import BackgroundTask
 from starlette.responses import Response
 
-from marketred.api.deps import ClientIP, ResourcesDep, SessionDep, SettingsDep
+from marketred.http.deps import ClientIP, ResourcesDep, SessionDep, SettingsDep
 from marketred.schemas.accounts import RegisterBuyer
 from marketred.services import (
     accounts,

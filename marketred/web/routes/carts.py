@@ -9,10 +9,10 @@ from fastapi import APIRouter, Request
 from starlette.background import BackgroundTask
 from starlette.responses import Response
 
-from marketred.api.deps import ResourcesDep, SessionDep, SettingsDep
-from marketred.api.quote_starter import start_quote_workflow
+from marketred.http.deps import ResourcesDep, SessionDep, SettingsDep
+from marketred.http.quote_starter import start_quote_workflow
 from marketred.schemas.quotes import CreateQuote, QuoteContact
-from marketred.services import authz, carts, product_images
+from marketred.services import authz, carts, product_images, quotes
 from marketred.services.errors import InvalidInput
 from marketred.web.i18n import gettext as _
 from marketred.web.routes.common import (
@@ -24,7 +24,6 @@ from marketred.web.routes.common import (
     see_other,
 )
 from marketred.web.routes.notices import notice_context
-from marketred.web.routes.services import create_quote
 from marketred.web.templating import render
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
@@ -164,7 +163,8 @@ async def request_quote(
         )
         try:
             ip = request.client.host if request.client else None
-            quote_id = await create_quote(session, settings, buyer, body, ip)
+            quote = await quotes.create_quote(session, settings, buyer, body, client_ip=ip)
+            quote_id = quote.id
         except InvalidInput as exc:
             for field, message in exc.errors or [("items", exc.reason)]:
                 state.add(field, message)

@@ -13,11 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from starlette.responses import RedirectResponse
 
-from marketred.services.errors import DomainError, NotFound, Reason, Unauthorized, Unavailable
-from marketred.web import i18n
-from marketred.web.i18n import gettext as _
-from marketred.web.security.csrf import verify_csrf
-from marketred.web.security.principal import (
+from marketred.http.principal import (
     LoginRequired,
     OptionalWebPrincipal,
     WebBuyer,
@@ -25,6 +21,10 @@ from marketred.web.security.principal import (
     WebPrincipal,
     WebVendor,
 )
+from marketred.services.errors import DomainError, NotFound, Reason, Unauthorized, Unavailable
+from marketred.web import i18n
+from marketred.web.i18n import gettext as _
+from marketred.web.security.csrf import verify_csrf
 from marketred.web.service_messages import error_text, localize
 from marketred.web.templating import render
 
@@ -59,8 +59,8 @@ def error_page(request: Request, exc: DomainError) -> Response:
 
 def outage_page(request: Request, exc: Exception) -> Response | None:
     """The 503 page while PostgreSQL or Temporal is away (counted in the API's outage
-    log, api/outages.py); None for any other error."""
-    from marketred.api.outages import RETRY_AFTER_S, dependency_away, outage_log
+    log, http/outages.py); None for any other error."""
+    from marketred.http.outages import RETRY_AFTER_S, dependency_away, outage_log
 
     dependency = dependency_away(exc)
     if dependency is None:

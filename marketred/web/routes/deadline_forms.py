@@ -11,9 +11,9 @@ from temporalio.client import Client
 
 from marketred.schemas.accounts import Principal
 from marketred.schemas.quotes import PENDING_DEADLINE, ExtendDeadlineBody
+from marketred.services import quotes
 from marketred.services.errors import Conflict
 from marketred.web.i18n import gettext as _
-from marketred.web.routes import services
 from marketred.web.routes.common import FormState
 from marketred.web.routes.forms import parse_int, request_key
 
@@ -43,9 +43,7 @@ async def extend_from_form(
         return state
     body = ExtendDeadlineBody(deadline=name, hours=hours, reason=reason)
     try:
-        await services.extend_deadline(
-            session, temporal, who, quote_id, body, key=request_key(form)
-        )
+        await quotes.extend_deadline(session, temporal, who, quote_id, body, key=request_key(form))
     except Conflict as exc:
         state.add("hours", exc.reason)
         return state

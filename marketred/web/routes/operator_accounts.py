@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from marketred.api.deps import SessionDep, SettingsDep
+from marketred.http.deps import SessionDep, SettingsDep
 from marketred.services import account_admin, auth_mail
 from marketred.services.errors import Conflict
 from marketred.settings import Settings

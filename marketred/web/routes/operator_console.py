@@ -13,19 +13,21 @@ from urllib.parse import quote as urlquote
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from marketred.api.deps import SessionDep, SettingsDep, TemporalDep
+from marketred.http.deps import SessionDep, SettingsDep, TemporalDep
 from marketred.schemas.common import Page
 from marketred.schemas.quotes import (
+    CancelQuote,
+    QuoteListFilters,
     QuoteOut,
     RecordRefundBody,
     parse_quote_number,
     workflow_id_for,
 )
+from marketred.services import catalog_public, quotes
 from marketred.services.errors import Conflict, InvalidInput
 from marketred.services.product_images import quote_line_images
 from marketred.settings import Settings
 from marketred.web.formatting import SANTIAGO, STATUS_LABELS
-from marketred.web.routes import services
 from marketred.web.routes.common import FormData, FormState, WebOperator, WebRoute, see_other
 from marketred.web.routes.deadline_forms import extend_from_form
 from marketred.web.routes.forms import parse_clp, request_key
@@ -79,17 +81,19 @@ async def all_quotes(
     found = (
         Page[QuoteOut](items=[], total=0)
         if bad_number
-        else await services.operator_quotes(
+        else await quotes.list_quotes(
             session,
             operator,
             status=status,
-            vendor=vendor,
-            created_from=_santiago_midnight(day_from) if day_from else None,
-            created_to=_santiago_midnight(day_to + timedelta(days=1)) if day_to else None,
-            number=number,
-            buyer_email=buyer or None,
             limit=PAGE_SIZE,
             offset=(page - 1) * PAGE_SIZE,
+            filters=QuoteListFilters(
+                vendor=vendor,
+                created_from=_santiago_midnight(day_from) if day_from else None,
+                created_to=_santiago_midnight(day_to + timedelta(days=1)) if day_to else None,
+                number=number,
+                buyer_email=buyer or None,
+            ),
         )
     )
     return render(
@@ -102,7 +106,7 @@ async def all_quotes(
             "page": page,
             "pages": max(1, math.ceil(found.total / PAGE_SIZE)),
             "statuses": QUOTE_STATUSES,
-            "vendors": await services.list_vendors(session),
+            "vendors": await catalog_public.vendor_choices(session),
             "filters": {
                 "estado": status or "",
                 "tienda": vendor or "",
@@ -122,7 +126,9 @@ async def all_quotes(
 async def held_quotes(
     request: Request, operator: WebOperator, session: SessionDep, settings: SettingsDep
 ) -> Response:
-    held = await services.operator_quotes(session, operator, held=True, limit=200, offset=0)
+    held = await quotes.list_quotes(
+        session, operator, status=None, limit=200, offset=0, filters=QuoteListFilters(held=True)
+    )
     return render(
         request,
         "operator/quotes.html",
@@ -139,7 +145,14 @@ async def held_quotes(
 async def ship_by_breaches(
     request: Request, operator: WebOperator, session: SessionDep, settings: SettingsDep
 ) -> Response:
-    late = await services.operator_quotes(session, operator, overdue=True, limit=200, offset=0)
+    late = await quotes.list_quotes(
+        session,
+        operator,
+        status=None,
+        limit=200,
+        offset=0,
+        filters=QuoteListFilters(ship_overdue=True),
+    )
     return render(
         request,
         "operator/quotes.html",
@@ -172,7 +185,7 @@ async def _quote_page(
     extend: FormState | None = None,
     status_code: int = 200,
 ) -> Response:
-    quote = await services.get_quote(session, operator, quote_id)
+    quote = await quotes.get_quote(session, operator, quote_id)
     return render(
         request,
         "operator/quote.html",
@@ -225,9 +238,10 @@ async def cancel_with_refund(
 ) -> Response:
     reason = form.get("reason", "").strip()[:2000] or "Cancelada por operación"
     try:
-        status = await services.cancel_quote(
-            session, temporal, operator, quote_id, reason, key=request_key(form)
+        cancelled = await quotes.cancel_quote(
+            session, temporal, operator, quote_id, CancelQuote(reason=reason), key=request_key(form)
         )
+        status = cancelled.status
     except Conflict:
         return see_other(f"/operador/cotizaciones/{quote_id}?aviso=ya-no-es-posible")
     notice = "reembolsada" if status == "REFUNDED" else "cancelada"
@@ -243,7 +257,7 @@ async def recheck_payment(
     form: FormData,
 ) -> Response:
     try:
-        quote = await services.recheck_payment(
+        quote = await quotes.recheck_payment(
             session, temporal, operator, quote_id, key=request_key(form)
         )
     except Conflict:
@@ -266,7 +280,7 @@ async def retry_refund(
     form: FormData,
 ) -> Response:
     try:
-        quote = await services.retry_refund(
+        quote = await quotes.retry_refund(
             session, temporal, operator, quote_id, key=request_key(form)
         )
     except Conflict:
@@ -290,7 +304,7 @@ async def record_refund(
         return see_other(f"{page}?aviso=reembolso-invalido")
     body = RecordRefundBody(reference=reference, amount=amount)
     try:
-        await services.record_refund(
+        await quotes.record_refund(
             session, temporal, operator, quote_id, body, key=request_key(form)
         )
     except InvalidInput:

@@ -9,11 +9,11 @@ from datetime import UTC, date, datetime, time, timedelta
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from marketred.api.deps import SessionDep
-from marketred.services import featured
+from marketred.http.deps import SessionDep
+from marketred.services import catalog_public, featured
 from marketred.services.errors import InvalidInput, NotFound
+from marketred.services.search import search_products
 from marketred.web.formatting import SANTIAGO
-from marketred.web.routes import services
 from marketred.web.routes.common import FormData, WebOperator, WebRoute, see_other
 from marketred.web.routes.notices import notice_context
 from marketred.web.templating import render
@@ -33,7 +33,7 @@ def _midnight(raw: str) -> datetime | None:
 @router.get(PAGE)
 async def featured_page(request: Request, operator: WebOperator, session: SessionDep) -> Response:
     today = datetime.now(SANTIAGO).date()
-    products = await services.search_products(session, q="", vendor=None, limit=100, offset=0)
+    products = await search_products(session, q="", vendor=None, limit=100, offset=0)
     return render(
         request,
         "operator/featured.html",
@@ -41,7 +41,7 @@ async def featured_page(request: Request, operator: WebOperator, session: Sessio
             "rows": await featured.list_all(session, operator),
             "now": datetime.now(UTC),
             "products": products.items,
-            "vendors": await services.list_vendors(session),
+            "vendors": await catalog_public.vendor_choices(session),
             "defaults": {"desde": today.isoformat(),
                          "hasta": (today + timedelta(days=14)).isoformat()},
             **notice_context(request),

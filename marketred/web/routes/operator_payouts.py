@@ -15,7 +15,7 @@ from urllib.parse import quote as urlquote
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from marketred.api.deps import SessionDep, SettingsDep, TemporalDep
+from marketred.http.deps import SessionDep, SettingsDep, TemporalDep
 from marketred.schemas.payouts import PayoutDecisionResult
 from marketred.services import payout_bank_files, payout_commands, payout_queries
 from marketred.services.errors import Conflict

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Request
 from pydantic import ValidationError
 from starlette.responses import Response
 
-from marketred.api.deps import SessionDep
+from marketred.http.deps import SessionDep
 from marketred.schemas.theme import ThemeIn
 from marketred.services import theme
 from marketred.services.errors import InvalidInput

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from marketred.api.deps import ResourcesDep, SessionDep, SettingsDep, TemporalDep
+from marketred.http.deps import ResourcesDep, SessionDep, SettingsDep, TemporalDep
 from marketred.schemas.quotes import STUCK_REASONS, QuoteListFilters, QuoteOut, StuckReason
 from marketred.services import quotes_queries, quotes_triage
 from marketred.services.errors import InvalidInput

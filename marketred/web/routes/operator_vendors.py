@@ -8,7 +8,7 @@ import uuid
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from marketred.api.deps import SessionDep
+from marketred.http.deps import SessionDep
 from marketred.services import vendor_settings
 from marketred.services.errors import InvalidInput
 from marketred.web.routes.common import FormData, WebOperator, WebRoute, see_other

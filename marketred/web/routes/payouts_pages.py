@@ -10,7 +10,8 @@ from datetime import datetime
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from marketred.api.deps import SessionDep
+from marketred.http.deps import SessionDep
+from marketred.http.principal import WebVendorOrOperator
 from marketred.schemas.accounts import Principal
 from marketred.services import payout_queries
 from marketred.web.charts import sales_chart_svg, weekly_totals
@@ -18,7 +19,6 @@ from marketred.web.formatting import SANTIAGO
 from marketred.web.i18n import gettext as _
 from marketred.web.routes.common import WebRoute, WebVendor
 from marketred.web.routes.notices import notice_context
-from marketred.web.security.principal import WebVendorOrOperator
 from marketred.web.templating import render
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)

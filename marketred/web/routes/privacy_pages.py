@@ -7,7 +7,7 @@ from fastapi import APIRouter, Request
 from pydantic import ValidationError
 from starlette.responses import Response
 
-from marketred.api.deps import ResourcesDep, SessionDep, SettingsDep, TemporalDep
+from marketred.http.deps import ResourcesDep, SessionDep, SettingsDep, TemporalDep
 from marketred.schemas.privacy import CorrectAccount, EraseAccount
 from marketred.services import accounts, auth_mail, privacy
 from marketred.services.errors import Conflict, InvalidInput, Unavailable

@@ -8,10 +8,11 @@ import uuid
 from fastapi import APIRouter, Request
 from starlette.responses import JSONResponse, Response
 
-from marketred.api.deps import SessionDep, TemporalDep
+from marketred.http.deps import SessionDep, TemporalDep
+from marketred.schemas.quotes import CancelQuote
+from marketred.services import quotes
 from marketred.services.errors import Conflict, Unavailable
 from marketred.services.product_images import quote_line_images
-from marketred.web.routes import services
 from marketred.web.routes.common import FormData, WebBuyer, WebPrincipal, WebRoute, see_other
 from marketred.web.routes.forms import request_key
 from marketred.web.routes.notices import notice_context
@@ -26,7 +27,7 @@ STATUS_FILTERS = ("REQUESTED", "ACCEPTED", "PAID", "SHIPPED", "COMPLETED", "REJE
 async def my_quotes(request: Request, buyer: WebBuyer, session: SessionDep) -> Response:
     status = request.query_params.get("estado")
     status = status if status in STATUS_FILTERS else None
-    page = await services.list_quotes(session, buyer, status=status, limit=50, offset=0)
+    page = await quotes.list_quotes(session, buyer, status=status, limit=50, offset=0)
     return render(
         request,
         "quotes/list.html",
@@ -38,7 +39,7 @@ async def my_quotes(request: Request, buyer: WebBuyer, session: SessionDep) -> R
 async def quote_page(
     request: Request, quote_id: uuid.UUID, who: WebPrincipal, session: SessionDep
 ) -> Response:
-    quote = await services.get_quote(session, who, quote_id)
+    quote = await quotes.get_quote(session, who, quote_id)
     # Paid, but the vendor missed the ship-by date: the buyer may cancel with a refund.
     overdue = quote.can("cancel_with_refund", "buyer")
     return render(
@@ -65,7 +66,7 @@ async def pay(
     payment because the workflow creates it once."""
     del form
     try:
-        url = await services.start_payment(session, temporal, buyer, quote_id)
+        url = (await quotes.start_payment(session, temporal, buyer, quote_id)).payment_url
     except (Conflict, Unavailable):
         return see_other(f"/cotizaciones/{quote_id}?aviso=pago-no-iniciado")
     return see_other(url)
@@ -77,7 +78,7 @@ async def payment_return(
 ) -> Response:
     """Where Khipu sends the payer back. Says the payment is being verified until the
     workflow confirms it; refreshes itself (meta refresh without JS, polling with JS)."""
-    quote = await services.get_quote(session, buyer, quote_id)
+    quote = await quotes.get_quote(session, buyer, quote_id)
     # A payment held for an operator is not "being verified": no endless refresh.
     waiting = quote.status == "ACCEPTED" and not quote.hold_reason
     return render(request, "quotes/payment_return.html", {"quote": quote, "waiting": waiting})
@@ -85,7 +86,7 @@ async def payment_return(
 
 @router.get("/cotizaciones/{quote_id}/estado.json")
 async def quote_status(quote_id: uuid.UUID, who: WebPrincipal, session: SessionDep) -> Response:
-    quote = await services.get_quote(session, who, quote_id)
+    quote = await quotes.get_quote(session, who, quote_id)
     return JSONResponse({"status": quote.status})
 
 
@@ -98,9 +99,11 @@ async def cancel(
     form: FormData,
 ) -> Response:
     try:
-        status = await services.cancel_quote(
-            session, temporal, buyer, quote_id, form.get("reason", ""), key=request_key(form)
+        body = CancelQuote(reason=form.get("reason", "")[:2000])
+        cancelled = await quotes.cancel_quote(
+            session, temporal, buyer, quote_id, body, key=request_key(form)
         )
+        status = cancelled.status
     except Conflict:
         return see_other(f"/cotizaciones/{quote_id}?aviso=ya-no-es-posible")
     notice = "reembolsada" if status == "REFUNDED" else "cancelada"
@@ -116,7 +119,7 @@ async def confirm_delivery(
     form: FormData,
 ) -> Response:
     try:
-        await services.confirm_delivery(session, temporal, buyer, quote_id, key=request_key(form))
+        await quotes.confirm_delivery(session, temporal, buyer, quote_id, key=request_key(form))
     except Conflict:
         return see_other(f"/cotizaciones/{quote_id}?aviso=ya-no-es-posible")
     return see_other(f"/cotizaciones/{quote_id}?aviso=entrega-confirmada")

@@ -9,14 +9,13 @@ from datetime import date, datetime
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from marketred.api.deps import SessionDep
+from marketred.http.deps import SessionDep
 from marketred.schemas.accounts import Principal
-from marketred.services import reports
+from marketred.services import catalog_public, reports
 from marketred.services.errors import InvalidInput
 from marketred.web.charts import WeekTotals, sales_chart_svg
 from marketred.web.formatting import SANTIAGO
 from marketred.web.i18n import gettext as _
-from marketred.web.routes import services
 from marketred.web.routes.common import WebOperator, WebRoute, WebVendor
 from marketred.web.templating import render
 
@@ -73,7 +72,7 @@ async def _report(
             "chart": chart,
             "base": base,
             "csv_url": f"{base}.csv" + (f"?{query}" if query else ""),
-            "vendors": await services.list_vendors(session) if who.is_operator else [],
+            "vendors": await catalog_public.vendor_choices(session) if who.is_operator else [],
             "filters": {"desde": start.isoformat(), "hasta": end.isoformat(),
                         "tienda": vendor or ""},
         },

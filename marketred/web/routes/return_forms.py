@@ -12,11 +12,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
 from temporalio.client import Client
 
-from marketred.api.deps import SessionDep, TemporalDep
+from marketred.http.deps import SessionDep, TemporalDep
 from marketred.schemas.accounts import Principal
 from marketred.schemas.quotes import RefundBody, ReturnDecisionBody, ReturnRequestBody
+from marketred.services import quotes
 from marketred.services.errors import Conflict, InvalidInput
-from marketred.web.routes import services as quotes
 from marketred.web.routes.common import (
     FormData,
     WebBuyer,

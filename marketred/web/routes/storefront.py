@@ -9,9 +9,9 @@ import uuid
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from marketred.api.deps import SessionDep
-from marketred.services import featured, product_images
-from marketred.web.routes import services
+from marketred.http.deps import SessionDep
+from marketred.services import catalog_public, featured, product_images
+from marketred.services.search import search_products
 from marketred.web.routes.common import OptionalWebPrincipal, WebRoute
 from marketred.web.routes.notices import notice_context
 from marketred.web.templating import render
@@ -36,11 +36,11 @@ def _price(raw: str | None) -> int | None:
 @router.get("/")
 async def home(request: Request, session: SessionDep, principal: OptionalWebPrincipal) -> Response:
     del principal  # the layout reads it from request.state
-    vendors = await services.list_vendors(session)
-    latest = await services.search_products(session, q="", vendor=None, limit=8, offset=0)
+    vendors = await catalog_public.vendor_choices(session)
+    latest = await search_products(session, q="", vendor=None, limit=8, offset=0)
     # The "Destacados" row: what operators feature now (services/featured.py).
     highlighted = [
-        await services.get_product(session, pid)
+        await catalog_public.get_product(session, pid)
         for pid in (await featured.featured_product_ids(session))[:8]
     ]
     shown = [p.id for p in latest.items] + [p.id for p in highlighted]
@@ -66,7 +66,7 @@ async def search(request: Request, session: SessionDep) -> Response:
     if min_price is not None and max_price is not None and min_price > max_price:
         min_price, max_price = max_price, min_price
     page = _page_number(params.get("pagina"))
-    found = await services.search_products(
+    found = await search_products(
         session,
         q=q,
         vendor=vendor,
@@ -86,7 +86,7 @@ async def search(request: Request, session: SessionDep) -> Response:
             "total_exact": found.total_exact,
             "page": page,
             "pages": max(1, math.ceil(found.total / PAGE_SIZE)),
-            "vendors": await services.list_vendors(session),
+            "vendors": await catalog_public.vendor_choices(session),
             "filters": {
                 "q": q,
                 "tienda": vendor or "",
@@ -99,9 +99,9 @@ async def search(request: Request, session: SessionDep) -> Response:
 
 @router.get("/tiendas/{slug}")
 async def vendor_page(request: Request, slug: str, session: SessionDep) -> Response:
-    vendor = await services.get_vendor(session, slug)
+    vendor = await catalog_public.get_vendor(session, slug)
     page = _page_number(request.query_params.get("pagina"))
-    products = await services.search_products(
+    products = await search_products(
         session, q="", vendor=slug, limit=PAGE_SIZE * 2, offset=(page - 1) * PAGE_SIZE * 2
     )
     return render(
@@ -121,8 +121,8 @@ async def vendor_page(request: Request, slug: str, session: SessionDep) -> Respo
 
 @router.get("/productos/{product_id}")
 async def product_page(request: Request, product_id: uuid.UUID, session: SessionDep) -> Response:
-    product = await services.get_product(session, product_id)
-    vendor = await services.get_vendor(session, product.vendor.slug)
+    product = await catalog_public.get_product(session, product_id)
+    vendor = await catalog_public.get_vendor(session, product.vendor.slug)
     return render(
         request,
         "storefront/product.html",

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request
 from pydantic import ValidationError
 from starlette.responses import Response
 
-from marketred.api.deps import ResourcesDep, SessionDep, SettingsDep
+from marketred.http.deps import ResourcesDep, SessionDep, SettingsDep
 from marketred.schemas.banking import ACCOUNT_TYPES, BANKS, BankAccountIn
 from marketred.services import payout_commands, vendor_bank_accounts
 from marketred.store.session import after_commit

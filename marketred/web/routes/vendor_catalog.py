@@ -15,9 +15,9 @@ from starlette.background import BackgroundTask
 from starlette.datastructures import UploadFile
 from starlette.responses import Response
 
-from marketred.api.deps import ResourcesDep, SessionDep
-from marketred.api.indexing import tell_indexer
-from marketred.api.resources import Resources
+from marketred.http.deps import ResourcesDep, SessionDep
+from marketred.http.indexing import tell_indexer
+from marketred.http.resources import Resources
 from marketred.schemas.catalog import ProductIn, ProductPatch, VariantIn, VariantPatch
 from marketred.services import catalog, catalog_import, product_images
 from marketred.services.catalog_csv import MAX_BYTES

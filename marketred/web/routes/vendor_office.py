@@ -12,7 +12,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from marketred.api.deps import SessionDep, TemporalDep
+from marketred.http.deps import SessionDep, TemporalDep
 from marketred.schemas.quotes import (
     AcceptQuote,
     LinePriceChange,
@@ -20,10 +20,10 @@ from marketred.schemas.quotes import (
     RejectQuote,
     ShipQuote,
 )
+from marketred.services import quotes
 from marketred.services.errors import Conflict, InvalidInput
 from marketred.services.product_images import quote_line_images
 from marketred.web.i18n import gettext as _
-from marketred.web.routes import services
 from marketred.web.routes.common import FormData, FormState, WebRoute, WebVendor, see_other
 from marketred.web.routes.deadline_forms import extend_from_form
 from marketred.web.routes.forms import parse_clp, parse_int, request_key
@@ -41,9 +41,9 @@ def _by_deadline(quotes: list[Any], key: str) -> list[Any]:
 
 @router.get("/vendedor")
 async def dashboard(request: Request, vendor: WebVendor, session: SessionDep) -> Response:
-    pending = await services.list_quotes(session, vendor, status="REQUESTED", limit=200, offset=0)
-    to_ship = await services.list_quotes(session, vendor, status="PAID", limit=200, offset=0)
-    recent = await services.list_quotes(session, vendor, status=None, limit=20, offset=0)
+    pending = await quotes.list_quotes(session, vendor, status="REQUESTED", limit=200, offset=0)
+    to_ship = await quotes.list_quotes(session, vendor, status="PAID", limit=200, offset=0)
+    recent = await quotes.list_quotes(session, vendor, status=None, limit=20, offset=0)
     return render(
         request,
         "vendor/dashboard.html",
@@ -66,7 +66,7 @@ async def _decision_page(
     extend: FormState | None = None,
     status_code: int = 200,
 ) -> Response:
-    quote = await services.get_quote(session, vendor, quote_id)
+    quote = await quotes.get_quote(session, vendor, quote_id)
     if accept is None:
         values: dict[str, object] = {f"price_{ln.position}": ln.unit_price for ln in quote.lines}
         values |= {f"qty_{ln.position}": ln.quantity for ln in quote.lines}
@@ -188,11 +188,11 @@ async def accept(
     temporal: TemporalDep,
     form: FormData,
 ) -> Response:
-    quote = await services.get_quote(session, vendor, quote_id)
+    quote = await quotes.get_quote(session, vendor, quote_id)
     state, body = read_acceptance(form, quote.lines)
     if body is not None:
         try:
-            await services.accept_quote(
+            await quotes.accept_quote(
                 session, temporal, vendor, quote_id, body, key=request_key(form)
             )
         except Conflict:
@@ -231,7 +231,7 @@ async def reject(
         state.add("reason", _("El motivo es demasiado largo (máximo 2.000 caracteres)."))
     if state.ok:
         try:
-            await services.reject_quote(
+            await quotes.reject_quote(
                 session,
                 temporal,
                 vendor,
@@ -268,8 +268,8 @@ async def ask_for_time(
 
 @router.get("/vendedor/pedidos")
 async def orders_to_ship(request: Request, vendor: WebVendor, session: SessionDep) -> Response:
-    paid = await services.list_quotes(session, vendor, status="PAID", limit=200, offset=0)
-    shipped = await services.list_quotes(session, vendor, status="SHIPPED", limit=50, offset=0)
+    paid = await quotes.list_quotes(session, vendor, status="PAID", limit=200, offset=0)
+    shipped = await quotes.list_quotes(session, vendor, status="SHIPPED", limit=50, offset=0)
     return render(
         request,
         "vendor/orders.html",
@@ -299,7 +299,7 @@ async def ship(
         state.add("tracking", _("Indica el número de seguimiento."))
     if state.ok and len(carrier) <= 120 and len(tracking) <= 120:
         try:
-            await services.ship_quote(
+            await quotes.ship_quote(
                 session,
                 temporal,
                 vendor,
@@ -310,8 +310,8 @@ async def ship(
         except Conflict:
             return see_other("/vendedor/pedidos?aviso=ya-no-es-posible")
         return see_other("/vendedor/pedidos?aviso=despachado")
-    paid = await services.list_quotes(session, vendor, status="PAID", limit=200, offset=0)
-    shipped = await services.list_quotes(session, vendor, status="SHIPPED", limit=50, offset=0)
+    paid = await quotes.list_quotes(session, vendor, status="PAID", limit=200, offset=0)
+    shipped = await quotes.list_quotes(session, vendor, status="SHIPPED", limit=50, offset=0)
     return render(
         request,
         "vendor/orders.html",

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request
 from starlette.datastructures import UploadFile
 from starlette.responses import Response
 
-from marketred.api.deps import ResourcesDep, SessionDep, SettingsDep
+from marketred.http.deps import ResourcesDep, SessionDep, SettingsDep
 from marketred.services import product_images
 from marketred.services.errors import InvalidInput, Reason
 from marketred.services.image_processing import MAX_BYTES

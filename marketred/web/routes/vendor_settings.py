@@ -10,7 +10,7 @@ from pydantic import ValidationError
 from starlette.datastructures import UploadFile
 from starlette.responses import Response
 
-from marketred.api.deps import ResourcesDep, SessionDep, SettingsDep
+from marketred.http.deps import ResourcesDep, SessionDep, SettingsDep
 from marketred.services import vendor_settings
 from marketred.services.errors import InvalidInput, Reason
 from marketred.services.image_processing import MAX_BYTES

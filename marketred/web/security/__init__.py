@@ -16,9 +16,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse
 
-from marketred.web.security.csrf import CSRF_FIELD, csrf_token, verify_csrf
-from marketred.web.security.middleware import WebSecurity
-from marketred.web.security.principal import (
+from marketred.http.principal import (
     LOGIN_PATH,
     LoginRequired,
     OptionalWebPrincipal,
@@ -33,6 +31,8 @@ from marketred.web.security.principal import (
     require_web_principal,
     require_web_role,
 )
+from marketred.web.security.csrf import CSRF_FIELD, csrf_token, verify_csrf
+from marketred.web.security.middleware import WebSecurity
 
 
 async def _to_login(request: Request, exc: LoginRequired) -> RedirectResponse:

@@ -14,9 +14,9 @@ from urllib.parse import urlsplit
 
 from fastapi import Request
 
+from marketred.http.principal import live_session
 from marketred.services.errors import Forbidden
 from marketred.web.security.cookies import ANON_COOKIE, settings_of, unsign
-from marketred.web.security.principal import live_session
 
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"

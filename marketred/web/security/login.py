@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from fastapi import Request
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import RedirectResponse, Response
 
 from marketred.services import oidc, sessions
-from marketred.store.models import User
 from marketred.web.security.cookies import (
     SESSION_COOKIE,
     clear_cookie,
@@ -16,6 +17,9 @@ from marketred.web.security.cookies import (
     set_cookie,
     settings_of,
 )
+
+if TYPE_CHECKING:
+    from marketred.store.models import User
 
 OIDC_COOKIE = "mr_oidc"
 OIDC_COOKIE_MAX_AGE = 600

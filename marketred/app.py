@@ -1,67 +1,32 @@
-"""App factory. Settings are built by the caller and passed in; the lifespan owns the
-engine, the Temporal connection and the one shared httpx client."""
+"""The ASGI app factory: composes the request plumbing (`http/`), the REST API (`api/`),
+the web pages (`web/`) and, in dev, the mail catcher's page. Settings are built by the
+caller and passed in; the lifespan owns the engine, the Temporal connection and the one
+shared httpx client. This is the one module that sees both `api` and `web`."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-import httpx
 from fastapi import FastAPI
 
 from marketred import tracing
-from marketred.api import middleware
+from marketred.api import install_api, middleware
 from marketred.api.body_limit import BodyLimit
 from marketred.api.cors import CodecCORS, PublicCatalogCORS
-from marketred.api.errors import install_error_handlers
-from marketred.api.outages import install_outage_handlers
-from marketred.api.quote_starter import quote_start_sweep
-from marketred.api.resources import Resources, TemporalHandle
-from marketred.api.routers import (
-    api_tokens,
-    auth,
-    carts,
-    codec,
-    dev_mail,
-    directory,
-    embed,
-    health,
-    khipu_webhook,
-    media,
-    payouts,
-    privacy,
-    products,
-    quotes,
-    theme,
-    vendor_bank_account,
-    vendor_catalog,
-    vendors,
-)
-from marketred.integrations import temporal
+from marketred.api.route_policies import API_ROUTE_POLICIES
+from marketred.api.routers.codec import origin_of as codec_origin
+from marketred.http.errors import install_error_handlers
+from marketred.http.outages import install_outage_handlers
+from marketred.http.quote_starter import quote_start_sweep
+from marketred.http.resources import Resources, build_resources
 from marketred.logs import configure_logging
+from marketred.sandbox.mail_page import mail_page_router
+from marketred.services.authz import Policy
 from marketred.settings import Settings
-from marketred.store.session import create_engine, create_session_factory
 from marketred.web import install_web
-from marketred.web.routes import auth_pages
+from marketred.web.route_policies import WEB_ROUTE_POLICIES
 from marketred.web.security import install_web_security
-
-
-def build_resources(settings: Settings) -> Resources:
-    if not settings.database_url:
-        raise RuntimeError("DATABASE_URL is not set (marketred dev sets it for you)")
-    engine = create_engine(
-        settings.database_url,
-        pool_size=settings.db_pool_size,
-        max_overflow=settings.db_max_overflow,
-    )
-    sessions = create_session_factory(engine)
-    return Resources(
-        settings=settings,
-        engine=engine,
-        sessions=sessions,
-        temporal=TemporalHandle(settings, codec=temporal.payload_codec(settings, sessions)),
-        http=httpx.AsyncClient(timeout=httpx.Timeout(10.0, connect=5.0)),
-    )
 
 
 def create_app_from_environment() -> FastAPI:
@@ -106,31 +71,30 @@ def create_app(settings: Settings, resources: Resources | None = None) -> FastAP
     install_outage_handlers(app)
     app.add_middleware(middleware.RequestContext)
     install_web_security(app)
-    for router in (
-        health.router,
-        auth.router,
-        api_tokens.router,
-        auth_pages.router,
-        directory.router,
-        embed.router,
-        vendors.router,
-        products.router,
-        vendor_catalog.router,
-        vendor_bank_account.router,
-        carts.router,
-        quotes.router,
-        payouts.router,
-        privacy.router,
-        khipu_webhook.router,
-        codec.router,
-        dev_mail.router,
-        media.router,
-        theme.router,
-    ):
-        app.include_router(router)
+    install_api(app)
     install_web(app)
     app.add_middleware(PublicCatalogCORS, allow_origins=list(settings.embed_origins))
+    if settings.is_dev:
+        app.include_router(mail_page_router(settings.home / "mail"))
     tracing.instrument_app(app)
-    app.add_middleware(CodecCORS, temporal_ui_origin=codec.origin_of(settings.temporal_ui_url))
+    app.add_middleware(CodecCORS, temporal_ui_origin=codec_origin(settings.temporal_ui_url))
     app.add_middleware(BodyLimit)  # outermost: before anything reads a body
     return app
+
+
+# The routes FastAPI itself adds (the OpenAPI document and, outside production, its pages).
+_APP_ROUTE_POLICIES: dict[tuple[str, str], Policy] = {
+    ("GET", path): "public"
+    for path in ("/api/openapi.json", "/api/docs", "/docs/oauth2-redirect", "/redoc")
+}
+
+
+def route_policy(method: str, path: str, openapi_extra: dict[str, object] | None) -> Policy | None:
+    """The policy a route declares: its own `x-policy`, else the table beside its router."""
+    declared = (openapi_extra or {}).get("x-policy")
+    if isinstance(declared, str):
+        return declared  # type: ignore[return-value]
+    key = (method, path)
+    return (
+        API_ROUTE_POLICIES.get(key) or WEB_ROUTE_POLICIES.get(key) or _APP_ROUTE_POLICIES.get(key)
+    )

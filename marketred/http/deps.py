@@ -10,7 +10,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client
 
-from marketred.api.resources import Resources
+from marketred.http.resources import Resources
 from marketred.schemas.accounts import Principal
 from marketred.services import accounts, api_tokens, tokens
 from marketred.services import credentials as credentials_service

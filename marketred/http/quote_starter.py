@@ -13,7 +13,7 @@ import contextlib
 import uuid
 from collections.abc import AsyncIterator
 
-from marketred.api.resources import Resources
+from marketred.http.resources import Resources
 from marketred.logs import get_logger
 from marketred.services import quote_starts
 

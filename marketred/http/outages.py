@@ -22,7 +22,7 @@ from sqlalchemy import exc as sa_exc
 from temporalio.client import RPCTimeoutOrCancelledError
 from temporalio.service import RPCError, RPCStatusCode
 
-from marketred.api.errors import problem_response
+from marketred.http.errors import problem_response
 from marketred.logs import get_logger
 
 log = get_logger("marketred.outages")

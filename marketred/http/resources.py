@@ -12,6 +12,7 @@ from temporalio.client import Client
 from marketred.integrations import temporal
 from marketred.integrations.payload_codec import EncryptionCodec
 from marketred.settings import Settings
+from marketred.store.session import create_engine, create_session_factory
 
 
 @dataclass
@@ -44,3 +45,21 @@ class Resources:
         if self.temporal.codec is None:
             self.temporal.codec = temporal.payload_codec(self.settings, self.sessions)
         return self.temporal.codec
+
+
+def build_resources(settings: Settings) -> Resources:
+    if not settings.database_url:
+        raise RuntimeError("DATABASE_URL is not set (marketred dev sets it for you)")
+    engine = create_engine(
+        settings.database_url,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+    )
+    sessions = create_session_factory(engine)
+    return Resources(
+        settings=settings,
+        engine=engine,
+        sessions=sessions,
+        temporal=TemporalHandle(settings, codec=temporal.payload_codec(settings, sessions)),
+        http=httpx.AsyncClient(timeout=httpx.Timeout(10.0, connect=5.0)),
+    )

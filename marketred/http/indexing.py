@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
-from marketred.api.resources import Resources
+from marketred.http.resources import Resources
 from marketred.logs import get_logger
 from marketred.services import directory_indexer
 

@@ -1,4 +1,4 @@
-"""Real HTTP servers in the test's event loop (browser tests need real origins)."""
+"""Real HTTP servers in the test's event loop (browser tests and webhooks need real origins)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import uvicorn
 
 @asynccontextmanager
 async def serve(app: Any, port: int) -> AsyncIterator[str]:
+    """Run an ASGI app under a real uvicorn server in this event loop; yields its URL."""
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     task = asyncio.create_task(server.serve())
     while not server.started:
