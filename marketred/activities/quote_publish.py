@@ -23,8 +23,8 @@ from marketred.activities.quotes import project_and_commit
 from marketred.logs import get_logger
 from marketred.schemas import temporal_contracts as contracts
 from marketred.schemas.quotes import NotifyInput, PublishQuoteInput, PublishResult
+from marketred.services import quotes_projection
 from marketred.settings import Settings
-from marketred.store.repositories import quotes as quotes_repo
 
 log = get_logger(__name__)
 
@@ -53,7 +53,7 @@ class PublishActivities:
     async def _mail(self, inp: PublishQuoteInput) -> bool:
         assert inp.event is not None
         async with self._sessions() as session:
-            if await quotes_repo.get(session, inp.state.quote_id) is None:
+            if not await quotes_projection.is_recorded(session, inp.state.quote_id):
                 # No quote row yet: the projection says so (QuoteNotRecorded) and the
                 # activity is tried again, mail included.
                 return False

@@ -6,6 +6,7 @@ retried or replayed activity with an older snapshot changes nothing.
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -111,3 +112,8 @@ async def project(
     # them back.
     await stock.settle(session, state.quote_id, state.status)
     return applied
+
+
+async def is_recorded(session: AsyncSession, quote_id: uuid.UUID) -> bool:
+    """Whether the quote's row exists (committed by the request that created it)."""
+    return await quotes_repo.get(session, quote_id) is not None

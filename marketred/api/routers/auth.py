@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, BackgroundTasks, Form, Response
 
 from marketred.http.deps import ClientIP, CurrentPrincipal, SessionDep, SettingsDep
+from marketred.http.transaction import after_commit, keep_when_refused
 from marketred.schemas.accounts import (
     ChangePassword,
     PasswordResetConfirm,
@@ -24,7 +25,6 @@ from marketred.services import (
     sign_in,
     tokens,
 )
-from marketred.store.session import after_commit, keep_when_refused
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 

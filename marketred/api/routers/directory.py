@@ -8,10 +8,10 @@ from fastapi import APIRouter, Header, Path, Request
 
 from marketred.http.deps import ResourcesDep, SessionDep, SettingsDep
 from marketred.http.indexing import tell_indexer
+from marketred.http.transaction import after_commit
 from marketred.integrations.directory import SIGNATURE_HEADER
 from marketred.schemas.directory import CompanySyncResult
 from marketred.services import directory_sync
-from marketred.store.session import after_commit
 
 router = APIRouter(prefix="/api/v1/directory", tags=["directory"])
 

@@ -11,10 +11,10 @@ from marketred.http.deps import (
     SettingsDep,
     TemporalDep,
 )
+from marketred.http.transaction import after_commit
 from marketred.schemas.accounts import UserOut
 from marketred.schemas.privacy import CorrectAccount, EraseAccount, ErasureOut, PersonalDataExport
 from marketred.services import accounts, auth_mail, privacy
-from marketred.store.session import after_commit
 
 router = APIRouter(prefix="/api/v1/me", tags=["privacy"])
 

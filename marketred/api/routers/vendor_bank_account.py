@@ -6,6 +6,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from marketred.http.deps import ResourcesDep, SessionDep, SettingsDep, VendorPrincipal
+from marketred.http.transaction import after_commit
 from marketred.schemas.banking import (
     ACCOUNT_TYPES,
     BANKS,
@@ -15,7 +16,6 @@ from marketred.schemas.banking import (
 )
 from marketred.services import payout_commands, vendor_bank_accounts
 from marketred.services.errors import NotFound
-from marketred.store.session import after_commit
 
 router = APIRouter(prefix="/api/v1", tags=["vendor bank account"])
 

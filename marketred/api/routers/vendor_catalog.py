@@ -18,6 +18,7 @@ from marketred.api.idempotent import Idempotent
 from marketred.http.deps import ResourcesDep, SessionDep, VendorPrincipal
 from marketred.http.indexing import tell_indexer
 from marketred.http.resources import Resources
+from marketred.http.transaction import after_commit
 from marketred.logs import get_logger
 from marketred.schemas.catalog import (
     ImportReport,
@@ -32,7 +33,6 @@ from marketred.schemas.common import Page
 from marketred.services import catalog, catalog_import
 from marketred.services.catalog_csv import MAX_BYTES
 from marketred.services.errors import InvalidInput
-from marketred.store.session import after_commit
 
 router = APIRouter(prefix="/api/v1/vendor/products", tags=["vendor catalog"])
 log = get_logger(__name__)

@@ -15,6 +15,7 @@ from starlette.background import BackgroundTask
 from starlette.responses import Response
 
 from marketred.http.deps import ClientIP, ResourcesDep, SessionDep, SettingsDep
+from marketred.http.transaction import after_commit
 from marketred.schemas.accounts import RegisterBuyer
 from marketred.services import (
     accounts,
@@ -27,7 +28,6 @@ from marketred.services import (
     sign_in,
 )
 from marketred.services.errors import DomainError, InvalidInput, RateLimited, Unauthorized
-from marketred.store.session import after_commit
 from marketred.web.i18n import gettext as _
 from marketred.web.routes.common import (
     FormData,

@@ -10,10 +10,10 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from marketred.http.deps import SessionDep, SettingsDep
+from marketred.http.transaction import after_commit
 from marketred.services import account_admin, auth_mail
 from marketred.services.errors import Conflict
 from marketred.settings import Settings
-from marketred.store.session import after_commit
 from marketred.web.routes.common import FormData, WebOperator, WebRoute, see_other
 from marketred.web.routes.notices import notice_context
 from marketred.web.templating import render

@@ -8,10 +8,10 @@ from pydantic import ValidationError
 from starlette.responses import Response
 
 from marketred.http.deps import ResourcesDep, SessionDep, SettingsDep, TemporalDep
+from marketred.http.transaction import after_commit
 from marketred.schemas.privacy import CorrectAccount, EraseAccount
 from marketred.services import accounts, auth_mail, privacy
 from marketred.services.errors import Conflict, InvalidInput, Unavailable
-from marketred.store.session import after_commit
 from marketred.web.i18n import gettext as _
 from marketred.web.routes.common import FormData, FormState, WebBuyer, WebRoute, see_other
 from marketred.web.routes.notices import notice_context

@@ -10,9 +10,9 @@ from pydantic import ValidationError
 from starlette.responses import Response
 
 from marketred.http.deps import ResourcesDep, SessionDep, SettingsDep
+from marketred.http.transaction import after_commit
 from marketred.schemas.banking import ACCOUNT_TYPES, BANKS, BankAccountIn
 from marketred.services import payout_commands, vendor_bank_accounts
-from marketred.store.session import after_commit
 from marketred.web.i18n import gettext as _
 from marketred.web.routes.common import FormData, FormState, WebRoute, WebVendor, see_other
 from marketred.web.routes.notices import notice_context
