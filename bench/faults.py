@@ -218,7 +218,7 @@ def main() -> int:
     parser.add_argument("--home", type=Path, default=None, help="keep state and logs here")
     args = parser.parse_args()
     args.concurrency = args.concurrency or args.n
-    # Registration allows 10 accounts per IP and hour (services/rate_limits.py).
+    # Registration allows 10 accounts per IP and hour (services/accounts/rate_limits.py).
     args.buyers = args.buyers or max(1, min(10, args.n // 10))
     home = args.home or Path(tempfile.mkdtemp(prefix="marketred-faults-"))
     say(f"home {home} (logs in {home / 'logs'})")

@@ -140,7 +140,7 @@ def mails(home: Path, workflow_ids: set[str], completed: set[str], f: Figures) -
     """Every (quote, event, party) mailed under exactly one Message-ID; every completed
     quote got the same mails.
 
-    The quote mail outbox (services/notifications.py) claims a mail before the mail
+    The quote mail outbox (services/quotes/notifications.py) claims a mail before the mail
     server is called and waits out a database outage to mark it sent, so a killed
     PostgreSQL sends nothing twice. Only a worker killed between the server's "accepted"
     and the mark makes the retry send the mail again — with the claim's Message-ID, which

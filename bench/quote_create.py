@@ -68,7 +68,8 @@ def database_url(stack: RunningStack) -> str:
 
 
 async def make_buyers(stack: RunningStack, n: int) -> list[dict[str, str]]:
-    from marketred.services import accounts, tokens
+    from marketred.services.accounts import tokens
+    from marketred.services.accounts import users as accounts
     from marketred.store.session import create_engine, create_session_factory, transaction
 
     settings = Settings(_env_file=None)  # type: ignore[call-arg]

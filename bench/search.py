@@ -31,7 +31,7 @@ from sqlalchemy import event, text
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench import spanish_catalog
-from marketred.services import search
+from marketred.services.catalog import search
 from marketred.store.migrate import upgrade
 from marketred.store.session import create_engine, create_session_factory
 from marketred.workers import embedded_db

@@ -22,7 +22,7 @@ from marketred.http.quote_starter import quote_start_sweep
 from marketred.http.resources import Resources, build_resources
 from marketred.logs import configure_logging
 from marketred.sandbox.mail_page import mail_page_router
-from marketred.services.authz import Policy
+from marketred.services.accounts.authz import Policy
 from marketred.settings import Settings
 from marketred.web import install_web
 from marketred.web.route_policies import WEB_ROUTE_POLICIES

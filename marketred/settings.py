@@ -79,7 +79,7 @@ class Settings(BaseSettings):
     # The worker's own /healthz, /readyz (for orchestrator probes) and /metrics (business
     # + Temporal SDK metrics); unset: not served.
     worker_health_port: int | None = Field(default=None, ge=1, le=65535)
-    # Bearer token Prometheus sends to both /metrics (services/metrics_access.py). Unset
+    # Bearer token Prometheus sends to both /metrics (services/operations/metrics_access.py). Unset
     # in production, the API does not serve /metrics at all.
     metrics_token: str | None = None
     # How often the worker re-reads holds, backlogs and overdue deadlines into gauges.

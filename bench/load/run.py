@@ -41,7 +41,7 @@ QUOTE_VENDORS = ("cafe-altiplano", "textiles-chiloe", "zapateria-valparaiso")
 async def fixture(stack: RunningStack, buyers: int, catalog: int) -> dict[str, object]:
     import asyncpg
 
-    from marketred.services import tokens
+    from marketred.services.accounts import tokens
 
     if catalog:
         await spanish_catalog.load(database_url(stack), spanish_catalog.generate(catalog, 50))

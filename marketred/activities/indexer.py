@@ -18,7 +18,7 @@ from marketred.integrations.directory import (
     IndexerUnavailable,
 )
 from marketred.schemas.directory import PUSH_ACTIVITY, PushProductInput, PushProductResult
-from marketred.services import directory_indexer
+from marketred.services.directory import indexer as directory_indexer
 
 
 @dataclass

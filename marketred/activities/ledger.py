@@ -11,8 +11,8 @@ from temporalio.exceptions import ApplicationError
 
 from marketred.schemas import temporal_contracts as contracts
 from marketred.schemas.ledger import PostRefundInput, PostRefundResult, PostSaleInput
-from marketred.services import ledger
 from marketred.services.errors import Conflict, DomainError, InvalidInput
+from marketred.services.ledger import postings as ledger
 from marketred.store.session import transaction
 
 

@@ -1,6 +1,6 @@
 """Quote notification activity: mails the party who must act or needs to know.
 
-It owns the transactions of the quote mail outbox (services/notifications.py): the
+It owns the transactions of the quote mail outbox (services/quotes/notifications.py): the
 claim is committed before the mail server is called, nothing is open during SMTP, and
 the mark waits out a short database outage.
 """
@@ -15,8 +15,8 @@ from marketred.integrations.mail import Mailer
 from marketred.logs import get_logger
 from marketred.schemas import temporal_contracts as contracts
 from marketred.schemas.quotes import NotifyInput, NotifyResult
-from marketred.services import notifications
-from marketred.services.notifications import QuoteMail
+from marketred.services.quotes import notifications
+from marketred.services.quotes.notifications import QuoteMail
 from marketred.settings import Settings
 from marketred.store.session import transaction, waiting_out_outages
 

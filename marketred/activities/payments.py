@@ -28,8 +28,9 @@ from marketred.schemas.payments import (
     RefundInput,
     RefundResult,
 )
-from marketred.services import payment_refunds, payments
-from marketred.services.payments import PaymentFailure
+from marketred.services.payments import quote_payment as payments
+from marketred.services.payments import refunds as payment_refunds
+from marketred.services.payments.quote_payment import PaymentFailure
 from marketred.store.session import transaction
 
 T = TypeVar("T")
@@ -67,7 +68,7 @@ async def refund_part(
     sessions: async_sessionmaker[AsyncSession], khipu: KhipuClient, inp: RefundInput
 ) -> RefundResult:
     """A partial refund, once: `sending` is committed before Khipu is called, Khipu's
-    answer after (services/payment_refunds.py)."""
+    answer after (services/payments/refunds.py)."""
     async with sessions() as session:
         marked = await payment_refunds.mark_sending(session, inp)
         if isinstance(marked, RefundResult):

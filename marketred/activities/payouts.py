@@ -1,8 +1,8 @@
-"""Payout activities: thin adapters from the payout workflows to services/payouts.py.
+"""Payout activities: thin adapters from the payout workflows to services/payouts/steps.py.
 
 Idempotency: the payout row is unique per workflow id; decisions, holds and PAID are
 state checks under a row lock; the transfer records that it reached the provider before
-asking it (services/payout_transfers.py) and carries the payout id as idempotency key;
+asking it (services/payouts/transfers.py) and carries the payout id as idempotency key;
 the payout's ledger rows have unique keys; the statement is marked once sent.
 """
 
@@ -35,11 +35,13 @@ from marketred.schemas.payouts import (
     TransferReceipt,
     VendorIdList,
 )
-from marketred.services import payout_transfers, payouts, vendors
 from marketred.services.errors import DomainError, NotFound
-from marketred.services.notifications import MARK_WAIT_S
-from marketred.services.payout_providers import TransferNotSent, provider_for
-from marketred.services.payout_report import render_statement
+from marketred.services.payouts import steps as payouts
+from marketred.services.payouts import transfers as payout_transfers
+from marketred.services.payouts.providers import TransferNotSent, provider_for
+from marketred.services.payouts.report import render_statement
+from marketred.services.quotes.notifications import MARK_WAIT_S
+from marketred.services.vendors import registry as vendors
 from marketred.settings import Settings
 from marketred.store.session import transaction, waiting_out_outages
 
@@ -96,7 +98,7 @@ class PayoutActivities:
 
     @activity.defn(name="transfer_payout")
     async def transfer_payout(self, inp: PayoutIdInput) -> TransferReceipt:
-        """One attempt of the payout's transfer (see services/payout_transfers.py). Raises
+        """One attempt of the payout's transfer (see services/payouts/transfers.py). Raises
         a retryable error only when nothing was sent; every uncertain outcome comes back
         as a held receipt."""
         provider = provider_for(self._settings, self._sessions, activity.heartbeat)

@@ -23,7 +23,7 @@ from marketred.activities.quotes import project_and_commit
 from marketred.logs import get_logger
 from marketred.schemas import temporal_contracts as contracts
 from marketred.schemas.quotes import NotifyInput, PublishQuoteInput, PublishResult
-from marketred.services import quotes_projection
+from marketred.services.quotes import projection as quotes_projection
 from marketred.settings import Settings
 
 log = get_logger(__name__)

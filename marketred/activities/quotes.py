@@ -1,5 +1,5 @@
 """Quote activities: the versioned projection of a QuoteWorkflow into PostgreSQL, and
-the stock an acceptance reserves (services/stock.py)."""
+the stock an acceptance reserves (services/catalog/stock.py)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,9 @@ from marketred.schemas.quotes import (
     ReserveStockInput,
     ReserveStockResult,
 )
-from marketred.services import quotes_projection, quotes_step_errors, stock
+from marketred.services.catalog import stock
+from marketred.services.quotes import projection as quotes_projection
+from marketred.services.quotes import step_errors as quotes_step_errors
 
 # Steps that clear their own recorded failure (`quotes.last_error`) in the projection's
 # transaction, so the worker's step-error interceptor need not open another transaction

@@ -3,11 +3,11 @@
 Signed machine calls (Khipu's webhook, the directory's company sync) are small: their
 body is read whole to check the signature, so an unauthenticated caller must not make
 us buffer megabytes first. Everything else is capped at what the largest legitimate
-upload needs (the catalog CSV, services/catalog_csv.MAX_BYTES, plus form overhead).
+upload needs (the catalog CSV, services/catalog/csv_reader.MAX_BYTES, plus form overhead).
 A declared Content-Length over the cap is refused at once; a chunked body is counted as
 it arrives and refused when it passes the cap (the app never sees more than the cap).
 Either way: 413 problem+json. Photo uploads (API and back office) have their own, smaller
-cap: one image plus a short form (services/image_processing.MAX_BYTES); FastAPI spools a
+cap: one image plus a short form (services/catalog/image_processing.MAX_BYTES); FastAPI spools a
 multipart body whole before the handler runs, so the handler's own check comes too late.
 """
 
@@ -18,7 +18,7 @@ import re
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from marketred.services.image_processing import MAX_BYTES as IMAGE_MAX_BYTES
+from marketred.services.catalog.image_processing import MAX_BYTES as IMAGE_MAX_BYTES
 
 SIGNED_BODY_MAX = 256 * 1024
 DEFAULT_BODY_MAX = 25 * 1024 * 1024

@@ -25,7 +25,7 @@ from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketred.http.deps import CurrentPrincipal, SessionDep
-from marketred.services import idempotency
+from marketred.services.operations import idempotency
 
 Out = TypeVar("Out", bound=BaseModel)
 

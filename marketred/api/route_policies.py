@@ -8,7 +8,7 @@ Object ownership inside a route is decided by authz.authorize_*.
 
 from __future__ import annotations
 
-from marketred.services.authz import Policy
+from marketred.services.accounts.authz import Policy
 
 _PUBLIC = [
     "/healthz",
@@ -38,7 +38,7 @@ API_ROUTE_POLICIES: dict[tuple[str, str], Policy] = {
     ("POST", "/api/v1/auth/tokens"): "vendor_or_operator",
     ("GET", "/api/v1/auth/tokens"): "authenticated",
     ("DELETE", "/api/v1/auth/tokens/{token_id}"): "authenticated",
-    # A buyer's personal data (services/privacy.py)
+    # A buyer's personal data (services/accounts/privacy.py)
     ("GET", "/api/v1/me/data"): "buyer",
     ("PATCH", "/api/v1/me"): "buyer",
     ("POST", "/api/v1/me/erase"): "buyer",

@@ -12,8 +12,9 @@ from temporalio.client import Client
 
 from marketred.http.resources import Resources
 from marketred.schemas.accounts import Principal
-from marketred.services import accounts, api_tokens, tokens
-from marketred.services import credentials as credentials_service
+from marketred.services.accounts import api_tokens, tokens
+from marketred.services.accounts import credentials as credentials_service
+from marketred.services.accounts import users as accounts
 from marketred.services.errors import DomainError, Forbidden, Unauthorized, Unavailable
 from marketred.settings import Settings
 from marketred.store.session import transaction

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 from marketred.http.resources import Resources
 from marketred.logs import get_logger
-from marketred.services import directory_indexer
+from marketred.services.directory import indexer as directory_indexer
 
 log = get_logger(__name__)
 

@@ -12,8 +12,8 @@ from urllib.parse import quote
 from fastapi import Depends, Request
 
 from marketred.schemas.accounts import Principal
+from marketred.services.accounts.sessions import LiveSession
 from marketred.services.errors import Forbidden
-from marketred.services.sessions import LiveSession
 
 LOGIN_PATH = "/ingresar"
 

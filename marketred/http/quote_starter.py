@@ -1,7 +1,7 @@
 """Start a quote's workflow once its request has committed, and sweep what is left.
 
 The quote and its `quote_start_outbox` row are already committed when these run
-(services/quote_starts.py): the start after the response is only the fast path, so an
+(services/quotes/starts.py): the start after the response is only the fast path, so an
 unreachable Temporal or a crash here delays the workflow (the sweep starts it) instead
 of losing it.
 """
@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator
 
 from marketred.http.resources import Resources
 from marketred.logs import get_logger
-from marketred.services import quote_starts
+from marketred.services.quotes import starts as quote_starts
 
 log = get_logger(__name__)
 

@@ -152,7 +152,7 @@ class ProductSummary(BaseModel):
     max_price: int
     currency: str = CURRENCY
     rank: float | None = None
-    # Featured by an operator now (services/featured.py); set by the search endpoints.
+    # Featured by an operator now (services/catalog/featured.py); set by the search endpoints.
     featured: bool = False
 
 

@@ -1,5 +1,5 @@
 """The demo companies: plain data that both the marketplace's demo seed
-(`services/demo.py`) and the directory sandbox (`sandbox/directory/`) know, so the two
+(`services/operations/demo.py`) and the directory sandbox (`sandbox/directory/`) know, so the two
 agree on slugs, RUTs and directory ids without the sandbox importing services."""
 
 from __future__ import annotations

@@ -478,7 +478,7 @@ class QuoteState(BaseModel):
     waiting_for: str | None = None
     # The activity the workflow waits on right now (retrying, if it takes long) and the
     # last failure it reported: filled from Temporal's pending-activity record by
-    # services.quotes_progress, since retries leave nothing in the workflow's history.
+    # services.quotes.progress, since retries leave nothing in the workflow's history.
     current_step: str | None = None
     last_error: str | None = None
     hold_reason: str | None = None

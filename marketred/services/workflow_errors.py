@@ -53,7 +53,7 @@ def update_failed(exc: WorkflowUpdateFailedError) -> DomainError:
 
 
 def _code_and_params(cause: ApplicationError) -> tuple[str | None, dict[str, str | int]]:
-    """A refusal's own code and params (workflows/quote.py puts a rule's Reason in the
+    """A refusal's own code and params (workflows/quote_base.py puts a rule's Reason in the
     details), else the code of its type."""
     detail = cause.details[0] if cause.details else None
     if isinstance(detail, dict) and isinstance(detail.get("code"), str):

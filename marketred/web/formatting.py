@@ -44,7 +44,7 @@ STATUS_LABELS = {
     "FAILED": N_("Fallido"),
 }
 
-# Why a payout waits for a person (services/payout_transfers.py).
+# Why a payout waits for a person (services/payouts/transfers.py).
 HOLD_LABELS = {
     "missing_bank_details": N_("Sin datos bancarios"),
     "transfer_uncertain": N_("Transferencia sin confirmar"),

@@ -8,7 +8,7 @@ Object ownership inside a route is decided by authz.authorize_*.
 
 from __future__ import annotations
 
-from marketred.services.authz import Policy
+from marketred.services.accounts.authz import Policy
 
 _PUBLIC = [
     "/",

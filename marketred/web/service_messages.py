@@ -48,7 +48,7 @@ MESSAGES: dict[str, Callable[[Params], str]] = {
         "Esta variante aparece en cotizaciones: desactívala en vez de eliminarla."
     ),
     "CATALOG_VENDOR_ONLY": lambda _p: _("Solo el personal de una tienda administra su catálogo."),
-    # product photos and logos (services/image_processing.py, product_images.py)
+    # product photos and logos (services/catalog/image_processing.py, product_images.py)
     "PHOTO_TOO_LARGE": lambda _p: _("La foto pesa más de 8 MB."),
     "PHOTO_EMPTY": lambda _p: _("Elige un archivo de foto."),
     "PHOTO_NOT_A_PICTURE": lambda _p: _("No es una foto JPEG, PNG o WebP."),

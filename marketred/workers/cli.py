@@ -194,8 +194,8 @@ def vendor_add(
     commission_bps: int | None = typer.Option(None, help="Commission in basis points"),
 ) -> None:
     """Create a vendor."""
-    from marketred.services import vendors
     from marketred.services.errors import DomainError
+    from marketred.services.vendors import registry as vendors
 
     settings = _settings()
 
@@ -224,7 +224,7 @@ def user_add(
     name: str = typer.Option(""),
 ) -> None:
     """Create a user; the password is read from standard input."""
-    from marketred.services import accounts
+    from marketred.services.accounts import users as accounts
     from marketred.services.errors import DomainError
 
     if role not in ("buyer", "vendor", "operator"):
@@ -257,7 +257,7 @@ def user_add(
 @app.command("seed-demo")
 def seed_demo() -> None:
     """Load the demo vendors, catalogs and accounts (does nothing if vendors exist)."""
-    from marketred.services import demo
+    from marketred.services.operations import demo
 
     settings = _settings()
 
@@ -285,7 +285,7 @@ def payouts_run() -> None:
     from marketred.integrations import temporal
     from marketred.schemas.money import format_clp
     from marketred.schemas.payouts import PayoutRunResult
-    from marketred.services.payout_commands import run_payouts
+    from marketred.services.payouts.commands import run_payouts
 
     settings = _settings()
 
@@ -331,7 +331,7 @@ def _payout_command(payout_id: str, decide) -> None:  # type: ignore[no-untyped-
 @payouts_app.command("approve")
 def payouts_approve(payout_id: str) -> None:
     """Approve a pending payout: it is transferred (or put in its run's bank file)."""
-    from marketred.services import payout_commands
+    from marketred.services.payouts import commands as payout_commands
 
     _payout_command(payout_id, lambda c, s, p: payout_commands.approve_payout(c, s, p, None))
 
@@ -339,7 +339,7 @@ def payouts_approve(payout_id: str) -> None:
 @payouts_app.command("reject")
 def payouts_reject(payout_id: str, reason: str = typer.Option(..., help="Why")) -> None:
     """Reject a pending payout; its quotes go back to the next run."""
-    from marketred.services import payout_commands
+    from marketred.services.payouts import commands as payout_commands
 
     _payout_command(payout_id, lambda c, s, p: payout_commands.reject_payout(c, s, p, reason, None))
 
@@ -349,7 +349,7 @@ def payouts_confirm(
     payout_id: str, reference: str = typer.Option(..., help="The bank's reference")
 ) -> None:
     """The bank executed a submitted or held payout's transfer: mark it PAID."""
-    from marketred.services import payout_commands
+    from marketred.services.payouts import commands as payout_commands
 
     _payout_command(
         payout_id,
@@ -360,7 +360,7 @@ def payouts_confirm(
 @payouts_app.command("release")
 def payouts_release(payout_id: str, reason: str = typer.Option(..., help="Why")) -> None:
     """A submitted or held payout's transfer was not executed: FAILED, quotes released."""
-    from marketred.services import payout_commands
+    from marketred.services.payouts import commands as payout_commands
 
     _payout_command(
         payout_id,
@@ -404,7 +404,7 @@ def sandbox_directory() -> None:
 def directory_reindex() -> None:
     """Push every product's current state to the directory's indexer (through Temporal)."""
     from marketred.integrations import temporal
-    from marketred.services import directory_indexer
+    from marketred.services.directory import indexer as directory_indexer
 
     settings = _settings()
 

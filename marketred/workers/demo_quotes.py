@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 
-from marketred.services.demo import DEMO_PASSWORD
+from marketred.services.operations.demo import DEMO_PASSWORD
 
 BUYER = "comprador@marketred.cl"
 

@@ -89,7 +89,7 @@ async def _wait_temporal(settings: Settings, timeout: float, child: Child | None
 
 
 async def _seed(settings: Settings) -> bool:
-    from marketred.services import demo
+    from marketred.services.operations import demo
     from marketred.store.session import create_engine, create_session_factory, transaction
 
     engine = create_engine(settings.database_url or "", pool_size=1)
@@ -127,7 +127,7 @@ def _process_table(sup: Supervisor, title: str) -> Table:
 
 
 def _print_summary(settings: Settings, seeded: bool, sup: Supervisor) -> None:
-    from marketred.services.demo import DEMO_PASSWORD, demo_accounts
+    from marketred.services.operations.demo import DEMO_PASSWORD, demo_accounts
 
     urls = Table(title="MarketRed is running", show_header=False, title_justify="left")
     urls.add_row("Storefront + API", settings.public_url)

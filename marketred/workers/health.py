@@ -20,7 +20,7 @@ import json
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from temporalio.client import Client
 
-from marketred.services.metrics_access import metrics_allowed
+from marketred.services.operations.metrics_access import metrics_allowed
 from marketred.workers.sdk_metrics import SdkMetrics
 
 _REASONS = {200: "OK", 401: "Unauthorized", 404: "Not Found", 503: "Service Unavailable"}

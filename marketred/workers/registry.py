@@ -11,7 +11,7 @@ from marketred.workers.deps import WorkerDeps
 def workflows() -> Sequence[type]:
     from marketred.workflows.indexer import IndexProductWorkflow
     from marketred.workflows.payout import PayoutWorkflow, VendorPayoutWorkflow
-    from marketred.workflows.quote_lifecycle import QuoteWorkflow
+    from marketred.workflows.quote_workflow import QuoteWorkflow
 
     return [IndexProductWorkflow, QuoteWorkflow, PayoutWorkflow, VendorPayoutWorkflow]
 

@@ -1,5 +1,5 @@
 """Record a quote activity that keeps failing in `quotes.last_error`, and clear it once the
-step succeeds (services/quotes_step_errors.py says why). Best effort: if the database is
+step succeeds (services/quotes/step_errors.py says why). Best effort: if the database is
 what fails, nothing can be written, and the activity's own error goes on unchanged."""
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from temporalio.worker import ActivityInboundInterceptor, ExecuteActivityInput, 
 from marketred.activities.quotes import CLEAR_THEIR_OWN_ERROR
 from marketred.logs import get_logger
 from marketred.schemas.quotes import quote_id_of
-from marketred.services import quotes_step_errors
+from marketred.services.quotes import step_errors as quotes_step_errors
 
 log = get_logger(__name__)
 # A first failure is often a blip that the next attempt (a second later) fixes.

@@ -15,8 +15,9 @@ from temporalio.worker import Worker
 from marketred import tracing
 from marketred.integrations import temporal
 from marketred.logs import get_logger
-from marketred.services import directory_indexer, ops_gauges
-from marketred.services.payout_commands import SCHEDULE_ID, ensure_payout_schedule
+from marketred.services.directory import indexer as directory_indexer
+from marketred.services.operations import gauges as ops_gauges
+from marketred.services.payouts.commands import SCHEDULE_ID, ensure_payout_schedule
 from marketred.settings import Settings
 from marketred.workers import registry, versioning
 from marketred.workers.activity_logging import ActivityLogging

@@ -1,5 +1,5 @@
 """IndexProductWorkflow: one per product (`index-product-<uuid>`), started or signalled by
-`services.directory_indexer.product_changed` with signal-with-start.
+`services.directory.indexer.product_changed` with signal-with-start.
 
 Each change signal marks the product dirty. The workflow waits a short debounce window
 (so a burst of edits becomes one push), clears the mark and runs the push activity, which

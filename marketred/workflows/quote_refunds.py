@@ -32,7 +32,7 @@ with workflow.unsafe.imports_passed_through():
         RecordRefundInput,
         RetryRefundInput,
     )
-    from marketred.workflows.quote import QuoteWorkflowBase
+    from marketred.workflows.quote_base import QuoteWorkflowBase
 
 REFUND_HELD_PATCH = "refund-held"
 REFUND_NOT_WAITING = "the quote has no held refund waiting for a decision"

@@ -2,7 +2,7 @@
 
 Since 0.2.0 (patch `LEAN_HISTORY`) an activity retries inside Temporal until it succeeds
 (unlimited attempts, backing off to `MAX_RETRY_INTERVAL`): retries add nothing to the
-history, and the Temporal UI and `services.quotes_progress` show the attempt count and
+history, and the Temporal UI and `services.quotes.progress` show the attempt count and
 the last failure from the pending activity. The workflow only records which step it is
 waiting on (`current_step`, no history either). Request-path calls (an update an HTTP
 request waits for) pass `within=`: a schedule-to-close bound after which the call fails

@@ -15,7 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketred.app import route_policy as policy_for
 from marketred.schemas.accounts import Role
-from marketred.services import accounts, sessions, tokens
+from marketred.services.accounts import sessions, tokens
+from marketred.services.accounts import users as accounts
 from marketred.services.errors import Unavailable
 from marketred.settings import Settings
 from marketred.store.models import User, Vendor

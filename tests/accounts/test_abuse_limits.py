@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from marketred.app import create_app
-from marketred.services import rate_limits
+from marketred.services.accounts import rate_limits
 from marketred.services.errors import RateLimited
 from marketred.settings import Settings
 from tests.accounts.conftest import mail_to, web_login
@@ -228,7 +228,7 @@ async def test_quote_creation_limiter_for_the_quotes_service(db, settings):
 
 
 async def test_vendor_staff_cannot_use_a_password_in_production(db, acc_settings):
-    from marketred.services import sign_in
+    from marketred.services.accounts import sign_in
     from marketred.services.errors import Forbidden
 
     vendor_staff = await make_user(db, "vendor", await make_vendor(db))

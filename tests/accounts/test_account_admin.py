@@ -7,8 +7,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from marketred.services import api_tokens
-from marketred.services.accounts import principal_of
+from marketred.services.accounts import api_tokens
+from marketred.services.accounts.users import principal_of
 from tests.accounts.conftest import mail_to, web_login
 from tests.support.factories import PASSWORD, make_user, make_vendor
 from tests.web.helpers import csrf_of

@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from marketred.services import email_tokens, sessions
+from marketred.services.accounts import email_tokens, sessions
 from marketred.services.errors import InvalidInput
 from marketred.store.repositories import users as users_repo
 from tests.accounts.conftest import csrf_of, link_in, mail_to, page_csrf, web_login

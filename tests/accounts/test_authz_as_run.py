@@ -1,4 +1,4 @@
-"""Finding 7 (docs/security.md): services/authz.py is the one place ownership is
+"""Finding 7 (docs/security.md): services/accounts/authz.py is the one place ownership is
 decided, and this checks it *as the code runs*: for every route acting on a quote,
 product, payout or API token, each caller (both parties, a stranger of each role, an
 operator) gets from the real route exactly what the authz function predicts — let
@@ -17,8 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from marketred.app import create_app
 from marketred.schemas.accounts import Principal
-from marketred.services import api_tokens, authz
-from marketred.services.accounts import principal_of
+from marketred.services.accounts import api_tokens, authz
+from marketred.services.accounts.users import principal_of
 from marketred.services.errors import Forbidden, NotFound
 from marketred.settings import Settings
 from marketred.store.models import Payout, Product, Quote

@@ -19,9 +19,9 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from marketred.app import create_app
-from marketred.services import api_tokens
-from marketred.services.accounts import principal_of
-from marketred.services.authz import is_known_policy, object_policy, roles_allowed
+from marketred.services.accounts import api_tokens
+from marketred.services.accounts.authz import is_known_policy, object_policy, roles_allowed
+from marketred.services.accounts.users import principal_of
 from marketred.settings import Settings
 from marketred.store.models import Payout, Quote
 from tests.accounts.matrix_support import (

@@ -1,4 +1,4 @@
-"""The object rules in services/authz.py: another party's object is 404, a forbidden
+"""The object rules in services/accounts/authz.py: another party's object is 404, a forbidden
 action on a visible object is 403, operators see everything."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import pytest
 
 from marketred.schemas.accounts import Principal
-from marketred.services import authz
+from marketred.services.accounts import authz
 from marketred.services.errors import Forbidden, NotFound
 
 VENDOR_A, VENDOR_B = uuid.uuid4(), uuid.uuid4()

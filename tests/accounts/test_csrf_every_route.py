@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from marketred.app import create_app
-from marketred.services.authz import roles_allowed
+from marketred.services.accounts.authz import roles_allowed
 from marketred.settings import Settings
 from tests.accounts.matrix_support import (
     Caller,

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from marketred.api.body_limit import SIGNED_BODY_MAX
 from marketred.app import create_app
-from marketred.services import oidc, rate_limits, sign_in
+from marketred.services.accounts import oidc, rate_limits, sign_in
 from marketred.services.errors import Forbidden, RateLimited, Unauthorized, Unavailable
 from marketred.settings import Settings
 from tests.support.api import make_resources
@@ -149,7 +149,8 @@ async def test_production_serves_no_dev_mail_no_swagger_and_metrics_only_to_the_
     assert (await production_client.get("/api/docs")).status_code == 404
     assert (await production_client.get("/redoc")).status_code == 404
     assert (await production_client.get("/api/openapi.json")).status_code == 200
-    # With a token set, /metrics exists for the scraper only (services/metrics_access.py).
+    # With a token set, /metrics exists for the scraper only
+    # (services/operations/metrics_access.py).
     assert (await production_client.get("/metrics")).status_code == 401
     wrong = {"Authorization": "Bearer guess"}
     assert (await production_client.get("/metrics", headers=wrong)).status_code == 401

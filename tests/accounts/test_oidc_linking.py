@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from marketred.services import sessions
+from marketred.services.accounts import sessions
 from marketred.store.models import User
 from tests.accounts.conftest import page_csrf, web_login
 from tests.accounts.test_oidc import OPERATOR, STAFF, _vendor_for_inf_1001, directory_sign_in

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
-from marketred.services import passwords
+from marketred.services.accounts import passwords
 
 
 async def _loop_ran_during(work) -> int:  # type: ignore[no-untyped-def]

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import delete, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from marketred.services import rate_limits
+from marketred.services.accounts import rate_limits
 from marketred.services.errors import RateLimited
 from marketred.store.models import RateLimitCounter
 

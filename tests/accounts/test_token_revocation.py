@@ -8,8 +8,8 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from marketred.services import api_tokens, email_tokens
-from marketred.services.accounts import principal_of
+from marketred.services.accounts import api_tokens, email_tokens
+from marketred.services.accounts.users import principal_of
 from marketred.settings import Settings
 from marketred.store.models import User
 from tests.accounts.conftest import page_csrf, web_login

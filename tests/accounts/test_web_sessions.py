@@ -8,7 +8,7 @@ from datetime import timedelta
 import httpx
 import pytest
 
-from marketred.services import sessions
+from marketred.services.accounts import sessions
 from marketred.web.security.cookies import SESSION_COOKIE, sign
 from tests.accounts.conftest import page_csrf, web_login
 from tests.support.factories import PASSWORD, make_user, make_vendor

@@ -2,7 +2,7 @@
 
 import pytest
 
-from marketred.services import carts
+from marketred.services.catalog import carts
 from marketred.services.errors import InvalidInput, NotFound
 from tests.support.factories import make_product, make_user, make_vendor
 

@@ -4,7 +4,7 @@ import asyncio
 
 import pytest
 
-from marketred.services import carts
+from marketred.services.catalog import carts
 from marketred.store.models import Variant
 from marketred.store.session import create_session_factory
 from tests.catalog.helpers import (

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from marketred.services.catalog_csv import decode, guess_delimiter, parse, parse_clp
+from marketred.services.catalog.csv_reader import decode, guess_delimiter, parse, parse_clp
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from marketred.schemas.accounts import Principal
-from marketred.services import featured
+from marketred.services.catalog import featured
 from marketred.services.errors import Forbidden, InvalidInput
 from tests.support.factories import make_product, make_user, make_vendor
 

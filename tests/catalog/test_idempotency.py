@@ -4,8 +4,8 @@ import asyncio
 
 import pytest
 
-from marketred.services import idempotency
 from marketred.services.errors import InvalidInput
+from marketred.services.operations import idempotency
 from marketred.store.session import create_session_factory
 from tests.support.factories import make_user
 

@@ -16,9 +16,9 @@ from PIL import Image
 
 from marketred.app import create_app
 from marketred.integrations.s3 import S3Client, S3Error
-from marketred.services import image_processing
-from marketred.services.image_processing import ImageRefused, process
-from marketred.services.media_store import s3_config
+from marketred.services.catalog import image_processing
+from marketred.services.catalog.image_processing import ImageRefused, process
+from marketred.services.catalog.media_store import s3_config
 from marketred.store.models import MediaBlob
 from tests.catalog.helpers import create_product, product_body, vendor_actor
 from tests.support.api import make_resources

@@ -6,7 +6,7 @@ import httpx
 import pytest
 
 from marketred.app import create_app
-from marketred.services.metrics_access import metrics_allowed
+from marketred.services.operations.metrics_access import metrics_allowed
 from marketred.settings import Settings
 from marketred.store.session import create_engine, create_session_factory
 from tests.support.api import make_resources

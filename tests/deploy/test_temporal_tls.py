@@ -224,7 +224,7 @@ async def test_worker_runs_quotes_infrastructure_over_mutual_tls(
             listed.custom_attributes
         )
         # ...and runs workflows and activities: a payout run over an empty ledger.
-        from marketred.services.payout_commands import run_payouts
+        from marketred.services.payouts.commands import run_payouts
 
         result = await run_payouts(client, settings)
         assert result.payouts == []

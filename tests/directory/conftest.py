@@ -21,7 +21,7 @@ from marketred.activities.indexer import IndexerActivities
 from marketred.integrations.directory import DirectoryIndexerClient
 from marketred.sandbox.directory.app import create_app
 from marketred.schemas.directory import IndexProductResult, indexer_workflow_id
-from marketred.services import directory_indexer
+from marketred.services.directory import indexer as directory_indexer
 from marketred.store.session import create_session_factory
 from marketred.workflows.indexer import IndexProductWorkflow
 from tests.support.temporal import unique_task_queue

@@ -21,7 +21,10 @@ from marketred.app import create_app
 from marketred.schemas.accounts import Principal
 from marketred.schemas.catalog import ProductIn, ProductPatch, VariantIn, VariantPatch
 from marketred.schemas.directory import CompanyUpdate
-from marketred.services import catalog, catalog_import, directory_indexer, directory_sync
+from marketred.services.catalog import csv_import as catalog_import
+from marketred.services.catalog import products as catalog
+from marketred.services.directory import company_sync as directory_sync
+from marketred.services.directory import indexer as directory_indexer
 from marketred.settings import Settings
 from marketred.store.models import IndexerOutbox, Vendor
 from marketred.workers.worker import sweep_indexer_outbox

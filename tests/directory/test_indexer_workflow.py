@@ -23,7 +23,7 @@ from marketred.schemas.directory import (
     PushProductResult,
     indexer_workflow_id,
 )
-from marketred.services import directory_indexer
+from marketred.services.directory import indexer as directory_indexer
 from marketred.workflows.indexer import IndexProductWorkflow
 from tests.support.temporal import unique_task_queue
 

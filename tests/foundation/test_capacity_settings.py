@@ -10,7 +10,7 @@ from pydantic import ValidationError
 from temporalio.client import Client
 from typer.testing import CliRunner
 
-from marketred.services import rate_limits
+from marketred.services.accounts import rate_limits
 from marketred.settings import Settings
 from marketred.workers import cli
 from marketred.workers.deps import WorkerDeps

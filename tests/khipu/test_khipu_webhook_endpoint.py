@@ -74,7 +74,7 @@ async def recorder(
 
 
 async def khipu_id_of(db: AsyncSession, quote: Quote) -> str:
-    from marketred.services.payments import payment_of_quote
+    from marketred.services.payments.quote_payment import payment_of_quote
 
     payment = await payment_of_quote(db, quote.id)
     assert payment is not None

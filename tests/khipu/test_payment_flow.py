@@ -40,7 +40,7 @@ from marketred.schemas.quotes import (
 from marketred.settings import Settings
 from marketred.store.models import Payment, PaymentEvent, Quote, User
 from marketred.store.session import create_session_factory
-from marketred.workflows.quote_lifecycle import QuoteWorkflow
+from marketred.workflows.quote_workflow import QuoteWorkflow
 from tests.quotes.fakes import FakeWorld, quote_input, start_quote
 from tests.quotes.workflow_helpers import state_of, wait_until
 from tests.support.api import make_resources

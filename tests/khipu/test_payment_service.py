@@ -18,7 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from marketred.activities import payments as payment_activity
 from marketred.integrations.khipu import KhipuClient, KhipuServerError, KhipuTimeout
 from marketred.schemas.payments import PaymentCheck, PaymentLink, RefundInput
-from marketred.services import payment_refunds, payments
+from marketred.services.payments import quote_payment as payments
+from marketred.services.payments import refunds as payment_refunds
 from marketred.store.models import Payment, Quote
 from tests.support.polling import eventually
 from tests.support.ports import free_port

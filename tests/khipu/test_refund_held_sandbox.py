@@ -13,7 +13,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from marketred.schemas.quotes import CancelInput, RecordRefundInput, RetryRefundInput
 from marketred.settings import Settings
-from marketred.workflows.quote_lifecycle import QuoteWorkflow
+from marketred.workflows.quote_workflow import QuoteWorkflow
 from tests.quotes.workflow_helpers import wait_until
 from tests.support.factories import auth_headers, make_user
 from tests.support.polling import eventually

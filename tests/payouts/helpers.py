@@ -10,7 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketred.schemas.accounts import Principal
 from marketred.schemas.banking import BankAccountIn
-from marketred.services import ledger, vendor_bank_accounts
+from marketred.services.ledger import postings as ledger
+from marketred.services.payouts import bank_accounts as vendor_bank_accounts
 from marketred.store.models import LedgerEntry, Payment, PayoutItem, Quote, User, Vendor
 from tests.support.factories import make_user, make_vendor
 

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from marketred.app import create_app
 from marketred.sandbox.mailcatcher import list_caught
-from marketred.services import payouts
+from marketred.services.payouts import steps as payouts
 from marketred.settings import Settings
 from marketred.store.models import Payout, VendorBankAccountChange
 from tests.payouts.helpers import completed_sale, make_seller

@@ -26,7 +26,7 @@ from marketred.schemas.payouts import (
     PayoutSummary,
     ReleaseTransferInput,
 )
-from marketred.services import payout_bank_files
+from marketred.services.payouts import bank_files as payout_bank_files
 from marketred.settings import Settings
 from marketred.store.models import LedgerEntry, PayoutBankFileLine, Vendor
 from marketred.store.session import transaction
@@ -189,7 +189,7 @@ async def test_adding_a_payout_to_its_bank_file_is_idempotent_across_workers(
 ) -> None:
     """Replicas retrying the same transfer step at once: one line, one file; different
     payouts of one run at once: the same file."""
-    from marketred.services import payouts
+    from marketred.services.payouts import steps as payouts
     from marketred.store.session import create_session_factory
 
     sessions = create_session_factory(engine)

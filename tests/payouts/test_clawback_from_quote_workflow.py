@@ -32,7 +32,7 @@ from marketred.schemas.quotes import (
 from marketred.settings import Settings
 from marketred.store.models import LedgerEntry
 from marketred.store.session import transaction
-from marketred.workflows.quote_lifecycle import QuoteWorkflow
+from marketred.workflows.quote_workflow import QuoteWorkflow
 from tests.payouts.conftest import PayoutStack, http_api, payout_worker
 from tests.payouts.helpers import make_paid_quote, make_seller
 from tests.quotes.fakes import FakeWorld, quote_input, start_quote

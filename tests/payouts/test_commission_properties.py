@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from marketred.schemas.money import MAX_PRICE, commission_for, quote_totals
 from marketred.schemas.payouts import payout_totals, refund_split, refund_split_after, split_payment
-from marketred.services.payout_report import ReportLine, render_csv
+from marketred.services.payouts.report import ReportLine, render_csv
 
 bps = st.integers(min_value=0, max_value=10_000)
 lines = st.lists(

@@ -8,8 +8,8 @@ import uuid
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from marketred.services import ledger
 from marketred.services.errors import Conflict, InvalidInput, NotFound
+from marketred.services.ledger import postings as ledger
 from marketred.store.session import create_session_factory, transaction
 from tests.payouts.helpers import ledger_rows, make_paid_quote, make_seller, refund
 

@@ -13,7 +13,8 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from marketred.services import ledger, payouts
+from marketred.services.ledger import postings as ledger
+from marketred.services.payouts import steps as payouts
 from marketred.store.migrate import upgrade
 from marketred.store.models import PayoutLedgerTxn
 from marketred.store.session import create_engine, create_session_factory, transaction

@@ -26,7 +26,7 @@ from marketred.integrations import temporal
 from marketred.sandbox.mailcatcher import list_caught
 from marketred.schemas.payouts import VendorPayoutResult
 from marketred.schemas.search_attributes import PAYOUT_STATUS
-from marketred.services.payout_providers import hold_marker
+from marketred.services.payouts.providers import hold_marker
 from marketred.settings import Settings
 from marketred.store.models import LedgerEntry, Payout, PayoutItem, SandboxPayoutTransfer
 from marketred.store.session import create_session_factory, transaction

@@ -21,8 +21,8 @@ from marketred.schemas.payouts import (
     ReleaseTransferInput,
 )
 from marketred.schemas.search_attributes import PAYOUT_STATUS
-from marketred.services import payout_commands
-from marketred.services.payout_providers import sandbox_marker
+from marketred.services.payouts import commands as payout_commands
+from marketred.services.payouts.providers import sandbox_marker
 from marketred.store.models import LedgerEntry, SandboxPayoutTransfer, Vendor
 from marketred.store.session import transaction
 from marketred.workflows.payout import VendorPayoutWorkflow

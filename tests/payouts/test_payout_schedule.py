@@ -20,7 +20,7 @@ from temporalio.client import ScheduleActionExecutionStartWorkflow
 from temporalio.testing import WorkflowEnvironment
 
 from marketred.schemas.payouts import PayoutRunResult
-from marketred.services.payout_commands import SCHEDULE_ID, ensure_payout_schedule
+from marketred.services.payouts.commands import SCHEDULE_ID, ensure_payout_schedule
 from marketred.settings import Settings
 from marketred.store.session import transaction
 from tests.payouts.conftest import payout_worker

@@ -12,7 +12,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketred.schemas.payouts import quote_number
-from marketred.services import ledger, payouts
+from marketred.services.ledger import postings as ledger
+from marketred.services.payouts import steps as payouts
 from marketred.store.models import Payout, PayoutItem
 from tests.payouts.helpers import completed_sale, live_items, make_seller, refund
 

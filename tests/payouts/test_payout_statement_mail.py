@@ -1,6 +1,6 @@
 """The payout statement is mailed with no transaction open and recorded once sent: a
 database outage right after the mail server took it does not make the retry send it
-again (the same design as the quote mail outbox, services/notifications.py)."""
+again (the same design as the quote mail outbox, services/quotes/notifications.py)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from marketred.activities.payouts import PayoutActivities
 from marketred.schemas.payouts import PayoutIdInput
-from marketred.services import payouts
+from marketred.services.payouts import steps as payouts
 from marketred.settings import Settings
 from marketred.store.models import Payout
 from tests.payouts.helpers import completed_sale, make_seller

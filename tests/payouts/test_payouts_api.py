@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketred.schemas.payouts import quote_number
-from marketred.services import payouts
+from marketred.services.payouts import steps as payouts
 from marketred.settings import Settings
 from marketred.store.models import Payment
 from tests.payouts.helpers import completed_sale, make_paid_quote, make_seller, refund

@@ -12,8 +12,10 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketred.schemas.accounts import Principal
-from marketred.services import ledger, payouts, reports
 from marketred.services.errors import Forbidden
+from marketred.services.ledger import postings as ledger
+from marketred.services.ledger import reports
+from marketred.services.payouts import steps as payouts
 from marketred.store.models import LedgerEntry, User, Vendor
 from tests.payouts.helpers import completed_sale, make_paid_quote, make_seller, refund
 

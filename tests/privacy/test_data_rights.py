@@ -19,7 +19,7 @@ from marketred.app import create_app
 from marketred.integrations.mail import OutgoingMail
 from marketred.integrations.payload_codec import KEY_ID, SubjectMarkingJSONConverter
 from marketred.schemas.quotes import workflow_id_for
-from marketred.services import auth_mail
+from marketred.services.accounts import mail as auth_mail
 from marketred.settings import Settings
 from marketred.store.models import DataSubjectKey, Quote, QuoteEvent, User, WebSession
 from marketred.store.repositories import quotes as quotes_repo

@@ -25,7 +25,7 @@ from marketred.integrations.payload_codec import (
 from marketred.schemas.payments import CreatePaymentInput
 from marketred.settings import Settings
 from marketred.store.repositories import data_keys
-from marketred.workflows.quote_lifecycle import QuoteWorkflow
+from marketred.workflows.quote_workflow import QuoteWorkflow
 from tests.support.factories import make_user
 from tests.support.outages import FlakySessions
 from tests.support.production import PRODUCTION

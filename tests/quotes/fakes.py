@@ -39,7 +39,7 @@ from marketred.schemas.quotes import (
     ReserveStockResult,
     StockShortage,
 )
-from marketred.workflows.quote_lifecycle import QuoteWorkflow
+from marketred.workflows.quote_workflow import QuoteWorkflow
 
 
 @dataclass

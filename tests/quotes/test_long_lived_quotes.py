@@ -29,9 +29,9 @@ from marketred.schemas.quotes import (
     RecheckPaymentInput,
     StartPaymentInput,
 )
-from marketred.services import quotes_commands
 from marketred.services.errors import Unavailable
-from marketred.workflows.quote_lifecycle import QuoteWorkflow
+from marketred.services.quotes import commands as quotes_commands
+from marketred.workflows.quote_workflow import QuoteWorkflow
 from tests.quotes.fakes import FakeWorld, QuoteRig, fake_worker, quote_input, start_quote
 from tests.quotes.workflow_helpers import record_history, state_of, wait_until
 from tests.support.temporal import unique_task_queue

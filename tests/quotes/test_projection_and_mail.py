@@ -25,7 +25,8 @@ from marketred.schemas.quotes import (
     TimelineEntry,
     workflow_id_for,
 )
-from marketred.services import notifications, quotes_projection
+from marketred.services.quotes import notifications
+from marketred.services.quotes import projection as quotes_projection
 from marketred.settings import Settings
 from marketred.store.models import Quote, SentNotification, Vendor
 from marketred.store.models import QuoteLine as QuoteLineRow
@@ -186,7 +187,7 @@ async def test_a_payment_held_again_after_a_recheck_mails_the_operators_again(
     ]
 
 
-# The quote mail outbox (services/notifications.py): the fault harness at N=300 saw 4
+# The quote mail outbox (services/quotes/notifications.py): the fault harness at N=300 saw 4
 # mails sent twice — the mail server took a mail, then PostgreSQL or the worker was killed
 # before the commit that recorded it, and the retry sent it again.
 

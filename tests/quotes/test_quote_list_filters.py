@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketred.schemas.quotes import QuoteListFilters, workflow_id_for
 from marketred.services import quotes
-from marketred.services.accounts import principal_of
+from marketred.services.accounts.users import principal_of
 from marketred.store.models import Quote, User, Vendor
 from marketred.store.repositories import quotes as quotes_repo
 from tests.support.factories import make_user, make_vendor

@@ -6,7 +6,7 @@ import httpx
 import pytest
 
 from marketred.app import create_app
-from marketred.services import rate_limits
+from marketred.services.accounts import rate_limits
 from tests.support.api import make_resources
 from tests.support.factories import auth_headers, make_user, make_vendor
 

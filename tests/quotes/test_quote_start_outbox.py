@@ -21,7 +21,10 @@ from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 
 from marketred.schemas.quotes import CreateQuote, QuoteWorkflowInput
-from marketred.services import accounts, carts, quote_starts, quotes_creation
+from marketred.services.accounts import users as accounts
+from marketred.services.catalog import carts
+from marketred.services.quotes import creation as quotes_creation
+from marketred.services.quotes import starts as quote_starts
 from marketred.settings import Settings
 from marketred.store.models import Quote, QuoteStartOutbox
 from marketred.store.session import create_session_factory

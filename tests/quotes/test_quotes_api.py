@@ -27,13 +27,13 @@ from marketred.sandbox.mailcatcher import list_caught, start_catcher
 from marketred.schemas.accounts import Principal
 from marketred.schemas.payments import PaymentNotified
 from marketred.schemas.quotes import CreateQuote, ExtendDeadlineBody
-from marketred.services import accounts
 from marketred.services import quotes as quote_service
+from marketred.services.accounts import users as accounts
 from marketred.settings import Settings
 from marketred.store.models import QuoteStartOutbox
 from marketred.store.repositories import users as users_repo
 from marketred.store.session import create_session_factory
-from marketred.workflows.quote_lifecycle import QuoteWorkflow
+from marketred.workflows.quote_workflow import QuoteWorkflow
 from tests.quotes.fakes import FakeWorld
 from tests.support.api import make_resources
 from tests.support.factories import auth_headers, make_product, make_user, make_vendor

@@ -16,7 +16,7 @@ from temporalio.client import WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
-from marketred.workflows.quote_lifecycle import QuoteWorkflow
+from marketred.workflows.quote_workflow import QuoteWorkflow
 
 CORPUS = Path(__file__).resolve().parents[1] / "histories"
 HISTORIES = sorted(CORPUS.glob("*/quote_*.json"))

@@ -25,11 +25,11 @@ from marketred.app import create_app
 from marketred.sandbox.mailcatcher import start_catcher
 from marketred.schemas.payments import PaymentNotified
 from marketred.schemas.quotes import StockItem
-from marketred.services import stock
+from marketred.services.catalog import stock
 from marketred.settings import Settings
 from marketred.store.models import Quote, StockReservation, Variant
 from marketred.store.session import create_session_factory
-from marketred.workflows.quote_lifecycle import QuoteWorkflow
+from marketred.workflows.quote_workflow import QuoteWorkflow
 from tests.quotes.fakes import FakeWorld
 from tests.quotes.test_quotes_api import Stack
 from tests.support.api import make_resources

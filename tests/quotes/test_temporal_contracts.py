@@ -12,7 +12,7 @@ from temporalio import activity, workflow
 
 from marketred.schemas import temporal_contracts as c
 from marketred.workers import registry
-from marketred.workflows.quote_lifecycle import QuoteWorkflow
+from marketred.workflows.quote_workflow import QuoteWorkflow
 
 ROOT = Path(__file__).resolve().parents[2] / "marketred"
 # Calls whose first argument names an activity, update, signal, query or workflow type.
@@ -28,11 +28,11 @@ TEMPORAL_CALLS = {
     "execute_workflow",
 }
 QUOTE_CALLERS = [
-    ROOT / "workflows" / "quote.py",
-    ROOT / "workflows" / "quote_lifecycle.py",
+    ROOT / "workflows" / "quote_base.py",
+    ROOT / "workflows" / "quote_workflow.py",
     ROOT / "workflows" / "quote_steps.py",
-    ROOT / "services" / "quotes_commands.py",
-    ROOT / "services" / "quote_starts.py",
+    ROOT / "services" / "quotes" / "commands.py",
+    ROOT / "services" / "quotes" / "starts.py",
     ROOT / "api" / "routers" / "khipu_webhook.py",
 ]
 

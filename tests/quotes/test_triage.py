@@ -27,7 +27,7 @@ from marketred.schemas.payments import PaymentNotified
 from marketred.settings import Settings
 from marketred.store.session import create_session_factory
 from marketred.workers.step_errors import StepErrors
-from marketred.workflows.quote_lifecycle import QuoteWorkflow
+from marketred.workflows.quote_workflow import QuoteWorkflow
 from tests.quotes.fakes import FakeWorld
 from tests.quotes.test_quotes_api import (  # the dev-server stack and its parties
     Parties,

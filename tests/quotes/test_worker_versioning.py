@@ -13,7 +13,7 @@ from temporalio.worker import Worker
 from marketred.schemas.quotes import RejectInput
 from marketred.settings import Settings
 from marketred.workers import versioning
-from marketred.workflows.quote_lifecycle import QuoteWorkflow
+from marketred.workflows.quote_workflow import QuoteWorkflow
 from tests.quotes.fakes import FakeWorld, quote_input, start_quote
 from tests.support.temporal import unique_task_queue
 

@@ -23,7 +23,7 @@ from marketred.schemas.quotes import (
     RecheckPaymentInput,
     StartPaymentInput,
 )
-from marketred.workflows.quote_lifecycle import QuoteWorkflow
+from marketred.workflows.quote_workflow import QuoteWorkflow
 from tests.quotes.fakes import FakeWorld, QuoteRig
 from tests.quotes.workflow_helpers import about, record_history, state_of, wait_until
 

@@ -18,7 +18,7 @@ from marketred.schemas.quotes import (
     LinePriceChange,
     StartPaymentInput,
 )
-from marketred.workflows.quote_lifecycle import QuoteWorkflow
+from marketred.workflows.quote_workflow import QuoteWorkflow
 from tests.quotes.fakes import FakeWorld, QuoteRig, fake_worker, quote_input, start_quote
 from tests.quotes.workflow_helpers import state_of, wait_until
 from tests.support.temporal import unique_task_queue

@@ -27,7 +27,7 @@ from marketred.schemas.quotes import (
     RejectInput,
     StartPaymentInput,
 )
-from marketred.workflows.quote_lifecycle import QuoteWorkflow
+from marketred.workflows.quote_workflow import QuoteWorkflow
 from tests.quotes.fakes import FakeWorld, fake_worker, quote_input, start_quote
 from tests.quotes.workflow_helpers import record_history, state_of, wait_until
 from tests.support.temporal import unique_task_queue

@@ -22,7 +22,7 @@ from marketred.schemas.quotes import (
     RecheckPaymentInput,
     StartPaymentInput,
 )
-from marketred.workflows.quote_lifecycle import QuoteWorkflow
+from marketred.workflows.quote_workflow import QuoteWorkflow
 from tests.quotes.fakes import FakeWorld, fake_worker, quote_input, start_quote
 from tests.quotes.test_long_lived_quotes import run_lengths
 from tests.quotes.workflow_helpers import about, record_history, state_of, wait_until

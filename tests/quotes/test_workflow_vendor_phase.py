@@ -19,8 +19,8 @@ from marketred.schemas.quotes import (
     QuoteState,
     RejectInput,
 )
-from marketred.services.quotes_progress import quote_progress
-from marketred.workflows.quote_lifecycle import QuoteWorkflow
+from marketred.services.quotes.progress import quote_progress
+from marketred.workflows.quote_workflow import QuoteWorkflow
 from tests.quotes.fakes import FakeWorld, QuoteRig, fake_worker, quote_input, start_quote
 from tests.quotes.workflow_helpers import about, record_history, state_of, wait_until
 from tests.support.temporal import unique_task_queue

@@ -9,7 +9,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketred.schemas.accounts import Role
 from marketred.schemas.rut import check_digit
-from marketred.services import accounts, tokens, vendors
+from marketred.services.accounts import tokens
+from marketred.services.accounts import users as accounts
+from marketred.services.vendors import registry as vendors
 from marketred.settings import Settings
 from marketred.store.models import Product, User, Variant, Vendor
 

@@ -7,7 +7,7 @@ import re
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from marketred.services import sessions
+from marketred.services.accounts import sessions
 from marketred.settings import Settings
 from marketred.store.models import User
 from marketred.web.security.cookies import SESSION_COOKIE, sign

@@ -17,7 +17,7 @@ from marketred.schemas.quotes import (
     quote_number_label,
     workflow_id_for,
 )
-from marketred.services.quotes_projection import project
+from marketred.services.quotes.projection import project
 from marketred.store.models import Quote
 from marketred.store.models import QuoteLine as QuoteLineRow
 from marketred.store.repositories import quotes as quotes_repo

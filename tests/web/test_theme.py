@@ -14,7 +14,7 @@ from pydantic import ValidationError
 
 from marketred.integrations.directory import SIGNATURE_HEADER, sign
 from marketred.schemas.theme import ThemeIn, contrast, unreadable
-from marketred.services import theme
+from marketred.services.directory import theme
 from tests.support.factories import make_user
 from tests.web.helpers import csrf_of, sign_in
 

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Response
 from marketred.http.deps import CurrentPrincipal, SessionDep, VendorOrOperator
 from marketred.schemas.accounts import ApiTokenCreate, ApiTokenCreated, ApiTokenOut
 from marketred.schemas.common import Page
-from marketred.services import api_tokens
+from marketred.services.accounts import api_tokens
 
 router = APIRouter(prefix="/api/v1/auth/tokens", tags=["auth"])
 

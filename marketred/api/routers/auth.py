@@ -16,15 +16,9 @@ from marketred.schemas.accounts import (
     TokenOut,
     UserOut,
 )
-from marketred.services import (
-    accounts,
-    auth_mail,
-    credentials,
-    email_tokens,
-    rate_limits,
-    sign_in,
-    tokens,
-)
+from marketred.services.accounts import credentials, email_tokens, rate_limits, sign_in, tokens
+from marketred.services.accounts import mail as auth_mail
+from marketred.services.accounts import users as accounts
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 

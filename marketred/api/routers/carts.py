@@ -9,7 +9,8 @@ from fastapi import APIRouter, Response
 from marketred.http.deps import BuyerPrincipal, SessionDep
 from marketred.schemas.carts import CartOut, SetCartQuantity
 from marketred.schemas.common import Page
-from marketred.services import authz, carts
+from marketred.services.accounts import authz
+from marketred.services.catalog import carts
 
 router = APIRouter(prefix="/api/v1/carts", tags=["carts"])
 

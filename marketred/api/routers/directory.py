@@ -11,7 +11,7 @@ from marketred.http.indexing import tell_indexer
 from marketred.http.transaction import after_commit
 from marketred.integrations.directory import SIGNATURE_HEADER
 from marketred.schemas.directory import CompanySyncResult
-from marketred.services import directory_sync
+from marketred.services.directory import company_sync as directory_sync
 
 router = APIRouter(prefix="/api/v1/directory", tags=["directory"])
 

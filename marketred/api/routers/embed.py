@@ -18,8 +18,11 @@ from marketred.http.deps import SessionDep, SettingsDep
 from marketred.schemas.directory import IndexedProduct
 from marketred.schemas.money import format_clp
 from marketred.schemas.theme import ThemeIn
-from marketred.services import directory_indexer, featured, product_images, theme
-from marketred.services.product_images import ImageRef
+from marketred.services.catalog import featured
+from marketred.services.catalog import images as product_images
+from marketred.services.catalog.images import ImageRef
+from marketred.services.directory import indexer as directory_indexer
+from marketred.services.directory import theme
 from marketred.settings import Settings
 
 router = APIRouter(prefix="/embed/v1", tags=["embed"])
@@ -84,7 +87,7 @@ def _page(
         for d in docs
     )
     body = f'<ul class="mr-list">{items}</ul>' if docs else f'<p class="mr-empty">{empty}</p>'
-    # The site theme (services/theme.py) after the defaults: same selector, later wins.
+    # The site theme (services/directory/theme.py) after the defaults: same selector, later wins.
     style = _STYLE + theme.css(look)
     html = (
         f'<!doctype html><html lang="es"><head><meta charset="utf-8">'
@@ -141,7 +144,7 @@ async def search_fragment(
     q: Annotated[str, Query(max_length=200)] = "",
 ) -> HTMLResponse:
     docs = await directory_indexer.search_documents(session, q, settings.public_url) if q else []
-    # Featured products come first, marked (services/featured.py).
+    # Featured products come first, marked (services/catalog/featured.py).
     now_featured = set(await featured.featured_product_ids(session))
     docs = featured.boost(docs, now_featured)
     images = await product_images.main_images(session, [d.id for d in docs])

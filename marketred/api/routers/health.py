@@ -10,7 +10,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
 from marketred.http.deps import ResourcesDep, SettingsDep
-from marketred.services import metrics_access
+from marketred.services.operations import metrics_access
 
 router = APIRouter(tags=["ops"])
 

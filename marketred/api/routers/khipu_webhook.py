@@ -21,8 +21,8 @@ from marketred.integrations.khipu import signature
 from marketred.logs import get_logger
 from marketred.schemas import temporal_contracts as c
 from marketred.schemas.payments import PaymentNotified
-from marketred.services import payment_webhooks
 from marketred.services.errors import InvalidInput, Unauthorized, Unavailable
+from marketred.services.payments import webhooks as payment_webhooks
 
 router = APIRouter(tags=["webhooks"])
 log = get_logger(__name__)

@@ -12,10 +12,11 @@ from pydantic import BaseModel
 from marketred.http.deps import ResourcesDep, SessionDep, SettingsDep, VendorPrincipal
 from marketred.http.indexing import tell_indexer
 from marketred.http.transaction import after_commit
-from marketred.services import catalog, product_images
+from marketred.services.catalog import images as product_images
+from marketred.services.catalog import products as catalog
+from marketred.services.catalog.image_processing import MAX_BYTES
+from marketred.services.catalog.media_store import media_store
 from marketred.services.errors import DomainError, InvalidInput
-from marketred.services.image_processing import MAX_BYTES
-from marketred.services.media_store import media_store
 
 router = APIRouter(tags=["product images"])
 # The whole multipart body: the file plus the alt text and the boundaries.

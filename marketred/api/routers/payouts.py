@@ -40,12 +40,10 @@ from marketred.schemas.payouts import (
     RejectPayoutBody,
     ReleaseTransferBody,
 )
-from marketred.services import (
-    payout_bank_files,
-    payout_commands,
-    payout_queries,
-    reconciliation,
-)
+from marketred.services.ledger import reconciliation
+from marketred.services.payouts import bank_files as payout_bank_files
+from marketred.services.payouts import commands as payout_commands
+from marketred.services.payouts import queries as payout_queries
 
 router = APIRouter(prefix="/api/v1", tags=["payouts"])
 

@@ -1,4 +1,4 @@
-"""A buyer's personal data over the API: export, correct, erase (services/privacy.py)."""
+"""A buyer's personal data over the API: export, correct, erase (services/accounts/privacy.py)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,9 @@ from marketred.http.deps import (
 from marketred.http.transaction import after_commit
 from marketred.schemas.accounts import UserOut
 from marketred.schemas.privacy import CorrectAccount, EraseAccount, ErasureOut, PersonalDataExport
-from marketred.services import accounts, auth_mail, privacy
+from marketred.services.accounts import mail as auth_mail
+from marketred.services.accounts import privacy
+from marketred.services.accounts import users as accounts
 
 router = APIRouter(prefix="/api/v1/me", tags=["privacy"])
 

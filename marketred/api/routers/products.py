@@ -10,7 +10,8 @@ from fastapi import APIRouter, Query
 from marketred.http.deps import SessionDep
 from marketred.schemas.catalog import ProductOut, ProductPage
 from marketred.schemas.money import MAX_PRICE
-from marketred.services import catalog_public, featured, search
+from marketred.services.catalog import featured, search
+from marketred.services.catalog import public as catalog_public
 
 router = APIRouter(prefix="/api/v1/products", tags=["catalog"])
 

@@ -12,7 +12,7 @@ from marketred.api.routers.directory import signed_path
 from marketred.http.deps import SessionDep, SettingsDep
 from marketred.integrations.directory import SIGNATURE_HEADER
 from marketred.schemas.theme import ThemeIn
-from marketred.services import theme
+from marketred.services.directory import theme
 
 router = APIRouter(tags=["theme"])
 # Short: a pushed theme shows within a minute everywhere, with no version in the pages.

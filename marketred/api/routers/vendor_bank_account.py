@@ -14,8 +14,9 @@ from marketred.schemas.banking import (
     BankAccountIn,
     BankAccountOut,
 )
-from marketred.services import payout_commands, vendor_bank_accounts
 from marketred.services.errors import NotFound
+from marketred.services.payouts import bank_accounts as vendor_bank_accounts
+from marketred.services.payouts import commands as payout_commands
 
 router = APIRouter(prefix="/api/v1", tags=["vendor bank account"])
 

@@ -30,8 +30,9 @@ from marketred.schemas.catalog import (
     VariantPatch,
 )
 from marketred.schemas.common import Page
-from marketred.services import catalog, catalog_import
-from marketred.services.catalog_csv import MAX_BYTES
+from marketred.services.catalog import csv_import as catalog_import
+from marketred.services.catalog import products as catalog
+from marketred.services.catalog.csv_reader import MAX_BYTES
 from marketred.services.errors import InvalidInput
 
 router = APIRouter(prefix="/api/v1/vendor/products", tags=["vendor catalog"])

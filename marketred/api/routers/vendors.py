@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 from marketred.http.deps import SessionDep
 from marketred.schemas.catalog import ProductOut, VendorOut
 from marketred.schemas.common import Page
-from marketred.services import catalog_public
+from marketred.services.catalog import public as catalog_public
 
 router = APIRouter(prefix="/api/v1/vendors", tags=["catalog"])
 

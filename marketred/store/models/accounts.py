@@ -30,7 +30,7 @@ class User(UUIDPk, Timestamps, Base):
     active: Mapped[bool] = mapped_column(server_default=true())
     email_verified_at: Mapped[datetime | None]
     oidc_subject: Mapped[str | None] = mapped_column(String(255), unique=True)
-    # Bearer JWTs issued before this instant are refused (services/credentials.py).
+    # Bearer JWTs issued before this instant are refused (services/accounts/credentials.py).
     tokens_valid_after: Mapped[datetime | None]
     # The person deleted the account: personal data erased, the row kept under a
     # pseudonymous email so ledger, payouts and quotes still point at someone.

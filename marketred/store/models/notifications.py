@@ -15,7 +15,7 @@ NotificationState = Literal["sending", "sent"]
 class SentNotification(UUIDPk, Base):
     """The outbox row of one quote mail (key = event and party): claimed as `sending`
     with its Message-ID and committed before the mail server is called, marked `sent`
-    once it accepted the message (services/notifications.py)."""
+    once it accepted the message (services/quotes/notifications.py)."""
 
     __tablename__ = "quote_notifications"
     __table_args__ = (

@@ -85,7 +85,7 @@ class Quote(UUIDPk, Timestamps, Base):
     vendor_note: Mapped[str | None] = mapped_column(Text)
     reason: Mapped[str | None] = mapped_column(Text)
     hold_reason: Mapped[str | None] = mapped_column(Text)
-    # Mirrored from the workflow's state (services/quotes_projection.py).
+    # Mirrored from the workflow's state (services/quotes/projection.py).
     waiting_for: Mapped[str | None] = mapped_column(Text)
     last_error: Mapped[str | None] = mapped_column(Text)
     ship_overdue: Mapped[bool] = mapped_column(server_default=false())

@@ -76,12 +76,12 @@ class EmailToken(UUIDPk, Base):
 
 class RateLimitCounter(Base):
     """Per-window counter shared by every API replica: one row per key and fixed window
-    (services/rate_limits.py slides over the current and the previous one)."""
+    (services/accounts/rate_limits.py slides over the current and the previous one)."""
 
     __tablename__ = "rate_limit_counters"
 
     key: Mapped[str] = mapped_column(String(200), primary_key=True)
     window_start: Mapped[datetime] = mapped_column(primary_key=True)
     count: Mapped[int] = mapped_column(Integer, server_default="0")
-    # Old windows are deleted by this column (see services/rate_limits.py).
+    # Old windows are deleted by this column (see services/accounts/rate_limits.py).
     expires_at: Mapped[datetime] = mapped_column(index=True)

@@ -83,7 +83,7 @@ async def indexer_backlog(session: AsyncSession) -> CountAndOldest:
 
 
 async def quote_start_backlog(session: AsyncSession) -> CountAndOldest:
-    """Committed quotes whose workflow has not started yet (services/quote_starts.py)."""
+    """Committed quotes whose workflow has not started yet (services/quotes/starts.py)."""
     return await _count_and_oldest(
         session, select(func.count(), func.min(QuoteStartOutbox.created_at))
     )

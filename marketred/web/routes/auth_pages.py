@@ -17,16 +17,16 @@ from starlette.responses import Response
 from marketred.http.deps import ClientIP, ResourcesDep, SessionDep, SettingsDep
 from marketred.http.transaction import after_commit
 from marketred.schemas.accounts import RegisterBuyer
-from marketred.services import (
-    accounts,
+from marketred.services.accounts import (
     api_tokens,
-    auth_mail,
     credentials,
     email_tokens,
     oidc,
     rate_limits,
     sign_in,
 )
+from marketred.services.accounts import mail as auth_mail
+from marketred.services.accounts import users as accounts
 from marketred.services.errors import DomainError, InvalidInput, RateLimited, Unauthorized
 from marketred.web.i18n import gettext as _
 from marketred.web.routes.common import (

@@ -12,7 +12,10 @@ from starlette.responses import Response
 from marketred.http.deps import ResourcesDep, SessionDep, SettingsDep
 from marketred.http.quote_starter import start_quote_workflow
 from marketred.schemas.quotes import CreateQuote, QuoteContact
-from marketred.services import authz, carts, product_images, quotes
+from marketred.services import quotes
+from marketred.services.accounts import authz
+from marketred.services.catalog import carts
+from marketred.services.catalog import images as product_images
 from marketred.services.errors import InvalidInput
 from marketred.web.i18n import gettext as _
 from marketred.web.routes.common import (

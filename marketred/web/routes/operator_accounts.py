@@ -11,7 +11,8 @@ from starlette.responses import Response
 
 from marketred.http.deps import SessionDep, SettingsDep
 from marketred.http.transaction import after_commit
-from marketred.services import account_admin, auth_mail
+from marketred.services.accounts import admin as account_admin
+from marketred.services.accounts import mail as auth_mail
 from marketred.services.errors import Conflict
 from marketred.settings import Settings
 from marketred.web.routes.common import FormData, WebOperator, WebRoute, see_other

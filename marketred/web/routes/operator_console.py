@@ -23,9 +23,10 @@ from marketred.schemas.quotes import (
     parse_quote_number,
     workflow_id_for,
 )
-from marketred.services import catalog_public, quotes
+from marketred.services import quotes
+from marketred.services.catalog import public as catalog_public
+from marketred.services.catalog.images import quote_line_images
 from marketred.services.errors import Conflict, InvalidInput
-from marketred.services.product_images import quote_line_images
 from marketred.settings import Settings
 from marketred.web.formatting import SANTIAGO, STATUS_LABELS
 from marketred.web.routes.common import FormData, FormState, WebOperator, WebRoute, see_other

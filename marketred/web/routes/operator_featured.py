@@ -1,5 +1,5 @@
 """Operator console: feature a product or a vendor for a period, end it early, and see
-who featured what and when (services/featured.py)."""
+who featured what and when (services/catalog/featured.py)."""
 
 from __future__ import annotations
 
@@ -10,9 +10,10 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from marketred.http.deps import SessionDep
-from marketred.services import catalog_public, featured
+from marketred.services.catalog import featured
+from marketred.services.catalog import public as catalog_public
+from marketred.services.catalog.search import search_products
 from marketred.services.errors import InvalidInput, NotFound
-from marketred.services.search import search_products
 from marketred.web.formatting import SANTIAGO
 from marketred.web.routes.common import FormData, WebOperator, WebRoute, see_other
 from marketred.web.routes.notices import notice_context

@@ -17,8 +17,10 @@ from starlette.responses import Response
 
 from marketred.http.deps import SessionDep, SettingsDep, TemporalDep
 from marketred.schemas.payouts import PayoutDecisionResult
-from marketred.services import payout_bank_files, payout_commands, payout_queries
 from marketred.services.errors import Conflict
+from marketred.services.payouts import bank_files as payout_bank_files
+from marketred.services.payouts import commands as payout_commands
+from marketred.services.payouts import queries as payout_queries
 from marketred.settings import Settings
 from marketred.web.routes.common import FormData, WebOperator, WebRoute, see_other
 from marketred.web.routes.forms import request_key

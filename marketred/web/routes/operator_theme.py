@@ -1,5 +1,5 @@
 """Operator console: the site's look (logo, colours, font stack, corner radius); colours
-that fail WCAG AA contrast are refused with the ratio (services/theme.py)."""
+that fail WCAG AA contrast are refused with the ratio (services/directory/theme.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from starlette.responses import Response
 
 from marketred.http.deps import SessionDep
 from marketred.schemas.theme import ThemeIn
-from marketred.services import theme
+from marketred.services.directory import theme
 from marketred.services.errors import InvalidInput
 from marketred.web.i18n import gettext as _
 from marketred.web.routes.common import FormData, FormState, WebOperator, WebRoute, see_other

@@ -1,6 +1,6 @@
 """Operators' "Atascadas": quotes that need a person, why each waits (live from its
 workflow), and one action for the ones selected or for all matching the filter, with
-each quote's result (services/quotes_triage.py)."""
+each quote's result (services/quotes/triage.py)."""
 
 from __future__ import annotations
 
@@ -13,8 +13,9 @@ from starlette.responses import Response
 
 from marketred.http.deps import ResourcesDep, SessionDep, SettingsDep, TemporalDep
 from marketred.schemas.quotes import STUCK_REASONS, QuoteListFilters, QuoteOut, StuckReason
-from marketred.services import quotes_queries, quotes_triage
 from marketred.services.errors import InvalidInput
+from marketred.services.quotes import queries as quotes_queries
+from marketred.services.quotes import triage as quotes_triage
 from marketred.web.routes.common import FormData, WebOperator, WebRoute
 from marketred.web.routes.operator_console import temporal_ui_link
 from marketred.web.templating import render

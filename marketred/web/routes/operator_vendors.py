@@ -9,8 +9,8 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from marketred.http.deps import SessionDep
-from marketred.services import vendor_settings
 from marketred.services.errors import InvalidInput
+from marketred.services.vendors import settings as vendor_settings
 from marketred.web.routes.common import FormData, WebOperator, WebRoute, see_other
 from marketred.web.routes.notices import notice_context
 from marketred.web.templating import render

@@ -13,7 +13,7 @@ from starlette.responses import Response
 from marketred.http.deps import SessionDep
 from marketred.http.principal import WebVendorOrOperator
 from marketred.schemas.accounts import Principal
-from marketred.services import payout_queries
+from marketred.services.payouts import queries as payout_queries
 from marketred.web.charts import sales_chart_svg, weekly_totals
 from marketred.web.formatting import SANTIAGO
 from marketred.web.i18n import gettext as _

@@ -1,5 +1,5 @@
 """A buyer's personal data on the web: see and download it, correct it, delete the
-account (services/privacy.py; the same rights over the API at /api/v1/me)."""
+account (services/accounts/privacy.py; the same rights over the API at /api/v1/me)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,9 @@ from starlette.responses import Response
 from marketred.http.deps import ResourcesDep, SessionDep, SettingsDep, TemporalDep
 from marketred.http.transaction import after_commit
 from marketred.schemas.privacy import CorrectAccount, EraseAccount
-from marketred.services import accounts, auth_mail, privacy
+from marketred.services.accounts import mail as auth_mail
+from marketred.services.accounts import privacy
+from marketred.services.accounts import users as accounts
 from marketred.services.errors import Conflict, InvalidInput, Unavailable
 from marketred.web.i18n import gettext as _
 from marketred.web.routes.common import FormData, FormState, WebBuyer, WebRoute, see_other

@@ -11,8 +11,8 @@ from starlette.responses import JSONResponse, Response
 from marketred.http.deps import SessionDep, TemporalDep
 from marketred.schemas.quotes import CancelQuote
 from marketred.services import quotes
+from marketred.services.catalog.images import quote_line_images
 from marketred.services.errors import Conflict, Unavailable
-from marketred.services.product_images import quote_line_images
 from marketred.web.routes.common import FormData, WebBuyer, WebPrincipal, WebRoute, see_other
 from marketred.web.routes.forms import request_key
 from marketred.web.routes.notices import notice_context

@@ -1,5 +1,5 @@
 """Reports: sales, commission, refunds and payouts per month and vendor, from the ledger
-(services/reports.py). Operators see every vendor (`/operador/informes`), vendor staff
+(services/ledger/reports.py). Operators see every vendor (`/operador/informes`), vendor staff
 their own (`/vendedor/informes`); a table, a server-rendered SVG chart and a CSV."""
 
 from __future__ import annotations
@@ -11,8 +11,9 @@ from starlette.responses import Response
 
 from marketred.http.deps import SessionDep
 from marketred.schemas.accounts import Principal
-from marketred.services import catalog_public, reports
+from marketred.services.catalog import public as catalog_public
 from marketred.services.errors import InvalidInput
+from marketred.services.ledger import reports
 from marketred.web.charts import WeekTotals, sales_chart_svg
 from marketred.web.formatting import SANTIAGO
 from marketred.web.i18n import gettext as _

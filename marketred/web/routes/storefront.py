@@ -10,8 +10,10 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from marketred.http.deps import SessionDep
-from marketred.services import catalog_public, featured, product_images
-from marketred.services.search import search_products
+from marketred.services.catalog import featured
+from marketred.services.catalog import images as product_images
+from marketred.services.catalog import public as catalog_public
+from marketred.services.catalog.search import search_products
 from marketred.web.routes.common import OptionalWebPrincipal, WebRoute
 from marketred.web.routes.notices import notice_context
 from marketred.web.templating import render
@@ -38,7 +40,7 @@ async def home(request: Request, session: SessionDep, principal: OptionalWebPrin
     del principal  # the layout reads it from request.state
     vendors = await catalog_public.vendor_choices(session)
     latest = await search_products(session, q="", vendor=None, limit=8, offset=0)
-    # The "Destacados" row: what operators feature now (services/featured.py).
+    # The "Destacados" row: what operators feature now (services/catalog/featured.py).
     highlighted = [
         await catalog_public.get_product(session, pid)
         for pid in (await featured.featured_product_ids(session))[:8]

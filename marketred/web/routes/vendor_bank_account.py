@@ -1,6 +1,6 @@
 """Vendor back office: the bank account payouts are sent to, and who changed it when.
 
-Saving a change is logged and mailed to the vendor (services/vendor_bank_accounts.py);
+Saving a change is logged and mailed to the vendor (services/payouts/bank_accounts.py);
 payouts waiting for an account are nudged to go on."""
 
 from __future__ import annotations
@@ -12,7 +12,8 @@ from starlette.responses import Response
 from marketred.http.deps import ResourcesDep, SessionDep, SettingsDep
 from marketred.http.transaction import after_commit
 from marketred.schemas.banking import ACCOUNT_TYPES, BANKS, BankAccountIn
-from marketred.services import payout_commands, vendor_bank_accounts
+from marketred.services.payouts import bank_accounts as vendor_bank_accounts
+from marketred.services.payouts import commands as payout_commands
 from marketred.web.i18n import gettext as _
 from marketred.web.routes.common import FormData, FormState, WebRoute, WebVendor, see_other
 from marketred.web.routes.notices import notice_context

@@ -19,8 +19,10 @@ from marketred.http.deps import ResourcesDep, SessionDep
 from marketred.http.indexing import tell_indexer
 from marketred.http.resources import Resources
 from marketred.schemas.catalog import ProductIn, ProductPatch, VariantIn, VariantPatch
-from marketred.services import catalog, catalog_import, product_images
-from marketred.services.catalog_csv import MAX_BYTES
+from marketred.services.catalog import csv_import as catalog_import
+from marketred.services.catalog import images as product_images
+from marketred.services.catalog import products as catalog
+from marketred.services.catalog.csv_reader import MAX_BYTES
 from marketred.services.errors import InvalidInput
 from marketred.web.i18n import gettext as _
 from marketred.web.routes.common import (

@@ -21,8 +21,8 @@ from marketred.schemas.quotes import (
     ShipQuote,
 )
 from marketred.services import quotes
+from marketred.services.catalog.images import quote_line_images
 from marketred.services.errors import Conflict, InvalidInput
-from marketred.services.product_images import quote_line_images
 from marketred.web.i18n import gettext as _
 from marketred.web.routes.common import FormData, FormState, WebRoute, WebVendor, see_other
 from marketred.web.routes.deadline_forms import extend_from_form

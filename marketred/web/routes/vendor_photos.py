@@ -10,10 +10,10 @@ from starlette.datastructures import UploadFile
 from starlette.responses import Response
 
 from marketred.http.deps import ResourcesDep, SessionDep, SettingsDep
-from marketred.services import product_images
+from marketred.services.catalog import images as product_images
+from marketred.services.catalog.image_processing import MAX_BYTES
+from marketred.services.catalog.media_store import media_store
 from marketred.services.errors import InvalidInput, Reason
-from marketred.services.image_processing import MAX_BYTES
-from marketred.services.media_store import media_store
 from marketred.web.routes.common import FormData, WebRoute, WebVendor
 from marketred.web.routes.vendor_catalog import _edit_page, _saved
 

@@ -1,5 +1,5 @@
 """Vendor back office: the store's contact, description and deadlines (within the
-operator's bounds), and the log of who changed what (services/vendor_settings.py)."""
+operator's bounds), and the log of who changed what (services/vendors/settings.py)."""
 
 from __future__ import annotations
 
@@ -11,10 +11,10 @@ from starlette.datastructures import UploadFile
 from starlette.responses import Response
 
 from marketred.http.deps import ResourcesDep, SessionDep, SettingsDep
-from marketred.services import vendor_settings
+from marketred.services.catalog.image_processing import MAX_BYTES
+from marketred.services.catalog.media_store import media_store
 from marketred.services.errors import InvalidInput, Reason
-from marketred.services.image_processing import MAX_BYTES
-from marketred.services.media_store import media_store
+from marketred.services.vendors import settings as vendor_settings
 from marketred.settings import Settings
 from marketred.web.i18n import gettext as _
 from marketred.web.routes.common import FormData, FormState, WebRoute, WebVendor, see_other

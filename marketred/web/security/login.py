@@ -9,7 +9,7 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import RedirectResponse, Response
 
-from marketred.services import oidc, sessions
+from marketred.services.accounts import oidc, sessions
 from marketred.web.security.cookies import (
     SESSION_COOKIE,
     clear_cookie,

@@ -15,7 +15,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from marketred.services import accounts, sessions
+from marketred.services.accounts import sessions
+from marketred.services.accounts import users as accounts
 from marketred.settings import Settings
 from marketred.web.security.cookies import (
     ANON_COOKIE,

@@ -4,7 +4,7 @@ Revision ID: 0019_mail_outbox
 Revises: 0012_quote_refund_held
 Create Date: 2026-12-01 21:45:00
 
-`quote_notifications` becomes the quote mail outbox (services/notifications.py): a row
+`quote_notifications` becomes the quote mail outbox (services/quotes/notifications.py): a row
 is written `sending` with the mail's Message-ID and committed, the mail server is called
 outside any transaction, then the row is marked `sent`. A retry that finds `sending`
 sends again with the same Message-ID. Rows from before were all sent.

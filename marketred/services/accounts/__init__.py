@@ -1,0 +1,1 @@
+"""Accounts: people, credentials, sessions, tokens, authorization, privacy rights."""

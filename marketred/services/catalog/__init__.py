@@ -1,0 +1,1 @@
+"""The catalog: vendors' products and photos, public reads, search, carts, featured."""

@@ -1,0 +1,1 @@
+"""The business directory: company sync in, indexer push out, the site theme."""

@@ -1,0 +1,1 @@
+"""The ledger: double-entry postings; reports and reconciliation read it."""

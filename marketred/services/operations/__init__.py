@@ -1,0 +1,1 @@
+"""Operations: idempotency keys, gauges and /metrics access, the demo data."""

@@ -1,0 +1,1 @@
+"""Payouts: gathering a vendor's sales, deciding, transferring, bank files, reports."""

@@ -1,0 +1,1 @@
+"""Vendors: creation and the settings their staff and operators set."""
