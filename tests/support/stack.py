@@ -69,6 +69,11 @@ def stack_env(home: Path, database_url: str | None) -> dict[str, str]:
         # these suites wait for workflows to close (mail, erasure); returns have their
         # own tests (tests/quotes/test_workflow_returns.py).
         "MARKETRED_RETURN_WINDOW_DAYS": "0",
+        # Every browser of a suite signs in and registers from 127.0.0.1, like many people
+        # behind one proxy; on a quiet machine a suite signs in more than 30 times a minute.
+        # The per-IP limits have their own tests (tests/accounts/test_abuse_limits.py).
+        "MARKETRED_LOGIN_PER_IP_MINUTE": "1000",
+        "MARKETRED_REGISTER_PER_IP_HOUR": "1000",
         "PYTHONUNBUFFERED": "1",
     }
     env.pop("DATABASE_URL", None)
