@@ -68,7 +68,8 @@ async def stack(
     catcher = start_catcher(tmp_path / "mail", "127.0.0.1", port)
     sessions = create_session_factory(engine)
     world = FakeWorld()
-    real = {"publish_quote", "project_quote", "send_quote_notification"}
+    quote_acts = QuoteActivities(sessions)
+    real = {"publish_quote", "project_quote", "send_quote_notification", "reserve_stock"}
     fakes = [a for a in world.activities() if a.__temporal_activity_definition.name not in real]  # type: ignore[attr-defined]
     worker = Worker(
         dev_server_env.client,
@@ -76,7 +77,8 @@ async def stack(
         workflows=[QuoteWorkflow],
         activities=[
             PublishActivities(sessions, local).publish_quote,
-            QuoteActivities(sessions).project_quote,
+            quote_acts.project_quote,
+            quote_acts.reserve_stock,
             NotificationActivities(sessions, local).send_quote_notification,
             *fakes,
         ],
@@ -86,7 +88,9 @@ async def stack(
             local, make_resources(local, engine, sessions, http, dev_server_env.client)
         )
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as api:
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://testserver", timeout=60
+        ) as api:
             yield Stack(api, local, world, dev_server_env, tmp_path / "mail")
     catcher.stop()
 

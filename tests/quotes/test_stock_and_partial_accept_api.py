@@ -7,80 +7,23 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
-from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Worker
 
-from marketred.activities.notifications import NotificationActivities
-from marketred.activities.quote_publish import PublishActivities
-from marketred.activities.quotes import QuoteActivities
-from marketred.app import create_app
-from marketred.sandbox.mailcatcher import start_catcher
 from marketred.schemas.payments import PaymentNotified
 from marketred.schemas.quotes import StockItem
 from marketred.services.catalog import stock
 from marketred.settings import Settings
 from marketred.store.models import Quote, StockReservation, Variant
 from marketred.store.session import create_session_factory
-from marketred.workflows.quote_workflow import QuoteWorkflow
-from tests.quotes.fakes import FakeWorld
-from tests.quotes.test_quotes_api import Stack
-from tests.support.api import make_resources
+from tests.quotes.test_quotes_api import Stack, stack  # the dev-server stack
 from tests.support.factories import auth_headers, make_product, make_user, make_vendor
-from tests.support.ports import free_port
-from tests.support.temporal import unique_task_queue
 
 pytestmark = pytest.mark.db
-
-REAL = {"publish_quote", "project_quote", "send_quote_notification", "reserve_stock"}
-
-
-@pytest.fixture
-async def stack(
-    settings: Settings,
-    engine: AsyncEngine,
-    dev_server_env: WorkflowEnvironment,
-    tmp_path: Path,
-) -> AsyncIterator[Stack]:
-    port = free_port()
-    tq = unique_task_queue()
-    local = settings.model_copy(
-        update={"temporal_task_queue": tq, "smtp_url": f"smtp://127.0.0.1:{port}", "home": tmp_path}
-    )
-    catcher = start_catcher(tmp_path / "mail", "127.0.0.1", port)
-    sessions = create_session_factory(engine)
-    world = FakeWorld()
-    fakes = [a for a in world.activities() if a.__temporal_activity_definition.name not in REAL]  # type: ignore[attr-defined]
-    quote_acts = QuoteActivities(sessions)
-    worker = Worker(
-        dev_server_env.client,
-        task_queue=tq,
-        workflows=[QuoteWorkflow],
-        activities=[
-            PublishActivities(sessions, local).publish_quote,
-            quote_acts.project_quote,
-            quote_acts.reserve_stock,
-            NotificationActivities(sessions, local).send_quote_notification,
-            *fakes,
-        ],
-    )
-    async with httpx.AsyncClient(timeout=30) as http, worker:
-        app = create_app(
-            local, make_resources(local, engine, sessions, http, dev_server_env.client)
-        )
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(
-            transport=transport, base_url="http://testserver", timeout=60
-        ) as api:
-            yield Stack(api, local, world, dev_server_env, tmp_path / "mail")
-    catcher.stop()
+__all__ = ["stack"]  # the fixture, shared with test_quotes_api
 
 
 async def _shop(
