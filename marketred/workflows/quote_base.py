@@ -52,6 +52,10 @@ POLL_YOUNG_MAX = timedelta(minutes=30)
 POLL_OLD_FIRST = timedelta(minutes=30)
 POLL_OLD_MAX = timedelta(hours=3)
 
+# Request-path Khipu calls (an HTTP request waits on the update): past this, the update
+# fails with NoAnswer and the API answers 503 (0.2.0).
+REQUEST_PATH = timedelta(seconds=30)
+
 
 class QuoteWorkflowBase:
     """State, timeline and side effects; the lifecycle itself is in QuoteWorkflow.
@@ -171,6 +175,12 @@ class QuoteWorkflowBase:
         self._refresh_visibility()
 
     # --- side effects ------------------------------------------------------------
+
+    async def _published(self, event: NotificationEvent | None) -> QuoteState:
+        """An update's last step, its transition recorded: publish it (mailing about
+        `event`) and answer with the new state."""
+        await self._publish(event)
+        return self._snapshot()
 
     async def _publish(
         self, event: NotificationEvent | None = None, *, first: bool = False
@@ -428,3 +438,7 @@ class QuoteWorkflowBase:
             raise ApplicationError(
                 why, *refusal_details(why), type="QuoteStateConflict", non_retryable=True
             )
+
+    def _refuse(self, why: str | None) -> None:
+        """Refuse for the reason a rule gave (`quote_rules`), if it gave one."""
+        self._refuse_unless(why is None, why or "")
