@@ -178,28 +178,17 @@ async def _update(
 class _ByCommand(Protocol):
     """A decision that records who took it."""
 
-    def __call__(
-        self,
-        client: Client,
-        session: AsyncSession,
-        payout_id: uuid.UUID,
-        by: uuid.UUID | None,
-        key: str | None = None,
-    ) -> Awaitable[PayoutDecisionResult]: ...
+    def __call__(self, client: Client, session: AsyncSession, payout_id: uuid.UUID,
+                 by: uuid.UUID | None, key: str | None = None,
+                 ) -> Awaitable[PayoutDecisionResult]: ...  # fmt: skip
 
 
 class _TextCommand(Protocol):
     """A decision with a text (a reason, the bank's reference) and who took it."""
 
-    def __call__(
-        self,
-        client: Client,
-        session: AsyncSession,
-        payout_id: uuid.UUID,
-        text: str,
-        by: uuid.UUID | None,
-        key: str | None = None,
-    ) -> Awaitable[PayoutDecisionResult]: ...
+    def __call__(self, client: Client, session: AsyncSession, payout_id: uuid.UUID, text: str,
+                 by: uuid.UUID | None, key: str | None = None,
+                 ) -> Awaitable[PayoutDecisionResult]: ...  # fmt: skip
 
 
 def _decision(
@@ -211,16 +200,10 @@ def _decision(
     """The command `(client, session, payout_id, *args, key=None)`: the workflow update
     `update` with `make(*args)`, from the statuses `allowed`."""
 
-    async def command(
-        client: Client,
-        session: AsyncSession,
-        payout_id: uuid.UUID,
-        *args: Any,
-        key: str | None = None,
-    ) -> PayoutDecisionResult:
-        arg = make(*args)
+    async def command(client: Client, session: AsyncSession, payout_id: uuid.UUID, *args: Any,
+                      key: str | None = None) -> PayoutDecisionResult:  # fmt: skip
         return await _update(
-            client, session, payout_id, update, arg, allowed=allowed, key=key,
+            client, session, payout_id, update, make(*args), allowed=allowed, key=key,
             result_type=result_type,
         )  # fmt: skip
 
