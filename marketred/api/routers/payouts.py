@@ -25,6 +25,7 @@ from marketred.http.deps import (
     TemporalDep,
     VendorOrOperator,
 )
+from marketred.http.downloads import csv_attachment
 from marketred.schemas.common import Page
 from marketred.schemas.payouts import (
     BankFileOut,
@@ -88,11 +89,7 @@ async def download_bank_file(
     """The file to upload to the bank. The first download closes it: every later one is
     the same bytes, and payouts approved afterwards go into the run's next file."""
     name, body = await payout_bank_files.download(session, bank_file_id, principal.user_id)
-    return Response(
-        body,
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
-    )
+    return csv_attachment(name, body)
 
 
 @router.get("/payouts/{payout_id}")
@@ -107,11 +104,7 @@ async def payout_report(
     payout_id: uuid.UUID, principal: VendorOrOperator, session: SessionDep
 ) -> Response:
     filename, body = await payout_queries.report_csv(session, principal, payout_id)
-    return Response(
-        body,
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-    )
+    return csv_attachment(filename, body)
 
 
 def _decision(
