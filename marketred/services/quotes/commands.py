@@ -13,7 +13,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, Protocol, TypeVar
+from typing import Any, Literal, Protocol, TypeVar
 
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -154,6 +154,13 @@ async def _act(
     return await get_quote(session, who, quote_id)
 
 
+def _side(
+    who: Principal, party: Literal["buyer", "vendor"]
+) -> Literal["buyer", "vendor", "operator"]:
+    """Who acts: an operator acting as one, or the party itself."""
+    return "operator" if who.is_operator else party
+
+
 class BodyCommand(Protocol[B]):
     """A quote action with the caller's request body."""
 
@@ -202,7 +209,7 @@ async def cancel_quote(
     key: str | None = None,
 ) -> QuoteOut:
     quote = await quote_for(session, who, quote_id, "cancel")
-    actor = "operator" if who.is_operator else "buyer"
+    actor = _side(who, "buyer")
     await _update(
         session,
         temporal,
@@ -247,16 +254,12 @@ ship_quote: BodyCommand[ShipQuote] = _command(
     SHIP, lambda _who, body: MarkShippedInput(carrier=body.carrier, tracking=body.tracking)
 )
 confirm_delivery: Command = _command(
-    DELIVER, lambda who: ConfirmDeliveryInput(actor="operator" if who.is_operator else "buyer")
+    DELIVER, lambda who: ConfirmDeliveryInput(actor=_side(who, "buyer"))
 )
 extend_deadline: BodyCommand[ExtendDeadlineBody] = _command(
     EXTEND,
     lambda who, body: ExtendDeadlineInput(
-        actor="operator" if who.is_operator else "vendor",
-        deadline=body.deadline,
-        hours=body.hours,
-        reason=body.reason,
-        by_user=who.user_id,
+        **body.model_dump(), actor=_side(who, "vendor"), by_user=who.user_id
     ),
 )
 # Operators: read a held payment back from Khipu (after Khipu fixed it, or to see whether
@@ -283,12 +286,7 @@ request_return: BodyCommand[ReturnRequestBody] = _command(
 # decides a declined (disputed) one.
 decide_return: BodyCommand[ReturnDecisionBody] = _command(
     DECIDE_RETURN,
-    lambda who, body: DecideReturnInput(
-        actor="operator" if who.is_operator else "vendor",
-        approve=body.approve,
-        amount=body.amount,
-        note=body.note,
-    ),
+    lambda who, body: DecideReturnInput(**body.model_dump(), actor=_side(who, "vendor")),
 )
 # Operators: refund part of a completed quote (until its return window closes).
 refund_part: BodyCommand[RefundBody] = _command(
