@@ -11,7 +11,7 @@ from fastapi import APIRouter, BackgroundTasks, Query
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from marketred.api.actions import ActionCall, OptionalBody, Work, add_action
+from marketred.api.actions import ActionCall, OptionalBody, add_action
 from marketred.api.idempotent import Idempotent
 from marketred.http.deps import (
     BuyerPrincipal,
@@ -118,17 +118,6 @@ async def get_quote(
     )
 
 
-def _command(command: Callable[..., Awaitable[QuoteOut]]) -> Work[QuoteOut]:
-    """A quote command as an action's work: `command(session, temporal, who, quote_id[,
-    body], key=…)`, the shape every one in services/quotes/commands.py has."""
-
-    def work(call: ActionCall, key: str | None) -> Awaitable[QuoteOut]:
-        body = () if call.body is None else (call.body,)
-        return command(call.session, call.temporal, call.principal, call.target_id, *body, key=key)
-
-    return work
-
-
 def _action(
     action: str,
     name: str,
@@ -136,12 +125,21 @@ def _action(
     body: type[BaseModel] | OptionalBody[Any] | None = None,
     doc: str | None = None,
 ) -> None:
-    """`POST /api/v1/quotes/{quote_id}/<action>` → the command; answers the quote."""
+    """`POST /api/v1/quotes/{quote_id}/<action>` (operation `name`, described by `doc`) →
+    `command(session, temporal, who, quote_id[, body], key=…)`, the shape of every quote
+    command; answers the quote."""
+
+    async def work(call: ActionCall, key: str | None) -> QuoteOut:
+        given = () if call.body is None else (call.body,)
+        return await command(
+            call.session, call.temporal, call.principal, call.target_id, *given, key=key
+        )
+
     add_action(
         router,
         f"/{{quote_id}}/{action}",
         name,
-        _command(command),
+        work,
         principal=CurrentPrincipal,
         response_model=QuoteOut,
         body=body,
