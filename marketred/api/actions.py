@@ -8,11 +8,13 @@ and registers it under the route's own name and docstring, so the OpenAPI operat
 (operationId, summary, description, request body, response) is what a hand-written
 handler with those parameters would give:
 
-    add_action(router, "/{quote_id}/accept", "accept_quote", quote_command(quotes.accept_quote),
+    add_action(router, "/{quote_id}/accept", "accept_quote", work,
                principal=CurrentPrincipal, response_model=QuoteOut, body=AcceptQuote)
 
-The work receives an `ActionCall` (what the request carried) and the caller-scoped key
-(None without a header), from which the service derives the Temporal update id."""
+(each router wraps this in its own one-line form, e.g. `_action("accept", …)` in
+routers/quotes.py). The work receives an `ActionCall` (what the request carried) and the
+caller-scoped key (None without a header), from which the service derives the Temporal
+update id."""
 
 from __future__ import annotations
 
