@@ -19,13 +19,11 @@ from temporalio.exceptions import ActivityError, ApplicationError
 with workflow.unsafe.imports_passed_through():
     from marketred.schemas import search_attributes as sa
     from marketred.schemas import temporal_contracts as c
-    from marketred.schemas.ledger import PostRefundInput
     from marketred.schemas.money import format_clp
     from marketred.schemas.payments import (
         CheckPaymentInput,
         PaymentCheck,
         PollPaymentInput,
-        RefundInput,
     )
     from marketred.schemas.problems import refusal_details
     from marketred.schemas.quotes import (
@@ -302,28 +300,6 @@ class QuoteWorkflowBase:
 
     async def _delete_payment(self) -> None:
         await self._steps.run(c.DELETE_KHIPU_PAYMENT, self._payment_input())
-
-    async def _refund(self, reason: str, *, post_to_ledger: bool) -> int:
-        assert self.s.payment is not None
-        result = await self._steps.run(
-            c.REFUND_KHIPU_PAYMENT,
-            RefundInput(
-                quote_id=self._in.quote_id,
-                workflow_id=workflow.info().workflow_id,
-                khipu_payment_id=self.s.payment.khipu_payment_id,
-                amount=self._total,
-                reason=reason,
-            ),
-            timeout=timedelta(minutes=2),
-        )
-        assert result is not None
-        self.s.refunded = result.refunded_amount or self._total
-        if post_to_ledger:
-            await self._steps.run(
-                c.POST_REFUND_TO_LEDGER,
-                PostRefundInput(quote_id=self._in.quote_id, amount=self.s.refunded, reason=reason),
-            )
-        return self.s.refunded
 
     # --- waiting -----------------------------------------------------------------
 
