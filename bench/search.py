@@ -8,8 +8,11 @@ and their ratio.
     .venv/bin/python bench/search.py                       # embedded PostgreSQL in a temp dir
     .venv/bin/python bench/search.py --admin-url postgresql://postgres@localhost/postgres
     .venv/bin/python bench/search.py --products 20000 --vendors 50 --rounds 10
+    .venv/bin/python bench/search.py --url postgresql://…/mr_dev   # an already loaded database
 
-The scratch database is dropped at the end (the embedded server is stopped too).
+The scratch database is dropped at the end (the embedded server is stopped too); a
+database given with --url is migrated to head but neither loaded nor dropped, so runs of
+two checkouts can alternate on the same data minutes apart.
 """
 
 from __future__ import annotations
@@ -46,6 +49,14 @@ async def load(url: str, products: int, vendors: int) -> list[uuid.UUID]:
         f"in {time.perf_counter() - started:.1f}s"
     )
     return [row[0] for row in catalog.products]
+
+
+async def _product_ids(url: str) -> list[uuid.UUID]:
+    engine = create_engine(url, pool_size=1)
+    async with engine.connect() as conn:
+        ids = [row[0] for row in await conn.execute(text("SELECT id FROM products"))]
+    await engine.dispose()
+    return ids
 
 
 def _pct(samples: list[float], p: float) -> float:
@@ -142,11 +153,18 @@ def main() -> None:
     parser.add_argument("--products", type=int, default=100_000)
     parser.add_argument("--vendors", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=20)
+    parser.add_argument("--url", help="an already loaded database (kept; not reloaded)")
     parser.add_argument(
         "--explain", action="append", default=[], metavar="Q", help="print the plans for Q"
     )
     args = parser.parse_args()
 
+    if args.url:
+        upgrade(args.url)
+        asyncio.run(measure(args.url, asyncio.run(_product_ids(args.url)), args.rounds, args.vendors))
+        if args.explain:
+            asyncio.run(explain(args.url, args.explain))
+        return
     folder, server = None, None
     admin = args.admin_url
     if admin is None:
