@@ -9,16 +9,20 @@ and their ratio.
     .venv/bin/python bench/search.py --admin-url postgresql://postgres@localhost/postgres
     .venv/bin/python bench/search.py --products 20000 --vendors 50 --rounds 10
     .venv/bin/python bench/search.py --url postgresql://…/mr_dev   # an already loaded database
+    .venv/bin/python bench/search.py --url postgresql://…/mr_base --checkout /work/main
 
 The scratch database is dropped at the end (the embedded server is stopped too); a
-database given with --url is migrated to head but neither loaded nor dropped, so runs of
-two checkouts can alternate on the same data minutes apart.
+database given with --url is migrated to head (of the checkout timed) but neither loaded
+nor dropped, so two checkouts can be timed on copies of the same data
+(`CREATE DATABASE mr_base TEMPLATE mr_dev` before the newer checkout migrates it)
+minutes apart; --checkout DIR imports the search code from DIR instead of this checkout.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import random
 import shutil
 import statistics
@@ -31,7 +35,18 @@ from typing import Any
 
 from sqlalchemy import event, text
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+# --checkout DIR times another checkout's search code (e.g. main's, as the baseline) on
+# the same data: it has to be on the path before marketred is imported.
+sys.path.insert(
+    0,
+    str(
+        Path(
+            sys.argv[sys.argv.index("--checkout") + 1]
+            if "--checkout" in sys.argv[:-1]
+            else Path(__file__).parents[1]
+        ).resolve()
+    ),
+)
 
 from bench import spanish_catalog
 from marketred.services.catalog import search
@@ -73,6 +88,7 @@ async def measure(url: str, product_ids: list[uuid.UUID], rounds: int, vendors: 
     hits: dict[str, int] = {}
     per_query: dict[str, list[float]] = {}
 
+    load_before = os.getloadavg()
     async with sessions() as session:
         for round_no in range(rounds + 2):  # two warm-up rounds are discarded
             keep = round_no >= 2
@@ -99,6 +115,9 @@ async def measure(url: str, product_ids: list[uuid.UUID], rounds: int, vendors: 
                     pk_ms.append(pk_elapsed)
                     per_query.setdefault(q, []).append(elapsed)
     await engine.dispose()
+    load_after = os.getloadavg()
+    if not search_ms:
+        return
     print(f"\n{'query':24}{'matches':>10}{'p50 ms':>10}{'max ms':>10}")
     for q, n in hits.items():
         print(f"{q:24}{n:10d}{statistics.median(per_query[q]):10.2f}{max(per_query[q]):10.2f}")
@@ -109,6 +128,11 @@ async def measure(url: str, product_ids: list[uuid.UUID], rounds: int, vendors: 
     print(f"{'search (query mix)':24}{s50:10.2f}{s99:10.2f}{statistics.mean(search_ms):10.2f}")
     print(f"{'product by primary key':24}{k50:10.2f}{k99:10.2f}{statistics.mean(pk_ms):10.2f}")
     print(f"{'ratio search / pk':24}{s50 / k50:10.1f}{s99 / k99:10.1f}")
+    print(
+        "load average (1/5/15 min) before {:.2f} {:.2f} {:.2f}, after {:.2f} {:.2f} {:.2f}".format(
+            *load_before, *load_after
+        )
+    )
 
 
 async def explain(url: str, queries: list[str]) -> None:
@@ -154,14 +178,17 @@ def main() -> None:
     parser.add_argument("--vendors", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=20)
     parser.add_argument("--url", help="an already loaded database (kept; not reloaded)")
+    parser.add_argument("--checkout", help="time the search code of this checkout instead")
     parser.add_argument(
         "--explain", action="append", default=[], metavar="Q", help="print the plans for Q"
     )
     args = parser.parse_args()
+    print(f"search code: {search.__file__}")
 
     if args.url:
         upgrade(args.url)
-        asyncio.run(measure(args.url, asyncio.run(_product_ids(args.url)), args.rounds, args.vendors))
+        product_ids = asyncio.run(_product_ids(args.url))
+        asyncio.run(measure(args.url, product_ids, args.rounds, args.vendors))
         if args.explain:
             asyncio.run(explain(args.url, args.explain))
         return

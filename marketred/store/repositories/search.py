@@ -142,7 +142,9 @@ def _hits(mode: str | None, where: list[str]) -> str:
     )
 
 
-def _sql(f: SearchFilters, mode: str | None, *, correct: bool = False) -> tuple[str, dict[str, Any]]:
+def _sql(
+    f: SearchFilters, mode: str | None, *, correct: bool = False
+) -> tuple[str, dict[str, Any]]:
     params: dict[str, Any] = {"limit": f.limit, "offset": f.offset, "cap": MAX_CANDIDATES + 1}
     if mode is not None:
         params["q"] = f.q
