@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib.util
 import os
 import random
 import shutil
@@ -79,7 +80,21 @@ def _pct(samples: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
-async def measure(url: str, product_ids: list[uuid.UUID], rounds: int, vendors: int) -> None:
+def _baseline(checkout: str) -> Any:
+    """Another checkout's `store/repositories/search.py` (it imports only SQLAlchemy)."""
+    path = Path(checkout) / "marketred/store/repositories/search.py"
+    spec = importlib.util.spec_from_file_location("baseline_search_repo", path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+async def measure(
+    url: str, product_ids: list[uuid.UUID], rounds: int, vendors: int, against: str | None = None
+) -> None:
     engine = create_engine(url, pool_size=2)
     sessions = create_session_factory(engine)
     rng = random.Random(7)
@@ -87,6 +102,9 @@ async def measure(url: str, product_ids: list[uuid.UUID], rounds: int, vendors: 
     pk_ms: list[float] = []
     hits: dict[str, int] = {}
     per_query: dict[str, list[float]] = {}
+    base = _baseline(against) if against else None
+    base_ms: list[float] = []
+    base_per_query: dict[str, list[float]] = {}
 
     load_before = os.getloadavg()
     async with sessions() as session:
@@ -106,6 +124,16 @@ async def measure(url: str, product_ids: list[uuid.UUID], rounds: int, vendors: 
                 )
                 elapsed = (time.perf_counter() - t0) * 1000
                 hits[q] = page.total
+                # A plan setting a search made for its own transaction must not change the
+                # primary-key fetch's (or the baseline's) plans; outside the timings.
+                await session.execute(text("RESET plan_cache_mode"))
+                if base is not None:
+                    filters = base.SearchFilters(q, vendor, category, lo, hi, 20, 0)
+                    t0 = time.perf_counter()
+                    await base.search_products(session, filters)
+                    if keep:
+                        base_ms.append((time.perf_counter() - t0) * 1000)
+                        base_per_query.setdefault(q, []).append(base_ms[-1])
                 pid = rng.choice(product_ids)
                 t0 = time.perf_counter()
                 await session.execute(text("SELECT * FROM products WHERE id = :id"), {"id": pid})
@@ -118,9 +146,14 @@ async def measure(url: str, product_ids: list[uuid.UUID], rounds: int, vendors: 
     load_after = os.getloadavg()
     if not search_ms:
         return
-    print(f"\n{'query':24}{'matches':>10}{'p50 ms':>10}{'max ms':>10}")
+    print(f"\n{'query':24}{'matches':>10}{'p50 ms':>10}{'max ms':>10}", end="")
+    print(f"{'base p50':>10}{'base max':>10}" if base else "")
     for q, n in hits.items():
-        print(f"{q:24}{n:10d}{statistics.median(per_query[q]):10.2f}{max(per_query[q]):10.2f}")
+        print(
+            f"{q:24}{n:10d}{statistics.median(per_query[q]):10.2f}{max(per_query[q]):10.2f}", end=""
+        )
+        b = base_per_query.get(q)
+        print(f"{statistics.median(b):10.2f}{max(b):10.2f}" if b else "")
     s50, s99 = _pct(search_ms, 50), _pct(search_ms, 99)
     k50, k99 = _pct(pk_ms, 50), _pct(pk_ms, 99)
     print(f"\nsamples: {len(search_ms)} searches, {len(pk_ms)} primary-key fetches")
@@ -128,6 +161,10 @@ async def measure(url: str, product_ids: list[uuid.UUID], rounds: int, vendors: 
     print(f"{'search (query mix)':24}{s50:10.2f}{s99:10.2f}{statistics.mean(search_ms):10.2f}")
     print(f"{'product by primary key':24}{k50:10.2f}{k99:10.2f}{statistics.mean(pk_ms):10.2f}")
     print(f"{'ratio search / pk':24}{s50 / k50:10.1f}{s99 / k99:10.1f}")
+    if base_ms:
+        b50, b99 = _pct(base_ms, 50), _pct(base_ms, 99)
+        print(f"{'baseline (--against)':24}{b50:10.2f}{b99:10.2f}{statistics.mean(base_ms):10.2f}")
+        print(f"{'ratio baseline / pk':24}{b50 / k50:10.1f}{b99 / k99:10.1f}")
     print(
         "load average (1/5/15 min) before {:.2f} {:.2f} {:.2f}, after {:.2f} {:.2f} {:.2f}".format(
             *load_before, *load_after
@@ -180,6 +217,11 @@ def main() -> None:
     parser.add_argument("--url", help="an already loaded database (kept; not reloaded)")
     parser.add_argument("--checkout", help="time the search code of this checkout instead")
     parser.add_argument(
+        "--against",
+        metavar="DIR",
+        help="also time DIR's store/repositories/search.py, interleaved in the same session",
+    )
+    parser.add_argument(
         "--explain", action="append", default=[], metavar="Q", help="print the plans for Q"
     )
     args = parser.parse_args()
@@ -188,7 +230,7 @@ def main() -> None:
     if args.url:
         upgrade(args.url)
         product_ids = asyncio.run(_product_ids(args.url))
-        asyncio.run(measure(args.url, product_ids, args.rounds, args.vendors))
+        asyncio.run(measure(args.url, product_ids, args.rounds, args.vendors, args.against))
         if args.explain:
             asyncio.run(explain(args.url, args.explain))
         return
@@ -202,7 +244,7 @@ def main() -> None:
         url = embedded_db.ensure_database_sync(admin, name, fresh=True)
         upgrade(url)
         product_ids = asyncio.run(load(url, args.products, args.vendors))
-        asyncio.run(measure(url, product_ids, args.rounds, args.vendors))
+        asyncio.run(measure(url, product_ids, args.rounds, args.vendors, args.against))
         if args.explain:
             asyncio.run(explain(url, args.explain))
     finally:

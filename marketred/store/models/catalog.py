@@ -5,7 +5,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
-    BigInteger,
     CheckConstraint,
     Computed,
     ForeignKey,
@@ -54,10 +53,6 @@ class Product(UUIDPk, Timestamps, Base):
         Computed("to_tsvector('spanish'::regconfig, marketred_unaccent(name))", persisted=True),
         deferred=True,
     )
-    # Lowest/highest price of the active variants, NULL when none: kept by triggers on
-    # `variants` (migration 0022) for search; never written from here.
-    listed_min_price: Mapped[int | None] = mapped_column(BigInteger, deferred=True)
-    listed_max_price: Mapped[int | None] = mapped_column(BigInteger, deferred=True)
 
 
 class SearchWord(Base):

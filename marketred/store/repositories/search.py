@@ -80,16 +80,11 @@ _CORRECTED = f"""
 """
 
 
-def _filters(f: SearchFilters, params: dict[str, Any]) -> tuple[list[str], str | None]:
-    """Visibility and filter conditions on `p` (products) and `v` (vendors); and, when a
-    price range is asked for, the condition on a product's variants `pv` that the page's
-    prices are aggregated over (None: the product's listed range is the page's).
-
-    `listed_min_price`/`listed_max_price` (migration 0022) are the range of the
-    product's active variants, NULL when it has none: visibility and a one-sided price
-    filter are conditions on the product row, no variant probe. Only a two-sided range
-    that the listed range straddles needs to look for a variant inside it."""
-    where = ["p.active", "v.active", "p.listed_min_price IS NOT NULL"]
+def _filters(f: SearchFilters, params: dict[str, Any]) -> tuple[list[str], str]:
+    """Visibility and filter conditions on `p` (products) and `v` (vendors), and the
+    condition on a product's variants `pv`."""
+    where = ["p.active", "v.active"]
+    variant_cond = ["pv.product_id = p.id", "pv.active"]
     if f.vendor_slug:
         # A value for the planner, so it can AND the vendor's rows into the text index scan.
         where.append("p.vendor_id = (SELECT id FROM vendors WHERE slug = :vendor)")
@@ -97,23 +92,14 @@ def _filters(f: SearchFilters, params: dict[str, Any]) -> tuple[list[str], str |
     if f.category:
         where.append("lower(p.category) = lower(:category)")
         params["category"] = f.category
-    if f.min_price is None and f.max_price is None:
-        return where, None
-    variant_cond = ["pv.product_id = p.id", "pv.active"]
     if f.min_price is not None:
-        where.append("p.listed_max_price >= :min_price")
         variant_cond.append("pv.price >= :min_price")
         params["min_price"] = f.min_price
     if f.max_price is not None:
-        where.append("p.listed_min_price <= :max_price")
         variant_cond.append("pv.price <= :max_price")
         params["max_price"] = f.max_price
     variants = " AND ".join(variant_cond)
-    if f.min_price is not None and f.max_price is not None:
-        where.append(
-            "(p.listed_min_price >= :min_price OR p.listed_max_price <= :max_price "
-            f"OR EXISTS (SELECT 1 FROM variants pv WHERE {variants}))"
-        )
+    where.append(f"EXISTS (SELECT 1 FROM variants pv WHERE {variants})")
     return where, variants
 
 
@@ -151,30 +137,24 @@ def _sql(
     where, variants = _filters(f, params)
     hits = _hits(mode, where)
     order = "rank DESC NULLS LAST, name, id"
-    if variants is None:
-        prices = "p.listed_min_price, p.listed_max_price"
-        lateral = ""
-    else:
-        prices = "prices.min_price, prices.max_price"
-        lateral = f"""LEFT JOIN LATERAL (
-            SELECT min(pv.price) AS min_price, max(pv.price) AS max_price
-            FROM variants pv WHERE {variants}
-        ) prices ON true"""
     # A misspelt query's correction comes back with the (empty) first answer, in the same
-    # round trip: the subquery only runs when nothing matched (an InitPlan runs when
-    # first needed, and CASE asks for it only then).
+    # round trip: the subquery is an InitPlan, which runs when first needed, and the CASE
+    # needs it only when nothing matched.
     corrected = f", CASE WHEN totals.n = 0 THEN ({_CORRECTED}) END" if correct else ""
     # One row even for an empty page, so the total always comes back in one round trip.
     sql = f"""
         WITH {hits},
         page AS (SELECT * FROM hits ORDER BY {order} LIMIT :limit OFFSET :offset)
         SELECT p.id, p.name, p.category, p.image_urls, v.id, v.slug, v.name,
-               {prices}, page.rank, totals.n{corrected}
+               prices.min_price, prices.max_price, page.rank, totals.n{corrected}
         FROM (SELECT count(*) AS n FROM hits) totals
         LEFT JOIN page ON true
         LEFT JOIN products p ON p.id = page.id
         LEFT JOIN vendors v ON v.id = p.vendor_id
-        {lateral}
+        LEFT JOIN LATERAL (
+            SELECT min(pv.price) AS min_price, max(pv.price) AS max_price
+            FROM variants pv WHERE {variants}
+        ) prices ON true
         ORDER BY page.rank DESC NULLS LAST, page.name, page.id
     """
     return sql, params
