@@ -172,6 +172,84 @@ async def measure(
     )
 
 
+def _backend_cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) of a local PostgreSQL backend, from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def cpu(url: str, product_ids: list[uuid.UUID], rounds: int, vendors: int) -> None:
+    """CPU per call — the server backend's (/proc, tick-sampled) plus this process's —
+    for the search mix and for primary-key fetches, each in its own phase on one
+    connection. CPU time hardly depends on how many others share the cores, so on a
+    busy machine this ratio says what the wall-clock one would on a quiet one (minus
+    the round-trip waits)."""
+    engine = create_engine(url, pool_size=1)
+    sessions = create_session_factory(engine)
+    rng = random.Random(11)
+    async with sessions() as session:
+        pid = int((await session.execute(text("SELECT pg_backend_pid()"))).scalar_one())
+        try:
+            _backend_cpu_s(pid)
+        except OSError:
+            print("\nCPU: the server's backend is not readable here (not local)")
+            return
+        mix = spanish_catalog.QUERIES
+        for q, by_vendor, category, lo, hi in mix * 2:  # warm-up, as in measure()
+            await search.search_products(
+                session,
+                q=q,
+                vendor="vendor-1" if by_vendor else None,
+                category=category,
+                min_price=lo,
+                max_price=hi,
+                limit=20,
+            )
+            await session.execute(text("RESET plan_cache_mode"))
+        phases: dict[str, tuple[float, float, int]] = {}
+        server0, client0, n = _backend_cpu_s(pid), time.process_time(), 0
+        for _ in range(rounds):
+            for q, by_vendor, category, lo, hi in mix:
+                vendor = f"vendor-{rng.randrange(vendors)}" if by_vendor else None
+                await search.search_products(
+                    session,
+                    q=q,
+                    vendor=vendor,
+                    category=category,
+                    min_price=lo,
+                    max_price=hi,
+                    limit=20,
+                )
+                n += 1
+        phases["search (query mix)"] = (
+            _backend_cpu_s(pid) - server0,
+            time.process_time() - client0,
+            n,
+        )
+        await session.execute(text("RESET plan_cache_mode"))
+        pk = text("SELECT * FROM products WHERE id = :id")
+        server0, client0, n = _backend_cpu_s(pid), time.process_time(), 0
+        for _ in range(rounds * len(mix) * 5):
+            await session.execute(pk, {"id": rng.choice(product_ids)})
+            n += 1
+        phases["product by primary key"] = (
+            _backend_cpu_s(pid) - server0,
+            time.process_time() - client0,
+            n,
+        )
+    await engine.dispose()
+    print(f"\n{'CPU per call, ms':24}{'server':>10}{'client':>10}{'total':>10}{'calls':>8}")
+    per_call = {}
+    for name, (server_s, client_s, count) in phases.items():
+        per_call[name] = (server_s + client_s) * 1000 / count
+        print(
+            f"{name:24}{server_s * 1000 / count:10.3f}{client_s * 1000 / count:10.3f}"
+            f"{per_call[name]:10.3f}{count:8d}"
+        )
+    ratio = per_call["search (query mix)"] / per_call["product by primary key"]
+    print(f"{'ratio search / pk (CPU)':24}{'':20}{ratio:10.1f}")
+
+
 async def explain(url: str, queries: list[str]) -> None:
     """EXPLAIN (ANALYZE, BUFFERS) of every statement the search service runs for each
     query (with its filters from the mix, the vendor filter on vendor-1)."""
@@ -231,6 +309,7 @@ def main() -> None:
         upgrade(args.url)
         product_ids = asyncio.run(_product_ids(args.url))
         asyncio.run(measure(args.url, product_ids, args.rounds, args.vendors, args.against))
+        asyncio.run(cpu(args.url, product_ids, args.rounds, args.vendors))
         if args.explain:
             asyncio.run(explain(args.url, args.explain))
         return
@@ -245,6 +324,7 @@ def main() -> None:
         upgrade(url)
         product_ids = asyncio.run(load(url, args.products, args.vendors))
         asyncio.run(measure(url, product_ids, args.rounds, args.vendors, args.against))
+        asyncio.run(cpu(url, product_ids, args.rounds, args.vendors))
         if args.explain:
             asyncio.run(explain(url, args.explain))
     finally:
