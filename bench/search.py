@@ -75,6 +75,14 @@ async def _product_ids(url: str) -> list[uuid.UUID]:
     return ids
 
 
+async def _search(
+    session: Any, q: str, vendor: str | None, category: str | None, lo: int | None, hi: int | None
+) -> Any:
+    return await search.search_products(
+        session, q=q, vendor=vendor, category=category, min_price=lo, max_price=hi, limit=20
+    )
+
+
 def _pct(samples: list[float], p: float) -> float:
     ordered = sorted(samples)
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
@@ -113,20 +121,9 @@ async def measure(
             for q, by_vendor, category, lo, hi in spanish_catalog.QUERIES:
                 vendor = f"vendor-{rng.randrange(vendors)}" if by_vendor else None
                 t0 = time.perf_counter()
-                page = await search.search_products(
-                    session,
-                    q=q,
-                    vendor=vendor,
-                    category=category,
-                    min_price=lo,
-                    max_price=hi,
-                    limit=20,
-                )
+                page = await _search(session, q, vendor, category, lo, hi)
                 elapsed = (time.perf_counter() - t0) * 1000
                 hits[q] = page.total
-                # A plan setting a search made for its own transaction must not change the
-                # primary-key fetch's (or the baseline's) plans; outside the timings.
-                await session.execute(text("RESET plan_cache_mode"))
                 if base is not None:
                     filters = base.SearchFilters(q, vendor, category, lo, hi, 20, 0)
                     t0 = time.perf_counter()
@@ -196,37 +193,19 @@ async def cpu(url: str, product_ids: list[uuid.UUID], rounds: int, vendors: int)
             return
         mix = spanish_catalog.QUERIES
         for q, by_vendor, category, lo, hi in mix * 2:  # warm-up, as in measure()
-            await search.search_products(
-                session,
-                q=q,
-                vendor="vendor-1" if by_vendor else None,
-                category=category,
-                min_price=lo,
-                max_price=hi,
-                limit=20,
-            )
-            await session.execute(text("RESET plan_cache_mode"))
+            await _search(session, q, "vendor-1" if by_vendor else None, category, lo, hi)
         phases: dict[str, tuple[float, float, int]] = {}
         server0, client0, n = _backend_cpu_s(pid), time.process_time(), 0
         for _ in range(rounds):
             for q, by_vendor, category, lo, hi in mix:
                 vendor = f"vendor-{rng.randrange(vendors)}" if by_vendor else None
-                await search.search_products(
-                    session,
-                    q=q,
-                    vendor=vendor,
-                    category=category,
-                    min_price=lo,
-                    max_price=hi,
-                    limit=20,
-                )
+                await _search(session, q, vendor, category, lo, hi)
                 n += 1
         phases["search (query mix)"] = (
             _backend_cpu_s(pid) - server0,
             time.process_time() - client0,
             n,
         )
-        await session.execute(text("RESET plan_cache_mode"))
         pk = text("SELECT * FROM products WHERE id = :id")
         server0, client0, n = _backend_cpu_s(pid), time.process_time(), 0
         for _ in range(rounds * len(mix) * 5):
@@ -267,15 +246,7 @@ async def explain(url: str, queries: list[str]) -> None:
         for q in queries:
             captured.clear()
             by_vendor, category, lo, hi = filters.get(q, (False, None, None, None))
-            await search.search_products(
-                session,
-                q=q,
-                vendor="vendor-1" if by_vendor else None,
-                category=category,
-                min_price=lo,
-                max_price=hi,
-                limit=20,
-            )
+            await _search(session, q, "vendor-1" if by_vendor else None, category, lo, hi)
             for statement, params in list(captured):
                 plan = await session.connection()
                 result = await plan.exec_driver_sql(
@@ -297,7 +268,8 @@ def main() -> None:
     parser.add_argument(
         "--against",
         metavar="DIR",
-        help="also time DIR's store/repositories/search.py, interleaved in the same session",
+        help="also time DIR's store/repositories/search.py right after each search of this "
+        "checkout, in the same session (the warm cache favours the baseline)",
     )
     parser.add_argument(
         "--explain", action="append", default=[], metavar="Q", help="print the plans for Q"

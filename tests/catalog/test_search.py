@@ -127,9 +127,8 @@ async def test_inactive_vendor_products_are_not_found(client, db, shop):
 
 
 async def test_search_follows_a_products_active_variants_and_their_prices(client, shop):
-    """Visibility and the prices a hit shows come from the product's active variants
-    (kept on the product row by triggers on `variants`, migration 0022) as the vendor
-    adds, reprices, deactivates and deletes them."""
+    """Visibility and the prices a hit shows follow the product's active variants as the
+    vendor adds, reprices, deactivates and deletes them."""
     a, _, made = shop
     product = made["Zapatilla urbana"]
     base = f"/api/v1/vendor/products/{product['id']}/variants"

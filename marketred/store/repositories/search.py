@@ -6,7 +6,8 @@ Two passes, both index-backed:
    description D; `name_vector`: the name alone).
 2. Only when that finds nothing (a misspelt query): each word of the query is replaced
    by the most similar word (trigrams) of the product names' vocabulary, `search_words`,
-   and the corrected query goes through pass 1 again ("chocloate" → "chocolate").
+   and the corrected query goes through pass 1 again ("chocloate" → "chocolate"). The
+   correction comes back with pass 1's empty answer (same statement): two round trips.
 Only active products of active vendors with at least one active variant (in the price
 range, when one is given) show. Prices of the page are aggregated for that page only.
 
