@@ -178,9 +178,9 @@ def _backend_cpu_s(pid: int) -> float:
 async def cpu(url: str, product_ids: list[uuid.UUID], rounds: int, vendors: int) -> None:
     """CPU per call — the server backend's (/proc, tick-sampled) plus this process's —
     for the search mix and for primary-key fetches, each in its own phase on one
-    connection. CPU time hardly depends on how many others share the cores, so on a
-    busy machine this ratio says what the wall-clock one would on a quiet one (minus
-    the round-trip waits)."""
+    connection. CPU time depends far less than wall-clock time on how many others share
+    the cores, so on a busy machine this says more about the work a search does than the
+    percentiles do (it does not include the round-trip waits)."""
     engine = create_engine(url, pool_size=1)
     sessions = create_session_factory(engine)
     rng = random.Random(11)
