@@ -12,10 +12,13 @@ rate, against `marketred dev` started on free ports in a scratch folder.
 4. Orphans: every QuoteWorkflow Temporal started has its quote row, and the reverse (the
    workflow starts after the commit: a few seconds after the run, none is still waiting).
 With `--profile`, py-spy samples the API process during step 3 and the functions with
-the most samples (inclusive) are printed.
+the most samples (inclusive) are printed. With `--sql`, PostgreSQL logs every statement
+(`log_statement = all`) while one buyer fills its cart and asks for one quote; the
+statements of the POST are printed and counted (the database round trips one POST costs).
 
     .venv/bin/python bench/quote_create.py
     .venv/bin/python bench/quote_create.py --profile --seconds 30
+    .venv/bin/python bench/quote_create.py --sql --max-seconds 0   # only the statement log
     .venv/bin/python bench/quote_create.py --python /work/main/.venv/bin/python  # another checkout
 
 Every address is 127.0.0.1, so per-address limits see one client, as behind a proxy that
@@ -336,6 +339,56 @@ def report(title: str, run: Run, seconds: float) -> None:
     print(f"  errors: {dict(run.errors) or 'none'}")
 
 
+MARK = "bench-sql-mark"
+
+
+async def statements_of_one_post(
+    api: httpx.AsyncClient, stack: RunningStack, buyer: dict[str, str], variant: str
+) -> None:
+    """Log every statement while one cart fill and one POST run; print the POST's."""
+    import asyncpg
+
+    conn = await asyncpg.connect(
+        host=str(stack.home / "pgdata"), user="postgres", database="marketred"
+    )
+    # The supervisor of `marketred dev` writes each child's output to <name>.log.
+    pg_log = next(stack.home.rglob("postgres.log"))
+    log_start = pg_log.stat().st_size
+    try:
+        await conn.execute("ALTER SYSTEM SET log_statement = 'all'")
+        await conn.execute("SELECT pg_reload_conf()")
+        await asyncio.sleep(0.5)
+        r = await api.put(
+            f"/api/v1/carts/{VENDOR_SLUG}/items/{variant}", json={"quantity": 1}, headers=buyer
+        )
+        assert r.status_code == 200, r.text
+        await conn.execute(f"SELECT '{MARK}-post'")
+        r = await api.post(
+            "/api/v1/quotes", json={"vendor": VENDOR_SLUG, "note": "bench", "contact": {}},
+            headers=buyer,
+        )  # fmt: skip
+        await conn.execute(f"SELECT '{MARK}-end'")
+        assert r.status_code == 201, r.text
+    finally:
+        await conn.execute("ALTER SYSTEM RESET log_statement")
+        await conn.execute("SELECT pg_reload_conf()")
+        await conn.close()
+    await asyncio.sleep(0.5)
+    with pg_log.open("rb") as f:
+        f.seek(log_start)
+        text = f.read().decode(errors="replace")
+    section = text.split(f"{MARK}-post", 1)[-1].split(f"{MARK}-end", 1)[0]
+    statements = [
+        line.split("LOG:", 1)[1].strip()
+        for line in section.splitlines()
+        if "LOG:" in line and ("statement:" in line or "execute" in line)
+    ]
+    statements = [s for s in statements if MARK not in s]
+    print(f"\nstatements of one POST /api/v1/quotes (every connection): {len(statements)}")
+    for s in statements:
+        print(f"  {s[:160]}")
+
+
 async def bench(args: argparse.Namespace, stack: RunningStack) -> None:
     buyers: asyncio.Queue[dict[str, str]] = asyncio.Queue()
     for h in await make_buyers(stack, args.buyers):
@@ -344,6 +397,12 @@ async def bench(args: argparse.Namespace, stack: RunningStack) -> None:
     async with httpx.AsyncClient(base_url=stack.base_url, timeout=60, limits=limits) as api:
         variant = await first_variant(api)
         await closed_loop(api, buyers, variant, 2, 3)  # warm-up: connections, caches
+        if args.sql:
+            buyer = await buyers.get()
+            await statements_of_one_post(api, stack, buyer, variant)
+            buyers.put_nowait(buyer)
+            if not args.max_seconds:
+                return
         # Sustainable means the workflows start as fast as the quotes come: a client's
         # next quote waits for its last one's start (inside the POST, or after it).
         watch = StartWatch(stack)
@@ -397,6 +456,7 @@ def main() -> None:
     parser.add_argument("--max-seconds", type=float, default=15)
     parser.add_argument("--seconds", type=float, default=30)
     parser.add_argument("--profile", action="store_true", help="py-spy the API meanwhile")
+    parser.add_argument("--sql", action="store_true", help="log and count one POST's SQL")
     parser.add_argument("--profile-out", type=Path, default=Path("quote_create.pyspy.txt"))
     parser.add_argument("--python", help="interpreter of the checkout whose stack to run")
     args = parser.parse_args()

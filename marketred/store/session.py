@@ -59,8 +59,33 @@ def create_engine(url: str, *, pool_size: int = 10, max_overflow: int = 10) -> A
     )
 
 
-def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, expire_on_commit=False)
+# Session.info key of the counters' engine (store/repositories/rate_limits.py).
+COUNTERS = "marketred.counters"
+
+
+def create_counters_engine(url: str, *, pool_size: int = 2, max_overflow: int = 8) -> AsyncEngine:
+    """A small pool of its own, in autocommit, for rate-limit counters counted apart from
+    the request's transaction: one statement each, committed by itself (no BEGIN/COMMIT
+    round trips, no ping: a dropped connection is retried once), and never a second
+    connection out of the pool whose connection the request already holds (with more
+    concurrent requests than that pool has, each would wait for one nobody releases)."""
+    return create_async_engine(
+        to_async_url(url),
+        pool_size=pool_size,
+        max_overflow=max_overflow,
+        pool_timeout=POOL_TIMEOUT_S,
+        isolation_level="AUTOCOMMIT",
+        connect_args={"timeout": CONNECT_TIMEOUT_S},
+    )
+
+
+def create_session_factory(
+    engine: AsyncEngine, *, counters: AsyncEngine | None = None
+) -> async_sessionmaker[AsyncSession]:
+    """Sessions on `engine`; with `counters` (create_counters_engine), rate-limit counters
+    counted apart use that pool."""
+    info = {COUNTERS: counters} if counters is not None else None
+    return async_sessionmaker(engine, expire_on_commit=False, info=info)
 
 
 P = ParamSpec("P")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -64,11 +65,9 @@ async def create_quote(
         user_id=str(buyer.user_id),
         ip=client_ip,
     )
-    snapshot = await carts.snapshot_for_quote(
+    vendor, snapshot = await carts.vendor_cart_snapshot(
         session, authz.cart_owner(buyer, "change"), body.vendor
     )
-    vendor = await session.get(Vendor, snapshot.vendor_id)
-    assert vendor is not None
     policy = deadline_policy(settings, vendor)
     quote_id = uuid.uuid4()
     workflow_id = workflow_id_for(quote_id)
@@ -88,7 +87,30 @@ async def create_quote(
         for i, ln in enumerate(snapshot.lines)
     ]
     line_rows = [QuoteLineRow(**line.model_dump()) for line in lines]
-    quote = await quotes_repo.add_quote(
+
+    def workflow_input(number: int) -> dict[str, Any]:
+        return quote_starts.outbox_input(
+            QuoteWorkflowInput(
+                quote_id=quote_id,
+                number=quote_number_label(number),
+                buyer_id=buyer.user_id,
+                buyer_email=buyer.email or None,
+                vendor_id=vendor.id,
+                vendor_slug=vendor.slug,
+                vendor_name=vendor.name,
+                currency=snapshot.currency,
+                commission_bps=snapshot.commission_bps,
+                lines=lines,
+                note=body.note,
+                contact=body.contact.model_dump(exclude_none=True),
+                policy=policy,
+                public_url=settings.public_url,
+                requested_at=requested_at,
+            )
+        )
+
+    # The quote, then its lines, its start promise and the emptied cart in one statement.
+    quote = await quotes_repo.add_requested_quote(
         session,
         Quote(
             id=quote_id,
@@ -107,26 +129,8 @@ async def create_quote(
             respond_by=requested_at + timedelta(hours=policy.response_hours),
         ),
         line_rows,
+        task_queue=settings.temporal_task_queue,
+        workflow_input=workflow_input,
     )
-    number = quote_number_label(quote.number)
-    inp = QuoteWorkflowInput(
-        quote_id=quote_id,
-        number=number,
-        buyer_id=buyer.user_id,
-        buyer_email=buyer.email or None,
-        vendor_id=vendor.id,
-        vendor_slug=vendor.slug,
-        vendor_name=vendor.name,
-        currency=snapshot.currency,
-        commission_bps=snapshot.commission_bps,
-        lines=lines,
-        note=body.note,
-        contact=body.contact.model_dump(exclude_none=True),
-        policy=policy,
-        public_url=settings.public_url,
-        requested_at=requested_at,
-    )
-    quote_starts.record(session, settings.temporal_task_queue, inp)
-    await carts.empty_cart(session, buyer.user_id, vendor.id)
     # Its timeline is empty until the workflow records the request (after the commit).
     return await quote_out(session, quote, vendor=vendor, lines=line_rows, with_details=False)

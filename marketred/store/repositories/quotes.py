@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
@@ -13,8 +13,63 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketred.schemas.quotes import FINAL_STATUSES, STUCK_GRACE, QuoteListFilters, StuckReason
 from marketred.schemas.quotes import QuoteLine as QuoteLineState
-from marketred.store.models import Quote, QuoteEvent, QuoteLine, User, Vendor
+from marketred.store.models import (
+    Cart,
+    Quote,
+    QuoteEvent,
+    QuoteLine,
+    QuoteStartOutbox,
+    User,
+    Vendor,
+)
 from marketred.store.models.notifications import SentNotification
+
+
+async def add_requested_quote(
+    session: AsyncSession,
+    quote: Quote,
+    lines: Sequence[QuoteLine],
+    *,
+    task_queue: str,
+    workflow_input: Callable[[int], dict[str, Any]],
+) -> Quote:
+    """A quote request's rows in two round trips: the quote (its number comes back in the
+    INSERT), then in ONE statement its lines, the promise to start its workflow (the
+    `quote_start_outbox` row; `workflow_input(number)` is its input) and the deletion
+    of the buyer's cart of that vendor. `lines` stay out of the session (plain rows for
+    the answer)."""
+    session.add(quote)
+    await session.flush()  # the quote's number comes back in its INSERT (eager_defaults)
+    line_rows = [
+        {
+            "id": uuid.uuid4(),
+            "quote_id": quote.id,
+            "position": ln.position,
+            "variant_id": ln.variant_id,
+            "product_id": ln.product_id,
+            "product_name": ln.product_name,
+            "variant_label": ln.variant_label,
+            "sku": ln.sku,
+            "quantity": ln.quantity,
+            "original_unit_price": ln.original_unit_price,
+            "unit_price": ln.unit_price,
+        }
+        for ln in lines
+    ]
+    for ln in lines:
+        ln.quote_id = quote.id
+    stmt = insert(QuoteStartOutbox).values(
+        quote_id=quote.id, task_queue=task_queue, workflow_input=workflow_input(quote.number)
+    )
+    if line_rows:
+        stmt = stmt.add_cte(insert(QuoteLine).values(line_rows).cte("new_lines"))
+    stmt = stmt.add_cte(
+        delete(Cart)
+        .where(Cart.buyer_id == quote.buyer_id, Cart.vendor_id == quote.vendor_id)
+        .cte("emptied_cart")
+    )
+    await session.execute(stmt)
+    return quote
 
 
 async def add_quote(session: AsyncSession, quote: Quote, lines: Sequence[QuoteLine]) -> Quote:
