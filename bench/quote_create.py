@@ -353,6 +353,7 @@ async def statements_of_one_post(
     )
     # The supervisor of `marketred dev` writes each child's output to <name>.log.
     pg_log = next(stack.home.rglob("postgres.log"))
+    await asyncio.sleep(5)  # the warm-up's workflows settle (they write to the database)
     log_start = pg_log.stat().st_size
     try:
         await conn.execute("ALTER SYSTEM SET log_statement = 'all'")
@@ -378,15 +379,29 @@ async def statements_of_one_post(
         f.seek(log_start)
         text = f.read().decode(errors="replace")
     section = text.split(f"{MARK}-post", 1)[-1].split(f"{MARK}-end", 1)[0]
-    statements = [
-        line.split("LOG:", 1)[1].strip()
-        for line in section.splitlines()
-        if "LOG:" in line and ("statement:" in line or "execute" in line)
-    ]
-    statements = [s for s in statements if MARK not in s]
-    print(f"\nstatements of one POST /api/v1/quotes (every connection): {len(statements)}")
-    for s in statements:
-        print(f"  {s[:160]}")
+    # Lines look like "<time> [<pid>] LOG:  statement: BEGIN;": grouped by backend, the
+    # POST's are the backends that wrote the quote or its rate-limit counters (the
+    # workers' backends, busy with the warm-up's workflows, are left out).
+    by_backend: dict[str, list[str]] = collections.defaultdict(list)
+    for line in section.splitlines():
+        head, sep, rest = line.partition("LOG:")
+        if sep and ("statement:" in rest or "execute" in rest) and MARK not in rest:
+            pid = head.rsplit("[", 1)[-1].split("]", 1)[0] if "[" in head else "?"
+            by_backend[pid].append(rest.strip())
+    ours = {
+        pid: stmts
+        for pid, stmts in by_backend.items()
+        if any("INSERT INTO quotes" in st or "rate_limit_counters" in st for st in stmts)
+    }
+    total = sum(len(stmts) for stmts in ours.values())
+    print(
+        f"\nstatements of one POST /api/v1/quotes: {total} on {len(ours)} connection(s) "
+        "(a pool's pre-ping is BEGIN, an empty ';' that is not logged, ROLLBACK)"
+    )
+    for pid, stmts in ours.items():
+        print(f"  backend {pid}: {len(stmts)}")
+        for st in stmts:
+            print(f"    {st[:150]}")
 
 
 async def bench(args: argparse.Namespace, stack: RunningStack) -> None:
