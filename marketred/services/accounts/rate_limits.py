@@ -237,7 +237,8 @@ async def limit_quote_creation(
     now: datetime | None = None,
 ) -> None:
     """Count one quote request of this buyer (the guard) and, as a coarse ceiling, of its
-    address; each in its own transaction (hit_apart). Raises RateLimited past either."""
+    address (only while the buyer is within its own limit), apart from the request's
+    transaction (hit_apart). Raises RateLimited past either."""
     per_account, per_ip = limits
     hits = [(per_account, user_id)]
     if ip and per_ip is not None:
