@@ -19,6 +19,7 @@ statements of the POST are printed and counted (the database round trips one POS
     .venv/bin/python bench/quote_create.py
     .venv/bin/python bench/quote_create.py --profile --seconds 30
     .venv/bin/python bench/quote_create.py --sql --max-seconds 0   # only the statement log
+    .venv/bin/python bench/quote_create.py --rate 1.6 --seconds 40  # a fixed open-loop rate
     .venv/bin/python bench/quote_create.py --python /work/main/.venv/bin/python  # another checkout
 
 Every address is 127.0.0.1, so per-address limits see one client, as behind a proxy that
@@ -432,13 +433,14 @@ async def bench(args: argparse.Namespace, stack: RunningStack) -> None:
             maximum,
             args.max_seconds,
         )
-        rate = max(0.5, maximum.created / args.max_seconds / 2)
+        rate = args.rate or max(0.5, maximum.created / args.max_seconds / 2)
         profiler = None
         if args.profile:
             api_proc = process_of(stack, "api")
             profiler = start_profile(api_proc.pid, args.seconds, args.profile_out)
         half = await open_loop(api, buyers, variant, rate, args.seconds)
-        report(f"half the maximum: {rate:.2f} quotes/s, open loop, one address", half, args.seconds)
+        title = "a fixed rate" if args.rate else "half the maximum"
+        report(f"{title}: {rate:.2f} quotes/s, open loop, one address", half, args.seconds)
     start_ms, trip_ms = await floor(stack)
     print(
         f"\nsame server, same load: workflow start p50 {start_ms:.1f} ms, "
@@ -471,6 +473,12 @@ def main() -> None:
     parser.add_argument("--max-seconds", type=float, default=15)
     parser.add_argument("--seconds", type=float, default=30)
     parser.add_argument("--profile", action="store_true", help="py-spy the API meanwhile")
+    parser.add_argument(
+        "--rate",
+        type=float,
+        help="open-loop rate (default: half the maximum measured); "
+        "the same rate for two checkouts compares them on a busy machine",
+    )
     parser.add_argument("--sql", action="store_true", help="log and count one POST's SQL")
     parser.add_argument("--profile-out", type=Path, default=Path("quote_create.pyspy.txt"))
     parser.add_argument("--python", help="interpreter of the checkout whose stack to run")
