@@ -102,7 +102,7 @@ def _ping_when_idle(engine: AsyncEngine) -> None:
 COUNTERS = "marketred.counters"
 
 
-def create_counters_engine(url: str, *, pool_size: int = 2, max_overflow: int = 8) -> AsyncEngine:
+def create_counters_engine(url: str, *, pool_size: int = 5, max_overflow: int = 10) -> AsyncEngine:
     """A small pool of its own, in autocommit, for rate-limit counters counted apart from
     the request's transaction: one statement each, committed by itself (no BEGIN/COMMIT
     round trips, no ping: a dropped connection is retried once), and never a second
@@ -113,6 +113,7 @@ def create_counters_engine(url: str, *, pool_size: int = 2, max_overflow: int = 
         pool_size=pool_size,
         max_overflow=max_overflow,
         pool_timeout=POOL_TIMEOUT_S,
+        pool_use_lifo=True,
         isolation_level="AUTOCOMMIT",
         connect_args={"timeout": CONNECT_TIMEOUT_S},
     )
