@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -87,30 +86,7 @@ async def create_quote(
         for i, ln in enumerate(snapshot.lines)
     ]
     line_rows = [QuoteLineRow(**line.model_dump()) for line in lines]
-
-    def workflow_input(number: int) -> dict[str, Any]:
-        return quote_starts.outbox_input(
-            QuoteWorkflowInput(
-                quote_id=quote_id,
-                number=quote_number_label(number),
-                buyer_id=buyer.user_id,
-                buyer_email=buyer.email or None,
-                vendor_id=vendor.id,
-                vendor_slug=vendor.slug,
-                vendor_name=vendor.name,
-                currency=snapshot.currency,
-                commission_bps=snapshot.commission_bps,
-                lines=lines,
-                note=body.note,
-                contact=body.contact.model_dump(exclude_none=True),
-                policy=policy,
-                public_url=settings.public_url,
-                requested_at=requested_at,
-            )
-        )
-
-    # The quote, then its lines, its start promise and the emptied cart in one statement.
-    quote = await quotes_repo.add_requested_quote(
+    quote = await quotes_repo.add_quote_row(
         session,
         Quote(
             id=quote_id,
@@ -128,9 +104,32 @@ async def create_quote(
             contact=body.contact.model_dump(exclude_none=True),
             respond_by=requested_at + timedelta(hours=policy.response_hours),
         ),
+    )
+    number = quote_number_label(quote.number)
+    inp = QuoteWorkflowInput(
+        quote_id=quote_id,
+        number=number,
+        buyer_id=buyer.user_id,
+        buyer_email=buyer.email or None,
+        vendor_id=vendor.id,
+        vendor_slug=vendor.slug,
+        vendor_name=vendor.name,
+        currency=snapshot.currency,
+        commission_bps=snapshot.commission_bps,
+        lines=lines,
+        note=body.note,
+        contact=body.contact.model_dump(exclude_none=True),
+        policy=policy,
+        public_url=settings.public_url,
+        requested_at=requested_at,
+    )
+    # Its lines, the promise to start its workflow and the emptied cart: one statement.
+    await quotes_repo.add_lines_and_start(
+        session,
+        quote,
         line_rows,
         task_queue=settings.temporal_task_queue,
-        workflow_input=workflow_input,
+        workflow_input=quote_starts.outbox_input(inp),
     )
     # Its timeline is empty until the workflow records the request (after the commit).
     return await quote_out(session, quote, vendor=vendor, lines=line_rows, with_details=False)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
@@ -24,52 +24,62 @@ from marketred.store.models import (
 )
 from marketred.store.models.notifications import SentNotification
 
+# What a requested quote's line holds (the vendor's changes come later).
+_NEW_LINE_COLUMNS = (
+    "quote_id",
+    "position",
+    "variant_id",
+    "product_id",
+    "product_name",
+    "variant_label",
+    "sku",
+    "quantity",
+    "original_unit_price",
+    "unit_price",
+)
 
-async def add_requested_quote(
+
+async def add_quote_row(session: AsyncSession, quote: Quote) -> Quote:
+    """The quote alone; its number comes back in the INSERT (eager_defaults). Its lines
+    follow with `add_lines_and_start`."""
+    session.add(quote)
+    await session.flush()
+    return quote
+
+
+async def add_lines_and_start(
     session: AsyncSession,
     quote: Quote,
     lines: Sequence[QuoteLine],
     *,
     task_queue: str,
-    workflow_input: Callable[[int], dict[str, Any]],
-) -> Quote:
-    """A quote request's rows in two round trips: the quote (its number comes back in the
-    INSERT), then in ONE statement its lines, the promise to start its workflow (the
-    `quote_start_outbox` row; `workflow_input(number)` is its input) and the deletion
-    of the buyer's cart of that vendor. `lines` stay out of the session (plain rows for
-    the answer)."""
-    session.add(quote)
-    await session.flush()  # the quote's number comes back in its INSERT (eager_defaults)
-    line_rows = [
-        {
-            "id": uuid.uuid4(),
-            "quote_id": quote.id,
-            "position": ln.position,
-            "variant_id": ln.variant_id,
-            "product_id": ln.product_id,
-            "product_name": ln.product_name,
-            "variant_label": ln.variant_label,
-            "sku": ln.sku,
-            "quantity": ln.quantity,
-            "original_unit_price": ln.original_unit_price,
-            "unit_price": ln.unit_price,
-        }
-        for ln in lines
-    ]
+    workflow_input: dict[str, Any],
+) -> None:
+    """In ONE statement: the quote's lines, the promise to start its workflow (its
+    `quote_start_outbox` row) and the deletion of the buyer's cart of that vendor. The
+    `lines` objects stay out of the session (plain rows for the answer)."""
     for ln in lines:
         ln.quote_id = quote.id
     stmt = insert(QuoteStartOutbox).values(
-        quote_id=quote.id, task_queue=task_queue, workflow_input=workflow_input(quote.number)
+        quote_id=quote.id, task_queue=task_queue, workflow_input=workflow_input
     )
-    if line_rows:
-        stmt = stmt.add_cte(insert(QuoteLine).values(line_rows).cte("new_lines"))
+    if lines:
+        stmt = stmt.add_cte(
+            insert(QuoteLine)
+            .values(
+                [
+                    {"id": uuid.uuid4()} | {name: getattr(ln, name) for name in _NEW_LINE_COLUMNS}
+                    for ln in lines
+                ]
+            )
+            .cte("new_lines")
+        )
     stmt = stmt.add_cte(
         delete(Cart)
         .where(Cart.buyer_id == quote.buyer_id, Cart.vendor_id == quote.vendor_id)
         .cte("emptied_cart")
     )
     await session.execute(stmt)
-    return quote
 
 
 async def add_quote(session: AsyncSession, quote: Quote, lines: Sequence[QuoteLine]) -> Quote:
