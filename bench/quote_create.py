@@ -389,8 +389,10 @@ async def statements_of_one_post(
         if sep and ("statement:" in rest or "execute" in rest) and MARK not in rest:
             pid = head.rsplit("[", 1)[-1].split("]", 1)[0] if "[" in head else "?"
             by_backend[pid].append(rest.strip())
+    # A backend's statements end with its first COMMIT: what follows on the request's
+    # connection is the workflow start after the response (a background task).
     ours = {
-        pid: stmts
+        pid: stmts[: next((i + 1 for i, st in enumerate(stmts) if "COMMIT" in st), len(stmts))]
         for pid, stmts in by_backend.items()
         if any("INSERT INTO quotes" in st or "rate_limit_counters" in st for st in stmts)
     }

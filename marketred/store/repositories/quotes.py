@@ -39,14 +39,6 @@ _NEW_LINE_COLUMNS = (
 )
 
 
-async def add_quote_row(session: AsyncSession, quote: Quote) -> Quote:
-    """The quote alone; its number comes back in the INSERT (eager_defaults). Its lines
-    follow with `add_lines_and_start`."""
-    session.add(quote)
-    await session.flush()
-    return quote
-
-
 async def add_lines_and_start(
     session: AsyncSession,
     quote: Quote,
@@ -80,6 +72,14 @@ async def add_lines_and_start(
         .cte("emptied_cart")
     )
     await session.execute(stmt)
+
+
+async def add_quote_row(session: AsyncSession, quote: Quote) -> Quote:
+    """The quote alone; its number comes back in the INSERT (eager_defaults). Its lines
+    follow with `add_lines_and_start`."""
+    session.add(quote)
+    await session.flush()
+    return quote
 
 
 async def add_quote(session: AsyncSession, quote: Quote, lines: Sequence[QuoteLine]) -> Quote:
