@@ -12,10 +12,14 @@ rate, against `marketred dev` started on free ports in a scratch folder.
 4. Orphans: every QuoteWorkflow Temporal started has its quote row, and the reverse (the
    workflow starts after the commit: a few seconds after the run, none is still waiting).
 With `--profile`, py-spy samples the API process during step 3 and the functions with
-the most samples (inclusive) are printed.
+the most samples (inclusive) are printed. With `--sql`, PostgreSQL logs every statement
+(`log_statement = all`) while one buyer fills its cart and asks for one quote; the
+statements of the POST are printed and counted (the database round trips one POST costs).
 
     .venv/bin/python bench/quote_create.py
     .venv/bin/python bench/quote_create.py --profile --seconds 30
+    .venv/bin/python bench/quote_create.py --sql --max-seconds 0   # only the statement log
+    .venv/bin/python bench/quote_create.py --rate 1.6 --seconds 40  # a fixed open-loop rate
     .venv/bin/python bench/quote_create.py --python /work/main/.venv/bin/python  # another checkout
 
 Every address is 127.0.0.1, so per-address limits see one client, as behind a proxy that
@@ -336,6 +340,73 @@ def report(title: str, run: Run, seconds: float) -> None:
     print(f"  errors: {dict(run.errors) or 'none'}")
 
 
+MARK = "bench-sql-mark"
+
+
+async def statements_of_one_post(
+    api: httpx.AsyncClient, stack: RunningStack, buyer: dict[str, str], variant: str
+) -> None:
+    """Log every statement while one cart fill and one POST run; print the POST's."""
+    import asyncpg
+
+    conn = await asyncpg.connect(
+        host=str(stack.home / "pgdata"), user="postgres", database="marketred"
+    )
+    # The supervisor of `marketred dev` writes each child's output to <name>.log.
+    pg_log = next(stack.home.rglob("postgres.log"))
+    await asyncio.sleep(5)  # the warm-up's workflows settle (they write to the database)
+    log_start = pg_log.stat().st_size
+    try:
+        await conn.execute("ALTER SYSTEM SET log_statement = 'all'")
+        await conn.execute("SELECT pg_reload_conf()")
+        await asyncio.sleep(0.5)
+        r = await api.put(
+            f"/api/v1/carts/{VENDOR_SLUG}/items/{variant}", json={"quantity": 1}, headers=buyer
+        )
+        assert r.status_code == 200, r.text
+        await conn.execute(f"SELECT '{MARK}-post'")
+        r = await api.post(
+            "/api/v1/quotes", json={"vendor": VENDOR_SLUG, "note": "bench", "contact": {}},
+            headers=buyer,
+        )  # fmt: skip
+        await conn.execute(f"SELECT '{MARK}-end'")
+        assert r.status_code == 201, r.text
+    finally:
+        await conn.execute("ALTER SYSTEM RESET log_statement")
+        await conn.execute("SELECT pg_reload_conf()")
+        await conn.close()
+    await asyncio.sleep(0.5)
+    with pg_log.open("rb") as f:
+        f.seek(log_start)
+        text = f.read().decode(errors="replace")
+    section = text.split(f"{MARK}-post", 1)[-1].split(f"{MARK}-end", 1)[0]
+    # Lines look like "<time> [<pid>] LOG:  statement: BEGIN;": grouped by backend, the
+    # POST's are the backends that wrote the quote or its rate-limit counters (the
+    # workers' backends, busy with the warm-up's workflows, are left out).
+    by_backend: dict[str, list[str]] = collections.defaultdict(list)
+    for line in section.splitlines():
+        head, sep, rest = line.partition("LOG:")
+        if sep and ("statement:" in rest or "execute" in rest) and MARK not in rest:
+            pid = head.rsplit("[", 1)[-1].split("]", 1)[0] if "[" in head else "?"
+            by_backend[pid].append(rest.strip())
+    # A backend's statements end with its first COMMIT: what follows on the request's
+    # connection is the workflow start after the response (a background task).
+    ours = {
+        pid: stmts[: next((i + 1 for i, st in enumerate(stmts) if "COMMIT" in st), len(stmts))]
+        for pid, stmts in by_backend.items()
+        if any("INSERT INTO quotes" in st or "rate_limit_counters" in st for st in stmts)
+    }
+    total = sum(len(stmts) for stmts in ours.values())
+    print(
+        f"\nstatements of one POST /api/v1/quotes: {total} on {len(ours)} connection(s) "
+        "(a pool's pre-ping is BEGIN, an empty ';' that is not logged, ROLLBACK)"
+    )
+    for pid, stmts in ours.items():
+        print(f"  backend {pid}: {len(stmts)}")
+        for st in stmts:
+            print(f"    {st[:150]}")
+
+
 async def bench(args: argparse.Namespace, stack: RunningStack) -> None:
     buyers: asyncio.Queue[dict[str, str]] = asyncio.Queue()
     for h in await make_buyers(stack, args.buyers):
@@ -344,6 +415,12 @@ async def bench(args: argparse.Namespace, stack: RunningStack) -> None:
     async with httpx.AsyncClient(base_url=stack.base_url, timeout=60, limits=limits) as api:
         variant = await first_variant(api)
         await closed_loop(api, buyers, variant, 2, 3)  # warm-up: connections, caches
+        if args.sql:
+            buyer = await buyers.get()
+            await statements_of_one_post(api, stack, buyer, variant)
+            buyers.put_nowait(buyer)
+            if not args.max_seconds:
+                return
         # Sustainable means the workflows start as fast as the quotes come: a client's
         # next quote waits for its last one's start (inside the POST, or after it).
         watch = StartWatch(stack)
@@ -358,13 +435,14 @@ async def bench(args: argparse.Namespace, stack: RunningStack) -> None:
             maximum,
             args.max_seconds,
         )
-        rate = max(0.5, maximum.created / args.max_seconds / 2)
+        rate = args.rate or max(0.5, maximum.created / args.max_seconds / 2)
         profiler = None
         if args.profile:
             api_proc = process_of(stack, "api")
             profiler = start_profile(api_proc.pid, args.seconds, args.profile_out)
         half = await open_loop(api, buyers, variant, rate, args.seconds)
-        report(f"half the maximum: {rate:.2f} quotes/s, open loop, one address", half, args.seconds)
+        title = "a fixed rate" if args.rate else "half the maximum"
+        report(f"{title}: {rate:.2f} quotes/s, open loop, one address", half, args.seconds)
     start_ms, trip_ms = await floor(stack)
     print(
         f"\nsame server, same load: workflow start p50 {start_ms:.1f} ms, "
@@ -397,6 +475,13 @@ def main() -> None:
     parser.add_argument("--max-seconds", type=float, default=15)
     parser.add_argument("--seconds", type=float, default=30)
     parser.add_argument("--profile", action="store_true", help="py-spy the API meanwhile")
+    parser.add_argument(
+        "--rate",
+        type=float,
+        help="open-loop rate (default: half the maximum measured); "
+        "the same rate for two checkouts compares them on a busy machine",
+    )
+    parser.add_argument("--sql", action="store_true", help="log and count one POST's SQL")
     parser.add_argument("--profile-out", type=Path, default=Path("quote_create.pyspy.txt"))
     parser.add_argument("--python", help="interpreter of the checkout whose stack to run")
     args = parser.parse_args()

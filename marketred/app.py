@@ -51,6 +51,8 @@ def create_app(settings: Settings, resources: Resources | None = None) -> FastAP
                 res: Resources = app.state.resources
                 await res.http.aclose()
                 await res.engine.dispose()
+                if res.counters is not None:
+                    await res.counters.dispose()
 
     configure_logging(settings)
     tracing.configure("api")

@@ -12,7 +12,11 @@ from temporalio.client import Client
 from marketred.integrations import temporal
 from marketred.integrations.payload_codec import EncryptionCodec
 from marketred.settings import Settings
-from marketred.store.session import create_engine, create_session_factory
+from marketred.store.session import (
+    create_counters_engine,
+    create_engine,
+    create_session_factory,
+)
 
 
 @dataclass
@@ -40,6 +44,8 @@ class Resources:
     sessions: async_sessionmaker[AsyncSession]
     temporal: TemporalHandle
     http: httpx.AsyncClient
+    # The rate-limit counters' own autocommit pool (store/session.py), when built here.
+    counters: AsyncEngine | None = None
 
     def payload_codec(self) -> EncryptionCodec:
         if self.temporal.codec is None:
@@ -55,11 +61,19 @@ def build_resources(settings: Settings) -> Resources:
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
     )
-    sessions = create_session_factory(engine)
+    # Kept open like the request pool (a connection opened and closed per request would
+    # cost more than the counting): lent for one statement each, so half as many suffice.
+    counters = create_counters_engine(
+        settings.database_url,
+        pool_size=max(2, settings.db_pool_size // 2),
+        max_overflow=settings.db_max_overflow,
+    )
+    sessions = create_session_factory(engine, counters=counters)
     return Resources(
         settings=settings,
         engine=engine,
         sessions=sessions,
         temporal=TemporalHandle(settings, codec=temporal.payload_codec(settings, sessions)),
         http=httpx.AsyncClient(timeout=httpx.Timeout(10.0, connect=5.0)),
+        counters=counters,
     )

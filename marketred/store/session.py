@@ -19,14 +19,17 @@ import inspect
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from typing import ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
+from sqlalchemy import event
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
 
 
 def to_async_url(url: str) -> str:
@@ -48,19 +51,81 @@ CONNECT_TIMEOUT_S = 5
 POOL_TIMEOUT_S = 5
 
 
+# A connection idle longer than this is pinged before it is lent (see _ping_when_idle).
+PING_AFTER_IDLE_S = 2.0
+
+
 def create_engine(url: str, *, pool_size: int = 10, max_overflow: int = 10) -> AsyncEngine:
+    engine = create_async_engine(
+        to_async_url(url),
+        pool_size=pool_size,
+        max_overflow=max_overflow,
+        pool_timeout=POOL_TIMEOUT_S,
+        # The connection back most recently is lent first: a steady trickle of requests
+        # keeps reusing warm connections (no ping, below) instead of cycling through all.
+        pool_use_lifo=True,
+        connect_args={"timeout": CONNECT_TIMEOUT_S},
+    )
+    _ping_when_idle(engine)
+    return engine
+
+
+def _ping_when_idle(engine: AsyncEngine) -> None:
+    """pool_pre_ping, but only for a connection that sat idle in the pool for more than
+    PING_AFTER_IDLE_S: a ping is three round trips with asyncpg (BEGIN, ';', ROLLBACK),
+    a quarter of a quote request's, and a connection back from a request a moment ago
+    is as alive as a ping would show. A connection that fails its ping is replaced, as
+    with pool_pre_ping; one broken in the last seconds fails its statement instead (the
+    request answers 503 and the pool is renewed)."""
+    pool = engine.sync_engine.pool
+
+    @event.listens_for(pool, "checkin")
+    def _idle_from(_dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(pool, "checkout")
+    def _ping_if_idle(
+        dbapi_connection: Any, record: ConnectionPoolEntry, _proxy: PoolProxiedConnection
+    ) -> None:
+        idle_since = record.info.get("idle_since")
+        if idle_since is None or time.monotonic() - idle_since < PING_AFTER_IDLE_S:
+            return  # new, or back from a request a moment ago
+        try:
+            alive = engine.dialect.do_ping(dbapi_connection)
+        except Exception as exc:
+            raise DisconnectionError("the pooled connection failed its ping") from exc
+        if not alive:
+            raise DisconnectionError("the pooled connection failed its ping")
+
+
+# Session.info key of the counters' engine (store/repositories/rate_limits.py).
+COUNTERS = "marketred.counters"
+
+
+def create_counters_engine(url: str, *, pool_size: int = 5, max_overflow: int = 10) -> AsyncEngine:
+    """A small pool of its own, in autocommit, for rate-limit counters counted apart from
+    the request's transaction: one statement each, committed by itself (no BEGIN/COMMIT
+    round trips, no ping: a dropped connection is retried once), and never a second
+    connection out of the pool whose connection the request already holds (with more
+    concurrent requests than that pool has, each would wait for one nobody releases)."""
     return create_async_engine(
         to_async_url(url),
         pool_size=pool_size,
         max_overflow=max_overflow,
-        pool_pre_ping=True,
         pool_timeout=POOL_TIMEOUT_S,
+        pool_use_lifo=True,
+        isolation_level="AUTOCOMMIT",
         connect_args={"timeout": CONNECT_TIMEOUT_S},
     )
 
 
-def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, expire_on_commit=False)
+def create_session_factory(
+    engine: AsyncEngine, *, counters: AsyncEngine | None = None
+) -> async_sessionmaker[AsyncSession]:
+    """Sessions on `engine`; with `counters` (create_counters_engine), rate-limit counters
+    counted apart use that pool."""
+    info = {COUNTERS: counters} if counters is not None else None
+    return async_sessionmaker(engine, expire_on_commit=False, info=info)
 
 
 P = ParamSpec("P")

@@ -111,10 +111,11 @@ async def test_a_failed_request_leaves_neither_quote_nor_start(
     await carts.set_quantity(db, buyer.id, vendor.slug, variants[0].id, 1)
     await db.commit()
 
-    async def broken(*_: Any) -> None:
+    async def broken(*_: Any, **__: Any) -> None:
         raise RuntimeError("the database went away")
 
-    monkeypatch.setattr(carts, "empty_cart", broken)
+    # After the quote, its lines, its start promise and the emptied cart are written.
+    monkeypatch.setattr(quotes_creation, "quote_out", broken)
     with pytest.raises(RuntimeError, match="went away"):
         await client.post(
             "/api/v1/quotes",

@@ -10,10 +10,13 @@ with Retry-After: when the estimate falls back under the limit) once the limit i
 refused attempts count too, so hammering keeps the door shut. Callers that must count a
 request which then fails (a wrong password) commit right after the hit.
 
-The upsert locks the counter row until its transaction ends. `hit_apart()` counts in a
-transaction of its own, committed at once, for requests that go on to slow work (quote
-creation starts a workflow): inside the request's transaction every request of the same
-subject would wait for the previous one's commit.
+The upsert locks the counter row until its transaction ends. `hit_apart()` counts apart
+from the caller's transaction, committed at once, for requests that go on to more work
+(quote creation): inside the request's transaction every request of the same subject
+would wait for the previous one's commit. All its counters go in one statement, on the
+counters' own autocommit pool when the session factory has one (the API's): one round
+trip, the rows locked only for that statement, and no second connection from the pool
+the request holds one of. The SQL is in store/repositories/rate_limits.py.
 """
 
 from __future__ import annotations
@@ -23,14 +26,10 @@ import random
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import delete, select
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
-from sqlalchemy.sql.selectable import ScalarSelect
 
 from marketred.services.errors import RateLimited
-from marketred.store.models import RateLimitCounter
+from marketred.store.repositories import rate_limits as counters_repo
 
 
 @dataclass(frozen=True)
@@ -111,20 +110,18 @@ class _Counts:
         )
 
 
-def _previous_count(key: str, begin: datetime, limit: Limit) -> ScalarSelect[int]:
-    previous = aliased(RateLimitCounter)
-    return (
-        select(previous.count)
-        .where(
-            previous.key == key,
-            previous.window_start == begin - timedelta(seconds=limit.window_seconds),
-        )
-        .scalar_subquery()
-    )
+def _previous_start(limit: Limit, begin: datetime) -> datetime:
+    return begin - timedelta(seconds=limit.window_seconds)
 
 
-async def _previous(session: AsyncSession, key: str, begin: datetime, limit: Limit) -> int:
-    return int(await session.scalar(select(_previous_count(key, begin, limit))) or 0)
+def _expires(limit: Limit, ends: datetime) -> datetime:
+    # Kept one window past its end: the next window weighs it.
+    return ends + timedelta(seconds=limit.window_seconds)
+
+
+def _sweep_now() -> bool:
+    """Old windows are swept now and then, by whoever passes (1 in 100)."""
+    return random.random() < 0.01
 
 
 async def hit(
@@ -135,28 +132,13 @@ async def hit(
     now = now or clock()
     begin, ends = window_of(limit, now)
     key = _key(limit, subject)
-    stmt = (
-        insert(RateLimitCounter)
-        # Kept one window past its end: the next window weighs it.
-        .values(
-            key=key,
-            window_start=begin,
-            count=1,
-            expires_at=ends + timedelta(seconds=limit.window_seconds),
-        )
-        .on_conflict_do_update(
-            index_elements=["key", "window_start"],
-            set_={"count": RateLimitCounter.count + 1},
-        )
-        # The previous window's count in the same round trip.
-        .returning(RateLimitCounter.count, _previous_count(key, begin, limit))
+    # The previous window's count comes back in the same round trip.
+    current, previous = await counters_repo.add_one(
+        session, key, begin, _previous_start(limit, begin), _expires(limit, ends)
     )
-    current, previous = (await session.execute(stmt)).one()
-    counts = _Counts(limit, now, begin, int(current), int(previous or 0))
-    if random.random() < 0.01:  # old windows are swept now and then, by whoever passes
-        await session.execute(
-            delete(RateLimitCounter).where(RateLimitCounter.expires_at < now - timedelta(hours=1))
-        )
+    counts = _Counts(limit, now, begin, current, previous)
+    if _sweep_now():
+        await counters_repo.sweep(session, now - timedelta(hours=1))
     if counts.estimate > limit.max_hits:
         raise counts.refusal()
     return math.floor(counts.estimate)
@@ -164,13 +146,10 @@ async def hit(
 
 async def _counts(session: AsyncSession, limit: Limit, subject: str, now: datetime) -> _Counts:
     begin, _ = window_of(limit, now)
-    key = _key(limit, subject)
-    value = await session.scalar(
-        select(RateLimitCounter.count).where(
-            RateLimitCounter.key == key, RateLimitCounter.window_start == begin
-        )
+    current, previous = await counters_repo.counts(
+        session, _key(limit, subject), begin, _previous_start(limit, begin)
     )
-    return _Counts(limit, now, begin, int(value or 0), await _previous(session, key, begin, limit))
+    return _Counts(limit, now, begin, current, previous)
 
 
 async def current(
@@ -199,23 +178,38 @@ async def seconds_until_room(
 
 
 async def reset(session: AsyncSession, limit: Limit, subject: str) -> None:
-    await session.execute(
-        delete(RateLimitCounter).where(RateLimitCounter.key == _key(limit, subject))
-    )
+    await counters_repo.delete_key(session, _key(limit, subject))
 
 
 async def hit_apart(
     session: AsyncSession, *hits: tuple[Limit, str], now: datetime | None = None
 ) -> None:
-    """hit() each (limit, subject) in order, in a short transaction of its own on
-    `session`'s database, committed before this returns (a refusal is counted too, and
-    stops the hits after it), so the counter rows are locked only meanwhile."""
-    async with AsyncSession(bind=session.bind, join_transaction_mode="create_savepoint") as apart:
-        try:
-            for limit, subject in hits:
-                await hit(apart, limit, subject, now=now)
-        finally:
-            await apart.commit()
+    """hit() each (limit, subject) in order, apart from `session`'s transaction and
+    committed before this returns (a refusal is counted too, and stops the hits after
+    it), so the counter rows are locked only meanwhile. One statement for all of them,
+    on the counters' own pool when there is one (store/repositories/rate_limits.py)."""
+    now = now or clock()
+    planned = []
+    for limit, subject in hits:
+        begin, ends = window_of(limit, now)
+        elapsed = (now - begin).total_seconds() / limit.window_seconds
+        planned.append(
+            counters_repo.Hit(
+                key=_key(limit, subject),
+                begin=begin,
+                previous_start=_previous_start(limit, begin),
+                expires_at=_expires(limit, ends),
+                weight=1 - elapsed,
+                max_hits=limit.max_hits,
+            )
+        )
+    counted = await counters_repo.counting_apart(
+        session, planned, expired_before=now - timedelta(hours=1) if _sweep_now() else None
+    )
+    for (limit, _), hit_, (current_, previous) in zip(hits, planned, counted, strict=False):
+        counts = _Counts(limit, now, hit_.begin, current_, previous)
+        if counts.estimate > limit.max_hits:
+            raise counts.refusal()
 
 
 def login_per_ip(per_minute: int) -> Limit | None:
@@ -243,7 +237,8 @@ async def limit_quote_creation(
     now: datetime | None = None,
 ) -> None:
     """Count one quote request of this buyer (the guard) and, as a coarse ceiling, of its
-    address; each in its own transaction (hit_apart). Raises RateLimited past either."""
+    address (only while the buyer is within its own limit), apart from the request's
+    transaction (hit_apart). Raises RateLimited past either."""
     per_account, per_ip = limits
     hits = [(per_account, user_id)]
     if ip and per_ip is not None:

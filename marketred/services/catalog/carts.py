@@ -150,6 +150,15 @@ async def snapshot_for_quote(
     The cart row is locked until the caller's transaction ends, so a concurrent cart edit
     cannot slip between the snapshot and `empty_cart`.
     """
+    _, snapshot = await vendor_cart_snapshot(session, buyer_id, vendor_slug)
+    return snapshot
+
+
+async def vendor_cart_snapshot(
+    session: AsyncSession, buyer_id: uuid.UUID, vendor_slug: str
+) -> tuple[Vendor, CartSnapshot]:
+    """snapshot_for_quote, with the vendor it loaded (the session holds loaded rows only
+    while someone refers to them: a later `session.get` would read it again)."""
     vendor = await _active_vendor(session, vendor_slug)
     if await carts_repo.lock_cart(session, buyer_id, vendor.id) is None:
         raise InvalidInput(CART_EMPTY, errors=[("items", Reason("CART_EMPTY", "empty cart"))])
@@ -199,7 +208,7 @@ async def snapshot_for_quote(
         for r in rows
     ]
     subtotal, _ = quote_totals(((ln.unit_price, ln.quantity) for ln in lines), 0)
-    return CartSnapshot(
+    return vendor, CartSnapshot(
         vendor_id=vendor.id,
         vendor_slug=vendor.slug,
         vendor_name=vendor.name,

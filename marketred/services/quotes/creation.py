@@ -64,11 +64,9 @@ async def create_quote(
         user_id=str(buyer.user_id),
         ip=client_ip,
     )
-    snapshot = await carts.snapshot_for_quote(
+    vendor, snapshot = await carts.vendor_cart_snapshot(
         session, authz.cart_owner(buyer, "change"), body.vendor
     )
-    vendor = await session.get(Vendor, snapshot.vendor_id)
-    assert vendor is not None
     policy = deadline_policy(settings, vendor)
     quote_id = uuid.uuid4()
     workflow_id = workflow_id_for(quote_id)
@@ -88,7 +86,7 @@ async def create_quote(
         for i, ln in enumerate(snapshot.lines)
     ]
     line_rows = [QuoteLineRow(**line.model_dump()) for line in lines]
-    quote = await quotes_repo.add_quote(
+    quote = await quotes_repo.add_quote_row(
         session,
         Quote(
             id=quote_id,
@@ -106,7 +104,6 @@ async def create_quote(
             contact=body.contact.model_dump(exclude_none=True),
             respond_by=requested_at + timedelta(hours=policy.response_hours),
         ),
-        line_rows,
     )
     number = quote_number_label(quote.number)
     inp = QuoteWorkflowInput(
@@ -126,7 +123,13 @@ async def create_quote(
         public_url=settings.public_url,
         requested_at=requested_at,
     )
-    quote_starts.record(session, settings.temporal_task_queue, inp)
-    await carts.empty_cart(session, buyer.user_id, vendor.id)
+    # Its lines, the promise to start its workflow and the emptied cart: one statement.
+    await quotes_repo.add_lines_and_start(
+        session,
+        quote,
+        line_rows,
+        task_queue=settings.temporal_task_queue,
+        workflow_input=quote_starts.outbox_input(inp),
+    )
     # Its timeline is empty until the workflow records the request (after the commit).
     return await quote_out(session, quote, vendor=vendor, lines=line_rows, with_details=False)

@@ -23,6 +23,7 @@ import asyncio
 import uuid
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -44,15 +45,11 @@ WORKFLOW_TYPE = c.QUOTE_WORKFLOW.name
 START_BATCH = 20
 
 
-def record(session: AsyncSession, task_queue: str, inp: QuoteWorkflowInput) -> None:
-    """Promise, in the caller's transaction, that the quote's workflow will be started."""
-    session.add(
-        QuoteStartOutbox(
-            quote_id=inp.quote_id,
-            task_queue=task_queue,
-            workflow_input=inp.model_dump(mode="json"),
-        )
-    )
+def outbox_input(inp: QuoteWorkflowInput) -> dict[str, Any]:
+    """The `workflow_input` of the quote's outbox row, written in the transaction that
+    records the quote (the promise that its workflow will be started; `_start_row`
+    reads it back)."""
+    return inp.model_dump(mode="json")
 
 
 async def start(temporal: Client, task_queue: str, inp: QuoteWorkflowInput) -> None:

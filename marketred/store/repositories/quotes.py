@@ -13,8 +13,73 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketred.schemas.quotes import FINAL_STATUSES, STUCK_GRACE, QuoteListFilters, StuckReason
 from marketred.schemas.quotes import QuoteLine as QuoteLineState
-from marketred.store.models import Quote, QuoteEvent, QuoteLine, User, Vendor
+from marketred.store.models import (
+    Cart,
+    Quote,
+    QuoteEvent,
+    QuoteLine,
+    QuoteStartOutbox,
+    User,
+    Vendor,
+)
 from marketred.store.models.notifications import SentNotification
+
+# What a requested quote's line holds (the vendor's changes come later).
+_NEW_LINE_COLUMNS = (
+    "quote_id",
+    "position",
+    "variant_id",
+    "product_id",
+    "product_name",
+    "variant_label",
+    "sku",
+    "quantity",
+    "original_unit_price",
+    "unit_price",
+)
+
+
+async def add_lines_and_start(
+    session: AsyncSession,
+    quote: Quote,
+    lines: Sequence[QuoteLine],
+    *,
+    task_queue: str,
+    workflow_input: dict[str, Any],
+) -> None:
+    """In ONE statement: the quote's lines, the promise to start its workflow (its
+    `quote_start_outbox` row) and the deletion of the buyer's cart of that vendor. The
+    `lines` objects stay out of the session (plain rows for the answer)."""
+    for ln in lines:
+        ln.quote_id = quote.id
+    stmt = insert(QuoteStartOutbox).values(
+        quote_id=quote.id, task_queue=task_queue, workflow_input=workflow_input
+    )
+    if lines:
+        stmt = stmt.add_cte(
+            insert(QuoteLine)
+            .values(
+                [
+                    {"id": uuid.uuid4()} | {name: getattr(ln, name) for name in _NEW_LINE_COLUMNS}
+                    for ln in lines
+                ]
+            )
+            .cte("new_lines")
+        )
+    stmt = stmt.add_cte(
+        delete(Cart)
+        .where(Cart.buyer_id == quote.buyer_id, Cart.vendor_id == quote.vendor_id)
+        .cte("emptied_cart")
+    )
+    await session.execute(stmt)
+
+
+async def add_quote_row(session: AsyncSession, quote: Quote) -> Quote:
+    """The quote alone; its number comes back in the INSERT (eager_defaults). Its lines
+    follow with `add_lines_and_start`."""
+    session.add(quote)
+    await session.flush()
+    return quote
 
 
 async def add_quote(session: AsyncSession, quote: Quote, lines: Sequence[QuoteLine]) -> Quote:
