@@ -17,7 +17,7 @@ from marketred.services.payouts import queries as payout_queries
 from marketred.web.charts import sales_chart_svg, weekly_totals
 from marketred.web.formatting import SANTIAGO
 from marketred.web.i18n import gettext as _
-from marketred.web.routes.common import WebRoute, WebVendor
+from marketred.web.routes.common import WebRoute, WebVendor, csv_download
 from marketred.web.routes.notices import notice_context
 from marketred.web.templating import render
 
@@ -69,9 +69,4 @@ async def payout_statement(
 async def payout_report(
     payout_id: uuid.UUID, who: WebVendorOrOperator, session: SessionDep
 ) -> Response:
-    name, data = await payout_queries.report_csv(session, who, payout_id)
-    return Response(
-        data,
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
-    )
+    return csv_download(*await payout_queries.report_csv(session, who, payout_id))

@@ -17,7 +17,7 @@ from marketred.services.ledger import reports
 from marketred.web.charts import WeekTotals, sales_chart_svg
 from marketred.web.formatting import SANTIAGO
 from marketred.web.i18n import gettext as _
-from marketred.web.routes.common import WebOperator, WebRoute, WebVendor
+from marketred.web.routes.common import WebOperator, WebRoute, WebVendor, csv_download
 from marketred.web.templating import render
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
@@ -50,11 +50,7 @@ async def _report(
         report = await reports.ledger_report(session, who, start, end, vendor)
     if csv:
         name = f"informe-{start.isoformat()}-{end.isoformat()}.csv"
-        return Response(
-            reports.report_csv(report),
-            media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": f'attachment; filename="{name}"'},
-        )
+        return csv_download(name, reports.report_csv(report))
     months = report.months()
     chart = sales_chart_svg(
         [WeekTotals(m, t["sales"], t["commission"]) for m, t in months],
