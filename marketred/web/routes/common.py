@@ -3,7 +3,7 @@ POST forms, form error helpers and redirects."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 from urllib.parse import quote, urlsplit
@@ -11,6 +11,7 @@ from urllib.parse import quote, urlsplit
 from fastapi import Depends, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
+from pydantic import ValidationError
 from starlette.responses import RedirectResponse
 
 from marketred.http.principal import (
@@ -21,7 +22,14 @@ from marketred.http.principal import (
     WebPrincipal,
     WebVendor,
 )
-from marketred.services.errors import DomainError, NotFound, Reason, Unauthorized, Unavailable
+from marketred.services.errors import (
+    DomainError,
+    InvalidInput,
+    NotFound,
+    Reason,
+    Unauthorized,
+    Unavailable,
+)
 from marketred.web import i18n
 from marketred.web.i18n import gettext as _
 from marketred.web.security.csrf import verify_csrf
@@ -136,6 +144,37 @@ class FormState:
     @property
     def ok(self) -> bool:
         return not self.errors
+
+    def add_service_errors(self, exc: Exception) -> None:
+        """Each field a service refused (InvalidInput.errors) with its message."""
+        if isinstance(exc, InvalidInput):
+            for name, message in exc.errors:
+                self.add(name, message)
+
+    def add_invalid(self, exc: ValidationError, messages: Mapping[str, str], default: str) -> None:
+        """Each field pydantic refused, with the page's message for it (translated; a field
+        without one: "Revisa este dato."); an error on no field goes on `default`."""
+        for error in exc.errors():
+            name = str(error["loc"][0]) if error["loc"] else default
+            self.add(name, messages.get(name, _("Revisa este dato.")))
+
+    async def submit(
+        self,
+        save: Callable[[], Awaitable[Response]],
+        again: Callable[[FormState], Awaitable[Response]],
+        refused: Callable[[FormState, Exception], None] = add_service_errors,
+        catch: tuple[type[Exception], ...] = (InvalidInput,),
+    ) -> Response:
+        """The end of a form that re-renders: when it has no errors, `save()` answers
+        (a 303); what `save` raises of `catch` goes on the form (`refused`: by default
+        each field's message on that field). A form with errors comes back through
+        `again(self)` (its page with status 422)."""
+        if self.ok:
+            try:
+                return await save()
+            except catch as exc:
+                refused(self, exc)
+        return await again(self)
 
 
 def see_other(url: str) -> RedirectResponse:

@@ -8,11 +8,11 @@ from __future__ import annotations
 import base64
 import binascii
 import uuid
+from typing import Any
 
 from fastapi import APIRouter, Request
 from pydantic import ValidationError
 from starlette.background import BackgroundTask
-from starlette.datastructures import UploadFile
 from starlette.responses import Response
 
 from marketred.http.deps import ResourcesDep, SessionDep
@@ -32,7 +32,7 @@ from marketred.web.routes.common import (
     WebVendor,
     see_other,
 )
-from marketred.web.routes.forms import parse_clp, parse_int
+from marketred.web.routes.forms import parse_clp, parse_int, read_upload
 from marketred.web.routes.notices import notice_context
 from marketred.web.service_messages import localize
 from marketred.web.templating import render
@@ -102,7 +102,11 @@ def _keywords(raw: str) -> list[str]:
     return [k.strip() for k in raw.split(",") if k.strip()][:30]
 
 
-def _apply_service_errors(state: FormState, exc: InvalidInput) -> None:
+def _apply_service_errors(state: FormState, exc: Exception) -> None:
+    if isinstance(exc, ValidationError):  # the product's own fields (the form checked rows)
+        state.add("name", str(exc.errors()[0]["msg"]))
+        return
+    assert isinstance(exc, InvalidInput)
     for field, message in exc.errors or [("name", exc.reason)]:
         # "variants[2].sku" → the third row's SKU field.
         if field.startswith("variants[") and "]" in field:
@@ -110,6 +114,25 @@ def _apply_service_errors(state: FormState, exc: InvalidInput) -> None:
             state.add(f"{rest.lstrip('.') or 'sku'}_{index}", message)
         else:
             state.add(field, message)
+
+
+def _product_fields(form: dict[str, str], state: FormState) -> dict[str, Any]:
+    """The product's own fields as typed (the name is required)."""
+    name = form.get("name", "").strip()
+    if not name:
+        state.add("name", _("Indica el nombre del producto."))
+    return {
+        "name": name,
+        "description": form.get("description", "").strip(),
+        "category": form.get("category", "").strip() or None,
+        "keywords": _keywords(form.get("keywords", "")),
+    }
+
+
+def _product_saved(resources: Resources, product_id: uuid.UUID) -> Response:
+    return _saved(
+        resources, f"/vendedor/catalogo/{product_id}?aviso=producto-guardado", [product_id]
+    )
 
 
 @router.get("/vendedor/catalogo/nuevo")
@@ -131,40 +154,27 @@ async def create_product(
     form: FormData,
 ) -> Response:
     state = FormState(values=form)
-    name = form.get("name", "").strip()
-    if not name:
-        state.add("name", _("Indica el nombre del producto."))
+    fields = _product_fields(form, state)
     variants = [
         v for i in range(NEW_VARIANT_ROWS) if (v := _variant_from_form(form, i, state)) is not None
     ]
     if not variants and state.ok:
         state.add("sku_0", _("Agrega al menos una variante con SKU y precio."))
-    if state.ok:
-        try:
-            body = ProductIn(
-                name=name,
-                description=form.get("description", "").strip(),
-                category=form.get("category", "").strip() or None,
-                keywords=_keywords(form.get("keywords", "")),
-                variants=variants,
-            )
-            product = await catalog.create_product(session, vendor, body)
-        except ValidationError as exc:
-            state.add("name", str(exc.errors()[0]["msg"]))
-        except InvalidInput as exc:
-            _apply_service_errors(state, exc)
-        else:
-            return _saved(
-                resources,
-                f"/vendedor/catalogo/{product.id}?aviso=producto-guardado",
-                [product.id],
-            )
-    return render(
-        request,
-        "vendor/product_form.html",
-        {"form": state, "rows": range(NEW_VARIANT_ROWS)},
-        status_code=422,
-    )
+
+    async def save() -> Response:
+        body = ProductIn(**fields, variants=variants)
+        product = await catalog.create_product(session, vendor, body)
+        return _product_saved(resources, product.id)
+
+    async def again(state: FormState) -> Response:
+        return render(
+            request,
+            "vendor/product_form.html",
+            {"form": state, "rows": range(NEW_VARIANT_ROWS)},
+            status_code=422,
+        )
+
+    return await state.submit(save, again, _apply_service_errors, (ValidationError, InvalidInput))
 
 
 async def _edit_page(
@@ -222,30 +232,19 @@ async def update_product(
     form: FormData,
 ) -> Response:
     state = FormState(values=form)
-    name = form.get("name", "").strip()
-    if not name:
-        state.add("name", _("Indica el nombre del producto."))
-    if state.ok:
-        try:
-            patch = ProductPatch(
-                name=name,
-                description=form.get("description", "").strip(),
-                category=form.get("category", "").strip() or None,
-                keywords=_keywords(form.get("keywords", "")),
-                active=form.get("active") == "1",
-            )
-            await catalog.update_product(session, vendor, product_id, patch)
-        except ValidationError as exc:
-            state.add("name", str(exc.errors()[0]["msg"]))
-        except InvalidInput as exc:
-            _apply_service_errors(state, exc)
-        else:
-            return _saved(
-                resources,
-                f"/vendedor/catalogo/{product_id}?aviso=producto-guardado",
-                [product_id],
-            )
-    return await _edit_page(request, vendor, session, product_id, state, 422)
+    fields = _product_fields(form, state)
+
+    async def save() -> Response:
+        patch = ProductPatch(**fields, active=form.get("active") == "1")
+        await catalog.update_product(session, vendor, product_id, patch)
+        return _product_saved(resources, product_id)
+
+    return await state.submit(
+        save,
+        lambda state: _edit_page(request, vendor, session, product_id, state, 422),
+        _apply_service_errors,
+        (ValidationError, InvalidInput),
+    )
 
 
 @router.post("/vendedor/catalogo/{product_id}/variantes/{variant_id}")
@@ -264,9 +263,7 @@ async def update_variant(
         return see_other(f"/vendedor/catalogo/{product_id}?aviso=variante-invalida")
     patch = VariantPatch(price=price, stock=stock, active=form.get("active") == "1")
     await catalog.update_variant(session, vendor, product_id, variant_id, patch)
-    return _saved(
-        resources, f"/vendedor/catalogo/{product_id}?aviso=producto-guardado", [product_id]
-    )
+    return _product_saved(resources, product_id)
 
 
 @router.post("/vendedor/catalogo/{product_id}/variantes")
@@ -282,19 +279,19 @@ async def add_variant(
     variant = _variant_from_form(form, 0, state)
     if variant is None and state.ok:
         state.add("sku_0", _("Indica el SKU y el precio de la nueva variante."))
-    if variant is not None and state.ok:
-        try:
-            await catalog.add_variant(session, vendor, product_id, variant)
-        except InvalidInput as exc:
-            for _field, message in exc.errors:
-                state.add("sku_0", message)
-        else:
-            return _saved(
-                resources,
-                f"/vendedor/catalogo/{product_id}?aviso=producto-guardado",
-                [product_id],
-            )
-    return await _edit_page(request, vendor, session, product_id, state, 422)
+
+    async def save() -> Response:
+        assert variant is not None  # the form is valid
+        await catalog.add_variant(session, vendor, product_id, variant)
+        return _product_saved(resources, product_id)
+
+    def refused(state: FormState, exc: Exception) -> None:
+        for _field, message in exc.errors if isinstance(exc, InvalidInput) else []:
+            state.add("sku_0", message)
+
+    return await state.submit(
+        save, lambda state: _edit_page(request, vendor, session, product_id, state, 422), refused
+    )
 
 
 @router.get("/vendedor/catalogo-importar")
@@ -308,8 +305,7 @@ async def import_dry_run(
     request: Request, vendor: WebVendor, session: SessionDep, form: FormData
 ) -> Response:
     del form  # CSRF checked; the file is read below
-    upload = (await request.form()).get("file")
-    data = await upload.read(MAX_BYTES + 1) if isinstance(upload, UploadFile) else b""
+    data, filename = await read_upload(request, "file", MAX_BYTES)
     if not data:
         error = _("Elige un archivo CSV.")
     elif len(data) > MAX_BYTES:
@@ -322,7 +318,7 @@ async def import_dry_run(
             {
                 "report": report,
                 "payload": base64.b64encode(data).decode(),
-                "filename": upload.filename if isinstance(upload, UploadFile) else "",
+                "filename": filename,
                 "error": None,
             },
         )

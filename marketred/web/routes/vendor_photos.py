@@ -6,7 +6,6 @@ from __future__ import annotations
 import uuid
 
 from fastapi import APIRouter, Request
-from starlette.datastructures import UploadFile
 from starlette.responses import Response
 
 from marketred.http.deps import ResourcesDep, SessionDep, SettingsDep
@@ -15,6 +14,7 @@ from marketred.services.catalog.image_processing import MAX_BYTES
 from marketred.services.catalog.media_store import media_store
 from marketred.services.errors import InvalidInput, Reason
 from marketred.web.routes.common import FormData, WebRoute, WebVendor
+from marketred.web.routes.forms import read_upload, refuse_empty
 from marketred.web.routes.vendor_catalog import _edit_page, _saved
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
@@ -35,18 +35,14 @@ async def upload_photo(
     resources: ResourcesDep,
     form: FormData,
 ) -> Response:
-    upload = (await request.form()).get("file")
-    data = await upload.read(MAX_BYTES + 1) if isinstance(upload, UploadFile) else b""
+    data, _name = await read_upload(request, "file", MAX_BYTES)
     try:
         if len(data) > MAX_BYTES:
             raise InvalidInput(
                 "too large",
                 errors=[("file", Reason("PHOTO_TOO_LARGE", "the file is larger than 8 MB"))],
             )
-        if not data:
-            raise InvalidInput(
-                "no file", errors=[("file", Reason("PHOTO_EMPTY", "the file is empty"))]
-            )
+        refuse_empty(data, "file")
         store = media_store(settings, resources.http)
         await product_images.upload(
             session, vendor, product_id, data, form.get("alt", ""), settings.public_url, store

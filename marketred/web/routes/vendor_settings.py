@@ -7,17 +7,17 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from pydantic import ValidationError
-from starlette.datastructures import UploadFile
 from starlette.responses import Response
 
 from marketred.http.deps import ResourcesDep, SessionDep, SettingsDep
 from marketred.services.catalog.image_processing import MAX_BYTES
 from marketred.services.catalog.media_store import media_store
-from marketred.services.errors import InvalidInput, Reason
+from marketred.services.errors import InvalidInput
 from marketred.services.vendors import settings as vendor_settings
 from marketred.settings import Settings
 from marketred.web.i18n import gettext as _
 from marketred.web.routes.common import FormData, FormState, WebRoute, WebVendor, see_other
+from marketred.web.routes.forms import read_upload, refuse_empty
 from marketred.web.routes.notices import notice_context
 from marketred.web.service_messages import localize
 from marketred.web.templating import render
@@ -95,9 +95,7 @@ async def save_settings(
     try:
         body = vendor_settings.VendorSettingsIn.model_validate(raw)
     except ValidationError as exc:
-        for error in exc.errors():
-            field = str(error["loc"][0]) if error["loc"] else "email"
-            state.add(field, messages.get(field, _("Revisa este dato.")))
+        state.add_invalid(exc, messages, "email")
         body = None
     if body is None or not state.ok:
         return await _page(request, session, settings, vendor, state, status_code=422)
@@ -120,13 +118,9 @@ async def upload_logo(
     form: FormData,
 ) -> Response:
     del form  # CSRF checked; the file is read below
-    upload = (await request.form()).get("logo")
-    data = await upload.read(MAX_BYTES + 1) if isinstance(upload, UploadFile) else b""
+    data, _name = await read_upload(request, "logo", MAX_BYTES)
     try:
-        if not data:
-            raise InvalidInput(
-                "no file", errors=[("logo", Reason("PHOTO_EMPTY", "the file is empty"))]
-            )
+        refuse_empty(data, "logo")
         store = media_store(settings, resources.http)
         await vendor_settings.set_logo(session, vendor, data, settings.public_url, store)
     except InvalidInput as exc:
