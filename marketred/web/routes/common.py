@@ -12,8 +12,10 @@ from fastapi import Depends, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import RedirectResponse
 
+from marketred.http.deps import ResourcesDep, SessionDep, SettingsDep
 from marketred.http.principal import (
     LoginRequired,
     OptionalWebPrincipal,
@@ -22,6 +24,7 @@ from marketred.http.principal import (
     WebPrincipal,
     WebVendor,
 )
+from marketred.http.resources import Resources
 from marketred.services.errors import (
     DomainError,
     InvalidInput,
@@ -30,6 +33,7 @@ from marketred.services.errors import (
     Unauthorized,
     Unavailable,
 )
+from marketred.settings import Settings
 from marketred.web import i18n
 from marketred.web.i18n import gettext as _
 from marketred.web.security.csrf import verify_csrf
@@ -130,6 +134,32 @@ async def csrf_checked_form(request: Request) -> dict[str, str]:
 FormData = Annotated[dict[str, str], Depends(csrf_checked_form)]
 
 
+@dataclass(frozen=True)
+class PostedForm:
+    """A CSRF-checked form and what its handler works with: one parameter (`Posted`)
+    beside the signed-in principal instead of five."""
+
+    request: Request
+    session: AsyncSession
+    resources: Resources
+    settings: Settings
+    form: dict[str, str]
+
+
+async def _posted_form(
+    request: Request,
+    session: SessionDep,
+    resources: ResourcesDep,
+    settings: SettingsDep,
+    form: FormData,
+) -> PostedForm:
+    return PostedForm(request, session, resources, settings, form)
+
+
+# scope="function", as SessionDep: the session commits before the answer goes out.
+Posted = Annotated[PostedForm, Depends(_posted_form, scope="function")]
+
+
 @dataclass
 class FormState:
     """What a form re-renders with: the typed values and one message per field."""
@@ -201,6 +231,8 @@ __all__ = [
     "FormData",
     "FormState",
     "OptionalWebPrincipal",
+    "Posted",
+    "PostedForm",
     "WebBuyer",
     "WebOperator",
     "WebPrincipal",

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request
 from pydantic import ValidationError
 from starlette.responses import Response
 
-from marketred.http.deps import ResourcesDep, SessionDep, SettingsDep
+from marketred.http.deps import SessionDep
 from marketred.http.transaction import after_commit
 from marketred.schemas.banking import ACCOUNT_TYPES, BANKS, BankAccountIn
 from marketred.services.payouts import bank_accounts as vendor_bank_accounts
@@ -17,7 +17,7 @@ from marketred.services.payouts import commands as payout_commands
 from marketred.web.formatting import N_
 from marketred.web.i18n import gettext as _
 from marketred.web.routes.actions import notice
-from marketred.web.routes.common import FormData, FormState, WebRoute, WebVendor
+from marketred.web.routes.common import FormState, Posted, WebRoute, WebVendor
 from marketred.web.routes.notices import notice_context
 from marketred.web.templating import render
 
@@ -65,30 +65,25 @@ async def bank_account_page(request: Request, vendor: WebVendor, session: Sessio
 
 
 @router.post(PAGE)
-async def save_bank_account(
-    request: Request,
-    vendor: WebVendor,
-    session: SessionDep,
-    settings: SettingsDep,
-    resources: ResourcesDep,
-    form: FormData,
-) -> Response:
-    state = FormState(values=form)
+async def save_bank_account(vendor: WebVendor, post: Posted) -> Response:
+    state = FormState(values=post.form)
     try:
-        body = BankAccountIn.model_validate({k: form.get(k, "") for k in MESSAGES})
+        body = BankAccountIn.model_validate({k: post.form.get(k, "") for k in MESSAGES})
     except ValidationError as exc:
         state.add_invalid(exc, {k: _(v) for k, v in MESSAGES.items()}, "bank_code")
-        return await _page(request, session, vendor, state, status_code=422)
-    saved = await vendor_bank_accounts.save_bank_account(session, vendor, body)
+        return await _page(post.request, post.session, vendor, state, status_code=422)
+    saved = await vendor_bank_accounts.save_bank_account(post.session, vendor, body)
     if saved.change is None:
         return notice(PAGE, "datos-bancarios-sin-cambios")
     # Once the change is committed (and what was mailed is written down after).
-    after_commit(session, vendor_bank_accounts.notify_change, session, settings, saved)
     after_commit(
-        session,
+        post.session, vendor_bank_accounts.notify_change, post.session, post.settings, saved
+    )
+    after_commit(
+        post.session,
         payout_commands.nudge_payouts_waiting_for_bank_details,
-        resources.temporal.get,
-        session,
+        post.resources.temporal.get,
+        post.session,
         saved.vendor.id,
     )
     return notice(PAGE, "datos-bancarios-guardados")

@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from starlette.background import BackgroundTask
 from starlette.responses import Response
 
-from marketred.http.deps import ResourcesDep, SessionDep
+from marketred.http.deps import SessionDep
 from marketred.http.indexing import tell_indexer
 from marketred.http.resources import Resources
 from marketred.schemas.catalog import ProductIn, ProductPatch, VariantIn, VariantPatch
@@ -26,8 +26,8 @@ from marketred.services.catalog.csv_reader import MAX_BYTES
 from marketred.services.errors import InvalidInput
 from marketred.web.i18n import gettext as _
 from marketred.web.routes.common import (
-    FormData,
     FormState,
+    Posted,
     WebRoute,
     WebVendor,
     see_other,
@@ -146,29 +146,25 @@ async def new_product_page(request: Request, vendor: WebVendor) -> Response:
 
 
 @router.post("/vendedor/catalogo/nuevo")
-async def create_product(
-    request: Request,
-    vendor: WebVendor,
-    session: SessionDep,
-    resources: ResourcesDep,
-    form: FormData,
-) -> Response:
-    state = FormState(values=form)
-    fields = _product_fields(form, state)
+async def create_product(vendor: WebVendor, post: Posted) -> Response:
+    state = FormState(values=post.form)
+    fields = _product_fields(post.form, state)
     variants = [
-        v for i in range(NEW_VARIANT_ROWS) if (v := _variant_from_form(form, i, state)) is not None
+        v
+        for i in range(NEW_VARIANT_ROWS)
+        if (v := _variant_from_form(post.form, i, state)) is not None
     ]
     if not variants and state.ok:
         state.add("sku_0", _("Agrega al menos una variante con SKU y precio."))
 
     async def save() -> Response:
         body = ProductIn(**fields, variants=variants)
-        product = await catalog.create_product(session, vendor, body)
-        return _product_saved(resources, product.id)
+        product = await catalog.create_product(post.session, vendor, body)
+        return _product_saved(post.resources, product.id)
 
     async def again(state: FormState) -> Response:
         return render(
-            request,
+            post.request,
             "vendor/product_form.html",
             {"form": state, "rows": range(NEW_VARIANT_ROWS)},
             status_code=422,
@@ -223,25 +219,18 @@ async def edit_product_page(
 
 
 @router.post("/vendedor/catalogo/{product_id}")
-async def update_product(
-    request: Request,
-    product_id: uuid.UUID,
-    vendor: WebVendor,
-    session: SessionDep,
-    resources: ResourcesDep,
-    form: FormData,
-) -> Response:
-    state = FormState(values=form)
-    fields = _product_fields(form, state)
+async def update_product(product_id: uuid.UUID, vendor: WebVendor, post: Posted) -> Response:
+    state = FormState(values=post.form)
+    fields = _product_fields(post.form, state)
 
     async def save() -> Response:
-        patch = ProductPatch(**fields, active=form.get("active") == "1")
-        await catalog.update_product(session, vendor, product_id, patch)
-        return _product_saved(resources, product_id)
+        patch = ProductPatch(**fields, active=post.form.get("active") == "1")
+        await catalog.update_product(post.session, vendor, product_id, patch)
+        return _product_saved(post.resources, product_id)
 
     return await state.submit(
         save,
-        lambda state: _edit_page(request, vendor, session, product_id, state, 422),
+        lambda state: _edit_page(post.request, vendor, post.session, product_id, state, 422),
         _apply_service_errors,
         (ValidationError, InvalidInput),
     )
@@ -249,48 +238,38 @@ async def update_product(
 
 @router.post("/vendedor/catalogo/{product_id}/variantes/{variant_id}")
 async def update_variant(
-    product_id: uuid.UUID,
-    variant_id: uuid.UUID,
-    vendor: WebVendor,
-    session: SessionDep,
-    resources: ResourcesDep,
-    form: FormData,
+    product_id: uuid.UUID, variant_id: uuid.UUID, vendor: WebVendor, post: Posted
 ) -> Response:
-    price = parse_clp(form.get("price"), allow_zero=False)
-    stock_raw = form.get("stock", "").strip()
+    price = parse_clp(post.form.get("price"), allow_zero=False)
+    stock_raw = post.form.get("stock", "").strip()
     stock = parse_int(stock_raw, 0, 10_000_000) if stock_raw else None
     if price is None or (stock_raw and stock is None):
         return see_other(f"/vendedor/catalogo/{product_id}?aviso=variante-invalida")
-    patch = VariantPatch(price=price, stock=stock, active=form.get("active") == "1")
-    await catalog.update_variant(session, vendor, product_id, variant_id, patch)
-    return _product_saved(resources, product_id)
+    patch = VariantPatch(price=price, stock=stock, active=post.form.get("active") == "1")
+    await catalog.update_variant(post.session, vendor, product_id, variant_id, patch)
+    return _product_saved(post.resources, product_id)
 
 
 @router.post("/vendedor/catalogo/{product_id}/variantes")
-async def add_variant(
-    request: Request,
-    product_id: uuid.UUID,
-    vendor: WebVendor,
-    session: SessionDep,
-    resources: ResourcesDep,
-    form: FormData,
-) -> Response:
-    state = FormState(values=form)
-    variant = _variant_from_form(form, 0, state)
+async def add_variant(product_id: uuid.UUID, vendor: WebVendor, post: Posted) -> Response:
+    state = FormState(values=post.form)
+    variant = _variant_from_form(post.form, 0, state)
     if variant is None and state.ok:
         state.add("sku_0", _("Indica el SKU y el precio de la nueva variante."))
 
     async def save() -> Response:
         assert variant is not None  # the form is valid
-        await catalog.add_variant(session, vendor, product_id, variant)
-        return _product_saved(resources, product_id)
+        await catalog.add_variant(post.session, vendor, product_id, variant)
+        return _product_saved(post.resources, product_id)
 
     def refused(state: FormState, exc: Exception) -> None:
         for _field, message in exc.errors if isinstance(exc, InvalidInput) else []:
             state.add("sku_0", message)
 
     return await state.submit(
-        save, lambda state: _edit_page(request, vendor, session, product_id, state, 422), refused
+        save,
+        lambda state: _edit_page(post.request, vendor, post.session, product_id, state, 422),
+        refused,
     )
 
 
@@ -301,19 +280,16 @@ async def import_page(request: Request, vendor: WebVendor) -> Response:
 
 
 @router.post("/vendedor/catalogo-importar")
-async def import_dry_run(
-    request: Request, vendor: WebVendor, session: SessionDep, form: FormData
-) -> Response:
-    del form  # CSRF checked; the file is read below
-    data, filename = await read_upload(request, "file", MAX_BYTES)
+async def import_dry_run(vendor: WebVendor, post: Posted) -> Response:
+    data, filename = await read_upload(post.request, "file", MAX_BYTES)
     if not data:
         error = _("Elige un archivo CSV.")
     elif len(data) > MAX_BYTES:
         error = _("El archivo es demasiado grande (máximo 20 MB).")
     else:
-        report = await catalog_import.import_csv(session, vendor, data, dry_run=True)
+        report = await catalog_import.import_csv(post.session, vendor, data, dry_run=True)
         return render(
-            request,
+            post.request,
             "vendor/import.html",
             {
                 "report": report,
@@ -322,31 +298,27 @@ async def import_dry_run(
                 "error": None,
             },
         )
-    return render(request, "vendor/import.html", {"report": None, "error": error}, status_code=422)
+    return render(
+        post.request, "vendor/import.html", {"report": None, "error": error}, status_code=422
+    )
 
 
 @router.post("/vendedor/catalogo-importar/confirmar")
-async def import_confirm(
-    request: Request,
-    vendor: WebVendor,
-    session: SessionDep,
-    resources: ResourcesDep,
-    form: FormData,
-) -> Response:
+async def import_confirm(vendor: WebVendor, post: Posted) -> Response:
     try:
-        data = base64.b64decode(form.get("payload", ""), validate=True)
+        data = base64.b64decode(post.form.get("payload", ""), validate=True)
     except binascii.Error:
         data = b""
     if not data:
         return see_other("/vendedor/catalogo-importar")
     try:
-        done = await catalog_import.import_csv(session, vendor, data, dry_run=False)
+        done = await catalog_import.import_csv(post.session, vendor, data, dry_run=False)
     except InvalidInput:
-        report = await catalog_import.import_csv(session, vendor, data, dry_run=True)
+        report = await catalog_import.import_csv(post.session, vendor, data, dry_run=True)
         return render(
-            request,
+            post.request,
             "vendor/import.html",
-            {"report": report, "payload": form.get("payload", ""), "error": None},
+            {"report": report, "payload": post.form.get("payload", ""), "error": None},
             status_code=422,
         )
-    return _saved(resources, "/vendedor/catalogo?aviso=importado", done.touched_product_ids)
+    return _saved(post.resources, "/vendedor/catalogo?aviso=importado", done.touched_product_ids)
