@@ -122,47 +122,44 @@ async def all_quotes(
     )
 
 
-@router.get("/operador/retenidas")
-async def held_quotes(
-    request: Request, operator: WebOperator, session: SessionDep, settings: SettingsDep
+async def _flagged(
+    request: Request,
+    operator: WebOperator,
+    session: SessionDep,
+    settings: Settings,
+    title_key: str,
+    filters: QuoteListFilters,
 ) -> Response:
-    held = await quotes.list_quotes(
-        session, operator, status=None, limit=200, offset=0, filters=QuoteListFilters(held=True)
+    """A list of the quotes a flag picks (held, late), up to 200, without other filters."""
+    found = await quotes.list_quotes(
+        session, operator, status=None, limit=200, offset=0, filters=filters
     )
     return render(
         request,
         "operator/quotes.html",
         {
-            "title_key": "held",
-            "quotes": held.items,
-            "total": held.total,
+            "title_key": title_key,
+            "quotes": found.items,
+            "total": found.total,
             "temporal_link": lambda q: temporal_ui_link(settings, q.id),
         },
     )
+
+
+@router.get("/operador/retenidas")
+async def held_quotes(
+    request: Request, operator: WebOperator, session: SessionDep, settings: SettingsDep
+) -> Response:
+    held = QuoteListFilters(held=True)
+    return await _flagged(request, operator, session, settings, "held", held)
 
 
 @router.get("/operador/atrasos")
 async def ship_by_breaches(
     request: Request, operator: WebOperator, session: SessionDep, settings: SettingsDep
 ) -> Response:
-    late = await quotes.list_quotes(
-        session,
-        operator,
-        status=None,
-        limit=200,
-        offset=0,
-        filters=QuoteListFilters(ship_overdue=True),
-    )
-    return render(
-        request,
-        "operator/quotes.html",
-        {
-            "title_key": "late",
-            "quotes": late.items,
-            "total": late.total,
-            "temporal_link": lambda q: temporal_ui_link(settings, q.id),
-        },
-    )
+    late = QuoteListFilters(ship_overdue=True)
+    return await _flagged(request, operator, session, settings, "late", late)
 
 
 @router.get("/operador/cotizaciones/{quote_id}")

@@ -10,7 +10,6 @@ import uuid
 from collections.abc import Awaitable, Callable
 
 from fastapi import APIRouter
-from pydantic import BaseModel
 from starlette.responses import Response
 
 from marketred.schemas.quotes import (
@@ -80,34 +79,28 @@ async def _operator_refund(
     act: ActionForm,
     quote_id: uuid.UUID,
     text: tuple[str, int],
-    body: Callable[[str, int], BaseModel],
+    body: type[RefundBody | RecordRefundBody],
     command: Callable[..., Awaitable[QuoteOut]],
     done: str | Callable[[QuoteOut], str],
     invalid: str,
 ) -> Response:
-    """An operator's refund form: an amount and a text field (`text`: name, max length);
-    either missing or refused as invalid comes back as the notice `invalid`."""
+    """An operator's refund form: an amount and a text field (`text`: its name, the body's
+    field too, and its max length); either missing, or refused as invalid, comes back as
+    the notice `invalid`."""
     page = f"/operador/cotizaciones/{quote_id}"
     amount = parse_clp(act.form.get("amount"), allow_zero=False)
     value = act.text(text[0], 1, text[1])
     if amount is None or value is None:
         return notice(page, invalid)
-    return await act.run(
-        page, act.on_quote(command, quote_id, body(value, amount)), done, invalid=invalid
-    )
+    refund = body.model_validate({"amount": amount, text[0]: value})
+    return await act.run(page, act.on_quote(command, quote_id, refund), done, invalid=invalid)
 
 
 @router.post("/operador/cotizaciones/{quote_id}/reembolso")
 async def operator_refunds_part(quote_id: uuid.UUID, act: OperatorForm) -> Response:
     """Part of a paid quote given back through Khipu."""
     return await _operator_refund(
-        act,
-        quote_id,
-        ("reason", 500),
-        lambda reason, amount: RefundBody(amount=amount, reason=reason),
-        quotes.refund_part,
-        refunded,
-        "monto-invalido",
+        act, quote_id, ("reason", 500), RefundBody, quotes.refund_part, refunded, "monto-invalido"
     )
 
 
@@ -118,7 +111,7 @@ async def record_refund(quote_id: uuid.UUID, act: OperatorForm) -> Response:
         act,
         quote_id,
         ("reference", 120),
-        lambda reference, amount: RecordRefundBody(reference=reference, amount=amount),
+        RecordRefundBody,
         quotes.record_refund,
         "reembolso-hecho",
         "reembolso-invalido",
