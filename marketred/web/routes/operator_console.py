@@ -122,44 +122,32 @@ async def all_quotes(
     )
 
 
-async def _flagged(
-    request: Request,
-    operator: WebOperator,
-    session: SessionDep,
-    settings: Settings,
-    title_key: str,
-    filters: QuoteListFilters,
-) -> Response:
-    """A list of the quotes a flag picks (held, late), up to 200, without other filters."""
-    found = await quotes.list_quotes(
-        session, operator, status=None, limit=200, offset=0, filters=filters
-    )
-    return render(
-        request,
-        "operator/quotes.html",
-        {
-            "title_key": title_key,
-            "quotes": found.items,
-            "total": found.total,
-            "temporal_link": lambda q: temporal_ui_link(settings, q.id),
-        },
-    )
+def _flagged_list(name: str, path: str, title_key: str, filters: QuoteListFilters) -> None:
+    """GET `path`: the quotes a flag picks (held, late), up to 200, without other filters."""
+
+    async def handler(
+        request: Request, operator: WebOperator, session: SessionDep, settings: SettingsDep
+    ) -> Response:
+        found = await quotes.list_quotes(
+            session, operator, status=None, limit=200, offset=0, filters=filters
+        )
+        return render(
+            request,
+            "operator/quotes.html",
+            {
+                "title_key": title_key,
+                "quotes": found.items,
+                "total": found.total,
+                "temporal_link": lambda q: temporal_ui_link(settings, q.id),
+            },
+        )
+
+    handler.__name__ = name
+    router.get(path, name=name)(handler)
 
 
-@router.get("/operador/retenidas")
-async def held_quotes(
-    request: Request, operator: WebOperator, session: SessionDep, settings: SettingsDep
-) -> Response:
-    held = QuoteListFilters(held=True)
-    return await _flagged(request, operator, session, settings, "held", held)
-
-
-@router.get("/operador/atrasos")
-async def ship_by_breaches(
-    request: Request, operator: WebOperator, session: SessionDep, settings: SettingsDep
-) -> Response:
-    late = QuoteListFilters(ship_overdue=True)
-    return await _flagged(request, operator, session, settings, "late", late)
+_flagged_list("held_quotes", "/operador/retenidas", "held", QuoteListFilters(held=True))
+_flagged_list("ship_by_breaches", "/operador/atrasos", "late", QuoteListFilters(ship_overdue=True))
 
 
 @router.get("/operador/cotizaciones/{quote_id}")
