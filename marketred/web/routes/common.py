@@ -211,15 +211,6 @@ def see_other(url: str) -> RedirectResponse:
     return RedirectResponse(url, status_code=303)
 
 
-def csv_download(name: str, data: str | bytes) -> Response:
-    """A CSV file (UTF-8) the browser saves as `name`."""
-    return Response(
-        data,
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
-    )
-
-
 def safe_next(target: str | None, default: str = "/") -> str:
     """Only same-site paths: `next` must not turn us into an open redirect."""
     if target and target.startswith("/") and not target.startswith("//"):
@@ -238,7 +229,6 @@ __all__ = [
     "WebPrincipal",
     "WebRoute",
     "WebVendor",
-    "csv_download",
     "safe_next",
     "see_other",
 ]

@@ -17,13 +17,14 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from marketred.http.deps import SessionDep, SettingsDep, TemporalDep
+from marketred.http.downloads import csv_attachment
 from marketred.schemas.payouts import PayoutDecisionResult
 from marketred.services.payouts import bank_files as payout_bank_files
 from marketred.services.payouts import commands as payout_commands
 from marketred.services.payouts import queries as payout_queries
 from marketred.settings import Settings
 from marketred.web.routes.actions import OperatorForm, notice
-from marketred.web.routes.common import FormData, WebOperator, WebRoute, csv_download
+from marketred.web.routes.common import FormData, WebOperator, WebRoute
 from marketred.web.routes.notices import notice_context
 from marketred.web.templating import render
 
@@ -135,7 +136,9 @@ payout_action(
 async def download_bank_file(
     bank_file_id: uuid.UUID, operator: WebOperator, session: SessionDep
 ) -> Response:
-    return csv_download(*await payout_bank_files.download(session, bank_file_id, operator.user_id))
+    return csv_attachment(
+        *await payout_bank_files.download(session, bank_file_id, operator.user_id)
+    )
 
 
 @router.post("/operador/pagos/generar")

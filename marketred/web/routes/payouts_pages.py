@@ -11,13 +11,14 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from marketred.http.deps import SessionDep
+from marketred.http.downloads import csv_attachment
 from marketred.http.principal import WebVendorOrOperator
 from marketred.schemas.accounts import Principal
 from marketred.services.payouts import queries as payout_queries
 from marketred.web.charts import sales_chart_svg, weekly_totals
 from marketred.web.formatting import SANTIAGO
 from marketred.web.i18n import gettext as _
-from marketred.web.routes.common import WebRoute, WebVendor, csv_download
+from marketred.web.routes.common import WebRoute, WebVendor
 from marketred.web.routes.notices import notice_context
 from marketred.web.templating import render
 
@@ -69,4 +70,4 @@ async def payout_statement(
 async def payout_report(
     payout_id: uuid.UUID, who: WebVendorOrOperator, session: SessionDep
 ) -> Response:
-    return csv_download(*await payout_queries.report_csv(session, who, payout_id))
+    return csv_attachment(*await payout_queries.report_csv(session, who, payout_id))

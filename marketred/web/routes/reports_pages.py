@@ -10,6 +10,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from marketred.http.deps import SessionDep
+from marketred.http.downloads import csv_attachment
 from marketred.schemas.accounts import Principal
 from marketred.services.catalog import public as catalog_public
 from marketred.services.errors import InvalidInput
@@ -17,7 +18,7 @@ from marketred.services.ledger import reports
 from marketred.web.charts import WeekTotals, sales_chart_svg
 from marketred.web.formatting import SANTIAGO
 from marketred.web.i18n import gettext as _
-from marketred.web.routes.common import WebOperator, WebRoute, WebVendor, csv_download
+from marketred.web.routes.common import WebOperator, WebRoute, WebVendor
 from marketred.web.templating import render
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
@@ -50,7 +51,7 @@ async def _report(
         report = await reports.ledger_report(session, who, start, end, vendor)
     if csv:
         name = f"informe-{start.isoformat()}-{end.isoformat()}.csv"
-        return csv_download(name, reports.report_csv(report))
+        return csv_attachment(name, reports.report_csv(report))
     months = report.months()
     chart = sales_chart_svg(
         [WeekTotals(m, t["sales"], t["commission"]) for m, t in months],
