@@ -3,7 +3,7 @@ POST forms, form error helpers and redirects."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 from urllib.parse import quote, urlsplit
@@ -11,8 +11,11 @@ from urllib.parse import quote, urlsplit
 from fastapi import Depends, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
+from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import RedirectResponse
 
+from marketred.http.deps import ResourcesDep, SessionDep, SettingsDep
 from marketred.http.principal import (
     LoginRequired,
     OptionalWebPrincipal,
@@ -21,7 +24,16 @@ from marketred.http.principal import (
     WebPrincipal,
     WebVendor,
 )
-from marketred.services.errors import DomainError, NotFound, Reason, Unauthorized, Unavailable
+from marketred.http.resources import Resources
+from marketred.services.errors import (
+    DomainError,
+    InvalidInput,
+    NotFound,
+    Reason,
+    Unauthorized,
+    Unavailable,
+)
+from marketred.settings import Settings
 from marketred.web import i18n
 from marketred.web.i18n import gettext as _
 from marketred.web.security.csrf import verify_csrf
@@ -122,6 +134,32 @@ async def csrf_checked_form(request: Request) -> dict[str, str]:
 FormData = Annotated[dict[str, str], Depends(csrf_checked_form)]
 
 
+@dataclass(frozen=True)
+class PostedForm:
+    """A CSRF-checked form and what its handler works with: one parameter (`Posted`)
+    beside the signed-in principal instead of five."""
+
+    request: Request
+    session: AsyncSession
+    resources: Resources
+    settings: Settings
+    form: dict[str, str]
+
+
+async def _posted_form(
+    request: Request,
+    session: SessionDep,
+    resources: ResourcesDep,
+    settings: SettingsDep,
+    form: FormData,
+) -> PostedForm:
+    return PostedForm(request, session, resources, settings, form)
+
+
+# scope="function", as SessionDep: the session commits before the answer goes out.
+Posted = Annotated[PostedForm, Depends(_posted_form, scope="function")]
+
+
 @dataclass
 class FormState:
     """What a form re-renders with: the typed values and one message per field."""
@@ -136,6 +174,37 @@ class FormState:
     @property
     def ok(self) -> bool:
         return not self.errors
+
+    def add_service_errors(self, exc: Exception) -> None:
+        """Each field a service refused (InvalidInput.errors) with its message."""
+        if isinstance(exc, InvalidInput):
+            for name, message in exc.errors:
+                self.add(name, message)
+
+    def add_invalid(self, exc: ValidationError, messages: Mapping[str, str], default: str) -> None:
+        """Each field pydantic refused, with the page's message for it (translated; a field
+        without one: "Revisa este dato."); an error on no field goes on `default`."""
+        for error in exc.errors():
+            name = str(error["loc"][0]) if error["loc"] else default
+            self.add(name, messages.get(name, _("Revisa este dato.")))
+
+    async def submit(
+        self,
+        save: Callable[[], Awaitable[Response]],
+        again: Callable[[FormState], Awaitable[Response]],
+        refused: Callable[[FormState, Exception], None] = add_service_errors,
+        catch: tuple[type[Exception], ...] = (InvalidInput,),
+    ) -> Response:
+        """The end of a form that re-renders: when it has no errors, `save()` answers
+        (a 303); what `save` raises of `catch` goes on the form (`refused`: by default
+        each field's message on that field). A form with errors comes back through
+        `again(self)` (its page with status 422)."""
+        if self.ok:
+            try:
+                return await save()
+            except catch as exc:
+                refused(self, exc)
+        return await again(self)
 
 
 def see_other(url: str) -> RedirectResponse:
@@ -153,6 +222,8 @@ __all__ = [
     "FormData",
     "FormState",
     "OptionalWebPrincipal",
+    "Posted",
+    "PostedForm",
     "WebBuyer",
     "WebOperator",
     "WebPrincipal",

@@ -6,29 +6,20 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy.ext.asyncio import AsyncSession
-from temporalio.client import Client
-
-from marketred.schemas.accounts import Principal
 from marketred.schemas.quotes import PENDING_DEADLINE, ExtendDeadlineBody
 from marketred.services import quotes
 from marketred.services.errors import Conflict
 from marketred.web.i18n import gettext as _
+from marketred.web.routes.actions import ActionForm
 from marketred.web.routes.common import FormState
-from marketred.web.routes.forms import parse_int, request_key
+from marketred.web.routes.forms import parse_int
 
 MAX_REASON = 500
 
 
-async def extend_from_form(
-    session: AsyncSession,
-    temporal: Client,
-    who: Principal,
-    quote_id: uuid.UUID,
-    form: dict[str, str],
-    deadline: str,
-) -> FormState | None:
+async def extend_from_form(act: ActionForm, quote_id: uuid.UUID, deadline: str) -> FormState | None:
     """Extend `deadline` as the form asks; None when done, else the form with its errors."""
+    form = act.form
     state = FormState(values=form)
     hours = parse_int(form.get("hours"), 1, 24 * 30)
     if hours is None:
@@ -43,7 +34,9 @@ async def extend_from_form(
         return state
     body = ExtendDeadlineBody(deadline=name, hours=hours, reason=reason)
     try:
-        await quotes.extend_deadline(session, temporal, who, quote_id, body, key=request_key(form))
+        await quotes.extend_deadline(
+            act.session, act.temporal, act.who, quote_id, body, key=act.key
+        )
     except Conflict as exc:
         state.add("hours", exc.reason)
         return state

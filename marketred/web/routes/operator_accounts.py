@@ -9,13 +9,13 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from marketred.http.deps import SessionDep, SettingsDep
+from marketred.http.deps import SessionDep
 from marketred.http.transaction import after_commit
 from marketred.services.accounts import admin as account_admin
 from marketred.services.accounts import mail as auth_mail
 from marketred.services.errors import Conflict
 from marketred.settings import Settings
-from marketred.web.routes.common import FormData, WebOperator, WebRoute, see_other
+from marketred.web.routes.common import Posted, WebOperator, WebRoute, see_other
 from marketred.web.routes.notices import notice_context
 from marketred.web.templating import render
 
@@ -55,22 +55,14 @@ async def _set_active(
 
 
 @router.post("/operador/cuentas/{user_id}/desactivar")
-async def deactivate(
-    user_id: uuid.UUID,
-    operator: WebOperator,
-    session: SessionDep,
-    settings: SettingsDep,
-    _form: FormData,
-) -> Response:
-    return await _set_active(session, settings, operator, user_id, False, "cuenta-desactivada")
+async def deactivate(user_id: uuid.UUID, operator: WebOperator, post: Posted) -> Response:
+    return await _set_active(
+        post.session, post.settings, operator, user_id, False, "cuenta-desactivada"
+    )
 
 
 @router.post("/operador/cuentas/{user_id}/reactivar")
-async def reactivate(
-    user_id: uuid.UUID,
-    operator: WebOperator,
-    session: SessionDep,
-    settings: SettingsDep,
-    _form: FormData,
-) -> Response:
-    return await _set_active(session, settings, operator, user_id, True, "cuenta-reactivada")
+async def reactivate(user_id: uuid.UUID, operator: WebOperator, post: Posted) -> Response:
+    return await _set_active(
+        post.session, post.settings, operator, user_id, True, "cuenta-reactivada"
+    )

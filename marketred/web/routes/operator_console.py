@@ -1,37 +1,36 @@
 """Operator console: every quote with filters (status, vendor, date), quotes held for a
 payment mismatch or a refund Khipu refused, ship-by breaches, payouts to approve; each
 quote links to its workflow in the Temporal UI; cancel with refund; recheck a held payment
-with Khipu; retry a held refund or record one made outside Khipu."""
+with Khipu; retry a held refund (recording one made outside Khipu: return_forms.py)."""
 
 from __future__ import annotations
 
 import math
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime, time, timedelta
 from urllib.parse import quote as urlquote
 
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from marketred.http.deps import SessionDep, SettingsDep, TemporalDep
+from marketred.http.deps import SessionDep, SettingsDep
 from marketred.schemas.common import Page
 from marketred.schemas.quotes import (
     CancelQuote,
     QuoteListFilters,
     QuoteOut,
-    RecordRefundBody,
     parse_quote_number,
     workflow_id_for,
 )
 from marketred.services import quotes
 from marketred.services.catalog import public as catalog_public
 from marketred.services.catalog.images import quote_line_images
-from marketred.services.errors import Conflict, InvalidInput
 from marketred.settings import Settings
 from marketred.web.formatting import SANTIAGO, STATUS_LABELS
-from marketred.web.routes.common import FormData, FormState, WebOperator, WebRoute, see_other
+from marketred.web.routes.actions import OperatorForm, cancelled, notice, refunded
+from marketred.web.routes.common import FormState, WebOperator, WebRoute
 from marketred.web.routes.deadline_forms import extend_from_form
-from marketred.web.routes.forms import parse_clp, request_key
 from marketred.web.routes.notices import notice_context
 from marketred.web.templating import render
 
@@ -123,47 +122,32 @@ async def all_quotes(
     )
 
 
-@router.get("/operador/retenidas")
-async def held_quotes(
-    request: Request, operator: WebOperator, session: SessionDep, settings: SettingsDep
-) -> Response:
-    held = await quotes.list_quotes(
-        session, operator, status=None, limit=200, offset=0, filters=QuoteListFilters(held=True)
-    )
-    return render(
-        request,
-        "operator/quotes.html",
-        {
-            "title_key": "held",
-            "quotes": held.items,
-            "total": held.total,
-            "temporal_link": lambda q: temporal_ui_link(settings, q.id),
-        },
-    )
+def _flagged_list(name: str, path: str, title_key: str, filters: QuoteListFilters) -> None:
+    """GET `path`: the quotes a flag picks (held, late), up to 200, without other filters."""
+
+    async def handler(
+        request: Request, operator: WebOperator, session: SessionDep, settings: SettingsDep
+    ) -> Response:
+        found = await quotes.list_quotes(
+            session, operator, status=None, limit=200, offset=0, filters=filters
+        )
+        return render(
+            request,
+            "operator/quotes.html",
+            {
+                "title_key": title_key,
+                "quotes": found.items,
+                "total": found.total,
+                "temporal_link": lambda q: temporal_ui_link(settings, q.id),
+            },
+        )
+
+    handler.__name__ = name
+    router.get(path, name=name)(handler)
 
 
-@router.get("/operador/atrasos")
-async def ship_by_breaches(
-    request: Request, operator: WebOperator, session: SessionDep, settings: SettingsDep
-) -> Response:
-    late = await quotes.list_quotes(
-        session,
-        operator,
-        status=None,
-        limit=200,
-        offset=0,
-        filters=QuoteListFilters(ship_overdue=True),
-    )
-    return render(
-        request,
-        "operator/quotes.html",
-        {
-            "title_key": "late",
-            "quotes": late.items,
-            "total": late.total,
-            "temporal_link": lambda q: temporal_ui_link(settings, q.id),
-        },
-    )
+_flagged_list("held_quotes", "/operador/retenidas", "held", QuoteListFilters(held=True))
+_flagged_list("ship_by_breaches", "/operador/atrasos", "late", QuoteListFilters(ship_overdue=True))
 
 
 @router.get("/operador/cotizaciones/{quote_id}")
@@ -212,104 +196,53 @@ async def _quote_page(
 
 @router.post("/operador/cotizaciones/{quote_id}/extender")
 async def extend_deadline(
-    request: Request,
-    quote_id: uuid.UUID,
-    operator: WebOperator,
-    session: SessionDep,
-    settings: SettingsDep,
-    temporal: TemporalDep,
-    form: FormData,
+    request: Request, quote_id: uuid.UUID, act: OperatorForm, settings: SettingsDep
 ) -> Response:
-    deadline = form.get("deadline", "")
-    state = await extend_from_form(session, temporal, operator, quote_id, form, deadline)
+    state = await extend_from_form(act, quote_id, act.form.get("deadline", ""))
     if state is None:
-        return see_other(f"/operador/cotizaciones/{quote_id}?aviso=plazo-extendido")
+        return notice(_quote_url(quote_id), "plazo-extendido")
     return await _quote_page(
-        request, session, settings, operator, quote_id, extend=state, status_code=422
+        request, act.session, settings, act.who, quote_id, extend=state, status_code=422
     )
 
 
-@router.post("/operador/cotizaciones/{quote_id}/cancelar")
-async def cancel_with_refund(
-    quote_id: uuid.UUID,
-    operator: WebOperator,
-    session: SessionDep,
-    temporal: TemporalDep,
-    form: FormData,
-) -> Response:
-    reason = form.get("reason", "").strip()[:2000] or "Cancelada por operación"
-    try:
-        cancelled = await quotes.cancel_quote(
-            session, temporal, operator, quote_id, CancelQuote(reason=reason), key=request_key(form)
-        )
-        status = cancelled.status
-    except Conflict:
-        return see_other(f"/operador/cotizaciones/{quote_id}?aviso=ya-no-es-posible")
-    notice = "reembolsada" if status == "REFUNDED" else "cancelada"
-    return see_other(f"/operador/cotizaciones/{quote_id}?aviso={notice}")
+def _quote_url(quote_id: uuid.UUID) -> str:
+    return f"/operador/cotizaciones/{quote_id}"
 
 
-@router.post("/operador/cotizaciones/{quote_id}/verificar-pago")
-async def recheck_payment(
-    quote_id: uuid.UUID,
-    operator: WebOperator,
-    session: SessionDep,
-    temporal: TemporalDep,
-    form: FormData,
-) -> Response:
-    try:
-        quote = await quotes.recheck_payment(
-            session, temporal, operator, quote_id, key=request_key(form)
-        )
-    except Conflict:
-        return see_other(f"/operador/cotizaciones/{quote_id}?aviso=ya-no-es-posible")
+def _rechecked(quote: QuoteOut) -> str:
     if quote.status == "PAID":
-        notice = "pago-liberado"
-    elif quote.hold_reason is None:
-        notice = "pago-reabierto"
-    else:
-        notice = "pago-sigue-retenido"
-    return see_other(f"/operador/cotizaciones/{quote_id}?aviso={notice}")
+        return "pago-liberado"
+    return "pago-reabierto" if quote.hold_reason is None else "pago-sigue-retenido"
 
 
-@router.post("/operador/cotizaciones/{quote_id}/reintentar-reembolso")
-async def retry_refund(
-    quote_id: uuid.UUID,
-    operator: WebOperator,
-    session: SessionDep,
-    temporal: TemporalDep,
-    form: FormData,
-) -> Response:
-    try:
-        quote = await quotes.retry_refund(
-            session, temporal, operator, quote_id, key=request_key(form)
-        )
-    except Conflict:
-        return see_other(f"/operador/cotizaciones/{quote_id}?aviso=ya-no-es-posible")
-    notice = "reembolso-retenido" if quote.status == "REFUND_HELD" else "reembolso-hecho"
-    return see_other(f"/operador/cotizaciones/{quote_id}?aviso={notice}")
+@router.post("/operador/cotizaciones/{quote_id}/cancelar")
+async def cancel_with_refund(quote_id: uuid.UUID, act: OperatorForm) -> Response:
+    body = CancelQuote(
+        reason=act.form.get("reason", "").strip()[:2000] or "Cancelada por operación"
+    )
+    return await act.run(
+        _quote_url(quote_id),
+        act.on_quote(quotes.cancel_quote, quote_id, body),
+        cancelled,
+    )
 
 
-@router.post("/operador/cotizaciones/{quote_id}/registrar-reembolso")
-async def record_refund(
-    quote_id: uuid.UUID,
-    operator: WebOperator,
-    session: SessionDep,
-    temporal: TemporalDep,
-    form: FormData,
-) -> Response:
-    page = f"/operador/cotizaciones/{quote_id}"
-    reference = form.get("reference", "").strip()
-    amount = parse_clp(form.get("amount"), allow_zero=False)
-    if not reference or len(reference) > 120 or amount is None:
-        return see_other(f"{page}?aviso=reembolso-invalido")
-    body = RecordRefundBody(reference=reference, amount=amount)
-    try:
-        await quotes.record_refund(
-            session, temporal, operator, quote_id, body, key=request_key(form)
-        )
-    except InvalidInput:
-        return see_other(f"{page}?aviso=reembolso-invalido")
-    except Conflict:
-        return see_other(f"{page}?aviso=ya-no-es-posible")
-    return see_other(f"{page}?aviso=reembolso-hecho")
+def _one_click(
+    name: str,
+    path: str,
+    command: Callable[..., Awaitable[QuoteOut]],
+    done: Callable[[QuoteOut], str],
+) -> None:
+    """POST /operador/cotizaciones/{id}/<path>: a button without fields that calls
+    `command` on the quote and comes back with the notice `done(quote)` says."""
+
+    async def handler(quote_id: uuid.UUID, act: OperatorForm) -> Response:
+        return await act.run(_quote_url(quote_id), act.on_quote(command, quote_id), done)
+
+    handler.__name__ = name
+    router.post(f"/operador/cotizaciones/{{quote_id}}/{path}", name=name)(handler)
+
+
+_one_click("recheck_payment", "verificar-pago", quotes.recheck_payment, _rechecked)
+_one_click("retry_refund", "reintentar-reembolso", quotes.retry_refund, refunded)

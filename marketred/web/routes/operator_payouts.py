@@ -10,20 +10,21 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from urllib.parse import quote as urlquote
 
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from marketred.http.deps import SessionDep, SettingsDep, TemporalDep
+from marketred.http.downloads import csv_attachment
 from marketred.schemas.payouts import PayoutDecisionResult
-from marketred.services.errors import Conflict
 from marketred.services.payouts import bank_files as payout_bank_files
 from marketred.services.payouts import commands as payout_commands
 from marketred.services.payouts import queries as payout_queries
 from marketred.settings import Settings
-from marketred.web.routes.common import FormData, WebOperator, WebRoute, see_other
-from marketred.web.routes.forms import request_key
+from marketred.web.routes.actions import OperatorForm, notice
+from marketred.web.routes.common import FormData, WebOperator, WebRoute
 from marketred.web.routes.notices import notice_context
 from marketred.web.templating import render
 
@@ -68,126 +69,75 @@ async def payouts_console(
     )
 
 
-async def _act(
-    form: dict[str, str],
-    action: Callable[[str | None], Awaitable[PayoutDecisionResult]],
+@dataclass(frozen=True)
+class Needs:
+    """A text field the action needs: its length bounds and the notice when it is not."""
+
+    field: str
+    low: int
+    high: int
+    missing: str
+
+
+def payout_action(
+    name: str,
+    path: str,
+    command: Callable[..., Awaitable[PayoutDecisionResult]],
     done: str,
-) -> Response:
-    try:
-        await action(request_key(form))
-    except Conflict:
-        return see_other(f"{PAGE}?aviso=ya-no-es-posible")
-    return see_other(f"{PAGE}?aviso={done}")
+    needs: Needs | None = None,
+) -> None:
+    """POST /operador/pagos/{id}/<path>: `command(temporal, session, payout_id, [text],
+    operator_id, key=nonce)`, then back to the console with `done` (or the refusal)."""
+
+    async def handler(payout_id: uuid.UUID, act: OperatorForm) -> Response:
+        text: list[str] = []
+        if needs is not None:
+            value = act.text(needs.field, needs.low, needs.high)
+            if value is None:
+                return notice(PAGE, needs.missing)
+            text.append(value)
+        return await act.run(
+            PAGE,
+            lambda key: command(
+                act.temporal, act.session, payout_id, *text, act.who.user_id, key=key
+            ),
+            done,
+        )
+
+    handler.__name__ = name
+    router.post(f"{PAGE}/{{payout_id}}/{path}", name=name)(handler)
 
 
-def _text(form: dict[str, str], name: str, low: int, high: int) -> str | None:
-    value = form.get(name, "").strip()
-    return value if low <= len(value) <= high else None
+REASON = Needs("reason", 3, 2000, "falta-motivo")
+REFERENCE = Needs("reference", 1, 120, "falta-referencia")
 
-
-@router.post("/operador/pagos/{payout_id}/aprobar")
-async def approve_payout(
-    payout_id: uuid.UUID,
-    operator: WebOperator,
-    session: SessionDep,
-    temporal: TemporalDep,
-    form: FormData,
-) -> Response:
-    return await _act(
-        form,
-        lambda key: payout_commands.approve_payout(
-            temporal, session, payout_id, operator.user_id, key=key
-        ),
-        "pago-aprobado",
-    )
-
-
-@router.post("/operador/pagos/{payout_id}/rechazar")
-async def reject_payout(
-    payout_id: uuid.UUID,
-    operator: WebOperator,
-    session: SessionDep,
-    temporal: TemporalDep,
-    form: FormData,
-) -> Response:
-    reason = _text(form, "reason", 3, 2000)
-    if reason is None:
-        return see_other(f"{PAGE}?aviso=falta-motivo")
-    return await _act(
-        form,
-        lambda key: payout_commands.reject_payout(
-            temporal, session, payout_id, reason, operator.user_id, key=key
-        ),
-        "pago-rechazado",
-    )
-
-
-@router.post("/operador/pagos/{payout_id}/confirmar")
-async def confirm_transfer(
-    payout_id: uuid.UUID,
-    operator: WebOperator,
-    session: SessionDep,
-    temporal: TemporalDep,
-    form: FormData,
-) -> Response:
-    reference = _text(form, "reference", 1, 120)
-    if reference is None:
-        return see_other(f"{PAGE}?aviso=falta-referencia")
-    return await _act(
-        form,
-        lambda key: payout_commands.confirm_transfer(
-            temporal, session, payout_id, reference, operator.user_id, key=key
-        ),
-        "transferencia-confirmada",
-    )
-
-
-@router.post("/operador/pagos/{payout_id}/no-ejecutado")
-async def release_transfer(
-    payout_id: uuid.UUID,
-    operator: WebOperator,
-    session: SessionDep,
-    temporal: TemporalDep,
-    form: FormData,
-) -> Response:
-    reason = _text(form, "reason", 3, 2000)
-    if reason is None:
-        return see_other(f"{PAGE}?aviso=falta-motivo")
-    return await _act(
-        form,
-        lambda key: payout_commands.release_transfer(
-            temporal, session, payout_id, reason, operator.user_id, key=key
-        ),
-        "transferencia-liberada",
-    )
-
-
-@router.post("/operador/pagos/{payout_id}/reintentar")
-async def retry_transfer(
-    payout_id: uuid.UUID,
-    operator: WebOperator,
-    session: SessionDep,
-    temporal: TemporalDep,
-    form: FormData,
-) -> Response:
-    return await _act(
-        form,
-        lambda key: payout_commands.retry_transfer(
-            temporal, session, payout_id, operator.user_id, key=key
-        ),
-        "transferencia-reintentada",
-    )
+payout_action("approve_payout", "aprobar", payout_commands.approve_payout, "pago-aprobado")
+payout_action("reject_payout", "rechazar", payout_commands.reject_payout, "pago-rechazado", REASON)
+payout_action(
+    "confirm_transfer",
+    "confirmar",
+    payout_commands.confirm_transfer,
+    "transferencia-confirmada",
+    REFERENCE,
+)
+payout_action(
+    "release_transfer",
+    "no-ejecutado",
+    payout_commands.release_transfer,
+    "transferencia-liberada",
+    REASON,
+)
+payout_action(
+    "retry_transfer", "reintentar", payout_commands.retry_transfer, "transferencia-reintentada"
+)
 
 
 @router.get("/operador/pagos/nominas/{bank_file_id}.csv")
 async def download_bank_file(
     bank_file_id: uuid.UUID, operator: WebOperator, session: SessionDep
 ) -> Response:
-    name, data = await payout_bank_files.download(session, bank_file_id, operator.user_id)
-    return Response(
-        data,
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    return csv_attachment(
+        *await payout_bank_files.download(session, bank_file_id, operator.user_id)
     )
 
 
@@ -202,5 +152,5 @@ async def run_payouts(
         # the workflow carries on and its payouts appear here when done.
         await asyncio.wait_for(run, timeout=RUN_WAIT_SECONDS)
     except TimeoutError:
-        return see_other(f"{PAGE}?aviso=pagos-en-curso")
-    return see_other(f"{PAGE}?aviso=pagos-generados")
+        return notice(PAGE, "pagos-en-curso")
+    return notice(PAGE, "pagos-generados")

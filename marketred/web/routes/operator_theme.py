@@ -11,24 +11,23 @@ from marketred.http.deps import SessionDep
 from marketred.schemas.theme import ThemeIn
 from marketred.services.directory import theme
 from marketred.services.errors import InvalidInput
+from marketred.web.formatting import N_
 from marketred.web.i18n import gettext as _
-from marketred.web.routes.common import FormData, FormState, WebOperator, WebRoute, see_other
+from marketred.web.routes.actions import notice
+from marketred.web.routes.common import FormData, FormState, WebOperator, WebRoute
 from marketred.web.routes.notices import notice_context
 from marketred.web.templating import render
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 PAGE = "/operador/tema"
-FIELDS = ("primary", "secondary", "font_stack", "radius_px", "logo_url")
-
-
-def _messages() -> dict[str, str]:
-    return {
-        "primary": _("Un color como #b3122e."),
-        "secondary": _("Un color como #8c0e24."),
-        "font_stack": _("Nombres de fuentes separados por comas, sin ; ni llaves."),
-        "radius_px": _("Un número entero de 0 a 24."),
-        "logo_url": _("Una dirección http(s) sin comillas ni paréntesis."),
-    }
+# Each field and what to say under it when it is refused (translated where shown).
+MESSAGES = {
+    "primary": N_("Un color como #b3122e."),
+    "secondary": N_("Un color como #8c0e24."),
+    "font_stack": N_("Nombres de fuentes separados por comas, sin ; ni llaves."),
+    "radius_px": N_("Un número entero de 0 a 24."),
+    "logo_url": N_("Una dirección http(s) sin comillas ni paréntesis."),
+}
 
 
 async def _page(
@@ -57,15 +56,12 @@ async def save_theme(
     request: Request, operator: WebOperator, session: SessionDep, form: FormData
 ) -> Response:
     state = FormState(values=form)
-    raw = {k: form.get(k, "").strip() for k in FIELDS}
+    raw = {k: form.get(k, "").strip() for k in MESSAGES}
     try:
         body = ThemeIn.model_validate({**raw, "logo_url": raw["logo_url"] or None})
         await theme.set_by_operator(session, operator, body)
     except ValidationError as exc:
-        messages = _messages()
-        for error in exc.errors():
-            field = str(error["loc"][0]) if error["loc"] else "primary"
-            state.add(field, messages.get(field, _("Revisa este dato.")))
+        state.add_invalid(exc, {k: _(v) for k, v in MESSAGES.items()}, "primary")
         return await _page(request, session, state, 422)
     except InvalidInput as exc:
         for field, reason in exc.errors:
@@ -76,4 +72,4 @@ async def save_theme(
                 % {"ratio": ratio.replace(".", ",")},
             )
         return await _page(request, session, state, 422)
-    return see_other(f"{PAGE}?aviso=tema-guardado")
+    return notice(PAGE, "tema-guardado")

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from marketred.http.deps import SessionDep
+from marketred.http.downloads import csv_attachment
 from marketred.http.principal import WebVendorOrOperator
 from marketred.schemas.accounts import Principal
 from marketred.services.payouts import queries as payout_queries
@@ -69,9 +70,4 @@ async def payout_statement(
 async def payout_report(
     payout_id: uuid.UUID, who: WebVendorOrOperator, session: SessionDep
 ) -> Response:
-    name, data = await payout_queries.report_csv(session, who, payout_id)
-    return Response(
-        data,
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
-    )
+    return csv_attachment(*await payout_queries.report_csv(session, who, payout_id))

@@ -8,13 +8,13 @@ import uuid
 from fastapi import APIRouter, Request
 from starlette.responses import JSONResponse, Response
 
-from marketred.http.deps import SessionDep, TemporalDep
+from marketred.http.deps import SessionDep
 from marketred.schemas.quotes import CancelQuote
 from marketred.services import quotes
 from marketred.services.catalog.images import quote_line_images
 from marketred.services.errors import Conflict, Unavailable
-from marketred.web.routes.common import FormData, WebBuyer, WebPrincipal, WebRoute, see_other
-from marketred.web.routes.forms import request_key
+from marketred.web.routes.actions import BuyerForm, cancelled, notice
+from marketred.web.routes.common import WebBuyer, WebPrincipal, WebRoute, see_other
 from marketred.web.routes.notices import notice_context
 from marketred.web.templating import render
 
@@ -55,20 +55,13 @@ async def quote_page(
 
 
 @router.post("/cotizaciones/{quote_id}/pagar")
-async def pay(
-    quote_id: uuid.UUID,
-    buyer: WebBuyer,
-    session: SessionDep,
-    temporal: TemporalDep,
-    form: FormData,
-) -> Response:
+async def pay(quote_id: uuid.UUID, act: BuyerForm) -> Response:
     """Off to Khipu (the sandbox payer page in dev); a repeated click resumes the same
     payment because the workflow creates it once."""
-    del form
     try:
-        url = (await quotes.start_payment(session, temporal, buyer, quote_id)).payment_url
+        url = (await quotes.start_payment(act.session, act.temporal, act.who, quote_id)).payment_url
     except (Conflict, Unavailable):
-        return see_other(f"/cotizaciones/{quote_id}?aviso=pago-no-iniciado")
+        return notice(f"/cotizaciones/{quote_id}", "pago-no-iniciado")
     return see_other(url)
 
 
@@ -91,38 +84,22 @@ async def quote_status(quote_id: uuid.UUID, who: WebPrincipal, session: SessionD
 
 
 @router.post("/cotizaciones/{quote_id}/cancelar")
-async def cancel(
-    quote_id: uuid.UUID,
-    buyer: WebBuyer,
-    session: SessionDep,
-    temporal: TemporalDep,
-    form: FormData,
-) -> Response:
-    try:
-        body = CancelQuote(reason=form.get("reason", "")[:2000])
-        cancelled = await quotes.cancel_quote(
-            session, temporal, buyer, quote_id, body, key=request_key(form)
-        )
-        status = cancelled.status
-    except Conflict:
-        return see_other(f"/cotizaciones/{quote_id}?aviso=ya-no-es-posible")
-    notice = "reembolsada" if status == "REFUNDED" else "cancelada"
-    return see_other(f"/cotizaciones/{quote_id}?aviso={notice}")
+async def cancel(quote_id: uuid.UUID, act: BuyerForm) -> Response:
+    body = CancelQuote(reason=act.form.get("reason", "")[:2000])
+    return await act.run(
+        f"/cotizaciones/{quote_id}",
+        act.on_quote(quotes.cancel_quote, quote_id, body),
+        cancelled,
+    )
 
 
 @router.post("/cotizaciones/{quote_id}/confirmar-entrega")
-async def confirm_delivery(
-    quote_id: uuid.UUID,
-    buyer: WebBuyer,
-    session: SessionDep,
-    temporal: TemporalDep,
-    form: FormData,
-) -> Response:
-    try:
-        await quotes.confirm_delivery(session, temporal, buyer, quote_id, key=request_key(form))
-    except Conflict:
-        return see_other(f"/cotizaciones/{quote_id}?aviso=ya-no-es-posible")
-    return see_other(f"/cotizaciones/{quote_id}?aviso=entrega-confirmada")
+async def confirm_delivery(quote_id: uuid.UUID, act: BuyerForm) -> Response:
+    return await act.run(
+        f"/cotizaciones/{quote_id}",
+        act.on_quote(quotes.confirm_delivery, quote_id),
+        "entrega-confirmada",
+    )
 
 
 @router.get("/quotes/{quote_id}")
@@ -132,5 +109,5 @@ async def khipu_return(request: Request, quote_id: uuid.UUID) -> Response:
     if outcome == "return":
         return see_other(f"/cotizaciones/{quote_id}/pago")
     if outcome == "cancel":
-        return see_other(f"/cotizaciones/{quote_id}?aviso=pago-abandonado")
+        return notice(f"/cotizaciones/{quote_id}", "pago-abandonado")
     return see_other(f"/cotizaciones/{quote_id}")

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from marketred.http.deps import SessionDep
+from marketred.http.downloads import csv_attachment
 from marketred.schemas.accounts import Principal
 from marketred.services.catalog import public as catalog_public
 from marketred.services.errors import InvalidInput
@@ -50,11 +51,7 @@ async def _report(
         report = await reports.ledger_report(session, who, start, end, vendor)
     if csv:
         name = f"informe-{start.isoformat()}-{end.isoformat()}.csv"
-        return Response(
-            reports.report_csv(report),
-            media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": f'attachment; filename="{name}"'},
-        )
+        return csv_attachment(name, reports.report_csv(report))
     months = report.months()
     chart = sales_chart_svg(
         [WeekTotals(m, t["sales"], t["commission"]) for m, t in months],

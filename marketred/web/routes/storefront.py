@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import math
 import uuid
+from typing import Any
 
 from fastapi import APIRouter, Request
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
 
 from marketred.http.deps import SessionDep
+from marketred.schemas.catalog import ProductPage
 from marketred.services.catalog import featured
 from marketred.services.catalog import images as product_images
 from marketred.services.catalog import public as catalog_public
@@ -59,6 +62,19 @@ async def home(request: Request, session: SessionDep, principal: OptionalWebPrin
     )
 
 
+async def _grid(
+    session: AsyncSession, found: ProductPage, page: int, per_page: int
+) -> dict[str, Any]:
+    """What a page of found products shows besides them: main photos, counts, pages."""
+    return {
+        "images": await product_images.main_images(session, [p.id for p in found.items]),
+        "total": found.total,
+        "total_exact": found.total_exact,
+        "page": page,
+        "pages": max(1, math.ceil(found.total / per_page)),
+    }
+
+
 @router.get("/buscar")
 async def search(request: Request, session: SessionDep) -> Response:
     params = request.query_params
@@ -83,11 +99,7 @@ async def search(request: Request, session: SessionDep) -> Response:
         {
             "search_query": q,
             "results": found.items,
-            "images": await product_images.main_images(session, [p.id for p in found.items]),
-            "total": found.total,
-            "total_exact": found.total_exact,
-            "page": page,
-            "pages": max(1, math.ceil(found.total / PAGE_SIZE)),
+            **await _grid(session, found, page, PAGE_SIZE),
             "vendors": await catalog_public.vendor_choices(session),
             "filters": {
                 "q": q,
@@ -112,11 +124,7 @@ async def vendor_page(request: Request, slug: str, session: SessionDep) -> Respo
         {
             "vendor": vendor,
             "products": products.items,
-            "images": await product_images.main_images(session, [p.id for p in products.items]),
-            "total": products.total,
-            "total_exact": products.total_exact,
-            "page": page,
-            "pages": max(1, math.ceil(products.total / (PAGE_SIZE * 2))),
+            **await _grid(session, products, page, PAGE_SIZE * 2),
         },
     )
 

@@ -9,30 +9,28 @@ from fastapi import APIRouter, Request
 from pydantic import ValidationError
 from starlette.responses import Response
 
-from marketred.http.deps import ResourcesDep, SessionDep, SettingsDep
+from marketred.http.deps import SessionDep
 from marketred.http.transaction import after_commit
 from marketred.schemas.banking import ACCOUNT_TYPES, BANKS, BankAccountIn
 from marketred.services.payouts import bank_accounts as vendor_bank_accounts
 from marketred.services.payouts import commands as payout_commands
+from marketred.web.formatting import N_
 from marketred.web.i18n import gettext as _
-from marketred.web.routes.common import FormData, FormState, WebRoute, WebVendor, see_other
+from marketred.web.routes.actions import notice
+from marketred.web.routes.common import FormState, Posted, WebRoute, WebVendor
 from marketred.web.routes.notices import notice_context
 from marketred.web.templating import render
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 PAGE = "/vendedor/datos-bancarios"
-FIELDS = ("bank_code", "account_type", "account_number", "holder_name", "holder_rut")
-
-
-def _messages() -> dict[str, str]:
-    """What to say under each field when it is refused (in the reader's language)."""
-    return {
-        "bank_code": _("Elige el banco de la lista."),
-        "account_type": _("Elige el tipo de cuenta."),
-        "account_number": _("El número de cuenta tiene entre 4 y 20 dígitos."),
-        "holder_name": _("Indica el nombre del titular (2 a 100 caracteres)."),
-        "holder_rut": _("Revisa el RUT del titular: el dígito verificador no coincide."),
-    }
+# Each field and what to say under it when it is refused (translated where shown).
+MESSAGES = {
+    "bank_code": N_("Elige el banco de la lista."),
+    "account_type": N_("Elige el tipo de cuenta."),
+    "account_number": N_("El número de cuenta tiene entre 4 y 20 dígitos."),
+    "holder_name": N_("Indica el nombre del titular (2 a 100 caracteres)."),
+    "holder_rut": N_("Revisa el RUT del titular: el dígito verificador no coincide."),
+}
 
 
 async def _page(
@@ -67,33 +65,25 @@ async def bank_account_page(request: Request, vendor: WebVendor, session: Sessio
 
 
 @router.post(PAGE)
-async def save_bank_account(
-    request: Request,
-    vendor: WebVendor,
-    session: SessionDep,
-    settings: SettingsDep,
-    resources: ResourcesDep,
-    form: FormData,
-) -> Response:
-    state = FormState(values=form)
+async def save_bank_account(vendor: WebVendor, post: Posted) -> Response:
+    state = FormState(values=post.form)
     try:
-        body = BankAccountIn.model_validate({k: form.get(k, "") for k in FIELDS})
+        body = BankAccountIn.model_validate({k: post.form.get(k, "") for k in MESSAGES})
     except ValidationError as exc:
-        messages = _messages()
-        for error in exc.errors():
-            field = str(error["loc"][0]) if error["loc"] else "bank_code"
-            state.add(field, messages.get(field, _("Revisa este dato.")))
-        return await _page(request, session, vendor, state, status_code=422)
-    saved = await vendor_bank_accounts.save_bank_account(session, vendor, body)
+        state.add_invalid(exc, {k: _(v) for k, v in MESSAGES.items()}, "bank_code")
+        return await _page(post.request, post.session, vendor, state, status_code=422)
+    saved = await vendor_bank_accounts.save_bank_account(post.session, vendor, body)
     if saved.change is None:
-        return see_other(f"{PAGE}?aviso=datos-bancarios-sin-cambios")
+        return notice(PAGE, "datos-bancarios-sin-cambios")
     # Once the change is committed (and what was mailed is written down after).
-    after_commit(session, vendor_bank_accounts.notify_change, session, settings, saved)
     after_commit(
-        session,
+        post.session, vendor_bank_accounts.notify_change, post.session, post.settings, saved
+    )
+    after_commit(
+        post.session,
         payout_commands.nudge_payouts_waiting_for_bank_details,
-        resources.temporal.get,
-        session,
+        post.resources.temporal.get,
+        post.session,
         saved.vendor.id,
     )
-    return see_other(f"{PAGE}?aviso=datos-bancarios-guardados")
+    return notice(PAGE, "datos-bancarios-guardados")

@@ -8,14 +8,14 @@ from __future__ import annotations
 import base64
 import binascii
 import uuid
+from typing import Any
 
 from fastapi import APIRouter, Request
 from pydantic import ValidationError
 from starlette.background import BackgroundTask
-from starlette.datastructures import UploadFile
 from starlette.responses import Response
 
-from marketred.http.deps import ResourcesDep, SessionDep
+from marketred.http.deps import SessionDep
 from marketred.http.indexing import tell_indexer
 from marketred.http.resources import Resources
 from marketred.schemas.catalog import ProductIn, ProductPatch, VariantIn, VariantPatch
@@ -26,13 +26,13 @@ from marketred.services.catalog.csv_reader import MAX_BYTES
 from marketred.services.errors import InvalidInput
 from marketred.web.i18n import gettext as _
 from marketred.web.routes.common import (
-    FormData,
     FormState,
+    Posted,
     WebRoute,
     WebVendor,
     see_other,
 )
-from marketred.web.routes.forms import parse_clp, parse_int
+from marketred.web.routes.forms import parse_clp, parse_int, read_upload
 from marketred.web.routes.notices import notice_context
 from marketred.web.service_messages import localize
 from marketred.web.templating import render
@@ -102,7 +102,11 @@ def _keywords(raw: str) -> list[str]:
     return [k.strip() for k in raw.split(",") if k.strip()][:30]
 
 
-def _apply_service_errors(state: FormState, exc: InvalidInput) -> None:
+def _apply_service_errors(state: FormState, exc: Exception) -> None:
+    if isinstance(exc, ValidationError):  # the product's own fields (the form checked rows)
+        state.add("name", str(exc.errors()[0]["msg"]))
+        return
+    assert isinstance(exc, InvalidInput)
     for field, message in exc.errors or [("name", exc.reason)]:
         # "variants[2].sku" → the third row's SKU field.
         if field.startswith("variants[") and "]" in field:
@@ -110,6 +114,25 @@ def _apply_service_errors(state: FormState, exc: InvalidInput) -> None:
             state.add(f"{rest.lstrip('.') or 'sku'}_{index}", message)
         else:
             state.add(field, message)
+
+
+def _product_fields(form: dict[str, str], state: FormState) -> dict[str, Any]:
+    """The product's own fields as typed (the name is required)."""
+    name = form.get("name", "").strip()
+    if not name:
+        state.add("name", _("Indica el nombre del producto."))
+    return {
+        "name": name,
+        "description": form.get("description", "").strip(),
+        "category": form.get("category", "").strip() or None,
+        "keywords": _keywords(form.get("keywords", "")),
+    }
+
+
+def _product_saved(resources: Resources, product_id: uuid.UUID) -> Response:
+    return _saved(
+        resources, f"/vendedor/catalogo/{product_id}?aviso=producto-guardado", [product_id]
+    )
 
 
 @router.get("/vendedor/catalogo/nuevo")
@@ -123,48 +146,31 @@ async def new_product_page(request: Request, vendor: WebVendor) -> Response:
 
 
 @router.post("/vendedor/catalogo/nuevo")
-async def create_product(
-    request: Request,
-    vendor: WebVendor,
-    session: SessionDep,
-    resources: ResourcesDep,
-    form: FormData,
-) -> Response:
-    state = FormState(values=form)
-    name = form.get("name", "").strip()
-    if not name:
-        state.add("name", _("Indica el nombre del producto."))
+async def create_product(vendor: WebVendor, post: Posted) -> Response:
+    state = FormState(values=post.form)
+    fields = _product_fields(post.form, state)
     variants = [
-        v for i in range(NEW_VARIANT_ROWS) if (v := _variant_from_form(form, i, state)) is not None
+        v
+        for i in range(NEW_VARIANT_ROWS)
+        if (v := _variant_from_form(post.form, i, state)) is not None
     ]
     if not variants and state.ok:
         state.add("sku_0", _("Agrega al menos una variante con SKU y precio."))
-    if state.ok:
-        try:
-            body = ProductIn(
-                name=name,
-                description=form.get("description", "").strip(),
-                category=form.get("category", "").strip() or None,
-                keywords=_keywords(form.get("keywords", "")),
-                variants=variants,
-            )
-            product = await catalog.create_product(session, vendor, body)
-        except ValidationError as exc:
-            state.add("name", str(exc.errors()[0]["msg"]))
-        except InvalidInput as exc:
-            _apply_service_errors(state, exc)
-        else:
-            return _saved(
-                resources,
-                f"/vendedor/catalogo/{product.id}?aviso=producto-guardado",
-                [product.id],
-            )
-    return render(
-        request,
-        "vendor/product_form.html",
-        {"form": state, "rows": range(NEW_VARIANT_ROWS)},
-        status_code=422,
-    )
+
+    async def save() -> Response:
+        body = ProductIn(**fields, variants=variants)
+        product = await catalog.create_product(post.session, vendor, body)
+        return _product_saved(post.resources, product.id)
+
+    async def again(state: FormState) -> Response:
+        return render(
+            post.request,
+            "vendor/product_form.html",
+            {"form": state, "rows": range(NEW_VARIANT_ROWS)},
+            status_code=422,
+        )
+
+    return await state.submit(save, again, _apply_service_errors, (ValidationError, InvalidInput))
 
 
 async def _edit_page(
@@ -213,88 +219,58 @@ async def edit_product_page(
 
 
 @router.post("/vendedor/catalogo/{product_id}")
-async def update_product(
-    request: Request,
-    product_id: uuid.UUID,
-    vendor: WebVendor,
-    session: SessionDep,
-    resources: ResourcesDep,
-    form: FormData,
-) -> Response:
-    state = FormState(values=form)
-    name = form.get("name", "").strip()
-    if not name:
-        state.add("name", _("Indica el nombre del producto."))
-    if state.ok:
-        try:
-            patch = ProductPatch(
-                name=name,
-                description=form.get("description", "").strip(),
-                category=form.get("category", "").strip() or None,
-                keywords=_keywords(form.get("keywords", "")),
-                active=form.get("active") == "1",
-            )
-            await catalog.update_product(session, vendor, product_id, patch)
-        except ValidationError as exc:
-            state.add("name", str(exc.errors()[0]["msg"]))
-        except InvalidInput as exc:
-            _apply_service_errors(state, exc)
-        else:
-            return _saved(
-                resources,
-                f"/vendedor/catalogo/{product_id}?aviso=producto-guardado",
-                [product_id],
-            )
-    return await _edit_page(request, vendor, session, product_id, state, 422)
+async def update_product(product_id: uuid.UUID, vendor: WebVendor, post: Posted) -> Response:
+    state = FormState(values=post.form)
+    fields = _product_fields(post.form, state)
+
+    async def save() -> Response:
+        patch = ProductPatch(**fields, active=post.form.get("active") == "1")
+        await catalog.update_product(post.session, vendor, product_id, patch)
+        return _product_saved(post.resources, product_id)
+
+    return await state.submit(
+        save,
+        lambda state: _edit_page(post.request, vendor, post.session, product_id, state, 422),
+        _apply_service_errors,
+        (ValidationError, InvalidInput),
+    )
 
 
 @router.post("/vendedor/catalogo/{product_id}/variantes/{variant_id}")
 async def update_variant(
-    product_id: uuid.UUID,
-    variant_id: uuid.UUID,
-    vendor: WebVendor,
-    session: SessionDep,
-    resources: ResourcesDep,
-    form: FormData,
+    product_id: uuid.UUID, variant_id: uuid.UUID, vendor: WebVendor, post: Posted
 ) -> Response:
-    price = parse_clp(form.get("price"), allow_zero=False)
-    stock_raw = form.get("stock", "").strip()
+    price = parse_clp(post.form.get("price"), allow_zero=False)
+    stock_raw = post.form.get("stock", "").strip()
     stock = parse_int(stock_raw, 0, 10_000_000) if stock_raw else None
     if price is None or (stock_raw and stock is None):
         return see_other(f"/vendedor/catalogo/{product_id}?aviso=variante-invalida")
-    patch = VariantPatch(price=price, stock=stock, active=form.get("active") == "1")
-    await catalog.update_variant(session, vendor, product_id, variant_id, patch)
-    return _saved(
-        resources, f"/vendedor/catalogo/{product_id}?aviso=producto-guardado", [product_id]
-    )
+    patch = VariantPatch(price=price, stock=stock, active=post.form.get("active") == "1")
+    await catalog.update_variant(post.session, vendor, product_id, variant_id, patch)
+    return _product_saved(post.resources, product_id)
 
 
 @router.post("/vendedor/catalogo/{product_id}/variantes")
-async def add_variant(
-    request: Request,
-    product_id: uuid.UUID,
-    vendor: WebVendor,
-    session: SessionDep,
-    resources: ResourcesDep,
-    form: FormData,
-) -> Response:
-    state = FormState(values=form)
-    variant = _variant_from_form(form, 0, state)
+async def add_variant(product_id: uuid.UUID, vendor: WebVendor, post: Posted) -> Response:
+    state = FormState(values=post.form)
+    variant = _variant_from_form(post.form, 0, state)
     if variant is None and state.ok:
         state.add("sku_0", _("Indica el SKU y el precio de la nueva variante."))
-    if variant is not None and state.ok:
-        try:
-            await catalog.add_variant(session, vendor, product_id, variant)
-        except InvalidInput as exc:
-            for _field, message in exc.errors:
-                state.add("sku_0", message)
-        else:
-            return _saved(
-                resources,
-                f"/vendedor/catalogo/{product_id}?aviso=producto-guardado",
-                [product_id],
-            )
-    return await _edit_page(request, vendor, session, product_id, state, 422)
+
+    async def save() -> Response:
+        assert variant is not None  # the form is valid
+        await catalog.add_variant(post.session, vendor, product_id, variant)
+        return _product_saved(post.resources, product_id)
+
+    def refused(state: FormState, exc: Exception) -> None:
+        for _field, message in exc.errors if isinstance(exc, InvalidInput) else []:
+            state.add("sku_0", message)
+
+    return await state.submit(
+        save,
+        lambda state: _edit_page(post.request, vendor, post.session, product_id, state, 422),
+        refused,
+    )
 
 
 @router.get("/vendedor/catalogo-importar")
@@ -304,53 +280,45 @@ async def import_page(request: Request, vendor: WebVendor) -> Response:
 
 
 @router.post("/vendedor/catalogo-importar")
-async def import_dry_run(
-    request: Request, vendor: WebVendor, session: SessionDep, form: FormData
-) -> Response:
-    del form  # CSRF checked; the file is read below
-    upload = (await request.form()).get("file")
-    data = await upload.read(MAX_BYTES + 1) if isinstance(upload, UploadFile) else b""
+async def import_dry_run(vendor: WebVendor, post: Posted) -> Response:
+    data, filename = await read_upload(post.request, "file", MAX_BYTES)
     if not data:
         error = _("Elige un archivo CSV.")
     elif len(data) > MAX_BYTES:
         error = _("El archivo es demasiado grande (máximo 20 MB).")
     else:
-        report = await catalog_import.import_csv(session, vendor, data, dry_run=True)
+        report = await catalog_import.import_csv(post.session, vendor, data, dry_run=True)
         return render(
-            request,
+            post.request,
             "vendor/import.html",
             {
                 "report": report,
                 "payload": base64.b64encode(data).decode(),
-                "filename": upload.filename if isinstance(upload, UploadFile) else "",
+                "filename": filename,
                 "error": None,
             },
         )
-    return render(request, "vendor/import.html", {"report": None, "error": error}, status_code=422)
+    return render(
+        post.request, "vendor/import.html", {"report": None, "error": error}, status_code=422
+    )
 
 
 @router.post("/vendedor/catalogo-importar/confirmar")
-async def import_confirm(
-    request: Request,
-    vendor: WebVendor,
-    session: SessionDep,
-    resources: ResourcesDep,
-    form: FormData,
-) -> Response:
+async def import_confirm(vendor: WebVendor, post: Posted) -> Response:
     try:
-        data = base64.b64decode(form.get("payload", ""), validate=True)
+        data = base64.b64decode(post.form.get("payload", ""), validate=True)
     except binascii.Error:
         data = b""
     if not data:
         return see_other("/vendedor/catalogo-importar")
     try:
-        done = await catalog_import.import_csv(session, vendor, data, dry_run=False)
+        done = await catalog_import.import_csv(post.session, vendor, data, dry_run=False)
     except InvalidInput:
-        report = await catalog_import.import_csv(session, vendor, data, dry_run=True)
+        report = await catalog_import.import_csv(post.session, vendor, data, dry_run=True)
         return render(
-            request,
+            post.request,
             "vendor/import.html",
-            {"report": report, "payload": form.get("payload", ""), "error": None},
+            {"report": report, "payload": post.form.get("payload", ""), "error": None},
             status_code=422,
         )
-    return _saved(resources, "/vendedor/catalogo?aviso=importado", done.touched_product_ids)
+    return _saved(post.resources, "/vendedor/catalogo?aviso=importado", done.touched_product_ids)

@@ -12,7 +12,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from marketred.http.deps import SessionDep, TemporalDep
+from marketred.http.deps import SessionDep
 from marketred.schemas.quotes import (
     AcceptQuote,
     LinePriceChange,
@@ -22,11 +22,12 @@ from marketred.schemas.quotes import (
 )
 from marketred.services import quotes
 from marketred.services.catalog.images import quote_line_images
-from marketred.services.errors import Conflict, InvalidInput
+from marketred.services.errors import InvalidInput
 from marketred.web.i18n import gettext as _
-from marketred.web.routes.common import FormData, FormState, WebRoute, WebVendor, see_other
+from marketred.web.routes.actions import VendorForm, notice
+from marketred.web.routes.common import FormState, WebRoute, WebVendor
 from marketred.web.routes.deadline_forms import extend_from_form
-from marketred.web.routes.forms import parse_clp, parse_int, request_key
+from marketred.web.routes.forms import parse_clp, parse_int
 from marketred.web.routes.notices import notice_context
 from marketred.web.templating import render
 
@@ -179,30 +180,27 @@ def _accepted_quantity(state: FormState, form: dict[str, str], line: Any) -> int
     return quantity
 
 
+def _decision_url(quote_id: uuid.UUID) -> str:
+    return f"/vendedor/cotizaciones/{quote_id}"
+
+
 @router.post("/vendedor/cotizaciones/{quote_id}/aceptar")
-async def accept(
-    request: Request,
-    quote_id: uuid.UUID,
-    vendor: WebVendor,
-    session: SessionDep,
-    temporal: TemporalDep,
-    form: FormData,
-) -> Response:
-    quote = await quotes.get_quote(session, vendor, quote_id)
-    state, body = read_acceptance(form, quote.lines)
+async def accept(request: Request, quote_id: uuid.UUID, act: VendorForm) -> Response:
+    quote = await quotes.get_quote(act.session, act.who, quote_id)
+    state, body = read_acceptance(act.form, quote.lines)
     if body is not None:
         try:
-            await quotes.accept_quote(
-                session, temporal, vendor, quote_id, body, key=request_key(form)
+            return await act.run(
+                _decision_url(quote_id),
+                act.on_quote(quotes.accept_quote, quote_id, body),
+                "aceptada",
             )
-        except Conflict:
-            return see_other(f"/vendedor/cotizaciones/{quote_id}?aviso=ya-no-es-posible")
         except InvalidInput as exc:
             for field, message in exc.errors or [("shipping_cost", exc.reason)]:
                 state.add(_form_field(field, body), message)
-        else:
-            return see_other(f"/vendedor/cotizaciones/{quote_id}?aviso=aceptada")
-    return await _decision_page(request, session, vendor, quote_id, accept=state, status_code=422)
+    return await _decision_page(
+        request, act.session, act.who, quote_id, accept=state, status_code=422
+    )
 
 
 def _form_field(field: str, body: AcceptQuote) -> str:
@@ -215,34 +213,23 @@ def _form_field(field: str, body: AcceptQuote) -> str:
 
 
 @router.post("/vendedor/cotizaciones/{quote_id}/rechazar")
-async def reject(
-    request: Request,
-    quote_id: uuid.UUID,
-    vendor: WebVendor,
-    session: SessionDep,
-    temporal: TemporalDep,
-    form: FormData,
-) -> Response:
-    state = FormState(values=form)
-    reason = form.get("reason", "").strip()
+async def reject(request: Request, quote_id: uuid.UUID, act: VendorForm) -> Response:
+    state = FormState(values=act.form)
+    reason = act.form.get("reason", "").strip()
     if not reason:
         state.add("reason", _("Cuéntale al comprador por qué no puedes aceptar."))
     elif len(reason) > 2000:
         state.add("reason", _("El motivo es demasiado largo (máximo 2.000 caracteres)."))
     if state.ok:
-        try:
-            await quotes.reject_quote(
-                session,
-                temporal,
-                vendor,
-                quote_id,
-                RejectQuote(reason=reason),
-                key=request_key(form),
-            )
-        except Conflict:
-            return see_other(f"/vendedor/cotizaciones/{quote_id}?aviso=ya-no-es-posible")
-        return see_other(f"/vendedor/cotizaciones/{quote_id}?aviso=rechazada")
-    return await _decision_page(request, session, vendor, quote_id, reject=state, status_code=422)
+        body = RejectQuote(reason=reason)
+        return await act.run(
+            _decision_url(quote_id),
+            act.on_quote(quotes.reject_quote, quote_id, body),
+            "rechazada",
+        )
+    return await _decision_page(
+        request, act.session, act.who, quote_id, reject=state, status_code=422
+    )
 
 
 def _may_ask_for_time(quote: QuoteOut) -> bool:
@@ -252,73 +239,52 @@ def _may_ask_for_time(quote: QuoteOut) -> bool:
 
 
 @router.post("/vendedor/cotizaciones/{quote_id}/extender")
-async def ask_for_time(
-    request: Request,
-    quote_id: uuid.UUID,
-    vendor: WebVendor,
-    session: SessionDep,
-    temporal: TemporalDep,
-    form: FormData,
-) -> Response:
-    state = await extend_from_form(session, temporal, vendor, quote_id, form, "respond_by")
+async def ask_for_time(request: Request, quote_id: uuid.UUID, act: VendorForm) -> Response:
+    state = await extend_from_form(act, quote_id, "respond_by")
     if state is None:
-        return see_other(f"/vendedor/cotizaciones/{quote_id}?aviso=plazo-extendido")
-    return await _decision_page(request, session, vendor, quote_id, extend=state, status_code=422)
+        return notice(_decision_url(quote_id), "plazo-extendido")
+    return await _decision_page(
+        request, act.session, act.who, quote_id, extend=state, status_code=422
+    )
+
+
+async def _orders_page(
+    request: Request,
+    session: SessionDep,
+    vendor: WebVendor,
+    forms: dict[str, FormState],
+    status_code: int = 200,
+) -> Response:
+    paid = await quotes.list_quotes(session, vendor, status="PAID", limit=200, offset=0)
+    shipped = await quotes.list_quotes(session, vendor, status="SHIPPED", limit=50, offset=0)
+    context = {"to_ship": _by_deadline(paid.items, "ship_by"), "shipped": shipped.items}
+    notices = notice_context(request) if status_code == 200 else {}
+    return render(
+        request,
+        "vendor/orders.html",
+        {**context, "forms": forms, **notices},
+        status_code=status_code,
+    )
 
 
 @router.get("/vendedor/pedidos")
 async def orders_to_ship(request: Request, vendor: WebVendor, session: SessionDep) -> Response:
-    paid = await quotes.list_quotes(session, vendor, status="PAID", limit=200, offset=0)
-    shipped = await quotes.list_quotes(session, vendor, status="SHIPPED", limit=50, offset=0)
-    return render(
-        request,
-        "vendor/orders.html",
-        {
-            "to_ship": _by_deadline(paid.items, "ship_by"),
-            "shipped": shipped.items,
-            "forms": {},
-            **notice_context(request),
-        },
-    )
+    return await _orders_page(request, session, vendor, {})
 
 
 @router.post("/vendedor/cotizaciones/{quote_id}/despachar")
-async def ship(
-    request: Request,
-    quote_id: uuid.UUID,
-    vendor: WebVendor,
-    session: SessionDep,
-    temporal: TemporalDep,
-    form: FormData,
-) -> Response:
-    state = FormState(values=form)
-    carrier, tracking = form.get("carrier", "").strip(), form.get("tracking", "").strip()
+async def ship(request: Request, quote_id: uuid.UUID, act: VendorForm) -> Response:
+    state = FormState(values=act.form)
+    carrier, tracking = act.form.get("carrier", "").strip(), act.form.get("tracking", "").strip()
     if not carrier:
         state.add("carrier", _("Indica la empresa de transporte (por ejemplo Chilexpress)."))
     if not tracking:
         state.add("tracking", _("Indica el número de seguimiento."))
     if state.ok and len(carrier) <= 120 and len(tracking) <= 120:
-        try:
-            await quotes.ship_quote(
-                session,
-                temporal,
-                vendor,
-                quote_id,
-                ShipQuote(carrier=carrier, tracking=tracking),
-                key=request_key(form),
-            )
-        except Conflict:
-            return see_other("/vendedor/pedidos?aviso=ya-no-es-posible")
-        return see_other("/vendedor/pedidos?aviso=despachado")
-    paid = await quotes.list_quotes(session, vendor, status="PAID", limit=200, offset=0)
-    shipped = await quotes.list_quotes(session, vendor, status="SHIPPED", limit=50, offset=0)
-    return render(
-        request,
-        "vendor/orders.html",
-        {
-            "to_ship": _by_deadline(paid.items, "ship_by"),
-            "shipped": shipped.items,
-            "forms": {str(quote_id): state},
-        },
-        status_code=422,
-    )
+        body = ShipQuote(carrier=carrier, tracking=tracking)
+        return await act.run(
+            "/vendedor/pedidos",
+            act.on_quote(quotes.ship_quote, quote_id, body),
+            "despachado",
+        )
+    return await _orders_page(request, act.session, act.who, {str(quote_id): state}, 422)

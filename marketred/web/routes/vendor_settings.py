@@ -7,17 +7,17 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from pydantic import ValidationError
-from starlette.datastructures import UploadFile
 from starlette.responses import Response
 
-from marketred.http.deps import ResourcesDep, SessionDep, SettingsDep
+from marketred.http.deps import SessionDep, SettingsDep
 from marketred.services.catalog.image_processing import MAX_BYTES
 from marketred.services.catalog.media_store import media_store
-from marketred.services.errors import InvalidInput, Reason
+from marketred.services.errors import InvalidInput
 from marketred.services.vendors import settings as vendor_settings
 from marketred.settings import Settings
 from marketred.web.i18n import gettext as _
-from marketred.web.routes.common import FormData, FormState, WebRoute, WebVendor, see_other
+from marketred.web.routes.common import FormState, Posted, WebRoute, WebVendor, see_other
+from marketred.web.routes.forms import read_upload, refuse_empty
 from marketred.web.routes.notices import notice_context
 from marketred.web.service_messages import localize
 from marketred.web.templating import render
@@ -79,57 +79,45 @@ async def settings_page(
 
 
 @router.post(PAGE)
-async def save_settings(
-    request: Request,
-    vendor: WebVendor,
-    session: SessionDep,
-    settings: SettingsDep,
-    form: FormData,
-) -> Response:
-    state = FormState(values=form)
-    messages = _messages(settings)
-    raw: dict[str, Any] = {f: form.get(f, "").strip() or None for f in (*TEXT_FIELDS, *DEADLINES)}
+async def save_settings(vendor: WebVendor, post: Posted) -> Response:
+    state = FormState(values=post.form)
+    messages = _messages(post.settings)
+    raw: dict[str, Any] = {
+        f: post.form.get(f, "").strip() or None for f in (*TEXT_FIELDS, *DEADLINES)
+    }
     for field in DEADLINES:
         if raw[field] is not None and not str(raw[field]).isdigit():
             state.add(field, messages[field])
     try:
         body = vendor_settings.VendorSettingsIn.model_validate(raw)
     except ValidationError as exc:
-        for error in exc.errors():
-            field = str(error["loc"][0]) if error["loc"] else "email"
-            state.add(field, messages.get(field, _("Revisa este dato.")))
+        state.add_invalid(exc, messages, "email")
         body = None
     if body is None or not state.ok:
-        return await _page(request, session, settings, vendor, state, status_code=422)
+        return await _page(
+            post.request, post.session, post.settings, vendor, state, status_code=422
+        )
     try:
-        changed = await vendor_settings.save_own_settings(session, settings, vendor, body)
+        changed = await vendor_settings.save_own_settings(post.session, post.settings, vendor, body)
     except InvalidInput as exc:
         for field, _why in exc.errors:
             state.add(field, messages.get(field, _("Revisa este dato.")))
-        return await _page(request, session, settings, vendor, state, status_code=422)
+        return await _page(
+            post.request, post.session, post.settings, vendor, state, status_code=422
+        )
     return see_other(f"{PAGE}?aviso={'ajustes-guardados' if changed else 'ajustes-sin-cambios'}")
 
 
 @router.post(PAGE + "/logo")
-async def upload_logo(
-    request: Request,
-    vendor: WebVendor,
-    session: SessionDep,
-    settings: SettingsDep,
-    resources: ResourcesDep,
-    form: FormData,
-) -> Response:
-    del form  # CSRF checked; the file is read below
-    upload = (await request.form()).get("logo")
-    data = await upload.read(MAX_BYTES + 1) if isinstance(upload, UploadFile) else b""
+async def upload_logo(vendor: WebVendor, post: Posted) -> Response:
+    data, _name = await read_upload(post.request, "logo", MAX_BYTES)
     try:
-        if not data:
-            raise InvalidInput(
-                "no file", errors=[("logo", Reason("PHOTO_EMPTY", "the file is empty"))]
-            )
-        store = media_store(settings, resources.http)
-        await vendor_settings.set_logo(session, vendor, data, settings.public_url, store)
+        refuse_empty(data, "logo")
+        store = media_store(post.settings, post.resources.http)
+        await vendor_settings.set_logo(post.session, vendor, data, post.settings.public_url, store)
     except InvalidInput as exc:
         reason = localize(exc.errors[0][1]) if exc.errors else localize(exc.reason)
-        return await _page(request, session, settings, vendor, status_code=422, logo_error=reason)
+        return await _page(
+            post.request, post.session, post.settings, vendor, status_code=422, logo_error=reason
+        )
     return see_other(f"{PAGE}?aviso=logo-guardado")

@@ -13,8 +13,9 @@ from urllib.parse import urlsplit
 from starlette.datastructures import MutableHeaders
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
+from marketred.http.asgi import HttpMiddleware
 from marketred.services.accounts import sessions
 from marketred.services.accounts import users as accounts
 from marketred.settings import Settings
@@ -108,19 +109,13 @@ def _add_cookie_headers(headers: MutableHeaders, cookies: Response) -> None:
             headers.append("set-cookie", value.decode("latin-1"))
 
 
-class WebSecurity:
+class WebSecurity(HttpMiddleware):
     """Resolves the session before the app runs; on the response's start message, adds
     the cookies the request asked for, clears a stale session cookie, and sets the
     security headers. Pure ASGI (not BaseHTTPMiddleware): no extra task or memory stream
-    per request, and streamed bodies pass through as they come."""
+    per request, and streamed bodies pass through as they come (http/asgi.py)."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope)
         path = request.url.path
         cookies_used = uses_cookies(path)
