@@ -9,9 +9,9 @@ from sqlalchemy import select
 
 from marketred.services.accounts import sessions
 from marketred.store.models import User
-from tests.accounts.conftest import page_csrf, web_login
 from tests.accounts.test_oidc import OPERATOR, STAFF, _vendor_for_inf_1001, directory_sign_in
 from tests.support.factories import PASSWORD, auth_headers, make_user
+from tests.support.pages import page_csrf, web_login
 
 pytestmark = pytest.mark.db
 

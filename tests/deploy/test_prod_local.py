@@ -24,8 +24,16 @@ import psutil
 import pytest
 
 from marketred.workers import embedded_db
+from tests.support.journey import (
+    COMPLETED_TIMELINE,
+    fill_cart,
+    first_variant,
+    pay_at_khipu,
+    ship_and_deliver,
+    wait_status,
+)
 from tests.support.ports import free_port_block
-from tests.support.prod_local import SLUG, STAFF, ProdLocal, bearer, vendor_token, wait_status
+from tests.support.prod_local import SLUG, STAFF, ProdLocal, bearer, vendor_token
 
 # Also `db`: CI reruns it with MARKETRED_TEST_DATABASE_URL, so the shape runs on the
 # machine's PostgreSQL server (DATABASE_URL) as well as on an embedded one.
@@ -138,12 +146,8 @@ def test_quote_completes_through_the_proxy_while_an_api_and_a_worker_stop(
         buyer = bearer(api)
         staff = vendor_token(web)
 
-        products = api.get(f"/api/v1/vendors/{SLUG}/products").json()
-        variant = products["items"][0]["variants"][0]
-        r = api.put(
-            f"/api/v1/carts/{SLUG}/items/{variant['id']}", json={"quantity": 2}, headers=buyer
-        )
-        assert r.status_code == 200, r.text
+        variant = first_variant(api)
+        fill_cart(api, buyer, variant, 2)
         r = api.post(
             "/api/v1/quotes",
             json={"vendor": SLUG, "note": "prod-local", "contact": {}},
@@ -172,29 +176,11 @@ def test_quote_completes_through_the_proxy_while_an_api_and_a_worker_stop(
 
         # Khipu's payer pays; its signed webhook comes back through the proxy to the
         # API still running, and the worker still running carries the quote on.
-        payments = khipu.get("/_sandbox/payments").json()
-        rows = payments if isinstance(payments, list) else payments["items"]
-        payment = next(p for p in rows if p["transaction_id"] == quote["workflow_id"])
-        assert khipu.post(f"/_sandbox/payments/{payment['payment_id']}/pay", json={}).is_success
+        pay_at_khipu(khipu, quote["workflow_id"])
         wait_status(api, qid, "PAID", buyer)
-        r = api.post(
-            f"/api/v1/quotes/{qid}/ship",
-            json={"carrier": "Starken", "tracking": "PRODLOCAL"},
-            headers=staff,
-        )
-        assert r.status_code == 200, r.text
-        assert api.post(f"/api/v1/quotes/{qid}/deliver", headers=buyer).status_code == 200
-        final = wait_status(api, qid, "COMPLETED", buyer)
+        final = ship_and_deliver(api, qid, staff, buyer, "PRODLOCAL")
         assert final["total"] == 2 * variant["price"] + 3990
-        assert [e["kind"] for e in final["timeline"]] == [
-            "requested",
-            "accepted",
-            "payment_started",
-            "paid",
-            "shipped",
-            "delivered",
-            "completed",
-        ]
+        assert [e["kind"] for e in final["timeline"]] == COMPLETED_TIMELINE
 
     # Stopped cleanly, they stayed down: the other replicas did the work.
     for name in ("api-1", "worker-1"):

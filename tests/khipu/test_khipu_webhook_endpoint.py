@@ -18,12 +18,11 @@ from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from marketred.app import create_app
 from marketred.integrations.khipu import signature
 from marketred.schemas.payments import PaymentNotified
 from marketred.settings import Settings
 from marketred.store.models import PaymentEvent, Quote
-from tests.support.api import make_resources
+from tests.support.api import app_client
 from tests.support.temporal import unique_task_queue
 
 from .payment_support import make_payment_row, make_quote, notification_body, signed_headers
@@ -42,11 +41,8 @@ async def hook_client(
     http_client: httpx.AsyncClient,
     time_skipping_env: WorkflowEnvironment,
 ) -> AsyncIterator[httpx.AsyncClient]:
-    resources = make_resources(
-        settings, engine, session_factory, http_client, temporal_client=time_skipping_env.client
-    )
-    transport = httpx.ASGITransport(app=create_app(settings, resources))
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+    temporal = time_skipping_env.client
+    async with app_client(settings, engine, session_factory, http_client, temporal) as c:
         yield c
 
 

@@ -23,9 +23,7 @@ from marketred.schemas.payments import PaymentNotified
 from marketred.schemas.quotes import (
     AcceptInput,
     CancelInput,
-    ConfirmDeliveryInput,
     ExtendDeadlineInput,
-    MarkShippedInput,
     RecheckPaymentInput,
     StartPaymentInput,
 )
@@ -33,7 +31,7 @@ from marketred.services.errors import Unavailable
 from marketred.services.quotes import commands as quotes_commands
 from marketred.workflows.quote_workflow import QuoteWorkflow
 from tests.quotes.fakes import FakeWorld, QuoteRig, fake_worker, quote_input, start_quote
-from tests.quotes.workflow_helpers import record_history, state_of, wait_until
+from tests.quotes.workflow_helpers import record_history, ship_and_deliver, state_of, wait_until
 from tests.support.temporal import unique_task_queue
 
 pytestmark = pytest.mark.filterwarnings("error:.*unfinished.*handler:RuntimeWarning")
@@ -81,7 +79,7 @@ async def test_a_thirty_day_window_with_extensions_and_a_recheck_stays_small(
     # Khipu now reports a wrong amount: the quote is held; an operator rechecks once
     # Khipu shows the payment in progress again, which reopens a 72 h window.
     world.verdict = "mismatch"
-    payment_id = f"kp-{world.payments_created[0].quote_id.hex[:8]}"
+    payment_id = world.payment_id
     await handle.signal(
         QuoteWorkflow.payment_notified, PaymentNotified(khipu_payment_id=payment_id)
     )
@@ -137,10 +135,7 @@ async def test_a_day_long_khipu_outage_adds_a_handful_of_events(
             # No webhook: the poll (every 3 h by now) finds the payment.
             await quote_env.sleep(timedelta(hours=4))
             await wait_until(handle, lambda s: s.status == "PAID", timeout=120)
-            await handle.execute_update(
-                QuoteWorkflow.mark_shipped, MarkShippedInput(carrier="Starken", tracking="S1")
-            )
-            await handle.execute_update(QuoteWorkflow.confirm_delivery, ConfirmDeliveryInput())
+            await ship_and_deliver(handle, "S1")
             outcome = await handle.result()
             assert outcome.status == "COMPLETED"
             return sum(await run_lengths(client, handle))
@@ -174,16 +169,13 @@ async def test_a_run_past_its_history_budget_continues_as_new_with_its_whole_sta
             lambda s: s.status == "ACCEPTED" and s.deadlines.pay_by == before.deadlines.pay_by,
         )
         world.verdict = "paid"
-        payment_id = f"kp-{world.payments_created[0].quote_id.hex[:8]}"
+        payment_id = world.payment_id
         await handle.signal(
             QuoteWorkflow.payment_notified, PaymentNotified(khipu_payment_id=payment_id)
         )
         await wait_until(handle, lambda s: s.status == "PAID", timeout=120)
         after = await state_of(handle)
-        await handle.execute_update(
-            QuoteWorkflow.mark_shipped, MarkShippedInput(carrier="Starken", tracking="S1")
-        )
-        await handle.execute_update(QuoteWorkflow.confirm_delivery, ConfirmDeliveryInput())
+        await ship_and_deliver(handle, "S1")
         result = await handle.result()
         lengths = await run_lengths(client, handle)
     assert len(lengths) >= 2
