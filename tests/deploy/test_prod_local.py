@@ -26,6 +26,7 @@ import pytest
 from marketred.workers import embedded_db
 from tests.support.journey import (
     COMPLETED_TIMELINE,
+    SLUG,
     fill_cart,
     first_variant,
     pay_at_khipu,
@@ -33,7 +34,7 @@ from tests.support.journey import (
     wait_status,
 )
 from tests.support.ports import free_port_block
-from tests.support.prod_local import SLUG, STAFF, ProdLocal, bearer, vendor_token
+from tests.support.prod_local import STAFF, ProdLocal, bearer, vendor_token
 
 # Also `db`: CI reruns it with MARKETRED_TEST_DATABASE_URL, so the shape runs on the
 # machine's PostgreSQL server (DATABASE_URL) as well as on an embedded one.

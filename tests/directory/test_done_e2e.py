@@ -17,7 +17,7 @@ import pytest
 from playwright.sync_api import sync_playwright
 
 from marketred.workers import embedded_db
-from tests.directory.test_embed_browser import CHROMIUM_ARGS
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS
 from tests.support.pages import csrf_of
 from tests.support.polling import wait_for
 from tests.support.stack import RunningStack, running_stack
@@ -134,7 +134,7 @@ def test_demo_catalog_and_a_back_office_edit_reach_the_indexer(stack: RunningSta
 
 def test_company_page_on_directory_shows_catalog_in_chromium(stack: RunningStack) -> None:
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             page = browser.new_page()
             page.goto(f"{stack.directory_url}/empresas/inf-1001")

@@ -33,6 +33,7 @@ from tests.quotes.workflow_helpers import (
     state_of,
     wait_until,
 )
+from tests.support.journey import COMPLETED_TIMELINE
 from tests.support.polling import eventually
 
 # A workflow that completes while an update handler still runs is a bug, not a warning.
@@ -73,15 +74,7 @@ async def test_happy_path_accept_pay_ship_deliver_completes_and_posts_the_sale(
     state = await state_of(handle)
     assert result.status == "COMPLETED"
     assert result.total == 24_490
-    assert [e.kind for e in state.timeline] == [
-        "requested",
-        "accepted",
-        "payment_started",
-        "paid",
-        "shipped",
-        "delivered",
-        "completed",
-    ]
+    assert [e.kind for e in state.timeline] == COMPLETED_TIMELINE
     assert [s.quote_id for s in world.sales] == [state.quote_id]
     assert world.notifications == ["requested", "accepted", "paid", "shipped", "completed"]
     # (An accept landing in the workflow's first task may fold REQUESTED into it.)
