@@ -14,15 +14,7 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.support.journey import (
-    SLUG,
-    fill_cart,
-    first_variant,
-    login,
-    pay_at_khipu,
-    ship_and_deliver,
-    wait_status,
-)
+from tests.support import journey
 from tests.support.ports import free_port
 from tests.support.stack import RunningStack, running_stack
 
@@ -65,11 +57,13 @@ def _lifecycle(stack: RunningStack) -> None:
         httpx.Client(base_url=stack.base_url, timeout=30) as api,
         httpx.Client(base_url=stack.khipu_url, timeout=30) as khipu,
     ):
-        buyer = login(api, "comprador@marketred.cl")
-        staff = login(api, f"staff@{SLUG}.cl")
-        fill_cart(api, buyer, first_variant(api))
+        buyer = journey.login(api, "comprador@marketred.cl")
+        staff = journey.login(api, f"staff@{journey.SLUG}.cl")
+        journey.fill_cart(api, buyer, journey.first_variant(api))
         r = api.post(
-            "/api/v1/quotes", json={"vendor": SLUG, "note": "metrics", "contact": {}}, headers=buyer
+            "/api/v1/quotes",
+            json={"vendor": journey.SLUG, "note": "metrics", "contact": {}},
+            headers=buyer,
         )
         assert r.status_code == 201, r.text
         quote = r.json()
@@ -77,9 +71,9 @@ def _lifecycle(stack: RunningStack) -> None:
         r = api.post(f"/api/v1/quotes/{qid}/accept", json={"shipping_cost": 0}, headers=staff)
         assert r.status_code == 200, r.text
         assert api.post(f"/api/v1/quotes/{qid}/pay", headers=buyer).status_code == 200
-        pay_at_khipu(khipu, quote["workflow_id"])
-        wait_status(api, qid, "PAID", buyer)
-        ship_and_deliver(api, qid, staff, buyer, "M1")
+        journey.pay_at_khipu(khipu, quote["workflow_id"])
+        journey.wait_status(api, qid, "PAID", buyer)
+        journey.ship_and_deliver(api, qid, staff, buyer, "M1")
         # A forged notification: answered 401, counted as bad_signature.
         forged = api.post(
             "/webhooks/khipu",

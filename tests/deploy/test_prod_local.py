@@ -24,15 +24,7 @@ import psutil
 import pytest
 
 from marketred.workers import embedded_db
-from tests.support.journey import (
-    COMPLETED_TIMELINE,
-    SLUG,
-    fill_cart,
-    first_variant,
-    pay_at_khipu,
-    ship_and_deliver,
-    wait_status,
-)
+from tests.support import journey
 from tests.support.ports import free_port_block
 from tests.support.prod_local import STAFF, ProdLocal, bearer, vendor_token
 
@@ -147,11 +139,11 @@ def test_quote_completes_through_the_proxy_while_an_api_and_a_worker_stop(
         buyer = bearer(api)
         staff = vendor_token(web)
 
-        variant = first_variant(api)
-        fill_cart(api, buyer, variant, 2)
+        variant = journey.first_variant(api)
+        journey.fill_cart(api, buyer, variant, 2)
         r = api.post(
             "/api/v1/quotes",
-            json={"vendor": SLUG, "note": "prod-local", "contact": {}},
+            json={"vendor": journey.SLUG, "note": "prod-local", "contact": {}},
             headers=buyer,
         )
         assert r.status_code == 201, r.text
@@ -177,11 +169,11 @@ def test_quote_completes_through_the_proxy_while_an_api_and_a_worker_stop(
 
         # Khipu's payer pays; its signed webhook comes back through the proxy to the
         # API still running, and the worker still running carries the quote on.
-        pay_at_khipu(khipu, quote["workflow_id"])
-        wait_status(api, qid, "PAID", buyer)
-        final = ship_and_deliver(api, qid, staff, buyer, "PRODLOCAL")
+        journey.pay_at_khipu(khipu, quote["workflow_id"])
+        journey.wait_status(api, qid, "PAID", buyer)
+        final = journey.ship_and_deliver(api, qid, staff, buyer, "PRODLOCAL")
         assert final["total"] == 2 * variant["price"] + 3990
-        assert [e["kind"] for e in final["timeline"]] == COMPLETED_TIMELINE
+        assert [e["kind"] for e in final["timeline"]] == journey.COMPLETED_TIMELINE
 
     # Stopped cleanly, they stayed down: the other replicas did the work.
     for name in ("api-1", "worker-1"):

@@ -26,15 +26,7 @@ from temporalio.api.history.v1 import History
 from temporalio.client import Client, WorkflowExecutionStatus
 
 from marketred.store.session import create_engine
-from tests.support.journey import (
-    SLUG,
-    fill_cart,
-    first_variant,
-    login,
-    pay_at_khipu,
-    ship_and_deliver,
-    wait_status,
-)
+from tests.support import journey
 from tests.support.stack import RunningStack, running_stack
 
 pytestmark = [pytest.mark.e2e, pytest.mark.db]
@@ -72,12 +64,12 @@ def _lifecycle(stack: RunningStack) -> tuple[str, str, str]:
         )
         assert r.status_code == 201, r.text
         buyer_id = r.json()["id"]
-        buyer = login(api, BUYER["email"], PASSWORD)
-        staff = login(api, f"staff@{SLUG}.cl")
-        fill_cart(api, buyer, first_variant(api))
+        buyer = journey.login(api, BUYER["email"], PASSWORD)
+        staff = journey.login(api, f"staff@{journey.SLUG}.cl")
+        journey.fill_cart(api, buyer, journey.first_variant(api))
         r = api.post(
             "/api/v1/quotes",
-            json={"vendor": SLUG, "note": "Timbre dos veces", "contact": BUYER},
+            json={"vendor": journey.SLUG, "note": "Timbre dos veces", "contact": BUYER},
             headers=buyer,
         )
         assert r.status_code == 201, r.text
@@ -91,9 +83,9 @@ def _lifecycle(stack: RunningStack) -> tuple[str, str, str]:
         assert "Encoded failure" not in again.text
         assert again.json()["detail"]
         assert api.post(f"/api/v1/quotes/{qid}/pay", headers=buyer).status_code == 200
-        pay_at_khipu(khipu, workflow_id)
-        wait_status(api, qid, "PAID", buyer)
-        ship_and_deliver(api, qid, staff, buyer, "T1")
+        journey.pay_at_khipu(khipu, workflow_id)
+        journey.wait_status(api, qid, "PAID", buyer)
+        journey.ship_and_deliver(api, qid, staff, buyer, "T1")
     return buyer_id, workflow_id, qid
 
 
@@ -187,8 +179,8 @@ def test_histories_hold_no_personal_data_and_erasure_shreds_it(
     assert len(key_ids) >= 2  # ... and the master key for the rest
 
     with httpx.Client(base_url=stack.base_url, timeout=30) as api:
-        operator = login(api, "operador@marketred.cl")
-        staff = login(api, f"staff@{SLUG}.cl")
+        operator = journey.login(api, "operador@marketred.cl")
+        staff = journey.login(api, f"staff@{journey.SLUG}.cl")
         assert api.post("/codec/decode", content="{}", headers=staff).status_code == 403
         decoded = _decode(api, operator, payloads)
         plain = b"".join(p.SerializeToString() for p in decoded)
@@ -212,7 +204,7 @@ def test_histories_hold_no_personal_data_and_erasure_shreds_it(
         cli_plain = _cli_payload_bytes(json.loads(shown))
         assert sorted(_personal(cli_plain)) == sorted(BUYER.values())
 
-        buyer = login(api, BUYER["email"], PASSWORD)
+        buyer = journey.login(api, BUYER["email"], PASSWORD)
         r = api.post("/api/v1/me/erase", json={"password": PASSWORD}, headers=buyer)
         assert r.status_code == 200, r.text
 

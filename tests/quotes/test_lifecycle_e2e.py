@@ -11,16 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.support.journey import (
-    COMPLETED_TIMELINE,
-    SLUG,
-    fill_cart,
-    first_variant,
-    login,
-    pay_at_khipu,
-    ship_and_deliver,
-    wait_status,
-)
+from tests.support import journey
 from tests.support.stack import RunningStack, running_stack
 
 pytestmark = [pytest.mark.e2e, pytest.mark.db]
@@ -48,13 +39,17 @@ def test_quote_paid_through_khipu_sandbox_ends_completed(stack: RunningStack) ->
         httpx.Client(base_url=stack.base_url, timeout=30) as api,
         httpx.Client(base_url=stack.khipu_url, timeout=30) as khipu,
     ):
-        buyer = login(api, "comprador@marketred.cl")
-        staff = login(api, f"staff@{SLUG}.cl")
-        variant = first_variant(api)
-        fill_cart(api, buyer, variant, 2)
+        buyer = journey.login(api, "comprador@marketred.cl")
+        staff = journey.login(api, f"staff@{journey.SLUG}.cl")
+        variant = journey.first_variant(api)
+        journey.fill_cart(api, buyer, variant, 2)
         r = api.post(
             "/api/v1/quotes",
-            json={"vendor": SLUG, "note": "e2e", "contact": {"name": "E2E", "email": CONTACT}},
+            json={
+                "vendor": journey.SLUG,
+                "note": "e2e",
+                "contact": {"name": "E2E", "email": CONTACT},
+            },
             headers=buyer,
         )
         assert r.status_code == 201, r.text
@@ -65,12 +60,12 @@ def test_quote_paid_through_khipu_sandbox_ends_completed(stack: RunningStack) ->
         assert r.json()["total"] == 2 * variant["price"] + 3990
         r = api.post(f"/api/v1/quotes/{qid}/pay", headers=buyer)
         assert r.status_code == 200, r.text
-        pay_at_khipu(khipu, quote["workflow_id"])
-        wait_status(api, qid, "PAID", buyer)
-        final = ship_and_deliver(api, qid, staff, buyer, "E2E")
+        journey.pay_at_khipu(khipu, quote["workflow_id"])
+        journey.wait_status(api, qid, "PAID", buyer)
+        final = journey.ship_and_deliver(api, qid, staff, buyer, "E2E")
         timeline = final["timeline"]
         assert isinstance(timeline, list)
-        assert [e["kind"] for e in timeline] == COMPLETED_TIMELINE
+        assert [e["kind"] for e in timeline] == journey.COMPLETED_TIMELINE
         assert all(e["at"] for e in timeline)
         # COMPLETED shows before the workflow has sent its last mails (they go out in
         # order, in the background): wait for the "shipped" one.

@@ -9,15 +9,8 @@ import pytest
 from playwright.async_api import expect
 
 from marketred.schemas.money import format_clp
+from tests.support import journey
 from tests.support.browser import BUYER, new_page, screenshot, sign_in
-from tests.support.journey import (
-    fill_cart,
-    first_variant,
-    login,
-    pay_at_khipu,
-    ship_and_deliver,
-    wait_status,
-)
 from tests.support.stack import connect_stack_database
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
@@ -29,17 +22,19 @@ def _completed_sale(stack) -> int:  # type: ignore[no-untyped-def]
         httpx.Client(base_url=stack.base_url, timeout=30) as api,
         httpx.Client(base_url=stack.khipu_url, timeout=30) as khipu,
     ):
-        buyer, staff = login(api, BUYER), login(api, f"staff@{SLUG}.cl")
-        fill_cart(api, buyer, first_variant(api), 3)
+        buyer, staff = journey.login(api, BUYER), journey.login(api, f"staff@{SLUG}.cl")
+        journey.fill_cart(api, buyer, journey.first_variant(api), 3)
         quote = api.post("/api/v1/quotes", json={"vendor": SLUG, "note": "", "contact": {}},
                          headers=buyer).json()  # fmt: skip
         qid = quote["id"]
         api.post(f"/api/v1/quotes/{qid}/accept", json={"shipping_cost": 2990},
                  headers=staff).raise_for_status()  # fmt: skip
         api.post(f"/api/v1/quotes/{qid}/pay", headers=buyer).raise_for_status()
-        pay_at_khipu(khipu, quote["workflow_id"])
-        wait_status(api, qid, "PAID", buyer)
-        return int(ship_and_deliver(api, qid, staff, buyer, "R1", carrier="Chilexpress")["total"])
+        journey.pay_at_khipu(khipu, quote["workflow_id"])
+        journey.wait_status(api, qid, "PAID", buyer)
+        return int(
+            journey.ship_and_deliver(api, qid, staff, buyer, "R1", carrier="Chilexpress")["total"]
+        )
 
 
 async def _ledger(stack) -> dict[str, int]:  # type: ignore[no-untyped-def]

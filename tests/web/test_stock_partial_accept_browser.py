@@ -16,8 +16,8 @@ import httpx
 import pytest
 from playwright.async_api import expect
 
+from tests.support import journey
 from tests.support.browser import BUYER, new_page, screenshot, sign_in
-from tests.support.journey import login, ship_and_deliver, wait_status
 from tests.support.stack import connect_stack_database
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
@@ -67,7 +67,7 @@ def _line(quote: dict[str, Any], variant_id: str) -> int:
 
 async def test_vendor_accepts_two_of_three_lines_and_the_buyer_sees_the_change(browser, stack):
     with httpx.Client(base_url=stack.base_url, timeout=30) as api:
-        buyer_h, staff_h = login(api, BUYER), login(api, STAFF)
+        buyer_h, staff_h = journey.login(api, BUYER), journey.login(api, STAFF)
         v = _variants(api)
         small, medium, cap = v["CHA-S-GRIS"]["id"], v["CHA-M-GRIS"]["id"], v["GOR-UNI"]["id"]
         quote = _request(api, buyer_h, {small: 2, medium: 1, cap: 3})
@@ -119,8 +119,8 @@ async def test_vendor_accepts_two_of_three_lines_and_the_buyer_sees_the_change(b
 
     # Shipped and delivered: the ledger posts the sale at the new total, to the peso.
     with httpx.Client(base_url=stack.base_url, timeout=30) as api:
-        wait_status(api, qid, "PAID", buyer_h)
-        done = ship_and_deliver(api, qid, staff_h, buyer_h, "P1")
+        journey.wait_status(api, qid, "PAID", buyer_h)
+        done = journey.ship_and_deliver(api, qid, staff_h, buyer_h, "P1")
     assert done["total"] == 99_950
     assert await _sale_posted(stack, qid) == 99_950
     for context in (vendor_ctx, buyer_ctx):
@@ -129,7 +129,7 @@ async def test_vendor_accepts_two_of_three_lines_and_the_buyer_sees_the_change(b
 
 async def test_the_last_unit_is_not_sold_twice_by_two_acceptances_at_once(browser, stack):
     with httpx.Client(base_url=stack.base_url, timeout=30) as api:
-        buyer_h, staff_h = login(api, BUYER), login(api, STAFF)
+        buyer_h, staff_h = journey.login(api, BUYER), journey.login(api, STAFF)
         large = _variants(api)["CHA-L-CRUDO"]
 
     # The vendor tracks the variant's stock: one left.
