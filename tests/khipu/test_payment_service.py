@@ -95,7 +95,7 @@ async def create_and_pay(
 
 async def at_khipu_payment(http: httpx.AsyncClient, pid: str) -> dict[str, Any]:
     """The payment as the sandbox holds it (refunds, status detail)."""
-    found: dict[str, Any] = await at_khipu_payment(http, pid)
+    found: dict[str, Any] = (await http.get(f"/_sandbox/payments/{pid}")).json()
     return found
 
 
