@@ -20,10 +20,10 @@ from marketred.services.accounts import users as accounts
 from marketred.services.accounts.users import principal_of
 from marketred.services.errors import Unavailable
 from marketred.settings import Settings
-from marketred.store.models import Payout, Quote, User, Vendor
+from marketred.store.models import User, Vendor
 from marketred.web.security.cookies import ANON_COOKIE, SESSION_COOKIE, sign
 from marketred.web.security.csrf import _mac
-from tests.support.factories import make_product, make_vendor
+from tests.support.factories import make_payout_row, make_product, make_quote_row, make_vendor
 
 API_PREFIXES = (
     "/api/", "/webhooks/", "/embed/", "/healthz", "/readyz", "/metrics", "/docs/", "/codec/"
@@ -204,26 +204,8 @@ async def make_world(db: AsyncSession) -> dict[str, object]:
     buyer_a = world["buyer_a"]
     assert isinstance(buyer_a, Caller)
     assert buyer_a.user is not None
-    quote = Quote(
-        workflow_id=f"quote-{uuid.uuid4()}",
-        buyer_id=buyer_a.user.id,
-        vendor_id=vendor_a.id,
-        status="REQUESTED",
-        subtotal=12990,
-        total=12990,
-        commission_bps=1000,
-    )
-    db.add(quote)
-    payout = Payout(
-        vendor_id=vendor_a.id,
-        workflow_id=f"payout-{uuid.uuid4()}",
-        status="PENDING_APPROVAL",
-        gross=12990,
-        commission=1299,
-        net=11691,
-    )
-    db.add(payout)
-    await db.flush()
+    quote = await make_quote_row(db, buyer_a.user, vendor_a)
+    payout = await make_payout_row(db, vendor_a, 12990)
     staff_a = world["vendor_a"]
     assert isinstance(staff_a, Caller)
     assert staff_a.user is not None

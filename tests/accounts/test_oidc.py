@@ -4,7 +4,6 @@ the demo-person picker, code exchange, ID token verification against the JWKS.""
 
 from __future__ import annotations
 
-import uuid
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
@@ -12,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from marketred.store.models import Quote, User, Vendor
-from tests.support.factories import make_user, make_vendor
+from tests.support.factories import make_quote_row, make_user, make_vendor
 
 pytestmark = pytest.mark.db
 
@@ -56,19 +55,7 @@ async def directory_sign_in(
 
 
 async def _requested_quote(db, vendor: Vendor) -> Quote:  # type: ignore[no-untyped-def]
-    buyer = await make_user(db, "buyer")
-    quote = Quote(
-        workflow_id=f"quote-{uuid.uuid4()}",
-        buyer_id=buyer.id,
-        vendor_id=vendor.id,
-        status="REQUESTED",
-        subtotal=12990,
-        total=12990,
-        commission_bps=1000,
-    )
-    db.add(quote)
-    await db.flush()
-    return quote
+    return await make_quote_row(db, await make_user(db, "buyer"), vendor)
 
 
 async def test_vendor_staff_lands_in_their_own_back_office(web, db):

@@ -20,7 +20,13 @@ from marketred.settings import Settings
 from marketred.store.models import Quote, StockReservation, Variant
 from marketred.store.session import create_session_factory
 from tests.quotes.test_quotes_api import Stack, stack  # the dev-server stack
-from tests.support.factories import auth_headers, make_product, make_user, make_vendor
+from tests.support.factories import (
+    auth_headers,
+    make_product,
+    make_quote_row,
+    make_user,
+    make_vendor,
+)
 from tests.support.polling import eventually
 
 pytestmark = pytest.mark.db
@@ -234,17 +240,7 @@ async def test_concurrent_reservations_never_oversell(engine: AsyncEngine) -> No
         buyer = await make_user(db, "buyer")
         quote_ids = []
         for _ in range(12):
-            quote = Quote(
-                workflow_id=f"quote-{uuid.uuid4()}",
-                buyer_id=buyer.id,
-                vendor_id=vendor.id,
-                status="REQUESTED",
-                subtotal=5_000,
-                total=5_000,
-                commission_bps=1000,
-            )
-            db.add(quote)
-            await db.flush()
+            quote = await make_quote_row(db, buyer, vendor, 5_000)
             quote_ids.append(quote.id)
         await db.commit()
     item = StockItem(position=0, variant_id=variant.id, quantity=1, label="Taza (T-1)")
