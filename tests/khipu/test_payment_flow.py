@@ -29,8 +29,6 @@ from marketred.sandbox.khipu import create_app as create_sandbox
 from marketred.schemas.quotes import (
     AcceptInput,
     CancelInput,
-    ConfirmDeliveryInput,
-    MarkShippedInput,
     QuoteState,
     StartPaymentInput,
 )
@@ -39,7 +37,7 @@ from marketred.store.models import Payment, PaymentEvent, Quote, User
 from marketred.store.session import create_session_factory
 from marketred.workflows.quote_workflow import QuoteWorkflow
 from tests.quotes.fakes import FakeWorld, quote_input, start_quote
-from tests.quotes.workflow_helpers import state_of, wait_until
+from tests.quotes.workflow_helpers import ship_and_deliver, state_of, wait_until
 from tests.support.api import make_resources
 from tests.support.factories import auth_headers, make_user
 from tests.support.khipu import API_KEY, RECEIVER_ID
@@ -200,10 +198,7 @@ async def test_notification_sent_three_times_out_of_order_pays_once_and_posts_on
         assert entries(state, "paid") == 1
         assert flow.world.statuses.count("PAID") == 1
 
-        await handle.execute_update(
-            QuoteWorkflow.mark_shipped, MarkShippedInput(carrier="Chilexpress", tracking="CX1")
-        )
-        await handle.execute_update(QuoteWorkflow.confirm_delivery, ConfirmDeliveryInput())
+        await ship_and_deliver(handle, "CX1", carrier="Chilexpress")
         assert (await handle.result()).status == "COMPLETED"
         assert [s.quote_id for s in flow.world.sales] == [quote.id]  # one ledger posting
 

@@ -74,10 +74,12 @@ async def cancel_while_paying(handle: WorkflowHandle[Any, Any]) -> None:
     await handle.execute_update(QuoteWorkflow.cancel, CancelInput(actor="buyer"))
 
 
-async def ship_and_deliver(handle: WorkflowHandle[Any, Any], tracking: str = "ST1") -> None:
-    """The vendor ships (Starken) and the buyer confirms delivery."""
+async def ship_and_deliver(
+    handle: WorkflowHandle[Any, Any], tracking: str = "ST1", carrier: str = "Starken"
+) -> None:
+    """The vendor ships and the buyer confirms delivery."""
     await handle.execute_update(
-        QuoteWorkflow.mark_shipped, MarkShippedInput(carrier="Starken", tracking=tracking)
+        QuoteWorkflow.mark_shipped, MarkShippedInput(carrier=carrier, tracking=tracking)
     )
     await handle.execute_update(QuoteWorkflow.confirm_delivery, ConfirmDeliveryInput())
 
