@@ -33,10 +33,10 @@ async def serve(app: Any, port: int) -> AsyncIterator[str]:
 
 
 @contextmanager
-def catching_mail(folder: Path) -> Iterator[int]:
-    """The test mail catcher (an SMTP server writing each mail under `folder`) on a free
-    port; yields the port."""
-    port = free_port()
+def catching_mail(folder: Path, port: int | None = None) -> Iterator[int]:
+    """The test mail catcher (an SMTP server writing each mail under `folder`) on `port`
+    (a free one unless given); yields the port."""
+    port = port or free_port()
     controller = start_catcher(folder, "127.0.0.1", port)
     try:
         yield port
