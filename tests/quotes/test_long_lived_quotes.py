@@ -14,8 +14,7 @@ from typing import Any, cast
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
-from temporalio.api.enums.v1 import EventType
-from temporalio.client import Client, WorkflowHandle
+from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
 from marketred.schemas import temporal_contracts as contracts
@@ -31,7 +30,13 @@ from marketred.services.errors import Unavailable
 from marketred.services.quotes import commands as quotes_commands
 from marketred.workflows.quote_workflow import QuoteWorkflow
 from tests.quotes.fakes import FakeWorld, QuoteRig, fake_worker, quote_input, start_quote
-from tests.quotes.workflow_helpers import record_history, ship_and_deliver, state_of, wait_until
+from tests.quotes.workflow_helpers import (
+    record_history,
+    run_lengths,
+    ship_and_deliver,
+    state_of,
+    wait_until,
+)
 from tests.support.temporal import unique_task_queue
 
 pytestmark = pytest.mark.filterwarnings("error:.*unfinished.*handler:RuntimeWarning")
@@ -39,20 +44,6 @@ pytestmark = pytest.mark.filterwarnings("error:.*unfinished.*handler:RuntimeWarn
 TEMPORAL_WARNS_AT = 10_240
 # The figures (events, Khipu reads): pytest --log-cli-level=INFO shows them.
 log = logging.getLogger(__name__)
-
-
-async def run_lengths(client: Client, handle: WorkflowHandle[Any, Any]) -> list[int]:
-    """Events of each run of the workflow, following continue-as-new from the first."""
-    lengths: list[int] = []
-    run_id = handle.first_execution_run_id or handle.result_run_id
-    while run_id:
-        history = await client.get_workflow_handle(handle.id, run_id=run_id).fetch_history()
-        lengths.append(len(history.events))
-        last = history.events[-1]
-        if last.event_type != EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW:
-            break
-        run_id = last.workflow_execution_continued_as_new_event_attributes.new_execution_run_id
-    return lengths
 
 
 async def _extend(handle: WorkflowHandle[Any, Any], hours: int) -> None:

@@ -22,11 +22,11 @@ from marketred.schemas.quotes import (
 )
 from marketred.workflows.quote_workflow import QuoteWorkflow
 from tests.quotes.fakes import FakeWorld, QuoteRig, fake_worker, quote_input, start_quote
-from tests.quotes.test_long_lived_quotes import run_lengths
 from tests.quotes.workflow_helpers import (
     about,
     notify_payment,
     record_history,
+    run_lengths,
     ship_and_deliver,
     state_of,
     wait_until,

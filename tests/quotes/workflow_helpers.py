@@ -11,7 +11,8 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-from temporalio.client import WorkflowHandle
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import Client, WorkflowHandle
 
 from marketred.schemas.payments import PaymentNotified
 from marketred.schemas.quotes import (
@@ -27,6 +28,20 @@ from tests.quotes.fakes import FakeWorld
 from tests.support.polling import eventually
 
 HISTORIES = Path(__file__).resolve().parents[1] / "histories"
+
+
+async def run_lengths(client: Client, handle: WorkflowHandle[Any, Any]) -> list[int]:
+    """Events of each run of the workflow, following continue-as-new from the first."""
+    lengths: list[int] = []
+    run_id = handle.first_execution_run_id or handle.result_run_id
+    while run_id:
+        history = await client.get_workflow_handle(handle.id, run_id=run_id).fetch_history()
+        lengths.append(len(history.events))
+        last = history.events[-1]
+        if last.event_type != EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW:
+            break
+        run_id = last.workflow_execution_continued_as_new_event_attributes.new_execution_run_id
+    return lengths
 
 
 async def state_of(handle: WorkflowHandle[Any, Any]) -> QuoteState:
