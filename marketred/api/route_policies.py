@@ -1,10 +1,7 @@
 """Who may call each API route: (method, path template) → policy (authz.Policy).
 
-Every route the app registers must appear here, in `web/route_policies.py`, or carry
-openapi_extra={"x-policy": ...}; tests/accounts/test_authz_matrix.py fails otherwise and
-checks each policy's behaviour for every role (`marketred.app.route_policy` looks them up).
-Object ownership inside a route is decided by authz.authorize_*.
-"""
+The web pages' table, `web/route_policies.py`, says the rules both tables follow (every
+registered route declares its policy; tests/accounts/test_authz_matrix.py checks them)."""
 
 from __future__ import annotations
 

@@ -185,6 +185,17 @@ def _fail(exc: Exception) -> typer.Exit:
     return typer.Exit(1)
 
 
+def _command(settings: Settings, work):  # type: ignore[no-untyped-def]
+    """Run an administration command's `work` in one transaction; one the domain refuses
+    exits 1 with the reason."""
+    from marketred.services.errors import DomainError
+
+    try:
+        return asyncio.run(_in_transaction(settings, work))
+    except DomainError as exc:
+        raise _fail(exc) from exc
+
+
 @vendor_app.command("add")
 def vendor_add(
     slug: str,
@@ -194,7 +205,6 @@ def vendor_add(
     commission_bps: int | None = typer.Option(None, help="Commission in basis points"),
 ) -> None:
     """Create a vendor."""
-    from marketred.services.errors import DomainError
     from marketred.services.vendors import registry as vendors
 
     settings = _settings()
@@ -209,10 +219,7 @@ def vendor_add(
             commission_bps=settings.commission_bps if commission_bps is None else commission_bps,
         )
 
-    try:
-        vendor = asyncio.run(_in_transaction(settings, work))
-    except DomainError as exc:
-        raise _fail(exc) from exc
+    vendor = _command(settings, work)
     typer.echo(f"vendor {vendor.slug} created ({vendor.id})")
 
 
@@ -225,7 +232,6 @@ def user_add(
 ) -> None:
     """Create a user; the password is read from standard input."""
     from marketred.services.accounts import users as accounts
-    from marketred.services.errors import DomainError
 
     if role not in ("buyer", "vendor", "operator"):
         raise _fail(ValueError("role must be buyer, vendor or operator"))
@@ -247,10 +253,7 @@ def user_add(
             vendor_slug=vendor,
         )
 
-    try:
-        user = asyncio.run(_in_transaction(settings, work))
-    except DomainError as exc:
-        raise _fail(exc) from exc
+    user = _command(settings, work)
     typer.echo(f"user {user.email} ({user.role}) created")
 
 
@@ -368,36 +371,29 @@ def payouts_release(payout_id: str, reason: str = typer.Option(..., help="Why"))
     )
 
 
+def _serve_sandbox(app: Any, port: int) -> None:
+    """Serve a simulator on localhost, logging only warnings."""
+    import uvicorn
+
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")
+
+
 @sandbox_app.command("khipu")
 def sandbox_khipu() -> None:
     """Run the Khipu v3 simulator."""
-    import uvicorn
-
     from marketred.sandbox.khipu.app import create_app_from_settings
 
     settings = _settings()
-    uvicorn.run(
-        create_app_from_settings(settings),
-        host="127.0.0.1",
-        port=settings.khipu_sandbox_port,
-        log_level="warning",
-    )
+    _serve_sandbox(create_app_from_settings(settings), settings.khipu_sandbox_port)
 
 
 @sandbox_app.command("directory")
 def sandbox_directory() -> None:
     """Run the InforedChile directory simulator (site, indexer, OpenID provider)."""
-    import uvicorn
-
     from marketred.sandbox.directory.app import create_app_from_settings
 
     settings = _settings()
-    uvicorn.run(
-        create_app_from_settings(settings),
-        host="127.0.0.1",
-        port=settings.directory_sandbox_port,
-        log_level="warning",
-    )
+    _serve_sandbox(create_app_from_settings(settings), settings.directory_sandbox_port)
 
 
 @directory_app.command("reindex")

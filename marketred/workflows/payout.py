@@ -20,15 +20,17 @@ histories recorded before replay through `_transfer_first_design`, kept as it wa
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import uuid
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any, TypeVar
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
-from temporalio.workflow import ParentClosePolicy
+from temporalio.workflow import ParentClosePolicy, UpdateMethodMultiParam
 
 with workflow.unsafe.imports_passed_through():
     from marketred.schemas.payouts import (
@@ -62,6 +64,7 @@ with workflow.unsafe.imports_passed_through():
     from marketred.schemas.search_attributes import PAYOUT_STATUS
 
 T = TypeVar("T")
+Update = TypeVar("Update", bound=UpdateMethodMultiParam[Any, Any])
 
 PATCH_VISIBLE = "payout-status-search-attribute"
 PATCH_HOLDS = "payout-held-transfers"
@@ -82,6 +85,26 @@ async def db_step(activity: str, arg: Any, result_type: type[T]) -> T:
         ),
     )
     return result
+
+
+def allowed_in(
+    *statuses: PayoutStatus, holds: tuple[HoldCode, ...] = ()
+) -> Callable[[Update], Update]:
+    """An operator decision possible only in `statuses` (when HELD, only for `holds` if
+    given): gives the update below it the validator that refuses it otherwise, before
+    anything is written to the history (VendorPayoutWorkflow._refuse_unless)."""
+
+    def with_validator(update: Update) -> Update:
+        # `wraps` lends the validator the update's parameters: Temporal requires the same.
+        @functools.wraps(update, assigned=(), updated=())
+        def validate(self: VendorPayoutWorkflow, *args: object) -> None:
+            del args
+            self._refuse_unless(*statuses, holds=holds)
+
+        update.validator(validate)
+        return update
+
+    return with_validator
 
 
 def payout_workflow_id(vendor_id: str, run_workflow_id: str) -> str:
@@ -168,13 +191,7 @@ class VendorPayoutWorkflow:
             self._retry = False
             receipt = await self._attempt_transfer(inp)
             if receipt.outcome == "confirmed":
-                assert receipt.provider_ref is not None
-                await db_step(
-                    "mark_payout_paid",
-                    MarkPayoutPaidInput(payout_id=inp.payout_id, provider_ref=receipt.provider_ref),
-                    PayoutDecisionResult,
-                )
-                self._status = "PAID"
+                await self._mark_paid(inp, receipt)
                 break
             self._status = "SUBMITTED" if receipt.outcome == "submitted" else "HELD"
             self._hold_code, self._reason = receipt.hold_code, receipt.detail
@@ -208,19 +225,11 @@ class VendorPayoutWorkflow:
         out, or the step fails in a way it cannot explain, nobody can vouch for the
         outcome: the payout is held, never released."""
         try:
-            receipt: TransferReceipt = await workflow.execute_activity(
-                "transfer_payout",
-                PayoutIdInput(payout_id=inp.payout_id),
-                result_type=TransferReceipt,
-                start_to_close_timeout=timedelta(minutes=10),
-                # A dead worker is noticed by its missing heartbeats, not after 10 minutes.
-                heartbeat_timeout=timedelta(seconds=10),
-                retry_policy=RetryPolicy(
-                    initial_interval=timedelta(seconds=5),
-                    maximum_interval=timedelta(minutes=2),
-                    maximum_attempts=inp.transfer_attempts,
-                    non_retryable_error_types=["Conflict", "NotFound"],
-                ),
+            receipt = await self._transfer_payout(
+                inp,
+                first=timedelta(seconds=5),
+                most=timedelta(minutes=2),
+                attempts=inp.transfer_attempts,
             )
         except ActivityError as exc:
             code: HoldCode = "transfer_failed"
@@ -236,6 +245,37 @@ class VendorPayoutWorkflow:
             return TransferReceipt(outcome="held", hold_code=code, detail=reason)
         self._provider_ref = receipt.provider_ref
         return receipt
+
+    async def _transfer_payout(
+        self, inp: VendorPayoutInput, *, first: timedelta, most: timedelta, attempts: int
+    ) -> TransferReceipt:
+        """The provider's transfer (idempotency key = payout id), retried `attempts` times
+        backing off from `first` to `most`."""
+        receipt: TransferReceipt = await workflow.execute_activity(
+            "transfer_payout",
+            PayoutIdInput(payout_id=inp.payout_id),
+            result_type=TransferReceipt,
+            start_to_close_timeout=timedelta(minutes=10),
+            # A dead worker is noticed by its missing heartbeats, not after 10 minutes.
+            heartbeat_timeout=timedelta(seconds=10),
+            retry_policy=RetryPolicy(
+                initial_interval=first,
+                maximum_interval=most,
+                maximum_attempts=attempts,
+                non_retryable_error_types=["Conflict", "NotFound"],
+            ),
+        )
+        return receipt
+
+    async def _mark_paid(self, inp: VendorPayoutInput, receipt: TransferReceipt) -> None:
+        """The provider confirmed the transfer: PAID, with the ledger rows."""
+        assert receipt.provider_ref is not None
+        await db_step(
+            "mark_payout_paid",
+            MarkPayoutPaidInput(payout_id=inp.payout_id, provider_ref=receipt.provider_ref),
+            PayoutDecisionResult,
+        )
+        self._status = "PAID"
 
     async def _send_statement(self, inp: VendorPayoutInput) -> None:
         try:
@@ -253,21 +293,12 @@ class VendorPayoutWorkflow:
             workflow.logger.warning("payout %s: statement mail could not be sent", inp.payout_id)
 
     async def _transfer_first_design(self, inp: VendorPayoutInput) -> VendorPayoutResult:
-        """The first design's transfer, unchanged, for histories that reached it before
-        PATCH_HOLDS (any failure marked the payout FAILED and released it)."""
+        """The first design's transfer (its retries and outcomes unchanged), for histories
+        that reached it before PATCH_HOLDS (any failure marked the payout FAILED and
+        released it)."""
         try:
-            receipt = await workflow.execute_activity(
-                "transfer_payout",
-                PayoutIdInput(payout_id=inp.payout_id),
-                result_type=TransferReceipt,
-                start_to_close_timeout=timedelta(minutes=10),
-                heartbeat_timeout=timedelta(seconds=10),
-                retry_policy=RetryPolicy(
-                    initial_interval=timedelta(seconds=2),
-                    maximum_interval=timedelta(minutes=5),
-                    maximum_attempts=20,
-                    non_retryable_error_types=["Conflict", "NotFound"],
-                ),
+            receipt = await self._transfer_payout(
+                inp, first=timedelta(seconds=2), most=timedelta(minutes=5), attempts=20
             )
         except ActivityError as exc:
             reason = str(exc.cause or exc)
@@ -278,13 +309,7 @@ class VendorPayoutWorkflow:
             )
             self._status = "FAILED"
             return VendorPayoutResult(payout_id=inp.payout_id, status="FAILED", reason=reason)
-        assert receipt.provider_ref is not None
-        await db_step(
-            "mark_payout_paid",
-            MarkPayoutPaidInput(payout_id=inp.payout_id, provider_ref=receipt.provider_ref),
-            PayoutDecisionResult,
-        )
-        self._status = "PAID"
+        await self._mark_paid(inp, receipt)
         await self._send_statement(inp)
         return VendorPayoutResult(
             payout_id=inp.payout_id, status="PAID", provider_ref=receipt.provider_ref
@@ -337,6 +362,7 @@ class VendorPayoutWorkflow:
         self._status = decided
         return result
 
+    @allowed_in("PENDING_APPROVAL")
     @workflow.update
     async def approve(self, inp: ApprovePayoutInput) -> PayoutDecisionResult:
         return await self._decide(
@@ -345,11 +371,7 @@ class VendorPayoutWorkflow:
             "APPROVED",
         )
 
-    @approve.validator
-    def _validate_approve(self, inp: ApprovePayoutInput) -> None:
-        del inp
-        self._refuse_unless("PENDING_APPROVAL")
-
+    @allowed_in("PENDING_APPROVAL")
     @workflow.update
     async def reject(self, inp: RejectPayoutInput) -> PayoutDecisionResult:
         self._reason = inp.reason
@@ -359,11 +381,7 @@ class VendorPayoutWorkflow:
             "REJECTED",
         )
 
-    @reject.validator
-    def _validate_reject(self, inp: RejectPayoutInput) -> None:
-        del inp
-        self._refuse_unless("PENDING_APPROVAL")
-
+    @allowed_in("SUBMITTED", "HELD", holds=CONFIRMABLE_HOLDS)
     @workflow.update
     async def confirm_transfer(self, inp: ConfirmTransferInput) -> PayoutDecisionResult:
         """An operator saw the money leave (bank statement, bank file executed): PAID with
@@ -379,11 +397,7 @@ class VendorPayoutWorkflow:
             "PAID",
         )
 
-    @confirm_transfer.validator
-    def _validate_confirm_transfer(self, inp: ConfirmTransferInput) -> None:
-        del inp
-        self._refuse_unless("SUBMITTED", "HELD", holds=CONFIRMABLE_HOLDS)
-
+    @allowed_in("SUBMITTED", "HELD")
     @workflow.update
     async def release_transfer(self, inp: ReleaseTransferInput) -> PayoutDecisionResult:
         """An operator checked that the transfer was not executed: FAILED, and its quotes
@@ -397,22 +411,13 @@ class VendorPayoutWorkflow:
             "FAILED",
         )
 
-    @release_transfer.validator
-    def _validate_release_transfer(self, inp: ReleaseTransferInput) -> None:
-        del inp
-        self._refuse_unless("SUBMITTED", "HELD")
-
+    @allowed_in("HELD", holds=("missing_bank_details",))
     @workflow.update
     async def retry_transfer(self, inp: RetryTransferInput) -> VendorPayoutState:
         """Try a payout held for missing bank details again (the vendor added them)."""
         del inp
         self._retry = True
         return self.state()
-
-    @retry_transfer.validator
-    def _validate_retry_transfer(self, inp: RetryTransferInput) -> None:
-        del inp
-        self._refuse_unless("HELD", holds=("missing_bank_details",))
 
     @workflow.signal
     def bank_details_added(self) -> None:

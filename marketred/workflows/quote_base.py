@@ -19,13 +19,11 @@ from temporalio.exceptions import ActivityError, ApplicationError
 with workflow.unsafe.imports_passed_through():
     from marketred.schemas import search_attributes as sa
     from marketred.schemas import temporal_contracts as c
-    from marketred.schemas.ledger import PostRefundInput
     from marketred.schemas.money import format_clp
     from marketred.schemas.payments import (
         CheckPaymentInput,
         PaymentCheck,
         PollPaymentInput,
-        RefundInput,
     )
     from marketred.schemas.problems import refusal_details
     from marketred.schemas.quotes import (
@@ -51,6 +49,10 @@ POLL_YOUNG_FOR = timedelta(hours=24)
 POLL_YOUNG_MAX = timedelta(minutes=30)
 POLL_OLD_FIRST = timedelta(minutes=30)
 POLL_OLD_MAX = timedelta(hours=3)
+
+# Request-path Khipu calls (an HTTP request waits on the update): past this, the update
+# fails with NoAnswer and the API answers 503 (0.2.0).
+REQUEST_PATH = timedelta(seconds=30)
 
 
 class QuoteWorkflowBase:
@@ -171,6 +173,12 @@ class QuoteWorkflowBase:
         self._refresh_visibility()
 
     # --- side effects ------------------------------------------------------------
+
+    async def _published(self, event: NotificationEvent | None) -> QuoteState:
+        """An update's last step, its transition recorded: publish it (mailing about
+        `event`) and answer with the new state."""
+        await self._publish(event)
+        return self._snapshot()
 
     async def _publish(
         self, event: NotificationEvent | None = None, *, first: bool = False
@@ -293,28 +301,6 @@ class QuoteWorkflowBase:
     async def _delete_payment(self) -> None:
         await self._steps.run(c.DELETE_KHIPU_PAYMENT, self._payment_input())
 
-    async def _refund(self, reason: str, *, post_to_ledger: bool) -> int:
-        assert self.s.payment is not None
-        result = await self._steps.run(
-            c.REFUND_KHIPU_PAYMENT,
-            RefundInput(
-                quote_id=self._in.quote_id,
-                workflow_id=workflow.info().workflow_id,
-                khipu_payment_id=self.s.payment.khipu_payment_id,
-                amount=self._total,
-                reason=reason,
-            ),
-            timeout=timedelta(minutes=2),
-        )
-        assert result is not None
-        self.s.refunded = result.refunded_amount or self._total
-        if post_to_ledger:
-            await self._steps.run(
-                c.POST_REFUND_TO_LEDGER,
-                PostRefundInput(quote_id=self._in.quote_id, amount=self.s.refunded, reason=reason),
-            )
-        return self.s.refunded
-
     # --- waiting -----------------------------------------------------------------
 
     async def _poll_payment(
@@ -428,3 +414,7 @@ class QuoteWorkflowBase:
             raise ApplicationError(
                 why, *refusal_details(why), type="QuoteStateConflict", non_retryable=True
             )
+
+    def _refuse(self, why: str | None) -> None:
+        """Refuse for the reason a rule gave (`quote_rules`), if it gave one."""
+        self._refuse_unless(why is None, why or "")

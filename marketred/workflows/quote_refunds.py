@@ -70,7 +70,9 @@ class QuoteRefunds(QuoteWorkflowBase):
     ) -> int | None:
         """Refund the whole payment at Khipu: the amount, or None when it is now held."""
         if not workflow.patched(REFUND_HELD_PATCH):
-            return await self._refund(reason, post_to_ledger=post_to_ledger)
+            # The first design: a refusal fails the update (or the run, for a late payment).
+            unbounded = await self._khipu_refund(self._total, reason, bounded=False)
+            return await self._book_refund(unbounded, reason, post_to_ledger=post_to_ledger)
         try:
             result = await self._khipu_refund(self._total, reason)
         except (ActivityError, ApplicationError) as exc:
@@ -86,6 +88,10 @@ class QuoteRefunds(QuoteWorkflowBase):
             await self._hold_refund()
             return None
         # Khipu refunded: from here on a failure is ours to retry, never a hold.
+        return await self._book_refund(result, reason, post_to_ledger=post_to_ledger)
+
+    async def _book_refund(self, result: RefundResult, reason: str, *, post_to_ledger: bool) -> int:
+        """Khipu refunded the whole payment: keep the amount, post it to the ledger."""
         self.s.refunded = result.refunded_amount or self._total
         if post_to_ledger:
             await self._steps.run(
@@ -95,8 +101,10 @@ class QuoteRefunds(QuoteWorkflowBase):
         return self.s.refunded
 
     async def _khipu_refund(
-        self, amount: int, reason: str, refund_id: str | None = None
+        self, amount: int, reason: str, refund_id: str | None = None, *, bounded: bool = True
     ) -> RefundResult:
+        """Refund `amount` at Khipu. Bounded (since REFUND_HELD_PATCH): past REFUND_WITHIN
+        (0.2.0) or REFUND_ROUNDS rounds (before) the call fails and the refund is held."""
         assert self.s.payment is not None
         result = await self._steps.run(
             c.REFUND_KHIPU_PAYMENT,
@@ -109,8 +117,8 @@ class QuoteRefunds(QuoteWorkflowBase):
                 refund_id=refund_id,
             ),
             timeout=timedelta(minutes=2),
-            within=REFUND_WITHIN if self._lean else None,
-            give_up_after=REFUND_ROUNDS,
+            within=REFUND_WITHIN if self._lean and bounded else None,
+            give_up_after=REFUND_ROUNDS if bounded else None,
         )
         assert result is not None
         return result
@@ -157,15 +165,26 @@ class QuoteRefunds(QuoteWorkflowBase):
 
     # --- operator updates -------------------------------------------------------------
 
-    @workflow.update
-    async def retry_refund(self, inp: RetryRefundInput) -> QuoteState:
-        """Ask Khipu again (after it fixed its side, or the operator arranged it)."""
+    def _refuse_unless_refund_held(self) -> None:
+        """The validators' check: a held refund waits and no decision on it runs."""
+        self._refuse_unless(self.s.status == "REFUND_HELD", "the quote has no held refund")
+        self._refuse_unless(not self.s.refund_busy, "the refund is being retried already")
+
+    def _take_held_refund(self) -> HeldRefund:
+        """The handlers' guard deciding a race: refused unless a held refund waits and no
+        decision on it runs; then it is busy (the caller clears `refund_busy`)."""
         self._refuse_unless(
             self.s.status == "REFUND_HELD" and not self.s.refund_busy, REFUND_NOT_WAITING
         )
         held = self.s.held_refund
         assert held is not None
         self.s.refund_busy = True
+        return held
+
+    @workflow.update
+    async def retry_refund(self, inp: RetryRefundInput) -> QuoteState:
+        """Ask Khipu again (after it fixed its side, or the operator arranged it)."""
+        held = self._take_held_refund()
         try:
             await self._khipu_refund(
                 held.amount, held.reason, held.refund_id if held.partial else None
@@ -189,18 +208,12 @@ class QuoteRefunds(QuoteWorkflowBase):
     @retry_refund.validator
     def validate_retry_refund(self, inp: RetryRefundInput) -> None:
         del inp
-        self._refuse_unless(self.s.status == "REFUND_HELD", "the quote has no held refund")
-        self._refuse_unless(not self.s.refund_busy, "the refund is being retried already")
+        self._refuse_unless_refund_held()
 
     @workflow.update
     async def record_refund(self, inp: RecordRefundInput) -> QuoteState:
         """The operator refunded the buyer outside Khipu (a bank transfer)."""
-        self._refuse_unless(
-            self.s.status == "REFUND_HELD" and not self.s.refund_busy, REFUND_NOT_WAITING
-        )
-        held = self.s.held_refund
-        assert held is not None
-        self.s.refund_busy = True
+        held = self._take_held_refund()
         try:
             await self._refund_resolved(
                 inp.actor,
@@ -218,8 +231,7 @@ class QuoteRefunds(QuoteWorkflowBase):
 
     @record_refund.validator
     def validate_record_refund(self, inp: RecordRefundInput) -> None:
-        self._refuse_unless(self.s.status == "REFUND_HELD", "the quote has no held refund")
-        self._refuse_unless(not self.s.refund_busy, "the refund is being retried already")
+        self._refuse_unless_refund_held()
         held = self.s.held_refund
         assert held is not None
         if inp.amount != held.amount or not inp.reference.strip():

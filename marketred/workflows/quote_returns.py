@@ -135,8 +135,7 @@ class QuoteReturns(QuoteRefunds):
         self.s.return_reason = inp.reason
         self.s.waiting_for = "the vendor to decide the return"
         self._record("return_requested", "buyer", inp.reason, status="RETURN_REQUESTED")
-        await self._publish("return_requested")
-        return self._snapshot()
+        return await self._published("return_requested")
 
     @request_return.validator
     def validate_request_return(self, inp: RequestReturnInput) -> None:

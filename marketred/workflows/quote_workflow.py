@@ -1,4 +1,7 @@
-"""The QuoteWorkflow definition: lifecycle run loop, updates, signal and query."""
+"""The QuoteWorkflow definition: the lifecycle run loop, the payment, shipping and
+delivery phases, their updates, the signal and the query. Composed with the vendor's
+side (quote_acceptance.py) and the returns and refunds (quote_returns.py, on
+quote_refunds.py), all on QuoteWorkflowBase (quote_base.py)."""
 
 from __future__ import annotations
 
@@ -13,50 +16,36 @@ with workflow.unsafe.imports_passed_through():
     from marketred.schemas.ledger import PostSaleInput
     from marketred.schemas.money import format_clp
     from marketred.schemas.payments import CreatePaymentInput, PaymentCheck, PaymentNotified
-    from marketred.schemas.problems import refusal_details
     from marketred.schemas.quotes import (
         FINAL_STATUSES,
         PAID_STATUSES,
-        QUOTE_INVALID_INPUT,
         RESOLVED_BY_A_PERSON,
-        AcceptInput,
         Actor,
         CancelInput,
         ConfirmDeliveryInput,
-        ExtendDeadlineInput,
         MarkShippedInput,
-        QuoteLine,
         QuoteOutcome,
         QuoteState,
         QuoteWorkflowInput,
         RecheckPaymentInput,
-        RejectInput,
-        ReserveStockInput,
         RetryNowInput,
         StartPaymentInput,
         StartPaymentResult,
     )
     from marketred.workflows import quote_rules as rules
+    from marketred.workflows.quote_acceptance import QuoteAcceptance
+    from marketred.workflows.quote_base import REQUEST_PATH
     from marketred.workflows.quote_returns import QuoteReturns
 
 # workflow.patched id: the buyer is reminded to pay before the payment window closes.
 PAYMENT_REMINDER = "payment-reminder"
-
-# Request-path Khipu calls (an HTTP request waits on the update): past this, the update
-# fails with NoAnswer and the API answers 503 (0.2.0).
-REQUEST_PATH = timedelta(seconds=30)
-
-# workflow.patched ids (issue 20): an acceptance may lower quantities or drop lines; and
-# one that sells tracked stock reserves it (released or converted by the projection).
-PARTIAL_ACCEPT = "partial-accept"
-STOCK_RESERVATIONS = "stock-reservations"
 
 
 # Under Worker Versioning a quote is auto-upgrade (it outlives many builds): the
 # deployment's default (workers/versioning.py), since a behavior named here makes an
 # unversioned worker's tasks fail on a real server.
 @workflow.defn(name=c.QUOTE_WORKFLOW.name)
-class QuoteWorkflow(QuoteReturns):
+class QuoteWorkflow(QuoteAcceptance, QuoteReturns):
     @workflow.init
     def __init__(self, inp: QuoteWorkflowInput) -> None:
         super().__init__(inp)
@@ -102,17 +91,6 @@ class QuoteWorkflow(QuoteReturns):
 
     # --- phases ------------------------------------------------------------------
 
-    async def _vendor_phase(self) -> None:
-        if self.s.deadlines.remind_at is not None:
-            if await self._wait_in("REQUESTED", "remind_at") == "deadline":
-                self.s.deadlines.remind_at = None
-                self._record("reminder_sent", "system", "the vendor was reminded")
-                await self._publish("reminder")
-        if await self._wait_in("REQUESTED", "respond_by") == "deadline":
-            self._wait_for(None)
-            self._record("expired", "system", "the vendor did not answer in time", status="EXPIRED")
-            await self._publish("expired")
-
     async def _payment_phase(self) -> None:
         if self._lean:
             # Beside the payment loop, ending when the quote leaves ACCEPTED (a continued
@@ -129,11 +107,7 @@ class QuoteWorkflow(QuoteReturns):
         poll = float(self._in.policy.poll_seconds)
         while self.s.status == "ACCEPTED":
             if self.s.hold_reason is not None:
-                # Held for an operator: no deadline, no polling, until cancelled or
-                # released by recheck_payment (then the loop goes on from the new state).
-                await workflow.wait_condition(
-                    lambda: self.s.status != "ACCEPTED" or self.s.hold_reason is None
-                )
+                await self._wait_out_payment_hold()
                 continue
             outcome = await self._wait_in("ACCEPTED", "pay_by", poll)
             self.s.payment_nudged = False
@@ -143,25 +117,7 @@ class QuoteWorkflow(QuoteReturns):
                 if await self._apply_payment_check() or self.s.status != "ACCEPTED":
                     continue
             if outcome == "deadline" and self.s.status == "ACCEPTED":
-                if self.s.payment is not None:
-                    await self._delete_payment()
-                    # Paid in the last moment between the check and the delete? Only a
-                    # payment is worth acting on here: a deleted one reads back as
-                    # "gone", which at the window end means expired, not held.
-                    last = await self._check_payment()
-                    if self.s.status != "ACCEPTED":
-                        continue
-                    if last.verdict == "paid":
-                        await self._mark_paid()
-                        continue
-                self._wait_for(None)
-                self._record(
-                    "payment_expired",
-                    "system",
-                    "the payment window closed without a payment",
-                    status="PAYMENT_EXPIRED",
-                )
-                await self._publish("payment_expired")
+                await self._expire_payment_window()
 
     async def _payment_phase_polled_by_retries(self) -> None:
         """0.2.0: wait for the payment with a Khipu poll that retries inside Temporal
@@ -169,9 +125,7 @@ class QuoteWorkflow(QuoteReturns):
         while self.s.status == "ACCEPTED":
             await self._continue_as_new_if_due()
             if self.s.hold_reason is not None:
-                await workflow.wait_condition(
-                    lambda: self.s.status != "ACCEPTED" or self.s.hold_reason is None
-                )
+                await self._wait_out_payment_hold()
                 continue
             until = self.s.deadlines.pay_by
             assert until is not None
@@ -206,6 +160,13 @@ class QuoteWorkflow(QuoteReturns):
                 self.s.payment_nudged = False
                 await self._apply_payment_check()
 
+    async def _wait_out_payment_hold(self) -> None:
+        """Held for an operator: no deadline, no polling, until cancelled or released by
+        recheck_payment (then the payment loop goes on from the new state)."""
+        await workflow.wait_condition(
+            lambda: self.s.status != "ACCEPTED" or self.s.hold_reason is None
+        )
+
     async def _remind_to_pay(self) -> None:
         """Mail the buyer once before the payment window closes, while unpaid: one timer
         to `quote_rules.payment_reminder_at`, started again only when the window moves
@@ -233,10 +194,16 @@ class QuoteWorkflow(QuoteReturns):
         self.s.deadlines.remind_at = None
 
     async def _close_payment_window(self) -> None:
-        """The window's end: delete the Khipu payment, read it back, expire (or pay)."""
+        """0.2.0, the window's end: read the Khipu payment back, then expire (or pay)."""
         if self.s.payment is not None:
             if await self._apply_payment_check() or self.s.status != "ACCEPTED":
                 return
+        await self._expire_payment_window()
+
+    async def _expire_payment_window(self) -> None:
+        """The window's end, the payment (if any) just read back and still not paid:
+        delete it at Khipu, read it back once more, expire (or pay)."""
+        if self.s.payment is not None:
             await self._delete_payment()
             # Paid in the last moment between the check and the delete? Only a payment
             # is worth acting on here: a deleted one reads back as "gone", which at the
@@ -380,98 +347,6 @@ class QuoteWorkflow(QuoteReturns):
     # --- updates -----------------------------------------------------------------
 
     @workflow.update
-    async def accept(self, inp: AcceptInput) -> QuoteState:
-        # The state guard deciding a race (validators are not re-run here).
-        self._refuse_unless(
-            self.s.status == "REQUESTED" and not self.s.accepting, rules.NOT_AWAITING_VENDOR
-        )
-        if workflow.patched(PARTIAL_ACCEPT):
-            lines = rules.accepted_lines(self.s.lines, inp.lines)
-            if inp.reserve_stock and workflow.patched(STOCK_RESERVATIONS):
-                await self._reserve_stock(lines)
-            self.s.lines = lines
-        elif inp.lines:
-            prices = {ch.position: ch.unit_price for ch in inp.lines if ch.unit_price is not None}
-            self.s.lines = [
-                line.model_copy(update={"unit_price": prices.get(line.position, line.unit_price)})
-                for line in self.s.lines
-            ]
-        self.s.shipping = inp.shipping_cost
-        self.s.vendor_note = inp.note
-        hours = inp.valid_hours or self._in.policy.payment_hours
-        self.s.deadlines.respond_by = None
-        self.s.deadlines.remind_at = None
-        self.s.deadlines.pay_by = workflow.now() + timedelta(hours=hours)
-        self.s.waiting_for = "the buyer to pay"
-        self._record(
-            "accepted",
-            "vendor",
-            inp.note or "",
-            status="ACCEPTED",
-            data={"shipping_cost": inp.shipping_cost, "total": self._total},
-        )
-        await self._publish("accepted")
-        return self._snapshot()
-
-    async def _reserve_stock(self, lines: list[QuoteLine]) -> None:
-        """Reserve the accepted quantities (one activity, keyed by the quote); refused
-        naming the line short of stock. A quote that ended meanwhile gives it back."""
-        self.s.accepting = True
-        try:
-            result = await self._steps.run(
-                c.RESERVE_STOCK,
-                ReserveStockInput(quote_id=self._in.quote_id, items=rules.stock_items(lines)),
-                within=REQUEST_PATH,
-            )
-            assert result is not None
-            if result.short:
-                field, message = rules.shortage_message(result)
-                raise ApplicationError(
-                    message,
-                    field,
-                    *refusal_details(message),
-                    type=QUOTE_INVALID_INPUT,
-                    non_retryable=True,
-                )
-            if self.s.status != "REQUESTED":
-                await self._steps.run(
-                    c.RESERVE_STOCK, ReserveStockInput(quote_id=self._in.quote_id, items=[])
-                )
-                self._refuse_unless(False, rules.NOT_AWAITING_VENDOR)
-        finally:
-            self.s.accepting = False
-
-    @accept.validator
-    def validate_accept(self, inp: AcceptInput) -> None:
-        self._refuse(rules.accept(self.s, inp))
-        problem = rules.accept_input_problem(self.s, inp)
-        if problem is not None:
-            field, message = problem
-            raise ApplicationError(
-                message,
-                field,
-                *refusal_details(message),
-                type=QUOTE_INVALID_INPUT,
-                non_retryable=True,
-            )
-
-    @workflow.update
-    async def reject(self, inp: RejectInput) -> QuoteState:
-        self._refuse_unless(self.s.status == "REQUESTED", rules.NOT_AWAITING_VENDOR)
-        self.s.reason = inp.reason
-        self.s.deadlines.respond_by = None
-        self.s.deadlines.remind_at = None
-        self.s.waiting_for = None
-        self._record("rejected", "vendor", inp.reason, status="REJECTED")
-        await self._publish("rejected")
-        return self._snapshot()
-
-    @reject.validator
-    def validate_reject(self, inp: RejectInput) -> None:
-        del inp
-        self._refuse(rules.reject(self.s))
-
-    @workflow.update
     async def cancel(self, inp: CancelInput) -> QuoteState:
         self._refuse_unless(
             self.s.status not in FINAL_STATUSES
@@ -498,8 +373,7 @@ class QuoteWorkflow(QuoteReturns):
             if amount is None:
                 return self._snapshot()  # REFUND_HELD: an operator retries or records it
             self._record("refunded", "system", f"refunded {format_clp(amount)}", status="REFUNDED")
-            await self._publish("refunded")
-            return self._snapshot()
+            return await self._published("refunded")
         self._record("cancelled", inp.actor, inp.reason, status="CANCELLED")
         await self._publish("cancelled")
         if self.s.payment is not None:
@@ -592,8 +466,7 @@ class QuoteWorkflow(QuoteReturns):
             status="SHIPPED",
             data={"carrier": inp.carrier, "tracking": inp.tracking},
         )
-        await self._publish("shipped")
-        return self._snapshot()
+        return await self._published("shipped")
 
     @mark_shipped.validator
     def validate_mark_shipped(self, inp: MarkShippedInput) -> None:
@@ -604,43 +477,12 @@ class QuoteWorkflow(QuoteReturns):
     async def confirm_delivery(self, inp: ConfirmDeliveryInput) -> QuoteState:
         self._refuse_unless(self.s.status == "SHIPPED", rules.NOT_SHIPPED)
         self._deliver(inp.actor, "delivery confirmed")
-        await self._publish(None)
-        return self._snapshot()
+        return await self._published(None)
 
     @confirm_delivery.validator
     def validate_confirm_delivery(self, inp: ConfirmDeliveryInput) -> None:
         del inp
         self._refuse(rules.confirm_delivery(self.s))
-
-    @workflow.update
-    async def extend_deadline(self, inp: ExtendDeadlineInput) -> QuoteState:
-        current = getattr(self.s.deadlines, inp.deadline)
-        self._refuse_unless(
-            current is not None
-            and current == self.s.deadlines.next_for(self.s.status)
-            and not (inp.actor == "vendor" and self.s.response_extended),
-            f"the {inp.deadline} deadline is not pending in state {self.s.status}",
-        )
-        new = current + timedelta(hours=inp.hours)
-        setattr(self.s.deadlines, inp.deadline, new)
-        if inp.deadline == "respond_by":
-            self.s.response_extended = self.s.response_extended or inp.actor == "vendor"
-            remind_at = new - timedelta(hours=self._in.policy.reminder_hours_before)
-            if self.s.deadlines.remind_at is not None:
-                self.s.deadlines.remind_at = max(remind_at, workflow.now())
-        self.s.deadline_moved = True
-        self._record(
-            "deadline_extended",
-            inp.actor,
-            inp.reason,
-            data={"deadline": inp.deadline, "hours": inp.hours, "until": new.isoformat()},
-        )
-        await self._publish(None)
-        return self._snapshot()
-
-    @extend_deadline.validator
-    def validate_extend_deadline(self, inp: ExtendDeadlineInput) -> None:
-        self._refuse(rules.extend_deadline(self.s, inp, self._in.policy))
 
     @workflow.update
     async def recheck_payment(self, inp: RecheckPaymentInput) -> QuoteState:
@@ -710,9 +552,6 @@ class QuoteWorkflow(QuoteReturns):
     def validate_retry_now(self, inp: RetryNowInput) -> None:
         del inp
         self._refuse(rules.retry_now(self.s))
-
-    def _refuse(self, why: str | None) -> None:
-        self._refuse_unless(why is None, why or "")
 
     def _release_hold(self, inp: RecheckPaymentInput, message: str) -> None:
         self.s.hold_reason = None

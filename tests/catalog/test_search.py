@@ -124,3 +124,68 @@ async def test_inactive_vendor_products_are_not_found(client, db, shop):
     await db.flush()
     ids, _ = await _ids(client, q="cafe")
     assert made["Café de grano tostado"]["id"] not in ids
+
+
+async def test_search_follows_a_products_active_variants_and_their_prices(client, shop):
+    """Visibility and the prices a hit shows follow the product's active variants as the
+    vendor adds, reprices, deactivates and deletes them."""
+    a, _, made = shop
+    product = made["Zapatilla urbana"]
+    base = f"/api/v1/vendor/products/{product['id']}/variants"
+    only = product["variants"][0]["id"]
+
+    async def prices() -> tuple[int, int] | None:
+        """The hit's (min_price, max_price); None when the product is not found."""
+        _, body = await _ids(client, q="zapatilla urbana")
+        hits = [(h["min_price"], h["max_price"]) for h in body["items"] if h["id"] == product["id"]]
+        return hits[0] if hits else None
+
+    r = await client.post(base, json={"sku": "ZU-44", "price": 45990}, headers=a.headers)
+    assert r.status_code == 201, r.text
+    second = r.json()["id"]
+    assert await prices() == (29990, 45990)
+
+    r = await client.patch(f"{base}/{second}", json={"price": 31990}, headers=a.headers)
+    assert r.status_code == 200, r.text
+    assert await prices() == (29990, 31990)
+
+    for variant in (only, second):
+        r = await client.patch(f"{base}/{variant}", json={"active": False}, headers=a.headers)
+        assert r.status_code == 200, r.text
+    assert await prices() is None  # no active variant left: hidden
+
+    r = await client.patch(f"{base}/{second}", json={"active": True}, headers=a.headers)
+    assert r.status_code == 200, r.text
+    assert await prices() == (31990, 31990)
+
+    r = await client.delete(f"{base}/{second}", headers=a.headers)
+    assert r.status_code == 204, r.text
+    assert await prices() is None
+
+
+async def test_a_price_range_needs_a_variant_inside_it(client, shop):
+    """A product priced 10.000 and 50.000 is not in 20.000–30.000 although its range
+    straddles it; a range that holds one of its prices finds it, showing the prices
+    inside the range."""
+    a, _, _ = shop
+    made = await create_product(
+        client,
+        a,
+        product_body(
+            "Bota de montaña",
+            category="Calzado",
+            variants=[{"sku": "BM-1", "price": 10000}, {"sku": "BM-2", "price": 50000}],
+        ),
+    )
+    ids, _ = await _ids(client, q="bota", min_price=20000, max_price=30000)
+    assert made["id"] not in ids
+    for lo, hi, shown in (
+        (5000, 15000, (10000, 10000)),
+        (40000, None, (50000, 50000)),
+        (None, 10000, (10000, 10000)),
+        (None, None, (10000, 50000)),
+    ):
+        params = {k: v for k, v in (("min_price", lo), ("max_price", hi)) if v is not None}
+        _, body = await _ids(client, q="bota", **params)
+        hits = [h for h in body["items"] if h["id"] == made["id"]]
+        assert [(h["min_price"], h["max_price"]) for h in hits] == [shown], (lo, hi)

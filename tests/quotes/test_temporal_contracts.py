@@ -30,6 +30,7 @@ TEMPORAL_CALLS = {
 QUOTE_CALLERS = [
     ROOT / "workflows" / "quote_base.py",
     ROOT / "workflows" / "quote_workflow.py",
+    ROOT / "workflows" / "quote_acceptance.py",
     ROOT / "workflows" / "quote_steps.py",
     ROOT / "services" / "quotes" / "commands.py",
     ROOT / "services" / "quotes" / "starts.py",

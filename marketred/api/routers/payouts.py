@@ -11,14 +11,13 @@ from __future__ import annotations
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
-from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from marketred.api.idempotent import Idempotent, IdempotentRequest
+from marketred.api.actions import ActionCall, add_action
+from marketred.api.idempotent import Idempotent
 from marketred.http.deps import (
     OperatorPrincipal,
     SessionDep,
@@ -26,7 +25,7 @@ from marketred.http.deps import (
     TemporalDep,
     VendorOrOperator,
 )
-from marketred.schemas.accounts import Principal
+from marketred.http.downloads import csv_attachment
 from marketred.schemas.common import Page
 from marketred.schemas.payouts import (
     BankFileOut,
@@ -90,11 +89,7 @@ async def download_bank_file(
     """The file to upload to the bank. The first download closes it: every later one is
     the same bytes, and payouts approved afterwards go into the run's next file."""
     name, body = await payout_bank_files.download(session, bank_file_id, principal.user_id)
-    return Response(
-        body,
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
-    )
+    return csv_attachment(name, body)
 
 
 @router.get("/payouts/{payout_id}")
@@ -109,136 +104,71 @@ async def payout_report(
     payout_id: uuid.UUID, principal: VendorOrOperator, session: SessionDep
 ) -> Response:
     filename, body = await payout_queries.report_csv(session, principal, payout_id)
-    return Response(
-        body,
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    return csv_attachment(filename, body)
+
+
+def _decision(
+    action: str,
+    name: str,
+    command: Callable[..., Awaitable[PayoutDecisionResult]],
+    body: type[BaseModel] | None = None,
+    text: Callable[[Any], str] | None = None,
+    doc: str | None = None,
+) -> None:
+    """`POST /api/v1/payouts/{payout_id}/<action>` (operators) → the decision command
+    `command(temporal, session, payout_id[, text(body)], operator, key=…)`; answers the
+    payout as it is then."""
+
+    async def work(call: ActionCall, key: str | None) -> PayoutDetail:
+        args = () if text is None else (text(call.body),)
+        who = call.principal
+        await command(call.temporal, call.session, call.target_id, *args, who.user_id, key=key)
+        return await payout_queries.payout_detail(call.session, who, call.target_id)
+
+    add_action(
+        router,
+        f"/payouts/{{payout_id}}/{action}",
+        name,
+        work,
+        principal=OperatorPrincipal,
+        response_model=PayoutDetail,
+        body=body,
+        doc=doc,
     )
 
 
-async def _decision(
-    session: AsyncSession,
-    principal: Principal,
-    payout_id: uuid.UUID,
-    idem: IdempotentRequest,
-    body: BaseModel | None,
-    decide: Callable[[str | None], Awaitable[PayoutDecisionResult]],
-) -> PayoutDetail | JSONResponse:
-    """Run a decision once per Idempotency-Key: a replay answers the stored response."""
-
-    async def work(scoped: str | None) -> PayoutDetail:
-        await decide(scoped)
-        return await payout_queries.payout_detail(session, principal, payout_id)
-
-    return await idem.run(body, work)
-
-
-@router.post("/payouts/{payout_id}/approve", response_model=PayoutDetail)
-async def approve_payout(
-    payout_id: uuid.UUID,
-    principal: OperatorPrincipal,
-    session: SessionDep,
-    temporal: TemporalDep,
-    idem: Idempotent,
-) -> PayoutDetail | JSONResponse:
-    return await _decision(
-        session,
-        principal,
-        payout_id,
-        idem,
-        None,
-        lambda k: payout_commands.approve_payout(
-            temporal, session, payout_id, principal.user_id, key=k
-        ),
-    )
-
-
-@router.post("/payouts/{payout_id}/reject", response_model=PayoutDetail)
-async def reject_payout(
-    payout_id: uuid.UUID,
-    body: RejectPayoutBody,
-    principal: OperatorPrincipal,
-    session: SessionDep,
-    temporal: TemporalDep,
-    idem: Idempotent,
-) -> PayoutDetail | JSONResponse:
-    return await _decision(
-        session,
-        principal,
-        payout_id,
-        idem,
-        body,
-        lambda k: payout_commands.reject_payout(
-            temporal, session, payout_id, body.reason, principal.user_id, key=k
-        ),
-    )
-
-
-@router.post("/payouts/{payout_id}/confirm-transfer", response_model=PayoutDetail)
-async def confirm_transfer(
-    payout_id: uuid.UUID,
-    body: ConfirmTransferBody,
-    principal: OperatorPrincipal,
-    session: SessionDep,
-    temporal: TemporalDep,
-    idem: Idempotent,
-) -> PayoutDetail | JSONResponse:
+_decision("approve", "approve_payout", payout_commands.approve_payout)
+_decision(
+    "reject",
+    "reject_payout",
+    payout_commands.reject_payout,
+    RejectPayoutBody,
+    lambda body: body.reason,
+)
+_decision(
+    "confirm-transfer",
+    "confirm_transfer",
+    payout_commands.confirm_transfer,
+    ConfirmTransferBody,
+    lambda body: body.reference,
     """The bank executed the transfer of a SUBMITTED payout (bank file) or of one HELD
-    because its outcome was unknown: PAID with the bank's reference."""
-    return await _decision(
-        session,
-        principal,
-        payout_id,
-        idem,
-        body,
-        lambda k: payout_commands.confirm_transfer(
-            temporal, session, payout_id, body.reference, principal.user_id, key=k
-        ),
-    )
-
-
-@router.post("/payouts/{payout_id}/release", response_model=PayoutDetail)
-async def release_transfer(
-    payout_id: uuid.UUID,
-    body: ReleaseTransferBody,
-    principal: OperatorPrincipal,
-    session: SessionDep,
-    temporal: TemporalDep,
-    idem: Idempotent,
-) -> PayoutDetail | JSONResponse:
+    because its outcome was unknown: PAID with the bank's reference.""",
+)
+_decision(
+    "release",
+    "release_transfer",
+    payout_commands.release_transfer,
+    ReleaseTransferBody,
+    lambda body: body.reason,
     """The transfer of a SUBMITTED or HELD payout was not executed: FAILED; its quotes go
-    back to the next payout run."""
-    return await _decision(
-        session,
-        principal,
-        payout_id,
-        idem,
-        body,
-        lambda k: payout_commands.release_transfer(
-            temporal, session, payout_id, body.reason, principal.user_id, key=k
-        ),
-    )
-
-
-@router.post("/payouts/{payout_id}/retry-transfer", response_model=PayoutDetail)
-async def retry_transfer(
-    payout_id: uuid.UUID,
-    principal: OperatorPrincipal,
-    session: SessionDep,
-    temporal: TemporalDep,
-    idem: Idempotent,
-) -> PayoutDetail | JSONResponse:
-    """Try again a payout HELD because the vendor had no bank account (it has one now)."""
-    return await _decision(
-        session,
-        principal,
-        payout_id,
-        idem,
-        None,
-        lambda k: payout_commands.retry_transfer(
-            temporal, session, payout_id, principal.user_id, key=k
-        ),
-    )
+    back to the next payout run.""",
+)
+_decision(
+    "retry-transfer",
+    "retry_transfer",
+    payout_commands.retry_transfer,
+    doc="Try again a payout HELD because the vendor had no bank account (it has one now).",
+)
 
 
 @router.get("/reconciliation")

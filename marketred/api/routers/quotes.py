@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, BackgroundTasks, Query
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 
+from marketred.api.actions import ActionCall, OptionalBody, add_action
 from marketred.api.idempotent import Idempotent
 from marketred.http.deps import (
     BuyerPrincipal,
@@ -115,34 +118,37 @@ async def get_quote(
     )
 
 
-@router.post("/{quote_id}/accept", response_model=QuoteOut)
-async def accept_quote(
-    quote_id: uuid.UUID,
-    body: AcceptQuote,
-    who: CurrentPrincipal,
-    session: SessionDep,
-    temporal: TemporalDep,
-    idem: Idempotent,
-) -> QuoteOut | JSONResponse:
-    return await idem.run(
-        body,
-        lambda k: quotes.accept_quote(session, temporal, who, quote_id, body, key=k),
+def _action(
+    action: str,
+    name: str,
+    command: Callable[..., Awaitable[QuoteOut]],
+    body: type[BaseModel] | OptionalBody[Any] | None = None,
+    doc: str | None = None,
+) -> None:
+    """`POST /api/v1/quotes/{quote_id}/<action>` (operation `name`, described by `doc`) →
+    `command(session, temporal, who, quote_id[, body], key=…)`, the shape of every quote
+    command; answers the quote."""
+
+    async def work(call: ActionCall, key: str | None) -> QuoteOut:
+        given = () if call.body is None else (call.body,)
+        return await command(
+            call.session, call.temporal, call.principal, call.target_id, *given, key=key
+        )
+
+    add_action(
+        router,
+        f"/{{quote_id}}/{action}",
+        name,
+        work,
+        principal=CurrentPrincipal,
+        response_model=QuoteOut,
+        body=body,
+        doc=doc,
     )
 
 
-@router.post("/{quote_id}/reject", response_model=QuoteOut)
-async def reject_quote(
-    quote_id: uuid.UUID,
-    body: RejectQuote,
-    who: CurrentPrincipal,
-    session: SessionDep,
-    temporal: TemporalDep,
-    idem: Idempotent,
-) -> QuoteOut | JSONResponse:
-    return await idem.run(
-        body,
-        lambda k: quotes.reject_quote(session, temporal, who, quote_id, body, key=k),
-    )
+_action("accept", "accept_quote", quotes.accept_quote, AcceptQuote)
+_action("reject", "reject_quote", quotes.reject_quote, RejectQuote)
 
 
 @router.post("/{quote_id}/pay")
@@ -154,178 +160,66 @@ async def pay_quote(
     return PaymentUrlOut(payment_url=result.payment_url)
 
 
-@router.post("/{quote_id}/cancel", response_model=QuoteOut)
-async def cancel_quote(
-    quote_id: uuid.UUID,
-    who: CurrentPrincipal,
-    session: SessionDep,
-    temporal: TemporalDep,
-    idem: Idempotent,
-    body: CancelQuote | None = None,
-) -> QuoteOut | JSONResponse:
-    cancel = body or CancelQuote()
-    return await idem.run(
-        cancel,
-        lambda k: quotes.cancel_quote(session, temporal, who, quote_id, cancel, key=k),
-    )
-
-
-@router.post("/{quote_id}/ship", response_model=QuoteOut)
-async def ship_quote(
-    quote_id: uuid.UUID,
-    body: ShipQuote,
-    who: CurrentPrincipal,
-    session: SessionDep,
-    temporal: TemporalDep,
-    idem: Idempotent,
-) -> QuoteOut | JSONResponse:
-    return await idem.run(
-        body,
-        lambda k: quotes.ship_quote(session, temporal, who, quote_id, body, key=k),
-    )
-
-
-@router.post("/{quote_id}/deliver", response_model=QuoteOut)
-async def deliver_quote(
-    quote_id: uuid.UUID,
-    who: CurrentPrincipal,
-    session: SessionDep,
-    temporal: TemporalDep,
-    idem: Idempotent,
-) -> QuoteOut | JSONResponse:
-    return await idem.run(
-        None,
-        lambda k: quotes.confirm_delivery(session, temporal, who, quote_id, key=k),
-    )
-
-
-@router.post("/{quote_id}/extend", response_model=QuoteOut)
-async def extend_deadline(
-    quote_id: uuid.UUID,
-    body: ExtendDeadlineBody,
-    who: CurrentPrincipal,
-    session: SessionDep,
-    temporal: TemporalDep,
-    idem: Idempotent,
-) -> QuoteOut | JSONResponse:
+_action("cancel", "cancel_quote", quotes.cancel_quote, OptionalBody(CancelQuote))
+_action("ship", "ship_quote", quotes.ship_quote, ShipQuote)
+_action("deliver", "deliver_quote", quotes.confirm_delivery)
+_action(
+    "extend",
+    "extend_deadline",
+    quotes.extend_deadline,
+    ExtendDeadlineBody,
     """Push back the running deadline. The same Idempotency-Key sent twice extends once
-    (stored answer, and the same Temporal update id)."""
-    return await idem.run(
-        body,
-        lambda k: quotes.extend_deadline(session, temporal, who, quote_id, body, key=k),
-    )
-
-
-@router.post("/{quote_id}/recheck-payment", response_model=QuoteOut)
-async def recheck_payment(
-    quote_id: uuid.UUID,
-    who: CurrentPrincipal,
-    session: SessionDep,
-    temporal: TemporalDep,
-    idem: Idempotent,
-) -> QuoteOut | JSONResponse:
-    """Operators: read a held payment back from Khipu; paid → PAID, in progress → a new
-    payment window, anything else stays held with Khipu's current reason."""
-    return await idem.run(
-        None,
-        lambda k: quotes.recheck_payment(session, temporal, who, quote_id, key=k),
-    )
-
-
-@router.post("/{quote_id}/retry-now", response_model=QuoteOut)
-async def retry_now(
-    quote_id: uuid.UUID,
-    who: CurrentPrincipal,
-    session: SessionDep,
-    temporal: TemporalDep,
-    idem: Idempotent,
-) -> QuoteOut | JSONResponse:
-    """Operators: the step the quote waits on (a failing activity) starts again now
-    instead of after its backoff; recorded in the quote's history with the operator."""
-    return await idem.run(
-        None,
-        lambda k: quotes.retry_now(session, temporal, who, quote_id, key=k),
-    )
-
-
-@router.post("/{quote_id}/retry-refund", response_model=QuoteOut)
-async def retry_refund(
-    quote_id: uuid.UUID,
-    who: CurrentPrincipal,
-    session: SessionDep,
-    temporal: TemporalDep,
-    idem: Idempotent,
-) -> QuoteOut | JSONResponse:
-    """Operators: ask Khipu again for a held refund (REFUND_HELD → REFUNDED, or still
-    held with Khipu's new reason)."""
-    return await idem.run(
-        None,
-        lambda k: quotes.retry_refund(session, temporal, who, quote_id, key=k),
-    )
-
-
-@router.post("/{quote_id}/record-refund", response_model=QuoteOut)
-async def record_refund(
-    quote_id: uuid.UUID,
-    body: RecordRefundBody,
-    who: CurrentPrincipal,
-    session: SessionDep,
-    temporal: TemporalDep,
-    idem: Idempotent,
-) -> QuoteOut | JSONResponse:
+    (stored answer, and the same Temporal update id).""",
+)
+_action(
+    "recheck-payment",
+    "recheck_payment",
+    quotes.recheck_payment,
+    doc="""Operators: read a held payment back from Khipu; paid → PAID, in progress → a new
+    payment window, anything else stays held with Khipu's current reason.""",
+)
+_action(
+    "retry-now",
+    "retry_now",
+    quotes.retry_now,
+    doc="""Operators: the step the quote waits on (a failing activity) starts again now
+    instead of after its backoff; recorded in the quote's history with the operator.""",
+)
+_action(
+    "retry-refund",
+    "retry_refund",
+    quotes.retry_refund,
+    doc="""Operators: ask Khipu again for a held refund (REFUND_HELD → REFUNDED, or still
+    held with Khipu's new reason).""",
+)
+_action(
+    "record-refund",
+    "record_refund",
+    quotes.record_refund,
+    RecordRefundBody,
     """Operators: a held refund was made outside Khipu (bank transfer): its reference and
-    amount; the ledger posts it once."""
-    return await idem.run(
-        body,
-        lambda k: quotes.record_refund(session, temporal, who, quote_id, body, key=k),
-    )
-
-
-@router.post("/{quote_id}/return", response_model=QuoteOut)
-async def request_return(
-    quote_id: uuid.UUID,
-    body: ReturnRequestBody,
-    who: CurrentPrincipal,
-    session: SessionDep,
-    temporal: TemporalDep,
-    idem: Idempotent,
-) -> QuoteOut | JSONResponse:
+    amount; the ledger posts it once.""",
+)
+_action(
+    "return",
+    "request_return",
+    quotes.request_return,
+    ReturnRequestBody,
     """Buyers: ask to return a completed quote, with a reason, within the return window
-    (`MARKETRED_RETURN_WINDOW_DAYS` after completion)."""
-    return await idem.run(
-        body,
-        lambda k: quotes.request_return(session, temporal, who, quote_id, body, key=k),
-    )
-
-
-@router.post("/{quote_id}/return-decision", response_model=QuoteOut)
-async def decide_return(
-    quote_id: uuid.UUID,
-    body: ReturnDecisionBody,
-    who: CurrentPrincipal,
-    session: SessionDep,
-    temporal: TemporalDep,
-    idem: Idempotent,
-) -> QuoteOut | JSONResponse:
+    (`MARKETRED_RETURN_WINDOW_DAYS` after completion).""",
+)
+_action(
+    "return-decision",
+    "decide_return",
+    quotes.decide_return,
+    ReturnDecisionBody,
     """The vendor approves (`amount`, or all that is left) or declines a return; a
-    declined return is disputed and an operator decides it the same way."""
-    return await idem.run(
-        body,
-        lambda k: quotes.decide_return(session, temporal, who, quote_id, body, key=k),
-    )
-
-
-@router.post("/{quote_id}/refund", response_model=QuoteOut)
-async def refund_part(
-    quote_id: uuid.UUID,
-    body: RefundBody,
-    who: CurrentPrincipal,
-    session: SessionDep,
-    temporal: TemporalDep,
-    idem: Idempotent,
-) -> QuoteOut | JSONResponse:
-    """Operators: refund part (or all that is left) of a completed quote, with a reason."""
-    return await idem.run(
-        body,
-        lambda k: quotes.refund_part(session, temporal, who, quote_id, body, key=k),
-    )
+    declined return is disputed and an operator decides it the same way.""",
+)
+_action(
+    "refund",
+    "refund_part",
+    quotes.refund_part,
+    RefundBody,
+    "Operators: refund part (or all that is left) of a completed quote, with a reason.",
+)

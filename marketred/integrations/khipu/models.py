@@ -92,34 +92,19 @@ class PaymentCreated(BaseModel):
     ready_for_terminal: bool | None = None
 
 
-class Payment(BaseModel):
-    """200 answer of GET /v3/payments/{id}; every field but the id may be absent."""
+class _PaymentFields(BaseModel):
+    """What a payment's read (GET /v3/payments/{id}) and its webhook notification both
+    carry, parsed leniently."""
 
     model_config = ConfigDict(extra="ignore")
 
     payment_id: str
-    payment_url: str | None = None
-    simplified_transfer_url: str | None = None
-    transfer_url: str | None = None
-    app_url: str | None = None
-    ready_for_terminal: bool | None = None
-    notification_token: str | None = None
     receiver_id: int | None = None
-    conciliation_date: LenientDatetime = None
     subject: str | None = None
     amount: LenientAmount = None
+    discount: LenientAmount = None
     currency: str | None = None
-    status: str | None = None
-    status_detail: str | None = None
-    body: str | None = None
-    picture_url: str | None = None
     receipt_url: str | None = None
-    return_url: str | None = None
-    cancel_url: str | None = None
-    notify_url: str | None = None
-    notify_api_version: str | None = None
-    expires_date: LenientDatetime = None
-    attachment_urls: list[str] | None = None
     bank: str | None = None
     bank_id: str | None = None
     payer_name: str | None = None
@@ -129,12 +114,33 @@ class Payment(BaseModel):
     out_of_date_conciliation: bool | None = None
     transaction_id: str | None = None
     custom: str | None = None
+    body: str | None = None
     responsible_user_email: str | None = None
+    payment_method: str | None = None
+    conciliation_date: LenientDatetime = None
+
+
+class Payment(_PaymentFields):
+    """200 answer of GET /v3/payments/{id}; every field but the id may be absent."""
+
+    payment_url: str | None = None
+    simplified_transfer_url: str | None = None
+    transfer_url: str | None = None
+    app_url: str | None = None
+    ready_for_terminal: bool | None = None
+    notification_token: str | None = None
+    status: str | None = None
+    status_detail: str | None = None
+    picture_url: str | None = None
+    return_url: str | None = None
+    cancel_url: str | None = None
+    notify_url: str | None = None
+    notify_api_version: str | None = None
+    expires_date: LenientDatetime = None
+    attachment_urls: list[str] | None = None
     send_reminders: bool | None = None
     send_email: bool | None = None
-    payment_method: str | None = None
     funds_source: str | None = None
-    discount: LenientAmount = None
 
     @property
     def is_paid(self) -> bool:
@@ -197,28 +203,5 @@ class BankList(BaseModel):
     banks: list[Bank]
 
 
-class PaymentNotification(BaseModel):
+class PaymentNotification(_PaymentFields):
     """Body of a notification API 3.0 webhook (reference §6.1), parsed leniently."""
-
-    model_config = ConfigDict(extra="ignore")
-
-    payment_id: str
-    receiver_id: int | None = None
-    subject: str | None = None
-    amount: LenientAmount = None
-    discount: LenientAmount = None
-    currency: str | None = None
-    receipt_url: str | None = None
-    bank: str | None = None
-    bank_id: str | None = None
-    payer_name: str | None = None
-    payer_email: str | None = None
-    personal_identifier: str | None = None
-    bank_account_number: str | None = None
-    out_of_date_conciliation: bool | None = None
-    transaction_id: str | None = None
-    custom: str | None = None
-    body: str | None = None
-    responsible_user_email: str | None = None
-    payment_method: str | None = None
-    conciliation_date: LenientDatetime = None

@@ -18,65 +18,59 @@ def _url(settings: Settings, path: str) -> str:
     return settings.public_url.rstrip("/") + path
 
 
+def _hello(to: str, subject: str, body: str) -> OutgoingMail:
+    """An account mail: a greeting, then `body`."""
+    return OutgoingMail(to=to, subject=subject, text=f"Hola,\n\n{body}")
+
+
 def verification_mail(settings: Settings, to: str, token: str) -> OutgoingMail:
     link = _url(settings, f"/verificar-email/{token}")
-    return OutgoingMail(
-        to=to,
-        subject="Confirma tu correo en MarketRed",
-        text=(
-            "Hola,\n\nPara confirmar tu correo en MarketRed abre este enlace "
-            f"(vale 48 horas):\n\n{link}\n\nSi no creaste una cuenta, ignora este mensaje.\n"
-        ),
+    return _hello(
+        to,
+        "Confirma tu correo en MarketRed",
+        "Para confirmar tu correo en MarketRed abre este enlace "
+        f"(vale 48 horas):\n\n{link}\n\nSi no creaste una cuenta, ignora este mensaje.\n",
     )
 
 
 def reset_mail(settings: Settings, to: str, token: str) -> OutgoingMail:
     link = _url(settings, f"/recuperar/{token}")
-    return OutgoingMail(
-        to=to,
-        subject="Restablece tu contraseña de MarketRed",
-        text=(
-            "Hola,\n\nPediste restablecer tu contraseña. Abre este enlace (vale 30 minutos, "
-            f"un solo uso):\n\n{link}\n\nSi no fuiste tú, ignora este mensaje: tu "
-            "contraseña sigue igual.\n"
-        ),
+    return _hello(
+        to,
+        "Restablece tu contraseña de MarketRed",
+        "Pediste restablecer tu contraseña. Abre este enlace (vale 30 minutos, "
+        f"un solo uso):\n\n{link}\n\nSi no fuiste tú, ignora este mensaje: tu "
+        "contraseña sigue igual.\n",
     )
 
 
 def lockout_mail(settings: Settings, to: str, minutes: int) -> OutgoingMail:
-    return OutgoingMail(
-        to=to,
-        subject="Bloqueamos temporalmente el ingreso a tu cuenta de MarketRed",
-        text=(
-            "Hola,\n\nHubo varios intentos fallidos de ingresar a tu cuenta, así que "
-            f"bloqueamos el ingreso con contraseña durante {minutes} minutos.\n\n"
-            "Si no fuiste tú, te recomendamos restablecer tu contraseña: "
-            f"{_url(settings, '/recuperar')}\n"
-        ),
+    return _hello(
+        to,
+        "Bloqueamos temporalmente el ingreso a tu cuenta de MarketRed",
+        "Hubo varios intentos fallidos de ingresar a tu cuenta, así que "
+        f"bloqueamos el ingreso con contraseña durante {minutes} minutos.\n\n"
+        "Si no fuiste tú, te recomendamos restablecer tu contraseña: "
+        f"{_url(settings, '/recuperar')}\n",
     )
 
 
 def deactivated_mail(settings: Settings, to: str) -> OutgoingMail:
-    return OutgoingMail(
-        to=to,
-        subject="Desactivamos tu cuenta de MarketRed",
-        text=(
-            "Hola,\n\nNuestro equipo de operación desactivó tu cuenta de MarketRed: ya no "
-            "puedes ingresar y tus sesiones y tokens de API dejaron de funcionar. Tus "
-            "cotizaciones en curso siguen su curso.\n\nSi crees que es un error, responde "
-            f"a este correo o escríbenos desde {_url(settings, '/')}.\n"
-        ),
+    return _hello(
+        to,
+        "Desactivamos tu cuenta de MarketRed",
+        "Nuestro equipo de operación desactivó tu cuenta de MarketRed: ya no "
+        "puedes ingresar y tus sesiones y tokens de API dejaron de funcionar. Tus "
+        "cotizaciones en curso siguen su curso.\n\nSi crees que es un error, responde "
+        f"a este correo o escríbenos desde {_url(settings, '/')}.\n",
     )
 
 
 def reactivated_mail(settings: Settings, to: str) -> OutgoingMail:
-    return OutgoingMail(
-        to=to,
-        subject="Reactivamos tu cuenta de MarketRed",
-        text=(
-            "Hola,\n\nTu cuenta de MarketRed está activa de nuevo. Ingresa en "
-            f"{_url(settings, '/ingresar')}.\n"
-        ),
+    return _hello(
+        to,
+        "Reactivamos tu cuenta de MarketRed",
+        f"Tu cuenta de MarketRed está activa de nuevo. Ingresa en {_url(settings, '/ingresar')}.\n",
     )
 
 

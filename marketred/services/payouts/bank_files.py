@@ -21,8 +21,6 @@ and ñ removed) and cut to the lengths bank layouts accept (name 45, glosa 30).
 
 from __future__ import annotations
 
-import csv
-import io
 import unicodedata
 import uuid
 from dataclasses import dataclass
@@ -33,6 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from marketred.schemas.banking import ACCOUNT_TYPES, BANKS
 from marketred.schemas.payouts import BankFileOut
 from marketred.services.errors import NotFound
+from marketred.services.payouts.report import semicolon_csv
 from marketred.store.models import PayoutBankFile, PayoutBankFileLine
 from marketred.store.repositories import bank_files as repo
 
@@ -121,11 +120,9 @@ class BankFileRow:
 
 
 def render_csv(rows: list[BankFileRow]) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
-    writer.writerow(HEADER)
-    for r in rows:
-        writer.writerow(
+    return semicolon_csv(
+        HEADER,
+        (
             (
                 r.holder_rut,
                 plain(r.holder_name, NAME_LENGTH),
@@ -137,8 +134,9 @@ def render_csv(rows: list[BankFileRow]) -> str:
                 plain(r.glosa, GLOSA_LENGTH),
                 r.email,
             )
-        )
-    return out.getvalue()
+            for r in rows
+        ),
+    )
 
 
 async def _rows(session: AsyncSession, bank_file_id: uuid.UUID) -> list[BankFileRow]:

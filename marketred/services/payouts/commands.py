@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections.abc import Awaitable, Callable
+from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import (
@@ -174,101 +175,68 @@ async def _update(
     return PayoutDecisionResult(payout_id=payout_id, status=result.status)
 
 
-async def approve_payout(
-    client: Client,
-    session: AsyncSession,
-    payout_id: uuid.UUID,
-    approved_by: uuid.UUID | None,
-    key: str | None = None,
-) -> PayoutDecisionResult:
-    return await _update(
-        client,
-        session,
-        payout_id,
-        "approve",
-        ApprovePayoutInput(approved_by=approved_by),
-        allowed=("PENDING_APPROVAL",),
-        key=key,
-    )
+class _ByCommand(Protocol):
+    """A decision that records who took it."""
+
+    def __call__(self, client: Client, session: AsyncSession, payout_id: uuid.UUID,
+                 by: uuid.UUID | None, key: str | None = None,
+                 ) -> Awaitable[PayoutDecisionResult]: ...  # fmt: skip
 
 
-async def reject_payout(
-    client: Client,
-    session: AsyncSession,
-    payout_id: uuid.UUID,
-    reason: str,
-    rejected_by: uuid.UUID | None,
-    key: str | None = None,
-) -> PayoutDecisionResult:
-    return await _update(
-        client,
-        session,
-        payout_id,
-        "reject",
-        RejectPayoutInput(reason=reason, rejected_by=rejected_by),
-        allowed=("PENDING_APPROVAL",),
-        key=key,
-    )
+class _TextCommand(Protocol):
+    """A decision with a text (a reason, the bank's reference) and who took it."""
+
+    def __call__(self, client: Client, session: AsyncSession, payout_id: uuid.UUID, text: str,
+                 by: uuid.UUID | None, key: str | None = None,
+                 ) -> Awaitable[PayoutDecisionResult]: ...  # fmt: skip
 
 
-async def confirm_transfer(
-    client: Client,
-    session: AsyncSession,
-    payout_id: uuid.UUID,
-    reference: str,
-    confirmed_by: uuid.UUID | None,
-    key: str | None = None,
-) -> PayoutDecisionResult:
-    """The bank executed the transfer (reference from its statement): PAID."""
-    return await _update(
-        client,
-        session,
-        payout_id,
-        "confirm_transfer",
-        ConfirmTransferInput(reference=reference, confirmed_by=confirmed_by),
-        allowed=("SUBMITTED", "HELD"),
-        key=key,
-    )
+def _decision(
+    update: str,
+    allowed: tuple[str, ...],
+    make: Callable[..., object],
+    result_type: type[PayoutDecisionResult | VendorPayoutState] = PayoutDecisionResult,
+) -> Callable[..., Awaitable[PayoutDecisionResult]]:
+    """The command `(client, session, payout_id, *args, key=None)`: the workflow update
+    `update` with `make(*args)`, from the statuses `allowed`."""
+
+    async def command(client: Client, session: AsyncSession, payout_id: uuid.UUID, *args: Any,
+                      key: str | None = None) -> PayoutDecisionResult:  # fmt: skip
+        return await _update(
+            client, session, payout_id, update, make(*args), allowed=allowed, key=key,
+            result_type=result_type,
+        )  # fmt: skip
+
+    return command
 
 
-async def release_transfer(
-    client: Client,
-    session: AsyncSession,
-    payout_id: uuid.UUID,
-    reason: str,
-    released_by: uuid.UUID | None,
-    key: str | None = None,
-) -> PayoutDecisionResult:
-    """The transfer was not executed: FAILED, its quotes go to the next run."""
-    return await _update(
-        client,
-        session,
-        payout_id,
-        "release_transfer",
-        ReleaseTransferInput(reason=reason, released_by=released_by),
-        allowed=("SUBMITTED", "HELD"),
-        key=key,
-    )
-
-
-async def retry_transfer(
-    client: Client,
-    session: AsyncSession,
-    payout_id: uuid.UUID,
-    requested_by: uuid.UUID | None,
-    key: str | None = None,
-) -> PayoutDecisionResult:
-    """Try a payout held for missing bank details again."""
-    return await _update(
-        client,
-        session,
-        payout_id,
-        "retry_transfer",
-        RetryTransferInput(requested_by=requested_by),
-        allowed=("HELD",),
-        key=key,
-        result_type=VendorPayoutState,
-    )
+approve_payout: _ByCommand = _decision(
+    "approve", ("PENDING_APPROVAL",), lambda by: ApprovePayoutInput(approved_by=by)
+)
+reject_payout: _TextCommand = _decision(
+    "reject",
+    ("PENDING_APPROVAL",),
+    lambda reason, by: RejectPayoutInput(reason=reason, rejected_by=by),
+)
+# The bank executed the transfer (reference from its statement): PAID.
+confirm_transfer: _TextCommand = _decision(
+    "confirm_transfer",
+    ("SUBMITTED", "HELD"),
+    lambda reference, by: ConfirmTransferInput(reference=reference, confirmed_by=by),
+)
+# The transfer was not executed: FAILED, its quotes go to the next run.
+release_transfer: _TextCommand = _decision(
+    "release_transfer",
+    ("SUBMITTED", "HELD"),
+    lambda reason, by: ReleaseTransferInput(reason=reason, released_by=by),
+)
+# Try a payout held for missing bank details again.
+retry_transfer: _ByCommand = _decision(
+    "retry_transfer",
+    ("HELD",),
+    lambda by: RetryTransferInput(requested_by=by),
+    result_type=VendorPayoutState,
+)
 
 
 async def nudge_payouts_waiting_for_bank_details(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -37,25 +38,31 @@ def _date(at: datetime | None) -> str:
     return at.astimezone(SANTIAGO).strftime("%d-%m-%Y") if at else ""
 
 
-def render_csv(lines: list[ReportLine]) -> str:
-    """The report body (without BOM; `with_bom` adds it for downloads)."""
+def semicolon_csv(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
+    """A header and rows, `;`-separated with CRLF line ends (this report; the bank files)."""
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
-    writer.writerow(HEADER)
-    for line in lines:
-        writer.writerow(
-            (
-                line.quote_number,
-                _date(line.occurred_at),
-                KIND_LABEL[line.kind],
-                line.gross,
-                line.commission,
-                line.net,
-            )
-        )
-    gross, commission, net = payout_totals((x.gross, x.commission) for x in lines)
-    writer.writerow(("Total", "", "", gross, commission, net))
+    writer.writerow(header)
+    writer.writerows(rows)
     return out.getvalue()
+
+
+def render_csv(lines: list[ReportLine]) -> str:
+    """The report body (without BOM; `with_bom` adds it for downloads)."""
+    rows: list[tuple[object, ...]] = [
+        (
+            line.quote_number,
+            _date(line.occurred_at),
+            KIND_LABEL[line.kind],
+            line.gross,
+            line.commission,
+            line.net,
+        )
+        for line in lines
+    ]
+    gross, commission, net = payout_totals((x.gross, x.commission) for x in lines)
+    rows.append(("Total", "", "", gross, commission, net))
+    return semicolon_csv(HEADER, rows)
 
 
 def with_bom(body: str) -> bytes:

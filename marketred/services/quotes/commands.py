@@ -11,8 +11,9 @@ nonce): the update id derives from it, so the same request sent twice is one upd
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Literal, Protocol, TypeVar
 
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -57,6 +58,7 @@ from marketred.services.quotes.access import quote_for
 from marketred.services.quotes.queries import get_quote
 
 R = TypeVar("R", bound=BaseModel)
+B = TypeVar("B", bound=BaseModel, contravariant=True)
 
 
 VENDOR_DECISION_CLOSED = "the quote is no longer awaiting the vendor"
@@ -152,6 +154,38 @@ async def _act(
     return await get_quote(session, who, quote_id)
 
 
+def _side(
+    who: Principal, party: Literal["buyer", "vendor"]
+) -> Literal["buyer", "vendor", "operator"]:
+    """Who acts: an operator acting as one, or the party itself."""
+    return "operator" if who.is_operator else party
+
+
+class BodyCommand(Protocol[B]):
+    """A quote action with the caller's request body."""
+
+    def __call__(self, session: AsyncSession, temporal: Client, who: Principal, quote_id: uuid.UUID,
+                 body: B, key: str | None = None) -> Awaitable[QuoteOut]: ...  # fmt: skip
+
+
+class Command(Protocol):
+    """A quote action without a body."""
+
+    def __call__(self, session: AsyncSession, temporal: Client, who: Principal, quote_id: uuid.UUID,
+                 key: str | None = None) -> Awaitable[QuoteOut]: ...  # fmt: skip
+
+
+def _command(action: _Action, make: Callable[..., BaseModel]) -> Callable[..., Awaitable[QuoteOut]]:
+    """The action as a command `(session, temporal, who, quote_id[, body], key=None)`: its
+    workflow input is `make(who[, body])`."""
+
+    async def command(session: AsyncSession, temporal: Client, who: Principal, quote_id: uuid.UUID,
+                      *body: BaseModel, key: str | None = None) -> QuoteOut:  # fmt: skip
+        return await _act(session, temporal, who, quote_id, action, make(who, *body), key=key)
+
+    return command
+
+
 async def accept_quote(
     session: AsyncSession,
     temporal: Client,
@@ -166,18 +200,6 @@ async def accept_quote(
     return await _act(session, temporal, who, quote_id, ACCEPT, arg, key=key)
 
 
-async def reject_quote(
-    session: AsyncSession,
-    temporal: Client,
-    who: Principal,
-    quote_id: uuid.UUID,
-    body: RejectQuote,
-    key: str | None = None,
-) -> QuoteOut:
-    arg = RejectInput(reason=body.reason)
-    return await _act(session, temporal, who, quote_id, REJECT, arg, key=key)
-
-
 async def cancel_quote(
     session: AsyncSession,
     temporal: Client,
@@ -187,7 +209,7 @@ async def cancel_quote(
     key: str | None = None,
 ) -> QuoteOut:
     quote = await quote_for(session, who, quote_id, "cancel")
-    actor = "operator" if who.is_operator else "buyer"
+    actor = _side(who, "buyer")
     await _update(
         session,
         temporal,
@@ -225,141 +247,48 @@ async def start_payment(
     )
 
 
-async def ship_quote(
-    session: AsyncSession,
-    temporal: Client,
-    who: Principal,
-    quote_id: uuid.UUID,
-    body: ShipQuote,
-    key: str | None = None,
-) -> QuoteOut:
-    arg = MarkShippedInput(carrier=body.carrier, tracking=body.tracking)
-    return await _act(session, temporal, who, quote_id, SHIP, arg, key=key)
-
-
-async def confirm_delivery(
-    session: AsyncSession,
-    temporal: Client,
-    who: Principal,
-    quote_id: uuid.UUID,
-    key: str | None = None,
-) -> QuoteOut:
-    actor = "operator" if who.is_operator else "buyer"
-    arg = ConfirmDeliveryInput(actor=actor)
-    return await _act(session, temporal, who, quote_id, DELIVER, arg, key=key)
-
-
-async def extend_deadline(
-    session: AsyncSession,
-    temporal: Client,
-    who: Principal,
-    quote_id: uuid.UUID,
-    body: ExtendDeadlineBody,
-    key: str | None = None,
-) -> QuoteOut:
-    actor = "operator" if who.is_operator else "vendor"
-    arg = ExtendDeadlineInput(
-        actor=actor,
-        deadline=body.deadline,
-        hours=body.hours,
-        reason=body.reason,
-        by_user=who.user_id,
-    )
-    return await _act(session, temporal, who, quote_id, EXTEND, arg, key=key)
-
-
-async def recheck_payment(
-    session: AsyncSession,
-    temporal: Client,
-    who: Principal,
-    quote_id: uuid.UUID,
-    key: str | None = None,
-) -> QuoteOut:
-    """Operators: read a held payment back from Khipu (after Khipu fixed it, or to see
-    whether the buyer's bank finished); the workflow releases or keeps the hold."""
-    arg = RecheckPaymentInput(by_user=who.user_id)
-    return await _act(session, temporal, who, quote_id, RECHECK_PAYMENT, arg, key=key)
-
-
-async def retry_now(
-    session: AsyncSession,
-    temporal: Client,
-    who: Principal,
-    quote_id: uuid.UUID,
-    key: str | None = None,
-) -> QuoteOut:
-    """Operators: restart the step a quote waits on now instead of after its backoff."""
-    arg = RetryNowInput(by_user=who.user_id)
-    return await _act(session, temporal, who, quote_id, RETRY_NOW, arg, key=key)
-
-
-async def retry_refund(
-    session: AsyncSession,
-    temporal: Client,
-    who: Principal,
-    quote_id: uuid.UUID,
-    key: str | None = None,
-) -> QuoteOut:
-    """Operators: ask Khipu again for a refund held (REFUND_HELD); it stays held with
-    Khipu's new answer if it still refuses."""
-    arg = RetryRefundInput()
-    return await _act(session, temporal, who, quote_id, RETRY_REFUND, arg, key=key)
-
-
-async def record_refund(
-    session: AsyncSession,
-    temporal: Client,
-    who: Principal,
-    quote_id: uuid.UUID,
-    body: RecordRefundBody,
-    key: str | None = None,
-) -> QuoteOut:
-    """Operators: the held refund was made outside Khipu (bank transfer), with the bank's
-    reference and the amount (which must be the held refund's)."""
-    arg = RecordRefundInput(reference=body.reference.strip(), amount=body.amount)
-    return await _act(session, temporal, who, quote_id, RECORD_REFUND, arg, key=key)
-
-
-async def request_return(
-    session: AsyncSession,
-    temporal: Client,
-    who: Principal,
-    quote_id: uuid.UUID,
-    body: ReturnRequestBody,
-    key: str | None = None,
-) -> QuoteOut:
-    """Buyers: ask to return a completed quote within the return window."""
-    arg = RequestReturnInput(reason=body.reason.strip())
-    return await _act(session, temporal, who, quote_id, REQUEST_RETURN, arg, key=key)
-
-
-async def decide_return(
-    session: AsyncSession,
-    temporal: Client,
-    who: Principal,
-    quote_id: uuid.UUID,
-    body: ReturnDecisionBody,
-    key: str | None = None,
-) -> QuoteOut:
-    """The vendor approves (all that is left, or `amount`) or declines a return; an
-    operator decides a declined (disputed) one."""
-    arg = DecideReturnInput(
-        actor="operator" if who.is_operator else "vendor",
-        approve=body.approve,
-        amount=body.amount,
-        note=body.note,
-    )
-    return await _act(session, temporal, who, quote_id, DECIDE_RETURN, arg, key=key)
-
-
-async def refund_part(
-    session: AsyncSession,
-    temporal: Client,
-    who: Principal,
-    quote_id: uuid.UUID,
-    body: RefundBody,
-    key: str | None = None,
-) -> QuoteOut:
-    """Operators: refund part of a completed quote (until its return window closes)."""
-    arg = OperatorRefundInput(amount=body.amount, reason=body.reason.strip())
-    return await _act(session, temporal, who, quote_id, REFUND, arg, key=key)
+reject_quote: BodyCommand[RejectQuote] = _command(
+    REJECT, lambda _who, body: RejectInput(reason=body.reason)
+)
+ship_quote: BodyCommand[ShipQuote] = _command(
+    SHIP, lambda _who, body: MarkShippedInput(carrier=body.carrier, tracking=body.tracking)
+)
+confirm_delivery: Command = _command(
+    DELIVER, lambda who: ConfirmDeliveryInput(actor=_side(who, "buyer"))
+)
+extend_deadline: BodyCommand[ExtendDeadlineBody] = _command(
+    EXTEND,
+    lambda who, body: ExtendDeadlineInput(
+        **body.model_dump(), actor=_side(who, "vendor"), by_user=who.user_id
+    ),
+)
+# Operators: read a held payment back from Khipu (after Khipu fixed it, or to see whether
+# the buyer's bank finished); the workflow releases or keeps the hold.
+recheck_payment: Command = _command(
+    RECHECK_PAYMENT, lambda who: RecheckPaymentInput(by_user=who.user_id)
+)
+# Operators: restart the step a quote waits on now instead of after its backoff.
+retry_now: Command = _command(RETRY_NOW, lambda who: RetryNowInput(by_user=who.user_id))
+# Operators: ask Khipu again for a refund held (REFUND_HELD); it stays held with Khipu's
+# new answer if it still refuses.
+retry_refund: Command = _command(RETRY_REFUND, lambda _who: RetryRefundInput())
+# Operators: the held refund was made outside Khipu (bank transfer), with the bank's
+# reference and the amount (which must be the held refund's).
+record_refund: BodyCommand[RecordRefundBody] = _command(
+    RECORD_REFUND,
+    lambda _who, body: RecordRefundInput(reference=body.reference.strip(), amount=body.amount),
+)
+# Buyers: ask to return a completed quote within the return window.
+request_return: BodyCommand[ReturnRequestBody] = _command(
+    REQUEST_RETURN, lambda _who, body: RequestReturnInput(reason=body.reason.strip())
+)
+# The vendor approves (all that is left, or `amount`) or declines a return; an operator
+# decides a declined (disputed) one.
+decide_return: BodyCommand[ReturnDecisionBody] = _command(
+    DECIDE_RETURN,
+    lambda who, body: DecideReturnInput(**body.model_dump(), actor=_side(who, "vendor")),
+)
+# Operators: refund part of a completed quote (until its return window closes).
+refund_part: BodyCommand[RefundBody] = _command(
+    REFUND, lambda _who, body: OperatorRefundInput(amount=body.amount, reason=body.reason.strip())
+)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Any, get_args
 
 from sqlalchemy import (
     BigInteger,
@@ -24,22 +24,8 @@ from marketred.store.base import Base, Timestamps, UUIDPk
 
 QUOTE_NUMBER_SEQ = Sequence("quote_number_seq", metadata=Base.metadata)
 
-QUOTE_STATUSES = (
-    "REQUESTED",
-    "ACCEPTED",
-    "PAID",
-    "SHIPPED",
-    "DELIVERED",
-    "COMPLETED",
-    "REJECTED",
-    "EXPIRED",
-    "PAYMENT_EXPIRED",
-    "CANCELLED",
-    "REFUNDED",
-    "REFUND_HELD",
-    "RETURN_REQUESTED",
-    "RETURN_DISPUTED",
-)
+# The CHECK constraint lists the statuses the contracts name (schemas.quotes.QuoteStatus).
+QUOTE_STATUSES: tuple[QuoteStatus, ...] = get_args(QuoteStatus)
 
 
 class Quote(UUIDPk, Timestamps, Base):

@@ -6,7 +6,8 @@ Two passes, both index-backed:
    description D; `name_vector`: the name alone).
 2. Only when that finds nothing (a misspelt query): each word of the query is replaced
    by the most similar word (trigrams) of the product names' vocabulary, `search_words`,
-   and the corrected query goes through pass 1 again ("chocloate" → "chocolate").
+   and the corrected query goes through pass 1 again ("chocloate" → "chocolate"). The
+   correction comes back with pass 1's empty answer (same statement): two round trips.
 Only active products of active vendors with at least one active variant (in the price
 range, when one is given) show. Prices of the page are aggregated for that page only.
 
@@ -65,6 +66,11 @@ class SearchRow:
 # words to estimate how many products match (a CTE value is opaque to it, and it then
 # read a big vendor's whole catalog instead of the text index).
 _TSQ = "websearch_to_tsquery('spanish', marketred_unaccent(:q))"
+# The same tsquery computed once per statement (an InitPlan), for what is evaluated per
+# row — the rank and the name test of the second tier. After five runs of a statement
+# PostgreSQL may keep a generic plan, where `:q` is a parameter: the inline expression
+# was then folded nowhere and stemmed the query again for every candidate it ranked.
+_TSQ_ONCE = f"(SELECT {_TSQ})"
 # The query's words folded like `search_words`, each replaced by its closest word there
 # (dropped when none is close enough); '' when nothing is left.
 _CORRECTED = f"""
@@ -118,9 +124,11 @@ def _hits(mode: str | None, where: list[str]) -> str:
             "FROM products p JOIN vendors v ON v.id = p.vendor_id "
             f"WHERE {' AND '.join(where)} ORDER BY p.name, p.id LIMIT :cap)"
         )
-    rank = f"p.id, p.name, ts_rank_cd(p.search_vector, {_TSQ}, 32) AS rank"
+    rank = f"p.id, p.name, ts_rank_cd(p.search_vector, {_TSQ_ONCE}, 32) AS rank"
     named = _tier(rank, f"p.name_vector @@ {_TSQ}", where)
-    elsewhere = _tier(rank, f"p.search_vector @@ {_TSQ} AND NOT p.name_vector @@ {_TSQ}", where)
+    elsewhere = _tier(
+        rank, f"p.search_vector @@ {_TSQ} AND NOT p.name_vector @@ {_TSQ_ONCE}", where
+    )
     return (
         f"named AS MATERIALIZED ({named} LIMIT :cap), "
         f"hits AS MATERIALIZED (SELECT * FROM named UNION ALL "
@@ -128,19 +136,25 @@ def _hits(mode: str | None, where: list[str]) -> str:
     )
 
 
-def _sql(f: SearchFilters, mode: str | None) -> tuple[str, dict[str, Any]]:
+def _sql(
+    f: SearchFilters, mode: str | None, *, correct: bool = False
+) -> tuple[str, dict[str, Any]]:
     params: dict[str, Any] = {"limit": f.limit, "offset": f.offset, "cap": MAX_CANDIDATES + 1}
     if mode is not None:
         params["q"] = f.q
     where, variants = _filters(f, params)
     hits = _hits(mode, where)
     order = "rank DESC NULLS LAST, name, id"
+    # A misspelt query's correction comes back with the (empty) first answer, in the same
+    # round trip: the subquery is an InitPlan, which runs when first needed, and the CASE
+    # needs it only when nothing matched.
+    corrected = f", CASE WHEN totals.n = 0 THEN ({_CORRECTED}) END" if correct else ""
     # One row even for an empty page, so the total always comes back in one round trip.
     sql = f"""
         WITH {hits},
         page AS (SELECT * FROM hits ORDER BY {order} LIMIT :limit OFFSET :offset)
         SELECT p.id, p.name, p.category, p.image_urls, v.id, v.slug, v.name,
-               prices.min_price, prices.max_price, page.rank, totals.n
+               prices.min_price, prices.max_price, page.rank, totals.n{corrected}
         FROM (SELECT count(*) AS n FROM hits) totals
         LEFT JOIN page ON true
         LEFT JOIN products p ON p.id = page.id
@@ -155,21 +169,24 @@ def _sql(f: SearchFilters, mode: str | None) -> tuple[str, dict[str, Any]]:
 
 
 async def _run(
-    session: AsyncSession, f: SearchFilters, mode: str | None
-) -> tuple[list[SearchRow], int]:
-    sql, params = _sql(f, mode)
+    session: AsyncSession, f: SearchFilters, mode: str | None, *, correct: bool = False
+) -> tuple[list[SearchRow], int, str | None]:
+    """The page, the capped total and (with `correct`, when nothing matched) the query
+    corrected against `search_words` ('' when no word of it is close to one)."""
+    sql, params = _sql(f, mode, correct=correct)
     rows = (await session.execute(text(sql), params)).all()
-    total = int(rows[0][-1])
-    return [SearchRow(*tuple(r)[:-1]) for r in rows if r[0] is not None], total
+    width = len(SearchRow.__dataclass_fields__)
+    total = int(rows[0][width])
+    corrected = rows[0][width + 1] if correct else None
+    return [SearchRow(*tuple(r)[:width]) for r in rows if r[0] is not None], total, corrected
 
 
 async def search_products(session: AsyncSession, f: SearchFilters) -> tuple[list[SearchRow], int]:
     if not f.q:
-        return await _run(session, f, None)
-    found, total = await _run(session, f, "full_text")
-    if total:
+        found, total, _ = await _run(session, f, None)
         return found, total
-    corrected = await session.scalar(text(_CORRECTED), {"q": f.q})
-    if not corrected or corrected == f.q:
+    found, total, corrected = await _run(session, f, "full_text", correct=True)
+    if total or not corrected or corrected == f.q:
         return found, total
-    return await _run(session, replace(f, q=corrected), "full_text")
+    found, total, _ = await _run(session, replace(f, q=corrected), "full_text")
+    return found, total
