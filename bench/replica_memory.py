@@ -30,13 +30,8 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.support.prod_local import (
-    SLUG,
-    ProdLocal,
-    bearer,
-    vendor_token,
-    wait_status,
-)
+from tests.support.journey import SLUG, wait_status
+from tests.support.prod_local import ProdLocal, bearer, vendor_token
 
 REPLICAS = ("api-1", "api-2", "worker-1", "worker-2")
 CART_LOCK = threading.Lock()

@@ -22,16 +22,18 @@ from pathlib import Path
 import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
+from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
-from marketred.app import create_app
+from marketred.integrations.temporal import search_attribute_types
 from marketred.schemas import search_attributes
 from marketred.settings import Settings
 from marketred.store.migrate import upgrade
 from marketred.store.session import create_engine
 from marketred.workers import embedded_db
-from tests.support.api import make_resources
+from tests.support.api import app_client
 from tests.support.ports import free_port
 from tests.support.temporal import TEMPORAL_BIN, TEST_SERVER_BIN
 
@@ -158,9 +160,7 @@ async def client(
     http_client: httpx.AsyncClient,
 ) -> AsyncIterator[httpx.AsyncClient]:
     """API client whose requests share the test's rolled-back transaction."""
-    app = create_app(settings, make_resources(settings, engine, session_factory, http_client))
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+    async with app_client(settings, engine, session_factory, http_client) as c:
         yield c
 
 
@@ -171,6 +171,23 @@ async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
     )
     yield env
     await env.shutdown()
+
+
+@pytest.fixture(scope="session")
+async def quote_env(time_skipping_env: WorkflowEnvironment) -> WorkflowEnvironment:
+    """The time-skipping server with our search attributes (quote workflows set them)."""
+    # The test server cannot list attributes, but it can add them (once per session).
+    try:
+        await time_skipping_env.client.operator_service.add_search_attributes(
+            AddSearchAttributesRequest(
+                namespace=time_skipping_env.client.namespace,
+                search_attributes=search_attribute_types(),
+            )
+        )
+    except RPCError as exc:
+        if "already" not in str(exc).lower():
+            raise
+    return time_skipping_env
 
 
 @pytest.fixture(scope="session")

@@ -15,13 +15,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketred.app import route_policy as policy_for
 from marketred.schemas.accounts import Role
-from marketred.services.accounts import sessions, tokens
+from marketred.services.accounts import api_tokens, sessions, tokens
 from marketred.services.accounts import users as accounts
+from marketred.services.accounts.users import principal_of
 from marketred.services.errors import Unavailable
 from marketred.settings import Settings
 from marketred.store.models import User, Vendor
 from marketred.web.security.cookies import ANON_COOKIE, SESSION_COOKIE, sign
 from marketred.web.security.csrf import _mac
+from tests.support.factories import make_payout_row, make_product, make_quote_row, make_vendor
 
 API_PREFIXES = (
     "/api/", "/webhooks/", "/embed/", "/healthz", "/readyz", "/metrics", "/docs/", "/codec/"
@@ -186,3 +188,35 @@ def is_login_redirect(response: httpx.Response) -> bool:
 def describe(caller: Caller, route: RouteInfo, response: httpx.Response) -> str:
     answer = f"{response.status_code} {response.text[:200]}"
     return f"{caller.name} → {route.id} [{route.policy}] = {answer}"
+
+
+async def make_world(db: AsyncSession) -> dict[str, object]:
+    """Two buyers, two vendors with staff; a quote, product and token owned by side A."""
+    vendor_a, vendor_b = await make_vendor(db), await make_vendor(db)
+    world: dict[str, object] = {
+        "buyer_a": await make_caller(db, "buyer"),
+        "buyer_b": await make_caller(db, "buyer"),
+        "vendor_a": await make_caller(db, "vendor", vendor_a),
+        "vendor_b": await make_caller(db, "vendor", vendor_b),
+        "operator": await make_caller(db, "operator"),
+    }
+    product, variants = await make_product(db, vendor_a)
+    buyer_a = world["buyer_a"]
+    assert isinstance(buyer_a, Caller)
+    assert buyer_a.user is not None
+    quote = await make_quote_row(db, buyer_a.user, vendor_a)
+    payout = await make_payout_row(db, vendor_a, 12990)
+    staff_a = world["vendor_a"]
+    assert isinstance(staff_a, Caller)
+    assert staff_a.user is not None
+    _, token = await api_tokens.create(db, principal_of(staff_a.user), "matrix")
+    world["values"] = {
+        "quote_id": str(quote.id),
+        "product_id": str(product.id),
+        "variant_id": str(variants[0].id),
+        "token_id": str(token.id),
+        "payout_id": str(payout.id),
+        "vendor_slug": vendor_a.slug,
+        "slug": vendor_a.slug,
+    }
+    return world

@@ -15,9 +15,9 @@ from marketred.app import create_app
 from marketred.services.accounts import rate_limits
 from marketred.services.errors import RateLimited
 from marketred.settings import Settings
-from tests.accounts.conftest import mail_to, web_login
 from tests.support.api import make_resources
 from tests.support.factories import PASSWORD, auth_headers, make_user, make_vendor
+from tests.support.pages import mail_to, web_login
 
 pytestmark = pytest.mark.db
 

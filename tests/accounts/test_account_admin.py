@@ -9,9 +9,8 @@ import pytest
 
 from marketred.services.accounts import api_tokens
 from marketred.services.accounts.users import principal_of
-from tests.accounts.conftest import mail_to, web_login
 from tests.support.factories import PASSWORD, make_user, make_vendor
-from tests.web.helpers import csrf_of
+from tests.support.pages import csrf_of, mail_to, web_login
 
 pytestmark = pytest.mark.db
 

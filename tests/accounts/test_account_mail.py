@@ -11,8 +11,8 @@ import pytest
 from marketred.services.accounts import email_tokens, sessions
 from marketred.services.errors import InvalidInput
 from marketred.store.repositories import users as users_repo
-from tests.accounts.conftest import csrf_of, link_in, mail_to, page_csrf, web_login
 from tests.support.factories import PASSWORD, make_user
+from tests.support.pages import csrf_of, link_in, mail_to, page_csrf, web_login
 
 pytestmark = pytest.mark.db
 

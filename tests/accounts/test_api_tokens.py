@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import select
 
 from marketred.store.models import ApiToken
-from tests.accounts.conftest import csrf_of, page_csrf, web_login
 from tests.support.factories import PASSWORD, auth_headers, make_user, make_vendor
+from tests.support.pages import csrf_of, page_csrf, web_login
 
 pytestmark = pytest.mark.db
 

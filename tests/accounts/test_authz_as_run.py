@@ -7,13 +7,13 @@ its own, or an authz rule nobody calls, shows up as a mismatch here."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from functools import partial
 
 import httpx
 import pytest
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketred.app import create_app
 from marketred.schemas.accounts import Principal
@@ -24,15 +24,13 @@ from marketred.settings import Settings
 from marketred.store.models import Payout, Product, Quote
 from tests.accounts.matrix_support import (
     Caller,
-    NoTemporal,
     RouteInfo,
     build_request,
     describe,
     fill_path,
+    make_world,
     registered_routes,
 )
-from tests.accounts.test_authz_matrix import _world
-from tests.support.api import make_resources
 
 pytestmark = pytest.mark.db
 
@@ -91,22 +89,8 @@ def test_every_action_route_is_registered_and_every_quote_action_has_a_route():
 
 
 @pytest.fixture
-async def client(
-    settings: Settings,
-    engine: AsyncEngine,
-    session_factory: async_sessionmaker[AsyncSession],
-    http_client: httpx.AsyncClient,
-) -> AsyncIterator[httpx.AsyncClient]:
-    resources = make_resources(
-        settings,
-        engine,
-        session_factory,
-        http_client,
-        NoTemporal(),  # type: ignore[arg-type]
-    )
-    transport = httpx.ASGITransport(app=create_app(settings, resources))
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
-        yield c
+def client(no_temporal_client: httpx.AsyncClient) -> httpx.AsyncClient:
+    return no_temporal_client
 
 
 def _predicted(route: RouteInfo, who: Principal, rule: Callable[[Principal], None]) -> str:
@@ -135,7 +119,7 @@ async def test_route_answers_what_authz_decides(
 ):
     route = ROUTES[key]
     kind, action = ACTIONS[key]
-    world = await _world(db)
+    world = await make_world(db)
     values: dict[str, str] = world["values"]  # type: ignore[assignment]
     # The objects as they are before any call (a let-through may delete or change them).
     quote = await db.get(Quote, values["quote_id"])

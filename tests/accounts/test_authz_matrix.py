@@ -11,33 +11,26 @@
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import AsyncIterator
-
 import httpx
 import pytest
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketred.app import create_app
-from marketred.services.accounts import api_tokens
 from marketred.services.accounts.authz import is_known_policy, object_policy, roles_allowed
-from marketred.services.accounts.users import principal_of
 from marketred.settings import Settings
-from marketred.store.models import Payout, Quote
 from tests.accounts.matrix_support import (
     CREDENTIAL_ROUTES,
     Caller,
-    NoTemporal,
     RouteInfo,
     build_request,
     describe,
     fill_path,
     is_login_redirect,
     make_caller,
+    make_world,
     registered_routes,
 )
-from tests.support.api import make_resources
-from tests.support.factories import make_product, make_vendor
+from tests.support.factories import make_vendor
 
 pytestmark = pytest.mark.db
 
@@ -83,24 +76,8 @@ def _assert_let_through(caller: Caller, route: RouteInfo, r: httpx.Response) -> 
 
 
 @pytest.fixture
-async def client(
-    settings: Settings,
-    engine: AsyncEngine,
-    session_factory: async_sessionmaker[AsyncSession],
-    http_client: httpx.AsyncClient,
-) -> AsyncIterator[httpx.AsyncClient]:
-    """The API client, with a Temporal stand-in (see NoTemporal)."""
-    resources = make_resources(
-        settings,
-        engine,
-        session_factory,
-        http_client,
-        NoTemporal(),  # type: ignore[arg-type]
-    )
-    app = create_app(settings, resources)
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
-        yield c
+def client(no_temporal_client: httpx.AsyncClient) -> httpx.AsyncClient:
+    return no_temporal_client
 
 
 @pytest.mark.parametrize("route", ROUTES, ids=[r.id for r in ROUTES])
@@ -143,56 +120,6 @@ OBJECT_ROUTES = [
 ROLE_ORDER = ("buyer", "vendor", "operator")  # operators last: they may revoke a token
 
 
-async def _world(db: AsyncSession) -> dict[str, object]:
-    """Two buyers, two vendors with staff; a quote, product and token owned by side A."""
-    vendor_a, vendor_b = await make_vendor(db), await make_vendor(db)
-    world: dict[str, object] = {
-        "buyer_a": await make_caller(db, "buyer"),
-        "buyer_b": await make_caller(db, "buyer"),
-        "vendor_a": await make_caller(db, "vendor", vendor_a),
-        "vendor_b": await make_caller(db, "vendor", vendor_b),
-        "operator": await make_caller(db, "operator"),
-    }
-    product, variants = await make_product(db, vendor_a)
-    buyer_a = world["buyer_a"]
-    assert isinstance(buyer_a, Caller)
-    assert buyer_a.user is not None
-    quote = Quote(
-        workflow_id=f"quote-{uuid.uuid4()}",
-        buyer_id=buyer_a.user.id,
-        vendor_id=vendor_a.id,
-        status="REQUESTED",
-        subtotal=12990,
-        total=12990,
-        commission_bps=1000,
-    )
-    db.add(quote)
-    payout = Payout(
-        vendor_id=vendor_a.id,
-        workflow_id=f"payout-{uuid.uuid4()}",
-        status="PENDING_APPROVAL",
-        gross=12990,
-        commission=1299,
-        net=11691,
-    )
-    db.add(payout)
-    await db.flush()
-    staff_a = world["vendor_a"]
-    assert isinstance(staff_a, Caller)
-    assert staff_a.user is not None
-    _, token = await api_tokens.create(db, principal_of(staff_a.user), "matrix")
-    world["values"] = {
-        "quote_id": str(quote.id),
-        "product_id": str(product.id),
-        "variant_id": str(variants[0].id),
-        "token_id": str(token.id),
-        "payout_id": str(payout.id),
-        "vendor_slug": vendor_a.slug,
-        "slug": vendor_a.slug,
-    }
-    return world
-
-
 def _owner_and_stranger(route: RouteInfo, world: dict[str, object], role: str
                         ) -> tuple[Caller, Caller | None]:  # fmt: skip
     """Who owns the route's object in `role`, and a same-role caller who does not."""
@@ -213,7 +140,7 @@ def _owner_and_stranger(route: RouteInfo, world: dict[str, object], role: str
 async def test_objects_are_reachable_by_their_owner_and_hidden_from_others(
     route: RouteInfo, client: httpx.AsyncClient, settings: Settings, db: AsyncSession
 ):
-    world = await _world(db)
+    world = await make_world(db)
     path = fill_path(route.path, world["values"])  # type: ignore[arg-type]
     allowed = roles_allowed(str(route.policy)) or frozenset()
     on_object = object_policy(str(route.policy))

@@ -6,18 +6,15 @@ valid token, which is how three operator forms once slipped through without one.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import httpx
 import pytest
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketred.app import create_app
 from marketred.services.accounts.authz import roles_allowed
 from marketred.settings import Settings
 from tests.accounts.matrix_support import (
     Caller,
-    NoTemporal,
     RouteInfo,
     build_request,
     describe,
@@ -25,7 +22,6 @@ from tests.accounts.matrix_support import (
     make_caller,
     registered_routes,
 )
-from tests.support.api import make_resources
 from tests.support.factories import make_vendor
 
 pytestmark = pytest.mark.db
@@ -49,22 +45,8 @@ def test_the_walk_covers_the_operator_forms_that_once_lacked_a_token():
 
 
 @pytest.fixture
-async def client(
-    settings: Settings,
-    engine: AsyncEngine,
-    session_factory: async_sessionmaker[AsyncSession],
-    http_client: httpx.AsyncClient,
-) -> AsyncIterator[httpx.AsyncClient]:
-    resources = make_resources(
-        settings,
-        engine,
-        session_factory,
-        http_client,
-        NoTemporal(),  # type: ignore[arg-type]
-    )
-    transport = httpx.ASGITransport(app=create_app(settings, resources))
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
-        yield c
+def client(no_temporal_client: httpx.AsyncClient) -> httpx.AsyncClient:
+    return no_temporal_client
 
 
 async def _caller_for(db: AsyncSession, route: RouteInfo) -> Caller:

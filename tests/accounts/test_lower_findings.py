@@ -15,11 +15,10 @@ from joserfc.jwk import OctKey
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from marketred.api.body_limit import SIGNED_BODY_MAX
-from marketred.app import create_app
 from marketred.services.accounts import oidc, rate_limits, sign_in
 from marketred.services.errors import Forbidden, RateLimited, Unauthorized, Unavailable
 from marketred.settings import Settings
-from tests.support.api import make_resources
+from tests.support.api import app_client
 from tests.support.factories import PASSWORD, make_product, make_user, make_vendor
 
 pytestmark = pytest.mark.db
@@ -136,9 +135,8 @@ async def production_client(
     http_client: httpx.AsyncClient,
 ) -> AsyncIterator[httpx.AsyncClient]:
     production = settings.model_copy(update={"env": "production", "metrics_token": "scrape-me"})
-    app = create_app(production, make_resources(production, engine, session_factory, http_client))
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="https://testserver") as c:
+    base_url = "https://testserver"
+    async with app_client(production, engine, session_factory, http_client, base_url=base_url) as c:
         yield c
 
 

@@ -4,7 +4,6 @@ the demo-person picker, code exchange, ID token verification against the JWKS.""
 
 from __future__ import annotations
 
-import uuid
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
@@ -12,67 +11,20 @@ import pytest
 from sqlalchemy import select
 
 from marketred.store.models import Quote, User, Vendor
-from tests.support.factories import make_user, make_vendor
+from tests.accounts.oidc_support import OPERATOR, STAFF, directory_sign_in, vendor_for_inf_1001
+from tests.support.factories import make_quote_row, make_user, make_vendor
 
 pytestmark = pytest.mark.db
 
 BUYER = "comprador@marketred.cl"
-OPERATOR = "operador@marketred.cl"
-STAFF = "staff@cafe-altiplano.cl"  # the sandbox asserts inforedchile_company=inf-1001
-
-
-async def _vendor_for_inf_1001(db) -> Vendor:  # type: ignore[no-untyped-def]
-    vendor = await db.scalar(select(Vendor).where(Vendor.directory_id == "inf-1001"))
-    return vendor or await make_vendor(db, name="Café Altiplano SpA", directory_id="inf-1001")
-
-
-async def directory_sign_in(
-    web: httpx.AsyncClient, person: str, *, fault: str | None = None, next_url: str = ""
-) -> httpx.Response:
-    """Click the button, pick the person on the provider's page, come back with the code."""
-    start = await web.get("/ingresar")
-    assert "Ingresar con InforedChile" in start.text
-    r = await web.get("/auth/oidc/login" + (f"?next={next_url}" if next_url else ""))
-    assert r.status_code == 303
-    authorize_url = r.headers["location"]
-    query = parse_qs(urlsplit(authorize_url).query)
-    assert query["code_challenge_method"] == ["S256"]
-    assert query["state"]
-    assert query["nonce"]
-    assert query["code_challenge"]
-    async with httpx.AsyncClient(timeout=10) as provider:
-        page = await provider.get(authorize_url)
-        assert page.status_code == 200
-        assert person in page.text  # the demo-person picker
-        form = {k: v[0] for k, v in query.items()}
-        form["person"] = person
-        if fault:
-            form["sandbox_fault"] = fault
-        back = await provider.post(authorize_url.split("?")[0], data=form)
-    assert back.status_code == 302
-    callback = urlsplit(back.headers["location"])
-    assert callback.path == "/auth/oidc/callback"
-    return await web.get(f"{callback.path}?{callback.query}")
 
 
 async def _requested_quote(db, vendor: Vendor) -> Quote:  # type: ignore[no-untyped-def]
-    buyer = await make_user(db, "buyer")
-    quote = Quote(
-        workflow_id=f"quote-{uuid.uuid4()}",
-        buyer_id=buyer.id,
-        vendor_id=vendor.id,
-        status="REQUESTED",
-        subtotal=12990,
-        total=12990,
-        commission_bps=1000,
-    )
-    db.add(quote)
-    await db.flush()
-    return quote
+    return await make_quote_row(db, await make_user(db, "buyer"), vendor)
 
 
 async def test_vendor_staff_lands_in_their_own_back_office(web, db):
-    vendor = await _vendor_for_inf_1001(db)
+    vendor = await vendor_for_inf_1001(db)
     own = await _requested_quote(db, vendor)
     other = await _requested_quote(db, await make_vendor(db))
     r = await directory_sign_in(web, STAFF)
@@ -122,7 +74,7 @@ async def test_staff_of_a_company_not_on_marketred_is_refused(web, db):
     "fault", ["tampered_signature", "wrong_nonce", "wrong_audience", "wrong_issuer", "expired"]
 )
 async def test_bad_id_tokens_are_refused(web, db, fault):
-    await _vendor_for_inf_1001(db)
+    await vendor_for_inf_1001(db)
     r = await directory_sign_in(web, STAFF, fault=fault)
     assert r.status_code in (303, 401)
     if r.status_code == 303:  # the web answers a refused sign-in with the sign-in page
@@ -133,7 +85,7 @@ async def test_bad_id_tokens_are_refused(web, db, fault):
 
 async def test_callback_with_a_foreign_state_is_refused(web, web_factory, db):
     """A code minted for another browser's sign-in cannot be injected into this one."""
-    await _vendor_for_inf_1001(db)
+    await vendor_for_inf_1001(db)
     await web.get("/auth/oidc/login")  # victim started a sign-in: has their own state
     async with web_factory() as attacker:
         r = await attacker.get("/auth/oidc/login")

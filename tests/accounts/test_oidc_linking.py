@@ -9,9 +9,9 @@ from sqlalchemy import select
 
 from marketred.services.accounts import sessions
 from marketred.store.models import User
-from tests.accounts.conftest import page_csrf, web_login
-from tests.accounts.test_oidc import OPERATOR, STAFF, _vendor_for_inf_1001, directory_sign_in
+from tests.accounts.oidc_support import OPERATOR, STAFF, directory_sign_in, vendor_for_inf_1001
 from tests.support.factories import PASSWORD, auth_headers, make_user
+from tests.support.pages import page_csrf, web_login
 
 pytestmark = pytest.mark.db
 
@@ -35,7 +35,7 @@ async def test_registration_does_not_sign_in_an_unproven_address(web):
 
 async def test_an_unverified_squatter_does_not_become_vendor_staff(web, web_factory, db):
     """The attacker registers the staff member's address before they ever sign in."""
-    vendor = await _vendor_for_inf_1001(db)
+    vendor = await vendor_for_inf_1001(db)
     async with web_factory() as attacker:
         token = await page_csrf(attacker, "/registro")
         r = await attacker.post(
@@ -93,7 +93,7 @@ async def test_linking_a_verified_account_drops_its_password_and_every_credentia
 
 async def test_an_account_made_without_password_links(web, db):
     """Staff an operator created for directory sign-in (no password) link on first use."""
-    vendor = await _vendor_for_inf_1001(db)
+    vendor = await vendor_for_inf_1001(db)
     staff = User(email=STAFF, password_hash=None, role="vendor", vendor_id=vendor.id)
     db.add(staff)
     await db.flush()

@@ -12,8 +12,8 @@ from marketred.services.accounts import api_tokens, email_tokens
 from marketred.services.accounts.users import principal_of
 from marketred.settings import Settings
 from marketred.store.models import User
-from tests.accounts.conftest import page_csrf, web_login
 from tests.support.factories import PASSWORD, auth_headers, make_user, make_vendor
+from tests.support.pages import page_csrf, web_login
 
 pytestmark = pytest.mark.db
 

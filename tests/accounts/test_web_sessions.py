@@ -10,8 +10,8 @@ import pytest
 
 from marketred.services.accounts import sessions
 from marketred.web.security.cookies import SESSION_COOKIE, sign
-from tests.accounts.conftest import page_csrf, web_login
 from tests.support.factories import PASSWORD, make_user, make_vendor
+from tests.support.pages import page_csrf, web_login
 
 pytestmark = pytest.mark.db
 

@@ -10,18 +10,16 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
-import httpx
 import pytest
 from PIL import Image
 
-from marketred.app import create_app
 from marketred.integrations.s3 import S3Client, S3Error
 from marketred.services.catalog import image_processing
 from marketred.services.catalog.image_processing import ImageRefused, process
 from marketred.services.catalog.media_store import s3_config
 from marketred.store.models import MediaBlob
 from tests.catalog.helpers import create_product, product_body, vendor_actor
-from tests.support.api import make_resources
+from tests.support.api import app_client
 from tests.support.ports import free_port
 
 PRODUCTS = "/api/v1/vendor/products"
@@ -217,10 +215,7 @@ async def test_photos_can_live_in_an_s3_compatible_bucket(
     )  # fmt: skip
     bucket = S3Client(s3_config(s3), http_client)
     await bucket.create_bucket()
-    app = create_app(s3, make_resources(s3, engine, session_factory, http_client))
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://testserver"
-    ) as client:
+    async with app_client(s3, engine, session_factory, http_client) as client:
         vendor = await vendor_actor(db, s3)
         await db.commit()
         product = await create_product(client, vendor, product_body(image_urls=[]))

@@ -5,11 +5,10 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from marketred.app import create_app
 from marketred.services.operations.metrics_access import metrics_allowed
 from marketred.settings import Settings
 from marketred.store.session import create_engine, create_session_factory
-from tests.support.api import make_resources
+from tests.support.api import app_client
 from tests.support.production import PRODUCTION as GOOD_PRODUCTION
 
 PRODUCTION: dict[str, object] = {
@@ -23,9 +22,8 @@ async def _get(settings: Settings, headers: dict[str, str] | None = None) -> htt
     assert settings.database_url is not None
     engine = create_engine(settings.database_url)  # never connects: /metrics needs no SQL
     async with httpx.AsyncClient() as http:
-        resources = make_resources(settings, engine, create_session_factory(engine), http)
-        transport = httpx.ASGITransport(app=create_app(settings, resources))
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as api:
+        sessions = create_session_factory(engine)
+        async with app_client(settings, engine, sessions, http) as api:
             response = await api.get("/metrics", headers=headers or {})
     await engine.dispose()
     return response

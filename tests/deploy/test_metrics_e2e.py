@@ -14,11 +14,11 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from tests.support import journey
 from tests.support.ports import free_port
-from tests.support.stack import RunningStack, start_stack
+from tests.support.stack import RunningStack, running_stack
 
 pytestmark = [pytest.mark.e2e, pytest.mark.db]
-SLUG = "cafe-altiplano"
 TOKEN = "metrics-test-token-0123456789"
 Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
 
@@ -31,11 +31,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory, database_url: str) -> Iterat
         "MARKETRED_METRICS_TOKEN": TOKEN,
         "MARKETRED_OPS_GAUGES_SECONDS": "1",
     }
-    running = start_stack(Path(tmp_path_factory.mktemp("stack")), None, overrides=overrides)
-    try:
+    with running_stack(Path(tmp_path_factory.mktemp("stack")), overrides=overrides) as running:
         yield running
-    finally:
-        running.stop()
 
 
 def _scrape(url: str) -> Samples:
@@ -55,35 +52,18 @@ def _value(samples: Samples, name: str, **labels: str) -> float:
     )
 
 
-def _login(api: httpx.Client, email: str) -> dict[str, str]:
-    r = api.post("/api/v1/auth/token", data={"username": email, "password": "marketred-demo"})
-    assert r.status_code == 200, r.text
-    return {"Authorization": f"Bearer {r.json()['access_token']}"}
-
-
-def _wait_status(api: httpx.Client, qid: str, status: str, h: dict[str, str]) -> None:
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if api.get(f"/api/v1/quotes/{qid}", headers=h).json()["status"] == status:
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"quote never reached {status}")
-
-
 def _lifecycle(stack: RunningStack) -> None:
     with (
         httpx.Client(base_url=stack.base_url, timeout=30) as api,
         httpx.Client(base_url=stack.khipu_url, timeout=30) as khipu,
     ):
-        buyer = _login(api, "comprador@marketred.cl")
-        staff = _login(api, f"staff@{SLUG}.cl")
-        variant = api.get(f"/api/v1/vendors/{SLUG}/products").json()["items"][0]["variants"][0]
-        r = api.put(
-            f"/api/v1/carts/{SLUG}/items/{variant['id']}", json={"quantity": 1}, headers=buyer
-        )
-        assert r.status_code == 200, r.text
+        buyer = journey.login(api, "comprador@marketred.cl")
+        staff = journey.login(api, f"staff@{journey.SLUG}.cl")
+        journey.fill_cart(api, buyer, journey.first_variant(api))
         r = api.post(
-            "/api/v1/quotes", json={"vendor": SLUG, "note": "metrics", "contact": {}}, headers=buyer
+            "/api/v1/quotes",
+            json={"vendor": journey.SLUG, "note": "metrics", "contact": {}},
+            headers=buyer,
         )
         assert r.status_code == 201, r.text
         quote = r.json()
@@ -91,19 +71,9 @@ def _lifecycle(stack: RunningStack) -> None:
         r = api.post(f"/api/v1/quotes/{qid}/accept", json={"shipping_cost": 0}, headers=staff)
         assert r.status_code == 200, r.text
         assert api.post(f"/api/v1/quotes/{qid}/pay", headers=buyer).status_code == 200
-        payments = khipu.get("/_sandbox/payments").json()
-        rows = payments if isinstance(payments, list) else payments["items"]
-        payment = next(p for p in rows if p["transaction_id"] == quote["workflow_id"])
-        assert khipu.post(f"/_sandbox/payments/{payment['payment_id']}/pay", json={}).is_success
-        _wait_status(api, qid, "PAID", buyer)
-        r = api.post(
-            f"/api/v1/quotes/{qid}/ship",
-            json={"carrier": "Starken", "tracking": "M1"},
-            headers=staff,
-        )
-        assert r.status_code == 200, r.text
-        assert api.post(f"/api/v1/quotes/{qid}/deliver", headers=buyer).status_code == 200
-        _wait_status(api, qid, "COMPLETED", buyer)
+        journey.pay_at_khipu(khipu, quote["workflow_id"])
+        journey.wait_status(api, qid, "PAID", buyer)
+        journey.ship_and_deliver(api, qid, staff, buyer, "M1")
         # A forged notification: answered 401, counted as bad_signature.
         forged = api.post(
             "/webhooks/khipu",

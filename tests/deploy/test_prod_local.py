@@ -24,8 +24,9 @@ import psutil
 import pytest
 
 from marketred.workers import embedded_db
+from tests.support import journey
 from tests.support.ports import free_port_block
-from tests.support.prod_local import SLUG, STAFF, ProdLocal, bearer, vendor_token, wait_status
+from tests.support.prod_local import STAFF, ProdLocal, bearer, vendor_token
 
 # Also `db`: CI reruns it with MARKETRED_TEST_DATABASE_URL, so the shape runs on the
 # machine's PostgreSQL server (DATABASE_URL) as well as on an embedded one.
@@ -138,15 +139,11 @@ def test_quote_completes_through_the_proxy_while_an_api_and_a_worker_stop(
         buyer = bearer(api)
         staff = vendor_token(web)
 
-        products = api.get(f"/api/v1/vendors/{SLUG}/products").json()
-        variant = products["items"][0]["variants"][0]
-        r = api.put(
-            f"/api/v1/carts/{SLUG}/items/{variant['id']}", json={"quantity": 2}, headers=buyer
-        )
-        assert r.status_code == 200, r.text
+        variant = journey.first_variant(api)
+        journey.fill_cart(api, buyer, variant, 2)
         r = api.post(
             "/api/v1/quotes",
-            json={"vendor": SLUG, "note": "prod-local", "contact": {}},
+            json={"vendor": journey.SLUG, "note": "prod-local", "contact": {}},
             headers=buyer,
         )
         assert r.status_code == 201, r.text
@@ -172,29 +169,11 @@ def test_quote_completes_through_the_proxy_while_an_api_and_a_worker_stop(
 
         # Khipu's payer pays; its signed webhook comes back through the proxy to the
         # API still running, and the worker still running carries the quote on.
-        payments = khipu.get("/_sandbox/payments").json()
-        rows = payments if isinstance(payments, list) else payments["items"]
-        payment = next(p for p in rows if p["transaction_id"] == quote["workflow_id"])
-        assert khipu.post(f"/_sandbox/payments/{payment['payment_id']}/pay", json={}).is_success
-        wait_status(api, qid, "PAID", buyer)
-        r = api.post(
-            f"/api/v1/quotes/{qid}/ship",
-            json={"carrier": "Starken", "tracking": "PRODLOCAL"},
-            headers=staff,
-        )
-        assert r.status_code == 200, r.text
-        assert api.post(f"/api/v1/quotes/{qid}/deliver", headers=buyer).status_code == 200
-        final = wait_status(api, qid, "COMPLETED", buyer)
+        journey.pay_at_khipu(khipu, quote["workflow_id"])
+        journey.wait_status(api, qid, "PAID", buyer)
+        final = journey.ship_and_deliver(api, qid, staff, buyer, "PRODLOCAL")
         assert final["total"] == 2 * variant["price"] + 3990
-        assert [e["kind"] for e in final["timeline"]] == [
-            "requested",
-            "accepted",
-            "payment_started",
-            "paid",
-            "shipped",
-            "delivered",
-            "completed",
-        ]
+        assert [e["kind"] for e in final["timeline"]] == journey.COMPLETED_TIMELINE
 
     # Stopped cleanly, they stayed down: the other replicas did the work.
     for name in ("api-1", "worker-1"):

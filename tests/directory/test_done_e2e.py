@@ -17,9 +17,10 @@ import pytest
 from playwright.sync_api import sync_playwright
 
 from marketred.workers import embedded_db
-from tests.directory.test_embed_browser import CHROMIUM_ARGS
-from tests.support.stack import RunningStack, start_stack
-from tests.web.helpers import csrf_of
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS
+from tests.support.pages import csrf_of
+from tests.support.polling import wait_for
+from tests.support.stack import RunningStack, running_stack
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
@@ -32,20 +33,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
         if external
         else None
     )
-    running = start_stack(tmp_path_factory.mktemp("dir-stack") / "home", db_url)
-    try:
+    with running_stack(tmp_path_factory.mktemp("dir-stack") / "home", db_url) as running:
         yield running
-    finally:
-        running.stop()
-
-
-def _eventually(check: Any, timeout: float = 20.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value or time.monotonic() > deadline:
-            return value
-        time.sleep(0.3)
 
 
 def test_company_edit_in_directory_renames_vendor_on_storefront(stack: RunningStack) -> None:
@@ -87,7 +76,7 @@ def test_product_edit_reaches_the_directory_indexer_within_seconds(stack: Runnin
         items = httpx.get(f"{stack.directory_url}/indexer/products", timeout=5).json()["items"]
         return next((i for i in items if i["id"] == product["id"] and "puerto" in i["name"]), None)
 
-    doc = _eventually(indexed, timeout=20)
+    doc = wait_for(indexed, timeout=20, interval=0.3)
     assert doc is not None, "the edit never reached the sandbox indexer"
     assert time.monotonic() - started < 15
     assert doc["vendor"] == "zapateria-valparaiso"
@@ -107,7 +96,9 @@ def test_demo_catalog_and_a_back_office_edit_reach_the_indexer(stack: RunningSta
     # Not the Etiopía coffee: the embed test below looks for that one by name.
     product_id = next(p["id"] for p in items if p["name"].startswith("Chocolate"))
     # Seeded at first start: the worker's outbox sweep pushed the whole demo catalog.
-    assert _eventually(lambda: ids <= set(_indexed(stack))), "demo catalog not indexed"
+    assert wait_for(lambda: ids <= set(_indexed(stack)), timeout=20, interval=0.3), (
+        "demo catalog not indexed"
+    )
 
     with httpx.Client(
         base_url=stack.base_url, timeout=10, headers={"Origin": stack.base_url}
@@ -133,13 +124,17 @@ def test_demo_catalog_and_a_back_office_edit_reach_the_indexer(stack: RunningSta
         )
         assert saved.status_code == 303, saved.text
 
-    doc = _eventually(lambda: "back office" in _indexed(stack).get(product_id, {}).get("name", ""))
+    doc = wait_for(
+        lambda: "back office" in _indexed(stack).get(product_id, {}).get("name", ""),
+        timeout=20,
+        interval=0.3,
+    )
     assert doc, "the back-office edit never reached the sandbox indexer"
 
 
 def test_company_page_on_directory_shows_catalog_in_chromium(stack: RunningStack) -> None:
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             page = browser.new_page()
             page.goto(f"{stack.directory_url}/empresas/inf-1001")

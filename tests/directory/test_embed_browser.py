@@ -20,20 +20,12 @@ from marketred.settings import Settings
 from marketred.store.models import Vendor
 from marketred.store.session import create_session_factory
 from tests.directory.helpers import company_body
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS
 from tests.support.factories import make_product
 from tests.support.ports import free_port
 from tests.support.servers import serve
 
 pytestmark = [pytest.mark.db, pytest.mark.browser]
-
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
 @dataclass
@@ -92,7 +84,7 @@ async def _vendor_id(session: AsyncSession, directory_id: str) -> uuid.UUID:
 
 async def test_company_page_on_another_origin_shows_our_catalog(origins: TwoOrigins) -> None:
     async with async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             context = await browser.new_context()
             page = await context.new_page()
@@ -122,7 +114,7 @@ async def test_company_page_on_another_origin_shows_our_catalog(origins: TwoOrig
 
 async def test_search_page_shows_our_results(origins: TwoOrigins) -> None:
     async with async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             page = await browser.new_page()
             await page.goto(f"{origins.directory}/buscar")

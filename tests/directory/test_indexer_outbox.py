@@ -28,9 +28,9 @@ from marketred.services.directory import indexer as directory_indexer
 from marketred.settings import Settings
 from marketred.store.models import IndexerOutbox, Vendor
 from marketred.workers.worker import sweep_indexer_outbox
-from tests.directory.conftest import Pipeline
 from tests.directory.helpers import at, company_body
 from tests.support.api import make_resources
+from tests.support.directory import Pipeline
 from tests.support.factories import auth_headers, make_user, make_vendor
 
 pytestmark = pytest.mark.db

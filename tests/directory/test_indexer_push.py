@@ -11,17 +11,15 @@ import uuid
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
-import httpx
 import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from marketred.app import create_app
 from marketred.settings import Settings
 from marketred.store.models import Product, Vendor
-from tests.directory.conftest import PUBLIC_URL, Pipeline
 from tests.directory.helpers import at, company_body, put_company
-from tests.support.api import make_resources
+from tests.support.api import app_client
+from tests.support.directory import PUBLIC_URL, Pipeline
 from tests.support.factories import make_product, make_vendor
 
 pytestmark = pytest.mark.db
@@ -128,9 +126,9 @@ async def test_company_hidden_by_the_directory_leaves_the_index(
 ) -> None:
     directory_id = f"inf-{uuid.uuid4().hex[:8]}"
     ours = settings.model_copy(update={"temporal_task_queue": pipeline.task_queue})
-    resources = make_resources(ours, engine, committed, pipeline.sandbox, pipeline.env.client)
-    transport = httpx.ASGITransport(app=create_app(ours, resources))
-    async with httpx.AsyncClient(transport=transport, base_url="http://marketred.test") as api:
+    async with app_client(
+        ours, engine, committed, pipeline.sandbox, pipeline.env.client, base_url=PUBLIC_URL
+    ) as api:
         body = company_body("Mieles del Sur", updated_at=at(0))
         assert (await put_company(api, directory_id, body, ours.directory_secret)).is_success
         vendor = await db.scalar(select(Vendor).where(Vendor.directory_id == directory_id))

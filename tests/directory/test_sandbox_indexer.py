@@ -15,7 +15,7 @@ from marketred.integrations.directory import (
     IndexerUnavailable,
 )
 from marketred.schemas.directory import IndexedProduct
-from tests.directory.conftest import INDEXER_SECRET
+from tests.support.directory import INDEXER_SECRET
 
 URL = "http://directory.test/indexer/products"
 

@@ -16,7 +16,7 @@ from joserfc import jwt
 from joserfc.errors import BadSignatureError
 from joserfc.jwk import KeySet
 
-from tests.directory.conftest import CLIENT_ID, CLIENT_SECRET, ISSUER, build_sandbox
+from tests.support.directory import CLIENT_ID, CLIENT_SECRET, ISSUER, build_sandbox
 
 REDIRECT = "http://127.0.0.1:8000/auth/oidc/callback"
 

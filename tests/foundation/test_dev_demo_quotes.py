@@ -18,8 +18,8 @@ import httpx
 import pytest
 from playwright.async_api import async_playwright, expect
 
-from tests.support.stack import RunningStack, start_stack
-from tests.web.conftest import CHROMIUM, CHROMIUM_ARGS, screenshot, sign_in
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, screenshot, sign_in
+from tests.support.stack import RunningStack, running_stack
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
@@ -29,11 +29,10 @@ STATES = {"REQUESTED", "ACCEPTED", "PAID", "SHIPPED", "COMPLETED"}
 @pytest.fixture(scope="module")
 def first_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
     folder = Path(tmp_path_factory.mktemp("checkout"))
-    running = start_stack(folder / ".marketred", None, overrides={"MARKETRED_DEMO_QUOTES": "true"})
-    try:
+    with running_stack(
+        folder / ".marketred", overrides={"MARKETRED_DEMO_QUOTES": "true"}
+    ) as running:
         yield running
-    finally:
-        running.stop()
 
 
 def _printed(stack: RunningStack, text: str, timeout: float = 240) -> str:

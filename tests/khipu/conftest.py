@@ -1,3 +1,5 @@
+"""Khipu fixtures: the sandbox in process, spec-checked HTTP to it, our client on it."""
+
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
@@ -7,25 +9,14 @@ import pytest
 from fastapi import FastAPI
 
 from marketred.integrations.khipu import KhipuClient
-from marketred.sandbox.khipu import create_app
+from tests.support.khipu import API_KEY, SANDBOX_URL, build_sandbox
 
 from .contract import ContractTransport
-
-API_KEY = "0b7f1c2e-5d3a-4c8e-9f61-2a4b6c8d0e1f"
-SECRET = "5c0f2a9e7b1d4c3a8e6f0b2d4a6c8e0f1a3b5c7d"
-RECEIVER_ID = 985101
-SANDBOX_URL = "http://khipu.test"
 
 
 @pytest.fixture
 async def sandbox_app() -> AsyncIterator[FastAPI]:
-    app = create_app(
-        api_key=API_KEY,
-        secret=SECRET,
-        receiver_id=RECEIVER_ID,
-        public_url=SANDBOX_URL,
-        state_path=None,
-    )
+    app = build_sandbox()
     yield app
     # ASGITransport runs no lifespan, so stop the sandbox's timers here.
     await app.state.sandbox.stop()

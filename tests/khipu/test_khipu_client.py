@@ -17,8 +17,8 @@ from marketred.integrations.khipu import (
     KhipuValidationError,
     PaymentCreateRequest,
 )
+from tests.support.khipu import API_KEY, RECEIVER_ID, SANDBOX_URL
 
-from .conftest import API_KEY, RECEIVER_ID, SANDBOX_URL
 from .contract import ContractTransport
 
 EXPIRES = datetime(2031, 1, 31, 18, 0, tzinfo=UTC)

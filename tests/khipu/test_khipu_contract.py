@@ -8,8 +8,8 @@ from fastapi import FastAPI
 from openapi_core.exceptions import OpenAPIError
 
 from marketred.integrations.khipu import KhipuClient, PaymentCreateRequest
+from tests.support.khipu import API_KEY, SANDBOX_URL
 
-from .conftest import API_KEY, SANDBOX_URL
 from .contract import ContractTransport, strict_openapi
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx
 
-from .conftest import API_KEY
+from tests.support.khipu import API_KEY
 
 AUTH = {"x-api-key": API_KEY}
 RETURN = "https://marketred.test/quotes/q1?payment=return"

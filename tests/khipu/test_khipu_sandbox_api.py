@@ -9,11 +9,10 @@ from typing import Any
 import httpx
 import pytest
 
-from marketred.sandbox.khipu import create_app, create_app_from_settings
+from marketred.sandbox.khipu import create_app_from_settings
 from marketred.settings import Settings
+from tests.support.khipu import API_KEY, RECEIVER_ID, SANDBOX_URL, build_sandbox
 from tests.support.polling import eventually
-
-from .conftest import API_KEY, RECEIVER_ID, SANDBOX_URL, SECRET
 
 AUTH = {"x-api-key": API_KEY}
 VALID = {"amount": 12990, "currency": "CLP", "subject": "Cotización Q-000001"}
@@ -206,13 +205,7 @@ async def test_state_survives_a_restart(tmp_path: Path) -> None:
     state = tmp_path / "khipu.sqlite3"
 
     def client() -> httpx.AsyncClient:
-        app = create_app(
-            api_key=API_KEY,
-            secret=SECRET,
-            receiver_id=RECEIVER_ID,
-            public_url=SANDBOX_URL,
-            state_path=state,
-        )
+        app = build_sandbox(state)
         return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=SANDBOX_URL)
 
     async with client() as first:

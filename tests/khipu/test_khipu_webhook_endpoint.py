@@ -18,12 +18,11 @@ from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from marketred.app import create_app
 from marketred.integrations.khipu import signature
 from marketred.schemas.payments import PaymentNotified
 from marketred.settings import Settings
 from marketred.store.models import PaymentEvent, Quote
-from tests.support.api import make_resources
+from tests.support.api import app_client
 from tests.support.temporal import unique_task_queue
 
 from .payment_support import make_payment_row, make_quote, notification_body, signed_headers
@@ -42,11 +41,8 @@ async def hook_client(
     http_client: httpx.AsyncClient,
     time_skipping_env: WorkflowEnvironment,
 ) -> AsyncIterator[httpx.AsyncClient]:
-    resources = make_resources(
-        settings, engine, session_factory, http_client, temporal_client=time_skipping_env.client
-    )
-    transport = httpx.ASGITransport(app=create_app(settings, resources))
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+    temporal = time_skipping_env.client
+    async with app_client(settings, engine, session_factory, http_client, temporal) as c:
         yield c
 
 
@@ -95,6 +91,17 @@ async def post(client: httpx.AsyncClient, body: bytes, headers: dict[str, str]) 
     return await client.post("/webhooks/khipu", content=body, headers=headers)
 
 
+async def post_signed(client: httpx.AsyncClient, settings: Settings, body: bytes) -> httpx.Response:
+    """`body` as Khipu sends it: signed now with the account's webhook secret."""
+    return await post(client, body, signed_headers(settings.khipu_webhook_secret, body))
+
+
+async def notice_for(db: AsyncSession, quote: Quote) -> tuple[str, bytes]:
+    """The Khipu payment id of the quote's payment and Khipu's notification body for it."""
+    pid = await khipu_id_of(db, quote)
+    return pid, notification_body(pid, quote.workflow_id)
+
+
 async def test_valid_notification_is_stored_and_signals_the_quote_workflow(
     hook_client: httpx.AsyncClient,
     db: AsyncSession,
@@ -102,10 +109,9 @@ async def test_valid_notification_is_stored_and_signals_the_quote_workflow(
     quote: Quote,
     recorder: WorkflowHandle[PaymentSignalRecorder, None],
 ) -> None:
-    pid = await khipu_id_of(db, quote)
-    body = notification_body(pid, quote.workflow_id)
+    pid, body = await notice_for(db, quote)
 
-    r = await post(hook_client, body, signed_headers(settings.khipu_webhook_secret, body))
+    r = await post_signed(hook_client, settings, body)
 
     assert r.status_code == 200, r.text
     assert r.json() == {"status": "received"}
@@ -125,8 +131,7 @@ async def test_replayed_and_resent_notifications_are_recognised_and_signal_once(
     quote: Quote,
     recorder: WorkflowHandle[PaymentSignalRecorder, None],
 ) -> None:
-    pid = await khipu_id_of(db, quote)
-    body = notification_body(pid, quote.workflow_id)
+    pid, body = await notice_for(db, quote)
     headers = signed_headers(settings.khipu_webhook_secret, body)
 
     first = await post(hook_client, body, headers)
@@ -162,8 +167,7 @@ async def test_bad_signature_is_401_and_changes_nothing(
     recorder: WorkflowHandle[PaymentSignalRecorder, None],
     case: str,
 ) -> None:
-    pid = await khipu_id_of(db, quote)
-    body = notification_body(pid, quote.workflow_id)
+    pid, body = await notice_for(db, quote)
     secret = settings.khipu_webhook_secret
     now = datetime.now(UTC)
     sent, headers = body, signed_headers(secret, body)
@@ -201,8 +205,7 @@ async def test_a_signature_just_inside_the_window_is_accepted(
     quote: Quote,
     recorder: WorkflowHandle[PaymentSignalRecorder, None],
 ) -> None:
-    pid = await khipu_id_of(db, quote)
-    body = notification_body(pid, quote.workflow_id)
+    _, body = await notice_for(db, quote)
     # A minute inside: an old stamp ages while the request is in flight (the exact edge
     # is tested on signature.verify with an injected clock).
     at = datetime.now(UTC) - timedelta(minutes=4)
@@ -237,7 +240,7 @@ async def test_payment_of_a_quote_that_is_not_its_recorded_payment_is_an_orphan(
     """A payment Khipu made for a create we never saw answered: kept for operators."""
     pid = f"orp{uuid.uuid4().hex[:9]}"
     body = notification_body(pid, quote.workflow_id)
-    r = await post(hook_client, body, signed_headers(settings.khipu_webhook_secret, body))
+    r = await post_signed(hook_client, settings, body)
     assert (r.status_code, r.json()) == (200, {"status": "orphan_payment"})
     [event] = await events(db, pid)
     assert (event.outcome, event.quote_id) == ("orphan_payment", quote.id)
@@ -247,9 +250,8 @@ async def test_payment_of_a_quote_that_is_not_its_recorded_payment_is_an_orphan(
 async def test_notification_for_a_finished_workflow_is_kept_and_answered_200(
     hook_client: httpx.AsyncClient, db: AsyncSession, settings: Settings, quote: Quote
 ) -> None:
-    pid = await khipu_id_of(db, quote)  # no workflow runs under this quote's id
-    body = notification_body(pid, quote.workflow_id)
-    r = await post(hook_client, body, signed_headers(settings.khipu_webhook_secret, body))
+    pid, body = await notice_for(db, quote)  # no workflow runs under this quote's id
+    r = await post_signed(hook_client, settings, body)
     assert (r.status_code, r.json()) == (200, {"status": "workflow_closed"})
     assert len(await events(db, pid)) == 1
 
@@ -258,7 +260,7 @@ async def test_signed_body_that_is_not_a_payment_is_refused_and_not_stored(
     hook_client: httpx.AsyncClient, db: AsyncSession, settings: Settings
 ) -> None:
     body = b'{"hello":"world"}'
-    r = await post(hook_client, body, signed_headers(settings.khipu_webhook_secret, body))
+    r = await post_signed(hook_client, settings, body)
     assert r.status_code == 422
     stored = await db.scalars(select(PaymentEvent).where(PaymentEvent.raw_body == body.decode()))
     assert stored.all() == []

@@ -25,11 +25,11 @@ from marketred.integrations.khipu import (
 )
 from marketred.integrations.khipu import signature as sig
 from marketred.sandbox.khipu import create_app
+from tests.support.khipu import API_KEY, RECEIVER_ID, SECRET
 from tests.support.polling import eventually
 from tests.support.ports import free_port
 from tests.support.servers import serve
 
-from .conftest import API_KEY, RECEIVER_ID, SECRET
 from .helpers import Receiver
 
 BASE_DELAY = 0.05

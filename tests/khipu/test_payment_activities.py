@@ -11,9 +11,9 @@ from temporalio.testing import ActivityEnvironment
 from marketred.activities.payments import PaymentActivities
 from marketred.integrations.khipu import KhipuClient, KhipuServerError
 from marketred.schemas.payments import RefundInput
+from tests.support.khipu import RECEIVER_ID
 from tests.support.ports import free_port
 
-from .conftest import RECEIVER_ID
 from .payment_support import check_input, create_input, make_quote
 
 pytestmark = pytest.mark.db

@@ -17,9 +17,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
-from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.client import Client, WorkflowHandle
-from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
@@ -27,13 +25,10 @@ from marketred.activities.payments import PaymentActivities
 from marketred.app import create_app
 from marketred.integrations.khipu import KhipuClient, PaymentCreated, PaymentCreateRequest
 from marketred.integrations.khipu import Payment as KhipuPayment
-from marketred.integrations.temporal import search_attribute_types
 from marketred.sandbox.khipu import create_app as create_sandbox
 from marketred.schemas.quotes import (
     AcceptInput,
     CancelInput,
-    ConfirmDeliveryInput,
-    MarkShippedInput,
     QuoteState,
     StartPaymentInput,
 )
@@ -42,15 +37,15 @@ from marketred.store.models import Payment, PaymentEvent, Quote, User
 from marketred.store.session import create_session_factory
 from marketred.workflows.quote_workflow import QuoteWorkflow
 from tests.quotes.fakes import FakeWorld, quote_input, start_quote
-from tests.quotes.workflow_helpers import state_of, wait_until
+from tests.quotes.workflow_helpers import ship_and_deliver, state_of, wait_until
 from tests.support.api import make_resources
 from tests.support.factories import auth_headers, make_user
+from tests.support.khipu import API_KEY, RECEIVER_ID
 from tests.support.polling import eventually
 from tests.support.ports import free_port
 from tests.support.servers import serve
 from tests.support.temporal import unique_task_queue
 
-from .conftest import API_KEY, RECEIVER_ID
 from .payment_support import make_quote
 
 pytestmark = pytest.mark.db
@@ -203,10 +198,7 @@ async def test_notification_sent_three_times_out_of_order_pays_once_and_posts_on
         assert entries(state, "paid") == 1
         assert flow.world.statuses.count("PAID") == 1
 
-        await handle.execute_update(
-            QuoteWorkflow.mark_shipped, MarkShippedInput(carrier="Chilexpress", tracking="CX1")
-        )
-        await handle.execute_update(QuoteWorkflow.confirm_delivery, ConfirmDeliveryInput())
+        await ship_and_deliver(handle, "CX1", carrier="Chilexpress")
         assert (await handle.result()).status == "COMPLETED"
         assert [s.quote_id for s in flow.world.sales] == [quote.id]  # one ledger posting
 
@@ -358,26 +350,10 @@ async def test_operator_cancel_of_a_paid_quote_refunds_once(
         assert [r.amount for r in flow.world.ledger_refunds] == [TOTAL]
 
 
-@pytest.fixture(scope="session")
-async def skipping_env(time_skipping_env: WorkflowEnvironment) -> WorkflowEnvironment:
-    """The time-skipping server with our search attributes (as tests/quotes/conftest.py)."""
-    try:
-        await time_skipping_env.client.operator_service.add_search_attributes(
-            AddSearchAttributesRequest(
-                namespace=time_skipping_env.client.namespace,
-                search_attributes=search_attribute_types(),
-            )
-        )
-    except RPCError as exc:
-        if "already" not in str(exc).lower():
-            raise
-    return time_skipping_env
-
-
 async def test_unpaid_payment_is_checked_deleted_and_the_quote_expires_at_the_window_end(
-    skipping_env: WorkflowEnvironment, engine: AsyncEngine, settings: Settings
+    quote_env: WorkflowEnvironment, engine: AsyncEngine, settings: Settings
 ) -> None:
-    async with running_flow(skipping_env, engine, settings) as flow:
+    async with running_flow(quote_env, engine, settings) as flow:
         handle, quote, pid = await flow.accepted_quote_with_payment(poll_seconds=900, valid_hours=1)
 
         assert (await handle.result()).status == "PAYMENT_EXPIRED"

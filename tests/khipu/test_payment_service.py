@@ -8,6 +8,7 @@ recorded once.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import Any
 
 import httpx
 import pytest
@@ -21,11 +22,11 @@ from marketred.schemas.payments import PaymentCheck, PaymentLink, RefundInput
 from marketred.services.payments import quote_payment as payments
 from marketred.services.payments import refunds as payment_refunds
 from marketred.store.models import Payment, Quote
+from tests.support.khipu import API_KEY, RECEIVER_ID
 from tests.support.polling import eventually
 from tests.support.ports import free_port
 from tests.support.servers import serve
 
-from .conftest import API_KEY, RECEIVER_ID
 from .payment_support import (
     check_input,
     create_input,
@@ -78,6 +79,24 @@ async def create(
 async def pay(http: httpx.AsyncClient, payment_id: str, outcome: str = "normal") -> None:
     r = await http.post(f"/_sandbox/payments/{payment_id}/pay", json={"outcome": outcome})
     assert r.status_code == 200, r.text
+
+
+async def create_and_pay(
+    sessions: async_sessionmaker[AsyncSession],
+    khipu: KhipuClient,
+    http: httpx.AsyncClient,
+    quote: Quote,
+) -> PaymentLink:
+    """The quote's payment, created and paid by the payer at the sandbox."""
+    link = await create(sessions, khipu, quote)
+    await pay(http, link.khipu_payment_id)
+    return link
+
+
+async def at_khipu_payment(http: httpx.AsyncClient, pid: str) -> dict[str, Any]:
+    """The payment as the sandbox holds it (refunds, status detail)."""
+    found: dict[str, Any] = (await http.get(f"/_sandbox/payments/{pid}")).json()
+    return found
 
 
 # --- create ------------------------------------------------------------------------------
@@ -246,8 +265,7 @@ async def test_paid_payment_that_is_not_ours_is_a_mismatch(
     override: dict[str, object],
     reason: str,
 ) -> None:
-    link = await create(session_factory, khipu, quote)
-    await pay(http, link.khipu_payment_id)
+    link = await create_and_pay(session_factory, khipu, http, quote)
     result = await check(db, khipu, quote, link.khipu_payment_id, **override)
     assert result.verdict == "mismatch"
     assert reason in (result.reason or "")
@@ -309,8 +327,7 @@ async def test_delete_of_a_paid_payment_changes_nothing(
     http: httpx.AsyncClient,
     quote: Quote,
 ) -> None:
-    link = await create(session_factory, khipu, quote)
-    await pay(http, link.khipu_payment_id)
+    link = await create_and_pay(session_factory, khipu, http, quote)
     await check(db, khipu, quote, link.khipu_payment_id)
     await payments.delete_payment(db, khipu, check_input(quote, link.khipu_payment_id))
     assert (await rows_for(db, quote))[0].status == "paid"
@@ -337,8 +354,7 @@ async def test_full_refund_is_recorded_once(
     http: httpx.AsyncClient,
     quote: Quote,
 ) -> None:
-    link = await create(session_factory, khipu, quote)
-    await pay(http, link.khipu_payment_id)
+    link = await create_and_pay(session_factory, khipu, http, quote)
     first = await payment_activity.refund_payment(
         session_factory, khipu, refund_input(quote, link.khipu_payment_id)
     )
@@ -351,7 +367,7 @@ async def test_full_refund_is_recorded_once(
     [row] = await rows_for(db, quote)
     assert (row.status, row.refunded_amount) == ("refunded", 45_990)
     assert row.refunded_at is not None
-    at_khipu = (await http.get(f"/_sandbox/payments/{link.khipu_payment_id}")).json()
+    at_khipu = await at_khipu_payment(http, link.khipu_payment_id)
     assert len(at_khipu["refunds"]) == 1
     assert at_khipu["status_detail"] == "reversed"
     assert (await check(db, khipu, quote, link.khipu_payment_id)).verdict == "refunded"
@@ -379,8 +395,7 @@ async def test_timed_out_refund_is_resolved_by_reading_the_payment_back(
     quote: Quote,
 ) -> None:
     _app, http, khipu = socket_sandbox
-    link = await create(session_factory, khipu, quote)
-    await pay(http, link.khipu_payment_id)
+    link = await create_and_pay(session_factory, khipu, http, quote)
     fault = {"operation": "postPaymentRefundsById", "mode": "hang", "seconds": 0.8}
     await http.post("/_sandbox/faults", json=fault)
     inp = refund_input(quote, link.khipu_payment_id)
@@ -397,12 +412,12 @@ async def test_timed_out_refund_is_resolved_by_reading_the_payment_back(
     assert (result.refunded_amount, result.already_refunded) == (45_990, True)
     [row] = await rows_for(db, quote)
     assert (row.status, row.refunded_amount) == ("refunded", 45_990)
-    at_khipu = (await http.get(f"/_sandbox/payments/{link.khipu_payment_id}")).json()
+    at_khipu = await at_khipu_payment(http, link.khipu_payment_id)
     assert len(at_khipu["refunds"]) == 1
 
 
 async def _reversed(http: httpx.AsyncClient, pid: str) -> bool:
-    body = (await http.get(f"/_sandbox/payments/{pid}")).json()
+    body = await at_khipu_payment(http, pid)
     return bool(body["status_detail"] == "reversed")
 
 
@@ -410,14 +425,8 @@ async def _reversed(http: httpx.AsyncClient, pid: str) -> bool:
 
 
 def part(quote: Quote, pid: str, refund_id: str, amount: int) -> RefundInput:
-    return RefundInput(
-        quote_id=quote.id,
-        workflow_id=quote.workflow_id,
-        khipu_payment_id=pid,
-        amount=amount,
-        reason="devolución",
-        refund_id=refund_id,
-    )
+    update = {"amount": amount, "reason": "devolución", "refund_id": refund_id}
+    return refund_input(quote, pid).model_copy(update=update)
 
 
 async def test_partial_refunds_are_made_once_each_by_refund_id(
@@ -427,8 +436,7 @@ async def test_partial_refunds_are_made_once_each_by_refund_id(
     http: httpx.AsyncClient,
     quote: Quote,
 ) -> None:
-    link = await create(session_factory, khipu, quote)
-    await pay(http, link.khipu_payment_id)
+    link = await create_and_pay(session_factory, khipu, http, quote)
     first = await payment_activity.refund_part(
         session_factory, khipu, part(quote, link.khipu_payment_id, "r1", 5_000)
     )
@@ -443,7 +451,7 @@ async def test_partial_refunds_are_made_once_each_by_refund_id(
         True,
         990,
     )
-    at_khipu = (await http.get(f"/_sandbox/payments/{link.khipu_payment_id}")).json()
+    at_khipu = await at_khipu_payment(http, link.khipu_payment_id)
     assert [r["amount"] for r in at_khipu["refunds"]] == [5_000, 990]
     [row] = await rows_for(db, quote)
     assert row.refunded_amount == 5_990
@@ -455,8 +463,7 @@ async def test_a_partial_refund_without_an_answer_is_never_sent_again(
     quote: Quote,
 ) -> None:
     _app, http, khipu = socket_sandbox
-    link = await create(session_factory, khipu, quote)
-    await pay(http, link.khipu_payment_id)
+    link = await create_and_pay(session_factory, khipu, http, quote)
     fault = {"operation": "postPaymentRefundsById", "mode": "hang", "seconds": 0.8}
     await http.post("/_sandbox/faults", json=fault)
     inp = part(quote, link.khipu_payment_id, "r-lost", 2_000)
@@ -466,7 +473,7 @@ async def test_a_partial_refund_without_an_answer_is_never_sent_again(
     await eventually(lambda: _refunds(http, link.khipu_payment_id))
     with pytest.raises(payment_refunds.RefundUncertain):
         await payment_activity.refund_part(session_factory, khipu, inp)
-    at_khipu = (await http.get(f"/_sandbox/payments/{link.khipu_payment_id}")).json()
+    at_khipu = await at_khipu_payment(http, link.khipu_payment_id)
     assert len(at_khipu["refunds"]) == 1
 
 
@@ -476,16 +483,15 @@ async def test_a_partial_refund_khipu_refuses_is_refused_and_may_be_asked_again(
     http: httpx.AsyncClient,
     quote: Quote,
 ) -> None:
-    link = await create(session_factory, khipu, quote)
-    await pay(http, link.khipu_payment_id)
+    link = await create_and_pay(session_factory, khipu, http, quote)
     await http.post(f"/_sandbox/payments/{link.khipu_payment_id}/settle")
     inp = part(quote, link.khipu_payment_id, "r-rendido", 1_000)
     for _ in range(2):
         with pytest.raises(payments.PaymentRefused, match="rendido"):
             await payment_activity.refund_part(session_factory, khipu, inp)
-    at_khipu = (await http.get(f"/_sandbox/payments/{link.khipu_payment_id}")).json()
+    at_khipu = await at_khipu_payment(http, link.khipu_payment_id)
     assert at_khipu["refunds"] == []
 
 
 async def _refunds(http: httpx.AsyncClient, pid: str) -> bool:
-    return bool((await http.get(f"/_sandbox/payments/{pid}")).json()["refunds"])
+    return bool((await at_khipu_payment(http, pid))["refunds"])

@@ -13,15 +13,14 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from marketred.app import create_app
 from marketred.sandbox.mailcatcher import list_caught
 from marketred.services.payouts import steps as payouts
 from marketred.settings import Settings
 from marketred.store.models import Payout, VendorBankAccountChange
 from tests.payouts.helpers import completed_sale, make_seller
-from tests.support.api import make_resources
+from tests.support.api import app_client
 from tests.support.factories import auth_headers, make_user
-from tests.web.helpers import csrf_of, sign_in
+from tests.support.pages import csrf_of, sign_in
 
 pytestmark = pytest.mark.db
 
@@ -45,9 +44,7 @@ async def api(
     """The API sharing the test's rolled-back transaction, mailing to the test catcher."""
     _, port = mail_catcher
     mailing = settings.model_copy(update={"smtp_url": f"smtp://127.0.0.1:{port}"})
-    app = create_app(mailing, make_resources(mailing, engine, session_factory, http_client))
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+    async with app_client(mailing, engine, session_factory, http_client) as c:
         yield c, mailing
 
 

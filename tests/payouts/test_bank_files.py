@@ -9,13 +9,10 @@ import asyncio
 import csv
 import io
 import uuid
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
-from temporalio.testing import WorkflowEnvironment
 
 from marketred.sandbox.mailcatcher import list_caught
 from marketred.schemas.payouts import (
@@ -27,31 +24,19 @@ from marketred.schemas.payouts import (
     ReleaseTransferInput,
 )
 from marketred.services.payouts import bank_files as payout_bank_files
-from marketred.settings import Settings
 from marketred.store.models import LedgerEntry, PayoutBankFileLine, Vendor
 from marketred.store.session import transaction
 from marketred.workflows.payout import PayoutWorkflow, VendorPayoutWorkflow
-from tests.payouts.conftest import PayoutStack, payout_worker, run_id
 from tests.payouts.helpers import completed_sale, give_bank_account, live_items, make_seller
 from tests.payouts.workflow_support import record_history, running_payout, wait_for_status
+from tests.support.payouts import PayoutStack, run_id
 
 pytestmark = pytest.mark.db
 
 
 @pytest.fixture
-async def bank_file_stack(
-    dev_server_env: WorkflowEnvironment,
-    settings: Settings,
-    engine: AsyncEngine,
-    mail_catcher: tuple[Path, int],
-    tmp_path: Path,
-) -> AsyncIterator[PayoutStack]:
-    folder, port = mail_catcher
-    async with payout_worker(
-        dev_server_env.client, settings, engine, port, tmp_path, payout_provider="bank_file"
-    ) as stack:
-        stack.mail_folder = folder
-        yield stack
+def payout_overrides() -> dict[str, object]:
+    return {"payout_provider": "bank_file"}
 
 
 async def _run(stack: PayoutStack, vendors: list[Vendor]) -> tuple[str, list[PayoutSummary]]:
@@ -74,9 +59,9 @@ def _rows(body: bytes) -> list[list[str]]:
 
 
 async def test_a_run_becomes_one_bank_file_that_operators_download_then_confirm(
-    bank_file_stack: PayoutStack,
+    payout_stack: PayoutStack,
 ) -> None:
-    stack = bank_file_stack
+    stack = payout_stack
     async with transaction(stack.sessions) as db:
         cafe, cafe_staff, buyer = await make_seller(db)
         await give_bank_account(db, cafe, cafe_staff, holder_name="Café Ñandú SpA")

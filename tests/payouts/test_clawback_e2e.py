@@ -9,65 +9,30 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import httpx
 import pytest
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncEngine
-from temporalio.testing import ActivityEnvironment, WorkflowEnvironment
+from temporalio.testing import ActivityEnvironment
 
 from marketred.activities.ledger import LedgerActivities
 from marketred.sandbox.mailcatcher import list_caught
 from marketred.schemas.ledger import PostRefundInput, PostSaleInput
 from marketred.schemas.payouts import quote_number
-from marketred.settings import Settings
 from marketred.store.models import LedgerEntry
 from marketred.store.session import transaction
-from tests.payouts.conftest import PayoutStack, http_api, payout_worker
 from tests.payouts.helpers import make_paid_quote, make_seller
 from tests.support.factories import auth_headers, make_user
-from tests.web.helpers import sign_in
+from tests.support.pages import sign_in
+from tests.support.payouts import PayoutStack, run_and_pay
 
 pytestmark = pytest.mark.db
 
 
-@pytest.fixture
-async def product(
-    dev_server_env: WorkflowEnvironment,
-    settings: Settings,
-    engine: AsyncEngine,
-    mail_catcher: tuple[Path, int],
-    tmp_path: Path,
-) -> AsyncIterator[tuple[httpx.AsyncClient, PayoutStack]]:
-    folder, port = mail_catcher
-    async with payout_worker(dev_server_env.client, settings, engine, port, tmp_path) as stack:
-        stack.mail_folder = folder
-        async with http_api(stack, engine) as http:
-            yield http, stack
-
-
-async def _run_and_pay(
-    http: httpx.AsyncClient, stack: PayoutStack, headers: dict[str, str], vendor_id: str
-) -> dict[str, object]:
-    """Run payouts, approve the vendor's, wait until its workflow is done (PAID, mailed)."""
-    run = await http.post("/api/v1/payouts/run", headers=headers)
-    assert run.status_code == 201, run.text
-    [payout] = [p for p in run.json()["payouts"] if p["vendor_id"] == vendor_id]
-    approved = await http.post(f"/api/v1/payouts/{payout['payout_id']}/approve", headers=headers)
-    assert approved.status_code == 200, approved.text
-    done = await stack.client.get_workflow_handle(payout["workflow_id"]).result()
-    assert done["status"] == "PAID"
-    detail = await http.get(f"/api/v1/payouts/{payout['payout_id']}", headers=headers)
-    result: dict[str, object] = detail.json()
-    return result
-
-
 async def test_a_partial_refund_after_the_payout_is_clawed_back_on_the_next_statement(
-    product: tuple[httpx.AsyncClient, PayoutStack],
+    payout_api: tuple[httpx.AsyncClient, PayoutStack],
 ) -> None:
-    http, stack = product
+    http, stack = payout_api
     ledger = LedgerActivities(stack.sessions)
     activities = ActivityEnvironment()
     async with transaction(stack.sessions) as db:
@@ -78,7 +43,7 @@ async def test_a_partial_refund_after_the_payout_is_clawed_back_on_the_next_stat
 
     # COMPLETED: the quote workflow posts the sale.
     await activities.run(ledger.post_sale_to_ledger, PostSaleInput(quote_id=sold.id))
-    first = await _run_and_pay(http, stack, as_operator, str(vendor.id))
+    first = await run_and_pay(http, stack, as_operator, str(vendor.id))
     assert (first["gross"], first["commission"], first["net"]) == (50_000, 5_000, 45_000)
 
     # After the payout, two units come back: the refund is posted (retried once, as
@@ -97,7 +62,7 @@ async def test_a_partial_refund_after_the_payout_is_clawed_back_on_the_next_stat
     async with transaction(stack.sessions) as db:
         later = await make_paid_quote(db, vendor, buyer, 30_000)
     await activities.run(ledger.post_sale_to_ledger, PostSaleInput(quote_id=later.id))
-    second = await _run_and_pay(http, stack, as_operator, str(vendor.id))
+    second = await run_and_pay(http, stack, as_operator, str(vendor.id))
     # 30 000 sale (net 27 000) less the refund's vendor share (12 000 - 1 200).
     assert (second["gross"], second["commission"], second["net"]) == (18_000, 1_800, 16_200)
     lines = {(i["quote_number"], i["kind"]): i for i in second["items"]}  # type: ignore[attr-defined]

@@ -7,14 +7,10 @@ statement mail shows it. Dev server: payouts cannot run on the time-skipping ser
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
 import httpx
 import pytest
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncEngine
-from temporalio.testing import ActivityEnvironment, WorkflowEnvironment
+from temporalio.testing import ActivityEnvironment
 from temporalio.worker import Worker
 
 from marketred.activities.ledger import LedgerActivities
@@ -29,15 +25,14 @@ from marketred.schemas.quotes import (
     OperatorRefundInput,
     StartPaymentInput,
 )
-from marketred.settings import Settings
 from marketred.store.models import LedgerEntry
 from marketred.store.session import transaction
 from marketred.workflows.quote_workflow import QuoteWorkflow
-from tests.payouts.conftest import PayoutStack, http_api, payout_worker
 from tests.payouts.helpers import make_paid_quote, make_seller
 from tests.quotes.fakes import FakeWorld, quote_input, start_quote
 from tests.quotes.workflow_helpers import wait_until
 from tests.support.factories import auth_headers, make_user
+from tests.support.payouts import PayoutStack, run_and_pay
 from tests.support.temporal import unique_task_queue
 
 pytestmark = pytest.mark.db
@@ -45,40 +40,10 @@ pytestmark = pytest.mark.db
 LEDGER = {"post_sale_to_ledger", "post_refund_to_ledger"}
 
 
-@pytest.fixture
-async def product(
-    dev_server_env: WorkflowEnvironment,
-    settings: Settings,
-    engine: AsyncEngine,
-    mail_catcher: tuple[Path, int],
-    tmp_path: Path,
-) -> AsyncIterator[tuple[httpx.AsyncClient, PayoutStack]]:
-    folder, port = mail_catcher
-    async with payout_worker(dev_server_env.client, settings, engine, port, tmp_path) as stack:
-        stack.mail_folder = folder
-        async with http_api(stack, engine) as http:
-            yield http, stack
-
-
-async def _run_and_pay(
-    http: httpx.AsyncClient, stack: PayoutStack, headers: dict[str, str], vendor_id: str
-) -> dict[str, object]:
-    run = await http.post("/api/v1/payouts/run", headers=headers)
-    assert run.status_code == 201, run.text
-    [payout] = [p for p in run.json()["payouts"] if p["vendor_id"] == vendor_id]
-    approved = await http.post(f"/api/v1/payouts/{payout['payout_id']}/approve", headers=headers)
-    assert approved.status_code == 200, approved.text
-    done = await stack.client.get_workflow_handle(payout["workflow_id"]).result()
-    assert done["status"] == "PAID"
-    detail = await http.get(f"/api/v1/payouts/{payout['payout_id']}", headers=headers)
-    result: dict[str, object] = detail.json()
-    return result
-
-
 async def test_a_partial_refund_through_the_quote_workflow_is_clawed_back_on_the_next_payout(
-    product: tuple[httpx.AsyncClient, PayoutStack],
+    payout_api: tuple[httpx.AsyncClient, PayoutStack],
 ) -> None:
-    http, stack = product
+    http, stack = payout_api
     ledger = LedgerActivities(stack.sessions)
     async with transaction(stack.sessions) as db:
         vendor, _staff, buyer = await make_seller(db, commission_bps=1000)
@@ -117,7 +82,7 @@ async def test_a_partial_refund_through_the_quote_workflow_is_clawed_back_on_the
         await handle.execute_update(QuoteWorkflow.confirm_delivery, ConfirmDeliveryInput())
         await wait_until(handle, lambda s: s.status == "COMPLETED", timeout=60)
 
-        first = await _run_and_pay(http, stack, as_operator, str(vendor.id))
+        first = await run_and_pay(http, stack, as_operator, str(vendor.id))
         assert (first["gross"], first["commission"], first["net"]) == (50_000, 5_000, 45_000)
 
         # After the payout, the operator refunds two units through the workflow.
@@ -136,7 +101,7 @@ async def test_a_partial_refund_through_the_quote_workflow_is_clawed_back_on_the
         )
     assert sum(f":refund:{asked.refund_id}:" in k for k in keys) > 0
     await ActivityEnvironment().run(ledger.post_sale_to_ledger, PostSaleInput(quote_id=later.id))
-    second = await _run_and_pay(http, stack, as_operator, str(vendor.id))
+    second = await run_and_pay(http, stack, as_operator, str(vendor.id))
     assert (second["gross"], second["commission"], second["net"]) == (18_000, 1_800, 16_200)
     lines = {(i["quote_number"], i["kind"]): i for i in second["items"]}  # type: ignore[attr-defined]
     clawback = lines[(quote_number(sold.number), "clawback")]

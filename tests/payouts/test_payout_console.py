@@ -8,42 +8,25 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import httpx
 import pytest
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncEngine
-from temporalio.testing import WorkflowEnvironment
 
 from marketred.sandbox.mailcatcher import list_caught
 from marketred.store.models import LedgerEntry, Payout
 from marketred.store.session import transaction
-from tests.payouts.conftest import PayoutStack, http_api, payout_worker
 from tests.payouts.helpers import completed_sale, make_seller
 from tests.support.factories import auth_headers, make_user
-from tests.web.helpers import csrf_of, sign_in
+from tests.support.pages import csrf_of, sign_in
+from tests.support.payouts import PayoutStack
 
 pytestmark = pytest.mark.db
 
 
 @pytest.fixture
-async def console(
-    dev_server_env: WorkflowEnvironment,
-    settings,  # type: ignore[no-untyped-def]
-    engine: AsyncEngine,
-    mail_catcher: tuple[Path, int],
-    tmp_path: Path,
-) -> AsyncIterator[tuple[httpx.AsyncClient, PayoutStack]]:
-    folder, port = mail_catcher
-    client = dev_server_env.client
-    async with payout_worker(
-        client, settings, engine, port, tmp_path, payout_provider="bank_file"
-    ) as stack:
-        stack.mail_folder = folder
-        async with http_api(stack, engine) as c:
-            yield c, stack
+def payout_overrides() -> dict[str, object]:
+    return {"payout_provider": "bank_file"}
 
 
 async def _status(stack: PayoutStack, payout_id: str, wanted: str) -> Payout:
@@ -68,9 +51,9 @@ async def _paid_out(stack: PayoutStack, vendor_id: object) -> list[int]:
 
 
 async def test_double_submitted_decisions_over_the_api_change_the_payout_once(
-    console: tuple[httpx.AsyncClient, PayoutStack],
+    payout_api: tuple[httpx.AsyncClient, PayoutStack],
 ) -> None:
-    http, stack = console
+    http, stack = payout_api
     async with transaction(stack.sessions) as db:
         vendor, _, buyer = await make_seller(db)
         await completed_sale(db, vendor, buyer, 30_000)
@@ -117,9 +100,9 @@ async def test_double_submitted_decisions_over_the_api_change_the_payout_once(
 
 
 async def test_the_console_lists_what_waits_serves_the_bank_file_and_resolves_once(
-    console: tuple[httpx.AsyncClient, PayoutStack],
+    payout_api: tuple[httpx.AsyncClient, PayoutStack],
 ) -> None:
-    http, stack = console
+    http, stack = payout_api
     async with transaction(stack.sessions) as db:
         vendor, _, buyer = await make_seller(db)
         await completed_sale(db, vendor, buyer, 12_000)

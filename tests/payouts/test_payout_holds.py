@@ -26,7 +26,6 @@ from marketred.services.payouts.providers import sandbox_marker
 from marketred.store.models import LedgerEntry, SandboxPayoutTransfer, Vendor
 from marketred.store.session import transaction
 from marketred.workflows.payout import VendorPayoutWorkflow
-from tests.payouts.conftest import PayoutStack
 from tests.payouts.helpers import completed_sale, give_bank_account, live_items, make_seller
 from tests.payouts.workflow_support import (
     approve,
@@ -36,6 +35,7 @@ from tests.payouts.workflow_support import (
     seller_with_sales,
     wait_for_status,
 )
+from tests.support.payouts import PayoutStack
 
 pytestmark = pytest.mark.db
 

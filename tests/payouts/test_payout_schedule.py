@@ -23,9 +23,9 @@ from marketred.schemas.payouts import PayoutRunResult
 from marketred.services.payouts.commands import SCHEDULE_ID, ensure_payout_schedule
 from marketred.settings import Settings
 from marketred.store.session import transaction
-from tests.payouts.conftest import payout_worker
 from tests.payouts.helpers import completed_sale, make_seller
 from tests.payouts.processes import start_worker, stop_worker, worker_env
+from tests.support.payouts import payout_worker
 from tests.support.polling import eventually
 
 pytestmark = pytest.mark.db

@@ -16,6 +16,7 @@ from marketred.services.ledger import postings as ledger
 from marketred.services.payouts import steps as payouts
 from marketred.store.models import Payout, PayoutItem
 from tests.payouts.helpers import completed_sale, live_items, make_seller, refund
+from tests.support.factories import make_payout_row
 
 pytestmark = pytest.mark.db
 
@@ -134,16 +135,7 @@ async def test_a_quote_cannot_be_in_two_live_payouts(db: AsyncSession) -> None:
     quote = await completed_sale(db, vendor, buyer, 8_000)
     made = await payouts.create_vendor_payout(db, vendor.id, _run_id())
     assert made is not None
-    other = Payout(
-        vendor_id=vendor.id,
-        workflow_id=_run_id(),
-        status="PENDING_APPROVAL",
-        gross=8_000,
-        commission=800,
-        net=7_200,
-    )
-    db.add(other)
-    await db.flush()
+    other = await make_payout_row(db, vendor, 8_000, _run_id())
     async with db.begin_nested():
         db.add(
             PayoutItem(

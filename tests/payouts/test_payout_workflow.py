@@ -18,7 +18,6 @@ from marketred.schemas.payouts import (
 from marketred.store.models import LedgerEntry, Payout, SandboxPayoutTransfer
 from marketred.store.session import transaction
 from marketred.workflows.payout import VendorPayoutWorkflow
-from tests.payouts.conftest import PayoutStack
 from tests.payouts.helpers import completed_sale, live_items, refund
 from tests.payouts.workflow_support import (
     approve,
@@ -27,6 +26,7 @@ from tests.payouts.workflow_support import (
     running_payout,
     seller_with_sales,
 )
+from tests.support.payouts import PayoutStack
 
 pytestmark = pytest.mark.db
 

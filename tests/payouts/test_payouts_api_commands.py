@@ -5,41 +5,22 @@ time-skipping server does not) and committed data (activities use their own conn
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy.ext.asyncio import AsyncEngine
-from temporalio.testing import WorkflowEnvironment
 
 from marketred.store.session import transaction
-from tests.payouts.conftest import PayoutStack, http_api, payout_worker
 from tests.payouts.helpers import completed_sale, make_seller
 from tests.support.factories import auth_headers, make_user
+from tests.support.payouts import PayoutStack
 
 pytestmark = pytest.mark.db
 
 
-@pytest.fixture
-async def api(
-    dev_server_env: WorkflowEnvironment,
-    settings,  # type: ignore[no-untyped-def]
-    engine: AsyncEngine,
-    mail_catcher: tuple[Path, int],
-    tmp_path: Path,
-) -> AsyncIterator[tuple[httpx.AsyncClient, PayoutStack]]:
-    _, port = mail_catcher
-    client = dev_server_env.client
-    async with payout_worker(client, settings, engine, port, tmp_path) as stack:
-        async with http_api(stack, engine) as c:
-            yield c, stack
-
-
 async def test_operator_runs_approves_and_rejects_payouts_over_http(
-    api: tuple[httpx.AsyncClient, PayoutStack],
+    payout_api: tuple[httpx.AsyncClient, PayoutStack],
 ) -> None:
-    http, stack = api
+    http, stack = payout_api
     async with transaction(stack.sessions) as db:
         vendor, staff, buyer = await make_seller(db)
         await completed_sale(db, vendor, buyer, 40_000)

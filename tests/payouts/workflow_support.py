@@ -20,8 +20,8 @@ from marketred.schemas.payouts import (
 from marketred.store.models import Payout, Vendor
 from marketred.store.session import transaction
 from marketred.workflows.payout import PayoutWorkflow, VendorPayoutWorkflow
-from tests.payouts.conftest import PayoutStack, run_id
 from tests.payouts.helpers import completed_sale, make_seller
+from tests.support.payouts import PayoutStack, run_id
 from tests.support.polling import eventually
 
 HISTORIES = Path(__file__).resolve().parents[1] / "histories"

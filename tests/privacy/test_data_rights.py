@@ -15,7 +15,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from temporalio.api.common.v1 import Payload, Payloads
 from temporalio.testing import WorkflowEnvironment
 
-from marketred.app import create_app
 from marketred.integrations.mail import OutgoingMail
 from marketred.integrations.payload_codec import KEY_ID, SubjectMarkingJSONConverter
 from marketred.schemas.quotes import workflow_id_for
@@ -23,9 +22,9 @@ from marketred.services.accounts import mail as auth_mail
 from marketred.settings import Settings
 from marketred.store.models import DataSubjectKey, Quote, QuoteEvent, User, WebSession
 from marketred.store.repositories import quotes as quotes_repo
-from tests.support.api import make_resources
+from tests.support import api as support_api
 from tests.support.factories import PASSWORD, auth_headers, make_user, make_vendor
-from tests.web.helpers import csrf_of, sign_in
+from tests.support.pages import csrf_of, sign_in
 
 pytestmark = pytest.mark.db
 
@@ -46,12 +45,10 @@ async def app_client(
     dev_server_env: WorkflowEnvironment,
 ) -> AsyncIterator[httpx.AsyncClient]:
     """The app with a real Temporal (erasure asks it which quotes are still running)."""
-    resources = make_resources(
-        settings, engine, session_factory, http_client, dev_server_env.client
-    )
-    app = create_app(settings, resources)
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+    temporal = dev_server_env.client
+    async with support_api.app_client(
+        settings, engine, session_factory, http_client, temporal
+    ) as c:
         yield c
 
 

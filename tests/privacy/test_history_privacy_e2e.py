@@ -13,7 +13,6 @@ import base64
 import json
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -27,10 +26,10 @@ from temporalio.api.history.v1 import History
 from temporalio.client import Client, WorkflowExecutionStatus
 
 from marketred.store.session import create_engine
-from tests.support.stack import RunningStack, start_stack
+from tests.support import journey
+from tests.support.stack import RunningStack, running_stack
 
 pytestmark = [pytest.mark.e2e, pytest.mark.db]
-SLUG = "cafe-altiplano"
 TEMPORAL = str(Path(sys.executable).parent / "temporal")
 TAG = uuid.uuid4().hex[:6]
 BUYER = {
@@ -49,26 +48,8 @@ def database(new_database: Callable[[], str]) -> str:
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory, database: str) -> Iterator[RunningStack]:
-    running = start_stack(Path(tmp_path_factory.mktemp("stack")), database)
-    try:
+    with running_stack(Path(tmp_path_factory.mktemp("stack")), database) as running:
         yield running
-    finally:
-        running.stop()
-
-
-def _login(api: httpx.Client, email: str, password: str = "marketred-demo") -> dict[str, str]:
-    r = api.post("/api/v1/auth/token", data={"username": email, "password": password})
-    assert r.status_code == 200, r.text
-    return {"Authorization": f"Bearer {r.json()['access_token']}"}
-
-
-def _wait(check: Callable[[], bool], what: str, timeout: float = 120) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def _lifecycle(stack: RunningStack) -> tuple[str, str, str]:
@@ -83,16 +64,12 @@ def _lifecycle(stack: RunningStack) -> tuple[str, str, str]:
         )
         assert r.status_code == 201, r.text
         buyer_id = r.json()["id"]
-        buyer = _login(api, BUYER["email"], PASSWORD)
-        staff = _login(api, f"staff@{SLUG}.cl")
-        variant = api.get(f"/api/v1/vendors/{SLUG}/products").json()["items"][0]["variants"][0]
-        r = api.put(
-            f"/api/v1/carts/{SLUG}/items/{variant['id']}", json={"quantity": 1}, headers=buyer
-        )
-        assert r.status_code == 200, r.text
+        buyer = journey.login(api, BUYER["email"], PASSWORD)
+        staff = journey.login(api, f"staff@{journey.SLUG}.cl")
+        journey.fill_cart(api, buyer, journey.first_variant(api))
         r = api.post(
             "/api/v1/quotes",
-            json={"vendor": SLUG, "note": "Timbre dos veces", "contact": BUYER},
+            json={"vendor": journey.SLUG, "note": "Timbre dos veces", "contact": BUYER},
             headers=buyer,
         )
         assert r.status_code == 201, r.text
@@ -106,19 +83,9 @@ def _lifecycle(stack: RunningStack) -> tuple[str, str, str]:
         assert "Encoded failure" not in again.text
         assert again.json()["detail"]
         assert api.post(f"/api/v1/quotes/{qid}/pay", headers=buyer).status_code == 200
-        rows = khipu.get("/_sandbox/payments").json()
-        rows = rows if isinstance(rows, list) else rows["items"]
-        payment = next(p for p in rows if p["transaction_id"] == workflow_id)
-        assert khipu.post(f"/_sandbox/payments/{payment['payment_id']}/pay", json={}).is_success
-
-        def status() -> str:
-            return str(api.get(f"/api/v1/quotes/{qid}", headers=buyer).json()["status"])
-
-        _wait(lambda: status() == "PAID", "PAID")
-        assert api.post(f"/api/v1/quotes/{qid}/ship", json={"carrier": "Starken",
-                        "tracking": "T1"}, headers=staff).status_code == 200  # fmt: skip
-        assert api.post(f"/api/v1/quotes/{qid}/deliver", headers=buyer).status_code == 200
-        _wait(lambda: status() == "COMPLETED", "COMPLETED")
+        journey.pay_at_khipu(khipu, workflow_id)
+        journey.wait_status(api, qid, "PAID", buyer)
+        journey.ship_and_deliver(api, qid, staff, buyer, "T1")
     return buyer_id, workflow_id, qid
 
 
@@ -212,8 +179,8 @@ def test_histories_hold_no_personal_data_and_erasure_shreds_it(
     assert len(key_ids) >= 2  # ... and the master key for the rest
 
     with httpx.Client(base_url=stack.base_url, timeout=30) as api:
-        operator = _login(api, "operador@marketred.cl")
-        staff = _login(api, f"staff@{SLUG}.cl")
+        operator = journey.login(api, "operador@marketred.cl")
+        staff = journey.login(api, f"staff@{journey.SLUG}.cl")
         assert api.post("/codec/decode", content="{}", headers=staff).status_code == 403
         decoded = _decode(api, operator, payloads)
         plain = b"".join(p.SerializeToString() for p in decoded)
@@ -237,7 +204,7 @@ def test_histories_hold_no_personal_data_and_erasure_shreds_it(
         cli_plain = _cli_payload_bytes(json.loads(shown))
         assert sorted(_personal(cli_plain)) == sorted(BUYER.values())
 
-        buyer = _login(api, BUYER["email"], PASSWORD)
+        buyer = journey.login(api, BUYER["email"], PASSWORD)
         r = api.post("/api/v1/me/erase", json={"password": PASSWORD}, headers=buyer)
         assert r.status_code == 200, r.text
 

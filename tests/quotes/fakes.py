@@ -42,6 +42,11 @@ from marketred.schemas.quotes import (
 from marketred.workflows.quote_workflow import QuoteWorkflow
 
 
+def fake_payment_id(quote_id: uuid.UUID) -> str:
+    """The Khipu payment id the fake `create_khipu_payment` gives a quote's payment."""
+    return f"kp-{quote_id.hex[:8]}"
+
+
 @dataclass
 class FakeWorld:
     projections: list[ProjectQuoteInput] = field(default_factory=list)
@@ -128,7 +133,7 @@ class FakeWorld:
                 raise RuntimeError("Khipu is unreachable")
             world.payments_created.append(inp)
             return PaymentLink(
-                khipu_payment_id=f"kp-{inp.quote_id.hex[:8]}",
+                khipu_payment_id=fake_payment_id(inp.quote_id),
                 payment_url=f"https://khipu.test/payment/{inp.quote_id}",
             )
 
@@ -224,6 +229,11 @@ class FakeWorld:
             post_sale_to_ledger,
             post_refund_to_ledger,
         ]
+
+    @property
+    def payment_id(self) -> str:
+        """The Khipu payment id of the first payment this world created."""
+        return fake_payment_id(self.payments_created[0].quote_id)
 
     @property
     def timeline_kinds(self) -> list[str]:

@@ -11,36 +11,18 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.support.stack import RunningStack, start_stack
+from tests.support import journey
+from tests.support.stack import RunningStack, running_stack
 
 pytestmark = [pytest.mark.e2e, pytest.mark.db]
-SLUG = "cafe-altiplano"
 CONTACT = "e2e-contacto@example.cl"
 
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory, database_url: str) -> Iterator[RunningStack]:
     del database_url  # the stack brings its own embedded PostgreSQL
-    running = start_stack(Path(tmp_path_factory.mktemp("stack")), None)
-    try:
+    with running_stack(Path(tmp_path_factory.mktemp("stack"))) as running:
         yield running
-    finally:
-        running.stop()
-
-
-def _login(api: httpx.Client, email: str) -> dict[str, str]:
-    r = api.post("/api/v1/auth/token", data={"username": email, "password": "marketred-demo"})
-    assert r.status_code == 200, r.text
-    return {"Authorization": f"Bearer {r.json()['access_token']}"}
-
-
-def _wait_status(api: httpx.Client, qid: str, status: str, h: dict[str, str]) -> dict[str, object]:
-    for _ in range(300):
-        quote: dict[str, object] = api.get(f"/api/v1/quotes/{qid}", headers=h).json()
-        if quote["status"] == status:
-            return quote
-        time.sleep(0.1)
-    raise AssertionError(f"quote never reached {status}: {quote['status']}")
 
 
 def _wait_mail(api: httpx.Client, text: str) -> str:
@@ -57,17 +39,17 @@ def test_quote_paid_through_khipu_sandbox_ends_completed(stack: RunningStack) ->
         httpx.Client(base_url=stack.base_url, timeout=30) as api,
         httpx.Client(base_url=stack.khipu_url, timeout=30) as khipu,
     ):
-        buyer = _login(api, "comprador@marketred.cl")
-        staff = _login(api, f"staff@{SLUG}.cl")
-        products = api.get(f"/api/v1/vendors/{SLUG}/products").json()
-        variant = products["items"][0]["variants"][0]
-        r = api.put(
-            f"/api/v1/carts/{SLUG}/items/{variant['id']}", json={"quantity": 2}, headers=buyer
-        )
-        assert r.status_code == 200, r.text
+        buyer = journey.login(api, "comprador@marketred.cl")
+        staff = journey.login(api, f"staff@{journey.SLUG}.cl")
+        variant = journey.first_variant(api)
+        journey.fill_cart(api, buyer, variant, 2)
         r = api.post(
             "/api/v1/quotes",
-            json={"vendor": SLUG, "note": "e2e", "contact": {"name": "E2E", "email": CONTACT}},
+            json={
+                "vendor": journey.SLUG,
+                "note": "e2e",
+                "contact": {"name": "E2E", "email": CONTACT},
+            },
             headers=buyer,
         )
         assert r.status_code == 201, r.text
@@ -78,30 +60,12 @@ def test_quote_paid_through_khipu_sandbox_ends_completed(stack: RunningStack) ->
         assert r.json()["total"] == 2 * variant["price"] + 3990
         r = api.post(f"/api/v1/quotes/{qid}/pay", headers=buyer)
         assert r.status_code == 200, r.text
-        payments = khipu.get("/_sandbox/payments").json()
-        rows = payments if isinstance(payments, list) else payments["items"]
-        payment = next(p for p in rows if p["transaction_id"] == quote["workflow_id"])
-        assert khipu.post(f"/_sandbox/payments/{payment['payment_id']}/pay", json={}).is_success
-        _wait_status(api, qid, "PAID", buyer)
-        r = api.post(
-            f"/api/v1/quotes/{qid}/ship",
-            json={"carrier": "Starken", "tracking": "E2E"},
-            headers=staff,
-        )
-        assert r.status_code == 200, r.text
-        assert api.post(f"/api/v1/quotes/{qid}/deliver", headers=buyer).status_code == 200
-        final = _wait_status(api, qid, "COMPLETED", buyer)
+        journey.pay_at_khipu(khipu, quote["workflow_id"])
+        journey.wait_status(api, qid, "PAID", buyer)
+        final = journey.ship_and_deliver(api, qid, staff, buyer, "E2E")
         timeline = final["timeline"]
         assert isinstance(timeline, list)
-        assert [e["kind"] for e in timeline] == [
-            "requested",
-            "accepted",
-            "payment_started",
-            "paid",
-            "shipped",
-            "delivered",
-            "completed",
-        ]
+        assert [e["kind"] for e in timeline] == journey.COMPLETED_TIMELINE
         assert all(e["at"] for e in timeline)
         # COMPLETED shows before the workflow has sent its last mails (they go out in
         # order, in the background): wait for the "shipped" one.

@@ -14,8 +14,7 @@ from typing import Any, cast
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
-from temporalio.api.enums.v1 import EventType
-from temporalio.client import Client, WorkflowHandle
+from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
 from marketred.schemas import temporal_contracts as contracts
@@ -23,9 +22,7 @@ from marketred.schemas.payments import PaymentNotified
 from marketred.schemas.quotes import (
     AcceptInput,
     CancelInput,
-    ConfirmDeliveryInput,
     ExtendDeadlineInput,
-    MarkShippedInput,
     RecheckPaymentInput,
     StartPaymentInput,
 )
@@ -33,7 +30,13 @@ from marketred.services.errors import Unavailable
 from marketred.services.quotes import commands as quotes_commands
 from marketred.workflows.quote_workflow import QuoteWorkflow
 from tests.quotes.fakes import FakeWorld, QuoteRig, fake_worker, quote_input, start_quote
-from tests.quotes.workflow_helpers import record_history, state_of, wait_until
+from tests.quotes.workflow_helpers import (
+    record_history,
+    run_lengths,
+    ship_and_deliver,
+    state_of,
+    wait_until,
+)
 from tests.support.temporal import unique_task_queue
 
 pytestmark = pytest.mark.filterwarnings("error:.*unfinished.*handler:RuntimeWarning")
@@ -41,20 +44,6 @@ pytestmark = pytest.mark.filterwarnings("error:.*unfinished.*handler:RuntimeWarn
 TEMPORAL_WARNS_AT = 10_240
 # The figures (events, Khipu reads): pytest --log-cli-level=INFO shows them.
 log = logging.getLogger(__name__)
-
-
-async def run_lengths(client: Client, handle: WorkflowHandle[Any, Any]) -> list[int]:
-    """Events of each run of the workflow, following continue-as-new from the first."""
-    lengths: list[int] = []
-    run_id = handle.first_execution_run_id or handle.result_run_id
-    while run_id:
-        history = await client.get_workflow_handle(handle.id, run_id=run_id).fetch_history()
-        lengths.append(len(history.events))
-        last = history.events[-1]
-        if last.event_type != EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW:
-            break
-        run_id = last.workflow_execution_continued_as_new_event_attributes.new_execution_run_id
-    return lengths
 
 
 async def _extend(handle: WorkflowHandle[Any, Any], hours: int) -> None:
@@ -81,7 +70,7 @@ async def test_a_thirty_day_window_with_extensions_and_a_recheck_stays_small(
     # Khipu now reports a wrong amount: the quote is held; an operator rechecks once
     # Khipu shows the payment in progress again, which reopens a 72 h window.
     world.verdict = "mismatch"
-    payment_id = f"kp-{world.payments_created[0].quote_id.hex[:8]}"
+    payment_id = world.payment_id
     await handle.signal(
         QuoteWorkflow.payment_notified, PaymentNotified(khipu_payment_id=payment_id)
     )
@@ -137,10 +126,7 @@ async def test_a_day_long_khipu_outage_adds_a_handful_of_events(
             # No webhook: the poll (every 3 h by now) finds the payment.
             await quote_env.sleep(timedelta(hours=4))
             await wait_until(handle, lambda s: s.status == "PAID", timeout=120)
-            await handle.execute_update(
-                QuoteWorkflow.mark_shipped, MarkShippedInput(carrier="Starken", tracking="S1")
-            )
-            await handle.execute_update(QuoteWorkflow.confirm_delivery, ConfirmDeliveryInput())
+            await ship_and_deliver(handle, "S1")
             outcome = await handle.result()
             assert outcome.status == "COMPLETED"
             return sum(await run_lengths(client, handle))
@@ -174,16 +160,13 @@ async def test_a_run_past_its_history_budget_continues_as_new_with_its_whole_sta
             lambda s: s.status == "ACCEPTED" and s.deadlines.pay_by == before.deadlines.pay_by,
         )
         world.verdict = "paid"
-        payment_id = f"kp-{world.payments_created[0].quote_id.hex[:8]}"
+        payment_id = world.payment_id
         await handle.signal(
             QuoteWorkflow.payment_notified, PaymentNotified(khipu_payment_id=payment_id)
         )
         await wait_until(handle, lambda s: s.status == "PAID", timeout=120)
         after = await state_of(handle)
-        await handle.execute_update(
-            QuoteWorkflow.mark_shipped, MarkShippedInput(carrier="Starken", tracking="S1")
-        )
-        await handle.execute_update(QuoteWorkflow.confirm_delivery, ConfirmDeliveryInput())
+        await ship_and_deliver(handle, "S1")
         result = await handle.result()
         lengths = await run_lengths(client, handle)
     assert len(lengths) >= 2

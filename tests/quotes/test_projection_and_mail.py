@@ -15,7 +15,7 @@ from temporalio.exceptions import ApplicationError
 from marketred.activities.notifications import NotificationActivities
 from marketred.activities.quote_publish import PublishActivities
 from marketred.integrations.mail import Mailer
-from marketred.sandbox.mailcatcher import CaughtMail, list_caught, start_catcher
+from marketred.sandbox.mailcatcher import CaughtMail, list_caught
 from marketred.schemas.quotes import (
     Deadlines,
     NotifyInput,
@@ -35,6 +35,7 @@ from marketred.store.repositories import quotes as quotes_repo
 from tests.support.factories import make_user, make_vendor
 from tests.support.outages import FlakySessions, RecordingMailer
 from tests.support.ports import free_port
+from tests.support.servers import catching_mail
 
 pytestmark = pytest.mark.db
 
@@ -121,9 +122,7 @@ async def test_quote_mail_is_sent_once_per_event_even_when_retried(
     settings: Settings,
     tmp_path: Path,
 ) -> None:
-    port = free_port()
-    catcher = start_catcher(tmp_path, "127.0.0.1", port)
-    try:
+    with catching_mail(tmp_path) as port:
         quote, buyer_email = await _quote(db)
         state = _state(quote, "ACCEPTED", 2, ["requested", "accepted"], shipping=3_990)
         inp = NotifyInput(
@@ -135,8 +134,6 @@ async def test_quote_mail_is_sent_once_per_event_even_when_retried(
         again = await activity.send_quote_notification(inp)  # a duplicate execution
         await asyncio.sleep(0.2)
         caught = list_caught(tmp_path)
-    finally:
-        catcher.stop()
     assert (first.sent, again.sent, again.skipped) == (1, 0, 1)
     assert len(caught) == 1
     mail = caught[0]
@@ -157,9 +154,7 @@ async def test_a_payment_held_again_after_a_recheck_mails_the_operators_again(
     tmp_path: Path,
 ) -> None:
     """Held, rechecked (the window reopened), held again: two mails, each sent once."""
-    port = free_port()
-    catcher = start_catcher(tmp_path, "127.0.0.1", port)
-    try:
+    with catching_mail(tmp_path) as port:
         quote, _ = await _quote(db)
         await make_user(db, "operator")
         mailer = Mailer(f"smtp://127.0.0.1:{port}", settings.mail_from)
@@ -174,8 +169,6 @@ async def test_a_payment_held_again_after_a_recheck_mails_the_operators_again(
             outcomes.append(await activity.send_quote_notification(inp))
         await asyncio.sleep(0.2)
         caught = list_caught(tmp_path)
-    finally:
-        catcher.stop()
     assert [(o.sent, o.skipped) for o in outcomes] == [(1, 0), (0, 1), (1, 0)]
     assert sorted((m.key or "").strip() for m in caught) == [
         f"{quote.workflow_id}:payment_held@3:operator",
@@ -315,17 +308,13 @@ async def _mail_each(
     tmp_path: Path,
     inputs: list[NotifyInput],
 ) -> list[CaughtMail]:
-    port = free_port()
-    catcher = start_catcher(tmp_path, "127.0.0.1", port)
-    try:
+    with catching_mail(tmp_path) as port:
         mailer = Mailer(f"smtp://127.0.0.1:{port}", settings.mail_from)
         activity = NotificationActivities(sessions, settings, mailer)
         for inp in inputs:
             await activity.send_quote_notification(inp)
         await asyncio.sleep(0.2)
         return list_caught(tmp_path)
-    finally:
-        catcher.stop()
 
 
 async def test_the_buyer_gets_a_receipt_at_the_quote_contact_email(
@@ -454,14 +443,11 @@ async def test_one_publish_projects_and_mails_once_and_leaves_refused_mail_to_th
     assert (refused.applied, refused.mailed) == (True, False)
     assert (quote.status, quote.version) == ("ACCEPTED", 2)
 
-    catcher = start_catcher(tmp_path, "127.0.0.1", port)
-    try:
+    with catching_mail(tmp_path, port):
         retried = await publish(inp)
         again = await publish(inp)
         await asyncio.sleep(0.2)
         caught = list_caught(tmp_path)
-    finally:
-        catcher.stop()
     assert (retried.applied, retried.mailed) == (False, True)
     assert (again.applied, again.mailed) == (False, True)
     assert [(m.to, m.key) for m in caught] == [(buyer_email, f"{quote.workflow_id}:accepted:buyer")]

@@ -37,6 +37,7 @@ from marketred.workflows.quote_workflow import QuoteWorkflow
 from tests.quotes.fakes import FakeWorld
 from tests.support.api import make_resources
 from tests.support.factories import auth_headers, make_product, make_user, make_vendor
+from tests.support.journey import COMPLETED_TIMELINE
 from tests.support.polling import eventually
 from tests.support.ports import free_port
 from tests.support.temporal import unique_task_queue
@@ -182,15 +183,7 @@ async def test_quote_accepted_with_shipping_paid_shipped_delivered_completes(
     assert r.status_code == 200, r.text
     final = await eventually(detail, lambda d: d["status"] == "COMPLETED", timeout=15, interval=0.1)
     kinds = [(e["kind"], e["status"]) for e in final["timeline"]]
-    assert [k for k, _ in kinds] == [
-        "requested",
-        "accepted",
-        "payment_started",
-        "paid",
-        "shipped",
-        "delivered",
-        "completed",
-    ]
+    assert [k for k, _ in kinds] == COMPLETED_TIMELINE
     assert all(e["at"] for e in final["timeline"])
     assert final["tracking"] == "ST-1"
 

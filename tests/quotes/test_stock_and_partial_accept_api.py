@@ -20,7 +20,14 @@ from marketred.settings import Settings
 from marketred.store.models import Quote, StockReservation, Variant
 from marketred.store.session import create_session_factory
 from tests.quotes.test_quotes_api import Stack, stack  # the dev-server stack
-from tests.support.factories import auth_headers, make_product, make_user, make_vendor
+from tests.support.factories import (
+    auth_headers,
+    make_product,
+    make_quote_row,
+    make_user,
+    make_vendor,
+)
+from tests.support.polling import eventually
 
 pytestmark = pytest.mark.db
 __all__ = ["stack"]  # the fixture, shared with test_quotes_api
@@ -79,14 +86,6 @@ async def _reservations(engine: AsyncEngine, quote_id: str) -> dict[uuid.UUID, t
         return {r.variant_id: (r.quantity, r.state) for r in rows}
 
 
-async def _eventually(check: Any, timeout: float = 20.0) -> None:
-    for _ in range(int(timeout / 0.1)):
-        if await check():
-            return
-        await asyncio.sleep(0.1)
-    raise AssertionError("never true")
-
-
 async def test_vendor_accepts_two_of_three_lines_and_khipu_is_asked_for_the_new_total(
     stack: Stack, engine: AsyncEngine
 ) -> None:
@@ -131,7 +130,7 @@ async def test_vendor_accepts_two_of_three_lines_and_khipu_is_asked_for_the_new_
     async def converted() -> bool:
         return await _reservations(engine, qid) == {coffee: (2, "converted")}
 
-    await _eventually(converted)
+    await eventually(converted, timeout=20, interval=0.1)
     assert await _stock(engine, coffee) == 3  # sold for good
     async with create_session_factory(engine)() as db:
         row = await db.get(Quote, uuid.UUID(qid))
@@ -202,7 +201,7 @@ async def test_two_acceptances_racing_for_the_last_unit_exactly_one_wins(
     async def released() -> bool:
         return await _stock(engine, coffee) == 1
 
-    await _eventually(released)
+    await eventually(released, timeout=20, interval=0.1)
     assert await _reservations(engine, won["id"]) == {coffee: (1, "released")}
     r = await stack.api.post(
         f"/api/v1/quotes/{still['id']}/accept", json={"shipping_cost": 0}, headers=staff
@@ -241,17 +240,7 @@ async def test_concurrent_reservations_never_oversell(engine: AsyncEngine) -> No
         buyer = await make_user(db, "buyer")
         quote_ids = []
         for _ in range(12):
-            quote = Quote(
-                workflow_id=f"quote-{uuid.uuid4()}",
-                buyer_id=buyer.id,
-                vendor_id=vendor.id,
-                status="REQUESTED",
-                subtotal=5_000,
-                total=5_000,
-                commission_bps=1000,
-            )
-            db.add(quote)
-            await db.flush()
+            quote = await make_quote_row(db, buyer, vendor, 5_000)
             quote_ids.append(quote.id)
         await db.commit()
     item = StockItem(position=0, variant_id=variant.id, quantity=1, label="Taza (T-1)")

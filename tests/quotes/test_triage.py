@@ -39,10 +39,10 @@ from tests.quotes.test_quotes_api import (  # the dev-server stack and its parti
 from tests.quotes.workflow_helpers import record_history
 from tests.support.api import make_resources
 from tests.support.factories import make_user
+from tests.support.pages import csrf_of, sign_in
 from tests.support.polling import eventually
 from tests.support.ports import free_port
 from tests.support.temporal import unique_task_queue
-from tests.web.helpers import csrf_of, sign_in
 
 pytestmark = pytest.mark.db
 __all__ = ["stack"]

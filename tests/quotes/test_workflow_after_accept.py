@@ -9,54 +9,35 @@ import asyncio
 from datetime import timedelta
 
 import pytest
-from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.client import WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
-from marketred.schemas.payments import PaymentNotified
 from marketred.schemas.quotes import (
     AcceptInput,
     CancelInput,
-    ConfirmDeliveryInput,
     LinePriceChange,
     MarkShippedInput,
-    QuoteOutcome,
     RecheckPaymentInput,
     StartPaymentInput,
 )
 from marketred.workflows.quote_workflow import QuoteWorkflow
-from tests.quotes.fakes import FakeWorld, QuoteRig
-from tests.quotes.workflow_helpers import about, record_history, state_of, wait_until
+from tests.quotes.fakes import QuoteRig
+from tests.quotes.workflow_helpers import (
+    about,
+    accept_and_hold,
+    accept_and_pay,
+    cancel_while_paying,
+    notify_payment,
+    record_history,
+    ship_and_deliver,
+    state_of,
+    wait_until,
+)
+from tests.support.journey import COMPLETED_TIMELINE
+from tests.support.polling import eventually
 
 # A workflow that completes while an update handler still runs is a bug, not a warning.
 pytestmark = pytest.mark.filterwarnings("error:.*unfinished.*handler:RuntimeWarning")
-
-
-async def _accepted_and_paid(
-    handle: WorkflowHandle[QuoteWorkflow, QuoteOutcome], world: FakeWorld
-) -> None:
-    await handle.execute_update(QuoteWorkflow.accept, AcceptInput(shipping_cost=3_990))
-    started = await handle.execute_update(QuoteWorkflow.start_payment, StartPaymentInput())
-    world.verdict = "paid"
-    await handle.signal(
-        QuoteWorkflow.payment_notified,
-        PaymentNotified(khipu_payment_id=world_payment_id(world)),
-    )
-    await wait_until(handle, lambda s: s.status == "PAID")
-    assert started.payment_url.startswith("https://khipu.test/")
-
-
-def world_payment_id(world: FakeWorld) -> str:
-    return f"kp-{world.payments_created[0].quote_id.hex[:8]}"
-
-
-async def _held(handle: WorkflowHandle[QuoteWorkflow, QuoteOutcome], world: FakeWorld) -> None:
-    await handle.execute_update(QuoteWorkflow.accept, AcceptInput(shipping_cost=0))
-    await handle.execute_update(QuoteWorkflow.start_payment, StartPaymentInput())
-    world.verdict = "mismatch"
-    await handle.signal(
-        QuoteWorkflow.payment_notified, PaymentNotified(khipu_payment_id=world_payment_id(world))
-    )
-    await wait_until(handle, lambda s: s.hold_reason is not None)
 
 
 async def test_happy_path_accept_pay_ship_deliver_completes_and_posts_the_sale(
@@ -83,31 +64,17 @@ async def test_happy_path_accept_pay_ship_deliver_completes_and_posts_the_sale(
     assert len(world.payments_created) == 1
     assert world.payments_created[0].amount == 24_490
     world.verdict = "paid"
-    await handle.signal(
-        QuoteWorkflow.payment_notified,
-        PaymentNotified(khipu_payment_id=world_payment_id(world)),
-    )
+    await notify_payment(handle, world)
     paid = await wait_until(handle, lambda s: s.status == "PAID")
     assert paid.waiting_for == "the vendor to ship"
     assert paid.deadlines.ship_by is not None
-    await handle.execute_update(
-        QuoteWorkflow.mark_shipped, MarkShippedInput(carrier="Starken", tracking="ST123")
-    )
-    await handle.execute_update(QuoteWorkflow.confirm_delivery, ConfirmDeliveryInput())
+    await ship_and_deliver(handle, "ST123")
     result = await handle.result()
     await record_history(handle, "completed")
     state = await state_of(handle)
     assert result.status == "COMPLETED"
     assert result.total == 24_490
-    assert [e.kind for e in state.timeline] == [
-        "requested",
-        "accepted",
-        "payment_started",
-        "paid",
-        "shipped",
-        "delivered",
-        "completed",
-    ]
+    assert [e.kind for e in state.timeline] == COMPLETED_TIMELINE
     assert [s.quote_id for s in world.sales] == [state.quote_id]
     assert world.notifications == ["requested", "accepted", "paid", "shipped", "completed"]
     # (An accept landing in the workflow's first task may fold REQUESTED into it.)
@@ -126,11 +93,8 @@ async def test_a_transition_is_one_activity_and_mail_the_server_refused_follows_
         if world.notifications:
             break
         await asyncio.sleep(0.05)
-    await _accepted_and_paid(handle, world)
-    await handle.execute_update(
-        QuoteWorkflow.mark_shipped, MarkShippedInput(carrier="Starken", tracking="ST1")
-    )
-    await handle.execute_update(QuoteWorkflow.confirm_delivery, ConfirmDeliveryInput())
+    await accept_and_pay(handle, world)
+    await ship_and_deliver(handle, "ST1")
     assert (await handle.result()).status == "COMPLETED"
     history = await handle.fetch_history()
     scheduled = [
@@ -177,7 +141,7 @@ async def test_unpaid_quote_expires_at_the_end_of_the_window_and_deletes_the_pay
     await record_history(handle, "payment_expired")
     state = await state_of(handle)
     assert result.status == "PAYMENT_EXPIRED"
-    assert world.deleted == [world_payment_id(world)]
+    assert world.deleted == [world.payment_id]
     at = {e.kind: e.at for e in state.timeline}
     assert about(at["payment_expired"] - at["accepted"], timedelta(hours=72))
     assert "payment_expired" in world.notifications
@@ -190,7 +154,7 @@ async def test_ship_by_breach_alerts_and_lets_the_buyer_cancel_with_refund(
 ) -> None:
     world = quote_rig.world
     handle = await quote_rig.start()
-    await _accepted_and_paid(handle, world)
+    await accept_and_pay(handle, world)
     with pytest.raises(WorkflowUpdateFailedError):
         await handle.execute_update(QuoteWorkflow.cancel, CancelInput(actor="buyer"))
     await quote_env.sleep(timedelta(days=5, minutes=1))
@@ -213,7 +177,7 @@ async def test_delivery_is_confirmed_automatically_after_ten_days(
 ) -> None:
     world = quote_rig.world
     handle = await quote_rig.start()
-    await _accepted_and_paid(handle, world)
+    await accept_and_pay(handle, world)
     await handle.execute_update(
         QuoteWorkflow.mark_shipped, MarkShippedInput(carrier="Chilexpress", tracking="CX9")
     )
@@ -233,7 +197,7 @@ async def test_operator_cancels_a_shipped_quote_and_the_buyer_is_refunded(
 ) -> None:
     world = quote_rig.world
     handle = await quote_rig.start()
-    await _accepted_and_paid(handle, world)
+    await accept_and_pay(handle, world)
     await handle.execute_update(
         QuoteWorkflow.mark_shipped, MarkShippedInput(carrier="Starken", tracking="ST1")
     )
@@ -256,7 +220,7 @@ async def test_mismatched_payment_is_held_for_an_operator(
 ) -> None:
     world = quote_rig.world
     handle = await quote_rig.start()
-    await _held(handle, world)
+    await accept_and_hold(handle, world)
     held = await state_of(handle)
     assert held.hold_reason == "amount differs"
     assert held.status == "ACCEPTED"
@@ -284,7 +248,7 @@ async def test_operator_recheck_keeps_a_held_payment_held_until_khipu_confirms_i
     # Nothing is held yet: a recheck is refused and changes nothing.
     with pytest.raises(WorkflowUpdateFailedError):
         await handle.execute_update(QuoteWorkflow.recheck_payment, RecheckPaymentInput())
-    await _held(handle, world)
+    await accept_and_hold(handle, world)
     checks_before = world.checks
 
     world.verdict = "rejected"
@@ -305,10 +269,7 @@ async def test_operator_recheck_keeps_a_held_payment_held_until_khipu_confirms_i
     with pytest.raises(WorkflowUpdateFailedError):
         await handle.execute_update(QuoteWorkflow.recheck_payment, RecheckPaymentInput())
 
-    await handle.execute_update(
-        QuoteWorkflow.mark_shipped, MarkShippedInput(carrier="Starken", tracking="S1")
-    )
-    await handle.execute_update(QuoteWorkflow.confirm_delivery, ConfirmDeliveryInput())
+    await ship_and_deliver(handle, "S1")
     result = await handle.result()
     await record_history(handle, "payment_recheck_released")
     assert result.status == "COMPLETED"
@@ -322,7 +283,7 @@ async def test_recheck_finding_the_payment_in_progress_reopens_the_payment_windo
 ) -> None:
     world = quote_rig.world
     handle = await quote_rig.start()
-    await _held(handle, world)
+    await accept_and_hold(handle, world)
     world.verdict = "pending"
     reopened = await handle.execute_update(QuoteWorkflow.recheck_payment, RecheckPaymentInput())
     assert reopened.status == "ACCEPTED"
@@ -336,17 +297,9 @@ async def test_recheck_finding_the_payment_in_progress_reopens_the_payment_windo
     result = await handle.result()
     state = await state_of(handle)
     assert result.status == "PAYMENT_EXPIRED"
-    assert world.deleted == [world_payment_id(world)]
+    assert world.deleted == [world.payment_id]
     expired_at = next(e.at for e in state.timeline if e.kind == "payment_expired")
     assert about(expired_at - released_at, timedelta(hours=72))
-
-
-async def _checks_reach(world: FakeWorld, count: int) -> None:
-    for _ in range(200):
-        if world.checks >= count:
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"Khipu was read {world.checks} times, expected {count}")
 
 
 async def test_a_second_recheck_while_one_asks_khipu_is_refused_and_the_sale_counts_once(
@@ -354,21 +307,19 @@ async def test_a_second_recheck_while_one_asks_khipu_is_refused_and_the_sale_cou
 ) -> None:
     world = quote_rig.world
     handle = await quote_rig.start()
-    await _held(handle, world)
+    await accept_and_hold(handle, world)
     world.verdict, world.check_gate = "paid", asyncio.Event()
     first = asyncio.create_task(
         handle.execute_update(QuoteWorkflow.recheck_payment, RecheckPaymentInput())
     )
-    await _checks_reach(world, world.checks + 1)  # the first one is asking Khipu
+    asked = world.checks + 1  # the first one is asking Khipu
+    await eventually(lambda: world.checks >= asked, timeout=10)
     with pytest.raises(WorkflowUpdateFailedError) as refused:
         await handle.execute_update(QuoteWorkflow.recheck_payment, RecheckPaymentInput())
     assert "being checked already" in str(refused.value.cause)
     world.check_gate.set()
     assert (await first).status == "PAID"
-    await handle.execute_update(
-        QuoteWorkflow.mark_shipped, MarkShippedInput(carrier="Starken", tracking="S2")
-    )
-    await handle.execute_update(QuoteWorkflow.confirm_delivery, ConfirmDeliveryInput())
+    await ship_and_deliver(handle, "S2")
     result = await handle.result()
     state = await state_of(handle)
     assert result.status == "COMPLETED"
@@ -383,12 +334,13 @@ async def test_a_cancel_while_a_recheck_asks_khipu_refunds_once_and_the_recheck_
 ) -> None:
     world = quote_rig.world
     handle = await quote_rig.start()
-    await _held(handle, world)  # a mismatch: money may have arrived
+    await accept_and_hold(handle, world)  # a mismatch: money may have arrived
     world.verdict, world.check_gate = "paid", asyncio.Event()
     recheck = asyncio.create_task(
         handle.execute_update(QuoteWorkflow.recheck_payment, RecheckPaymentInput())
     )
-    await _checks_reach(world, world.checks + 1)
+    asked = world.checks + 1
+    await eventually(lambda: world.checks >= asked, timeout=10)
     cancelled = await handle.execute_update(
         QuoteWorkflow.cancel, CancelInput(actor="operator", reason="monto distinto")
     )
@@ -409,7 +361,7 @@ async def test_a_recheck_whose_khipu_read_fails_is_retried_and_pays_once(
 ) -> None:
     world = quote_rig.world
     handle = await quote_rig.start()
-    await _held(handle, world)
+    await accept_and_hold(handle, world)
     before = world.checks
     world.verdict, world.check_failures = "paid", 2
     state = await handle.execute_update(QuoteWorkflow.recheck_payment, RecheckPaymentInput())
@@ -417,10 +369,7 @@ async def test_a_recheck_whose_khipu_read_fails_is_retried_and_pays_once(
     assert state.status == "PAID"
     # Run to the end (terminating with mail still in flight would leave the time-skipping
     # server waiting on that activity for the next test).
-    await handle.execute_update(
-        QuoteWorkflow.mark_shipped, MarkShippedInput(carrier="Starken", tracking="S3")
-    )
-    await handle.execute_update(QuoteWorkflow.confirm_delivery, ConfirmDeliveryInput())
+    await ship_and_deliver(handle, "S3")
     result = await handle.result()
     state = await state_of(handle)
     assert result.status == "COMPLETED"
@@ -434,24 +383,17 @@ async def test_payment_confirmed_after_the_buyer_cancelled_is_refunded(
 ) -> None:
     world = quote_rig.world
     handle = await quote_rig.start()
-    await handle.execute_update(QuoteWorkflow.accept, AcceptInput(shipping_cost=0))
-    await handle.execute_update(QuoteWorkflow.start_payment, StartPaymentInput())
-    await handle.execute_update(QuoteWorkflow.cancel, CancelInput(actor="buyer"))
+    await cancel_while_paying(handle)
     # The Khipu payment is deleted in the background (the buyer's request does not
     # wait for Khipu), then the late-payment watch reads it.
     await wait_until(
         handle,
         lambda s: (
-            s.waiting_for is None
-            and world.deleted == [world_payment_id(world)]
-            and world.checks >= 1
+            s.waiting_for is None and world.deleted == [world.payment_id] and world.checks >= 1
         ),
     )
     world.verdict = "paid"
-    await handle.signal(
-        QuoteWorkflow.payment_notified,
-        PaymentNotified(khipu_payment_id=world_payment_id(world)),
-    )
+    await notify_payment(handle, world)
     result = await handle.result()
     await record_history(handle, "late_payment_refund")
     state = await state_of(handle)

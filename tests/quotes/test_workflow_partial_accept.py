@@ -19,17 +19,15 @@ from marketred.schemas.quotes import (
     QUOTE_INVALID_INPUT,
     AcceptInput,
     CancelInput,
-    ConfirmDeliveryInput,
     LinePriceChange,
-    MarkShippedInput,
     QuoteLine,
     QuoteWorkflowInput,
     RejectInput,
     StartPaymentInput,
 )
 from marketred.workflows.quote_workflow import QuoteWorkflow
-from tests.quotes.fakes import FakeWorld, fake_worker, quote_input, start_quote
-from tests.quotes.workflow_helpers import record_history, state_of, wait_until
+from tests.quotes.fakes import FakeWorld, QuoteRig, fake_worker, quote_input, start_quote
+from tests.quotes.workflow_helpers import record_history, ship_and_deliver, state_of, wait_until
 from tests.support.temporal import unique_task_queue
 
 pytestmark = pytest.mark.filterwarnings("error:.*unfinished.*handler:RuntimeWarning")
@@ -91,10 +89,7 @@ async def test_vendor_accepts_two_of_three_lines_and_the_buyer_pays_the_new_tota
             PaymentNotified(khipu_payment_id=f"kp-{accepted.quote_id.hex[:8]}"),
         )
         await wait_until(handle, lambda s: s.status == "PAID")
-        await handle.execute_update(
-            QuoteWorkflow.mark_shipped, MarkShippedInput(carrier="Starken", tracking="S1")
-        )
-        await handle.execute_update(QuoteWorkflow.confirm_delivery, ConfirmDeliveryInput())
+        await ship_and_deliver(handle, "S1")
         result = await handle.result()
         await record_history(handle, "partial_accept_completed")
     assert (result.status, result.total) == ("COMPLETED", 28_000)
@@ -115,52 +110,47 @@ async def test_vendor_accepts_two_of_three_lines_and_the_buyer_pays_the_new_tota
     ],
 )
 async def test_bad_partial_acceptance_is_refused_naming_the_field_and_changes_nothing(
-    quote_env: WorkflowEnvironment, change: LinePriceChange, field: str, says: str
+    quote_rig: QuoteRig, change: LinePriceChange, field: str, says: str
 ) -> None:
-    world, tq = FakeWorld(), unique_task_queue()
-    client = quote_env.client
-    async with fake_worker(client, tq, world):
-        handle = await start_quote(client, tq, three_lines())
-        before = await state_of(handle)
-        with pytest.raises(WorkflowUpdateFailedError) as refused:
-            await handle.execute_update(
-                QuoteWorkflow.accept, AcceptInput(shipping_cost=0, lines=[change])
-            )
-        cause = refused.value.cause
-        assert isinstance(cause, ApplicationError)
-        assert cause.type == QUOTE_INVALID_INPUT
-        assert cause.details[0] == field
-        assert says in cause.message
-        after = await state_of(handle)
-        assert (after.status, after.version, after.lines) == (
-            "REQUESTED",
-            before.version,
-            before.lines,
+    world = quote_rig.world
+    handle = await quote_rig.start(three_lines())
+    before = await state_of(handle)
+    with pytest.raises(WorkflowUpdateFailedError) as refused:
+        await handle.execute_update(
+            QuoteWorkflow.accept, AcceptInput(shipping_cost=0, lines=[change])
         )
-        await handle.execute_update(QuoteWorkflow.reject, RejectInput(reason="Sin stock"))
-        await handle.result()
+    cause = refused.value.cause
+    assert isinstance(cause, ApplicationError)
+    assert cause.type == QUOTE_INVALID_INPUT
+    assert cause.details[0] == field
+    assert says in cause.message
+    after = await state_of(handle)
+    assert (after.status, after.version, after.lines) == (
+        "REQUESTED",
+        before.version,
+        before.lines,
+    )
+    await handle.execute_update(QuoteWorkflow.reject, RejectInput(reason="Sin stock"))
+    await handle.result()
     assert world.reserve_calls == 0
 
 
 async def test_dropping_every_line_is_a_rejection_not_an_acceptance(
-    quote_env: WorkflowEnvironment,
+    quote_rig: QuoteRig,
 ) -> None:
-    world, tq = FakeWorld(), unique_task_queue()
-    client = quote_env.client
-    async with fake_worker(client, tq, world):
-        handle = await start_quote(client, tq, three_lines())
-        drop_all = [LinePriceChange(position=p, quantity=0, reason="no") for p in (0, 1, 2)]
-        with pytest.raises(WorkflowUpdateFailedError) as refused:
-            await handle.execute_update(
-                QuoteWorkflow.accept, AcceptInput(shipping_cost=5_000, lines=drop_all)
-            )
-        cause = refused.value.cause
-        assert isinstance(cause, ApplicationError)
-        assert cause.details[0] == "lines"
-        assert "reject the quote instead" in cause.message
-        assert (await state_of(handle)).status == "REQUESTED"
-        await handle.execute_update(QuoteWorkflow.reject, RejectInput(reason="Sin stock"))
-        await handle.result()
+    handle = await quote_rig.start(three_lines())
+    drop_all = [LinePriceChange(position=p, quantity=0, reason="no") for p in (0, 1, 2)]
+    with pytest.raises(WorkflowUpdateFailedError) as refused:
+        await handle.execute_update(
+            QuoteWorkflow.accept, AcceptInput(shipping_cost=5_000, lines=drop_all)
+        )
+    cause = refused.value.cause
+    assert isinstance(cause, ApplicationError)
+    assert cause.details[0] == "lines"
+    assert "reject the quote instead" in cause.message
+    assert (await state_of(handle)).status == "REQUESTED"
+    await handle.execute_update(QuoteWorkflow.reject, RejectInput(reason="Sin stock"))
+    await handle.result()
 
 
 async def test_acceptance_short_of_stock_names_the_line_then_a_lower_quantity_goes_through(

@@ -14,18 +14,23 @@ from temporalio.worker import Worker
 from marketred.schemas.payments import PaymentNotified
 from marketred.schemas.quotes import (
     AcceptInput,
-    ConfirmDeliveryInput,
     ExtendDeadlineInput,
-    MarkShippedInput,
     QuoteOutcome,
     QuoteState,
     RecheckPaymentInput,
     StartPaymentInput,
 )
 from marketred.workflows.quote_workflow import QuoteWorkflow
-from tests.quotes.fakes import FakeWorld, fake_worker, quote_input, start_quote
-from tests.quotes.test_long_lived_quotes import run_lengths
-from tests.quotes.workflow_helpers import about, record_history, state_of, wait_until
+from tests.quotes.fakes import FakeWorld, QuoteRig, fake_worker, quote_input, start_quote
+from tests.quotes.workflow_helpers import (
+    about,
+    notify_payment,
+    record_history,
+    run_lengths,
+    ship_and_deliver,
+    state_of,
+    wait_until,
+)
 from tests.support.temporal import unique_task_queue
 
 pytestmark = pytest.mark.filterwarnings("error:.*unfinished.*handler:RuntimeWarning")
@@ -43,45 +48,38 @@ async def _pay(handle: Handle, world: FakeWorld) -> None:
     if not world.payments_created:
         await handle.execute_update(QuoteWorkflow.start_payment, StartPaymentInput())
     world.verdict = "paid"
-    payment_id = f"kp-{world.payments_created[0].quote_id.hex[:8]}"
-    await handle.signal(
-        QuoteWorkflow.payment_notified, PaymentNotified(khipu_payment_id=payment_id)
-    )
+    await notify_payment(handle, world)
     await wait_until(handle, lambda s: s.status == "PAID")
 
 
 async def _ship_and_deliver(handle: Handle) -> QuoteOutcome:
-    await handle.execute_update(
-        QuoteWorkflow.mark_shipped, MarkShippedInput(carrier="Starken", tracking="R1")
-    )
-    await handle.execute_update(QuoteWorkflow.confirm_delivery, ConfirmDeliveryInput())
+    await ship_and_deliver(handle, "R1")
     return await handle.result()
 
 
 async def test_the_buyer_is_reminded_24_hours_before_the_window_closes_then_pays(
     quote_env: WorkflowEnvironment,
+    quote_rig: QuoteRig,
 ) -> None:
-    world, tq = FakeWorld(), unique_task_queue()
-    client = quote_env.client
-    async with fake_worker(client, tq, world):
-        handle = await start_quote(client, tq, quote_input())
-        accepted = await handle.execute_update(QuoteWorkflow.accept, AcceptInput(shipping_cost=0))
-        assert accepted.deadlines.pay_by is not None
-        due = await state_of(handle)
-        # The 72 h window's reminder is due 24 h before it closes (shown in the state).
-        assert due.deadlines.remind_at == accepted.deadlines.pay_by - timedelta(hours=24)
-        await quote_env.sleep(timedelta(hours=47))
-        assert "payment_reminder" not in world.notifications
-        await quote_env.sleep(timedelta(hours=1, minutes=1))
-        reminded = await wait_until(
-            handle, lambda s: any(e.kind == "payment_reminder_sent" for e in s.timeline)
-        )
-        await wait_until(handle, lambda _: "payment_reminder" in world.notifications)
-        assert reminded.deadlines.remind_at is None
-        await _pay(handle, world)
-        result = await _ship_and_deliver(handle)
-        await record_history(handle, "payment_reminder_then_paid")
-        state = await state_of(handle)
+    world = quote_rig.world
+    handle = await quote_rig.start()
+    accepted = await handle.execute_update(QuoteWorkflow.accept, AcceptInput(shipping_cost=0))
+    assert accepted.deadlines.pay_by is not None
+    due = await state_of(handle)
+    # The 72 h window's reminder is due 24 h before it closes (shown in the state).
+    assert due.deadlines.remind_at == accepted.deadlines.pay_by - timedelta(hours=24)
+    await quote_env.sleep(timedelta(hours=47))
+    assert "payment_reminder" not in world.notifications
+    await quote_env.sleep(timedelta(hours=1, minutes=1))
+    reminded = await wait_until(
+        handle, lambda s: any(e.kind == "payment_reminder_sent" for e in s.timeline)
+    )
+    await wait_until(handle, lambda _: "payment_reminder" in world.notifications)
+    assert reminded.deadlines.remind_at is None
+    await _pay(handle, world)
+    result = await _ship_and_deliver(handle)
+    await record_history(handle, "payment_reminder_then_paid")
+    state = await state_of(handle)
     assert result.status == "COMPLETED"
     assert about(_at(state, "payment_reminder_sent"), timedelta(hours=48))
     assert world.notifications == [
@@ -94,18 +92,18 @@ async def test_the_buyer_is_reminded_24_hours_before_the_window_closes_then_pays
     ]
 
 
-async def test_no_reminder_once_the_quote_is_paid(quote_env: WorkflowEnvironment) -> None:
-    world, tq = FakeWorld(), unique_task_queue()
-    client = quote_env.client
-    async with fake_worker(client, tq, world):
-        handle = await start_quote(client, tq, quote_input())
-        await handle.execute_update(QuoteWorkflow.accept, AcceptInput(shipping_cost=0))
-        await quote_env.sleep(timedelta(hours=30))
-        await _pay(handle, world)
-        # Past the moment the reminder was due: nothing goes out for a paid quote.
-        await quote_env.sleep(timedelta(hours=30))
-        paid = await state_of(handle)
-        result = await _ship_and_deliver(handle)
+async def test_no_reminder_once_the_quote_is_paid(
+    quote_env: WorkflowEnvironment, quote_rig: QuoteRig
+) -> None:
+    world = quote_rig.world
+    handle = await quote_rig.start()
+    await handle.execute_update(QuoteWorkflow.accept, AcceptInput(shipping_cost=0))
+    await quote_env.sleep(timedelta(hours=30))
+    await _pay(handle, world)
+    # Past the moment the reminder was due: nothing goes out for a paid quote.
+    await quote_env.sleep(timedelta(hours=30))
+    paid = await state_of(handle)
+    result = await _ship_and_deliver(handle)
     assert result.status == "COMPLETED"
     assert paid.deadlines.remind_at is None
     assert "payment_reminder" not in world.notifications
@@ -137,19 +135,18 @@ async def test_a_short_window_reminds_halfway_and_a_very_short_one_not_at_all(
 
 async def test_an_extended_window_moves_the_reminder_with_its_end(
     quote_env: WorkflowEnvironment,
+    quote_rig: QuoteRig,
 ) -> None:
-    world, tq = FakeWorld(), unique_task_queue()
-    client = quote_env.client
-    async with fake_worker(client, tq, world):
-        handle = await start_quote(client, tq, quote_input())
-        await handle.execute_update(QuoteWorkflow.accept, AcceptInput(shipping_cost=0))
-        await quote_env.sleep(timedelta(hours=40))
-        await handle.execute_update(
-            QuoteWorkflow.extend_deadline,
-            ExtendDeadlineInput(actor="operator", deadline="pay_by", hours=48, reason="banco"),
-        )
-        result = await handle.result()
-        state = await state_of(handle)
+    world = quote_rig.world
+    handle = await quote_rig.start()
+    await handle.execute_update(QuoteWorkflow.accept, AcceptInput(shipping_cost=0))
+    await quote_env.sleep(timedelta(hours=40))
+    await handle.execute_update(
+        QuoteWorkflow.extend_deadline,
+        ExtendDeadlineInput(actor="operator", deadline="pay_by", hours=48, reason="banco"),
+    )
+    result = await handle.result()
+    state = await state_of(handle)
     assert result.status == "PAYMENT_EXPIRED"
     assert world.notifications.count("payment_reminder") == 1
     # 72 h + 48 h: reminded 24 h before the new end, which was 120 h after acceptance.
@@ -159,27 +156,26 @@ async def test_an_extended_window_moves_the_reminder_with_its_end(
 
 async def test_a_held_payment_is_not_reminded_and_a_reopened_window_counts_anew(
     quote_env: WorkflowEnvironment,
+    quote_rig: QuoteRig,
 ) -> None:
-    world, tq = FakeWorld(), unique_task_queue()
-    client = quote_env.client
-    async with fake_worker(client, tq, world):
-        handle = await start_quote(client, tq, quote_input())
-        await handle.execute_update(QuoteWorkflow.accept, AcceptInput(shipping_cost=0))
-        await handle.execute_update(QuoteWorkflow.start_payment, StartPaymentInput())
-        world.verdict = "mismatch"
-        payment_id = f"kp-{world.payments_created[0].quote_id.hex[:8]}"
-        await handle.signal(
-            QuoteWorkflow.payment_notified, PaymentNotified(khipu_payment_id=payment_id)
-        )
-        held = await wait_until(handle, lambda s: s.hold_reason is not None)
-        assert held.deadlines.remind_at is None
-        # Held past the moment the reminder was due: the buyer is not asked to pay.
-        await quote_env.sleep(timedelta(hours=60))
-        assert "payment_reminder" not in world.notifications
-        world.verdict = "pending"
-        await handle.execute_update(QuoteWorkflow.recheck_payment, RecheckPaymentInput())
-        result = await handle.result()
-        state = await state_of(handle)
+    world = quote_rig.world
+    handle = await quote_rig.start()
+    await handle.execute_update(QuoteWorkflow.accept, AcceptInput(shipping_cost=0))
+    await handle.execute_update(QuoteWorkflow.start_payment, StartPaymentInput())
+    world.verdict = "mismatch"
+    payment_id = world.payment_id
+    await handle.signal(
+        QuoteWorkflow.payment_notified, PaymentNotified(khipu_payment_id=payment_id)
+    )
+    held = await wait_until(handle, lambda s: s.hold_reason is not None)
+    assert held.deadlines.remind_at is None
+    # Held past the moment the reminder was due: the buyer is not asked to pay.
+    await quote_env.sleep(timedelta(hours=60))
+    assert "payment_reminder" not in world.notifications
+    world.verdict = "pending"
+    await handle.execute_update(QuoteWorkflow.recheck_payment, RecheckPaymentInput())
+    result = await handle.result()
+    state = await state_of(handle)
     assert result.status == "PAYMENT_EXPIRED"
     assert world.notifications.count("payment_reminder") == 1
     at = {e.kind: e.at for e in state.timeline}

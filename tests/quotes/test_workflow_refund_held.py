@@ -6,27 +6,30 @@ ledger posts it exactly once under the refund id fixed when it was held."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
 
 import pytest
-from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError, WorkflowUpdateStage
+from temporalio.client import WorkflowUpdateFailedError, WorkflowUpdateStage
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
-from marketred.schemas.payments import PaymentNotified
 from marketred.schemas.quotes import (
     QUOTE_INVALID_INPUT,
-    AcceptInput,
     CancelInput,
     RecordRefundInput,
     RetryRefundInput,
-    StartPaymentInput,
 )
 from marketred.workflows.quote_workflow import QuoteWorkflow
-from tests.quotes.fakes import FakeWorld, QuoteRig
-from tests.quotes.workflow_helpers import record_history, state_of, wait_until
+from tests.quotes.fakes import QuoteRig
+from tests.quotes.workflow_helpers import (
+    accept_and_pay,
+    cancel_while_paying,
+    notify_payment,
+    record_history,
+    state_of,
+    wait_until,
+)
+from tests.support.polling import eventually
 
 pytestmark = pytest.mark.filterwarnings("error:.*unfinished.*handler:RuntimeWarning")
 
@@ -34,34 +37,12 @@ RENDIDO = "Khipu refused the refund: El pago ya fue rendido; no se puede reembol
 TOTAL = 22_500 + 3_990
 
 
-def _payment_id(world: FakeWorld) -> str:
-    return f"kp-{world.payments_created[0].quote_id.hex[:8]}"
-
-
-async def _eventually(check: Callable[[], bool], timeout: float = 20.0) -> None:
-    """Mail goes out in the background of the workflow: wait for it, with a deadline."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not check():
-        assert asyncio.get_running_loop().time() < deadline, "never happened"
-        await asyncio.sleep(0.05)
-
-
-async def _paid(handle: WorkflowHandle[Any, Any], world: FakeWorld) -> None:
-    await handle.execute_update(QuoteWorkflow.accept, AcceptInput(shipping_cost=3_990))
-    await handle.execute_update(QuoteWorkflow.start_payment, StartPaymentInput())
-    world.verdict = "paid"
-    await handle.signal(
-        QuoteWorkflow.payment_notified, PaymentNotified(khipu_payment_id=_payment_id(world))
-    )
-    await wait_until(handle, lambda s: s.status == "PAID")
-
-
 async def test_refused_refund_is_held_then_an_operator_retry_refunds_and_posts_once(
     quote_rig: QuoteRig,
 ) -> None:
     world = quote_rig.world
     handle = await quote_rig.start()
-    await _paid(handle, world)
+    await accept_and_pay(handle, world)
     world.refund_refusal = RENDIDO
     held = await handle.execute_update(
         QuoteWorkflow.cancel, CancelInput(actor="operator", reason="Sin stock")
@@ -71,7 +52,7 @@ async def test_refused_refund_is_held_then_an_operator_retry_refunds_and_posts_o
     assert "ya fue rendido" in held.hold_reason
     assert held.held_refund is not None
     assert held.held_refund.amount == TOTAL
-    await _eventually(lambda: "refund_held" in world.notifications)
+    await eventually(lambda: "refund_held" in world.notifications, timeout=20)
     # The workflow stays open (the operator's updates below reach it).
     assert world.ledger_refunds == []
     # Nothing else fits now: no second cancel.
@@ -81,7 +62,7 @@ async def test_refused_refund_is_held_then_an_operator_retry_refunds_and_posts_o
     # Khipu still refuses: still held, with the reason; the mail goes out again.
     still = await handle.execute_update(QuoteWorkflow.retry_refund, RetryRefundInput())
     assert still.status == "REFUND_HELD"
-    await _eventually(lambda: world.notifications.count("refund_held") == 2)
+    await eventually(lambda: world.notifications.count("refund_held") == 2, timeout=20)
 
     world.refund_refusal = None
     done = await handle.execute_update(
@@ -116,7 +97,7 @@ async def test_a_refund_made_outside_khipu_is_recorded_once_with_its_reference(
 ) -> None:
     world = quote_rig.world
     handle = await quote_rig.start()
-    await _paid(handle, world)
+    await accept_and_pay(handle, world)
     world.refund_refusal = RENDIDO
     # The ship-by cancel: 5+ days after payment, which is exactly when Khipu has
     # settled ("rendido") the payment and refuses.
@@ -161,7 +142,7 @@ async def test_a_refund_nobody_can_confirm_is_held_after_the_retries(
 ) -> None:
     world = quote_rig.world
     handle = await quote_rig.start()
-    await _paid(handle, world)
+    await accept_and_pay(handle, world)
     world.refund_failures = 10_000
     cancel = await handle.start_update(
         QuoteWorkflow.cancel,
@@ -191,15 +172,11 @@ async def test_a_late_payment_whose_refund_is_refused_is_held_not_failed(
 ) -> None:
     world = quote_rig.world
     handle = await quote_rig.start()
-    await handle.execute_update(QuoteWorkflow.accept, AcceptInput(shipping_cost=0))
-    await handle.execute_update(QuoteWorkflow.start_payment, StartPaymentInput())
-    await handle.execute_update(QuoteWorkflow.cancel, CancelInput(actor="buyer"))
+    await cancel_while_paying(handle)
     await wait_until(handle, lambda s: s.waiting_for is None and world.checks >= 1)
     world.verdict = "paid"
     world.refund_refusal = RENDIDO
-    await handle.signal(
-        QuoteWorkflow.payment_notified, PaymentNotified(khipu_payment_id=_payment_id(world))
-    )
+    await notify_payment(handle, world)
     held = await wait_until(handle, lambda s: s.status == "REFUND_HELD")
     assert held.held_refund is not None
     assert held.held_refund.amount == 22_500

@@ -6,8 +6,6 @@ its own refund id."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -17,21 +15,23 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
-from marketred.schemas.payments import PaymentNotified
 from marketred.schemas.quotes import (
     QUOTE_INVALID_INPUT,
-    AcceptInput,
-    ConfirmDeliveryInput,
     DecideReturnInput,
-    MarkShippedInput,
     OperatorRefundInput,
     RecordRefundInput,
     RequestReturnInput,
-    StartPaymentInput,
 )
 from marketred.workflows.quote_workflow import QuoteWorkflow
 from tests.quotes.fakes import FakeWorld, QuoteRig
-from tests.quotes.workflow_helpers import record_history, state_of, wait_until
+from tests.quotes.workflow_helpers import (
+    accept_and_pay,
+    record_history,
+    ship_and_deliver,
+    state_of,
+    wait_until,
+)
+from tests.support.polling import eventually
 
 pytestmark = pytest.mark.filterwarnings("error:.*unfinished.*handler:RuntimeWarning")
 
@@ -39,18 +39,8 @@ TOTAL = 22_500 + 3_990
 
 
 async def _completed(handle: WorkflowHandle[Any, Any], world: FakeWorld) -> None:
-    await handle.execute_update(QuoteWorkflow.accept, AcceptInput(shipping_cost=3_990))
-    await handle.execute_update(QuoteWorkflow.start_payment, StartPaymentInput())
-    world.verdict = "paid"
-    await handle.signal(
-        QuoteWorkflow.payment_notified,
-        PaymentNotified(khipu_payment_id=f"kp-{world.payments_created[0].quote_id.hex[:8]}"),
-    )
-    await wait_until(handle, lambda s: s.status == "PAID")
-    await handle.execute_update(
-        QuoteWorkflow.mark_shipped, MarkShippedInput(carrier="Starken", tracking="ST1")
-    )
-    await handle.execute_update(QuoteWorkflow.confirm_delivery, ConfirmDeliveryInput())
+    await accept_and_pay(handle, world)
+    await ship_and_deliver(handle, "ST1")
     await wait_until(handle, lambda s: s.status == "COMPLETED" and s.deadlines.return_by)
 
 
@@ -63,13 +53,6 @@ def _refused_for(exc: pytest.ExceptionInfo[WorkflowUpdateFailedError], field: st
     )
 
 
-async def _eventually(check: Callable[[], bool], timeout: float = 20.0) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not check():
-        assert asyncio.get_running_loop().time() < deadline, "never happened"
-        await asyncio.sleep(0.05)
-
-
 async def test_a_return_approved_in_part_refunds_that_amount_once(
     quote_rig: QuoteRig,
 ) -> None:
@@ -80,7 +63,7 @@ async def test_a_return_approved_in_part_refunds_that_amount_once(
         QuoteWorkflow.request_return, RequestReturnInput(reason="Una caja llegó rota")
     )
     assert asked.status == "RETURN_REQUESTED"
-    await _eventually(lambda: "return_requested" in world.notifications)
+    await eventually(lambda: "return_requested" in world.notifications, timeout=20, interval=0.05)
     with pytest.raises(WorkflowUpdateFailedError) as too_much:
         await handle.execute_update(
             QuoteWorkflow.decide_return,
@@ -119,7 +102,7 @@ async def test_a_declined_return_is_disputed_and_an_operator_decides_it(
         DecideReturnInput(actor="vendor", approve=False, note="Se envió lo cotizado"),
     )
     assert disputed.status == "RETURN_DISPUTED"
-    await _eventually(lambda: "return_disputed" in world.notifications)
+    await eventually(lambda: "return_disputed" in world.notifications, timeout=20, interval=0.05)
     # The vendor has had its say; the operator decides: everything left, back.
     with pytest.raises(WorkflowUpdateFailedError):
         await handle.execute_update(

@@ -1,4 +1,5 @@
-"""Helpers for QuoteWorkflow tests: waiting on state, recording histories for replay."""
+"""Helpers for QuoteWorkflow tests: waiting on state, the usual steps of a quote on fake
+activities (tests/quotes/fakes.py), recording histories for replay."""
 
 from __future__ import annotations
 
@@ -10,12 +11,37 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-from temporalio.client import WorkflowHandle
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import Client, WorkflowHandle
 
-from marketred.schemas.quotes import QuoteState
+from marketred.schemas.payments import PaymentNotified
+from marketred.schemas.quotes import (
+    AcceptInput,
+    CancelInput,
+    ConfirmDeliveryInput,
+    MarkShippedInput,
+    QuoteState,
+    StartPaymentInput,
+)
+from marketred.workflows.quote_workflow import QuoteWorkflow
+from tests.quotes.fakes import FakeWorld
 from tests.support.polling import eventually
 
 HISTORIES = Path(__file__).resolve().parents[1] / "histories"
+
+
+async def run_lengths(client: Client, handle: WorkflowHandle[Any, Any]) -> list[int]:
+    """Events of each run of the workflow, following continue-as-new from the first."""
+    lengths: list[int] = []
+    run_id = handle.first_execution_run_id or handle.result_run_id
+    while run_id:
+        history = await client.get_workflow_handle(handle.id, run_id=run_id).fetch_history()
+        lengths.append(len(history.events))
+        last = history.events[-1]
+        if last.event_type != EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW:
+            break
+        run_id = last.workflow_execution_continued_as_new_event_attributes.new_execution_run_id
+    return lengths
 
 
 async def state_of(handle: WorkflowHandle[Any, Any]) -> QuoteState:
@@ -26,6 +52,51 @@ async def state_of(handle: WorkflowHandle[Any, Any]) -> QuoteState:
 async def wait_until(handle: WorkflowHandle[Any, Any], check, timeout: float = 20.0):  # type: ignore[no-untyped-def]
     """Poll the `state` query until `check(state)` holds (the workflow moves on its own)."""
     return await eventually(lambda: state_of(handle), check, timeout=timeout, interval=0.05)
+
+
+async def notify_payment(handle: WorkflowHandle[Any, Any], world: FakeWorld) -> None:
+    """Khipu's webhook for the quote's payment arrives."""
+    await handle.signal(
+        QuoteWorkflow.payment_notified, PaymentNotified(khipu_payment_id=world.payment_id)
+    )
+
+
+async def accept_and_pay(
+    handle: WorkflowHandle[Any, Any], world: FakeWorld, shipping_cost: int = 3_990
+) -> None:
+    """The vendor accepts, the buyer starts paying, Khipu says paid: the quote is PAID."""
+    await handle.execute_update(QuoteWorkflow.accept, AcceptInput(shipping_cost=shipping_cost))
+    started = await handle.execute_update(QuoteWorkflow.start_payment, StartPaymentInput())
+    world.verdict = "paid"
+    await notify_payment(handle, world)
+    await wait_until(handle, lambda s: s.status == "PAID")
+    assert started.payment_url.startswith("https://khipu.test/")
+
+
+async def accept_and_hold(handle: WorkflowHandle[Any, Any], world: FakeWorld) -> None:
+    """Accepted, paying, and Khipu's answer does not match: the payment is held."""
+    await handle.execute_update(QuoteWorkflow.accept, AcceptInput(shipping_cost=0))
+    await handle.execute_update(QuoteWorkflow.start_payment, StartPaymentInput())
+    world.verdict = "mismatch"
+    await notify_payment(handle, world)
+    await wait_until(handle, lambda s: s.hold_reason is not None)
+
+
+async def cancel_while_paying(handle: WorkflowHandle[Any, Any]) -> None:
+    """Accepted, a payment started, then the buyer cancels before paying."""
+    await handle.execute_update(QuoteWorkflow.accept, AcceptInput(shipping_cost=0))
+    await handle.execute_update(QuoteWorkflow.start_payment, StartPaymentInput())
+    await handle.execute_update(QuoteWorkflow.cancel, CancelInput(actor="buyer"))
+
+
+async def ship_and_deliver(
+    handle: WorkflowHandle[Any, Any], tracking: str = "ST1", carrier: str = "Starken"
+) -> None:
+    """The vendor ships and the buyer confirms delivery."""
+    await handle.execute_update(
+        QuoteWorkflow.mark_shipped, MarkShippedInput(carrier=carrier, tracking=tracking)
+    )
+    await handle.execute_update(QuoteWorkflow.confirm_delivery, ConfirmDeliveryInput())
 
 
 async def record_history(handle: WorkflowHandle[Any, Any], branch: str) -> None:

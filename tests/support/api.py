@@ -9,6 +9,7 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from temporalio.client import Client
 
+from marketred.app import create_app
 from marketred.http.resources import Resources, TemporalHandle
 from marketred.settings import Settings
 
@@ -27,6 +28,21 @@ def make_resources(
         temporal=TemporalHandle(settings, client=temporal_client),
         http=http,
     )
+
+
+def app_client(
+    settings: Settings,
+    engine: AsyncEngine,
+    sessions: async_sessionmaker[AsyncSession],
+    http: httpx.AsyncClient,
+    temporal_client: Client | None = None,
+    *,
+    base_url: str = "http://testserver",
+) -> httpx.AsyncClient:
+    """The API and pages over ASGI (use with `async with`): keeps cookies, does not follow
+    redirects (tests look at them)."""
+    app = create_app(settings, make_resources(settings, engine, sessions, http, temporal_client))
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=base_url)
 
 
 async def register_user(

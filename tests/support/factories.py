@@ -13,7 +13,7 @@ from marketred.services.accounts import tokens
 from marketred.services.accounts import users as accounts
 from marketred.services.vendors import registry as vendors
 from marketred.settings import Settings
-from marketred.store.models import Product, User, Variant, Vendor
+from marketred.store.models import Payout, Product, Quote, User, Variant, Vendor
 
 PASSWORD = "correct horse battery"
 
@@ -75,3 +75,39 @@ async def make_product(
         variants.append(v)
     await db.flush()
     return product, variants
+
+
+async def make_quote_row(
+    db: AsyncSession, buyer: User, vendor: Vendor, total: int = 12990, status: str = "REQUESTED"
+) -> Quote:
+    """A quotes row alone (no workflow behind it): what authorization and listing see."""
+    quote = Quote(
+        workflow_id=f"quote-{uuid.uuid4()}",
+        buyer_id=buyer.id,
+        vendor_id=vendor.id,
+        status=status,
+        subtotal=total,
+        total=total,
+        commission_bps=1000,
+    )
+    db.add(quote)
+    await db.flush()
+    return quote
+
+
+async def make_payout_row(
+    db: AsyncSession, vendor: Vendor, gross: int, workflow_id: str | None = None
+) -> Payout:
+    """A payout row awaiting approval (10 % commission), no workflow behind it."""
+    commission = gross // 10
+    payout = Payout(
+        vendor_id=vendor.id,
+        workflow_id=workflow_id or f"payout-{uuid.uuid4()}",
+        status="PENDING_APPROVAL",
+        gross=gross,
+        commission=commission,
+        net=gross - commission,
+    )
+    db.add(payout)
+    await db.flush()
+    return payout

@@ -7,7 +7,6 @@ import json
 import re
 import ssl
 import subprocess
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,10 +14,11 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
-SLUG = "cafe-altiplano"
+from tests.support.journey import SLUG, login
+from tests.support.pages import csrf_of
+
 STAFF = f"staff@{SLUG}.cl"
 BUYER = ("comprador@marketred.cl", "marketred-demo")
-CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 TOKEN = re.compile(r"<code data-new-token>([^<]+)</code>")
 
 
@@ -46,9 +46,7 @@ class ProdLocal:
 
 
 def bearer(api: httpx.Client) -> dict[str, str]:
-    r = api.post("/api/v1/auth/token", data={"username": BUYER[0], "password": BUYER[1]})
-    assert r.status_code == 200, r.text
-    return {"Authorization": f"Bearer {r.json()['access_token']}"}
+    return login(api, *BUYER)
 
 
 def vendor_token(web: httpx.Client) -> dict[str, str]:
@@ -64,20 +62,8 @@ def vendor_token(web: httpx.Client) -> dict[str, str]:
     assert web.get(f"{callback.path}?{callback.query}").status_code in (302, 303)
     page = web.get("/cuenta/tokens")
     assert page.status_code == 200, page.text
-    csrf = CSRF.search(page.text)
-    assert csrf, page.text
-    made = web.post("/cuenta/tokens", data={"csrf_token": csrf.group(1), "name": "prod-local"})
+    made = web.post("/cuenta/tokens", data={"csrf_token": csrf_of(page.text), "name": "prod-local"})
     assert made.status_code == 201, made.text
     token = TOKEN.search(made.text)
     assert token, made.text
     return {"Authorization": f"Bearer {token.group(1)}"}
-
-
-def wait_status(api: httpx.Client, qid: str, status: str, h: dict[str, str]) -> dict[str, Any]:
-    deadline = time.monotonic() + 120
-    while True:
-        quote: dict[str, Any] = api.get(f"/api/v1/quotes/{qid}", headers=h).json()
-        if quote["status"] == status:
-            return quote
-        assert time.monotonic() < deadline, f"quote never reached {status}: {quote['status']}"
-        time.sleep(0.2)

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import parse_qs, urlparse
 
+import asyncpg
 import httpx
 import psutil
 
@@ -122,3 +127,28 @@ def start_stack(
         time.sleep(0.5)
     stack.stop()
     raise RuntimeError(f"stack not ready in {timeout}s:\n{log_path.read_text()[-4000:]}")
+
+
+@contextmanager
+def running_stack(
+    home: Path, database_url: str | None = None, overrides: dict[str, str] | None = None
+) -> Iterator[RunningStack]:
+    """`start_stack` for the length of a `with` block (stopped however the block ends)."""
+    running = start_stack(home, database_url, overrides=overrides)
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+async def connect_stack_database(stack: RunningStack) -> asyncpg.Connection:
+    """A connection to the running stack's own database (found as the CLI finds it)."""
+    state = json.loads((stack.home / "stack.json").read_text())
+    url = urlparse(state["database_url"])
+    return await asyncpg.connect(
+        host=parse_qs(url.query).get("host", [url.hostname])[0],
+        port=url.port or 5432,
+        user=url.username or "postgres",
+        password=url.password,
+        database=url.path.lstrip("/"),
+    )

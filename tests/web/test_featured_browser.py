@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from playwright.async_api import expect
 
-from tests.web.conftest import assert_accessible_forms, new_page, screenshot, sign_in
+from tests.support.browser import assert_accessible_forms, new_page, screenshot, sign_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 PRODUCT = "Gorro de lana"  # "Chaleco de lana chilota" ranks above it for "lana"

@@ -10,7 +10,7 @@ import re
 import pytest
 from playwright.async_api import Page, expect
 
-from tests.web.conftest import BUYER, assert_accessible_forms, new_page, screenshot, sign_in
+from tests.support.browser import BUYER, assert_accessible_forms, new_page, screenshot, sign_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 

@@ -12,7 +12,7 @@ import pytest
 from PIL import Image
 from playwright.async_api import expect
 
-from tests.web.conftest import (
+from tests.support.browser import (
     BUYER,
     DEMO_PASSWORD,
     SCREENSHOTS,

@@ -22,7 +22,7 @@ from marketred.store.models import Quote
 from marketred.store.models import QuoteLine as QuoteLineRow
 from marketred.store.repositories import quotes as quotes_repo
 from tests.support.factories import make_product, make_user, make_vendor
-from tests.web.helpers import sign_in
+from tests.support.pages import sign_in
 
 pytestmark = pytest.mark.db
 

@@ -4,36 +4,17 @@ vendor's own report show exactly the sums of the stack's ledger accounts."""
 
 from __future__ import annotations
 
-import json
-import time
-from typing import Any
-from urllib.parse import parse_qs, urlparse
-
-import asyncpg
 import httpx
 import pytest
 from playwright.async_api import expect
 
 from marketred.schemas.money import format_clp
-from tests.web.conftest import BUYER, DEMO_PASSWORD, new_page, screenshot, sign_in
+from tests.support import journey
+from tests.support.browser import BUYER, new_page, screenshot, sign_in
+from tests.support.stack import connect_stack_database
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 SLUG = "cafe-altiplano"
-
-
-def _login(api: httpx.Client, email: str) -> dict[str, str]:
-    r = api.post("/api/v1/auth/token", data={"username": email, "password": DEMO_PASSWORD})
-    return {"Authorization": f"Bearer {r.json()['access_token']}"}
-
-
-def _until(api: httpx.Client, qid: str, h: dict[str, str], status: str) -> dict[str, Any]:
-    deadline = time.monotonic() + 120
-    while True:
-        quote: dict[str, Any] = api.get(f"/api/v1/quotes/{qid}", headers=h).json()
-        if quote["status"] == status:
-            return quote
-        assert time.monotonic() < deadline, quote["status"]
-        time.sleep(0.3)
 
 
 def _completed_sale(stack) -> int:  # type: ignore[no-untyped-def]
@@ -41,39 +22,24 @@ def _completed_sale(stack) -> int:  # type: ignore[no-untyped-def]
         httpx.Client(base_url=stack.base_url, timeout=30) as api,
         httpx.Client(base_url=stack.khipu_url, timeout=30) as khipu,
     ):
-        buyer, staff = _login(api, BUYER), _login(api, f"staff@{SLUG}.cl")
-        variant = api.get(f"/api/v1/vendors/{SLUG}/products").json()["items"][0]["variants"][0]
-        api.put(f"/api/v1/carts/{SLUG}/items/{variant['id']}", json={"quantity": 3},
-                headers=buyer).raise_for_status()  # fmt: skip
+        buyer, staff = journey.login(api, BUYER), journey.login(api, f"staff@{SLUG}.cl")
+        journey.fill_cart(api, buyer, journey.first_variant(api), 3)
         quote = api.post("/api/v1/quotes", json={"vendor": SLUG, "note": "", "contact": {}},
                          headers=buyer).json()  # fmt: skip
         qid = quote["id"]
         api.post(f"/api/v1/quotes/{qid}/accept", json={"shipping_cost": 2990},
                  headers=staff).raise_for_status()  # fmt: skip
         api.post(f"/api/v1/quotes/{qid}/pay", headers=buyer).raise_for_status()
-        payment = next(
-            p for p in khipu.get("/_sandbox/payments").json()
-            if p["transaction_id"] == quote["workflow_id"]
-        )  # fmt: skip
-        khipu.post(f"/_sandbox/payments/{payment['payment_id']}/pay", json={}).raise_for_status()
-        _until(api, qid, buyer, "PAID")
-        api.post(f"/api/v1/quotes/{qid}/ship", json={"carrier": "Chilexpress", "tracking": "R1"},
-                 headers=staff).raise_for_status()  # fmt: skip
-        api.post(f"/api/v1/quotes/{qid}/deliver", headers=buyer).raise_for_status()
-        return int(_until(api, qid, buyer, "COMPLETED")["total"])
+        journey.pay_at_khipu(khipu, quote["workflow_id"])
+        journey.wait_status(api, qid, "PAID", buyer)
+        return int(
+            journey.ship_and_deliver(api, qid, staff, buyer, "R1", carrier="Chilexpress")["total"]
+        )
 
 
 async def _ledger(stack) -> dict[str, int]:  # type: ignore[no-untyped-def]
     """The stack's own books, straight from its database (found as the CLI finds it)."""
-    state = json.loads((stack.home / "stack.json").read_text())
-    url = urlparse(state["database_url"])
-    conn = await asyncpg.connect(
-        host=parse_qs(url.query).get("host", [url.hostname])[0],
-        port=url.port or 5432,
-        user=url.username or "postgres",
-        password=url.password,
-        database=url.path.lstrip("/"),
-    )
+    conn = await connect_stack_database(stack)
     try:
         rows = await conn.fetch(
             """SELECT account, sum(amount) AS total FROM ledger_entries e

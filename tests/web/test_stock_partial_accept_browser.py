@@ -9,28 +9,20 @@ as sold out and cannot be put in a cart."""
 from __future__ import annotations
 
 import asyncio
-import json
 import re
-import time
 from typing import Any
-from urllib.parse import parse_qs, urlparse
 
-import asyncpg
 import httpx
 import pytest
 from playwright.async_api import expect
 
-from tests.web.conftest import BUYER, DEMO_PASSWORD, new_page, screenshot, sign_in
+from tests.support import journey
+from tests.support.browser import BUYER, new_page, screenshot, sign_in
+from tests.support.stack import connect_stack_database
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 SLUG = "textiles-chiloe"
 STAFF = f"staff@{SLUG}.cl"
-
-
-def _login(api: httpx.Client, email: str) -> dict[str, str]:
-    r = api.post("/api/v1/auth/token", data={"username": email, "password": DEMO_PASSWORD})
-    r.raise_for_status()
-    return {"Authorization": f"Bearer {r.json()['access_token']}"}
 
 
 def _variants(api: httpx.Client) -> dict[str, dict[str, Any]]:
@@ -55,27 +47,9 @@ def _request(api: httpx.Client, buyer: dict[str, str], items: dict[str, int]) ->
     return r.json()  # type: ignore[no-any-return]
 
 
-def _until(api: httpx.Client, qid: str, h: dict[str, str], status: str) -> dict[str, Any]:
-    deadline = time.monotonic() + 120
-    while True:
-        quote: dict[str, Any] = api.get(f"/api/v1/quotes/{qid}", headers=h).json()
-        if quote["status"] == status:
-            return quote
-        assert time.monotonic() < deadline, quote["status"]
-        time.sleep(0.3)
-
-
 async def _sale_posted(stack, quote_id: str) -> int:  # type: ignore[no-untyped-def]
     """What the stack's ledger took in for the quote's sale (its own database)."""
-    state = json.loads((stack.home / "stack.json").read_text())
-    url = urlparse(state["database_url"])
-    conn = await asyncpg.connect(
-        host=parse_qs(url.query).get("host", [url.hostname])[0],
-        port=url.port or 5432,
-        user=url.username or "postgres",
-        password=url.password,
-        database=url.path.lstrip("/"),
-    )
+    conn = await connect_stack_database(stack)
     try:
         total = await conn.fetchval(
             """SELECT sum(amount) FROM ledger_entries WHERE account = 'buyer_payments'
@@ -93,7 +67,7 @@ def _line(quote: dict[str, Any], variant_id: str) -> int:
 
 async def test_vendor_accepts_two_of_three_lines_and_the_buyer_sees_the_change(browser, stack):
     with httpx.Client(base_url=stack.base_url, timeout=30) as api:
-        buyer_h, staff_h = _login(api, BUYER), _login(api, STAFF)
+        buyer_h, staff_h = journey.login(api, BUYER), journey.login(api, STAFF)
         v = _variants(api)
         small, medium, cap = v["CHA-S-GRIS"]["id"], v["CHA-M-GRIS"]["id"], v["GOR-UNI"]["id"]
         quote = _request(api, buyer_h, {small: 2, medium: 1, cap: 3})
@@ -145,11 +119,8 @@ async def test_vendor_accepts_two_of_three_lines_and_the_buyer_sees_the_change(b
 
     # Shipped and delivered: the ledger posts the sale at the new total, to the peso.
     with httpx.Client(base_url=stack.base_url, timeout=30) as api:
-        _until(api, qid, buyer_h, "PAID")
-        api.post(f"/api/v1/quotes/{qid}/ship", json={"carrier": "Starken", "tracking": "P1"},
-                 headers=staff_h).raise_for_status()  # fmt: skip
-        api.post(f"/api/v1/quotes/{qid}/deliver", headers=buyer_h).raise_for_status()
-        done = _until(api, qid, buyer_h, "COMPLETED")
+        journey.wait_status(api, qid, "PAID", buyer_h)
+        done = journey.ship_and_deliver(api, qid, staff_h, buyer_h, "P1")
     assert done["total"] == 99_950
     assert await _sale_posted(stack, qid) == 99_950
     for context in (vendor_ctx, buyer_ctx):
@@ -158,7 +129,7 @@ async def test_vendor_accepts_two_of_three_lines_and_the_buyer_sees_the_change(b
 
 async def test_the_last_unit_is_not_sold_twice_by_two_acceptances_at_once(browser, stack):
     with httpx.Client(base_url=stack.base_url, timeout=30) as api:
-        buyer_h, staff_h = _login(api, BUYER), _login(api, STAFF)
+        buyer_h, staff_h = journey.login(api, BUYER), journey.login(api, STAFF)
         large = _variants(api)["CHA-L-CRUDO"]
 
     # The vendor tracks the variant's stock: one left.

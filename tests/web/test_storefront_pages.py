@@ -8,7 +8,7 @@ from sqlalchemy import select
 from marketred.schemas.rut import format_rut
 from marketred.store.models import Quote, QuoteStartOutbox
 from tests.support.factories import make_product, make_user, make_vendor
-from tests.web.helpers import csrf_of, sign_in
+from tests.support.pages import csrf_of, sign_in
 
 pytestmark = pytest.mark.db
 

@@ -16,7 +16,7 @@ from marketred.integrations.directory import SIGNATURE_HEADER, sign
 from marketred.schemas.theme import ThemeIn, contrast, unreadable
 from marketred.services.directory import theme
 from tests.support.factories import make_user
-from tests.web.helpers import csrf_of, sign_in
+from tests.support.pages import csrf_of, sign_in
 
 GOOD = {"primary": "#1565c0", "secondary": "#0d47a1", "font_stack": "Georgia, serif",
         "radius_px": 4}  # fmt: skip

@@ -10,7 +10,7 @@ import pytest
 from playwright.async_api import expect
 
 from marketred.schemas.theme import DEFAULT_THEME
-from tests.web.conftest import new_page, screenshot
+from tests.support.browser import new_page, screenshot
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 GREEN = "rgb(46, 125, 50)"  # #2e7d32: 5.1:1 against white

@@ -18,8 +18,8 @@ import httpx
 import pytest
 from playwright.async_api import expect
 
+from tests.support.browser import new_page, screenshot, sign_in
 from tests.support.stack import RunningStack
-from tests.web.conftest import new_page, screenshot, sign_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 SLUG = "cafe-altiplano"

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tests.support.factories import make_user, make_vendor
-from tests.web.helpers import csrf_of, sign_in
+from tests.support.pages import csrf_of, sign_in
 
 pytestmark = pytest.mark.db
 
