@@ -22,7 +22,7 @@ from contextlib import asynccontextmanager
 from typing import Any, ParamSpec, TypeVar
 
 from sqlalchemy import event
-from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.exc import DisconnectionError, InvalidatePoolError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -87,6 +87,11 @@ def _ping_when_idle(engine: AsyncEngine) -> None:
     def _ping_if_idle(
         dbapi_connection: Any, record: ConnectionPoolEntry, _proxy: PoolProxiedConnection
     ) -> None:
+        raw = getattr(dbapi_connection, "_connection", None)  # asyncpg's own connection
+        if raw is not None and raw.is_closed():
+            # PostgreSQL closed it (a restart; the kernel closed the socket and the driver
+            # saw it): replace it and every older one, at no cost.
+            raise InvalidatePoolError("the server closed the pooled connection")
         idle_since = record.info.get("idle_since")
         if idle_since is None or time.monotonic() - idle_since < PING_AFTER_IDLE_S:
             return  # new, or back from a request a moment ago

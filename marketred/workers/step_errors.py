@@ -70,6 +70,9 @@ class _Inbound(ActivityInboundInterceptor):
     async def _write(self, quote_id: uuid.UUID, message: str | None, *, clear: str = "") -> None:
         try:
             async with self._sessions() as session:
+                # One statement: autocommit spares the BEGIN and COMMIT round trips
+                # (this runs after every successful non-projection quote activity).
+                await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
                 if message is not None:
                     await quotes_step_errors.record(session, quote_id, message)
                 else:

@@ -129,8 +129,13 @@ async def get_quote(
     *,
     temporal_ui: tuple[str, str] | None = None,
 ) -> QuoteOut:
+    # A quote this session loaded before (an action's request, which then waited for the
+    # workflow to project) is read again; a fresh load is current already (one round
+    # trip fewer on every GET, the status polls included).
+    held = session.identity_key(Quote, quote_id) in session.identity_map
     quote = await visible_quote(session, who, quote_id)
-    await session.refresh(quote)
+    if held:
+        await session.refresh(quote)
     out = await quote_out(session, quote)
     if who.is_operator and temporal_ui is not None:
         out.temporal_url = temporal_url(temporal_ui[0], temporal_ui[1], quote.workflow_id)
