@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import collections
+import json
 import os
 import shutil
 import signal
@@ -33,8 +34,10 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 import psutil
@@ -128,10 +131,15 @@ async def one_lifecycle(
     return str(quote["workflow_id"])
 
 
-async def lifecycles(args: argparse.Namespace) -> tuple[float, list[str]]:
+async def lifecycles(
+    args: argparse.Namespace, measured: Callable[[], None]
+) -> tuple[float, list[str]]:
+    """One lifecycle to warm the stack up (the worker's first workflow, the API's first
+    update; under load it can take longer than the measured ones), then `measured()`,
+    then the N measured lifecycles."""
     async with (
-        httpx.AsyncClient(base_url=args.api, timeout=30) as api,
-        httpx.AsyncClient(base_url=args.khipu, timeout=30) as khipu,
+        httpx.AsyncClient(base_url=args.api, timeout=120) as api,
+        httpx.AsyncClient(base_url=args.khipu, timeout=120) as khipu,
     ):
         buyer, staff = await token(api, BUYER), await token(api, STAFF)
         products = (await api.get(f"/api/v1/vendors/{VENDOR_SLUG}/products")).json()
@@ -144,19 +152,32 @@ async def lifecycles(args: argparse.Namespace) -> tuple[float, list[str]]:
             async with gate:
                 return await one_lifecycle(api, khipu, buyer, staff, variant_id, cart_lock)
 
+        await run_one()
+        measured()
         n = int(args.n)
         started = time.perf_counter()
         workflow_ids = await asyncio.gather(*(run_one() for _ in range(n)))
         return n / (time.perf_counter() - started), list(workflow_ids)
 
 
-async def history_shape(client: Client, workflow_ids: list[str]) -> tuple[float, float, str]:
+def _patch_id(details: Any) -> str:
+    for payloads in details.values():
+        for payload in payloads.payloads:
+            try:
+                return str(json.loads(payload.data)["id"])
+            except (ValueError, KeyError, TypeError):
+                continue
+    return "?"
+
+
+async def history_shape(client: Client, workflow_ids: list[str]) -> tuple[float, float, str, str]:
     """Mean history events and activities of a completed quote (every run, following
     continue-as-new), and the most frequent event types."""
     from temporalio.api.enums.v1 import EventType
 
     total = activities = 0
     kinds: collections.Counter[str] = collections.Counter()
+    steps: collections.Counter[str] = collections.Counter()  # activity types, patch ids
     for workflow_id in workflow_ids:
         run_id: str | None = ""
         while run_id is not None:
@@ -167,16 +188,22 @@ async def history_shape(client: Client, workflow_ids: list[str]) -> tuple[float,
             for event in history.events:
                 kind = EventType.Name(event.event_type).removeprefix("EVENT_TYPE_")
                 kinds[kind] += 1
-                if kind == "ACTIVITY_TASK_SCHEDULED" or (
-                    kind == "MARKER_RECORDED"
-                    and event.marker_recorded_event_attributes.marker_name == "core_local_activity"
-                ):
+                if kind == "ACTIVITY_TASK_SCHEDULED":
                     activities += 1
+                    steps[event.activity_task_scheduled_event_attributes.activity_type.name] += 1
+                elif kind == "MARKER_RECORDED":
+                    marker = event.marker_recorded_event_attributes
+                    if marker.marker_name == "core_local_activity":
+                        activities += 1
+                        steps["(local activity)"] += 1
+                    elif marker.marker_name == "core_patch":
+                        steps[f"patch {_patch_id(marker.details)}"] += 1
             started = history.events[0].workflow_execution_started_event_attributes
             run_id = started.continued_execution_run_id or None
     n = len(workflow_ids)
-    top = ", ".join(f"{k.lower()} {v / n:.1f}" for k, v in kinds.most_common(8))
-    return total / n, activities / n, top
+    top = ", ".join(f"{k.lower()} {v / n:.1f}" for k, v in kinds.most_common())
+    what = ", ".join(f"{k} {v / n:.1f}" for k, v in steps.most_common())
+    return total / n, activities / n, top, what
 
 
 async def bare(client: Client, n: int, concurrency: int) -> float:
@@ -311,6 +338,7 @@ async def run(args: argparse.Namespace, root: int | None) -> None:
     meter = CpuMeter(root)
     client = await Client.connect(args.temporal, data_converter=pydantic_data_converter)
     profilers: list[subprocess.Popen[bytes]] = []
+    pids: dict[str, int] = {}
     if args.profile and root is not None:
         pids = {
             role: p.pid
@@ -318,15 +346,20 @@ async def run(args: argparse.Namespace, root: int | None) -> None:
             if (role := _role(p)) in ("worker", "api")
         }
         args.profile_out.mkdir(parents=True, exist_ok=True)
-        profilers = start_profiles(pids, args.profile_out)
-    cpu0 = meter.sample()
-    quote_rate, workflow_ids = await lifecycles(args)
+    cpu0: dict[str, float] = {}
+
+    def measured() -> None:  # after the warm-up lifecycle
+        if args.profile and root is not None:
+            profilers.extend(start_profiles(pids, args.profile_out))
+        cpu0.update(meter.sample())
+
+    quote_rate, workflow_ids = await lifecycles(args, measured)
     cpu1 = meter.sample()
     if profilers:
         stop_profiles(profilers, args.profile_out)
     bare_rate = await bare(client, args.n, args.concurrency)
     cpu2 = meter.sample()
-    events, activities, top = await history_shape(client, workflow_ids)
+    events, activities, top, what = await history_shape(client, workflow_ids)
     print(
         f"\nquote lifecycles/s:          {quote_rate:8.2f}  "
         f"(n={args.n}, concurrency {args.concurrency})"
@@ -334,6 +367,7 @@ async def run(args: argparse.Namespace, root: int | None) -> None:
     print(f"history events / lifecycle:  {events:8.1f}")
     print(f"activities / lifecycle:      {activities:8.1f}")
     print(f"  events by type / lifecycle: {top}")
+    print(f"  activities and patch markers / lifecycle: {what}")
     print(f"bare one-activity wf/s:      {bare_rate:8.2f}")
     print(f"ratio lifecycle / bare:      {quote_rate / bare_rate:8.3f}")
     print(f"CPU per lifecycle:           {CpuMeter.per(cpu0, cpu1, args.n)}")
