@@ -173,7 +173,7 @@ def _patch_id(details: Any) -> str:
 async def history_shape(client: Client, workflow_ids: list[str]) -> tuple[float, float, str, str]:
     """Mean history events and activities of a completed quote (every run, following
     continue-as-new), and the most frequent event types."""
-    from temporalio.api.enums.v1 import EventType
+    from temporalio.api.enums.v1 import EventType, TimeoutType
 
     total = activities = 0
     kinds: collections.Counter[str] = collections.Counter()
@@ -187,6 +187,9 @@ async def history_shape(client: Client, workflow_ids: list[str]) -> tuple[float,
             total += len(history.events)
             for event in history.events:
                 kind = EventType.Name(event.event_type).removeprefix("EVENT_TYPE_")
+                if kind == "WORKFLOW_TASK_TIMED_OUT":  # which timeout: sticky pickup or run
+                    timeout = event.workflow_task_timed_out_event_attributes.timeout_type
+                    kind += f"({TimeoutType.Name(timeout).removeprefix('TIMEOUT_TYPE_')})"
                 kinds[kind] += 1
                 if kind == "ACTIVITY_TASK_SCHEDULED":
                     activities += 1
