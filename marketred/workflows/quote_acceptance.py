@@ -56,9 +56,9 @@ class QuoteAcceptance(QuoteWorkflowBase):
         self._refuse_unless(
             self.s.status == "REQUESTED" and not self.s.accepting, rules.NOT_AWAITING_VENDOR
         )
-        if workflow.patched(PARTIAL_ACCEPT):
+        if self._steps.patched(PARTIAL_ACCEPT):
             lines = rules.accepted_lines(self.s.lines, inp.lines)
-            if inp.reserve_stock and workflow.patched(STOCK_RESERVATIONS):
+            if inp.reserve_stock and self._steps.patched(STOCK_RESERVATIONS):
                 await self._reserve_stock(lines)
             self.s.lines = lines
         elif inp.lines:

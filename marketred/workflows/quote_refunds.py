@@ -69,7 +69,7 @@ class QuoteRefunds(QuoteWorkflowBase):
         done_kind: str = "refunded",
     ) -> int | None:
         """Refund the whole payment at Khipu: the amount, or None when it is now held."""
-        if not workflow.patched(REFUND_HELD_PATCH):
+        if not self._steps.patched(REFUND_HELD_PATCH):
             # The first design: a refusal fails the update (or the run, for a late payment).
             unbounded = await self._khipu_refund(self._total, reason, bounded=False)
             return await self._book_refund(unbounded, reason, post_to_ledger=post_to_ledger)

@@ -48,7 +48,7 @@ class QuoteReturns(QuoteRefunds):
     async def _return_window(self) -> None:
         """After COMPLETED: wait out the return window, and any return, dispute or held
         refund it brings, before the run ends."""
-        if self.s.status != "COMPLETED" or not workflow.patched(RETURNS_PATCH):
+        if self.s.status != "COMPLETED" or not self._steps.patched(RETURNS_PATCH):
             return
         self.s.deadlines.return_by = workflow.now() + timedelta(days=self._in.policy.return_days)
         self._wait_for("the return window to close")

@@ -97,7 +97,7 @@ class QuoteWorkflow(QuoteAcceptance, QuoteReturns):
             # run starts it again from the carried state).
             reminder = (
                 asyncio.create_task(self._remind_to_pay())
-                if workflow.patched(PAYMENT_REMINDER)
+                if self._steps.patched(PAYMENT_REMINDER)
                 else None
             )
             await self._payment_phase_polled_by_retries()
