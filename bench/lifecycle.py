@@ -68,6 +68,16 @@ class BenchBareWorkflow:
         return result
 
 
+async def _refused(response: httpx.Response) -> None:
+    """A refused request fails the bench with what the API said."""
+    if response.status_code >= 400:
+        await response.aread()
+        raise RuntimeError(
+            f"{response.request.method} {response.request.url.path}: "
+            f"{response.status_code} {response.text[:500]}"
+        )
+
+
 async def token(api: httpx.AsyncClient, who: tuple[str, str]) -> dict[str, str]:
     r = await api.post("/api/v1/auth/token", data={"username": who[0], "password": who[1]})
     r.raise_for_status()
@@ -138,7 +148,9 @@ async def lifecycles(
     update; under load it can take longer than the measured ones), then `measured()`,
     then the N measured lifecycles."""
     async with (
-        httpx.AsyncClient(base_url=args.api, timeout=120) as api,
+        httpx.AsyncClient(
+            base_url=args.api, timeout=120, event_hooks={"response": [_refused]}
+        ) as api,
         httpx.AsyncClient(base_url=args.khipu, timeout=120) as khipu,
     ):
         buyer, staff = await token(api, BUYER), await token(api, STAFF)
@@ -408,9 +420,12 @@ def main() -> None:
     args.api, args.khipu, args.temporal = stack.base_url, stack.khipu_url, stack.temporal_address
     try:
         asyncio.run(run(args, stack.proc.pid))
-    finally:
+    except BaseException:
         stack.stop()
-        shutil.rmtree(home, ignore_errors=True)
+        print(f"the stack's folder (logs) is kept: {home}", file=sys.stderr)
+        raise
+    stack.stop()
+    shutil.rmtree(home, ignore_errors=True)
 
 
 if __name__ == "__main__":
