@@ -8,13 +8,6 @@ import json
 
 from temporalio.api.enums.v1 import EventType
 
-from marketred.schemas.payments import PaymentNotified
-from marketred.schemas.quotes import (
-    AcceptInput,
-    ConfirmDeliveryInput,
-    MarkShippedInput,
-    StartPaymentInput,
-)
 from marketred.workflows import (
     quote_acceptance,
     quote_refunds,
@@ -22,9 +15,9 @@ from marketred.workflows import (
     quote_steps,
     quote_workflow,
 )
-from marketred.workflows.quote_workflow import QuoteWorkflow
 from tests.quotes.fakes import QuoteRig
-from tests.quotes.workflow_helpers import patch_ids, wait_until
+from tests.quotes.test_workflow_returns import _completed
+from tests.quotes.workflow_helpers import patch_ids
 
 
 def test_the_bundle_names_every_patch_id_of_the_quote_workflow() -> None:
@@ -40,21 +33,9 @@ def test_the_bundle_names_every_patch_id_of_the_quote_workflow() -> None:
 
 
 async def test_a_completed_quote_records_one_patch_marker(quote_rig: QuoteRig) -> None:
-    world = quote_rig.world
     handle = await quote_rig.start()
-    await handle.execute_update(QuoteWorkflow.accept, AcceptInput(shipping_cost=3_990))
-    await handle.execute_update(QuoteWorkflow.start_payment, StartPaymentInput())
-    world.verdict = "paid"
-    await handle.signal(
-        QuoteWorkflow.payment_notified,
-        PaymentNotified(khipu_payment_id=f"kp-{world.payments_created[0].quote_id.hex[:8]}"),
-    )
-    await wait_until(handle, lambda s: s.status == "PAID")
-    await handle.execute_update(
-        QuoteWorkflow.mark_shipped, MarkShippedInput(carrier="Starken", tracking="ST1")
-    )
-    await handle.execute_update(QuoteWorkflow.confirm_delivery, ConfirmDeliveryInput())
-    await handle.result()
+    await _completed(handle, quote_rig.world)  # accepted, paid, shipped, delivered
+    await handle.result()  # the return window closed
 
     history = await handle.fetch_history()
     assert patch_ids(json.loads(history.to_json())) == {quote_steps.ONE_MARKER}
