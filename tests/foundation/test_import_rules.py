@@ -155,3 +155,40 @@ def test_the_check_finds_an_arrow_against_the_layers(tmp_path: Path):
         "marketred/services/bad.py:1 imports marketred.web.routes",
         "marketred/workflows/bad.py:1 imports marketred.services",
     }
+
+
+# What builds a statement: a service that imports one writes SQL, which lives in
+# `store/repositories/` (docs/architecture.md, "Where SQL lives").
+STATEMENT_BUILDERS = {"select", "insert", "update", "delete", "text", "func", "literal_column"}
+
+
+def services_building_sql(package: Path = PACKAGE) -> list[Arrow]:
+    found: list[Arrow] = []
+    for path in sorted((package / "services").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.ImportFrom) or not (node.module or "").startswith(
+                "sqlalchemy"
+            ):
+                continue
+            for alias in node.names:
+                if alias.name in STATEMENT_BUILDERS:
+                    rel = path.relative_to(package.parent).as_posix()
+                    found.append(Arrow(rel, node.lineno, f"{node.module}.{alias.name}"))
+    return found
+
+
+def test_services_build_no_sql():
+    wrong = services_building_sql()
+    assert not wrong, "SQL outside store/repositories/:\n" + "\n".join(map(str, wrong))
+
+
+def test_the_sql_check_finds_a_service_building_a_statement(tmp_path: Path):
+    package = tmp_path / "marketred"
+    (package / "services" / "quotes").mkdir(parents=True)
+    (package / "services" / "quotes" / "bad.py").write_text(
+        "from sqlalchemy.dialects.postgresql import insert\nfrom sqlalchemy import select\n"
+    )
+    assert [str(a) for a in services_building_sql(package)] == [
+        "marketred/services/quotes/bad.py:1 imports sqlalchemy.dialects.postgresql.insert",
+        "marketred/services/quotes/bad.py:2 imports sqlalchemy.select",
+    ]

@@ -16,11 +16,11 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 
-from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketred.schemas.quotes import ReserveStockResult, StockItem, StockShortage
-from marketred.store.models import QuoteLine, StockReservation, Variant
+from marketred.store.models import StockReservation
+from marketred.store.repositories import stock as repo
 
 # Statuses of a quote that ended without a payment: its reserved stock goes back.
 RELEASED_BY = frozenset({"CANCELLED", "PAYMENT_EXPIRED", "EXPIRED", "REJECTED"})
@@ -38,18 +38,7 @@ async def reserve(
     for item in items:
         wanted[item.variant_id] += item.quantity
         labels.setdefault(item.variant_id, item)
-    held = (
-        (
-            await session.execute(
-                select(StockReservation)
-                .where(StockReservation.quote_id == quote_id, StockReservation.state == "reserved")
-                .order_by(StockReservation.variant_id)
-                .with_for_update()
-            )
-        )
-        .scalars()
-        .all()
-    )
+    held = await repo.reserved_for_update(session, quote_id)
     if {r.variant_id: r.quantity for r in held} == dict(wanted):
         await session.rollback()
         return ReserveStockResult()  # a retry of what is already reserved
@@ -61,25 +50,15 @@ async def reserve(
         n, before = wanted.get(variant_id, 0), had.get(variant_id, 0)
         if n <= before:
             if before > n:
-                await _give_back(session, variant_id, before - n)
+                await repo.give_back(session, variant_id, before - n)
             if n:
                 reserved[variant_id] = n
             continue
         more = n - before
-        left = (
-            await session.execute(
-                update(Variant)
-                .where(Variant.id == variant_id, Variant.stock.is_not(None), Variant.stock >= more)
-                .values(stock=Variant.stock - more)
-                .returning(Variant.stock)
-            )
-        ).scalar_one_or_none()
-        if left is not None:
+        if await repo.take(session, variant_id, more) is not None:
             reserved[variant_id] = n
             continue
-        available = (
-            await session.execute(select(Variant.stock).where(Variant.id == variant_id))
-        ).scalar_one_or_none()
+        available = await repo.available(session, variant_id)
         if available is None:
             continue  # not tracked (or gone): nothing to hold
         item = labels[variant_id]
@@ -116,42 +95,10 @@ async def settle(session: AsyncSession, quote_id: uuid.UUID, status: str) -> Non
     converts what is reserved, an unpaid end releases it."""
     if status not in RELEASED_BY and status not in CONVERTED_BY:
         return
-    held = (
-        (
-            await session.execute(
-                select(StockReservation)
-                .where(StockReservation.quote_id == quote_id, StockReservation.state == "reserved")
-                .order_by(StockReservation.variant_id)
-                .with_for_update()
-            )
-        )
-        .scalars()
-        .all()
-    )
+    held = await repo.reserved_for_update(session, quote_id)
     for row in held:
         if status in RELEASED_BY:
-            await _give_back(session, row.variant_id, row.quantity)
+            await repo.give_back(session, row.variant_id, row.quantity)
             row.state = "released"
         else:
             row.state = "converted"
-
-
-async def _give_back(session: AsyncSession, variant_id: uuid.UUID, quantity: int) -> None:
-    # A variant whose tracking was switched off meanwhile (stock NULL) stays untracked.
-    await session.execute(
-        update(Variant)
-        .where(Variant.id == variant_id, Variant.stock.is_not(None))
-        .values(stock=Variant.stock + quantity)
-    )
-
-
-async def quote_tracks_stock(session: AsyncSession, quote_id: uuid.UUID) -> bool:
-    """Whether a line of the quote sells a variant that tracks its stock (accepting it
-    then reserves). Columns only: no ORM rows left behind in the caller's session."""
-    found = await session.execute(
-        select(Variant.id)
-        .join(QuoteLine, QuoteLine.variant_id == Variant.id)
-        .where(QuoteLine.quote_id == quote_id, Variant.stock.is_not(None))
-        .limit(1)
-    )
-    return found.first() is not None

@@ -51,11 +51,11 @@ from marketred.schemas.quotes import (
 )
 from marketred.services import workflow_errors
 from marketred.services.accounts import authz
-from marketred.services.catalog import stock
 from marketred.services.operations import idempotency
 from marketred.services.quotes import starts as quote_starts
 from marketred.services.quotes.access import quote_for
 from marketred.services.quotes.queries import get_quote
+from marketred.store.repositories import stock
 
 R = TypeVar("R", bound=BaseModel)
 B = TypeVar("B", bound=BaseModel, contravariant=True)

@@ -25,7 +25,6 @@ from collections.abc import Awaitable, Callable, Iterable
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
 from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDReusePolicy
@@ -37,6 +36,7 @@ from marketred.schemas import temporal_contracts as c
 from marketred.schemas.money import format_clp, quote_totals
 from marketred.schemas.quotes import QuoteWorkflowInput, workflow_id_for
 from marketred.store.models import QuoteStartOutbox
+from marketred.store.repositories import quote_starts as repo
 
 log = get_logger(__name__)
 
@@ -111,16 +111,11 @@ async def start_pending(
     """Start the workflows of quotes waiting in the outbox (only `quote_ids`, or those
     waiting longer than `older_than`, oldest first), then remove their rows. No
     transaction stays open while Temporal is called. Returns how many were started."""
-    query = select(QuoteStartOutbox).order_by(QuoteStartOutbox.created_at).limit(limit)
-    if quote_ids is not None:
-        wanted = list(quote_ids)
-        if not wanted:
-            return 0
-        query = query.where(QuoteStartOutbox.quote_id.in_(wanted))
-    if older_than is not None:
-        query = query.where(QuoteStartOutbox.created_at < func.clock_timestamp() - older_than)
+    wanted = None if quote_ids is None else list(quote_ids)
+    if wanted == []:
+        return 0
     async with sessions() as session:
-        rows = list(await session.scalars(query))
+        rows = await repo.waiting(session, quote_ids=wanted, older_than=older_than, limit=limit)
     started: list[uuid.UUID] = []
     for first in range(0, len(rows), START_BATCH):
         batch = rows[first : first + START_BATCH]
@@ -128,9 +123,7 @@ async def start_pending(
         started += [row.quote_id for row, ok in zip(batch, done, strict=True) if ok]
     if started:
         async with sessions.begin() as session:
-            await session.execute(
-                delete(QuoteStartOutbox).where(QuoteStartOutbox.quote_id.in_(started))
-            )
+            await repo.forget(session, started)
     return len(started)
 
 
@@ -141,7 +134,7 @@ async def start_if_pending(session: AsyncSession, temporal: Client, quote_id: uu
     if row is None:
         return False
     await start(temporal, row.task_queue, QuoteWorkflowInput.model_validate(row.workflow_input))
-    await session.execute(delete(QuoteStartOutbox).where(QuoteStartOutbox.quote_id == quote_id))
+    await repo.forget(session, [quote_id])
     return True
 
 
