@@ -106,7 +106,13 @@ async def test_vendor_photos_show_on_storefront_cart_quote_and_directory_embed(
     photo = page.locator("[data-marketred-catalog] img").first
     await photo.wait_for(timeout=20_000)
     assert (await photo.get_attribute("src") or "").startswith(f"{stack.base_url}/media/")
-    assert await photo.evaluate("img => img.complete && img.naturalWidth > 0")
+    # The embed adds the <img> after the page's load event: wait for the picture itself
+    # (fails if it never decodes, e.g. a broken media URL) instead of reading it at once.
+    await page.wait_for_function(
+        "img => img.complete && img.naturalWidth > 0",
+        arg=await photo.element_handle(),
+        timeout=20_000,
+    )
     await page.screenshot(path=str(SCREENSHOTS / "directorio-con-fotos.png"), full_page=True)
     # The iframe fragment carries the vendor's alt text.
     await page.goto(f"{stack.base_url}/embed/v1/catalog/{SLUG}")
