@@ -16,8 +16,7 @@ from marketred.workflows import (
     quote_workflow,
 )
 from tests.quotes.fakes import QuoteRig
-from tests.quotes.test_workflow_returns import _completed
-from tests.quotes.workflow_helpers import patch_ids
+from tests.quotes.workflow_helpers import complete, patch_ids
 
 
 def test_the_bundle_names_every_patch_id_of_the_quote_workflow() -> None:
@@ -34,7 +33,7 @@ def test_the_bundle_names_every_patch_id_of_the_quote_workflow() -> None:
 
 async def test_a_completed_quote_records_one_patch_marker(quote_rig: QuoteRig) -> None:
     handle = await quote_rig.start()
-    await _completed(handle, quote_rig.world)  # accepted, paid, shipped, delivered
+    await complete(handle, quote_rig.world)  # accepted, paid, shipped, delivered
     await handle.result()  # the return window closed
 
     history = await handle.fetch_history()

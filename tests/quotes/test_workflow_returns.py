@@ -7,10 +7,9 @@ its own refund id."""
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 
 import pytest
-from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
@@ -23,25 +22,17 @@ from marketred.schemas.quotes import (
     RequestReturnInput,
 )
 from marketred.workflows.quote_workflow import QuoteWorkflow
-from tests.quotes.fakes import FakeWorld, QuoteRig
+from tests.quotes.fakes import QuoteRig
 from tests.quotes.workflow_helpers import (
-    accept_and_pay,
+    complete,
     record_history,
-    ship_and_deliver,
     state_of,
-    wait_until,
 )
 from tests.support.polling import eventually
 
 pytestmark = pytest.mark.filterwarnings("error:.*unfinished.*handler:RuntimeWarning")
 
 TOTAL = 22_500 + 3_990
-
-
-async def _completed(handle: WorkflowHandle[Any, Any], world: FakeWorld) -> None:
-    await accept_and_pay(handle, world)
-    await ship_and_deliver(handle, "ST1")
-    await wait_until(handle, lambda s: s.status == "COMPLETED" and s.deadlines.return_by)
 
 
 def _refused_for(exc: pytest.ExceptionInfo[WorkflowUpdateFailedError], field: str) -> bool:
@@ -58,7 +49,7 @@ async def test_a_return_approved_in_part_refunds_that_amount_once(
 ) -> None:
     world = quote_rig.world
     handle = await quote_rig.start()
-    await _completed(handle, world)
+    await complete(handle, world)
     asked = await handle.execute_update(
         QuoteWorkflow.request_return, RequestReturnInput(reason="Una caja llegó rota")
     )
@@ -93,7 +84,7 @@ async def test_a_declined_return_is_disputed_and_an_operator_decides_it(
 ) -> None:
     world = quote_rig.world
     handle = await quote_rig.start()
-    await _completed(handle, world)
+    await complete(handle, world)
     await handle.execute_update(
         QuoteWorkflow.request_return, RequestReturnInput(reason="No es lo que pedí")
     )
@@ -124,7 +115,7 @@ async def test_a_return_declined_by_the_vendor_and_closed_by_an_operator_refunds
 ) -> None:
     world = quote_rig.world
     handle = await quote_rig.start()
-    await _completed(handle, world)
+    await complete(handle, world)
     await handle.execute_update(
         QuoteWorkflow.request_return, RequestReturnInput(reason="Ya no lo necesito")
     )
@@ -148,7 +139,7 @@ async def test_operator_refunds_parts_up_to_what_was_paid_and_the_window_closes(
 ) -> None:
     world = quote_rig.world
     handle = await quote_rig.start()
-    await _completed(handle, world)
+    await complete(handle, world)
     first = await handle.execute_update(
         QuoteWorkflow.refund,
         OperatorRefundInput(amount=3_990, reason="Despacho cobrado de más"),

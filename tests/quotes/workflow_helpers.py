@@ -99,6 +99,13 @@ async def ship_and_deliver(
     await handle.execute_update(QuoteWorkflow.confirm_delivery, ConfirmDeliveryInput())
 
 
+async def complete(handle: WorkflowHandle[Any, Any], world: FakeWorld) -> None:
+    """Accepted, paid, shipped and delivered: COMPLETED with the return window open."""
+    await accept_and_pay(handle, world)
+    await ship_and_deliver(handle, "ST1")
+    await wait_until(handle, lambda s: s.status == "COMPLETED" and s.deadlines.return_by)
+
+
 async def record_history(handle: WorkflowHandle[Any, Any], branch: str) -> None:
     """Add the finished workflow's history to the replay corpus when asked
     (MARKETRED_RECORD_HISTORIES=1), as tests/histories/<package version>/quote_<branch>.json,
